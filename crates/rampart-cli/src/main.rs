@@ -1,0 +1,4 @@
+//! The `rampart` command-line tool.
+#![forbid(unsafe_code)]
+
+fn main() {}
