@@ -1,0 +1,358 @@
+//! The command line, declared with clap's derive API.
+//!
+//! This file is the contract of DESIGN.md ("Command-line contract of `rampart`") in code: every
+//! subcommand, option and positional argument listed there, and nothing that carries a secret.
+//! Secrets (passwords, API secrets, master keys) have no argument on purpose: arguments are
+//! visible to every user of the machine through the process table and land in shell history.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Shown after `rampart --help`.
+const TOP_AFTER_HELP: &str = "\
+Output: one JSON object on stdout (encrypt/decrypt/reencrypt write their data there unless -o is
+given, and then report on stderr). Exit status: 0 success, 1 negative verdict (mismatch,
+invalid, rejected), 2 usage or input error.
+
+Secrets are never taken from arguments: passwords and API secrets come from stdin, master keys
+from --master-key-file or RAMPART_MASTER_KEY (32 bytes in base64).
+
+Example:
+  head -c 32 /dev/urandom | base64 > master.key && chmod 600 master.key
+  rampart keyring init --keyring tokens.json --master-key-file master.key";
+
+/// The `rampart` tool for operators: keyrings, encrypted files, password hashes, API keys and
+/// SAML debugging.
+#[derive(Debug, Parser)]
+#[command(name = "rampart", version, after_help = TOP_AFTER_HELP)]
+#[command(
+    propagate_version = true,
+    subcommand_required = true,
+    arg_required_else_help = true
+)]
+pub(crate) struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Top-level subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create, rotate, list, retire and rewrap keyrings.
+    #[command(subcommand, after_help = KEYRING_AFTER_HELP)]
+    Keyring(KeyringCommand),
+    /// Encrypt a file or value under the keyring's primary version.
+    #[command(after_help = ENCRYPT_AFTER_HELP)]
+    Encrypt(CryptArgs),
+    /// Decrypt an encrypted file or sealed value (detected from its header).
+    #[command(after_help = DECRYPT_AFTER_HELP)]
+    Decrypt(CryptArgs),
+    /// Move an encrypted file or sealed value to the keyring's primary version.
+    #[command(after_help = REENCRYPT_AFTER_HELP)]
+    Reencrypt(CryptArgs),
+    /// Hash and verify passwords (the password is read from stdin).
+    #[command(subcommand, after_help = PASSWORD_AFTER_HELP)]
+    Password(PasswordCommand),
+    /// Issue and check API keys (secrets are read from stdin).
+    #[command(subcommand, after_help = APIKEY_AFTER_HELP)]
+    Apikey(ApikeyCommand),
+    /// Debug SAML logins: verify responses, make SP metadata and AuthnRequests.
+    #[command(subcommand, after_help = SAML_AFTER_HELP)]
+    Saml(SamlCommand),
+}
+
+// ---------------------------------------------------------------------------------------------
+// keyring
+
+const KEYRING_AFTER_HELP: &str = "\
+Example:
+  rampart keyring init --keyring tokens.json --region eu-central --master-key-file master.key
+  rampart keyring rotate --keyring tokens.json --master-key-file master.key";
+
+/// Where the master key comes from.
+#[derive(Debug, Args)]
+pub(crate) struct MasterKeyArgs {
+    /// File holding the master key: 32 bytes in base64, readable by its owner only.
+    /// Without it, the key is read from RAMPART_MASTER_KEY.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) master_key_file: Option<PathBuf>,
+}
+
+/// The keyring file every keyring, encrypt and decrypt command works on.
+#[derive(Debug, Args)]
+pub(crate) struct KeyringFileArgs {
+    /// The keyring file (JSON, written atomically).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) keyring: PathBuf,
+    #[command(flatten)]
+    pub(crate) master_key: MasterKeyArgs,
+}
+
+/// `rampart keyring ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyringCommand {
+    /// Create a new keyring with one primary version (refuses to overwrite a file).
+    #[command(after_help = "\
+Example:
+  head -c 32 /dev/urandom | base64 > master.key && chmod 600 master.key
+  rampart keyring init --keyring tokens.json --region eu-central --master-key-file master.key")]
+    Init {
+        #[command(flatten)]
+        file: KeyringFileArgs,
+        /// Region label bound into every ciphertext of this keyring.
+        #[arg(long, value_name = "R")]
+        region: Option<String>,
+    },
+    /// Add a new version and make it the primary (older versions still decrypt).
+    #[command(after_help = "\
+Example:
+  RAMPART_MASTER_KEY=\"$(cat master.key)\" rampart keyring rotate --keyring tokens.json")]
+    Rotate {
+        #[command(flatten)]
+        file: KeyringFileArgs,
+    },
+    /// List the keyring's versions and their states.
+    #[command(after_help = "\
+Example:
+  rampart keyring list --keyring tokens.json --master-key-file master.key
+  {\"keyring\":\"tokens\",\"region\":\"eu-central\",\"versions\":[{\"version\":1,\"state\":\"primary\",...}]}")]
+    List {
+        #[command(flatten)]
+        file: KeyringFileArgs,
+    },
+    /// Destroy the key material of every version below VERSION. Irreversible: data sealed
+    /// under those versions becomes unreadable (crypto-shredding).
+    #[command(after_help = "\
+Example (after re-encrypting everything to version 3):
+  rampart keyring retire --keyring tokens.json --below 3 --master-key-file master.key")]
+    Retire {
+        #[command(flatten)]
+        file: KeyringFileArgs,
+        /// Versions strictly below this one are retired.
+        #[arg(long, value_name = "VERSION")]
+        below: u32,
+    },
+    /// Re-wrap the keyring under a new master key; encrypted data is not touched.
+    #[command(after_help = "\
+Example:
+  head -c 32 /dev/urandom | base64 > new-master.key && chmod 600 new-master.key
+  rampart keyring rewrap --keyring tokens.json --master-key-file master.key \\
+      --new-master-key-file new-master.key")]
+    Rewrap {
+        #[command(flatten)]
+        file: KeyringFileArgs,
+        /// File holding the new master key (32 bytes in base64).
+        #[arg(long, value_name = "F")]
+        new_master_key_file: PathBuf,
+    },
+}
+
+// ---------------------------------------------------------------------------------------------
+// encrypt / decrypt / reencrypt
+
+const ENCRYPT_AFTER_HELP: &str = "\
+IN and OUT default to stdin and stdout (\"-\" names them too). Files are streamed in 64 KiB
+authenticated segments in constant memory; --value makes a sealed value (base64url text) for a
+database column instead. The same --context pairs must be given to decrypt.
+
+Example:
+  rampart encrypt --keyring uploads.json --context tenant=acme --context kind=export \\
+      report.csv -o report.csv.rpf
+  printf '%s' \"$TOKEN\" | rampart encrypt --keyring tokens.json --value --context column=token";
+
+const DECRYPT_AFTER_HELP: &str = "\
+Detects an encrypted file or a sealed value (binary or base64url text) from its header.
+With -o, OUT only appears once the whole input has authenticated; on stdout, a file's
+plaintext is written segment by segment, each authenticated before it is released.
+
+Example:
+  rampart decrypt --keyring uploads.json --context tenant=acme --context kind=export \\
+      report.csv.rpf -o report.csv";
+
+const REENCRYPT_AFTER_HELP: &str = "\
+Files are re-keyed by re-wrapping their data key under the primary version (the body is
+copied unchanged); sealed values are opened and sealed again, keeping their form.
+
+Example:
+  rampart keyring rotate --keyring uploads.json --master-key-file master.key
+  rampart reencrypt --keyring uploads.json --context tenant=acme report.csv.rpf -o report.v2.rpf";
+
+/// Arguments shared by encrypt, decrypt and reencrypt.
+#[derive(Debug, Args)]
+pub(crate) struct CryptArgs {
+    #[command(flatten)]
+    pub(crate) file: KeyringFileArgs,
+    /// Context bound to the ciphertext as associated data, as key=value (repeatable).
+    #[arg(long = "context", value_name = "K=V")]
+    pub(crate) context: Vec<String>,
+    /// Seal a value (text form) instead of a streamed file [encrypt only].
+    #[arg(long)]
+    pub(crate) value: bool,
+    /// Input file; stdin when absent or "-".
+    #[arg(value_name = "IN")]
+    pub(crate) input: Option<PathBuf>,
+    /// Output file, replaced atomically; stdout when absent or "-".
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// password
+
+const PASSWORD_AFTER_HELP: &str = "\
+Example:
+  printf '%s' \"$PASSWORD\" | rampart password hash
+  printf '%s' \"$PASSWORD\" | rampart password verify '$argon2id$v=19$m=19456,t=2,p=1$...'";
+
+/// `rampart password ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum PasswordCommand {
+    /// Hash the password read from stdin with argon2id; prints {"hash":"<PHC string>"}.
+    #[command(after_help = "\
+The password is stdin up to EOF, less one trailing newline.
+
+Example:
+  printf '%s' \"$PASSWORD\" | rampart password hash
+  {\"hash\":\"$argon2id$v=19$m=19456,t=2,p=1$...\"}")]
+    Hash,
+    /// Verify the password read from stdin against HASH (argon2id, or a legacy bcrypt, scrypt,
+    /// PBKDF2 or Django hash). Exit 0 when valid, 1 when not.
+    #[command(after_help = "\
+The password is stdin up to EOF, less one trailing newline. Quote HASH: it contains '$'.
+
+Example:
+  printf '%s' \"$PASSWORD\" | rampart password verify '$2b$12$...'
+  {\"valid\":true,\"needs_rehash\":true}")]
+    Verify {
+        /// The stored hash (PHC string, bcrypt or Django form).
+        #[arg(value_name = "HASH", allow_hyphen_values = true)]
+        hash: String,
+    },
+}
+
+// ---------------------------------------------------------------------------------------------
+// apikey
+
+const APIKEY_AFTER_HELP: &str = "\
+Example:
+  rampart apikey new --prefix rk_live > issued.json
+  jq .record issued.json > record.json
+  jq -r .secret_key issued.json | rampart apikey check --record record.json";
+
+/// `rampart apikey ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum ApikeyCommand {
+    /// Issue a key pair; prints {"public_key":..,"secret_key":..,"record":{..}}. The secret
+    /// is shown this once: only the record is stored.
+    #[command(after_help = "\
+Example:
+  rampart apikey new --prefix rk_live > issued.json && chmod 600 issued.json")]
+    New {
+        /// Prefix of the secret key, so secret scanners recognise it (e.g. rk_live).
+        #[arg(long, value_name = "P")]
+        prefix: Option<String>,
+    },
+    /// Check the secret key read from stdin against a stored record. Exit 0 when it is
+    /// valid, 1 when not.
+    #[command(after_help = "\
+FILE holds the \"record\" object printed by `rampart apikey new`. The secret is stdin, less
+one trailing newline.
+
+Example:
+  jq .record issued.json > record.json
+  jq -r .secret_key issued.json | rampart apikey check --record record.json")]
+    Check {
+        /// File holding the stored record (JSON).
+        #[arg(long, value_name = "FILE")]
+        record: PathBuf,
+    },
+}
+
+// ---------------------------------------------------------------------------------------------
+// saml
+
+const SAML_AFTER_HELP: &str = "\
+Example:
+  rampart saml verify --idp-cert idp.pem --sp-entity-id https://sp.example.com \\
+      --acs-url https://sp.example.com/acs --explain response.txt";
+
+/// `rampart saml ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum SamlCommand {
+    /// Validate a SAML Response (raw XML or the base64 SAMLResponse form value). Exit 0 when
+    /// accepted, 1 when rejected.
+    #[command(after_help = "\
+RESPONSE_FILE holds raw XML or the base64 SAMLResponse form value (detected); \"-\" is stdin.
+--explain adds every check made (issuer, audience, times with the skew, what the signature
+covers, which certificate matched) under \"checks\", and prints them readably on stderr.
+
+Example:
+  rampart saml verify --idp-cert idp.pem --sp-entity-id https://sp.example.com \\
+      --acs-url https://sp.example.com/acs --request-id _a1b2c3 \\
+      --now 2026-11-23T10:00:00Z --explain response.b64")]
+    Verify {
+        /// Trusted IdP signing certificate (PEM); repeat for key rollover.
+        #[arg(long, value_name = "PEM")]
+        idp_cert: Vec<PathBuf>,
+        /// IdP metadata (XML): entity id and signing certificates.
+        #[arg(long, value_name = "XML")]
+        idp_metadata: Option<PathBuf>,
+        /// Our SP entity id (the expected audience).
+        #[arg(long, value_name = "ID")]
+        sp_entity_id: String,
+        /// Our assertion consumer service URL (the expected Destination and Recipient).
+        #[arg(long, value_name = "URL")]
+        acs_url: String,
+        /// Id of the AuthnRequest this response answers (InResponseTo); without it, only an
+        /// IdP-initiated response is acceptable.
+        #[arg(long, value_name = "ID")]
+        request_id: Option<String>,
+        /// Check times as of this instant (RFC 3339) instead of the clock.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+        /// Print every check made, to see why a login fails.
+        #[arg(long)]
+        explain: bool,
+        /// File holding the response; stdin when "-".
+        #[arg(value_name = "RESPONSE_FILE")]
+        response: PathBuf,
+    },
+    /// Print our SP metadata (XML) inside {"metadata":".."}.
+    #[command(after_help = "\
+Example:
+  rampart saml metadata --sp-entity-id https://sp.example.com \\
+      --acs-url https://sp.example.com/acs --cert sp.pem | jq -r .metadata > sp-metadata.xml")]
+    Metadata {
+        /// Our SP entity id.
+        #[arg(long, value_name = "ID")]
+        sp_entity_id: String,
+        /// Our assertion consumer service URL.
+        #[arg(long, value_name = "URL")]
+        acs_url: String,
+        /// Our signing certificate (PEM), published so the IdP can check signed requests.
+        #[arg(long, value_name = "PEM")]
+        cert: Option<PathBuf>,
+    },
+    /// Build an AuthnRequest for the IdP's HTTP-Redirect endpoint; prints its id and URL.
+    #[command(after_help = "\
+Example:
+  rampart saml authn-request --idp-metadata idp-metadata.xml \\
+      --sp-entity-id https://sp.example.com --acs-url https://sp.example.com/acs \\
+      --sign-key sp-key.pem")]
+    AuthnRequest {
+        /// IdP metadata (XML): where to send the request.
+        #[arg(long, value_name = "XML")]
+        idp_metadata: PathBuf,
+        /// Our SP entity id.
+        #[arg(long, value_name = "ID")]
+        sp_entity_id: String,
+        /// Our assertion consumer service URL.
+        #[arg(long, value_name = "URL")]
+        acs_url: String,
+        /// Private key (PEM, PKCS#8) to sign the request with.
+        #[arg(long, value_name = "PEM")]
+        sign_key: Option<PathBuf>,
+    },
+}

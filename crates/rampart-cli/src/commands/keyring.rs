@@ -1,0 +1,9 @@
+//! `rampart keyring init|rotate|list|retire|rewrap`.
+
+use crate::cli::KeyringCommand;
+use crate::output::{Failure, Report};
+
+/// Runs a keyring subcommand.
+pub(crate) fn run(_cmd: KeyringCommand) -> Result<Report, Failure> {
+    Err(Failure::not_available("keyring", "rampart-envelope"))
+}

@@ -1,0 +1,9 @@
+//! `rampart saml verify|metadata|authn-request`.
+
+use crate::cli::SamlCommand;
+use crate::output::{Failure, Report};
+
+/// Runs a saml subcommand.
+pub(crate) fn run(_cmd: SamlCommand) -> Result<Report, Failure> {
+    Err(Failure::not_available("saml", "rampart-saml"))
+}

@@ -1,0 +1,193 @@
+//! Reading inputs: secrets from stdin, small files, and `--context` pairs.
+//!
+//! Secrets are held in `Zeroizing` buffers from the moment they are read, and every size is
+//! bounded so that a wrong redirection (`< /dev/zero`) ends with an error, not with the
+//! machine's memory.
+
+use std::fs::File;
+use std::io::{self, BufRead, IsTerminal, Read, Write};
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use crate::output::{Failure, io_failure};
+
+/// Largest secret (password, API secret) read from stdin. Passwords are capped far lower by
+/// rampart-password; this only bounds the read.
+pub(crate) const MAX_SECRET_BYTES: u64 = 64 * 1024;
+
+/// Largest document read whole (SAML response, metadata, certificate, record, sealed value).
+pub(crate) const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads a secret from stdin: everything up to EOF, less one trailing line ending (`\n` or
+/// `\r\n`), so `echo secret |` and `printf %s secret |` give the same secret.
+///
+/// At a terminal, one line is read after a prompt on stderr that names `what`.
+pub(crate) fn secret_from_stdin(what: &str) -> Result<Zeroizing<String>, Failure> {
+    let stdin = io::stdin();
+    let mut buf = Zeroizing::new(Vec::new());
+    if stdin.is_terminal() {
+        // No unsafe code means no turning echo off; say so rather than pretend.
+        let _ = write!(
+            io::stderr(),
+            "{what} (typed text is shown; pipe it to avoid that): "
+        );
+        let _ = io::stderr().flush();
+        let mut line = Zeroizing::new(String::new());
+        read_terminal_line(&mut line)?;
+        buf.extend_from_slice(line.as_bytes());
+    } else {
+        read_bounded(stdin.lock(), &mut buf, MAX_SECRET_BYTES, "stdin")?;
+    }
+    strip_one_line_ending(&mut buf);
+    if buf.is_empty() {
+        return Err(Failure::input(
+            "empty_secret",
+            format!("no {what} on stdin"),
+        ));
+    }
+    let text = std::str::from_utf8(&buf)
+        .map_err(|_| Failure::input("malformed_secret", format!("the {what} is not UTF-8")))?;
+    Ok(Zeroizing::new(text.to_owned()))
+}
+
+fn strip_one_line_ending(buf: &mut Vec<u8>) {
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+}
+
+fn read_terminal_line(line: &mut String) -> Result<(), Failure> {
+    let mut limited = io::stdin().lock().take(MAX_SECRET_BYTES + 1);
+    limited
+        .read_line(line)
+        .map_err(|e| io_failure("stdin", &e))?;
+    if line.len() as u64 > MAX_SECRET_BYTES {
+        return Err(too_large("stdin", MAX_SECRET_BYTES));
+    }
+    Ok(())
+}
+
+/// Reads all of `reader` into `buf`, refusing more than `limit` bytes.
+pub(crate) fn read_bounded(
+    reader: impl Read,
+    buf: &mut Vec<u8>,
+    limit: u64,
+    what: &str,
+) -> Result<(), Failure> {
+    reader
+        .take(limit + 1)
+        .read_to_end(buf)
+        .map_err(|e| io_failure(what, &e))?;
+    if buf.len() as u64 > limit {
+        return Err(too_large(what, limit));
+    }
+    Ok(())
+}
+
+fn too_large(what: &str, limit: u64) -> Failure {
+    Failure::input(
+        "too_large",
+        format!("{what}: larger than the limit of {limit} bytes"),
+    )
+}
+
+/// Reads a whole (non-secret) document from a file, or stdin for "-".
+pub(crate) fn document(path: &Path) -> Result<Vec<u8>, Failure> {
+    let mut buf = Vec::new();
+    if path == Path::new("-") {
+        read_bounded(io::stdin().lock(), &mut buf, MAX_DOCUMENT_BYTES, "stdin")?;
+    } else {
+        let what = path.display().to_string();
+        let file = File::open(path).map_err(|e| io_failure(&what, &e))?;
+        read_bounded(file, &mut buf, MAX_DOCUMENT_BYTES, &what)?;
+    }
+    Ok(buf)
+}
+
+/// Reads a whole (non-secret) text document, which must be UTF-8.
+pub(crate) fn text_document(path: &Path) -> Result<String, Failure> {
+    let bytes = document(path)?;
+    String::from_utf8(bytes).map_err(|_| {
+        Failure::input(
+            "malformed_input",
+            format!("{}: not UTF-8 text", path.display()),
+        )
+    })
+}
+
+/// Parses `--context k=v` pairs, in the order given. The split is at the first `=`, so values
+/// may contain `=`; empty keys and repeated keys are refused (the library would refuse them
+/// too, but here the message can name the argument).
+pub(crate) fn context_pairs(args: &[String]) -> Result<Vec<(String, String)>, Failure> {
+    let mut pairs: Vec<(String, String)> = Vec::with_capacity(args.len());
+    for arg in args {
+        let Some((key, value)) = arg.split_once('=') else {
+            return Err(Failure::input(
+                "malformed_context",
+                format!("--context {arg:?}: expected key=value"),
+            ));
+        };
+        if key.is_empty() {
+            return Err(Failure::input(
+                "malformed_context",
+                format!("--context {arg:?}: the key is empty"),
+            ));
+        }
+        if pairs.iter().any(|(k, _)| k == key) {
+            return Err(Failure::input(
+                "malformed_context",
+                format!("--context: the key {key:?} is given twice"),
+            ));
+        }
+        pairs.push((key.to_owned(), value.to_owned()));
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_trailing_line_ending_is_stripped() {
+        for (input, want) in [
+            (&b"pw\n"[..], &b"pw"[..]),
+            (b"pw\r\n", b"pw"),
+            (b"pw\n\n", b"pw\n"),
+            (b"pw ", b"pw "),
+            (b"pw", b"pw"),
+        ] {
+            let mut buf = input.to_vec();
+            strip_one_line_ending(&mut buf);
+            assert_eq!(buf, want);
+        }
+    }
+
+    #[test]
+    fn context_pairs_split_at_first_equals() {
+        let pairs = context_pairs(&["tenant=acme".into(), "q=a=b".into(), "e=".into()]).unwrap();
+        assert_eq!(pairs[1], ("q".to_owned(), "a=b".to_owned()));
+        assert_eq!(pairs[2], ("e".to_owned(), String::new()));
+    }
+
+    #[test]
+    fn context_without_equals_or_key_or_twice_is_refused() {
+        for bad in [vec!["tenant"], vec!["=v"], vec!["a=1", "a=2"]] {
+            let args: Vec<String> = bad.into_iter().map(String::from).collect();
+            let err = context_pairs(&args).unwrap_err();
+            assert_eq!(err.kind, "malformed_context");
+        }
+    }
+
+    #[test]
+    fn read_bounded_refuses_one_byte_over() {
+        let mut buf = Vec::new();
+        assert!(read_bounded(&[0u8; 11][..], &mut buf, 10, "x").is_err());
+        let mut buf = Vec::new();
+        assert!(read_bounded(&[0u8; 10][..], &mut buf, 10, "x").is_ok());
+    }
+}

@@ -1,0 +1,237 @@
+//! The output layer: one JSON object per run, and the exit status.
+//!
+//! Every command returns `Result<Report, Failure>`; only this module prints reports or decides
+//! exit codes, so the contract (one JSON object on stdout; 0 success, 1 negative verdict, 2
+//! usage or input error) holds in one place. Messages are built by the commands from error
+//! values that never carry secrets, and no secret is ever passed here.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use serde_json::{Map, Value, json};
+
+/// Exit status of a run (DESIGN.md, command-line contract).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// The command did what was asked, or the verdict is positive.
+    Success = 0,
+    /// A negative verdict: mismatch, invalid, rejected.
+    Negative = 1,
+    /// Usage or input error: nothing was decided.
+    Usage = 2,
+}
+
+/// Where the report goes: stdout normally, stderr when stdout carries the command's data
+/// (encrypt/decrypt/reencrypt without `-o`), so data and report never mix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Channel {
+    /// The usual place for the JSON object.
+    Stdout,
+    /// Used when stdout is the data stream.
+    Stderr,
+}
+
+/// What a command reports when it ends without an input error.
+#[derive(Debug)]
+pub(crate) struct Report {
+    pub(crate) exit: Exit,
+    pub(crate) channel: Channel,
+    pub(crate) body: Value,
+    /// Human-readable lines for stderr (for example `saml verify --explain`).
+    pub(crate) notes: Vec<String>,
+}
+
+impl Report {
+    /// A success (exit 0) with its JSON object.
+    pub(crate) fn success(body: Value) -> Self {
+        Self {
+            exit: Exit::Success,
+            channel: Channel::Stdout,
+            body,
+            notes: Vec::new(),
+        }
+    }
+
+    /// A negative verdict (exit 1) with its JSON object.
+    pub(crate) fn negative(body: Value) -> Self {
+        Self {
+            exit: Exit::Negative,
+            channel: Channel::Stdout,
+            body,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Sends the report to `channel` instead of stdout.
+    pub(crate) fn on(mut self, channel: Channel) -> Self {
+        self.channel = channel;
+        self
+    }
+}
+
+/// Why a command could not finish: printed as `{"error":kind,"message":..}`.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) exit: Exit,
+    pub(crate) kind: &'static str,
+    pub(crate) message: String,
+    pub(crate) channel: Channel,
+    /// Extra fields merged into the JSON object (never secrets).
+    pub(crate) extra: Map<String, Value>,
+}
+
+impl Failure {
+    /// A usage or input error (exit 2).
+    pub(crate) fn input(kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::Usage,
+            kind,
+            message: message.into(),
+            channel: Channel::Stdout,
+            extra: Map::new(),
+        }
+    }
+
+    /// A negative verdict reached through an error (exit 1): the input was well-formed and
+    /// was rejected.
+    pub(crate) fn rejected(kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::Negative,
+            ..Self::input(kind, message)
+        }
+    }
+
+    /// A subcommand whose library crate is not in this build yet.
+    #[allow(dead_code)] // used while a crate has not landed
+    pub(crate) fn not_available(what: &str, krate: &str) -> Self {
+        Self::input(
+            "not_available",
+            format!("`rampart {what}` needs {krate}, which is not available in this build yet"),
+        )
+    }
+
+    /// Sends the failure to `channel` instead of stdout.
+    pub(crate) fn on(mut self, channel: Channel) -> Self {
+        self.channel = channel;
+        self
+    }
+
+    /// Adds a field to the JSON object.
+    pub(crate) fn with(mut self, key: &str, value: Value) -> Self {
+        self.extra.insert(key.to_owned(), value);
+        self
+    }
+}
+
+/// An I/O error reading or writing `what` (a path or "stdin"): an input error.
+pub(crate) fn io_failure(what: &str, err: &io::Error) -> Failure {
+    Failure::input("io", format!("{what}: {}", describe_io(err)))
+}
+
+fn describe_io(err: &io::Error) -> String {
+    match err.kind() {
+        io::ErrorKind::NotFound => "no such file".to_owned(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => err.to_string(),
+    }
+}
+
+/// Prints the outcome of a run and returns the process exit code.
+pub(crate) fn finish(outcome: Result<Report, Failure>) -> ExitCode {
+    match outcome {
+        Ok(report) => {
+            for note in &report.notes {
+                let _ = writeln!(io::stderr(), "{note}");
+            }
+            emit(report.channel, &report.body);
+            code(report.exit)
+        }
+        Err(failure) => {
+            let mut body = Map::new();
+            if failure.exit == Exit::Negative {
+                // A rejection is a verdict: say so in the same shape as a positive one.
+                body.insert("valid".to_owned(), Value::Bool(false));
+            }
+            body.insert("error".to_owned(), Value::String(failure.kind.to_owned()));
+            body.insert("message".to_owned(), Value::String(failure.message.clone()));
+            body.extend(failure.extra);
+            // A person at a terminal sees the reason even when stdout is piped to a file.
+            if failure.channel == Channel::Stdout {
+                let _ = writeln!(io::stderr(), "rampart: {}", failure.message);
+            }
+            emit(failure.channel, &Value::Object(body));
+            code(failure.exit)
+        }
+    }
+}
+
+/// Handles an error from clap: help and version go to stdout with exit 0; every usage error
+/// exits 2 with an explanation on stderr and a JSON object on stdout.
+///
+/// A stray argument is never echoed back: someone who typed a password or an API secret as an
+/// argument (instead of piping it on stdin) must not find it again in a terminal log or CI
+/// output. Option values (`--below abc`) are not secrets and clap's own message is kept.
+pub(crate) fn clap_failure(err: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = err.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::UnknownArgument | ErrorKind::InvalidSubcommand => {
+            let message = "unexpected argument (not echoed: secrets are never taken from \
+                           arguments; pipe them on stdin)";
+            let _ = writeln!(
+                io::stderr(),
+                "error: {message}\n\nFor more information, try '--help'."
+            );
+            emit(
+                Channel::Stdout,
+                &json!({ "error": "usage", "message": message }),
+            );
+            code(Exit::Usage)
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            let message = "a subcommand is required (its list is printed on stderr)";
+            emit(
+                Channel::Stdout,
+                &json!({ "error": "usage", "message": message }),
+            );
+            code(Exit::Usage)
+        }
+        _ => {
+            let _ = err.print();
+            let rendered = err.render().to_string();
+            // The first paragraph is the error; usage and the `--help` hint follow it.
+            let message = rendered
+                .trim_start()
+                .split("\n\n")
+                .next()
+                .unwrap_or("invalid usage")
+                .trim_start_matches("error: ")
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ");
+            emit(
+                Channel::Stdout,
+                &json!({ "error": "usage", "message": message }),
+            );
+            code(Exit::Usage)
+        }
+    }
+}
+
+fn emit(channel: Channel, body: &Value) {
+    let line = body.to_string();
+    // A closed pipe (`rampart ... | head -c0`) is not worth a panic.
+    let _ = match channel {
+        Channel::Stdout => writeln!(io::stdout().lock(), "{line}"),
+        Channel::Stderr => writeln!(io::stderr().lock(), "{line}"),
+    };
+}
+
+fn code(exit: Exit) -> ExitCode {
+    ExitCode::from(exit as u8)
+}

@@ -1,0 +1,76 @@
+//! Helpers shared by the CLI tests: run the binary, parse its one JSON object, and check that a
+//! secret never shows up in what it printed.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The `rampart` binary with a clean environment for the variables it reads.
+pub(crate) fn rampart() -> Command {
+    let mut cmd = Command::cargo_bin("rampart").expect("binary built");
+    cmd.env_remove("RAMPART_MASTER_KEY");
+    cmd
+}
+
+/// Parses stdout as exactly one JSON object (one line).
+pub(crate) fn json_stdout(out: &Output) -> Value {
+    parse_one_object(&out.stdout, "stdout")
+}
+
+/// Parses stderr as exactly one JSON object (used when stdout carries data).
+pub(crate) fn json_stderr(out: &Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stderr);
+    let last = text.lines().last().unwrap_or_default();
+    parse_one_object(last.as_bytes(), "stderr")
+}
+
+fn parse_one_object(bytes: &[u8], what: &str) -> Value {
+    let text = std::str::from_utf8(bytes).unwrap_or_else(|_| panic!("{what} is not UTF-8"));
+    let trimmed = text.trim_end_matches('\n');
+    assert!(
+        !trimmed.contains('\n'),
+        "{what} has more than one line: {text:?}"
+    );
+    let value: Value = serde_json::from_str(trimmed)
+        .unwrap_or_else(|e| panic!("{what} is not one JSON object ({e}): {text:?}"));
+    assert!(
+        value.is_object(),
+        "{what} is JSON but not an object: {text:?}"
+    );
+    value
+}
+
+/// Asserts that `secret` appears in neither stdout nor stderr, also not base64- or
+/// hex-encoded (a careless Debug of bytes would print one of those).
+pub(crate) fn assert_no_secret(out: &Output, secret: &[u8]) {
+    use base64::Engine;
+    let forms = [
+        secret.to_vec(),
+        base64::engine::general_purpose::STANDARD
+            .encode(secret)
+            .into_bytes(),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(secret)
+            .into_bytes(),
+        secret
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+            .into_bytes(),
+    ];
+    for form in forms {
+        for (name, stream) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            assert!(
+                !contains(stream, &form),
+                "a secret leaked into {name}: {}",
+                String::from_utf8_lossy(stream)
+            );
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
