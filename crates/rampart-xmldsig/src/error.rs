@@ -1,0 +1,213 @@
+//! The crate's one error type, with nested enums for the families of failure.
+
+/// Everything that can go wrong in this crate.
+///
+/// Parse errors carry the byte offset where the problem was found; signature errors name the
+/// element (`ds:Reference`, `ds:SignedInfo`, ...) and its byte offset, so an operator can find
+/// the problem in the document. No message contains key material.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input is not XML this crate accepts (malformed, or uses a forbidden feature).
+    #[error("xml rejected at byte {position}: {kind}")]
+    Parse {
+        /// Byte offset in the input where the problem was found.
+        position: usize,
+        /// What was wrong.
+        kind: ParseError,
+    },
+    /// The input exceeds one of the documented [`Limits`](crate::Limits).
+    #[error("xml rejected at byte {position}: limit exceeded: {limit}")]
+    Limit {
+        /// Byte offset in the input where the limit was crossed.
+        position: usize,
+        /// Which limit.
+        limit: LimitError,
+    },
+    /// The signature is malformed, uses something not allowed, or does not verify.
+    #[error("signature rejected at <{element}> (byte {position}): {reason}")]
+    Signature {
+        /// Qualified name of the element the problem is about, as written in the document.
+        element: String,
+        /// Byte offset of that element's start tag.
+        position: usize,
+        /// Why it was rejected.
+        reason: SignatureError,
+    },
+    /// A certificate or key could not be used.
+    #[error("key rejected: {0}")]
+    Key(KeyError),
+    /// Signing could not be done.
+    #[error("signing failed: {0}")]
+    Sign(SignError),
+}
+
+/// Why the XML parser rejected the input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The input is not valid UTF-8 (the only encoding accepted).
+    #[error("input is not valid utf-8")]
+    NotUtf8,
+    /// The XML declaration names an encoding other than UTF-8.
+    #[error("declared encoding {0:?} is not utf-8")]
+    UnsupportedEncoding(String),
+    /// A document type declaration (`<!DOCTYPE`), the door to entity expansion attacks.
+    #[error("document type declarations are not allowed")]
+    DoctypeNotAllowed,
+    /// An entity reference other than the five predefined ones.
+    #[error("entity reference &{0}; is not allowed (only the five predefined entities)")]
+    EntityNotAllowed(String),
+    /// A character reference to a character XML does not allow, or a malformed one.
+    #[error("invalid character reference &{0};")]
+    InvalidCharRef(String),
+    /// A character XML 1.0 does not allow in a document.
+    #[error("character U+{0:04X} is not allowed in xml")]
+    InvalidChar(u32),
+    /// The same attribute appears twice on an element (by name, or by namespace and local name).
+    #[error("duplicate attribute {0:?}")]
+    DuplicateAttribute(String),
+    /// A prefix that no enclosing element declares.
+    #[error("undeclared namespace prefix {0:?}")]
+    UndeclaredPrefix(String),
+    /// A namespace declaration that the Namespaces in XML 1.0 recommendation forbids.
+    #[error("invalid namespace declaration: {0}")]
+    InvalidNamespaceDeclaration(String),
+    /// An element or attribute name that is not a valid qualified name.
+    #[error("invalid name {0:?}")]
+    InvalidName(String),
+    /// An end tag that does not match its start tag, or one without a start tag.
+    #[error("mismatched end tag </{0}>")]
+    MismatchedEndTag(String),
+    /// The input ended inside an element.
+    #[error("unexpected end of input inside <{0}>")]
+    UnclosedElement(String),
+    /// There is no root element.
+    #[error("no root element")]
+    NoRootElement,
+    /// Content after the root element, a second root, or text outside the root.
+    #[error("content outside the root element")]
+    ContentOutsideRoot,
+    /// An XML declaration that is not at the very start of the document.
+    #[error("misplaced or malformed xml declaration")]
+    BadDeclaration,
+    /// Any other syntax error reported by the tokenizer.
+    #[error("malformed xml: {0}")]
+    Syntax(String),
+}
+
+/// Which documented limit was exceeded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LimitError {
+    /// The input is larger than `max_bytes`.
+    #[error("input larger than {0} bytes")]
+    Bytes(usize),
+    /// Elements nest deeper than `max_depth`.
+    #[error("nesting deeper than {0}")]
+    Depth(usize),
+    /// More nodes than `max_nodes`.
+    #[error("more than {0} nodes")]
+    Nodes(usize),
+    /// An element has more attributes (namespace declarations included) than allowed.
+    #[error("more than {0} attributes on one element")]
+    AttributesPerElement(usize),
+    /// A single text, comment, processing instruction or attribute value is too long.
+    #[error("text longer than {0} bytes")]
+    TextLength(usize),
+}
+
+/// Why a signature was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// The element is not where XML-DSig (section 4) puts it, is missing, or is repeated.
+    #[error("unexpected structure: {0}")]
+    Structure(String),
+    /// An algorithm URI this crate does not implement or does not allow.
+    #[error("algorithm {0:?} is not supported")]
+    UnsupportedAlgorithm(String),
+    /// SHA-1 was used without [`VerifyOptions::allow_sha1_signatures`](crate::VerifyOptions::allow_sha1_signatures).
+    #[error("sha-1 is not allowed (opt in with allow_sha1_signatures)")]
+    Sha1NotAllowed,
+    /// A transform outside the whitelist, or transforms in an order that is not allowed.
+    #[error("transform {0:?} is not allowed")]
+    TransformNotAllowed(String),
+    /// More `Reference` elements than [`VerifyOptions::max_references`](crate::VerifyOptions::max_references).
+    #[error("{found} references, at most {allowed} allowed")]
+    TooManyReferences {
+        /// How many the signature has.
+        found: usize,
+        /// How many the options allow.
+        allowed: usize,
+    },
+    /// A reference URI that is not a same-document `#id` reference.
+    #[error("reference uri {0:?} is not a same-document id reference")]
+    UnsupportedReferenceUri(String),
+    /// No element carries the referenced ID.
+    #[error("no element has id {0:?}")]
+    ReferenceNotFound(String),
+    /// Two elements of the document carry the same ID value.
+    #[error("id {0:?} appears more than once in the document")]
+    DuplicateId(String),
+    /// A `DigestValue` or `SignatureValue` is not valid base64.
+    #[error("value is not valid base64")]
+    BadBase64,
+    /// The digest of the referenced content does not match `DigestValue`.
+    #[error("digest mismatch: the signed content was changed")]
+    DigestMismatch,
+    /// No trusted key verifies the signature value.
+    #[error("signature value does not verify with any trusted key")]
+    SignatureInvalid,
+    /// The trusted key is RSA smaller than 2048 bits and small keys were not allowed.
+    #[error("rsa key smaller than 2048 bits (opt in with allow_small_rsa_keys)")]
+    KeyTooSmall,
+    /// No trusted key was given.
+    #[error("no trusted keys configured")]
+    NoTrustedKeys,
+}
+
+/// Why a certificate or key could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// No PEM block with the expected label.
+    #[error("no pem block labelled {0:?}")]
+    Pem(&'static str),
+    /// The certificate's DER does not parse.
+    #[error("certificate does not parse")]
+    Certificate,
+    /// The public key is of a type or curve this crate does not support.
+    #[error("unsupported public key: {0}")]
+    UnsupportedKey(String),
+    /// The private key is not PKCS#8 RSA or ECDSA P-256, or is malformed.
+    #[error("private key is not a usable pkcs#8 rsa or ecdsa p-256 key")]
+    PrivateKey,
+}
+
+/// Why signing failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// No element carries the ID to sign.
+    #[error("no element has id {0:?}")]
+    IdNotFound(String),
+    /// More than one element carries the ID.
+    #[error("id {0:?} appears more than once")]
+    DuplicateId(String),
+    /// The element named as insertion point does not exist.
+    #[error("insertion point not found: {0}")]
+    InsertionPoint(String),
+    /// The cryptographic library refused to sign.
+    #[error("the signing operation failed")]
+    Crypto,
+}
+
+impl Error {
+    pub(crate) fn parse(position: usize, kind: ParseError) -> Self {
+        Error::Parse { position, kind }
+    }
+    pub(crate) fn limit(position: usize, limit: LimitError) -> Self {
+        Error::Limit { position, limit }
+    }
+}

@@ -1,0 +1,273 @@
+//! The hardened tree: what it keeps, what it rejects, and its limits.
+
+use rampart_xmldsig::{Document, Error, LimitError, Limits, ParseError};
+
+fn parse_err(xml: &str) -> ParseError {
+    match Document::parse(xml.as_bytes()) {
+        Err(Error::Parse { kind, .. }) => kind,
+        other => panic!("expected a parse error for {xml:?}, got {other:?}"),
+    }
+}
+
+fn limit_err(xml: &[u8], limits: &Limits) -> LimitError {
+    match Document::parse_with_limits(xml, limits) {
+        Err(Error::Limit { limit, .. }) => limit,
+        other => panic!("expected a limit error, got {other:?}"),
+    }
+}
+
+#[test]
+fn reads_names_namespaces_attributes_and_text() {
+    let doc = Document::parse(
+        br#"<?xml version="1.0" encoding="UTF-8"?>
+<p:root xmlns:p="urn:p" xmlns="urn:d" a="1" p:b="2"><child x="&lt;&amp;&#65;">one &amp; two</child><p:other/></p:root>"#,
+    )
+    .unwrap();
+    let root = doc.root();
+    assert!(root.is("urn:p", "root"));
+    assert_eq!(root.prefix(), Some("p"));
+    assert_eq!(root.attribute("a"), Some("1"));
+    assert_eq!(root.attribute("b"), None);
+    assert_eq!(root.attribute_ns("urn:p", "b"), Some("2"));
+    let kids: Vec<_> = root.children().collect();
+    assert_eq!(kids.len(), 2);
+    assert!(kids[0].is("urn:d", "child"));
+    assert_eq!(kids[0].attribute("x"), Some("<&A"));
+    assert_eq!(kids[0].text(), "one & two");
+    assert_eq!(kids[0].parent(), Some(root));
+    assert_eq!(root.parent(), None);
+    assert_eq!(root.children_named("urn:p", "other").count(), 1);
+    assert_eq!(root.descendants().count(), 2);
+    assert_eq!(kids[0].position(), doc_pos(&doc, "<child"));
+}
+
+fn doc_pos(_doc: &Document, needle: &str) -> usize {
+    let src = r#"<?xml version="1.0" encoding="UTF-8"?>
+<p:root xmlns:p="urn:p" xmlns="urn:d" a="1" p:b="2"><child x="&lt;&amp;&#65;">one &amp; two</child><p:other/></p:root>"#;
+    src.find(needle).unwrap()
+}
+
+#[test]
+fn comment_inside_text_does_not_cut_the_value_short() {
+    let doc = Document::parse(b"<a>admin<!-- x -->@evil.example</a>").unwrap();
+    assert_eq!(doc.root().text(), "admin@evil.example");
+}
+
+#[test]
+fn cdata_and_references_join_the_text() {
+    let doc = Document::parse(b"<a>x<![CDATA[<y>]]>&#x7A;</a>").unwrap();
+    assert_eq!(doc.root().text(), "x<y>z");
+}
+
+#[test]
+fn line_ends_are_normalized_in_text_and_attributes() {
+    let doc = Document::parse(b"<a b=\"1\r\n2\t3&#13;\">x\r\ny\rz</a>").unwrap();
+    assert_eq!(doc.root().text(), "x\ny\nz");
+    assert_eq!(doc.root().attribute("b"), Some("1 2 3\r"));
+}
+
+#[test]
+fn doctype_is_rejected() {
+    assert_eq!(
+        parse_err("<!DOCTYPE a []><a/>"),
+        ParseError::DoctypeNotAllowed
+    );
+}
+
+#[test]
+fn billion_laughs_is_rejected() {
+    let xml = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><lolz>&lol2;</lolz>"#;
+    assert_eq!(parse_err(xml), ParseError::DoctypeNotAllowed);
+}
+
+#[test]
+fn undeclared_entity_is_rejected() {
+    assert_eq!(
+        parse_err("<a>&xxe;</a>"),
+        ParseError::EntityNotAllowed("xxe".into())
+    );
+    assert_eq!(
+        parse_err("<a b='&xxe;'/>"),
+        ParseError::EntityNotAllowed("xxe".into())
+    );
+}
+
+#[test]
+fn invalid_char_refs_are_rejected() {
+    assert!(matches!(
+        parse_err("<a>&#0;</a>"),
+        ParseError::InvalidCharRef(_)
+    ));
+    assert!(matches!(
+        parse_err("<a>&#x1;</a>"),
+        ParseError::InvalidCharRef(_)
+    ));
+    assert!(matches!(
+        parse_err("<a>&#xD800;</a>"),
+        ParseError::InvalidCharRef(_)
+    ));
+    assert!(matches!(
+        parse_err("<a>&#X41;</a>"),
+        ParseError::InvalidCharRef(_)
+    ));
+}
+
+#[test]
+fn duplicate_attribute_is_rejected() {
+    assert!(matches!(
+        parse_err("<a b='1' b='2'/>"),
+        ParseError::DuplicateAttribute(_)
+    ));
+}
+
+#[test]
+fn duplicate_attribute_by_expanded_name_is_rejected() {
+    assert!(matches!(
+        parse_err("<a xmlns:p='urn:x' xmlns:q='urn:x' p:b='1' q:b='2'/>"),
+        ParseError::DuplicateAttribute(_)
+    ));
+}
+
+#[test]
+fn undeclared_prefix_is_rejected() {
+    assert_eq!(
+        parse_err("<p:a/>"),
+        ParseError::UndeclaredPrefix("p".into())
+    );
+    assert_eq!(
+        parse_err("<a p:b='1'/>"),
+        ParseError::UndeclaredPrefix("p".into())
+    );
+}
+
+#[test]
+fn prefix_is_out_of_scope_after_its_element() {
+    assert_eq!(
+        parse_err("<a><b xmlns:p='urn:p'/><p:c/></a>"),
+        ParseError::UndeclaredPrefix("p".into())
+    );
+}
+
+#[test]
+fn invalid_namespace_declarations_are_rejected() {
+    assert!(matches!(
+        parse_err("<a xmlns:p=''/>"),
+        ParseError::InvalidNamespaceDeclaration(_)
+    ));
+    assert!(matches!(
+        parse_err("<a xmlns:xml='urn:other'/>"),
+        ParseError::InvalidNamespaceDeclaration(_)
+    ));
+    assert!(matches!(
+        parse_err("<a xmlns:p='http://www.w3.org/XML/1998/namespace'/>"),
+        ParseError::InvalidNamespaceDeclaration(_)
+    ));
+}
+
+#[test]
+fn non_utf8_is_rejected() {
+    assert!(matches!(
+        Document::parse(b"<a>\xff</a>"),
+        Err(Error::Parse {
+            kind: ParseError::NotUtf8,
+            position: 3
+        })
+    ));
+}
+
+#[test]
+fn declared_non_utf8_encoding_is_rejected() {
+    assert!(matches!(
+        parse_err("<?xml version='1.0' encoding='ISO-8859-1'?><a/>"),
+        ParseError::UnsupportedEncoding(_)
+    ));
+}
+
+#[test]
+fn control_characters_are_rejected() {
+    assert!(matches!(
+        parse_err("<a>\u{1}</a>"),
+        ParseError::InvalidChar(1)
+    ));
+}
+
+#[test]
+fn mismatched_and_unclosed_tags_are_rejected() {
+    assert!(Document::parse(b"<a></b>").is_err());
+    assert!(matches!(
+        parse_err("<a><b></b>"),
+        ParseError::UnclosedElement(_)
+    ));
+    assert!(Document::parse(b"<a/></a>").is_err());
+}
+
+#[test]
+fn second_root_and_text_outside_root_are_rejected() {
+    assert_eq!(parse_err("<a/><b/>"), ParseError::ContentOutsideRoot);
+    assert_eq!(parse_err("<a/>x"), ParseError::ContentOutsideRoot);
+    assert_eq!(parse_err(""), ParseError::NoRootElement);
+}
+
+#[test]
+fn late_xml_declaration_is_rejected() {
+    assert_eq!(
+        parse_err("<a><?xml version='1.0'?></a>"),
+        ParseError::BadDeclaration
+    );
+}
+
+#[test]
+fn lt_in_attribute_value_is_rejected() {
+    assert!(Document::parse(b"<a b='<'/>").is_err());
+}
+
+#[test]
+fn bom_is_accepted_and_positions_count_it() {
+    let doc = Document::parse(b"\xef\xbb\xbf<a/>").unwrap();
+    assert_eq!(doc.root().position(), 3);
+}
+
+#[test]
+fn size_limit() {
+    let limits = Limits::default().with_max_bytes(10);
+    assert_eq!(
+        limit_err(b"<a>0123456789</a>", &limits),
+        LimitError::Bytes(10)
+    );
+}
+
+#[test]
+fn depth_limit() {
+    let deep = "<a>".repeat(65) + &"</a>".repeat(65);
+    assert_eq!(
+        limit_err(deep.as_bytes(), &Limits::default()),
+        LimitError::Depth(64)
+    );
+    let ok = "<a>".repeat(64) + &"</a>".repeat(64);
+    assert!(Document::parse(ok.as_bytes()).is_ok());
+}
+
+#[test]
+fn node_limit() {
+    let limits = Limits::default().with_max_nodes(10);
+    let many = format!("<a>{}</a>", "<b/>".repeat(20));
+    assert_eq!(limit_err(many.as_bytes(), &limits), LimitError::Nodes(10));
+}
+
+#[test]
+fn attribute_limit() {
+    let limits = Limits::default().with_max_attributes_per_element(3);
+    assert_eq!(
+        limit_err(b"<a a='1' b='2' c='3' d='4'/>", &limits),
+        LimitError::AttributesPerElement(3)
+    );
+}
+
+#[test]
+fn text_limit_applies_to_merged_runs() {
+    let limits = Limits::default().with_max_text_len(8);
+    assert_eq!(
+        limit_err(b"<a>12345&amp;6789</a>", &limits),
+        LimitError::TextLength(8)
+    );
+}
