@@ -24,11 +24,13 @@
 //! - [`Element::text`] concatenates every text child, so a comment cannot truncate a value.
 #![forbid(unsafe_code)]
 
+mod c14n;
 mod error;
 mod limits;
 mod parse;
 mod tree;
 
+pub use c14n::{C14nAlgorithm, Canonicalizer};
 pub use error::{Error, KeyError, LimitError, ParseError, SignError, SignatureError};
 pub use limits::Limits;
 pub use tree::{Attribute, Document, Element, XML_NS};
