@@ -1,0 +1,457 @@
+//! Re-encryption jobs: move stored ciphertexts to the keyring's primary version, in
+//! batches, resumable after a crash, with progress reports (ENVELOPE.md section 7).
+//!
+//! Run a job after a rotation (the new version is primary) and before raising the minimum
+//! decryption version; only when a job has finished with no failures is it safe to
+//! `retire_below` the old versions. This is Vault's rotate → rewrap →
+//! `min_decryption_version` → trim, packaged.
+//!
+//! Items are `(id, ciphertext)` pairs, read in ascending id order (`ORDER BY id`). Each item
+//! is either a sealed value (opened and sealed again in one call, the plaintext never leaves
+//! a zeroizing buffer) or an encrypted file (detected by its header): a file is re-keyed by
+//! re-wrapping its data key only, so its body is carried over byte for byte.
+//!
+//! Crash safety: after the caller's `commit` callback has durably stored a batch, the job
+//! saves the batch's last id in a [`Checkpoint`]. A job restarted with the same checkpoint
+//! skips everything up to that id. If the process dies between the commit and the
+//! checkpoint, the batch is read again and its items, already under the primary version,
+//! are skipped: the job is idempotent because "needs re-encryption" is recomputed from each
+//! header.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, FileError};
+use crate::stream::{Detected, FileHeader, HEADER_LEN, detect, rewrap_header};
+use crate::{Context, Keyring};
+
+/// Where a job remembers the last id it committed.
+pub trait Checkpoint<Id> {
+    /// The last committed id, or `None` for a fresh job.
+    ///
+    /// # Errors
+    /// Storage errors; a job does not start if its checkpoint cannot be read.
+    fn load(&mut self) -> Result<Option<Id>, Error>;
+    /// Records `id` as committed. Must be durable when it returns.
+    ///
+    /// # Errors
+    /// Storage errors; the job stops (the batch is already committed and is skipped on
+    /// resume because its items no longer need re-encryption).
+    fn save(&mut self, id: &Id) -> Result<(), Error>;
+}
+
+/// A checkpoint kept in memory (tests, or jobs that restart from scratch anyway).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryCheckpoint<Id>(Option<Id>);
+
+impl<Id> MemoryCheckpoint<Id> {
+    /// A fresh checkpoint.
+    pub fn new() -> Self {
+        Self(None)
+    }
+
+    /// The last id saved.
+    pub fn last(&self) -> Option<&Id> {
+        self.0.as_ref()
+    }
+}
+
+impl<Id: Clone> Checkpoint<Id> for MemoryCheckpoint<Id> {
+    fn load(&mut self) -> Result<Option<Id>, Error> {
+        Ok(self.0.clone())
+    }
+    fn save(&mut self, id: &Id) -> Result<(), Error> {
+        self.0 = Some(id.clone());
+        Ok(())
+    }
+}
+
+/// A checkpoint in a small JSON file, replaced atomically (temp file, fsync, rename, fsync of
+/// the directory) at every save:
+/// `{"format":"rampart-reencrypt-checkpoint","format_version":1,"last_id":<id as JSON>}`.
+#[derive(Debug, Clone)]
+pub struct FileCheckpoint {
+    path: PathBuf,
+}
+
+impl FileCheckpoint {
+    /// A checkpoint stored at `path` (created at the first save).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// Removes the checkpoint file, for a job that has finished.
+    ///
+    /// # Errors
+    /// `FileError::Io` if the file exists and cannot be removed.
+    pub fn clear(&self) -> Result<(), Error> {
+        match fs::remove_file(&self.path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(FileError::Io(e).into()),
+        }
+    }
+}
+
+const CHECKPOINT_FORMAT: &str = "rampart-reencrypt-checkpoint";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckpointDoc<Id> {
+    format: String,
+    format_version: u32,
+    last_id: Id,
+}
+
+fn invalid(reason: &str) -> Error {
+    FileError::Io(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("re-encryption checkpoint: {reason}"),
+    ))
+    .into()
+}
+
+impl<Id: Serialize + DeserializeOwned> Checkpoint<Id> for FileCheckpoint {
+    fn load(&mut self) -> Result<Option<Id>, Error> {
+        let text = match fs::read(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(FileError::Io(e).into()),
+        };
+        let doc: CheckpointDoc<Id> =
+            serde_json::from_slice(&text).map_err(|_| invalid("malformed json"))?;
+        if doc.format != CHECKPOINT_FORMAT || doc.format_version != 1 {
+            return Err(invalid("unknown format"));
+        }
+        Ok(Some(doc.last_id))
+    }
+
+    fn save(&mut self, id: &Id) -> Result<(), Error> {
+        let doc = CheckpointDoc {
+            format: CHECKPOINT_FORMAT.to_owned(),
+            format_version: 1,
+            last_id: id,
+        };
+        let json = serde_json::to_vec(&doc).map_err(|_| invalid("id does not serialize"))?;
+        write_atomically(&self.path, &json).map_err(|e| FileError::Io(e).into())
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    fs::rename(&tmp, path)?;
+    File::open(&dir)?.sync_all()
+}
+
+/// A progress report, passed to the callback after every batch.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Items handled so far in this run (re-encrypted, already current, or failed), not
+    /// counting items skipped because a checkpoint said they were done.
+    pub done: u64,
+    /// Total items, when known (given with [`ReencryptJob::total`] or from an exact
+    /// iterator size hint).
+    pub total: Option<u64>,
+    /// Items re-encrypted (values) or re-keyed (files) so far.
+    pub reencrypted: u64,
+    /// Items already under the primary version.
+    pub already_current: u64,
+    /// Items that could not be opened (see [`JobReport::failed`]).
+    pub failed: u64,
+    /// Items skipped because the checkpoint recorded them as committed.
+    pub resumed_past: u64,
+    /// Wall-clock time since the run started.
+    pub elapsed: Duration,
+    /// Items handled per second in this run.
+    pub rate_per_sec: f64,
+}
+
+/// The result of a finished run.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct JobReport<Id> {
+    /// The final progress figures.
+    pub progress: Progress,
+    /// Items that failed to open (tampered, wrong context, retired or expired version),
+    /// with the reason. They still carry their old version: resolve them before retiring it.
+    pub failed: Vec<(Id, Error)>,
+}
+
+/// One re-encrypted item, handed to the commit callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Reencrypted<Id> {
+    /// The item's id.
+    pub id: Id,
+    /// The new ciphertext (for a file: new header, same body).
+    pub ciphertext: Vec<u8>,
+}
+
+/// The progress callback.
+type ProgressFn<'a> = Box<dyn FnMut(&Progress) + 'a>;
+
+/// A re-encryption job. Build it, then [`run`](Self::run) it.
+///
+/// ```
+/// # use rampart_envelope::{Context, Keyring, LocalMasterKey};
+/// # use rampart_envelope::reencrypt::{MemoryCheckpoint, ReencryptJob};
+/// # let master = LocalMasterKey::generate()?;
+/// # let now = std::time::SystemTime::now();
+/// let mut keyring = Keyring::create("tokens", "eu-central", &master, now)?;
+/// let ctx = Context::new().with("table", "tokens");
+/// let mut rows: Vec<(u64, Vec<u8>)> = (0..10)
+///     .map(|id| Ok((id, keyring.seal(b"secret", &ctx)?)))
+///     .collect::<Result<_, rampart_envelope::Error>>()?;
+/// keyring.rotate(&master, now)?;
+///
+/// let mut checkpoint = MemoryCheckpoint::new();
+/// let report = ReencryptJob::new(&keyring, |_id: &u64| ctx.clone())
+///     .batch_size(4)
+///     .run(rows.clone(), &mut checkpoint, |batch| {
+///         for item in batch {
+///             rows[item.id as usize].1 = item.ciphertext.clone(); // UPDATE ... WHERE id = ?
+///         }
+///         Ok::<(), rampart_envelope::Error>(())
+///     })?;
+/// assert_eq!(report.progress.reencrypted, 10);
+/// assert!(report.failed.is_empty());
+/// assert!(!keyring.needs_reencrypt(&rows[0].1)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct ReencryptJob<'a, Id> {
+    keyring: &'a Keyring,
+    context: Box<dyn FnMut(&Id) -> Context + 'a>,
+    batch_size: usize,
+    total: Option<u64>,
+    max_per_sec: Option<u64>,
+    on_progress: Option<ProgressFn<'a>>,
+}
+
+impl<Id> core::fmt::Debug for ReencryptJob<'_, Id> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ReencryptJob")
+            .field("batch_size", &self.batch_size)
+            .field("total", &self.total)
+            .field("max_per_sec", &self.max_per_sec)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Default batch size: large enough to amortize a database transaction, small enough that a
+/// crash repeats little work.
+pub const DEFAULT_BATCH_SIZE: usize = 500;
+
+impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
+    /// A job that re-encrypts under `keyring`'s primary version; `context` gives the context
+    /// each item was sealed with (for example from its tenant and table).
+    pub fn new(keyring: &'a Keyring, context: impl FnMut(&Id) -> Context + 'a) -> Self {
+        Self {
+            keyring,
+            context: Box::new(context),
+            batch_size: DEFAULT_BATCH_SIZE,
+            total: None,
+            max_per_sec: None,
+            on_progress: None,
+        }
+    }
+
+    /// Items per batch (at least 1; default [`DEFAULT_BATCH_SIZE`]).
+    #[must_use]
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch_size = n.max(1);
+        self
+    }
+
+    /// The total number of items, for progress reports (e.g. from `SELECT count(*)`).
+    #[must_use]
+    pub fn total(mut self, n: u64) -> Self {
+        self.total = Some(n);
+        self
+    }
+
+    /// Caps the pace at `n` items per second (the job sleeps between batches), to spare the
+    /// database a live service also uses.
+    #[must_use]
+    pub fn max_items_per_sec(mut self, n: u64) -> Self {
+        self.max_per_sec = Some(n.max(1));
+        self
+    }
+
+    /// Calls `f` with the progress after every batch.
+    #[must_use]
+    pub fn on_progress(mut self, f: impl FnMut(&Progress) + 'a) -> Self {
+        self.on_progress = Some(Box::new(f));
+        self
+    }
+
+    /// Runs the job over `items` (ascending ids), calling `commit` with each batch of
+    /// changed items and then saving the batch's last id in `checkpoint`. Items that are
+    /// already current are not passed to `commit` (but still advance the checkpoint).
+    ///
+    /// # Errors
+    /// The error of `commit` (the run stops; the checkpoint stays at the previous batch);
+    /// `checkpoint` errors converted into `E`; `InvalidOperation` if the ids are not
+    /// strictly ascending (a resumed job would otherwise skip unprocessed items). Items that
+    /// fail to open are not errors: they are listed in [`JobReport::failed`].
+    pub fn run<I, C, E, F>(
+        mut self,
+        items: I,
+        checkpoint: &mut C,
+        mut commit: F,
+    ) -> Result<JobReport<Id>, E>
+    where
+        I: IntoIterator<Item = (Id, Vec<u8>)>,
+        C: Checkpoint<Id> + ?Sized,
+        E: From<Error>,
+        F: FnMut(&[Reencrypted<Id>]) -> Result<(), E>,
+    {
+        let started = Instant::now();
+        let resume_after = checkpoint.load()?;
+        let items = items.into_iter();
+        let total = self.total.or_else(|| match items.size_hint() {
+            (lo, Some(hi)) if lo == hi => u64::try_from(lo).ok(),
+            _ => None,
+        });
+        let mut progress = Progress {
+            done: 0,
+            total,
+            reencrypted: 0,
+            already_current: 0,
+            failed: 0,
+            resumed_past: 0,
+            elapsed: Duration::ZERO,
+            rate_per_sec: 0.0,
+        };
+        let mut failed = Vec::new();
+        let mut batch: Vec<Reencrypted<Id>> = Vec::with_capacity(self.batch_size);
+        let mut in_batch = 0usize;
+        let mut last_id: Option<Id> = None;
+        let mut prev: Option<Id> = None;
+
+        for (id, ct) in items {
+            if prev.as_ref().is_some_and(|p| *p >= id) {
+                return Err(Error::InvalidOperation(
+                    "re-encryption items must come in strictly ascending id order",
+                )
+                .into());
+            }
+            prev = Some(id.clone());
+            if resume_after.as_ref().is_some_and(|c| id <= *c) {
+                progress.resumed_past += 1;
+                continue;
+            }
+            let context = (self.context)(&id);
+            match self.upgrade(&ct, &context) {
+                Ok(Some(ciphertext)) => {
+                    progress.reencrypted += 1;
+                    batch.push(Reencrypted {
+                        id: id.clone(),
+                        ciphertext,
+                    });
+                }
+                Ok(None) => progress.already_current += 1,
+                Err(e) => {
+                    progress.failed += 1;
+                    failed.push((id.clone(), e));
+                }
+            }
+            progress.done += 1;
+            in_batch += 1;
+            last_id = Some(id);
+            if in_batch == self.batch_size {
+                flush(&mut batch, last_id.take(), checkpoint, &mut commit)?;
+                in_batch = 0;
+                self.report(&mut progress, started);
+                self.pace(progress.done, started);
+            }
+        }
+        if in_batch > 0 {
+            flush(&mut batch, last_id.take(), checkpoint, &mut commit)?;
+            self.report(&mut progress, started);
+        }
+        progress.elapsed = started.elapsed();
+        Ok(JobReport { progress, failed })
+    }
+
+    /// Returns the upgraded ciphertext, or `None` if it is already under the primary.
+    fn upgrade(&self, ct: &[u8], context: &Context) -> Result<Option<Vec<u8>>, Error> {
+        if let Detected::EncryptedFile { .. } = detect(ct) {
+            let header = FileHeader::parse(ct)?;
+            return Ok(rewrap_header(self.keyring, context, &header)?.map(|h| {
+                let mut out = Vec::with_capacity(ct.len());
+                out.extend_from_slice(h.as_bytes());
+                out.extend_from_slice(&ct[HEADER_LEN..]);
+                out
+            }));
+        }
+        if !self.keyring.needs_reencrypt(ct)? {
+            return Ok(None);
+        }
+        Ok(Some(self.keyring.reencrypt(ct, context)?))
+    }
+
+    fn report(&mut self, progress: &mut Progress, started: Instant) {
+        progress.elapsed = started.elapsed();
+        let secs = progress.elapsed.as_secs_f64();
+        // u64 -> f64 loses precision only above 2^53 items.
+        #[allow(clippy::cast_precision_loss)]
+        let done = progress.done as f64;
+        progress.rate_per_sec = if secs > 0.0 { done / secs } else { 0.0 };
+        if let Some(cb) = self.on_progress.as_mut() {
+            cb(progress);
+        }
+    }
+
+    fn pace(&self, done: u64, started: Instant) {
+        if let Some(max) = self.max_per_sec {
+            // done / max seconds is the earliest time this many items may be finished.
+            let due = Duration::from_secs_f64(done as f64 / max as f64);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+    }
+}
+
+/// Commits a batch, then records its last id: in this order, so a crash in between only
+/// repeats work.
+fn flush<Id, C, E, F>(
+    batch: &mut Vec<Reencrypted<Id>>,
+    last_id: Option<Id>,
+    checkpoint: &mut C,
+    commit: &mut F,
+) -> Result<(), E>
+where
+    C: Checkpoint<Id> + ?Sized,
+    E: From<Error>,
+    F: FnMut(&[Reencrypted<Id>]) -> Result<(), E>,
+{
+    if !batch.is_empty() {
+        commit(batch)?;
+        batch.clear();
+    }
+    if let Some(id) = last_id {
+        checkpoint.save(&id)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! Re-keying files by re-wrapping their data key only (ENVELOPE.md sections 7 and 8).
+//!
+//! The body of a file never depends on which key version wrapped its DEK (the slot is
+//! outside the payload key derivation), so moving a file to the primary version rewrites
+//! 120 bytes of header and no ciphertext: the cost does not grow with the file size.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::dek::{self, dek_context, io_error, to_slot};
+use super::format::{FileHeader, HEADER_LEN};
+use super::read_full;
+use crate::error::Error;
+use crate::sealed;
+use crate::{Context, Keyring};
+
+/// What [`rekey_file`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RekeyOutcome {
+    /// The data key was re-wrapped from version `from` to the primary version `to`.
+    Rekeyed {
+        /// The key version that wrapped the data key before.
+        from: u32,
+        /// The primary version that wraps it now.
+        to: u32,
+    },
+    /// The data key was already wrapped under the primary version; nothing was written.
+    AlreadyCurrent {
+        /// The primary version.
+        version: u32,
+    },
+}
+
+/// The key version that wrapped this file's data key (no cryptography).
+///
+/// # Errors
+/// The sealed-value header errors if the slot is malformed.
+pub fn wrapping_version(header: &FileHeader) -> Result<u32, Error> {
+    Ok(sealed::parse_header(header.wrapped_key())?.version)
+}
+
+/// Whether the file's data key is wrapped under a version older than the keyring's
+/// primary (header only, no cryptography), like `Keyring::needs_reencrypt` for values.
+///
+/// # Errors
+/// As `Keyring::needs_reencrypt` on the slot: the slot belongs to another keyring or region,
+/// or is malformed.
+pub fn needs_rekey(keyring: &Keyring, header: &FileHeader) -> Result<bool, Error> {
+    keyring.needs_reencrypt(header.wrapped_key())
+}
+
+/// Returns `header` with its data key re-wrapped under the keyring's primary version, or
+/// `None` if it already is. The body that follows the header stays valid unchanged. Use it
+/// where files live in an object store: write the new header, copy the body as is.
+///
+/// The old header is verified first (data key opens, commitment matches), so a tampered
+/// header is never re-wrapped into a seemingly fresh one.
+///
+/// # Errors
+/// The errors of opening the file ([`DecryptingReader::new`](super::DecryptingReader::new)),
+/// and the keyring's errors for sealing under the primary version.
+pub fn rewrap_header(
+    keyring: &Keyring,
+    context: &Context,
+    header: &FileHeader,
+) -> Result<Option<FileHeader>, Error> {
+    if !needs_rekey(keyring, header)? {
+        return Ok(None);
+    }
+    dek::open_file(keyring, context, header)?;
+    let resealed = keyring.reencrypt(header.wrapped_key(), &dek_context(context, header.salt()))?;
+    let slot = to_slot(resealed.as_ref())?;
+    Ok(Some(header.with_slot(&slot)))
+}
+
+/// Re-keys the encrypted file at `path` in place: the data key is re-wrapped under the
+/// primary version and the file is replaced atomically (new header plus the unchanged body
+/// copied to a temporary file in the same directory, fsync, rename, fsync of the directory),
+/// so a crash leaves either the old or the new file, never a mix. The body is copied byte
+/// for byte, never decrypted.
+///
+/// # Errors
+/// The errors of [`rewrap_header`], and `FileError::Io` for file system errors (the original
+/// file is then untouched).
+pub fn rekey_file(
+    keyring: &Keyring,
+    context: &Context,
+    path: impl AsRef<Path>,
+) -> Result<RekeyOutcome, Error> {
+    let path = path.as_ref();
+    let mut src = File::open(path).map_err(io_error)?;
+    let mut head = [0u8; HEADER_LEN];
+    let n = read_full(&mut src, &mut head).map_err(io_error)?;
+    let header = FileHeader::parse(&head[..n])?;
+    let from = wrapping_version(&header)?;
+    let Some(new_header) = rewrap_header(keyring, context, &header)? else {
+        return Ok(RekeyOutcome::AlreadyCurrent { version: from });
+    };
+    let to = wrapping_version(&new_header)?;
+    replace_atomically(path, &mut src, &new_header).map_err(io_error)?;
+    Ok(RekeyOutcome::Rekeyed { from, to })
+}
+
+/// Writes `header` + the rest of `body` to a temporary sibling of `path`, then renames it
+/// over `path`.
+fn replace_atomically(path: &Path, body: &mut File, header: &FileHeader) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
+    let mut suffix = [0u8; 8];
+    crate::primitives::os_fill(&mut suffix).map_err(|_| io::Error::other("os random failed"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".rekey-{:016x}", u64::from_be_bytes(suffix)));
+    let tmp = dir.join(tmp_name);
+
+    let result = (|| {
+        let mut out = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        out.set_permissions(body.metadata()?.permissions())?;
+        out.write_all(header.as_bytes())?;
+        io::copy(body, &mut out)?;
+        out.sync_all()?;
+        drop(out);
+        fs::rename(&tmp, path)?;
+        // The rename is durable only once the directory entry is.
+        File::open(&dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
