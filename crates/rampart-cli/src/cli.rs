@@ -236,10 +236,24 @@ Example:
 // apikey
 
 const APIKEY_AFTER_HELP: &str = "\
+Records hold HMAC-SHA256 of the secret under the service's hashing key (32+ bytes in base64),
+read from --hashing-key-file or RAMPART_APIKEY_HASHING_KEY: use the key your service uses.
+
 Example:
-  rampart apikey new --prefix rk_live > issued.json
+  head -c 32 /dev/urandom | base64 > hashing.key && chmod 600 hashing.key
+  rampart apikey new --prefix rk_live --hashing-key-file hashing.key > issued.json
   jq .record issued.json > record.json
-  jq -r .secret_key issued.json | rampart apikey check --record record.json";
+  jq -r .secret_key issued.json | rampart apikey check --record record.json \\
+      --hashing-key-file hashing.key";
+
+/// Where the API-key hashing key comes from.
+#[derive(Debug, Args)]
+pub(crate) struct HashingKeyArgs {
+    /// File holding the service's hashing key (32+ bytes in base64), readable by its owner
+    /// only. Without it, the key is read from RAMPART_APIKEY_HASHING_KEY.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) hashing_key_file: Option<PathBuf>,
+}
 
 /// `rampart apikey ...`
 #[derive(Debug, Subcommand)]
@@ -248,25 +262,42 @@ pub(crate) enum ApikeyCommand {
     /// is shown this once: only the record is stored.
     #[command(after_help = "\
 Example:
-  rampart apikey new --prefix rk_live > issued.json && chmod 600 issued.json")]
+  rampart apikey new --prefix rk_live --scope orders:read --hashing-key-file hashing.key \\
+      > issued.json && chmod 600 issued.json")]
     New {
-        /// Prefix of the secret key, so secret scanners recognise it (e.g. rk_live).
+        /// Prefix of the secret key, service_environment, so secret scanners recognise it
+        /// [default: rk_live].
         #[arg(long, value_name = "P")]
         prefix: Option<String>,
+        /// A scope the key grants (repeatable).
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// Hashing key version recorded in the record (for hashing key rotation).
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        hashing_key_version: u32,
+        #[command(flatten)]
+        hashing_key: HashingKeyArgs,
     },
     /// Check the secret key read from stdin against a stored record. Exit 0 when it is
     /// valid, 1 when not.
     #[command(after_help = "\
 FILE holds the \"record\" object printed by `rampart apikey new`. The secret is stdin, less
-one trailing newline.
+one trailing newline. The hashing key must be the one the record was made with.
 
 Example:
   jq .record issued.json > record.json
-  jq -r .secret_key issued.json | rampart apikey check --record record.json")]
+  jq -r .secret_key issued.json | rampart apikey check --record record.json \\
+      --hashing-key-file hashing.key
+  {\"valid\":true,\"public_id\":\"...\",\"scopes\":[]}")]
     Check {
         /// File holding the stored record (JSON).
         #[arg(long, value_name = "FILE")]
         record: PathBuf,
+        /// A scope the key must have (repeatable).
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        #[command(flatten)]
+        hashing_key: HashingKeyArgs,
     },
 }
 

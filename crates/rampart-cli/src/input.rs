@@ -119,6 +119,68 @@ pub(crate) fn text_document(path: &Path) -> Result<String, Failure> {
     })
 }
 
+/// Largest key file read (a base64 key is under 100 bytes; this leaves room for newlines).
+const MAX_KEY_FILE_BYTES: u64 = 4096;
+
+/// Reads key text (base64) from `file`, or else from the environment variable `env_var`.
+///
+/// A key file must not be readable or writable by group or others (on Unix), as ssh requires
+/// of private keys: the error says how to fix it. The text is returned in a zeroizing buffer
+/// and is never part of an error message.
+pub(crate) fn key_text(
+    file: Option<&Path>,
+    env_var: &str,
+    what: &str,
+) -> Result<Zeroizing<String>, Failure> {
+    let bytes = match file {
+        Some(path) => {
+            let shown = path.display().to_string();
+            let file = File::open(path).map_err(|e| io_failure(&shown, &e))?;
+            check_private(path, &file)?;
+            let mut buf = Zeroizing::new(Vec::new());
+            read_bounded(file, &mut buf, MAX_KEY_FILE_BYTES, &shown)?;
+            buf
+        }
+        None => match std::env::var_os(env_var) {
+            Some(value) => Zeroizing::new(value.into_encoded_bytes()),
+            None => {
+                return Err(Failure::input(
+                    "missing_key",
+                    format!("no {what}: give a key file or set {env_var}"),
+                ));
+            }
+        },
+    };
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failure::input("malformed_key", format!("the {what} is not base64 text")))?;
+    Ok(Zeroizing::new(text.trim().to_owned()))
+}
+
+#[cfg(unix)]
+fn check_private(path: &Path, file: &File) -> Result<(), Failure> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = file
+        .metadata()
+        .map_err(|e| io_failure(&path.display().to_string(), &e))?;
+    let mode = mode.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(Failure::input(
+            "insecure_key_file",
+            format!(
+                "key file {} is accessible by group or others (mode {mode:o}); fix with `chmod 600 {}`",
+                path.display(),
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path, _file: &File) -> Result<(), Failure> {
+    Ok(())
+}
+
 /// Parses `--context k=v` pairs, in the order given. The split is at the first `=`, so values
 /// may contain `=`; empty keys and repeated keys are refused (the library would refuse them
 /// too, but here the message can name the argument).

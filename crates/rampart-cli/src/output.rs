@@ -155,7 +155,8 @@ pub(crate) fn finish(outcome: Result<Report, Failure>) -> ExitCode {
             body.insert("error".to_owned(), Value::String(failure.kind.to_owned()));
             body.insert("message".to_owned(), Value::String(failure.message.clone()));
             body.extend(failure.extra);
-            // A person at a terminal sees the reason even when stdout is piped to a file.
+            // A person at a terminal sees the reason even when stdout is piped to a file
+            // (with Channel::Stderr, the JSON object itself is on stderr).
             if failure.channel == Channel::Stdout {
                 let _ = writeln!(io::stderr(), "rampart: {}", failure.message);
             }

@@ -1,9 +1,60 @@
-//! `rampart password hash|verify`.
+//! `rampart password hash|verify`: the password comes from stdin only.
+
+use rampart::password::{Error, Hasher, Password, Verdict};
+use serde_json::json;
 
 use crate::cli::PasswordCommand;
+use crate::input;
 use crate::output::{Failure, Report};
 
 /// Runs a password subcommand.
-pub(crate) fn run(_cmd: PasswordCommand) -> Result<Report, Failure> {
-    Err(Failure::not_available("password", "rampart-password"))
+pub(crate) fn run(cmd: PasswordCommand) -> Result<Report, Failure> {
+    // OWASP parameters (argon2id, m = 19 MiB, t = 2, p = 1); legacy formats are verified
+    // because the binary is built with rampart's `legacy` feature.
+    let hasher = Hasher::builder().build().map_err(|e| failure(&e))?;
+    match cmd {
+        PasswordCommand::Hash => {
+            let password = Password::new(input::secret_from_stdin("password")?.as_str());
+            let hash = hasher.hash(&password).map_err(|e| failure(&e))?;
+            Ok(Report::success(json!({ "hash": hash })))
+        }
+        PasswordCommand::Verify { hash } => {
+            let stored = hash.trim();
+            let password = Password::new(input::secret_from_stdin("password")?.as_str());
+            let verdict = hasher.verify(&password, stored).map_err(|e| failure(&e))?;
+            Ok(report(&verdict))
+        }
+    }
+}
+
+/// `{"valid":..,"needs_rehash":..}`; when a rehash is due, also why and the new hash to
+/// store (a hash of the password, as `password hash` prints, never the password).
+fn report(verdict: &Verdict) -> Report {
+    match verdict {
+        Verdict::ValidNeedsUpgrade { new_hash, reason } => Report::success(json!({
+            "valid": true,
+            "needs_rehash": true,
+            "reason": reason.to_string(),
+            "new_hash": new_hash,
+        })),
+        v if v.is_valid() => Report::success(json!({ "valid": true, "needs_rehash": false })),
+        _ => Report::negative(json!({ "valid": false, "needs_rehash": false })),
+    }
+}
+
+/// Every error here is about the input (the stored hash or the password's length) or the
+/// machine: none is a verdict on the password, so all exit 2. Messages come from
+/// rampart-password, which never puts a password or hash output in them.
+fn failure(err: &Error) -> Failure {
+    let kind = match err {
+        Error::Malformed(_) => "malformed_hash",
+        Error::UnsupportedAlgorithm { .. } | Error::LegacyFormatDisabled { .. } => {
+            "unsupported_algorithm"
+        }
+        Error::ParamsAboveCap { .. } => "params_above_cap",
+        Error::UnknownPepperVersion { .. } => "pepper_required",
+        Error::PasswordTooLong { .. } => "password_too_long",
+        _ => "password_error",
+    };
+    Failure::input(kind, err.to_string())
 }

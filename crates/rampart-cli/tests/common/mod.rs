@@ -74,3 +74,39 @@ pub(crate) fn assert_no_secret(out: &Output, secret: &[u8]) {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// A master key (base64 of 32 bytes) that tests write to files and the environment.
+pub(crate) const MASTER_KEY: &str = "7Jbr3sVnq6b0m1XgS2rC9yE4Zt8pQwLkHdFaNuJiMoY=";
+/// A second master key, for rewrap and wrong-key tests.
+pub(crate) const OTHER_MASTER_KEY: &str = "Q2hhbmdlZCBtYXN0ZXIga2V5IGZvciByZXdyYXAhISE=";
+
+/// Writes `contents` to `dir/name` with mode 0600 (key files must be private).
+pub(crate) fn private_file(
+    dir: &std::path::Path,
+    name: &str,
+    contents: &str,
+) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    path
+}
+
+/// The raw bytes of a base64 master key, to check no encoding of it leaks.
+pub(crate) fn key_bytes(b64: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap()
+}
+
+/// Asserts that neither the base64 text of `b64_key` nor its raw bytes (in any encoding
+/// `assert_no_secret` knows) appear in the output.
+pub(crate) fn assert_no_master_key(out: &Output, b64_key: &str) {
+    assert_no_secret(out, b64_key.as_bytes());
+    assert_no_secret(out, &key_bytes(b64_key));
+}

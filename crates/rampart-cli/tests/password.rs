@@ -1,0 +1,206 @@
+//! `rampart password hash|verify`: argon2id hashes, legacy formats an operator migrates from,
+//! every refusal, and the password never in output.
+
+mod common;
+
+use std::process::Output;
+
+use common::{assert_no_secret, json_stdout, rampart};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Made with the argon2 reference CLI: `argon2 saltsaltsalt16b -id -m 6 -t 1 -p 1 -e`
+/// (parameters far below the current ones, so a rehash is due).
+const WEAK_ARGON2ID: &str =
+    "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0MTZi$fX4U82met1J4au97EQgql0dI9PF/KdvrnN5CdMayO+A";
+/// Made with Python's hashlib.pbkdf2_hmac('sha256', PASSWORD, b"seasaltseasalt", 1000).
+const DJANGO: &str =
+    "pbkdf2_sha256$1000$seasaltseasalt$VNzPFE8wmAfZPF7ZBaPWZTpsgmcRgo3yR/SsvmOqXuY=";
+/// Openwall crypt_blowfish test vector: password "U*U".
+const BCRYPT: &str = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW";
+
+fn hash(password: &str) -> Output {
+    let out = rampart()
+        .args(["password", "hash"])
+        .write_stdin(password.to_owned())
+        .output()
+        .unwrap();
+    assert_no_secret(&out, password.as_bytes());
+    out
+}
+
+fn verify(stored: &str, password: &str) -> Output {
+    let out = rampart()
+        .args(["password", "verify", stored])
+        .write_stdin(format!("{password}\n"))
+        .output()
+        .unwrap();
+    assert_no_secret(&out, password.as_bytes());
+    out
+}
+
+#[test]
+fn hash_prints_an_argon2id_phc_string_with_owasp_parameters() {
+    let out = hash(PASSWORD);
+    assert_eq!(out.status.code(), Some(0));
+    let stored = json_stdout(&out)["hash"].as_str().unwrap().to_owned();
+    assert!(
+        stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{stored}"
+    );
+}
+
+#[test]
+fn two_hashes_of_one_password_differ_by_salt() {
+    let a = json_stdout(&hash(PASSWORD))["hash"].clone();
+    let b = json_stdout(&hash(PASSWORD))["hash"].clone();
+    assert_ne!(a, b);
+}
+
+#[test]
+fn verify_accepts_the_hashed_password() {
+    let stored = json_stdout(&hash(PASSWORD))["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = verify(&stored, PASSWORD);
+    assert_eq!(out.status.code(), Some(0));
+    let json = json_stdout(&out);
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["needs_rehash"], false);
+}
+
+#[test]
+fn verify_rejects_a_wrong_password_with_exit_1() {
+    let stored = json_stdout(&hash(PASSWORD))["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = verify(&stored, "Correct horse battery staple");
+    assert_eq!(out.status.code(), Some(1));
+    let json = json_stdout(&out);
+    assert_eq!(json["valid"], false);
+    assert_eq!(json["needs_rehash"], false);
+}
+
+#[test]
+fn hash_and_verify_treat_a_trailing_newline_alike() {
+    // `echo pw | rampart password hash` and `printf %s pw | ... verify` agree.
+    let out = rampart()
+        .args(["password", "hash"])
+        .write_stdin(format!("{PASSWORD}\n"))
+        .output()
+        .unwrap();
+    let stored = json_stdout(&out)["hash"].as_str().unwrap().to_owned();
+    let out = rampart()
+        .args(["password", "verify", &stored])
+        .write_stdin(PASSWORD)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn weak_argon2id_verifies_and_needs_rehash_with_a_new_hash() {
+    let out = verify(WEAK_ARGON2ID, PASSWORD);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json = json_stdout(&out);
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["needs_rehash"], true);
+    let new_hash = json["new_hash"].as_str().unwrap();
+    assert!(new_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    assert_eq!(
+        verify(new_hash, PASSWORD).status.code(),
+        Some(0),
+        "the new hash verifies"
+    );
+    assert_eq!(verify(WEAK_ARGON2ID, "wrong").status.code(), Some(1));
+}
+
+#[test]
+fn django_pbkdf2_hash_verifies_and_needs_rehash() {
+    let out = verify(DJANGO, PASSWORD);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json_stdout(&out)["needs_rehash"], true);
+    assert_eq!(
+        verify(DJANGO, "correct horse battery stapl").status.code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn bcrypt_hash_verifies_and_needs_rehash() {
+    let out = verify(BCRYPT, "U*U");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json = json_stdout(&out);
+    assert_eq!(json["needs_rehash"], true);
+    assert!(json["reason"].as_str().unwrap().contains("bcrypt"));
+    assert_eq!(verify(BCRYPT, "U*U*").status.code(), Some(1));
+}
+
+#[test]
+fn malformed_hash_exits_2() {
+    for bad in [
+        "not-a-hash",
+        "$argon2id$v=19$m=64,t=1,p=1$$",
+        "$2a$05$short",
+    ] {
+        let out = verify(bad, PASSWORD);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert_eq!(json_stdout(&out)["error"], "malformed_hash", "{bad}");
+    }
+}
+
+#[test]
+fn hash_with_absurd_parameters_is_refused_before_hashing() {
+    let planted = "$argon2id$v=19$m=4194304,t=1000,p=1$c2FsdHNhbHRzYWx0MTZi$fX4U82met1J4au97EQgql0dI9PF/KdvrnN5CdMayO+A";
+    let out = verify(planted, PASSWORD);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_stdout(&out)["error"], "params_above_cap");
+}
+
+#[test]
+fn empty_stdin_exits_2() {
+    let out = rampart()
+        .args(["password", "hash"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_stdout(&out)["error"], "empty_secret");
+}
+
+#[test]
+fn overlong_password_exits_2_without_echo() {
+    let long = "x".repeat(5000) + "TAIL-MARKER";
+    let out = hash(&long);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_stdout(&out)["error"], "password_too_long");
+    assert_no_secret(&out, b"TAIL-MARKER");
+}
+
+#[test]
+fn verify_without_hash_argument_is_a_usage_error() {
+    let out = rampart()
+        .args(["password", "verify"])
+        .write_stdin(PASSWORD)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_stdout(&out)["error"], "usage");
+}
