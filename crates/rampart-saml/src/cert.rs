@@ -1,0 +1,113 @@
+//! Certificates: the IdP's signing certificates (trust anchors) and the SP's own.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ring::digest;
+
+use crate::error::Error;
+
+/// An X.509 certificate whose public key the service provider trusts for IdP signatures.
+///
+/// Only these configured certificates are ever used to verify a response: certificates or
+/// keys inside the response's `KeyInfo` are ignored (an attacker can put anything there).
+/// Certificate validity dates and chains are not checked: SAML trust is the pinned key, as
+/// exchanged in metadata (SAML metadata-iop 2.5.1).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Certificate {
+    der: Vec<u8>,
+    sha256: [u8; 32],
+    subject: String,
+}
+
+impl Certificate {
+    /// Reads one certificate from DER bytes.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the bytes are not an X.509 certificate.
+    pub fn from_der(der: &[u8]) -> Result<Self, Error> {
+        let (rest, cert) = x509_parser::parse_x509_certificate(der)
+            .map_err(|e| Error::Config(format!("not an x.509 certificate: {e}")))?;
+        if !rest.is_empty() {
+            return Err(Error::Config("trailing bytes after the certificate".into()));
+        }
+        let subject = cert.subject().to_string();
+        let mut sha256 = [0u8; 32];
+        sha256.copy_from_slice(digest::digest(&digest::SHA256, der).as_ref());
+        Ok(Certificate {
+            der: der.to_vec(),
+            sha256,
+            subject,
+        })
+    }
+
+    /// Reads the first certificate of a PEM text (`-----BEGIN CERTIFICATE-----`), or, when there
+    /// is no PEM armour, the whole text as base64 of DER (how metadata and several IdP admin
+    /// consoles hand certificates out).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when no certificate can be read.
+    pub fn from_pem(text: &[u8]) -> Result<Self, Error> {
+        let s = std::str::from_utf8(text)
+            .map_err(|_| Error::Config("certificate is not text".into()))?;
+        if s.contains("-----BEGIN") {
+            for pem in x509_parser::pem::Pem::iter_from_buffer(text) {
+                let pem = pem.map_err(|e| Error::Config(format!("bad pem: {e}")))?;
+                if pem.label == "CERTIFICATE" {
+                    return Self::from_der(&pem.contents);
+                }
+            }
+            return Err(Error::Config("no CERTIFICATE block in pem".into()));
+        }
+        Self::from_base64(s)
+    }
+
+    /// Reads base64 of DER, ignoring whitespace (the `ds:X509Certificate` form).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the text is not base64 of a certificate.
+    pub fn from_base64(text: &str) -> Result<Self, Error> {
+        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let der = STANDARD
+            .decode(compact.as_bytes())
+            .map_err(|_| Error::Config("certificate is neither pem nor base64".into()))?;
+        Self::from_der(&der)
+    }
+
+    /// The DER encoding.
+    #[must_use]
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The SHA-256 fingerprint, as colon-separated upper-case hex (what `openssl x509
+    /// -fingerprint -sha256` prints).
+    #[must_use]
+    pub fn sha256_fingerprint(&self) -> String {
+        self.sha256
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    }
+
+    /// The subject distinguished name, for logs and traces.
+    #[must_use]
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    pub(crate) fn base64(&self) -> String {
+        STANDARD.encode(&self.der)
+    }
+}
+
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Certificate")
+            .field("subject", &self.subject)
+            .field("sha256", &self.sha256_fingerprint())
+            .finish()
+    }
+}

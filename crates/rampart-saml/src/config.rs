@@ -1,0 +1,380 @@
+//! Service provider configuration: a typestate builder that cannot produce a
+//! [`ServiceProvider`] without an identity provider (its entity id and signing keys) and our
+//! own entity id (the audience every assertion must name).
+
+use std::time::Duration;
+
+use crate::cert::Certificate;
+use crate::error::Error;
+use crate::signing::SigningKey;
+
+/// Default allowed clock skew between the IdP's clock and ours: 90 seconds. Applied to every
+/// NotBefore/NotOnOrAfter comparison. Enough for NTP-synchronised servers, small enough that an
+/// expired assertion is not useful for long.
+pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(90);
+
+/// Largest clock skew [`ServiceProviderBuilder::clock_skew`] accepts: 10 minutes.
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(600);
+
+/// Default maximum age of the authentication (now - AuthnInstant): 8 hours, a working day.
+/// An IdP single-sign-on session older than that must re-authenticate the user.
+pub const DEFAULT_MAX_AUTHN_AGE: Duration = Duration::from_secs(8 * 3600);
+
+/// Default largest accepted `SAMLResponse` (decoded XML bytes): 256 KiB. Real responses are
+/// 5-30 KiB; a few IdPs with many group attributes reach ~100 KiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 256 * 1024;
+
+/// Common NameID formats (SAML core 2.0, 8.3).
+pub mod name_id_format {
+    /// `urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified`
+    pub const UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified";
+    /// `urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress`
+    pub const EMAIL: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
+    /// `urn:oasis:names:tc:SAML:2.0:nameid-format:persistent`
+    pub const PERSISTENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+    /// `urn:oasis:names:tc:SAML:2.0:nameid-format:transient`
+    pub const TRANSIENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
+    /// `urn:oasis:names:tc:SAML:2.0:nameid-format:entity`
+    pub const ENTITY: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
+}
+
+/// The identity provider this service provider trusts: its entity id, its signing
+/// certificates (several during a key rollover: a signature by any of them is accepted) and,
+/// optionally, its single-sign-on endpoints (for building requests).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct IdentityProvider {
+    pub(crate) entity_id: String,
+    pub(crate) certificates: Vec<Certificate>,
+    pub(crate) sso_redirect_url: Option<String>,
+    pub(crate) sso_post_url: Option<String>,
+    pub(crate) want_authn_requests_signed: bool,
+}
+
+impl IdentityProvider {
+    /// An IdP with its entity id and at least one signing certificate.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the entity id is empty or no certificate is given.
+    pub fn new(
+        entity_id: impl Into<String>,
+        certificates: impl IntoIterator<Item = Certificate>,
+    ) -> Result<Self, Error> {
+        let entity_id = entity_id.into();
+        if entity_id.trim().is_empty() {
+            return Err(Error::Config("identity provider entity id is empty".into()));
+        }
+        let certificates: Vec<Certificate> = certificates.into_iter().collect();
+        if certificates.is_empty() {
+            return Err(Error::Config(
+                "identity provider needs at least one signing certificate".into(),
+            ));
+        }
+        Ok(IdentityProvider {
+            entity_id,
+            certificates,
+            sso_redirect_url: None,
+            sso_post_url: None,
+            want_authn_requests_signed: false,
+        })
+    }
+
+    /// Sets the IdP's SingleSignOnService URL for the HTTP-Redirect binding.
+    #[must_use]
+    pub fn with_sso_redirect_url(mut self, url: impl Into<String>) -> Self {
+        self.sso_redirect_url = Some(url.into());
+        self
+    }
+
+    /// Sets the IdP's SingleSignOnService URL for the HTTP-POST binding.
+    #[must_use]
+    pub fn with_sso_post_url(mut self, url: impl Into<String>) -> Self {
+        self.sso_post_url = Some(url.into());
+        self
+    }
+
+    /// The IdP entity id.
+    #[must_use]
+    pub fn entity_id(&self) -> &str {
+        &self.entity_id
+    }
+
+    /// The trusted signing certificates.
+    #[must_use]
+    pub fn certificates(&self) -> &[Certificate] {
+        &self.certificates
+    }
+
+    /// The HTTP-Redirect SSO URL, if known.
+    #[must_use]
+    pub fn sso_redirect_url(&self) -> Option<&str> {
+        self.sso_redirect_url.as_deref()
+    }
+
+    /// The HTTP-POST SSO URL, if known.
+    #[must_use]
+    pub fn sso_post_url(&self) -> Option<&str> {
+        self.sso_post_url.as_deref()
+    }
+}
+
+/// What to do with `EncryptedAssertion`. Decryption comes in a later release; this is where
+/// the SP's decryption key will be configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum EncryptedAssertions {
+    /// Refuse responses with encrypted assertions, NameIDs or attributes with
+    /// [`Error::EncryptedNotSupported`](crate::Error::EncryptedNotSupported).
+    #[default]
+    Refuse,
+}
+
+/// Which signature algorithms are accepted. The default accepts RSA (2048 bits and more) and
+/// ECDSA with SHA-256/384/512; SHA-1 and small RSA keys need the loudly named opt-ins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Algorithms {
+    /// RSA-SHA1 / ECDSA-SHA1 signatures and SHA-1 digests are accepted.
+    pub sha1: bool,
+    /// RSA keys from 1024 to 2047 bits are accepted.
+    pub small_rsa_keys: bool,
+}
+
+/// The service provider: our entity id, ACS URL(s), the trusted IdP and the validation policy.
+/// Built with [`ServiceProvider::builder`]. Cheap to share (`Arc` it) and `Sync`.
+#[derive(Debug)]
+pub struct ServiceProvider {
+    pub(crate) entity_id: String,
+    pub(crate) acs_urls: Vec<String>,
+    pub(crate) idp: IdentityProvider,
+    pub(crate) clock_skew: Duration,
+    pub(crate) max_authn_age: Option<Duration>,
+    pub(crate) algorithms: Algorithms,
+    pub(crate) accept_idp_initiated: bool,
+    pub(crate) require_signed_assertions: bool,
+    pub(crate) signing_key: Option<SigningKey>,
+    pub(crate) max_response_bytes: usize,
+    pub(crate) name_id_format: Option<String>,
+    pub(crate) encrypted_assertions: EncryptedAssertions,
+}
+
+/// Typestate marker: the builder has no identity provider yet, so it cannot `build()`.
+#[derive(Debug)]
+pub struct NeedsIdentityProvider;
+
+/// Builds a [`ServiceProvider`]; `build()` exists only once an [`IdentityProvider`] is set.
+///
+/// ```compile_fail
+/// // No identity provider: there is no `build` to call.
+/// let sp = rampart_saml::ServiceProvider::builder("https://sp.example", "https://sp.example/acs").build();
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct ServiceProviderBuilder<I> {
+    entity_id: String,
+    acs_urls: Vec<String>,
+    idp: I,
+    clock_skew: Duration,
+    max_authn_age: Option<Duration>,
+    algorithms: Algorithms,
+    accept_idp_initiated: bool,
+    require_signed_assertions: bool,
+    signing_key: Option<SigningKey>,
+    max_response_bytes: usize,
+    name_id_format: Option<String>,
+}
+
+impl ServiceProvider {
+    /// Starts a configuration with our entity id (the audience assertions must name) and the
+    /// Assertion Consumer Service URL responses are posted to.
+    pub fn builder(
+        entity_id: impl Into<String>,
+        acs_url: impl Into<String>,
+    ) -> ServiceProviderBuilder<NeedsIdentityProvider> {
+        ServiceProviderBuilder {
+            entity_id: entity_id.into(),
+            acs_urls: vec![acs_url.into()],
+            idp: NeedsIdentityProvider,
+            clock_skew: DEFAULT_CLOCK_SKEW,
+            max_authn_age: Some(DEFAULT_MAX_AUTHN_AGE),
+            algorithms: Algorithms::default(),
+            accept_idp_initiated: false,
+            require_signed_assertions: false,
+            signing_key: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            name_id_format: None,
+        }
+    }
+
+    /// Our entity id.
+    #[must_use]
+    pub fn entity_id(&self) -> &str {
+        &self.entity_id
+    }
+
+    /// Our ACS URLs; the first is the default.
+    #[must_use]
+    pub fn acs_urls(&self) -> &[String] {
+        &self.acs_urls
+    }
+
+    /// The trusted identity provider.
+    #[must_use]
+    pub fn identity_provider(&self) -> &IdentityProvider {
+        &self.idp
+    }
+
+    /// The allowed clock skew.
+    #[must_use]
+    pub fn clock_skew(&self) -> Duration {
+        self.clock_skew
+    }
+
+    /// The accepted algorithms.
+    #[must_use]
+    pub fn algorithms(&self) -> Algorithms {
+        self.algorithms
+    }
+
+    /// What happens to encrypted assertions.
+    #[must_use]
+    pub fn encrypted_assertions(&self) -> EncryptedAssertions {
+        self.encrypted_assertions
+    }
+}
+
+impl ServiceProviderBuilder<NeedsIdentityProvider> {
+    /// Sets the trusted identity provider (entity id and signing certificates).
+    pub fn identity_provider(
+        self,
+        idp: IdentityProvider,
+    ) -> ServiceProviderBuilder<IdentityProvider> {
+        ServiceProviderBuilder {
+            entity_id: self.entity_id,
+            acs_urls: self.acs_urls,
+            idp,
+            clock_skew: self.clock_skew,
+            max_authn_age: self.max_authn_age,
+            algorithms: self.algorithms,
+            accept_idp_initiated: self.accept_idp_initiated,
+            require_signed_assertions: self.require_signed_assertions,
+            signing_key: self.signing_key,
+            max_response_bytes: self.max_response_bytes,
+            name_id_format: self.name_id_format,
+        }
+    }
+}
+
+impl<I> ServiceProviderBuilder<I> {
+    /// Adds another accepted ACS URL (a Destination/Recipient may name any of them).
+    pub fn additional_acs_url(mut self, url: impl Into<String>) -> Self {
+        self.acs_urls.push(url.into());
+        self
+    }
+
+    /// Allowed clock skew (default [`DEFAULT_CLOCK_SKEW`], at most [`MAX_CLOCK_SKEW`]).
+    pub fn clock_skew(mut self, skew: Duration) -> Self {
+        self.clock_skew = skew;
+        self
+    }
+
+    /// Maximum time since the user authenticated at the IdP (default
+    /// [`DEFAULT_MAX_AUTHN_AGE`]).
+    pub fn max_authentication_age(mut self, age: Duration) -> Self {
+        self.max_authn_age = Some(age);
+        self
+    }
+
+    /// Accepts authentications of any age (AuthnInstant is still read and reported).
+    pub fn no_max_authentication_age(mut self) -> Self {
+        self.max_authn_age = None;
+        self
+    }
+
+    /// LEGACY: accepts SHA-1 signatures and digests. SHA-1 is broken for collisions; enable only
+    /// for an IdP that cannot be reconfigured, and plan its migration.
+    pub fn allow_sha1_signatures(mut self) -> Self {
+        self.algorithms.sha1 = true;
+        self
+    }
+
+    /// LEGACY: accepts RSA keys from 1024 to 2047 bits.
+    pub fn allow_small_rsa_keys(mut self) -> Self {
+        self.algorithms.small_rsa_keys = true;
+        self
+    }
+
+    /// DANGER: accepts IdP-initiated (unsolicited) responses, which carry no InResponseTo and
+    /// so cannot be bound to a login the user started here (login CSRF, SAML profiles
+    /// 4.1.5). Replay protection still applies.
+    pub fn accept_idp_initiated_unsolicited_responses(mut self) -> Self {
+        self.accept_idp_initiated = true;
+        self
+    }
+
+    /// Requires the assertion itself to be signed (a signature on the enclosing Response alone
+    /// is then not enough). Off by default: Google Workspace signs only the Response.
+    pub fn require_signed_assertions(mut self) -> Self {
+        self.require_signed_assertions = true;
+        self
+    }
+
+    /// Our signing key and certificate: AuthnRequests are signed, and metadata publishes the
+    /// certificate with `AuthnRequestsSigned="true"`.
+    pub fn signing_key(mut self, key: SigningKey) -> Self {
+        self.signing_key = Some(key);
+        self
+    }
+
+    /// Largest accepted response, in decoded bytes (default [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// The NameID format asked for in AuthnRequests' NameIDPolicy and listed in metadata.
+    pub fn name_id_format(mut self, format: impl Into<String>) -> Self {
+        self.name_id_format = Some(format.into());
+        self
+    }
+}
+
+impl ServiceProviderBuilder<IdentityProvider> {
+    /// Checks and finishes the configuration.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the entity id or an ACS URL is empty, an ACS URL is not
+    /// `http(s)://`, or the clock skew exceeds [`MAX_CLOCK_SKEW`].
+    pub fn build(self) -> Result<ServiceProvider, Error> {
+        if self.entity_id.trim().is_empty() {
+            return Err(Error::Config("service provider entity id is empty".into()));
+        }
+        for url in &self.acs_urls {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(Error::Config(format!(
+                    "acs url {url:?} is not an http(s) url"
+                )));
+            }
+        }
+        if self.clock_skew > MAX_CLOCK_SKEW {
+            return Err(Error::Config("clock skew above 10 minutes".into()));
+        }
+        if self.max_response_bytes < 1024 {
+            return Err(Error::Config("max response bytes below 1 KiB".into()));
+        }
+        Ok(ServiceProvider {
+            entity_id: self.entity_id,
+            acs_urls: self.acs_urls,
+            idp: self.idp,
+            clock_skew: self.clock_skew,
+            max_authn_age: self.max_authn_age,
+            algorithms: self.algorithms,
+            accept_idp_initiated: self.accept_idp_initiated,
+            require_signed_assertions: self.require_signed_assertions,
+            signing_key: self.signing_key,
+            max_response_bytes: self.max_response_bytes,
+            name_id_format: self.name_id_format,
+            encrypted_assertions: EncryptedAssertions::Refuse,
+        })
+    }
+}

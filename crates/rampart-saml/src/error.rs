@@ -1,0 +1,276 @@
+//! The crate's one error type, with nested enums for families (rustls-style layering).
+//!
+//! Every rejection of a response names what went wrong, and [`Error::kind`] gives a stable,
+//! machine-readable string for it (the CLI prints it as `"error"`). Messages are lower-case and
+//! never contain key material.
+
+use std::fmt;
+
+/// Everything that can go wrong in this crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is not usable (missing keys, bad URL, bad key file, ...).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The `SAMLResponse` value is neither XML nor valid base64 of XML, or is too large.
+    #[error("malformed input: {0}")]
+    Input(String),
+    /// The XML itself was refused (DOCTYPE, entities, limits, syntax) before any SAML check.
+    #[error("xml refused: {0}")]
+    Xml(String),
+    /// The document is XML but not the SAML structure expected here.
+    #[error("malformed saml: {0}")]
+    Malformed(String),
+    /// The response does not hold exactly one assertion (as a direct child of the Response,
+    /// and none elsewhere): more than one is how signature-wrapping attacks work.
+    #[error("expected exactly one assertion, found {found}")]
+    AssertionCount {
+        /// How many assertions were found.
+        found: usize,
+    },
+    /// The IdP answered with a non-success status.
+    #[error("identity provider returned status {}{}", .codes.join(" / "), .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Status {
+        /// The status codes, outermost first (e.g. `...:Responder`, `...:AuthnFailed`).
+        codes: Vec<String>,
+        /// The `StatusMessage`, if any.
+        message: Option<String>,
+    },
+    /// A signature problem: missing, invalid, untrusted, or a refused algorithm.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// A value in the response does not match what this service provider expects.
+    #[error(transparent)]
+    Mismatch(#[from] MismatchError),
+    /// A time window check failed.
+    #[error(transparent)]
+    Time(#[from] TimeError),
+    /// The assertion was already used (replay), per the replay cache.
+    #[error("assertion {assertion_id} was already used (replay)")]
+    Replay {
+        /// The assertion ID seen before.
+        assertion_id: String,
+    },
+    /// The response carries an `EncryptedAssertion` (or encrypted NameID/attribute); this crate
+    /// does not decrypt yet.
+    #[error("encrypted assertions not supported: {0}")]
+    EncryptedNotSupported(&'static str),
+    /// The metadata document is unusable.
+    #[error("invalid metadata: {0}")]
+    Metadata(String),
+    /// The replay cache back end failed (e.g. Redis unreachable). Fail closed.
+    #[error("replay cache unavailable: {0}")]
+    ReplayCache(String),
+}
+
+/// Signature failures.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// Neither the assertion nor the response that contains it is signed.
+    #[error("neither the response nor the assertion is signed")]
+    Missing,
+    /// The service provider requires a signature on the assertion itself and it has none.
+    #[error("the assertion is not signed and the configuration requires it")]
+    AssertionNotSigned,
+    /// An element carries more than one `ds:Signature` child.
+    #[error("more than one signature on the {0} element")]
+    Multiple(&'static str),
+    /// Two elements carry the same `ID`: references would be ambiguous.
+    #[error("id {0:?} appears more than once in the document")]
+    DuplicateId(String),
+    /// A signature does not cover the element that contains it (enveloped signature over its
+    /// parent is the only shape accepted: anything else is signature wrapping).
+    #[error("signature does not cover the element that contains it")]
+    NotEnveloped,
+    /// The signature or digest uses an algorithm refused by the configuration (SHA-1, RSA keys
+    /// under 2048 bits) or one not supported at all.
+    #[error("signature algorithm refused: {0}")]
+    Algorithm(String),
+    /// No configured IdP key verifies the signature (KeyInfo is never used for trust).
+    #[error("signature does not verify with any trusted identity provider key")]
+    UntrustedKey,
+    /// The signature is malformed or does not verify (digest or signature value mismatch,
+    /// wrong reference, forbidden transform, ...).
+    #[error("invalid signature: {0}")]
+    Invalid(String),
+}
+
+/// A value that differs from what the service provider expects.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MismatchError {
+    /// The response's or assertion's Issuer is not the configured IdP.
+    #[error("issuer {found:?} is not the configured identity provider")]
+    Issuer {
+        /// The Issuer found.
+        found: String,
+    },
+    /// The assertion has no Issuer.
+    #[error("assertion has no issuer")]
+    MissingIssuer,
+    /// The Response Destination is not one of our ACS URLs.
+    #[error("destination {found:?} is not this service provider's acs url")]
+    Destination {
+        /// The Destination found.
+        found: String,
+    },
+    /// A signed Response has no Destination (SAML bindings 3.5.5.2).
+    #[error("signed response has no destination (saml bindings 3.5.5.2)")]
+    MissingDestination,
+    /// No AudienceRestriction names this service provider.
+    #[error("audience does not include this service provider (found {found:?})")]
+    Audience {
+        /// The audiences found.
+        found: Vec<String>,
+    },
+    /// The assertion has no AudienceRestriction (SAML profiles 4.1.4.2 requires one).
+    #[error("assertion has no audience restriction")]
+    MissingAudience,
+    /// The bearer SubjectConfirmationData Recipient is not our ACS URL.
+    #[error("subject confirmation recipient {found:?} is not this service provider's acs url")]
+    Recipient {
+        /// The Recipient found (empty when absent).
+        found: String,
+    },
+    /// InResponseTo does not match the outstanding request.
+    #[error("in-response-to {found:?} does not match the outstanding request id")]
+    InResponseTo {
+        /// The InResponseTo found (empty when absent).
+        found: String,
+    },
+    /// The response is unsolicited (no request id given) and IdP-initiated login is disabled.
+    #[error("unsolicited response and idp-initiated login is not accepted")]
+    Unsolicited,
+    /// No bearer SubjectConfirmation is present.
+    #[error("no bearer subject confirmation")]
+    NoBearerConfirmation,
+    /// The NameID SPNameQualifier names another service provider.
+    #[error("name id sp name qualifier {found:?} is not this service provider")]
+    SpNameQualifier {
+        /// The SPNameQualifier found.
+        found: String,
+    },
+}
+
+/// A time window check failed. All comparisons include the configured clock skew.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TimeError {
+    /// `now` is at or after a NotOnOrAfter (plus skew).
+    #[error("{what} expired at {at}")]
+    Expired {
+        /// Which element's window (`conditions`, `subject confirmation`, `session`).
+        what: &'static str,
+        /// The NotOnOrAfter as written in the document.
+        at: String,
+    },
+    /// `now` is before a NotBefore (minus skew).
+    #[error("{what} not valid before {at}")]
+    NotYetValid {
+        /// Which element's window.
+        what: &'static str,
+        /// The NotBefore as written in the document.
+        at: String,
+    },
+    /// The authentication happened longer ago than the configured maximum age.
+    #[error("authentication at {at} is older than the maximum authentication age")]
+    AuthnTooOld {
+        /// The AuthnInstant as written.
+        at: String,
+    },
+    /// A time value is not a valid xs:dateTime.
+    #[error("invalid xs:dateTime {0:?}")]
+    Invalid(String),
+}
+
+impl Error {
+    /// A stable, machine-readable name for the error, e.g. `"audience_mismatch"`.
+    ///
+    /// The CLI prints it as `{"valid":false,"error":"<kind>"}`; these strings do not change
+    /// between releases (new variants get new strings).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Config(_) => "config",
+            Error::Input(_) => "malformed_input",
+            Error::Xml(_) => "xml_refused",
+            Error::Malformed(_) => "malformed_saml",
+            Error::AssertionCount { .. } => "assertion_count",
+            Error::Status { .. } => "status_not_success",
+            Error::Signature(e) => match e {
+                SignatureError::Missing => "signature_missing",
+                SignatureError::AssertionNotSigned => "assertion_not_signed",
+                SignatureError::Multiple(_) => "multiple_signatures",
+                SignatureError::DuplicateId(_) => "duplicate_id",
+                SignatureError::NotEnveloped => "signature_not_enveloped",
+                SignatureError::Algorithm(_) => "algorithm_refused",
+                SignatureError::UntrustedKey => "untrusted_key",
+                SignatureError::Invalid(_) => "signature_invalid",
+            },
+            Error::Mismatch(e) => match e {
+                MismatchError::Issuer { .. } => "issuer_mismatch",
+                MismatchError::MissingIssuer => "issuer_missing",
+                MismatchError::Destination { .. } => "destination_mismatch",
+                MismatchError::MissingDestination => "destination_missing",
+                MismatchError::Audience { .. } => "audience_mismatch",
+                MismatchError::MissingAudience => "audience_missing",
+                MismatchError::Recipient { .. } => "recipient_mismatch",
+                MismatchError::InResponseTo { .. } => "in_response_to_mismatch",
+                MismatchError::Unsolicited => "unsolicited_response",
+                MismatchError::NoBearerConfirmation => "no_bearer_confirmation",
+                MismatchError::SpNameQualifier { .. } => "sp_name_qualifier_mismatch",
+            },
+            Error::Time(e) => match e {
+                TimeError::Expired { .. } => "expired",
+                TimeError::NotYetValid { .. } => "not_yet_valid",
+                TimeError::AuthnTooOld { .. } => "authn_too_old",
+                TimeError::Invalid(_) => "invalid_time",
+            },
+            Error::Replay { .. } => "replay",
+            Error::EncryptedNotSupported(_) => "encrypted_not_supported",
+            Error::Metadata(_) => "invalid_metadata",
+            Error::ReplayCache(_) => "replay_cache_unavailable",
+        }
+    }
+
+    pub(crate) fn malformed(msg: impl fmt::Display) -> Self {
+        Error::Malformed(msg.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_distinct_per_family() {
+        let errors = [
+            Error::Signature(SignatureError::Missing),
+            Error::Signature(SignatureError::UntrustedKey),
+            Error::Mismatch(MismatchError::MissingDestination),
+            Error::Time(TimeError::Expired {
+                what: "conditions",
+                at: "x".into(),
+            }),
+            Error::Replay {
+                assertion_id: "a".into(),
+            },
+        ];
+        let kinds: std::collections::HashSet<_> = errors.iter().map(Error::kind).collect();
+        assert_eq!(kinds.len(), errors.len());
+    }
+
+    #[test]
+    fn status_message_lists_codes() {
+        let e = Error::Status {
+            codes: vec!["urn:a:Responder".into(), "urn:a:AuthnFailed".into()],
+            message: Some("bad password".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "identity provider returned status urn:a:Responder / urn:a:AuthnFailed: bad password"
+        );
+    }
+}

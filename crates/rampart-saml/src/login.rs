@@ -1,0 +1,114 @@
+//! The result of a successful validation: who logged in, as the IdP asserted it.
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the [`Login`] serde form; bumped on any incompatible change. Stored sessions
+/// written by older versions keep loading (golden files in `tests/vectors/`).
+pub const LOGIN_FORMAT_VERSION: u32 = 1;
+
+/// The subject's NameID, read in full (all text nodes, comments ignored: CVE-2017-11428).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NameId {
+    /// The identifier.
+    pub value: String,
+    /// `Format` (SAML core 8.3), if given.
+    pub format: Option<String>,
+    /// `NameQualifier`, if given.
+    pub name_qualifier: Option<String>,
+    /// `SPNameQualifier`, if given (checked to be this SP when present).
+    pub sp_name_qualifier: Option<String>,
+    /// `SPProvidedID`, if given.
+    pub sp_provided_id: Option<String>,
+}
+
+/// One attribute with every value, in document order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Attribute {
+    /// `Name`.
+    pub name: String,
+    /// `NameFormat`, if given.
+    pub name_format: Option<String>,
+    /// `FriendlyName`, if given.
+    pub friendly_name: Option<String>,
+    /// The text of each AttributeValue (an `xsi:nil` value is an empty string).
+    pub values: Vec<String>,
+}
+
+/// Which parts of the response carried a valid signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SignedParts {
+    /// Only the Response (which contains the assertion).
+    Response,
+    /// Only the Assertion.
+    Assertion,
+    /// Both.
+    ResponseAndAssertion,
+}
+
+/// A validated login: every field comes from the signed part of the response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Login {
+    /// [`LOGIN_FORMAT_VERSION`] when written.
+    pub version: u32,
+    /// The IdP entity id (the assertion's Issuer).
+    pub issuer: String,
+    /// The subject.
+    pub name_id: NameId,
+    /// The Response ID.
+    pub response_id: Option<String>,
+    /// The Assertion ID (the replay-cache key).
+    pub assertion_id: String,
+    /// The request this answers, or `None` for an IdP-initiated login.
+    pub in_response_to: Option<String>,
+    /// When the IdP authenticated the user.
+    #[serde(with = "time::serde::rfc3339")]
+    pub authn_instant: time::OffsetDateTime,
+    /// The IdP session index, for single logout.
+    pub session_index: Option<String>,
+    /// When the IdP wants this SP's session to end at the latest.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub session_not_on_or_after: Option<time::OffsetDateTime>,
+    /// The AuthnContextClassRef (how the user authenticated), if given.
+    pub authn_context_class_ref: Option<String>,
+    /// Attributes, in document order.
+    pub attributes: Vec<Attribute>,
+    /// Whether the Conditions carried OneTimeUse (replay protection always applies anyway).
+    pub one_time_use: bool,
+    /// The assertion cannot be accepted at or after this time (earliest NotOnOrAfter, plus
+    /// skew): how long its ID stays in the replay cache.
+    #[serde(with = "time::serde::rfc3339")]
+    pub valid_until: time::OffsetDateTime,
+    /// Which parts were signed.
+    pub signed: SignedParts,
+    /// SHA-256 fingerprint of the configured certificate whose key verified the signature.
+    pub signing_certificate_sha256: String,
+}
+
+impl Login {
+    /// Values of the attribute named `name` (matched on `Name`, then on `FriendlyName`).
+    #[must_use]
+    pub fn attribute(&self, name: &str) -> Option<&[String]> {
+        self.attributes
+            .iter()
+            .find(|a| a.name == name)
+            .or_else(|| {
+                self.attributes
+                    .iter()
+                    .find(|a| a.friendly_name.as_deref() == Some(name))
+            })
+            .map(|a| a.values.as_slice())
+    }
+
+    /// `valid_until` as a `SystemTime`.
+    #[must_use]
+    pub fn valid_until_system_time(&self) -> SystemTime {
+        SystemTime::from(self.valid_until)
+    }
+}

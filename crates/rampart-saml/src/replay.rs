@@ -1,0 +1,241 @@
+//! Replay protection: each assertion ID is accepted once, and remembered until the assertion
+//! could no longer be accepted anyway (its NotOnOrAfter plus the clock skew), so the cache
+//! stays bounded by the IdP's assertion lifetime (SAML profiles 4.1.4.5).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use crate::error::Error;
+
+/// Remembers assertion IDs. Implementations must be atomic across every replica that shares
+/// them: two concurrent calls with the same ID must not both return `Ok(true)`.
+pub trait ReplayCache: Send + Sync {
+    /// Records `assertion_id` until `expires_at`. Returns `Ok(true)` when the ID was new,
+    /// `Ok(false)` when it was seen before and has not expired (a replay).
+    ///
+    /// # Errors
+    /// [`Error::ReplayCache`] when the back end fails; callers must then refuse the login
+    /// (fail closed).
+    fn insert_if_new(
+        &self,
+        assertion_id: &str,
+        expires_at: SystemTime,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
+}
+
+/// Largest number of IDs the memory cache holds by default; past it, new logins are refused
+/// (fail closed) until entries expire. At one login per millisecond with 5-minute assertions
+/// that is 300 000 live entries.
+pub const DEFAULT_MEMORY_CAPACITY: usize = 1_000_000;
+
+/// An in-process replay cache, for a single replica. Expired entries are swept as new ones
+/// arrive.
+#[derive(Debug)]
+pub struct MemoryReplayCache {
+    inner: Mutex<HashMap<String, SystemTime>>,
+    capacity: usize,
+}
+
+impl Default for MemoryReplayCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryReplayCache {
+    /// An empty cache with [`DEFAULT_MEMORY_CAPACITY`].
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_capacity(DEFAULT_MEMORY_CAPACITY)
+    }
+
+    /// An empty cache holding at most `capacity` live IDs.
+    #[must_use]
+    pub fn with_capacity(capacity: usize) -> Self {
+        MemoryReplayCache {
+            inner: Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    /// The synchronous form of [`ReplayCache::insert_if_new`].
+    ///
+    /// # Errors
+    /// [`Error::ReplayCache`] when the cache is full of unexpired IDs.
+    pub fn insert_if_new_sync(
+        &self,
+        assertion_id: &str,
+        expires_at: SystemTime,
+        now: SystemTime,
+    ) -> Result<bool, Error> {
+        // A poisoned lock only means another thread panicked mid-insert; the map is still a
+        // valid map, so keep serving rather than failing every login.
+        let mut map = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(exp) = map.get(assertion_id)
+            && *exp > now
+        {
+            return Ok(false);
+        }
+        if map.len() >= self.capacity {
+            map.retain(|_, exp| *exp > now);
+            if map.len() >= self.capacity {
+                return Err(Error::ReplayCache("memory replay cache is full".into()));
+            }
+        }
+        map.insert(assertion_id.to_owned(), expires_at);
+        Ok(true)
+    }
+
+    /// Number of IDs held (expired ones included until swept).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
+    /// True when no ID is held.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl ReplayCache for MemoryReplayCache {
+    fn insert_if_new(
+        &self,
+        assertion_id: &str,
+        expires_at: SystemTime,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<bool, Error>> + Send {
+        std::future::ready(self.insert_if_new_sync(assertion_id, expires_at, now))
+    }
+}
+
+#[cfg(feature = "redis")]
+mod redis_cache {
+    use std::time::SystemTime;
+
+    use redis::aio::ConnectionManager;
+
+    use super::ReplayCache;
+    use crate::error::Error;
+
+    /// A replay cache in Redis, shared by every replica: `SET key 1 NX PX ttl`, atomic on the
+    /// server, so exactly one replica wins an assertion ID. Keys are `prefix + assertion id`.
+    #[derive(Clone)]
+    pub struct RedisReplayCache {
+        conn: ConnectionManager,
+        prefix: String,
+    }
+
+    impl std::fmt::Debug for RedisReplayCache {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("RedisReplayCache")
+                .field("prefix", &self.prefix)
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl RedisReplayCache {
+        /// Uses `conn`, with keys named `prefix` + assertion ID (e.g. `"saml:replay:"`).
+        #[must_use]
+        pub fn new(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
+            RedisReplayCache {
+                conn,
+                prefix: prefix.into(),
+            }
+        }
+
+        /// Connects to `url` (`redis://host:port`, `unix:///path/redis.sock`).
+        ///
+        /// # Errors
+        /// [`Error::ReplayCache`] when the URL is bad or the server unreachable.
+        pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, Error> {
+            let client = redis::Client::open(url).map_err(|e| Error::ReplayCache(e.to_string()))?;
+            let conn = ConnectionManager::new(client)
+                .await
+                .map_err(|e| Error::ReplayCache(e.to_string()))?;
+            Ok(Self::new(conn, prefix))
+        }
+    }
+
+    impl ReplayCache for RedisReplayCache {
+        fn insert_if_new(
+            &self,
+            assertion_id: &str,
+            expires_at: SystemTime,
+            now: SystemTime,
+        ) -> impl Future<Output = Result<bool, Error>> + Send {
+            let key = format!("{}{}", self.prefix, assertion_id);
+            let mut conn = self.conn.clone();
+            async move {
+                // At least 1 ms: PX 0 is an error, and an already-expired assertion was refused
+                // before we get here anyway.
+                let ttl_ms = expires_at
+                    .duration_since(now)
+                    .map_or(1, |d| d.as_millis().max(1));
+                let ttl_ms = u64::try_from(ttl_ms).unwrap_or(u64::MAX);
+                let reply: Option<String> = redis::cmd("SET")
+                    .arg(&key)
+                    .arg(1)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(ttl_ms)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(|e| Error::ReplayCache(e.to_string()))?;
+                Ok(reply.is_some())
+            }
+        }
+    }
+}
+
+#[cfg(feature = "redis")]
+pub use redis_cache::RedisReplayCache;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn second_use_is_a_replay_until_expiry() {
+        let c = MemoryReplayCache::new();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let exp = now + Duration::from_secs(300);
+        assert!(c.insert_if_new_sync("a", exp, now).unwrap());
+        assert!(
+            !c.insert_if_new_sync("a", exp, now + Duration::from_secs(299))
+                .unwrap()
+        );
+        assert!(c.insert_if_new_sync("b", exp, now).unwrap());
+        // After expiry the ID may be stored again (the assertion itself is refused as expired).
+        assert!(c.insert_if_new_sync("a", exp, exp).unwrap());
+    }
+
+    #[test]
+    fn full_cache_fails_closed_then_sweeps() {
+        let c = MemoryReplayCache::with_capacity(2);
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let exp = now + Duration::from_secs(10);
+        assert!(c.insert_if_new_sync("a", exp, now).unwrap());
+        assert!(c.insert_if_new_sync("b", exp, now).unwrap());
+        assert!(matches!(
+            c.insert_if_new_sync("c", exp, now),
+            Err(Error::ReplayCache(_))
+        ));
+        assert!(
+            c.insert_if_new_sync("c", exp + Duration::from_secs(10), exp)
+                .unwrap()
+        );
+        assert_eq!(c.len(), 1);
+    }
+}

@@ -1,0 +1,892 @@
+//! Response validation for the HTTP-POST binding (SAML core 2.0 3.2.2 and 2.3-2.7; SAML
+//! profiles 4.1.4 Web Browser SSO; SAML bindings 3.5.5.2).
+//!
+//! The order of work is: decode and parse (DOCTYPE, entities and limits refused by the tree),
+//! structure (root, status, exactly one assertion, no stray assertion anywhere), signatures
+//! (configured keys only, each covering the element that contains it), then every value of the
+//! login read from the verified view.
+
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use rampart_xmldsig::{Document, Element, Limits};
+use time::OffsetDateTime;
+
+use crate::config::ServiceProvider;
+use crate::dsig::{self, Checked};
+use crate::error::{Error, MismatchError, SignatureError, TimeError};
+use crate::login::{Attribute, LOGIN_FORMAT_VERSION, Login, NameId, SignedParts};
+use crate::ns;
+use crate::replay::{MemoryReplayCache, ReplayCache};
+use crate::trace::Trace;
+use crate::view::{View, deep_text};
+use crate::xsd;
+
+/// What the response is expected to answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Expected<'a> {
+    /// The AuthnRequest with this ID (kept in the user's session since the redirect).
+    Request(&'a str),
+    /// Nothing: an IdP-initiated response. Refused unless the SP was built with
+    /// `accept_idp_initiated_unsolicited_responses()`.
+    Unsolicited,
+}
+
+/// A response that passed every check except replay. Turn it into a [`Login`] by recording
+/// its assertion ID in a replay cache ([`ValidatedResponse::check_replay`]).
+#[derive(Debug, Clone)]
+#[must_use = "the assertion is not yet protected against replay: call check_replay"]
+pub struct ValidatedResponse {
+    login: Login,
+    now: SystemTime,
+}
+
+impl ValidatedResponse {
+    /// Records the assertion ID in `cache` until the assertion expires, and returns the login
+    /// if the ID was new.
+    ///
+    /// # Errors
+    /// [`Error::Replay`] when the ID was seen before; [`Error::ReplayCache`] when the cache
+    /// fails (the login is then refused: fail closed).
+    pub async fn check_replay(self, cache: &impl ReplayCache) -> Result<Login, Error> {
+        let fresh = cache
+            .insert_if_new(
+                &self.login.assertion_id,
+                self.login.valid_until_system_time(),
+                self.now,
+            )
+            .await?;
+        self.finish(fresh)
+    }
+
+    /// [`ValidatedResponse::check_replay`] for the in-memory cache, without async.
+    ///
+    /// # Errors
+    /// As [`ValidatedResponse::check_replay`].
+    pub fn check_replay_in_memory(self, cache: &MemoryReplayCache) -> Result<Login, Error> {
+        let fresh = cache.insert_if_new_sync(
+            &self.login.assertion_id,
+            self.login.valid_until_system_time(),
+            self.now,
+        )?;
+        self.finish(fresh)
+    }
+
+    /// The login WITHOUT replay protection: for diagnostics (the CLI's `saml verify`) and for
+    /// callers who record the assertion ID themselves. A web login must not use this.
+    pub fn into_login_without_replay_check(self) -> Login {
+        self.login
+    }
+
+    /// The login, for inspection before the replay check.
+    #[must_use]
+    pub fn login(&self) -> &Login {
+        &self.login
+    }
+
+    fn finish(self, fresh: bool) -> Result<Login, Error> {
+        if fresh {
+            Ok(self.login)
+        } else {
+            Err(Error::Replay {
+                assertion_id: self.login.assertion_id,
+            })
+        }
+    }
+}
+
+impl ServiceProvider {
+    /// Validates a `SAMLResponse` from the HTTP-POST binding: `input` is the form value
+    /// (base64) or the raw XML (detected). `now` is the current time.
+    ///
+    /// ```no_run
+    /// # fn f(sp: &rampart_saml::ServiceProvider, form_value: &str, request_id: &str)
+    /// #   -> Result<(), rampart_saml::Error> {
+    /// use rampart_saml::{Expected, MemoryReplayCache};
+    /// let cache = MemoryReplayCache::new();
+    /// let now = std::time::SystemTime::now();
+    /// let login = sp
+    ///     .validate_response(form_value.as_bytes(), Expected::Request(request_id), now)?
+    ///     .check_replay_in_memory(&cache)?;
+    /// println!("{} logged in", login.name_id.value);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// A specific [`Error`] for the first check that fails; see [`Error::kind`].
+    pub fn validate_response(
+        &self,
+        input: &[u8],
+        expected: Expected<'_>,
+        now: SystemTime,
+    ) -> Result<ValidatedResponse, Error> {
+        let mut trace = Trace::default();
+        self.validate_response_explained(input, expected, now, &mut trace)
+    }
+
+    /// [`ServiceProvider::validate_response`], recording every check in `trace`.
+    ///
+    /// # Errors
+    /// As [`ServiceProvider::validate_response`].
+    pub fn validate_response_explained(
+        &self,
+        input: &[u8],
+        expected: Expected<'_>,
+        now: SystemTime,
+        trace: &mut Trace,
+    ) -> Result<ValidatedResponse, Error> {
+        let xml = trace.record(
+            "input",
+            |x: &Vec<u8>| format!("{} bytes of xml", x.len()),
+            self.decode_input(input),
+        )?;
+        let limits = Limits::default().with_max_bytes(self.max_response_bytes);
+        let doc = trace.record(
+            "xml",
+            |_| "parsed (no doctype, no entities, within limits)".into(),
+            Document::parse_with_limits(&xml, &limits).map_err(|e| Error::Xml(e.to_string())),
+        )?;
+        let login = Validation {
+            sp: self,
+            doc: &doc,
+            expected,
+            now,
+            trace,
+        }
+        .run()?;
+        Ok(ValidatedResponse { login, now })
+    }
+
+    fn decode_input(&self, input: &[u8]) -> Result<Vec<u8>, Error> {
+        let start = input
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .ok_or_else(|| Error::Input("empty input".into()))?;
+        let body = &input[start..];
+        if body.starts_with(b"<") || body.starts_with("\u{feff}".as_bytes()) {
+            if body.len() > self.max_response_bytes {
+                return Err(Error::Input(format!(
+                    "response larger than {} bytes",
+                    self.max_response_bytes
+                )));
+            }
+            return Ok(body.to_vec());
+        }
+        // base64 is 4/3 of the decoded size, plus line breaks some IdPs insert.
+        if body.len() / 4 * 3 > self.max_response_bytes + self.max_response_bytes / 8 {
+            return Err(Error::Input(format!(
+                "response larger than {} bytes",
+                self.max_response_bytes
+            )));
+        }
+        let compact: Vec<u8> = body
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        let xml = STANDARD
+            .decode(&compact)
+            .map_err(|_| Error::Input("samlresponse is neither xml nor base64".into()))?;
+        if xml.len() > self.max_response_bytes {
+            return Err(Error::Input(format!(
+                "response larger than {} bytes",
+                self.max_response_bytes
+            )));
+        }
+        if !xml
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|&b| b == b'<' || b == 0xEF)
+        {
+            return Err(Error::Input("base64 value does not decode to xml".into()));
+        }
+        Ok(xml)
+    }
+}
+
+struct Validation<'a, 'd> {
+    sp: &'a ServiceProvider,
+    doc: &'d Document,
+    expected: Expected<'a>,
+    now: SystemTime,
+    trace: &'a mut Trace,
+}
+
+/// Response-level values, read from the signed view when the Response is signed.
+struct Header {
+    id: Option<String>,
+    destination: Option<String>,
+    in_response_to: Option<String>,
+    issuer: Option<String>,
+}
+
+impl<'d> Validation<'_, 'd> {
+    fn run(mut self) -> Result<Login, Error> {
+        let root = self.doc.root();
+        let r = if root.is(ns::PROTOCOL, "Response") {
+            Ok(())
+        } else {
+            Err(Error::malformed(format!(
+                "root element is <{}>, not samlp:Response (http-post binding)",
+                root.qualified_name()
+            )))
+        };
+        self.trace.record("root", |()| "samlp:Response".into(), r)?;
+        let r = match root.attribute("Version") {
+            Some("2.0") => Ok(()),
+            v => Err(Error::malformed(format!(
+                "response version {v:?} is not 2.0"
+            ))),
+        };
+        self.trace.record("version", |()| "2.0".into(), r)?;
+        let r = self.check_unsolicited_allowed();
+        self.trace
+            .record("solicitation", |s: &String| s.clone(), r)?;
+        let r = check_status(root);
+        self.trace.record("status", |()| "Success".into(), r)?;
+        let r = check_unique_ids(root);
+        self.trace.record(
+            "ids",
+            |n: &usize| format!("{n} ID attributes, all distinct"),
+            r,
+        )?;
+
+        // Exactly one assertion, as a direct child of the Response (profiles 4.1.4.2 allows
+        // more, but an SP that reads one of several is how XSW attacks win; nobody sends more).
+        let assertion = self.single_assertion(root)?;
+
+        // Signatures.
+        let response_sig = self.single_signature(root, "response")?;
+        let assertion_sig = self.single_signature(assertion, "assertion")?;
+        if response_sig.is_none() && assertion_sig.is_none() {
+            self.trace.fail(
+                "signature",
+                "neither the response nor the assertion carries a ds:Signature",
+            );
+            return Err(SignatureError::Missing.into());
+        }
+        if self.sp.require_signed_assertions && assertion_sig.is_none() {
+            self.trace.fail(
+                "signature.assertion",
+                "the configuration requires a signed assertion",
+            );
+            return Err(SignatureError::AssertionNotSigned.into());
+        }
+        let response_checked = match response_sig {
+            Some(sig) => Some(self.verify("signature.response", sig, root)?),
+            None => None,
+        };
+        let assertion_checked = match assertion_sig {
+            Some(sig) => Some(self.verify("signature.assertion", sig, assertion)?),
+            None => None,
+        };
+
+        // From here on, values come only from verified views.
+        let (header, signed_assertion, certificate, signed) =
+            match (&response_checked, &assertion_checked) {
+                (Some(r), Some(a)) => (
+                    read_header(r.signed),
+                    a.signed,
+                    a.certificate,
+                    SignedParts::ResponseAndAssertion,
+                ),
+                (Some(r), None) => {
+                    let a = r
+                        .signed
+                        .child_elements()
+                        .into_iter()
+                        .find(|c| {
+                            c.position() == assertion.position() && c.is(ns::ASSERTION, "Assertion")
+                        })
+                        .ok_or_else(|| {
+                            Error::malformed("assertion is not inside the signed response")
+                        })?;
+                    (
+                        read_header(r.signed),
+                        a,
+                        r.certificate,
+                        SignedParts::Response,
+                    )
+                }
+                (None, Some(a)) => (
+                    read_header(root),
+                    a.signed,
+                    a.certificate,
+                    SignedParts::Assertion,
+                ),
+                (None, None) => unreachable_signatures()?,
+            };
+        self.check_header(&header, response_checked.is_some())?;
+        let mut login = self.read_assertion(signed_assertion)?;
+        login.response_id = if response_checked.is_some() {
+            header.id
+        } else {
+            None
+        };
+        login.signed = signed;
+        login.signing_certificate_sha256 =
+            self.sp.idp.certificates[certificate].sha256_fingerprint();
+        Ok(login)
+    }
+
+    fn check_unsolicited_allowed(&self) -> Result<String, Error> {
+        match self.expected {
+            Expected::Request(id) => Ok(format!("answer to request {id:?} expected")),
+            Expected::Unsolicited if self.sp.accept_idp_initiated => {
+                Ok("unsolicited (idp-initiated) response, accepted by configuration".into())
+            }
+            Expected::Unsolicited => Err(MismatchError::Unsolicited.into()),
+        }
+    }
+
+    fn single_assertion(&mut self, root: Element<'d>) -> Result<Element<'d>, Error> {
+        if root
+            .children_named(ns::ASSERTION, "EncryptedAssertion")
+            .next()
+            .is_some()
+        {
+            self.trace
+                .fail("assertion", "response carries an EncryptedAssertion");
+            return Err(Error::EncryptedNotSupported("EncryptedAssertion"));
+        }
+        let direct: Vec<Element<'d>> = root.children_named(ns::ASSERTION, "Assertion").collect();
+        if direct.len() != 1 {
+            let total = root
+                .descendants()
+                .filter(|e| e.is(ns::ASSERTION, "Assertion"))
+                .count();
+            self.trace.fail(
+                "assertion",
+                format!("{} direct child assertions (expected 1)", direct.len()),
+            );
+            return Err(Error::AssertionCount {
+                found: total.max(direct.len()),
+            });
+        }
+        let chosen = direct[0];
+        // Any other Assertion anywhere (Extensions, unknown wrappers, ds:Object) is a wrapping
+        // attempt. Assertions nested inside the chosen one (saml:Advice) are never read.
+        let stray = root
+            .descendants()
+            .filter(|e| e.is(ns::ASSERTION, "Assertion") && *e != chosen && !is_inside(*e, chosen))
+            .count();
+        if stray > 0 {
+            self.trace.fail(
+                "assertion",
+                format!("{stray} assertion(s) elsewhere in the document"),
+            );
+            return Err(Error::AssertionCount { found: stray + 1 });
+        }
+        self.trace.pass(
+            "assertion",
+            format!(
+                "exactly one assertion (ID {:?})",
+                chosen.attribute("ID").unwrap_or("")
+            ),
+        );
+        Ok(chosen)
+    }
+
+    fn single_signature(
+        &mut self,
+        el: Element<'d>,
+        what: &'static str,
+    ) -> Result<Option<Element<'d>>, Error> {
+        let mut sigs = el.children_named(ns::DSIG, "Signature");
+        let first = sigs.next();
+        if sigs.next().is_some() {
+            self.trace.fail(
+                "signature",
+                format!("more than one ds:Signature on the {what}"),
+            );
+            return Err(SignatureError::Multiple(what).into());
+        }
+        Ok(first)
+    }
+
+    fn verify(
+        &mut self,
+        check: &'static str,
+        sig: Element<'d>,
+        parent: Element<'d>,
+    ) -> Result<Checked<'d>, Error> {
+        let r = dsig::verify(self.doc, sig, self.sp).and_then(|c| {
+            if c.signed.position() == parent.position() {
+                Ok(c)
+            } else {
+                Err(SignatureError::NotEnveloped.into())
+            }
+        });
+        let certs = &self.sp.idp.certificates;
+        self.trace.record(
+            check,
+            |c: &Checked<'_>| {
+                format!(
+                    "valid; covers <{}> ID {:?} at byte {}; verified with configured certificate {} (sha-256 {})",
+                    parent.qualified_name(),
+                    parent.attribute("ID").unwrap_or(""),
+                    parent.position(),
+                    certs[c.certificate].subject(),
+                    certs[c.certificate].sha256_fingerprint()
+                )
+            },
+            r,
+        )
+    }
+
+    fn acs_matches(&self, url: &str) -> bool {
+        self.sp.acs_urls.iter().any(|a| a == url)
+    }
+
+    fn check_header(&mut self, h: &Header, response_signed: bool) -> Result<(), Error> {
+        let r: Result<String, Error> = match (&h.destination, response_signed) {
+            (Some(d), _) if self.acs_matches(d) => Ok(format!("{d:?} is our acs url")),
+            (Some(d), _) => Err(MismatchError::Destination { found: d.clone() }.into()),
+            (None, true) => Err(MismatchError::MissingDestination.into()),
+            (None, false) => Ok("absent (allowed: the response is not signed)".into()),
+        };
+        self.trace
+            .record("destination", |s: &String| s.clone(), r)?;
+        let r: Result<String, Error> = match &h.issuer {
+            Some(i) if *i == self.sp.idp.entity_id => {
+                Ok(format!("response issuer {i:?} is the configured idp"))
+            }
+            Some(i) => Err(MismatchError::Issuer { found: i.clone() }.into()),
+            None => Ok("response has no issuer (optional, SAML core 3.2.2)".into()),
+        };
+        self.trace
+            .record("issuer.response", |s: &String| s.clone(), r)?;
+        let r = self.check_in_response_to(h.in_response_to.as_deref(), true);
+        self.trace
+            .record("in_response_to.response", |s: &String| s.clone(), r)?;
+        Ok(())
+    }
+
+    /// `optional`: at the Response level InResponseTo may be absent even for a solicited
+    /// response; the bearer SubjectConfirmationData must carry it (profiles 4.1.4.2).
+    fn check_in_response_to(&self, found: Option<&str>, optional: bool) -> Result<String, Error> {
+        match (self.expected, found) {
+            (Expected::Request(id), Some(f)) if f == id => {
+                Ok(format!("{f:?} matches the outstanding request"))
+            }
+            (Expected::Request(_), None) if optional => Ok("absent".into()),
+            (Expected::Unsolicited, None) => Ok("absent (unsolicited)".into()),
+            (_, f) => Err(MismatchError::InResponseTo {
+                found: f.unwrap_or("").to_owned(),
+            }
+            .into()),
+        }
+    }
+
+    fn skew(&self) -> Duration {
+        self.sp.clock_skew
+    }
+
+    /// `now < not_on_or_after + skew`.
+    fn check_not_on_or_after(
+        &self,
+        what: &'static str,
+        raw: &str,
+    ) -> Result<OffsetDateTime, Error> {
+        let t = xsd::parse_datetime(raw)?;
+        if self.now >= SystemTime::from(t) + self.skew() {
+            return Err(TimeError::Expired {
+                what,
+                at: raw.to_owned(),
+            }
+            .into());
+        }
+        Ok(t)
+    }
+
+    /// `now + skew >= not_before`.
+    fn check_not_before(&self, what: &'static str, raw: &str) -> Result<(), Error> {
+        let t = xsd::parse_datetime(raw)?;
+        if self.now + self.skew() < SystemTime::from(t) {
+            return Err(TimeError::NotYetValid {
+                what,
+                at: raw.to_owned(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    fn read_assertion<V: View<'d>>(&mut self, a: V) -> Result<Login, Error> {
+        let now_text = xsd::format_datetime(self.now);
+        let skew = self.skew().as_secs();
+        let r = match a.attribute("Version") {
+            Some("2.0") => Ok(()),
+            v => Err(Error::malformed(format!(
+                "assertion version {v:?} is not 2.0"
+            ))),
+        };
+        self.trace
+            .record("assertion.version", |()| "2.0".into(), r)?;
+        let assertion_id = a
+            .attribute("ID")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Error::malformed("assertion has no ID"))?
+            .to_owned();
+        xsd::parse_datetime(
+            a.attribute("IssueInstant")
+                .ok_or_else(|| Error::malformed("assertion has no IssueInstant"))?,
+        )?;
+
+        // Issuer (required on an assertion, SAML core 2.3.3).
+        let r: Result<String, Error> = match a
+            .first_child(ns::ASSERTION, "Issuer")
+            .map(|i| i.text().trim().to_owned())
+        {
+            Some(i) if i == self.sp.idp.entity_id => Ok(i),
+            Some(i) => Err(MismatchError::Issuer { found: i }.into()),
+            None => Err(MismatchError::MissingIssuer.into()),
+        };
+        let issuer = self.trace.record(
+            "issuer.assertion",
+            |i: &String| format!("{i:?} is the configured idp"),
+            r,
+        )?;
+
+        // Subject and NameID.
+        let subject = a
+            .first_child(ns::ASSERTION, "Subject")
+            .ok_or_else(|| Error::malformed("assertion has no Subject"))?;
+        if subject.first_child(ns::ASSERTION, "EncryptedID").is_some() {
+            self.trace.fail("name_id", "subject carries an EncryptedID");
+            return Err(Error::EncryptedNotSupported("EncryptedID"));
+        }
+        let r = self.read_name_id(subject);
+        let name_id = self.trace.record(
+            "name_id",
+            |n: &NameId| format!("{:?} (format {:?})", n.value, n.format),
+            r,
+        )?;
+
+        // Bearer subject confirmation (profiles 4.1.4.2).
+        let r = self.check_bearer(subject);
+        let (scd_not_on_or_after, in_response_to) = self.trace.record(
+            "subject_confirmation",
+            |(t, irt): &(OffsetDateTime, Option<String>)| {
+                format!(
+                    "bearer; recipient is our acs url; in-response-to {irt:?}; not on or after {} (now {now_text}, skew {skew} s)",
+                    xsd::format_datetime(SystemTime::from(*t))
+                )
+            },
+            r,
+        )?;
+
+        // Conditions.
+        let r = self.check_conditions(a);
+        let (conditions_noa, one_time_use) = self.trace.record(
+            "conditions",
+            |(noa, otu): &(Option<OffsetDateTime>, bool)| {
+                format!(
+                    "audience includes {:?}; window ok (now {now_text}, skew {skew} s, not on or after {}){}",
+                    self.sp.entity_id,
+                    noa.map_or("unbounded".to_string(), |t| xsd::format_datetime(SystemTime::from(t))),
+                    if *otu { "; OneTimeUse" } else { "" }
+                )
+            },
+            r,
+        )?;
+
+        // AuthnStatement.
+        let r = self.read_authn_statement(a);
+        let (authn_instant, session_index, session_noa, class_ref) = self.trace.record(
+            "authn_statement",
+            |(t, si, _, c): &AuthnParts| {
+                format!(
+                    "authenticated at {} (context {c:?}), session index {si:?}",
+                    xsd::format_datetime(SystemTime::from(*t))
+                )
+            },
+            r,
+        )?;
+
+        let r = read_attributes(a);
+        let attributes = self.trace.record(
+            "attributes",
+            |v: &Vec<Attribute>| format!("{} attribute(s)", v.len()),
+            r,
+        )?;
+
+        let expiry = conditions_noa.map_or(scd_not_on_or_after, |c| c.min(scd_not_on_or_after));
+        let valid_until = expiry + self.skew();
+        Ok(Login {
+            version: LOGIN_FORMAT_VERSION,
+            issuer,
+            name_id,
+            response_id: None,
+            assertion_id,
+            in_response_to,
+            authn_instant,
+            session_index,
+            session_not_on_or_after: session_noa,
+            authn_context_class_ref: class_ref,
+            attributes,
+            one_time_use,
+            valid_until,
+            signed: SignedParts::Assertion,
+            signing_certificate_sha256: String::new(),
+        })
+    }
+
+    fn read_name_id<V: View<'d>>(&self, subject: V) -> Result<NameId, Error> {
+        let n = subject
+            .first_child(ns::ASSERTION, "NameID")
+            .ok_or_else(|| Error::malformed("subject has no NameID"))?;
+        // All text nodes, comments skipped by the tree (CVE-2017-11428); no child elements
+        // allowed in a NameID (SAML core 2.2.3: simple content).
+        if !n.child_elements().is_empty() {
+            return Err(Error::malformed("nameid has child elements"));
+        }
+        let value = n.text().trim().to_owned();
+        if value.is_empty() {
+            return Err(Error::malformed("nameid is empty"));
+        }
+        let sp_name_qualifier = n.attribute("SPNameQualifier").map(str::to_owned);
+        if let Some(q) = &sp_name_qualifier
+            && *q != self.sp.entity_id
+        {
+            return Err(MismatchError::SpNameQualifier { found: q.clone() }.into());
+        }
+        Ok(NameId {
+            value,
+            format: n.attribute("Format").map(str::to_owned),
+            name_qualifier: n.attribute("NameQualifier").map(str::to_owned),
+            sp_name_qualifier,
+            sp_provided_id: n.attribute("SPProvidedID").map(str::to_owned),
+        })
+    }
+
+    /// The first bearer confirmation that passes wins; otherwise the first one's error.
+    fn check_bearer<V: View<'d>>(
+        &self,
+        subject: V,
+    ) -> Result<(OffsetDateTime, Option<String>), Error> {
+        let mut first_err = None;
+        for sc in subject.children_named(ns::ASSERTION, "SubjectConfirmation") {
+            if sc.attribute("Method") != Some(ns::CM_BEARER) {
+                continue;
+            }
+            match self.check_one_bearer(sc) {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_err.unwrap_or_else(|| MismatchError::NoBearerConfirmation.into()))
+    }
+
+    fn check_one_bearer<V: View<'d>>(
+        &self,
+        sc: V,
+    ) -> Result<(OffsetDateTime, Option<String>), Error> {
+        let Some(data) = sc.first_child(ns::ASSERTION, "SubjectConfirmationData") else {
+            return Err(MismatchError::Recipient {
+                found: String::new(),
+            }
+            .into());
+        };
+        match data.attribute("Recipient") {
+            Some(r) if self.acs_matches(r) => {}
+            r => {
+                return Err(MismatchError::Recipient {
+                    found: r.unwrap_or("").to_owned(),
+                }
+                .into());
+            }
+        }
+        let noa = data.attribute("NotOnOrAfter").ok_or_else(|| {
+            Error::malformed("bearer subject confirmation data has no NotOnOrAfter")
+        })?;
+        let noa = self.check_not_on_or_after("subject confirmation", noa)?;
+        if let Some(nb) = data.attribute("NotBefore") {
+            self.check_not_before("subject confirmation", nb)?;
+        }
+        let irt = data.attribute("InResponseTo");
+        self.check_in_response_to(irt, false)?;
+        Ok((noa, irt.map(str::to_owned)))
+    }
+
+    fn check_conditions<V: View<'d>>(&self, a: V) -> Result<(Option<OffsetDateTime>, bool), Error> {
+        let c = a
+            .first_child(ns::ASSERTION, "Conditions")
+            .ok_or(MismatchError::MissingAudience)?;
+        if let Some(nb) = c.attribute("NotBefore") {
+            self.check_not_before("conditions", nb)?;
+        }
+        let noa = match c.attribute("NotOnOrAfter") {
+            Some(raw) => Some(self.check_not_on_or_after("conditions", raw)?),
+            None => None,
+        };
+        let restrictions = c.children_named(ns::ASSERTION, "AudienceRestriction");
+        if restrictions.is_empty() {
+            return Err(MismatchError::MissingAudience.into());
+        }
+        // Every AudienceRestriction must be satisfied (SAML core 2.5.1.4).
+        for r in restrictions {
+            let audiences: Vec<String> = r
+                .children_named(ns::ASSERTION, "Audience")
+                .iter()
+                .map(|x| x.text().trim().to_owned())
+                .collect();
+            if !audiences.contains(&self.sp.entity_id) {
+                return Err(MismatchError::Audience { found: audiences }.into());
+            }
+        }
+        let one_time_use = c.first_child(ns::ASSERTION, "OneTimeUse").is_some();
+        Ok((noa, one_time_use))
+    }
+
+    fn read_authn_statement<V: View<'d>>(&self, a: V) -> Result<AuthnParts, Error> {
+        let s = a
+            .first_child(ns::ASSERTION, "AuthnStatement")
+            .ok_or_else(|| {
+                Error::malformed("assertion has no AuthnStatement (profiles 4.1.4.2)")
+            })?;
+        let raw = s
+            .attribute("AuthnInstant")
+            .ok_or_else(|| Error::malformed("AuthnStatement has no AuthnInstant"))?;
+        let instant = xsd::parse_datetime(raw)?;
+        self.check_not_before("authn instant", raw)?;
+        if let Some(max) = self.sp.max_authn_age
+            && self.now > SystemTime::from(instant) + max + self.skew()
+        {
+            return Err(TimeError::AuthnTooOld { at: raw.to_owned() }.into());
+        }
+        let session_noa = match s.attribute("SessionNotOnOrAfter") {
+            Some(raw) => Some(self.check_not_on_or_after("session", raw)?),
+            None => None,
+        };
+        let class_ref = s
+            .first_child(ns::ASSERTION, "AuthnContext")
+            .and_then(|c| c.first_child(ns::ASSERTION, "AuthnContextClassRef"))
+            .map(|c| c.text().trim().to_owned());
+        Ok((
+            instant,
+            s.attribute("SessionIndex").map(str::to_owned),
+            session_noa,
+            class_ref,
+        ))
+    }
+}
+
+type AuthnParts = (
+    OffsetDateTime,
+    Option<String>,
+    Option<OffsetDateTime>,
+    Option<String>,
+);
+
+fn read_attributes<'d, V: View<'d>>(a: V) -> Result<Vec<Attribute>, Error> {
+    let mut out = Vec::new();
+    for st in a.children_named(ns::ASSERTION, "AttributeStatement") {
+        for at in st.child_elements() {
+            if at.is(ns::ASSERTION, "EncryptedAttribute") {
+                return Err(Error::EncryptedNotSupported("EncryptedAttribute"));
+            }
+            if !at.is(ns::ASSERTION, "Attribute") {
+                continue;
+            }
+            let name = at
+                .attribute("Name")
+                .ok_or_else(|| Error::malformed("attribute without Name"))?
+                .to_owned();
+            let values = at
+                .children_named(ns::ASSERTION, "AttributeValue")
+                .into_iter()
+                .map(|v| {
+                    if v.attribute_ns(ns::XSI, "nil")
+                        .is_some_and(|n| n == "true" || n == "1")
+                    {
+                        String::new()
+                    } else {
+                        deep_text(v)
+                    }
+                })
+                .collect();
+            out.push(Attribute {
+                name,
+                name_format: at.attribute("NameFormat").map(str::to_owned),
+                friendly_name: at.attribute("FriendlyName").map(str::to_owned),
+                values,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn read_header<'d, V: View<'d>>(r: V) -> Header {
+    Header {
+        id: r.attribute("ID").map(str::to_owned),
+        destination: r.attribute("Destination").map(str::to_owned),
+        in_response_to: r.attribute("InResponseTo").map(str::to_owned),
+        issuer: r
+            .first_child(ns::ASSERTION, "Issuer")
+            .map(|i| i.text().trim().to_owned()),
+    }
+}
+
+fn unreachable_signatures<T>() -> Result<T, Error> {
+    Err(SignatureError::Missing.into())
+}
+
+fn is_inside(e: Element<'_>, ancestor: Element<'_>) -> bool {
+    let mut cur = e.parent();
+    while let Some(p) = cur {
+        if p == ancestor {
+            return true;
+        }
+        cur = p.parent();
+    }
+    false
+}
+
+/// Status must be Success (SAML core 3.2.2.2); otherwise report every nested code and the
+/// message. Read from the unsigned envelope: this only ever produces a rejection.
+fn check_status(root: Element<'_>) -> Result<(), Error> {
+    let status = root
+        .children_named(ns::PROTOCOL, "Status")
+        .next()
+        .ok_or_else(|| Error::malformed("response has no Status"))?;
+    let mut codes = Vec::new();
+    let mut code = status.children_named(ns::PROTOCOL, "StatusCode").next();
+    while let Some(c) = code {
+        if codes.len() >= 8 {
+            break;
+        }
+        codes.push(c.attribute("Value").unwrap_or("").to_owned());
+        code = c.children_named(ns::PROTOCOL, "StatusCode").next();
+    }
+    if codes.is_empty() {
+        return Err(Error::malformed("status has no StatusCode"));
+    }
+    if codes[0] == ns::STATUS_SUCCESS {
+        return Ok(());
+    }
+    let message = status
+        .children_named(ns::PROTOCOL, "StatusMessage")
+        .next()
+        .map(|m| m.text().trim().to_owned());
+    Err(Error::Status { codes, message })
+}
+
+/// IDs must be unique document-wide (XML-DSig reference resolution is ambiguous otherwise:
+/// the crewjam CVE-2022-41912 shape). Checks the `ID` attribute SAML uses.
+fn check_unique_ids(root: Element<'_>) -> Result<usize, Error> {
+    let mut seen = HashSet::new();
+    for e in std::iter::once(root).chain(root.descendants()) {
+        if let Some(id) = e.attribute("ID")
+            && !seen.insert(id)
+        {
+            return Err(SignatureError::DuplicateId(id.to_owned()).into());
+        }
+    }
+    Ok(seen.len())
+}

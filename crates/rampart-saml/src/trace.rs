@@ -1,0 +1,74 @@
+//! The explain facility: every check a validation made, in order, with what it compared.
+//! `rampart saml verify --explain` prints it; operators use it to see why an IdP's response
+//! is refused without reading XML by hand.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// One check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Step {
+    /// Stable name of the check (`"issuer"`, `"audience"`, `"signature.response"`, ...).
+    pub check: &'static str,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What was compared, in words (values from the document, our configuration, times).
+    pub detail: String,
+}
+
+/// Every check made by one validation, in order. The last step is the failing one when the
+/// validation failed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Trace {
+    /// The checks.
+    pub steps: Vec<Step>,
+}
+
+impl Trace {
+    pub(crate) fn pass(&mut self, check: &'static str, detail: impl Into<String>) {
+        self.steps.push(Step {
+            check,
+            passed: true,
+            detail: detail.into(),
+        });
+    }
+
+    pub(crate) fn fail(&mut self, check: &'static str, detail: impl Into<String>) {
+        self.steps.push(Step {
+            check,
+            passed: false,
+            detail: detail.into(),
+        });
+    }
+
+    /// Records the outcome of `r` under `check` and passes `r` through.
+    pub(crate) fn record<T, E: fmt::Display>(
+        &mut self,
+        check: &'static str,
+        ok_detail: impl FnOnce(&T) -> String,
+        r: Result<T, E>,
+    ) -> Result<T, E> {
+        match &r {
+            Ok(v) => self.pass(check, ok_detail(v)),
+            Err(e) => self.fail(check, e.to_string()),
+        }
+        r
+    }
+}
+
+impl fmt::Display for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for s in &self.steps {
+            writeln!(
+                f,
+                "[{}] {}: {}",
+                if s.passed { " ok " } else { "FAIL" },
+                s.check,
+                s.detail
+            )?;
+        }
+        Ok(())
+    }
+}
