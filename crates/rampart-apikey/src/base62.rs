@@ -1,0 +1,128 @@
+//! Base62 (`0-9A-Za-z`): the alphabet of public ids, secrets and checksums.
+//!
+//! Base62 has no punctuation, so a double click selects a whole key and URLs, shells and
+//! JSON never need escaping; this is why GitHub's token format uses it for the checksum too.
+
+use ring::rand::{SecureRandom, SystemRandom};
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+
+/// The alphabet in value order: `0`..`9` are 0..9, `A`..`Z` are 10..35, `a`..`z` are 36..61.
+pub(crate) const ALPHABET: &[u8; 62] =
+    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// Width of an encoded CRC32: 62^6 > 2^32 > 62^5.
+pub(crate) const CHECKSUM_LEN: usize = 6;
+
+/// The value of one base62 digit, or `None` when `c` is not in the alphabet.
+pub(crate) fn digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'A'..=b'Z' => Some(c - b'A' + 10),
+        b'a'..=b'z' => Some(c - b'a' + 36),
+        _ => None,
+    }
+}
+
+/// True when every byte is a base62 digit.
+pub(crate) fn is_base62(s: &[u8]) -> bool {
+    s.iter().all(u8::is_ascii_alphanumeric)
+}
+
+/// A CRC32 as exactly six base62 digits, most significant first (zero padded).
+pub(crate) fn encode_checksum(mut value: u32) -> [u8; CHECKSUM_LEN] {
+    let mut out = [b'0'; CHECKSUM_LEN];
+    for slot in out.iter_mut().rev() {
+        // `value % 62` is below 62, so the index is in range and the cast cannot truncate.
+        *slot = ALPHABET[(value % 62) as usize];
+        value /= 62;
+    }
+    out
+}
+
+/// Decodes six base62 digits; `None` for a non-digit or a value that does not fit 32 bits
+/// (such a text was never produced by [`encode_checksum`]).
+pub(crate) fn decode_checksum(text: &[u8]) -> Option<u32> {
+    if text.len() != CHECKSUM_LEN {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for &c in text {
+        value = value * 62 + u64::from(digit(c)?);
+    }
+    u32::try_from(value).ok()
+}
+
+/// The checksum of a key body: CRC32 (IEEE, as in GitHub's token format) in base62.
+pub(crate) fn checksum(body: &[u8]) -> [u8; CHECKSUM_LEN] {
+    encode_checksum(crc32fast::hash(body))
+}
+
+/// Appends `count` uniformly random base62 digits drawn from the OS CSPRNG.
+///
+/// Rejection sampling: a byte is used only when below 248 = 4 * 62, so `byte % 62` is
+/// uniform (no modulo bias); about 3% of bytes are discarded.
+pub(crate) fn push_random(
+    rng: &SystemRandom,
+    out: &mut Zeroizing<String>,
+    count: usize,
+) -> Result<(), Error> {
+    let mut buf = Zeroizing::new([0u8; 64]);
+    let mut produced = 0;
+    while produced < count {
+        rng.fill(buf.as_mut()).map_err(|_| Error::Random)?;
+        for &b in buf.iter() {
+            if produced == count {
+                break;
+            }
+            if b < 248 {
+                out.push(char::from(ALPHABET[usize::from(b % 62)]));
+                produced += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_round_trips_extremes() {
+        for v in [0, 1, 61, 62, 0xdead_beef, u32::MAX] {
+            assert_eq!(decode_checksum(&encode_checksum(v)), Some(v));
+        }
+    }
+
+    #[test]
+    fn checksum_text_above_u32_is_rejected() {
+        assert_eq!(decode_checksum(b"zzzzzz"), None);
+        assert_eq!(decode_checksum(b"00000"), None);
+        assert_eq!(decode_checksum(b"00000_"), None);
+    }
+
+    #[test]
+    fn digits_match_alphabet() {
+        for (i, &c) in ALPHABET.iter().enumerate() {
+            assert_eq!(digit(c).map(usize::from), Some(i));
+        }
+        assert_eq!(digit(b'_'), None);
+    }
+
+    #[test]
+    fn random_digits_cover_the_alphabet() {
+        let rng = SystemRandom::new();
+        let mut s = Zeroizing::new(String::new());
+        push_random(&rng, &mut s, 4000).unwrap();
+        assert_eq!(s.len(), 4000);
+        for &c in ALPHABET {
+            assert!(
+                s.as_bytes().contains(&c),
+                "digit {} never drawn",
+                char::from(c)
+            );
+        }
+    }
+}

@@ -1,0 +1,482 @@
+//! Issuing, checking, rotating: [`ApiKeys`] ties a prefix and a keyset together.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use ring::rand::SystemRandom;
+use subtle::{Choice, ConstantTimeEq};
+
+use crate::error::{ConfigError, Error};
+use crate::hashing::{Keyset, SecretHash};
+use crate::key::{self, KeyPrefix, ParsedApiKey, PublicId, PublicKey, SecretKey};
+use crate::record::{self, ApiKeyRecord, PreviousSecret};
+use crate::store::{AsyncKeyStore, KeyStore};
+
+/// Issues and checks API keys for one service.
+///
+/// Holds the prefix new keys get, the prefixes accepted when checking (by default only that
+/// one, so a `_test_` key is refused by a live service), and the hashing [`Keyset`].
+#[derive(Debug)]
+pub struct ApiKeys {
+    prefix: KeyPrefix,
+    accepted: Vec<KeyPrefix>,
+    keyset: Keyset,
+    rng: SystemRandom,
+}
+
+/// Options for a new key: scopes and expiry. Defaults: no scopes, no expiry.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct KeyOptions {
+    scopes: Vec<String>,
+    expires_at: Option<SystemTime>,
+    valid_for: Option<Duration>,
+}
+
+impl KeyOptions {
+    /// No scopes, no expiry.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds scopes (validated at issue: 1-128 of `[A-Za-z0-9:._/-]`, at most 64).
+    #[must_use]
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes.extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// Expires at a fixed time.
+    #[must_use]
+    pub fn expires_at(mut self, at: SystemTime) -> Self {
+        self.expires_at = Some(at);
+        self.valid_for = None;
+        self
+    }
+
+    /// Expires this long after issue.
+    #[must_use]
+    pub fn valid_for(mut self, d: Duration) -> Self {
+        self.valid_for = Some(d);
+        self.expires_at = None;
+        self
+    }
+}
+
+/// A freshly issued key: hand `public_key` and `secret_key` to the customer (the secret
+/// once), store `record`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct IssuedKey {
+    /// The public key, `prefix_publicid`.
+    pub public_key: PublicKey,
+    /// The secret key; never stored by the service.
+    pub secret_key: SecretKey,
+    /// The record to store.
+    pub record: ApiKeyRecord,
+}
+
+/// A key that passed every check: the verified identity and what it may do.
+#[derive(Debug, Clone)]
+pub struct VerifiedKey {
+    record: Arc<ApiKeyRecord>,
+    via_previous: bool,
+    needs_rehash: bool,
+}
+
+impl VerifiedKey {
+    /// The verified public id.
+    #[must_use]
+    pub fn public_id(&self) -> PublicId {
+        self.record.public_id()
+    }
+    /// The key's scopes.
+    pub fn scopes(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.record.scopes()
+    }
+    /// True when the key has `scope`.
+    #[must_use]
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.record.has_scope(scope)
+    }
+    /// The record that matched.
+    #[must_use]
+    pub fn record(&self) -> &ApiKeyRecord {
+        &self.record
+    }
+    /// True when the client used the previous secret of a rotation (still in its grace
+    /// period): a reason to remind the owner to deploy the new one.
+    #[must_use]
+    pub fn used_previous_secret(&self) -> bool {
+        self.via_previous
+    }
+    /// True when the record's hash is under an older hashing key version; call
+    /// [`ApiKeys::rehash`] with the presented key and save the result.
+    #[must_use]
+    pub fn needs_rehash(&self) -> bool {
+        self.needs_rehash
+    }
+}
+
+impl ApiKeys {
+    /// Issues keys with `prefix`, accepts only that prefix, hashes with `keyset`.
+    ///
+    /// ```
+    /// # use rampart_apikey::{ApiKeys, HashingKey, KeyPrefix, Keyset};
+    /// let keys = ApiKeys::new(KeyPrefix::new("rk", "live")?, Keyset::new(1, HashingKey::generate()?));
+    /// # Ok::<(), rampart_apikey::Error>(())
+    /// ```
+    #[must_use]
+    pub fn new(prefix: KeyPrefix, keyset: Keyset) -> Self {
+        Self {
+            accepted: vec![prefix.clone()],
+            prefix,
+            keyset,
+            rng: SystemRandom::new(),
+        }
+    }
+
+    /// Also accepts keys with `prefix` when checking (for example an old service name).
+    #[must_use]
+    pub fn accept_prefix(mut self, prefix: KeyPrefix) -> Self {
+        if !self.accepted.contains(&prefix) {
+            self.accepted.push(prefix);
+        }
+        self
+    }
+
+    /// The prefix new keys get.
+    #[must_use]
+    pub fn prefix(&self) -> &KeyPrefix {
+        &self.prefix
+    }
+
+    /// The hashing keys.
+    #[must_use]
+    pub fn keyset(&self) -> &Keyset {
+        &self.keyset
+    }
+
+    /// The hashing keys, to add a version and make it current (hashing key rotation).
+    pub fn keyset_mut(&mut self) -> &mut Keyset {
+        &mut self.keyset
+    }
+
+    /// Issues a new key pair at `now`: a fresh public id and secret from the OS CSPRNG.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for invalid scopes or an expiry not after `now` (or beyond year
+    /// 9999); [`Error::Random`] when the OS generator fails.
+    ///
+    /// ```
+    /// # use rampart_apikey::{ApiKeys, HashingKey, KeyOptions, KeyPrefix, Keyset};
+    /// # use std::time::{Duration, SystemTime};
+    /// # let keys = ApiKeys::new(KeyPrefix::default(), Keyset::new(1, HashingKey::generate()?));
+    /// let now = SystemTime::now();
+    /// let issued = keys.issue(KeyOptions::new().scopes(["orders:read"]).valid_for(Duration::from_secs(86_400)), now)?;
+    /// assert!(issued.secret_key.expose_secret().starts_with("rk_live_"));
+    /// assert_eq!(issued.record.public_id(), issued.public_key.public_id());
+    /// # Ok::<(), rampart_apikey::Error>(())
+    /// ```
+    pub fn issue(&self, options: KeyOptions, now: SystemTime) -> Result<IssuedKey, Error> {
+        record::check_time(now)?;
+        let scopes: BTreeSet<String> = record::validate_scopes(options.scopes)?;
+        let expires_at = match (options.expires_at, options.valid_for) {
+            (Some(t), _) => Some(t),
+            (None, Some(d)) => Some(now.checked_add(d).ok_or(ConfigError::Time)?),
+            (None, None) => None,
+        };
+        if let Some(t) = expires_at {
+            record::check_time(t)?;
+            if t <= now {
+                return Err(ConfigError::Time.into());
+            }
+        }
+        let id = key::generate_public_id(&self.rng)?;
+        let secret = key::generate(&self.rng, &self.prefix, id)?;
+        let record = ApiKeyRecord {
+            public_id: id,
+            prefix: self.prefix.clone(),
+            hash: self.keyset.hash_current(secret.expose_secret().as_bytes()),
+            created_at: now,
+            expires_at,
+            scopes,
+            revoked_at: None,
+            last_four: secret.last_four().to_owned(),
+            previous: None,
+        };
+        Ok(IssuedKey {
+            public_key: PublicKey::new(self.prefix.clone(), id),
+            secret_key: secret,
+            record,
+        })
+    }
+
+    /// Rotation with overlap: gives `record` a new secret (same public id and prefix) and
+    /// keeps the current secret working until `now + grace`. A previous secret from an
+    /// earlier rotation is replaced (only one old secret is kept). Save the record after.
+    ///
+    /// # Errors
+    /// [`ConfigError::RevokedKey`] for a revoked record (revocation is final);
+    /// [`Error::Config`] when `now + grace` is out of range; [`Error::Random`].
+    pub fn rotate(
+        &self,
+        record: &mut ApiKeyRecord,
+        grace: Duration,
+        now: SystemTime,
+    ) -> Result<SecretKey, Error> {
+        if record.revoked_at.is_some() {
+            return Err(ConfigError::RevokedKey.into());
+        }
+        let grace_end = now.checked_add(grace).ok_or(ConfigError::Time)?;
+        record::check_time(grace_end)?;
+        let secret = key::generate(&self.rng, &record.prefix, record.public_id)?;
+        let new_hash = self.keyset.hash_current(secret.expose_secret().as_bytes());
+        let old_hash = std::mem::replace(&mut record.hash, new_hash);
+        let old_last_four = std::mem::replace(&mut record.last_four, secret.last_four().to_owned());
+        record.previous = (grace > Duration::ZERO).then_some(PreviousSecret {
+            hash: old_hash,
+            expires_at: grace_end,
+            last_four: old_last_four,
+        });
+        Ok(secret)
+    }
+
+    /// Parses a secret key and checks that its prefix is accepted here.
+    ///
+    /// # Errors
+    /// As [`ParsedApiKey::parse`], and [`Error::UnexpectedPrefix`].
+    pub fn parse(&self, secret_key: &str) -> Result<ParsedApiKey, Error> {
+        let parsed = ParsedApiKey::parse(secret_key)?;
+        self.check_prefix(&parsed)?;
+        Ok(parsed)
+    }
+
+    /// The pair form of [`parse`](Self::parse).
+    ///
+    /// # Errors
+    /// As [`ParsedApiKey::parse_pair`], and [`Error::UnexpectedPrefix`].
+    pub fn parse_pair(&self, public_key: &str, secret_key: &str) -> Result<ParsedApiKey, Error> {
+        let parsed = ParsedApiKey::parse_pair(public_key, secret_key)?;
+        self.check_prefix(&parsed)?;
+        Ok(parsed)
+    }
+
+    fn check_prefix(&self, parsed: &ParsedApiKey) -> Result<(), Error> {
+        if self.accepted.iter().any(|p| p.as_str() == parsed.prefix()) {
+            Ok(())
+        } else {
+            Err(Error::UnexpectedPrefix {
+                public_id: parsed.public_id(),
+            })
+        }
+    }
+
+    /// The whole check of a secret key: parse, checksum, prefix, store lookup by public id,
+    /// constant-time hash comparison, then revocation, expiry and `required_scopes`.
+    ///
+    /// # Errors
+    /// One typed error per failure (see [`Error`]); every variant after parsing names the
+    /// public id, for counting failures per key. Answer the client with a generic 401.
+    ///
+    /// ```
+    /// # use rampart_apikey::{ApiKeys, Error, HashingKey, InMemoryStore, KeyOptions, KeyPrefix, Keyset};
+    /// # use std::time::SystemTime;
+    /// # let keys = ApiKeys::new(KeyPrefix::default(), Keyset::new(1, HashingKey::generate()?));
+    /// # let now = SystemTime::now();
+    /// let store = InMemoryStore::new();
+    /// let issued = keys.issue(KeyOptions::new().scopes(["read"]), now)?;
+    /// store.insert(issued.record)?;
+    /// let ok = keys.check(&store, issued.secret_key.expose_secret(), &["read"], now)?;
+    /// assert_eq!(ok.public_id(), issued.public_key.public_id());
+    /// let denied = keys.check(&store, issued.secret_key.expose_secret(), &["write"], now);
+    /// assert!(matches!(denied, Err(Error::MissingScope { .. })));
+    /// # Ok::<(), rampart_apikey::Error>(())
+    /// ```
+    pub fn check<S: KeyStore + ?Sized>(
+        &self,
+        store: &S,
+        secret_key: &str,
+        required_scopes: &[&str],
+        now: SystemTime,
+    ) -> Result<VerifiedKey, Error> {
+        let parsed = self.parse(secret_key)?;
+        self.check_parsed(store, &parsed, required_scopes, now)
+    }
+
+    /// [`check`](Self::check) for the pair form (public key and secret key sent together).
+    ///
+    /// # Errors
+    /// As [`check`](Self::check), plus [`Error::PairMismatch`].
+    pub fn check_pair<S: KeyStore + ?Sized>(
+        &self,
+        store: &S,
+        public_key: &str,
+        secret_key: &str,
+        required_scopes: &[&str],
+        now: SystemTime,
+    ) -> Result<VerifiedKey, Error> {
+        let parsed = self.parse_pair(public_key, secret_key)?;
+        self.check_parsed(store, &parsed, required_scopes, now)
+    }
+
+    /// [`check`](Self::check) for a key already parsed.
+    ///
+    /// # Errors
+    /// As [`check`](Self::check) after parsing.
+    pub fn check_parsed<S: KeyStore + ?Sized>(
+        &self,
+        store: &S,
+        parsed: &ParsedApiKey,
+        required_scopes: &[&str],
+        now: SystemTime,
+    ) -> Result<VerifiedKey, Error> {
+        let record = self.lookup(store.find(&parsed.public_id()), parsed)?;
+        self.verify(parsed, record, required_scopes, now)
+    }
+
+    /// [`check`](Self::check) with an async store: only the lookup awaits.
+    ///
+    /// # Errors
+    /// As [`check`](Self::check).
+    pub async fn check_async<S: AsyncKeyStore + ?Sized>(
+        &self,
+        store: &S,
+        secret_key: &str,
+        required_scopes: &[&str],
+        now: SystemTime,
+    ) -> Result<VerifiedKey, Error> {
+        let parsed = self.parse(secret_key)?;
+        let found = store.find(&parsed.public_id()).await;
+        let record = self.lookup(found, &parsed)?;
+        self.verify(&parsed, record, required_scopes, now)
+    }
+
+    fn lookup<E: std::error::Error + Send + Sync + 'static>(
+        &self,
+        found: Result<Option<Arc<ApiKeyRecord>>, E>,
+        parsed: &ParsedApiKey,
+    ) -> Result<Option<Arc<ApiKeyRecord>>, Error> {
+        found.map_err(|e| {
+            // Same hashing work on this path too, so a failing store is not a timing signal
+            // distinguishable from a slow one; cheap next to the failure itself.
+            let _ = self.keyset.hash_current(parsed.expose_secret().as_bytes());
+            Error::Store(Box::new(e))
+        })
+    }
+
+    /// The checks after the lookup, for services that load the record themselves (any
+    /// database, sync or async): pass what the lookup by `parsed.public_id()` returned.
+    ///
+    /// When `record` is `None` the same HMAC is computed and compared against a dummy, so an
+    /// unknown id costs the same as a wrong secret.
+    ///
+    /// Order: hash comparison first, so expiry, revocation and scopes are revealed only to a
+    /// caller who holds the secret.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKey`], [`Error::Mismatch`], [`Error::Revoked`], [`Error::Expired`],
+    /// [`Error::RotatedOut`], [`Error::MissingScope`],
+    /// [`Error::UnknownHashingKeyVersion`].
+    pub fn verify(
+        &self,
+        parsed: &ParsedApiKey,
+        record: Option<Arc<ApiKeyRecord>>,
+        required_scopes: &[&str],
+        now: SystemTime,
+    ) -> Result<VerifiedKey, Error> {
+        let public_id = parsed.public_id();
+        let secret = parsed.expose_secret().as_bytes();
+        // A store that returns a record for another id is treated as "not found".
+        let Some(record) = record.filter(|r| r.public_id == public_id) else {
+            let computed = self.keyset.hash_current(secret);
+            let dummy = SecretHash::from_parts(computed.key_version, [0u8; 32]);
+            let _ = bool::from(computed.ct_eq(&dummy));
+            return Err(Error::UnknownKey { public_id });
+        };
+        let version = record.hash.key_version;
+        let Some(computed) = self.keyset.hash(version, secret) else {
+            let _ = self.keyset.hash_current(secret);
+            return Err(Error::UnknownHashingKeyVersion { public_id, version });
+        };
+        let current_ok = computed.ct_eq(&record.hash);
+        let previous_ok = match &record.previous {
+            Some(prev) if prev.hash.key_version == version => computed.ct_eq(&prev.hash),
+            Some(prev) => match self.keyset.hash(prev.hash.key_version, secret) {
+                Some(c) => c.ct_eq(&prev.hash),
+                None => Choice::from(0),
+            },
+            None => Choice::from(0),
+        };
+        if !bool::from(current_ok | previous_ok) {
+            return Err(Error::Mismatch { public_id });
+        }
+        // Authenticated from here on: branching no longer reveals anything about the secret.
+        if let Some(revoked_at) = record.revoked_at {
+            return Err(Error::Revoked {
+                public_id,
+                revoked_at,
+            });
+        }
+        if let Some(expired_at) = record.expires_at.filter(|t| now >= *t) {
+            return Err(Error::Expired {
+                public_id,
+                expired_at,
+            });
+        }
+        let via_previous = !bool::from(current_ok);
+        if via_previous {
+            // `previous_ok` implies `previous` is present.
+            let grace_end = record.previous.as_ref().map_or(now, |p| p.expires_at);
+            if now >= grace_end {
+                return Err(Error::RotatedOut {
+                    public_id,
+                    grace_ended_at: grace_end,
+                });
+            }
+        }
+        if let Some(missing) = required_scopes
+            .iter()
+            .find(|s| !record.scopes.contains(**s))
+        {
+            return Err(Error::MissingScope {
+                public_id,
+                scope: (*missing).to_owned(),
+            });
+        }
+        let needs_rehash = !via_previous && version != self.keyset.current_version();
+        Ok(VerifiedKey {
+            record,
+            via_previous,
+            needs_rehash,
+        })
+    }
+
+    /// Re-hashes a record under the current hashing key version, after the presented key
+    /// verifies against it (checked again here, so a wrong key can never overwrite a
+    /// record's hash). Returns `None` when the record is already current or the key matched
+    /// only the previous secret. Save the returned record.
+    ///
+    /// # Errors
+    /// Every error of [`verify`](Self::verify) (without scope requirements).
+    pub fn rehash(
+        &self,
+        parsed: &ParsedApiKey,
+        record: &ApiKeyRecord,
+        now: SystemTime,
+    ) -> Result<Option<ApiKeyRecord>, Error> {
+        let verified = self.verify(parsed, Some(Arc::new(record.clone())), &[], now)?;
+        if !verified.needs_rehash {
+            return Ok(None);
+        }
+        let mut updated = record.clone();
+        updated.hash = self.keyset.hash_current(parsed.expose_secret().as_bytes());
+        Ok(Some(updated))
+    }
+}
