@@ -109,6 +109,19 @@ impl Canonicalizer {
         self
     }
 
+    /// The same canonicalizer with comments removed.
+    pub(crate) fn without_comments(mut self) -> Self {
+        self.algorithm = match self.algorithm {
+            C14nAlgorithm::Exclusive | C14nAlgorithm::ExclusiveWithComments => {
+                C14nAlgorithm::Exclusive
+            }
+            C14nAlgorithm::Inclusive | C14nAlgorithm::InclusiveWithComments => {
+                C14nAlgorithm::Inclusive
+            }
+        };
+        self
+    }
+
     /// The algorithm.
     pub fn algorithm(&self) -> C14nAlgorithm {
         self.algorithm

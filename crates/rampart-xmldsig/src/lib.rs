@@ -24,13 +24,23 @@
 //! - [`Element::text`] concatenates every text child, so a comment cannot truncate a value.
 #![forbid(unsafe_code)]
 
+mod algorithms;
 mod c14n;
 mod error;
+mod key;
 mod limits;
 mod parse;
+mod sign;
 mod tree;
+mod verify;
 
+pub use algorithms::{
+    DSIG_NS, DigestAlgorithm, ENVELOPED_SIGNATURE, EXC_C14N_NS, SignatureAlgorithm,
+};
 pub use c14n::{C14nAlgorithm, Canonicalizer};
 pub use error::{Error, KeyError, LimitError, ParseError, SignError, SignatureError};
+pub use key::{SigningKey, TrustedKey};
 pub use limits::Limits;
+pub use sign::{Placement, SignOptions, sign_enveloped, sign_enveloped_with};
 pub use tree::{Attribute, Document, Element, XML_NS};
+pub use verify::{SignedElement, Verified, VerifyOptions, verify};
