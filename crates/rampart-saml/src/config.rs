@@ -156,6 +156,7 @@ pub struct ServiceProvider {
     pub(crate) max_response_bytes: usize,
     pub(crate) name_id_format: Option<String>,
     pub(crate) encrypted_assertions: EncryptedAssertions,
+    pub(crate) verify_options: rampart_xmldsig::VerifyOptions,
 }
 
 /// Typestate marker: the builder has no identity provider yet, so it cannot `build()`.
@@ -344,7 +345,8 @@ impl ServiceProviderBuilder<IdentityProvider> {
     ///
     /// # Errors
     /// [`Error::Config`] when the entity id or an ACS URL is empty, an ACS URL is not
-    /// `http(s)://`, or the clock skew exceeds [`MAX_CLOCK_SKEW`].
+    /// `http(s)://`, the clock skew exceeds [`MAX_CLOCK_SKEW`], or an IdP certificate holds a
+    /// key type that cannot verify signatures (RSA, ECDSA P-256/P-384 can).
     pub fn build(self) -> Result<ServiceProvider, Error> {
         if self.entity_id.trim().is_empty() {
             return Err(Error::Config("service provider entity id is empty".into()));
@@ -362,7 +364,9 @@ impl ServiceProviderBuilder<IdentityProvider> {
         if self.max_response_bytes < 1024 {
             return Err(Error::Config("max response bytes below 1 KiB".into()));
         }
+        let verify_options = crate::dsig::verify_options(&self.idp.certificates, self.algorithms)?;
         Ok(ServiceProvider {
+            verify_options,
             entity_id: self.entity_id,
             acs_urls: self.acs_urls,
             idp: self.idp,

@@ -1,67 +1,115 @@
 //! The seam with rampart-xmldsig: signature verification of responses and enveloped signing
 //! of POST-binding requests. Nothing else in this crate touches XML-DSig.
 
-use rampart_xmldsig::{Document, Element};
+use rampart_xmldsig::{
+    self as xmldsig, Document, Element, SignOptions, SignedElement, TrustedKey, VerifyOptions,
+};
 
-use crate::config::ServiceProvider;
+use crate::cert::Certificate;
+use crate::config::{Algorithms, ServiceProvider};
 use crate::error::{Error, SignatureError};
 use crate::signing::SigningKey;
 use crate::view::View;
 
-/// A view of exactly the element a verified signature covers.
-// NEEDS(xmldsig): replace with `rampart_xmldsig::SignedElement<'d>` once `verify` lands.
-#[derive(Clone, Copy)]
-pub(crate) struct SignedView<'d>(Element<'d>);
-
-impl<'d> View<'d> for SignedView<'d> {
+impl<'d> View<'d> for SignedElement<'d> {
     fn is(&self, ns: &str, local: &str) -> bool {
-        self.0.is(ns, local)
+        SignedElement::is(self, ns, local)
     }
     fn attribute(&self, local: &str) -> Option<&'d str> {
-        self.0.attribute(local)
+        SignedElement::attribute(self, local)
     }
     fn attribute_ns(&self, ns: &str, local: &str) -> Option<&'d str> {
-        self.0.attribute_ns(ns, local)
+        SignedElement::attribute_ns(self, ns, local)
     }
     fn child_elements(&self) -> Vec<Self> {
-        self.0.children().map(SignedView).collect()
+        self.children().collect()
     }
     fn text(&self) -> String {
-        self.0.text()
+        SignedElement::text(self)
     }
-    fn position(&self) -> usize {
-        self.0.position()
+}
+
+/// Verification options built once per [`ServiceProvider`]: the configured IdP keys (never
+/// KeyInfo), `ID` as the only ID attribute, one reference, and the algorithm policy.
+pub(crate) fn verify_options(
+    certs: &[Certificate],
+    algorithms: Algorithms,
+) -> Result<VerifyOptions, Error> {
+    let keys = certs
+        .iter()
+        .map(|c| {
+            TrustedKey::from_der_certificate(c.der())
+                .map_err(|e| Error::Config(format!("idp certificate {}: {e}", c.subject())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut o = VerifyOptions::new(keys)
+        .id_attribute("ID")
+        .max_references(1);
+    if algorithms.sha1 {
+        o = o.allow_sha1_signatures();
     }
+    if algorithms.small_rsa_keys {
+        o = o.allow_small_rsa_keys();
+    }
+    Ok(o)
 }
 
 /// A verified signature: the covered element and the index of the configured certificate
 /// whose key verified it.
 pub(crate) struct Checked<'d> {
-    pub(crate) signed: SignedView<'d>,
+    pub(crate) signed: SignedElement<'d>,
     pub(crate) certificate: usize,
 }
 
-/// Verifies `signature` (a `ds:Signature` element) against the IdP's configured keys only,
-/// with the SP's algorithm policy, and checks it covers its parent element (an enveloped
-/// signature over the element that contains it: anything else is a wrapping attack).
+/// Verifies `signature` (a `ds:Signature` element) with the SP's options, and checks that it
+/// covers exactly its parent element (an enveloped signature over the element that contains
+/// it: any other target is signature wrapping).
 pub(crate) fn verify<'d>(
-    _doc: &'d Document,
+    doc: &'d Document,
     signature: Element<'d>,
-    _sp: &ServiceProvider,
+    sp: &ServiceProvider,
 ) -> Result<Checked<'d>, Error> {
-    // NEEDS(xmldsig): `verify(&doc, signature, &VerifyOptions)`; until it lands nothing verifies.
-    let _ = signature;
-    Err(Error::Signature(SignatureError::Invalid(
-        "signature verification not available yet".into(),
-    )))
+    let v = xmldsig::verify(doc, signature, &sp.verify_options).map_err(map_error)?;
+    if v.signed_elements().len() != 1 || Some(v.signed().element()) != signature.parent() {
+        return Err(SignatureError::NotEnveloped.into());
+    }
+    let fp = v.key().fingerprint_sha256();
+    let certificate = sp
+        .verify_options
+        .keys()
+        .iter()
+        .position(|k| k.fingerprint_sha256() == fp)
+        .ok_or(SignatureError::UntrustedKey)?;
+    Ok(Checked {
+        signed: v.signed(),
+        certificate,
+    })
 }
 
-/// Signs an AuthnRequest with an enveloped signature (RSA-SHA256, exclusive c14n).
-// NEEDS(xmldsig): `sign_enveloped(xml, id, key, cert)`; until it lands the POST binding can only
-// send unsigned requests.
-pub(crate) fn sign_request(_xml: &str, _id: &str, key: &SigningKey) -> Result<String, Error> {
-    let _ = key.expose_secret_pkcs8();
-    Err(Error::Config(
-        "signed http-post requests need rampart-xmldsig signing (not yet available)".into(),
-    ))
+fn map_error(e: xmldsig::Error) -> Error {
+    use xmldsig::SignatureError as S;
+    let message = e.to_string();
+    match e {
+        xmldsig::Error::Parse { .. } | xmldsig::Error::Limit { .. } => Error::Xml(message),
+        xmldsig::Error::Signature { reason, .. } => match reason {
+            S::UnsupportedAlgorithm(_) | S::Sha1NotAllowed | S::KeyTooSmall => {
+                SignatureError::Algorithm(reason.to_string()).into()
+            }
+            S::SignatureInvalid => SignatureError::UntrustedKey.into(),
+            S::DuplicateId(id) => SignatureError::DuplicateId(id).into(),
+            _ => SignatureError::Invalid(message).into(),
+        },
+        _ => SignatureError::Invalid(message).into(),
+    }
+}
+
+/// Signs an AuthnRequest with an enveloped signature (RSA-SHA256, exclusive c14n, SHA-256),
+/// placed after its Issuer (SAML core 3.2.1), with our certificate in KeyInfo.
+pub(crate) fn sign_request(xml: &str, id: &str, key: &SigningKey) -> Result<String, Error> {
+    let signer = xmldsig::SigningKey::from_pkcs8_der(key.expose_secret_pkcs8())
+        .map_err(|e| Error::Config(format!("signing key: {e}")))?;
+    let options = SignOptions::new().certificate_der(key.certificate().der());
+    let signed = xmldsig::sign_enveloped_with(xml.as_bytes(), id, &signer, &options)
+        .map_err(|e| Error::Config(format!("signing the request failed: {e}")))?;
+    String::from_utf8(signed).map_err(|_| Error::Config("signed request is not utf-8".into()))
 }

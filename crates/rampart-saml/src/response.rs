@@ -298,9 +298,7 @@ impl<'d> Validation<'_, 'd> {
                         .signed
                         .child_elements()
                         .into_iter()
-                        .find(|c| {
-                            c.position() == assertion.position() && c.is(ns::ASSERTION, "Assertion")
-                        })
+                        .find(|c| c.element() == assertion)
                         .ok_or_else(|| {
                             Error::malformed("assertion is not inside the signed response")
                         })?;
@@ -414,7 +412,7 @@ impl<'d> Validation<'_, 'd> {
         parent: Element<'d>,
     ) -> Result<Checked<'d>, Error> {
         let r = dsig::verify(self.doc, sig, self.sp).and_then(|c| {
-            if c.signed.position() == parent.position() {
+            if c.signed.element() == parent {
                 Ok(c)
             } else {
                 Err(SignatureError::NotEnveloped.into())

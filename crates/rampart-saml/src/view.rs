@@ -16,7 +16,6 @@ pub(crate) trait View<'d>: Copy {
     fn attribute_ns(&self, ns: &str, local: &str) -> Option<&'d str>;
     fn child_elements(&self) -> Vec<Self>;
     fn text(&self) -> String;
-    fn position(&self) -> usize;
 
     fn children_named(&self, ns: &str, local: &str) -> Vec<Self> {
         self.child_elements()
@@ -45,9 +44,6 @@ impl<'d> View<'d> for Element<'d> {
     }
     fn text(&self) -> String {
         Element::text(self)
-    }
-    fn position(&self) -> usize {
-        Element::position(self)
     }
 }
 

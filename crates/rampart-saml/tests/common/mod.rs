@@ -1,0 +1,77 @@
+//! Shared helpers for the integration tests: the test IdP/SP of `tests/fixtures/` and times.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use rampart_saml::{
+    Certificate, Expected, IdentityProvider, ServiceProvider, ServiceProviderBuilder,
+};
+
+pub const SP_ENTITY: &str = "https://sp.example.com/metadata";
+pub const ACS: &str = "https://sp.example.com/saml/acs";
+pub const IDP_ENTITY: &str = "https://idp.example.com/metadata";
+pub const REQUEST_ID: &str = "_req0123456789abcdef0123456789abcdef";
+pub const RESPONSE_ID: &str = "_r1f3c0d9a8b7e6f5a4b3c2d1e0f9a8b7c";
+pub const ASSERTION_ID: &str = "_a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b";
+
+pub fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests")
+}
+
+pub fn read(rel: &str) -> Vec<u8> {
+    std::fs::read(dir().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+pub fn fixture(name: &str) -> String {
+    String::from_utf8(read(&format!("fixtures/{name}"))).unwrap()
+}
+
+pub fn cert(rel: &str) -> Certificate {
+    Certificate::from_pem(&read(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// An xs:dateTime as a SystemTime.
+pub fn at(s: &str) -> SystemTime {
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap();
+    SystemTime::from(t)
+}
+
+/// Inside the fixtures' validity window.
+pub fn now() -> SystemTime {
+    at("2030-01-01T00:01:00Z")
+}
+
+pub fn builder() -> ServiceProviderBuilder<IdentityProvider> {
+    ServiceProvider::builder(SP_ENTITY, ACS)
+        .identity_provider(IdentityProvider::new(IDP_ENTITY, [cert("keys/idp.cert.pem")]).unwrap())
+}
+
+pub fn sp() -> ServiceProvider {
+    builder().build().unwrap()
+}
+
+pub fn expected() -> Expected<'static> {
+    Expected::Request(REQUEST_ID)
+}
+
+/// Replaces exactly one occurrence of `from` (panics otherwise, so a mutation cannot silently
+/// do nothing).
+pub fn replace_once(s: &str, from: &str, to: &str) -> String {
+    assert_eq!(s.matches(from).count(), 1, "expected one {from:?}");
+    s.replacen(from, to, 1)
+}
+
+/// The `<saml:Assertion ...>...</saml:Assertion>` element text.
+pub fn assertion_text(xml: &str) -> &str {
+    let start = xml.find("<saml:Assertion").unwrap();
+    let end = xml.rfind("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
+    &xml[start..end]
+}
+
+/// The first `<ds:Signature ...>...</ds:Signature>` in `xml`.
+pub fn signature_text(xml: &str) -> &str {
+    let start = xml.find("<ds:Signature").unwrap();
+    let end = start + xml[start..].find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    &xml[start..end]
+}
