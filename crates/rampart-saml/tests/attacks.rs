@@ -1,0 +1,577 @@
+//! One test per attack shape, each named for it. Built from the xmlsec1-signed fixtures by
+//! rearranging them the way the attack does (SAML Raider's XSW1-XSW8 numbering).
+
+mod common;
+
+use common::*;
+use rampart_saml::{Error, Expected, MemoryReplayCache, ServiceProvider};
+
+fn reject(xml: &str) -> Error {
+    match sp().validate_response(xml.as_bytes(), expected(), now()) {
+        Ok(v) => panic!("accepted: {:?}", v.login().name_id),
+        Err(e) => e,
+    }
+}
+
+fn reject_with(
+    sp: &ServiceProvider,
+    xml: &str,
+    expected: Expected<'_>,
+    now: std::time::SystemTime,
+) -> Error {
+    match sp.validate_response(xml.as_bytes(), expected, now) {
+        Ok(v) => panic!("accepted: {:?}", v.login().name_id),
+        Err(e) => e,
+    }
+}
+
+/// The signed assertion with its NameID changed to the attacker's choice, its signature
+/// removed, and a new ID.
+fn evil_assertion(original: &str, id: &str) -> String {
+    let unsigned = original.replace(signature_text(original), "");
+    let evil = replace_once(
+        &unsigned,
+        ">alice@example.com</saml:NameID>",
+        ">admin@example.com</saml:NameID>",
+    );
+    replace_once(
+        &evil,
+        &format!("ID=\"{ASSERTION_ID}\""),
+        &format!("ID=\"{id}\""),
+    )
+}
+
+// ---- XSW1-XSW8 ---------------------------------------------------------------------------
+
+#[test]
+fn xsw1_signed_response_cloned_into_signature_object_is_rejected() {
+    // Evil root Response carries the original Signature; the original Response sits in a
+    // ds:Object inside that Signature.
+    let xml = fixture("response_signed.xml");
+    let body = &xml[xml.find("<samlp:Response").unwrap()..];
+    let sig = signature_text(body);
+    let original_unsigned = body.replace(sig, "");
+    let evil = replace_once(&original_unsigned, RESPONSE_ID, "_evil_response");
+    let evil = replace_once(
+        &evil,
+        &format!("ID=\"{ASSERTION_ID}\""),
+        "ID=\"_evil_assertion\"",
+    );
+    let evil = replace_once(
+        &evil,
+        ">alice@example.com</saml:NameID>",
+        ">admin@example.com</saml:NameID>",
+    );
+    let sig_with_object = sig.replace(
+        "</ds:Signature>",
+        &format!("<ds:Object>{original_unsigned}</ds:Object></ds:Signature>"),
+    );
+    let attack = evil.replacen(
+        "</saml:Issuer>",
+        &format!("</saml:Issuer>{sig_with_object}"),
+        1,
+    );
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "assertion_count", "{e}");
+}
+
+#[test]
+fn xsw2_detached_signature_over_sibling_original_response_is_rejected() {
+    // Evil root Response; the original (unsigned copy) Response is its first child and the
+    // Signature, now detached, references it.
+    let xml = fixture("response_signed.xml");
+    let body = &xml[xml.find("<samlp:Response").unwrap()..];
+    let sig = signature_text(body);
+    let original_unsigned = body.replace(sig, "");
+    let evil = replace_once(&original_unsigned, RESPONSE_ID, "_evil_response");
+    let evil = replace_once(
+        &evil,
+        &format!("ID=\"{ASSERTION_ID}\""),
+        "ID=\"_evil_assertion\"",
+    );
+    let evil = replace_once(
+        &evil,
+        ">alice@example.com</saml:NameID>",
+        ">admin@example.com</saml:NameID>",
+    );
+    let attack = evil.replacen(
+        "</saml:Issuer>",
+        &format!("</saml:Issuer>{original_unsigned}{sig}"),
+        1,
+    );
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "assertion_count", "{e}");
+}
+
+#[test]
+fn xsw2_detached_signature_without_stray_assertion_is_not_enveloped() {
+    // The same detached shape, with the inner original's assertion removed, so only the
+    // signature-placement rule can catch it.
+    let xml = fixture("response_signed.xml");
+    let body = &xml[xml.find("<samlp:Response").unwrap()..];
+    let sig = signature_text(body);
+    let original_unsigned = body.replace(sig, "");
+    let evil = replace_once(&original_unsigned, RESPONSE_ID, "_evil_response");
+    let evil = replace_once(
+        &evil,
+        ">alice@example.com</saml:NameID>",
+        ">admin@example.com</saml:NameID>",
+    );
+    let evil = replace_once(
+        &evil,
+        &format!("ID=\"{ASSERTION_ID}\""),
+        "ID=\"_evil_assertion\"",
+    );
+    // A signed sibling element the Signature references, placed inside the evil response.
+    let attack = evil.replacen("</saml:Issuer>", &format!("</saml:Issuer>{sig}"), 1);
+    let e = reject(&attack);
+    // The reference #RESPONSE_ID no longer resolves (the original is gone) or does not
+    // cover the signature's parent: either way the signature is refused.
+    assert!(
+        matches!(e.kind(), "signature_invalid" | "signature_not_enveloped"),
+        "{e}"
+    );
+}
+
+#[test]
+fn xsw3_evil_assertion_before_signed_assertion_is_rejected() {
+    let xml = fixture("assertion_signed.xml");
+    let original = assertion_text(&xml);
+    let attack = xml.replacen(
+        original,
+        &format!("{}{original}", evil_assertion(original, "_evil")),
+        1,
+    );
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "assertion_count", "{e}");
+}
+
+#[test]
+fn xsw4_signed_assertion_wrapped_inside_evil_assertion_is_rejected() {
+    let xml = fixture("assertion_signed.xml");
+    let original = assertion_text(&xml);
+    let evil = evil_assertion(original, "_evil");
+    let wrapped = replace_once(
+        &evil,
+        "</saml:Assertion>",
+        &format!("{original}</saml:Assertion>"),
+    );
+    let attack = xml.replacen(original, &wrapped, 1);
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "signature_missing", "{e}");
+}
+
+#[test]
+fn xsw5_signature_moved_to_evil_assertion_with_original_appended_is_rejected() {
+    let xml = fixture("assertion_signed.xml");
+    let original = assertion_text(&xml);
+    let sig = signature_text(original);
+    // Evil assertion keeps the original signature (its ID stays, so the reference resolves to
+    // it), and an unsigned copy of the original goes to the end of the response.
+    let evil = replace_once(
+        original,
+        ">alice@example.com</saml:NameID>",
+        ">admin@example.com</saml:NameID>",
+    );
+    let copy = original.replace(sig, "").replace(ASSERTION_ID, "_copy");
+    let attack = xml.replacen(original, &format!("{evil}{copy}"), 1);
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "assertion_count", "{e}");
+}
+
+#[test]
+fn xsw5_modified_signed_assertion_alone_fails_digest() {
+    let xml = fixture("assertion_signed.xml");
+    let attack = replace_once(
+        &xml,
+        ">alice@example.com</saml:NameID>",
+        ">admin@example.com</saml:NameID>",
+    );
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "signature_invalid", "{e}");
+}
+
+#[test]
+fn xsw6_original_assertion_inside_signature_of_evil_assertion_is_rejected() {
+    let xml = fixture("assertion_signed.xml");
+    let original = assertion_text(&xml);
+    let sig = signature_text(original);
+    let original_unsigned = original.replace(sig, "");
+    let evil = evil_assertion(original, "_evil");
+    let sig_with_original = sig.replace(
+        "</ds:Signature>",
+        &format!("<ds:Object>{original_unsigned}</ds:Object></ds:Signature>"),
+    );
+    let evil = evil.replacen(
+        "</saml:Issuer>",
+        &format!("</saml:Issuer>{sig_with_original}"),
+        1,
+    );
+    let attack = xml.replacen(original, &evil, 1);
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "signature_not_enveloped", "{e}");
+}
+
+#[test]
+fn xsw7_signed_assertion_hidden_in_extensions_is_rejected() {
+    let xml = fixture("assertion_signed.xml");
+    let original = assertion_text(&xml);
+    let evil = evil_assertion(original, "_evil");
+    let without = xml.replacen(original, &evil, 1);
+    let attack = without.replacen(
+        "</saml:Issuer>",
+        &format!("</saml:Issuer><samlp:Extensions>{original}</samlp:Extensions>"),
+        1,
+    );
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "assertion_count", "{e}");
+}
+
+#[test]
+fn xsw8_original_in_object_of_evil_assertion_signature_is_rejected() {
+    // Evil assertion with the original ID keeps the Signature; the original assertion, signature
+    // removed, sits in a ds:Object of that Signature (the reference now has two targets).
+    let xml = fixture("assertion_signed.xml");
+    let original = assertion_text(&xml);
+    let sig = signature_text(original);
+    let original_unsigned = original.replace(sig, "");
+    let evil = replace_once(
+        original,
+        ">alice@example.com</saml:NameID>",
+        ">admin@example.com</saml:NameID>",
+    );
+    let evil = evil.replacen(
+        "</ds:Signature>",
+        &format!("<ds:Object>{original_unsigned}</ds:Object></ds:Signature>"),
+        1,
+    );
+    let attack = xml.replacen(original, &evil, 1);
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "duplicate_id", "{e}");
+}
+
+// ---- other shapes ------------------------------------------------------------------------
+
+#[test]
+fn comment_injection_in_name_id_reads_the_whole_value() {
+    let xml = fixture("assertion_signed.xml");
+    let attack = replace_once(
+        &xml,
+        ">alice@example.com</saml:NameID>",
+        ">alice@example.com<!--.evil.com-->.evil.com</saml:NameID>",
+    );
+    // The comment is outside exclusive c14n, so the digest changes only through the text after
+    // it: the signature must fail, and no truncated value may ever be read.
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "signature_invalid", "{e}");
+    let harmless = replace_once(
+        &xml,
+        ">alice@example.com</saml:NameID>",
+        ">alice@<!-- attack -->example.com</saml:NameID>",
+    );
+    let login = sp()
+        .validate_response(harmless.as_bytes(), expected(), now())
+        .unwrap();
+    assert_eq!(
+        login.login().name_id.value,
+        "alice@example.com",
+        "comment must not truncate the NameID"
+    );
+}
+
+#[test]
+fn duplicate_ids_are_rejected() {
+    let xml = fixture("assertion_signed.xml");
+    let attack = xml.replacen(
+        "</saml:Issuer>",
+        &format!("</saml:Issuer><samlp:Extensions><x:Note xmlns:x=\"urn:x\" ID=\"{ASSERTION_ID}\"/></samlp:Extensions>"),
+        1,
+    );
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "duplicate_id", "{e}");
+}
+
+#[test]
+fn two_signed_assertions_are_rejected() {
+    let xml = fixture("both_signed.xml");
+    let response_unsigned = xml.replacen(signature_text(&xml), "", 1);
+    let original = assertion_text(&response_unsigned).to_string();
+    let second = original.replace(ASSERTION_ID, "_second");
+    let attack = response_unsigned.replacen(&original, &format!("{original}{second}"), 1);
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "assertion_count", "{e}");
+}
+
+#[test]
+fn unsigned_assertion_as_sibling_of_signed_assertion_is_rejected() {
+    let xml = fixture("assertion_signed.xml");
+    let original = assertion_text(&xml);
+    let attack = xml.replacen(
+        original,
+        &format!("{original}{}", evil_assertion(original, "_unsigned")),
+        1,
+    );
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "assertion_count", "{e}");
+}
+
+#[test]
+fn unsigned_response_and_assertion_is_rejected() {
+    let xml = fixture("assertion_signed.xml");
+    let attack = xml.replacen(signature_text(&xml), "", 1);
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "signature_missing", "{e}");
+}
+
+#[test]
+fn signature_by_untrusted_key_is_rejected() {
+    let xml = fixture("attacker_signed.xml");
+    // Keep only the assertion's signature and strip its KeyInfo: the signature is simply by a
+    // key we do not trust.
+    let mut stripped = xml.replacen(signature_text(&xml), "", 1);
+    while let Some(s) = stripped.find("<ds:KeyInfo>") {
+        let e = s + stripped[s..].find("</ds:KeyInfo>").unwrap() + "</ds:KeyInfo>".len();
+        stripped.replace_range(s..e, "");
+    }
+    let e = reject(&stripped);
+    assert_eq!(e.kind(), "untrusted_key", "{e}");
+}
+
+#[test]
+fn keyinfo_carrying_attacker_certificate_is_rejected() {
+    let xml = fixture("attacker_signed.xml");
+    assert!(
+        xml.contains("<ds:X509Certificate>"),
+        "fixture carries the attacker certificate"
+    );
+    let e = reject(&xml);
+    assert_eq!(e.kind(), "untrusted_key", "{e}");
+}
+
+#[test]
+fn keyinfo_is_ignored_for_trust_when_it_names_another_certificate() {
+    // A genuine signature whose KeyInfo was swapped for the attacker's certificate still
+    // verifies with the configured key (KeyInfo is not signed and never used).
+    let xml = fixture("assertion_signed.xml");
+    let attacker = String::from_utf8(read("keys/attacker.cert.pem")).unwrap();
+    let attacker_b64: String = attacker
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let s = xml.find("<ds:X509Certificate>").unwrap() + "<ds:X509Certificate>".len();
+    let e = s + xml[s..].find("</ds:X509Certificate>").unwrap();
+    let mut swapped = xml.clone();
+    swapped.replace_range(s..e, &attacker_b64);
+    let login = sp()
+        .validate_response(swapped.as_bytes(), expected(), now())
+        .unwrap();
+    assert_eq!(
+        login.login().signing_certificate_sha256,
+        cert("keys/idp.cert.pem").sha256_fingerprint()
+    );
+}
+
+#[test]
+fn sha1_downgrade_is_refused_by_default() {
+    let xml = fixture("assertion_signed_sha1.xml");
+    let e = reject(&xml);
+    assert_eq!(e.kind(), "algorithm_refused", "{e}");
+    assert!(e.to_string().contains("sha-1"), "{e}");
+    let legacy = builder().allow_sha1_signatures().build().unwrap();
+    assert!(
+        legacy
+            .validate_response(xml.as_bytes(), expected(), now())
+            .is_ok()
+    );
+}
+
+#[test]
+fn rsa_1024_key_is_refused_by_default() {
+    let xml = fixture("assertion_signed_rsa1024.xml");
+    let idp =
+        rampart_saml::IdentityProvider::new(IDP_ENTITY, [cert("keys/idp1024.cert.pem")]).unwrap();
+    let strict = ServiceProvider::builder(SP_ENTITY, ACS)
+        .identity_provider(idp.clone())
+        .build()
+        .unwrap();
+    let e = reject_with(&strict, &xml, expected(), now());
+    assert_eq!(e.kind(), "algorithm_refused", "{e}");
+    let legacy = ServiceProvider::builder(SP_ENTITY, ACS)
+        .identity_provider(idp)
+        .allow_small_rsa_keys()
+        .build()
+        .unwrap();
+    assert!(
+        legacy
+            .validate_response(xml.as_bytes(), expected(), now())
+            .is_ok()
+    );
+}
+
+#[test]
+fn doctype_with_entities_is_rejected_before_parsing() {
+    let xml = fixture("assertion_signed.xml");
+    let body = &xml[xml.find("<samlp:Response").unwrap()..];
+    let attack = format!(
+        "<!DOCTYPE samlp:Response [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;\">]>{}",
+        body.replacen(">alice@example.com<", ">&b;<", 1)
+    );
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "xml_refused", "{e}");
+    let external = format!("<!DOCTYPE r SYSTEM \"file:///etc/passwd\">{body}");
+    assert_eq!(reject(&external).kind(), "xml_refused");
+}
+
+#[test]
+fn undeclared_entity_reference_is_rejected() {
+    let xml = fixture("assertion_signed.xml");
+    let attack = replace_once(
+        &xml,
+        ">alice@example.com</saml:NameID>",
+        ">&xxe;</saml:NameID>",
+    );
+    assert_eq!(reject(&attack).kind(), "xml_refused");
+}
+
+#[test]
+fn wrong_audience_is_rejected() {
+    let e = reject(&fixture("wrong_audience.xml"));
+    assert_eq!(e.kind(), "audience_mismatch", "{e}");
+}
+
+#[test]
+fn wrong_recipient_is_rejected() {
+    let e = reject(&fixture("wrong_recipient.xml"));
+    assert_eq!(e.kind(), "recipient_mismatch", "{e}");
+}
+
+#[test]
+fn wrong_destination_is_rejected() {
+    let e = reject(&fixture("wrong_destination.xml"));
+    assert_eq!(e.kind(), "destination_mismatch", "{e}");
+}
+
+#[test]
+fn signed_response_without_destination_is_rejected() {
+    let e = reject(&fixture("missing_destination.xml"));
+    assert_eq!(e.kind(), "destination_missing", "{e}");
+}
+
+#[test]
+fn wrong_issuer_is_rejected() {
+    let e = reject(&fixture("wrong_issuer.xml"));
+    assert_eq!(e.kind(), "issuer_mismatch", "{e}");
+}
+
+#[test]
+fn error_status_is_reported_with_codes_and_message() {
+    let e = reject(&fixture("status_responder.xml"));
+    assert_eq!(e.kind(), "status_not_success");
+    match e {
+        Error::Status { codes, message } => {
+            assert_eq!(
+                codes,
+                [
+                    "urn:oasis:names:tc:SAML:2.0:status:Responder",
+                    "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"
+                ]
+            );
+            assert_eq!(message.as_deref(), Some("wrong password"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn expired_assertion_is_rejected() {
+    // Conditions and SubjectConfirmationData end at 00:05; skew is 90 s.
+    let xml = fixture("assertion_signed.xml");
+    let e = reject_with(&sp(), &xml, expected(), at("2030-01-01T00:06:30Z"));
+    assert_eq!(e.kind(), "expired", "{e}");
+    // Still inside the skew: accepted.
+    assert!(
+        sp().validate_response(xml.as_bytes(), expected(), at("2030-01-01T00:06:29Z"))
+            .is_ok()
+    );
+}
+
+#[test]
+fn not_yet_valid_assertion_is_rejected() {
+    // NotBefore 23:59:00, AuthnInstant 23:58:00; skew 90 s.
+    let xml = fixture("assertion_signed.xml");
+    let e = reject_with(&sp(), &xml, expected(), at("2029-12-31T23:56:29Z"));
+    assert_eq!(e.kind(), "not_yet_valid", "{e}");
+}
+
+#[test]
+fn authentication_older_than_max_age_is_rejected() {
+    let xml = fixture("assertion_signed.xml");
+    let strict = builder()
+        .max_authentication_age(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let e = reject_with(&strict, &xml, expected(), now());
+    assert_eq!(e.kind(), "authn_too_old", "{e}");
+}
+
+#[test]
+fn in_response_to_mismatch_is_rejected() {
+    let xml = fixture("assertion_signed.xml");
+    let e = reject_with(&sp(), &xml, Expected::Request("_another_request"), now());
+    assert_eq!(e.kind(), "in_response_to_mismatch", "{e}");
+}
+
+#[test]
+fn unsolicited_response_is_rejected_by_default() {
+    let xml = fixture("assertion_signed.xml");
+    let e = reject_with(&sp(), &xml, Expected::Unsolicited, now());
+    assert_eq!(e.kind(), "unsolicited_response", "{e}");
+    // Opting in does not accept a response that names a request we do not know of.
+    let open = builder()
+        .accept_idp_initiated_unsolicited_responses()
+        .build()
+        .unwrap();
+    let e = reject_with(&open, &xml, Expected::Unsolicited, now());
+    assert_eq!(e.kind(), "in_response_to_mismatch", "{e}");
+}
+
+#[test]
+fn replayed_assertion_is_rejected() {
+    let xml = fixture("both_signed.xml");
+    let cache = MemoryReplayCache::new();
+    let sp = sp();
+    sp.validate_response(xml.as_bytes(), expected(), now())
+        .unwrap()
+        .check_replay_in_memory(&cache)
+        .unwrap();
+    let e = sp
+        .validate_response(xml.as_bytes(), expected(), now())
+        .unwrap()
+        .check_replay_in_memory(&cache)
+        .unwrap_err();
+    assert_eq!(e.kind(), "replay", "{e}");
+}
+
+#[test]
+fn encrypted_assertion_gets_a_clear_not_supported_error() {
+    let xml = fixture("assertion_signed.xml");
+    let original = assertion_text(&xml);
+    let attack = xml.replacen(
+        original,
+        "<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc=\"http://www.w3.org/2001/04/xmlenc#\"/></saml:EncryptedAssertion>",
+        1,
+    );
+    let e = reject(&attack);
+    assert_eq!(e.kind(), "encrypted_not_supported", "{e}");
+    assert!(
+        e.to_string().contains("encrypted assertions not supported"),
+        "{e}"
+    );
+}
+
+#[test]
+fn oversized_response_is_rejected_before_parsing() {
+    let small = builder().max_response_bytes(4096).build().unwrap();
+    let e = reject_with(&small, &fixture("assertion_signed.xml"), expected(), now());
+    assert_eq!(e.kind(), "malformed_input", "{e}");
+}
