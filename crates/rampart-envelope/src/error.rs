@@ -1,0 +1,340 @@
+//! The crate's one error type and its nested families (ENVELOPE.md §12).
+//!
+//! Messages are lower-case and never contain key bytes, plaintext or wrapped keys. Callers
+//! that only need "did it open" match [`Error::is_tampered`]; operators read the specific
+//! variant.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use crate::keyring::KeyringId;
+
+/// Everything that can go wrong in this crate.
+///
+/// `#[non_exhaustive]`: new variants may appear in minor releases.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    // ---- header and format -------------------------------------------------------------
+    /// The input ended before a complete header (or a complete stream) was read.
+    #[error("ciphertext is truncated")]
+    Truncated,
+    /// The format version byte names a format this crate does not know.
+    #[error("unsupported ciphertext format version {version}")]
+    UnsupportedFormat {
+        /// The version byte found.
+        version: u8,
+    },
+    /// The suite byte names an algorithm suite this crate does not know.
+    #[error("unsupported algorithm suite {suite}")]
+    UnsupportedSuite {
+        /// The suite byte found.
+        suite: u8,
+    },
+    /// The text form was not valid unpadded base64url.
+    #[error("sealed text is not valid unpadded base64url")]
+    MalformedText,
+    /// A plaintext is larger than [`crate::MAX_PLAINTEXT_LEN`].
+    #[error("plaintext of {len} bytes exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// Length given.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+
+    // ---- keyring, region, version --------------------------------------------------------
+    /// The ciphertext was sealed by another keyring.
+    #[error("ciphertext belongs to keyring {found}, not to keyring {expected}")]
+    KeyringMismatch {
+        /// This keyring's id.
+        expected: KeyringId,
+        /// The id named in the ciphertext.
+        found: KeyringId,
+    },
+    /// The ciphertext was sealed in another region.
+    #[error("ciphertext was sealed in another region (code {found_code:04x}), not in {expected:?}")]
+    RegionMismatch {
+        /// This keyring's region label.
+        expected: String,
+        /// The 2-byte region code named in the ciphertext.
+        found_code: u16,
+    },
+    /// The ciphertext names a key version this keyring has never had.
+    #[error("unknown key version {version}")]
+    UnknownKeyVersion {
+        /// The version named in the ciphertext.
+        version: u32,
+    },
+    /// The version exists but is below the keyring's minimum decryption version.
+    #[error("key version {version} is below the minimum decryption version {min}")]
+    BelowMinDecrypt {
+        /// The version named in the ciphertext.
+        version: u32,
+        /// The keyring's minimum decryption version.
+        min: u32,
+    },
+    /// The version was retired: its key material is destroyed and the data is unreadable.
+    #[error("key version {version} was retired and its key destroyed")]
+    KeyRetired {
+        /// The retired version.
+        version: u32,
+        /// When it was retired (from the tombstone).
+        retired_at: SystemTime,
+    },
+    /// A retention bucket was purged: the data sealed in it has expired on purpose.
+    #[error("retention bucket {bucket} was purged; the data has expired")]
+    Expired {
+        /// The bucket (key version) named in the ciphertext.
+        bucket: u32,
+        /// When the bucket key was destroyed.
+        purged_at: SystemTime,
+    },
+    /// The keyring has no primary version, so it cannot seal.
+    #[error("keyring has no primary version to seal with")]
+    NoPrimary,
+    /// A keyring operation was asked for something its state does not allow.
+    #[error("invalid keyring operation: {0}")]
+    InvalidOperation(&'static str),
+    /// A version with this number already exists (or existed and was retired).
+    #[error("key version {version} already exists")]
+    VersionExists {
+        /// The version asked for.
+        version: u32,
+    },
+
+    // ---- integrity -----------------------------------------------------------------------
+    /// The key commitment in the header does not match the key: tampered or forged.
+    #[error("key commitment mismatch: ciphertext was tampered with")]
+    CommitmentMismatch,
+    /// The authentication tag did not verify: the ciphertext or its context was altered.
+    #[error("authentication failed: ciphertext or context was altered")]
+    Authentication,
+
+    // ---- context -------------------------------------------------------------------------
+    /// The context breaks one of its documented rules or limits.
+    #[error("invalid context: {0}")]
+    Context(#[from] ContextError),
+
+    // ---- families ------------------------------------------------------------------------
+    /// Master key problems: missing, malformed, wrong key, provider failure.
+    #[error("master key: {0}")]
+    MasterKey(#[from] MasterKeyError),
+    /// The keyring file could not be read, parsed, verified or written.
+    #[error("keyring file: {0}")]
+    KeyringFile(#[from] KeyringFileError),
+    /// Encrypted file (stream) problems.
+    #[error("encrypted file: {0}")]
+    File(#[from] FileError),
+    /// The operating system random generator failed.
+    #[error("the operating system random generator failed")]
+    Random,
+}
+
+impl Error {
+    /// True when the error means "this ciphertext was altered or forged": callers must treat
+    /// [`Error::CommitmentMismatch`] and [`Error::Authentication`] alike (ENVELOPE.md §12).
+    pub fn is_tampered(&self) -> bool {
+        matches!(self, Error::CommitmentMismatch | Error::Authentication)
+    }
+}
+
+/// Problems with a context (ENVELOPE.md §5).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ContextError {
+    /// More than [`crate::context::MAX_PAIRS`] pairs.
+    #[error("more than {max} pairs")]
+    TooManyPairs {
+        /// The limit.
+        max: usize,
+    },
+    /// A key is empty or longer than [`crate::context::MAX_KEY_LEN`] bytes.
+    #[error("a key is empty or longer than {max} bytes")]
+    BadKeyLength {
+        /// The limit.
+        max: usize,
+    },
+    /// The canonical encoding is larger than [`crate::context::MAX_ENCODED_LEN`] bytes.
+    #[error("encoded context exceeds {max} bytes")]
+    TooLarge {
+        /// The limit.
+        max: usize,
+    },
+    /// The same key appears twice.
+    #[error("duplicate key {key:?}")]
+    DuplicateKey {
+        /// The duplicated key.
+        key: String,
+    },
+    /// Keys starting with `rampart:` are reserved for the library.
+    #[error("key {key:?} uses the reserved prefix \"rampart:\"")]
+    ReservedKey {
+        /// The offending key.
+        key: String,
+    },
+}
+
+/// Problems with a master key or its provider.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MasterKeyError {
+    /// No key where one was expected (unset variable, empty file).
+    #[error("no master key found in {source_name}")]
+    Missing {
+        /// Where we looked (an environment variable name or a path).
+        source_name: String,
+    },
+    /// The key text is not canonical base64.
+    #[error(
+        "master key is not valid base64 (expected 32 bytes in base64, e.g. `head -c 32 /dev/urandom | base64`)"
+    )]
+    Malformed,
+    /// The key decodes to the wrong number of bytes.
+    #[error("master key is {got} bytes long; expected 32")]
+    WrongLength {
+        /// Decoded length.
+        got: usize,
+    },
+    /// The key file may be read by group or others.
+    #[error(
+        "master key file {path} is readable by group or others (mode {mode:o}); fix with `chmod 600 {path}`"
+    )]
+    InsecurePermissions {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The key file could not be read.
+    #[error("cannot read master key file {path}: {source}")]
+    Io {
+        /// The key file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The keyring was wrapped by a different master key (identifiers differ).
+    #[error("wrong master key: the keyring was wrapped by {expected}, the key given is {got}")]
+    WrongMasterKey {
+        /// Identifier stored in the keyring file.
+        expected: String,
+        /// Identifier of the key given.
+        got: String,
+    },
+    /// A wrapped key did not unwrap with this master key (corrupted or wrong key).
+    #[error("the wrapped keyring key does not unwrap with this master key")]
+    Unwrap,
+    /// The provider (HSM, KMS) reported a failure.
+    #[error("provider failure: {0}")]
+    Provider(String),
+}
+
+/// Problems with a keyring file (ENVELOPE.md §11).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyringFileError {
+    /// Reading or writing the file failed.
+    #[error("i/o error on {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file is larger than [`crate::keyring::MAX_FILE_LEN`].
+    #[error("keyring file exceeds {max} bytes")]
+    TooLarge {
+        /// The limit.
+        max: usize,
+    },
+    /// The JSON does not parse into the documented format.
+    #[error("malformed keyring document: {0}")]
+    Json(String),
+    /// The `format` field is not `rampart-keyring`.
+    #[error("not a rampart keyring file")]
+    NotAKeyring,
+    /// The `format_version` is not one this crate reads.
+    #[error("unsupported keyring format version {version}")]
+    UnsupportedVersion {
+        /// The version found.
+        version: u32,
+    },
+    /// A field holds a value outside its documented form.
+    #[error("invalid field {field}: {reason}")]
+    InvalidField {
+        /// The field name.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Two entries have the same version number.
+    #[error("duplicate key version {version}")]
+    DuplicateVersion {
+        /// The repeated version.
+        version: u32,
+    },
+    /// The version states and the `primary`/`min_decrypt` fields disagree.
+    #[error("inconsistent versions: {0}")]
+    Inconsistent(&'static str),
+    /// The `integrity` MAC is missing or does not verify: the file was edited or corrupted.
+    #[error("integrity check failed: the keyring file was modified outside rampart")]
+    IntegrityMismatch,
+    /// A wrapped version key does not unwrap under the keyring key.
+    #[error("wrapped key of version {version} does not unwrap")]
+    VersionUnwrap {
+        /// The version.
+        version: u32,
+    },
+    /// More versions than [`crate::keyring::MAX_VERSIONS`].
+    #[error("more than {max} versions")]
+    TooManyVersions {
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Problems specific to encrypted files (streams); see the `stream` module.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileError {
+    /// The input does not start with the file magic.
+    #[error("not a rampart encrypted file")]
+    BadMagic,
+    /// The file format version is unknown.
+    #[error("unsupported file format version {version}")]
+    UnsupportedVersion {
+        /// The version byte found.
+        version: u8,
+    },
+    /// The file suite is unknown.
+    #[error("unsupported file suite {suite}")]
+    UnsupportedSuite {
+        /// The suite byte found.
+        suite: u8,
+    },
+    /// The segment size field is not allowed.
+    #[error("unsupported segment size exponent {log2}")]
+    UnsupportedSegmentSize {
+        /// The exponent found.
+        log2: u8,
+    },
+    /// The header fields or payload commitment do not verify.
+    #[error("file header commitment mismatch: the header was altered")]
+    HeaderCommitment,
+    /// A segment failed authentication.
+    #[error("segment {segment} failed authentication")]
+    SegmentAuthentication {
+        /// Zero-based segment index.
+        segment: u64,
+    },
+    /// Data follows the final segment.
+    #[error("data after the final segment")]
+    TrailingData,
+    /// A seek went outside the plaintext.
+    #[error("seek position outside the file")]
+    BadSeek,
+    /// Reading or writing failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,892 @@
+//! The keyring: an id, a region, numbered versions, and the operations on them
+//! (ENVELOPE.md §1, §6). Sealing and opening live here too because they are operations of the
+//! keyring; the byte layout lives in `sealed.rs`, subkeys in `subkey.rs`, the file format in
+//! `keyring_file.rs`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use ring::aead::{Aad, LessSafeKey, Nonce};
+use ring::hmac;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::context::Context;
+use crate::error::{Error, MasterKeyError};
+use crate::master_key::{KeyMaterial, MasterKey, MasterKeyId, WrappedKey};
+use crate::primitives::{self, KEY_LEN};
+use crate::sealed::{
+    self, FORMAT_V1, HEADER_LEN, MAX_PLAINTEXT_LEN, OVERHEAD, SUITE_AES256GCM_HKDF, off,
+};
+use crate::subkey::{self, CacheKey, NonceSource, SealerSpec, SubkeyCache, THREAD};
+
+/// Largest keyring file [`Keyring::load`] reads.
+pub const MAX_FILE_LEN: usize = 16 << 20;
+/// Most versions (including tombstones) a keyring may hold.
+pub const MAX_VERSIONS: usize = 100_000;
+/// Longest keyring name and region label, in bytes.
+pub const MAX_LABEL_LEN: usize = 128;
+
+/// A keyring's public identifier: a random u32 chosen at creation, written as 8 hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyringId(pub u32);
+
+impl fmt::Display for KeyringId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:08x}", self.0)
+    }
+}
+
+/// The life-cycle state of a key version (ENVELOPE.md §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum VersionState {
+    /// Added but not yet sealing: decrypts (so replicas can learn it before it is promoted).
+    Staged,
+    /// The one version that seals; also decrypts.
+    Primary,
+    /// A former primary: decrypts, never seals.
+    Active,
+    /// Destroyed: key material gone, only a tombstone (number, created, retired) remains.
+    Retired,
+}
+
+/// What a keyring is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum KeyringKind {
+    /// Values and files, versions created by rotation.
+    Values,
+    /// Retention: versions are time buckets, destroyed when they expire (see `retention`).
+    Retention,
+}
+
+/// Retention parameters stored in the keyring file (`"retention"`); `None` for values
+/// keyrings. Owned by the retention module; stored here because the file format is one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RetentionParams {
+    /// Length of one bucket in seconds (3600 = hourly buckets).
+    pub(crate) bucket_seconds: u64,
+    /// How long data stays readable, in seconds.
+    pub(crate) retain_seconds: u64,
+}
+
+/// Public description of one version, as [`Keyring::versions`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VersionInfo {
+    /// The version number (never reused).
+    pub version: u32,
+    /// Its state.
+    pub state: VersionState,
+    /// When it was created (whole seconds).
+    pub created: SystemTime,
+    /// When it was retired, for tombstones.
+    pub retired: Option<SystemTime>,
+}
+
+/// An unwrapped version key in memory.
+pub(crate) struct VersionKey {
+    pub(crate) bytes: Zeroizing<[u8; KEY_LEN]>,
+    /// Process-unique id for the per-thread sealers.
+    pub(crate) uid: u64,
+    /// Sealers hold a `Weak` to this: when the key is dropped they are pruned.
+    pub(crate) alive: Arc<()>,
+}
+
+impl VersionKey {
+    pub(crate) fn new(bytes: Zeroizing<[u8; KEY_LEN]>) -> Self {
+        Self {
+            bytes,
+            uid: subkey::next_key_uid(),
+            alive: Arc::new(()),
+        }
+    }
+}
+
+/// One version of the keyring.
+pub(crate) struct Version {
+    pub(crate) state: VersionState,
+    /// Creation time, truncated to whole seconds (it is part of the wrap AAD).
+    pub(crate) created: SystemTime,
+    pub(crate) retired: Option<SystemTime>,
+    /// The version key wrapped under the KRK; `None` once retired.
+    pub(crate) wrapped: Option<Vec<u8>>,
+    /// The unwrapped key; `None` once retired.
+    pub(crate) key: Option<VersionKey>,
+}
+
+/// The keyring key (KRK) and the keys derived from it.
+pub(crate) struct Krk {
+    pub(crate) raw: KeyMaterial,
+    /// Wraps version keys (AES-256-GCM, random nonce).
+    pub(crate) wrap: LessSafeKey,
+    /// MACs the keyring file.
+    pub(crate) integrity: hmac::Key,
+}
+
+impl Krk {
+    pub(crate) fn new(raw: KeyMaterial) -> Self {
+        let w = primitives::derive32(raw.expose_secret(), b"rampart/v1/krk/wrap");
+        let m = primitives::derive32(raw.expose_secret(), b"rampart/v1/krk/integrity");
+        Self {
+            wrap: primitives::aes_key(&w),
+            integrity: hmac::Key::new(hmac::HMAC_SHA256, &m[..]),
+            raw,
+        }
+    }
+}
+
+/// A keyring: the unit of rotation, retirement and master-key wrapping.
+///
+/// Two-level hierarchy (ENVELOPE.md §1): the master key wraps one keyring key (KRK); the KRK
+/// wraps every version key. Loading therefore costs one master-key call however many versions
+/// there are. `Keyring` is `Send + Sync`: share it in an `Arc` and seal/open from any thread.
+///
+/// ```
+/// use std::time::SystemTime;
+/// use rampart_envelope::{Context, Keyring, LocalMasterKey};
+///
+/// let master = LocalMasterKey::generate()?;
+/// let now = SystemTime::now();
+/// let mut ring = Keyring::create("oauth-tokens", "eu-central", &master, now)?;
+/// let ctx = Context::new().with("tenant", "42").with("column", "oauth_token");
+/// let sealed = ring.seal(b"ya29.token", &ctx)?;
+/// ring.rotate(&master, now)?;
+/// assert!(ring.needs_reencrypt(&sealed)?);
+/// let upgraded = ring.reencrypt(&sealed, &ctx)?;
+/// assert_eq!(&ring.open(&upgraded, &ctx)?[..], b"ya29.token");
+/// # Ok::<(), rampart_envelope::Error>(())
+/// ```
+pub struct Keyring {
+    pub(crate) id: KeyringId,
+    pub(crate) name: String,
+    pub(crate) region: String,
+    pub(crate) region_code: u16,
+    pub(crate) kind: KeyringKind,
+    pub(crate) master_key_id: MasterKeyId,
+    pub(crate) wrapped_krk: WrappedKey,
+    pub(crate) krk: Krk,
+    pub(crate) primary: Option<u32>,
+    pub(crate) min_decrypt: u32,
+    pub(crate) rotate_after: Option<Duration>,
+    pub(crate) versions: BTreeMap<u32, Version>,
+    pub(crate) retention: Option<RetentionParams>,
+    pub(crate) nonce_source: NonceSource,
+    /// `u16 len ‖ region ‖ u16 len ‖ name`: the reserved context pairs `rampart:region` and
+    /// `rampart:keyring`, encoded once (ENVELOPE.md §5).
+    pub(crate) aad_binding: Vec<u8>,
+    pub(crate) cache: SubkeyCache,
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keyring")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("region", &self.region)
+            .field("kind", &self.kind)
+            .field("master_key", &self.master_key_id)
+            .field("primary", &self.primary)
+            .field("min_decrypt", &self.min_decrypt)
+            .field("versions", &self.versions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// First two bytes of SHA-256(region label), big-endian.
+pub(crate) fn region_code(region: &str) -> u16 {
+    let d = ring::digest::digest(&ring::digest::SHA256, region.as_bytes());
+    u16::from_be_bytes([d.as_ref()[0], d.as_ref()[1]])
+}
+
+/// Truncates to whole seconds (times are part of AADs and of the file, which stores seconds).
+pub(crate) fn whole_seconds(t: SystemTime) -> SystemTime {
+    let secs = time::OffsetDateTime::from(t).unix_timestamp();
+    unix_to_system(secs)
+}
+
+pub(crate) fn unix_seconds(t: SystemTime) -> i64 {
+    time::OffsetDateTime::from(t).unix_timestamp()
+}
+
+pub(crate) fn unix_to_system(secs: i64) -> SystemTime {
+    if secs >= 0 {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs())
+    } else {
+        SystemTime::UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
+    }
+}
+
+fn push_label(out: &mut Vec<u8>, s: &str) {
+    // Labels are at most MAX_LABEL_LEN (128) bytes, validated at creation and load.
+    out.extend_from_slice(&primitives::be16(s.len()));
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// AAD binding the KRK to its keyring (master-key wrap).
+pub(crate) fn krk_aad(id: KeyringId, region: &str) -> Vec<u8> {
+    let mut aad = b"rampart/krk/v1".to_vec();
+    aad.extend_from_slice(&id.0.to_be_bytes());
+    push_label(&mut aad, region);
+    aad
+}
+
+/// AAD binding a wrapped version key to (keyring, region, version, created).
+pub(crate) fn version_aad(
+    id: KeyringId,
+    region: &str,
+    version: u32,
+    created: SystemTime,
+) -> Vec<u8> {
+    let mut aad = b"rampart/keyring/v1".to_vec();
+    aad.extend_from_slice(&id.0.to_be_bytes());
+    push_label(&mut aad, region);
+    aad.extend_from_slice(&version.to_be_bytes());
+    aad.extend_from_slice(&unix_seconds(created).to_be_bytes());
+    aad
+}
+
+pub(crate) fn validate_label(field: &'static str, s: &str) -> Result<(), &'static str> {
+    let _ = field;
+    if s.is_empty() {
+        return Err("must not be empty");
+    }
+    if s.len() > MAX_LABEL_LEN {
+        return Err("longer than 128 bytes");
+    }
+    if s.chars().any(char::is_control) {
+        return Err("contains control characters");
+    }
+    Ok(())
+}
+
+impl Keyring {
+    // ---- construction ----------------------------------------------------------------------
+
+    /// Creates a values keyring with version 1 as primary.
+    ///
+    /// `name` and `region` are labels (1–128 bytes, no control characters) bound into every
+    /// ciphertext. The keyring id and every key come from the OS CSPRNG; the keyring key is
+    /// wrapped once by `master`. Errors: [`Error::InvalidOperation`] for bad labels,
+    /// [`Error::MasterKey`] from the provider, [`Error::Random`].
+    pub fn create(
+        name: &str,
+        region: &str,
+        master: &dyn MasterKey,
+        now: SystemTime,
+    ) -> Result<Keyring, Error> {
+        let mut ring = Self::create_empty(name, region, KeyringKind::Values, master)?;
+        ring.insert_version(1, VersionState::Primary, now)?;
+        Ok(ring)
+    }
+
+    /// A keyring with no versions (retention keyrings add buckets on demand).
+    pub(crate) fn create_empty(
+        name: &str,
+        region: &str,
+        kind: KeyringKind,
+        master: &dyn MasterKey,
+    ) -> Result<Keyring, Error> {
+        validate_label("name", name)
+            .map_err(|_| Error::InvalidOperation("invalid keyring name"))?;
+        validate_label("region", region)
+            .map_err(|_| Error::InvalidOperation("invalid region label"))?;
+        let mut idb = [0u8; 4];
+        primitives::os_fill(&mut idb)?;
+        let id = KeyringId(u32::from_be_bytes(idb));
+        let krk = KeyMaterial::generate()?;
+        let wrapped_krk = master.wrap(&krk, &krk_aad(id, region))?;
+        Ok(Self::assemble(
+            id,
+            name.to_string(),
+            region.to_string(),
+            kind,
+            master.id().clone(),
+            wrapped_krk,
+            Krk::new(krk),
+        ))
+    }
+
+    pub(crate) fn assemble(
+        id: KeyringId,
+        name: String,
+        region: String,
+        kind: KeyringKind,
+        master_key_id: MasterKeyId,
+        wrapped_krk: WrappedKey,
+        krk: Krk,
+    ) -> Keyring {
+        let mut aad_binding = Vec::with_capacity(4 + region.len() + name.len());
+        push_label(&mut aad_binding, &region);
+        push_label(&mut aad_binding, &name);
+        Keyring {
+            id,
+            region_code: region_code(&region),
+            name,
+            region,
+            kind,
+            master_key_id,
+            wrapped_krk,
+            krk,
+            primary: None,
+            min_decrypt: 0,
+            rotate_after: None,
+            versions: BTreeMap::new(),
+            retention: None,
+            nonce_source: NonceSource::default(),
+            aad_binding,
+            cache: SubkeyCache::new(subkey::DEFAULT_OPEN_CACHE),
+        }
+    }
+
+    /// Loads a keyring file and unwraps it with `master` (one provider call).
+    ///
+    /// Refuses (with distinct errors) a file larger than [`MAX_FILE_LEN`], one that does not
+    /// parse or breaks the format's rules ([`Error::KeyringFile`]), one wrapped by another
+    /// master key ([`MasterKeyError::WrongMasterKey`]) or whose keyring key does not unwrap
+    /// ([`MasterKeyError::Unwrap`]), and one whose integrity MAC fails.
+    pub fn load(path: impl AsRef<Path>, master: &dyn MasterKey) -> Result<Keyring, Error> {
+        crate::keyring_file::load(path.as_ref(), master)
+    }
+
+    /// Saves atomically: temp file in the same directory (mode 0600), fsync, rename over
+    /// `path`, fsync the directory. A crash leaves the old file or the new one, never a mix.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        crate::keyring_file::save(self, path.as_ref())
+    }
+
+    /// Parses a keyring document (the file's contents); same checks as [`Keyring::load`].
+    pub fn from_json(json: &str, master: &dyn MasterKey) -> Result<Keyring, Error> {
+        crate::keyring_file::from_json(json, master)
+    }
+
+    /// The keyring document (pretty JSON, integrity MAC included).
+    pub fn to_json(&self) -> Result<String, Error> {
+        crate::keyring_file::to_json(self)
+    }
+
+    // ---- accessors -------------------------------------------------------------------------
+
+    /// The keyring's id.
+    pub fn id(&self) -> KeyringId {
+        self.id
+    }
+
+    /// The keyring's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The region label.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// What the keyring is for.
+    pub fn kind(&self) -> KeyringKind {
+        self.kind
+    }
+
+    /// The identifier of the master key that wraps this keyring.
+    pub fn master_key_id(&self) -> &MasterKeyId {
+        &self.master_key_id
+    }
+
+    /// The version that seals; `None` for a keyring without one (an empty retention keyring).
+    pub fn primary_version(&self) -> Option<u32> {
+        self.primary
+    }
+
+    /// The lowest version `open` accepts.
+    pub fn min_decrypt(&self) -> u32 {
+        self.min_decrypt
+    }
+
+    /// Every version, tombstones included, in ascending order.
+    pub fn versions(&self) -> Vec<VersionInfo> {
+        self.versions
+            .iter()
+            .map(|(&version, v)| VersionInfo {
+                version,
+                state: v.state,
+                created: v.created,
+                retired: v.retired,
+            })
+            .collect()
+    }
+
+    /// Chooses how nonces are made (default [`NonceSource::Counter`]).
+    pub fn set_nonce_source(&mut self, source: NonceSource) {
+        self.nonce_source = source;
+    }
+
+    /// Sets how many (version, salt) subkeys `open` keeps (default 1024).
+    pub fn set_open_cache_capacity(&mut self, capacity: usize) {
+        self.cache = SubkeyCache::new(capacity);
+    }
+
+    // ---- rotation --------------------------------------------------------------------------
+
+    fn check_master(&self, master: &dyn MasterKey) -> Result<(), Error> {
+        if master.id() != &self.master_key_id {
+            return Err(MasterKeyError::WrongMasterKey {
+                expected: self.master_key_id.to_string(),
+                got: master.id().to_string(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    fn next_version_number(&self) -> Result<u32, Error> {
+        match self.versions.keys().next_back() {
+            None => Ok(1),
+            Some(&v) => v
+                .checked_add(1)
+                .ok_or(Error::InvalidOperation("version numbers exhausted")),
+        }
+    }
+
+    /// Adds a new version in state [`VersionState::Staged`]: it decrypts but does not seal
+    /// until [`Keyring::promote`]. Lets every replica learn a key before anything uses it.
+    pub fn add_version(&mut self, master: &dyn MasterKey, now: SystemTime) -> Result<u32, Error> {
+        self.check_master(master)?;
+        let v = self.next_version_number()?;
+        self.insert_version(v, VersionState::Staged, now)?;
+        Ok(v)
+    }
+
+    /// Makes `version` the primary; the old primary becomes [`VersionState::Active`].
+    /// Only a staged or active version at or above `min_decrypt` can be promoted.
+    pub fn promote(&mut self, version: u32) -> Result<(), Error> {
+        let v = self
+            .versions
+            .get(&version)
+            .ok_or(Error::UnknownKeyVersion { version })?;
+        match v.state {
+            VersionState::Primary => return Ok(()),
+            VersionState::Retired => {
+                return Err(Error::KeyRetired {
+                    version,
+                    retired_at: v.retired.unwrap_or(SystemTime::UNIX_EPOCH),
+                });
+            }
+            VersionState::Staged | VersionState::Active => {}
+        }
+        if version < self.min_decrypt {
+            return Err(Error::BelowMinDecrypt {
+                version,
+                min: self.min_decrypt,
+            });
+        }
+        if let Some(old) = self.primary.and_then(|p| self.versions.get_mut(&p)) {
+            old.state = VersionState::Active;
+        }
+        if let Some(v) = self.versions.get_mut(&version) {
+            v.state = VersionState::Primary;
+        }
+        self.primary = Some(version);
+        Ok(())
+    }
+
+    /// Adds a version and makes it primary in one step (single-node deployments); returns
+    /// its number. `master` must be the keyring's master key ([`MasterKeyError::WrongMasterKey`]
+    /// otherwise), so a rotation is never saved by someone who could not load the result.
+    pub fn rotate(&mut self, master: &dyn MasterKey, now: SystemTime) -> Result<u32, Error> {
+        let v = self.add_version(master, now)?;
+        self.promote(v)?;
+        Ok(v)
+    }
+
+    /// Sets the lowest version `open` accepts (reversible, like Vault's
+    /// `min_decryption_version`). Must not exceed the primary.
+    pub fn set_min_decrypt(&mut self, version: u32) -> Result<(), Error> {
+        if self.primary.is_some_and(|p| version > p) {
+            return Err(Error::InvalidOperation(
+                "min_decrypt cannot exceed the primary version",
+            ));
+        }
+        self.min_decrypt = version;
+        Ok(())
+    }
+
+    /// Retires every version below `version`: destroys its key material (data sealed under
+    /// it becomes unreadable, on purpose) and keeps a tombstone. Irreversible. Raises
+    /// `min_decrypt` to `version` if it was lower; `version` must not exceed the primary.
+    /// Returns the versions newly retired. See the crate docs for what "destroyed" covers.
+    pub fn retire_below(&mut self, version: u32, now: SystemTime) -> Result<Vec<u32>, Error> {
+        let primary = self.primary.ok_or(Error::NoPrimary)?;
+        if version > primary {
+            return Err(Error::InvalidOperation(
+                "cannot retire the primary version or newer ones",
+            ));
+        }
+        let targets: Vec<u32> = self
+            .versions
+            .range(..version)
+            .filter(|(_, v)| v.state != VersionState::Retired)
+            .map(|(&n, _)| n)
+            .collect();
+        for &n in &targets {
+            self.destroy_version(n, now)?;
+        }
+        self.min_decrypt = self.min_decrypt.max(version);
+        Ok(targets)
+    }
+
+    /// Moves the keyring to a new master key: rewraps the keyring key only; no data and no
+    /// version key changes. `old` must be the current master key and must unwrap it.
+    pub fn rewrap(&mut self, old: &dyn MasterKey, new: &dyn MasterKey) -> Result<(), Error> {
+        self.check_master(old)?;
+        let aad = krk_aad(self.id, &self.region);
+        let check = old.unwrap(&self.wrapped_krk, &aad)?;
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            &check.expose_secret()[..],
+            &self.krk.raw.expose_secret()[..],
+        )) {
+            return Err(MasterKeyError::Unwrap.into());
+        }
+        self.wrapped_krk = new.wrap(&self.krk.raw, &aad)?;
+        self.master_key_id = new.id().clone();
+        Ok(())
+    }
+
+    /// Sets an age policy: [`Keyring::rotation_due`] says when the primary is older.
+    pub fn set_rotate_after(&mut self, age: Option<Duration>) {
+        self.rotate_after = age.map(|d| Duration::from_secs(d.as_secs()));
+    }
+
+    /// True when a rotation policy is set and the primary is older than it at `now`.
+    pub fn rotation_due(&self, now: SystemTime) -> bool {
+        let (Some(age), Some(p)) = (self.rotate_after, self.primary) else {
+            return false;
+        };
+        self.versions
+            .get(&p)
+            .is_some_and(|v| now.duration_since(v.created).is_ok_and(|d| d >= age))
+    }
+
+    /// Rotates if [`Keyring::rotation_due`]; returns the new primary if it did.
+    pub fn maintain(
+        &mut self,
+        master: &dyn MasterKey,
+        now: SystemTime,
+    ) -> Result<Option<u32>, Error> {
+        if self.rotation_due(now) {
+            self.rotate(master, now).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    // ---- hooks for retention keyrings (pub(crate)) ----------------------------------------
+
+    /// Adds version `number` with a fresh random key (retention picks the number: the time
+    /// bucket). Numbers are never reused: an existing or tombstoned number gives
+    /// [`Error::VersionExists`]. A `Primary` state demotes the current primary to active.
+    pub(crate) fn insert_version(
+        &mut self,
+        number: u32,
+        state: VersionState,
+        now: SystemTime,
+    ) -> Result<(), Error> {
+        if number == 0 {
+            return Err(Error::InvalidOperation("version 0 is not valid"));
+        }
+        if self.versions.contains_key(&number) {
+            return Err(Error::VersionExists { version: number });
+        }
+        if self.versions.len() >= MAX_VERSIONS {
+            return Err(Error::InvalidOperation("too many versions"));
+        }
+        if state == VersionState::Retired {
+            return Err(Error::InvalidOperation("cannot insert a retired version"));
+        }
+        let created = whole_seconds(now);
+        let key = primitives::os_key()?;
+        let wrapped = primitives::wrap(
+            &self.krk.wrap,
+            &key[..],
+            &version_aad(self.id, &self.region, number, created),
+        )?;
+        self.versions.insert(
+            number,
+            Version {
+                state: VersionState::Staged,
+                created,
+                retired: None,
+                wrapped: Some(wrapped),
+                key: Some(VersionKey::new(key)),
+            },
+        );
+        match state {
+            VersionState::Primary => self.promote(number)?,
+            other => {
+                if let Some(v) = self.versions.get_mut(&number) {
+                    v.state = other;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Destroys version `number`'s key material and leaves a tombstone retired at `now`.
+    /// Returns false if it was already retired. The primary cannot be destroyed.
+    pub(crate) fn destroy_version(&mut self, number: u32, now: SystemTime) -> Result<bool, Error> {
+        if self.primary == Some(number) {
+            return Err(Error::InvalidOperation(
+                "cannot destroy the primary version",
+            ));
+        }
+        let v = self
+            .versions
+            .get_mut(&number)
+            .ok_or(Error::UnknownKeyVersion { version: number })?;
+        if v.state == VersionState::Retired {
+            return Ok(false);
+        }
+        v.state = VersionState::Retired;
+        v.retired = Some(whole_seconds(now));
+        v.wrapped = None;
+        // Dropping the VersionKey zeroizes the bytes and kills the sealers' Weak handles.
+        v.key = None;
+        self.cache.forget_version(number);
+        Ok(true)
+    }
+
+    /// The unwrapped key of a live version, or the typed reason it cannot be used to open.
+    pub(crate) fn version_key(&self, version: u32) -> Result<&VersionKey, Error> {
+        let v = self
+            .versions
+            .get(&version)
+            .ok_or(Error::UnknownKeyVersion { version })?;
+        if v.state == VersionState::Retired {
+            let at = v.retired.unwrap_or(SystemTime::UNIX_EPOCH);
+            return Err(match self.kind {
+                KeyringKind::Retention => Error::Expired {
+                    bucket: version,
+                    purged_at: at,
+                },
+                KeyringKind::Values => Error::KeyRetired {
+                    version,
+                    retired_at: at,
+                },
+            });
+        }
+        if version < self.min_decrypt {
+            return Err(Error::BelowMinDecrypt {
+                version,
+                min: self.min_decrypt,
+            });
+        }
+        v.key.as_ref().ok_or(Error::UnknownKeyVersion { version })
+    }
+
+    // ---- sealing ---------------------------------------------------------------------------
+
+    fn key_prefix(&self, version: u32) -> [u8; off::KEY_PREFIX] {
+        let mut p = [0u8; off::KEY_PREFIX];
+        p[0] = FORMAT_V1;
+        p[1] = SUITE_AES256GCM_HKDF;
+        p[off::KEYRING..off::REGION].copy_from_slice(&self.id.0.to_be_bytes());
+        p[off::REGION..off::VERSION].copy_from_slice(&self.region_code.to_be_bytes());
+        p[off::VERSION..off::SALT].copy_from_slice(&version.to_be_bytes());
+        p
+    }
+
+    /// Seals `plaintext` under the primary version with `context` bound as associated data.
+    ///
+    /// Output: the v1 format (88 bytes + plaintext, see the crate docs). Errors:
+    /// [`Error::NoPrimary`], [`Error::TooLarge`] above [`MAX_PLAINTEXT_LEN`],
+    /// [`Error::Context`] for a context that breaks its rules, [`Error::Random`].
+    pub fn seal(&self, plaintext: &[u8], context: &Context) -> Result<Vec<u8>, Error> {
+        let primary = self.primary.ok_or(Error::NoPrimary)?;
+        self.seal_with_version(primary, plaintext, context)
+    }
+
+    /// Seals under a chosen live version (retention seals under the current bucket).
+    pub(crate) fn seal_with_version(
+        &self,
+        version: u32,
+        plaintext: &[u8],
+        context: &Context,
+    ) -> Result<Vec<u8>, Error> {
+        if plaintext.len() > MAX_PLAINTEXT_LEN {
+            return Err(Error::TooLarge {
+                len: plaintext.len(),
+                max: MAX_PLAINTEXT_LEN,
+            });
+        }
+        let vk = self.version_key(version)?;
+        let spec = SealerSpec {
+            key_uid: vk.uid,
+            alive: &vk.alive,
+            version_key: &vk.bytes,
+            prefix: self.key_prefix(version),
+            source: self.nonce_source,
+        };
+        THREAD.with(|t| {
+            let mut t = t.borrow_mut();
+            let t = &mut *t;
+            let sealer = t.next(&spec, |salt, sk| {
+                self.cache.insert(
+                    CacheKey {
+                        version,
+                        salt: *salt,
+                    },
+                    Arc::clone(sk),
+                );
+            })?;
+            let header = sealer.header;
+            let subkey = Arc::clone(&sealer.subkey);
+            let aad = &mut t.scratch;
+            aad.clear();
+            aad.extend_from_slice(&header);
+            aad.extend_from_slice(&self.aad_binding);
+            context.encode_into(aad)?;
+            let mut out = Vec::with_capacity(OVERHEAD + plaintext.len());
+            out.extend_from_slice(&header);
+            out.extend_from_slice(plaintext);
+            let nonce: [u8; 12] = header[off::NONCE..off::COMMIT]
+                .try_into()
+                .expect("12 bytes");
+            let tag = subkey
+                .key
+                .seal_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(nonce),
+                    Aad::from(&aad[..]),
+                    &mut out[HEADER_LEN..],
+                )
+                .map_err(|_| Error::TooLarge {
+                    len: plaintext.len(),
+                    max: MAX_PLAINTEXT_LEN,
+                })?;
+            out.extend_from_slice(tag.as_ref());
+            Ok(out)
+        })
+    }
+
+    /// [`Keyring::seal`] then unpadded base64url, for text columns.
+    pub fn seal_text(&self, plaintext: &[u8], context: &Context) -> Result<String, Error> {
+        self.seal(plaintext, context)
+            .map(|ct| primitives::b64url_encode(&ct))
+    }
+
+    // ---- opening ---------------------------------------------------------------------------
+
+    /// Checks that a header names this keyring and region.
+    fn check_owner(&self, h: &sealed::Header<'_>) -> Result<(), Error> {
+        if h.keyring != self.id {
+            return Err(Error::KeyringMismatch {
+                expected: self.id,
+                found: h.keyring,
+            });
+        }
+        if h.region_code != self.region_code {
+            return Err(Error::RegionMismatch {
+                expected: self.region.clone(),
+                found_code: h.region_code,
+            });
+        }
+        Ok(())
+    }
+
+    /// Opens a value sealed by this keyring under any live version, with the same context.
+    ///
+    /// Checks, in order and before any decryption: format and suite bytes, length, keyring id
+    /// ([`Error::KeyringMismatch`]), region ([`Error::RegionMismatch`]), version
+    /// ([`Error::UnknownKeyVersion`], [`Error::KeyRetired`], [`Error::BelowMinDecrypt`]), then the
+    /// key commitment in constant time ([`Error::CommitmentMismatch`]); only then the GCM tag
+    /// ([`Error::Authentication`], also for a wrong context). No plaintext is returned on any
+    /// failure; the result zeroizes on drop.
+    pub fn open(&self, ciphertext: &[u8], context: &Context) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let h = sealed::parse_header(ciphertext)?;
+        self.check_owner(&h)?;
+        let vk = self.version_key(h.version)?;
+        let key = CacheKey {
+            version: h.version,
+            salt: *h.salt(),
+        };
+        let nonce = h.nonce();
+        let body = &ciphertext[HEADER_LEN..];
+        let open_with = |sk: &subkey::Subkey| -> Result<Zeroizing<Vec<u8>>, Error> {
+            THREAD.with(|t| {
+                let mut t = t.borrow_mut();
+                let aad = &mut t.scratch;
+                aad.clear();
+                aad.extend_from_slice(h.bytes);
+                aad.extend_from_slice(&self.aad_binding);
+                context.encode_into(aad)?;
+                let mut out = Zeroizing::new(body.to_vec());
+                let n = sk
+                    .key
+                    .open_in_place(
+                        Nonce::assume_unique_for_key(nonce),
+                        Aad::from(&aad[..]),
+                        &mut out[..],
+                    )
+                    .map_err(|_| Error::Authentication)?
+                    .len();
+                out.truncate(n);
+                Ok(out)
+            })
+        };
+        if let Some(r) = self.cache.with(&key, h.commitment(), open_with) {
+            return r?;
+        }
+        // Miss: derive, compare the commitment in constant time, cache only if it matched
+        // (so forged headers cannot evict real entries).
+        let sk = subkey::derive(&vk.bytes, h.salt(), &h.bytes[..off::KEY_PREFIX]);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            &sk.commitment[..],
+            h.commitment(),
+        )) {
+            return Err(Error::CommitmentMismatch);
+        }
+        let sk = Arc::new(sk);
+        let out = open_with(&sk);
+        self.cache.insert(key, sk);
+        out
+    }
+
+    /// Decodes the text form then [`Keyring::open`]; [`Error::MalformedText`] for bad text.
+    pub fn open_text(&self, text: &str, context: &Context) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let ct = primitives::b64url_decode(text).ok_or(Error::MalformedText)?;
+        self.open(&ct, context)
+    }
+
+    /// True when the value was sealed under a version older than the primary. Reads the header
+    /// only (no cryptography); the value must belong to this keyring and region.
+    pub fn needs_reencrypt(&self, ciphertext: &[u8]) -> Result<bool, Error> {
+        let h = sealed::parse_header(ciphertext)?;
+        self.check_owner(&h)?;
+        let primary = self.primary.ok_or(Error::NoPrimary)?;
+        Ok(h.version < primary)
+    }
+
+    /// The version named in a value's header (no cryptography).
+    pub fn version_of(&self, ciphertext: &[u8]) -> Result<u32, Error> {
+        let h = sealed::parse_header(ciphertext)?;
+        self.check_owner(&h)?;
+        Ok(h.version)
+    }
+
+    /// Opens and seals again under the primary, without handing the plaintext to the caller
+    /// (it lives only in a zeroizing buffer). Always returns a fresh ciphertext.
+    pub fn reencrypt(&self, ciphertext: &[u8], context: &Context) -> Result<Vec<u8>, Error> {
+        let plain = self.open(ciphertext, context)?;
+        self.seal(&plain, context)
+    }
+
+    /// Number of subkeys in the open cache (for tests and metrics).
+    pub fn open_cache_len(&self) -> usize {
+        self.cache.len()
+    }
+}

@@ -1,0 +1,398 @@
+//! The keyring file: versioned JSON, integrity MAC, atomic writes (ENVELOPE.md §11).
+//!
+//! ```json
+//! {
+//!   "format": "rampart-keyring",
+//!   "format_version": 1,
+//!   "keyring_id": "5f3a9c21",
+//!   "name": "oauth-tokens",
+//!   "region": "eu-central",
+//!   "kind": "values",
+//!   "master_key": { "id": "local:kcv=9a1c03e2b7d4f160", "wrapped_keyring_key": "base64url" },
+//!   "primary": 3,
+//!   "min_decrypt": 2,
+//!   "rotate_after_seconds": 7776000,
+//!   "versions": [
+//!     { "version": 1, "state": "retired", "created": "2026-01-02T00:00:00Z", "retired": "2026-09-01T00:00:00Z" },
+//!     { "version": 2, "state": "active", "created": "2026-04-02T00:00:00Z", "wrapped": "base64url" },
+//!     { "version": 3, "state": "primary", "created": "2026-07-01T00:00:00Z", "wrapped": "base64url" }
+//!   ],
+//!   "retention": null,
+//!   "integrity": "base64url"
+//! }
+//! ```
+//!
+//! - `wrapped_keyring_key`: the KRK wrapped by the master key with AAD
+//!   `"rampart/krk/v1" ‖ u32 keyring id ‖ u16 len ‖ region`.
+//! - `wrapped`: `nonce(12) ‖ AES-256-GCM(KRK-derived wrap key, version key) ‖ tag(16)`, AAD
+//!   `"rampart/keyring/v1" ‖ u32 keyring id ‖ u16 len ‖ region ‖ u32 version ‖ i64 created`.
+//! - `integrity`: HMAC-SHA256 under a KRK-derived key over
+//!   `"rampart/keyring-integrity/v1\n" ‖` the compact JSON serialization of this document
+//!   without the `integrity` field, fields in the order above. It is computed from parsed
+//!   values, so whitespace does not matter but any change of content does.
+//! - Times are RFC 3339 in UTC, whole seconds. `rotate_after_seconds` (ENVELOPE.md wrote
+//!   `"P90D"`) is a plain integer so that no ISO 8601 duration parser is needed.
+//! - `retention`: `null`, or `{ "bucket_seconds": N, "retain_seconds": M }` for retention
+//!   keyrings.
+
+use std::collections::BTreeMap;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::{Error, KeyringFileError, MasterKeyError};
+use crate::keyring::{
+    self, Keyring, KeyringId, KeyringKind, Krk, MAX_FILE_LEN, MAX_VERSIONS, RetentionParams,
+    Version, VersionKey, VersionState,
+};
+use crate::master_key::{MasterKey, MasterKeyId, WrappedKey};
+use crate::primitives;
+
+const FORMAT: &str = "rampart-keyring";
+const FORMAT_VERSION: u32 = 1;
+const MAC_LABEL: &[u8] = b"rampart/keyring-integrity/v1\n";
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Doc {
+    format: String,
+    format_version: u32,
+    keyring_id: String,
+    name: String,
+    region: String,
+    kind: KeyringKind,
+    master_key: MasterDoc,
+    primary: Option<u32>,
+    min_decrypt: u32,
+    rotate_after_seconds: Option<u64>,
+    versions: Vec<VersionDoc>,
+    retention: Option<RetentionParams>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    integrity: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MasterDoc {
+    id: String,
+    wrapped_keyring_key: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VersionDoc {
+    version: u32,
+    state: VersionState,
+    created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retired: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    wrapped: Option<String>,
+}
+
+fn invalid(field: &'static str, reason: &'static str) -> Error {
+    KeyringFileError::InvalidField { field, reason }.into()
+}
+
+fn fmt_time(t: SystemTime) -> Result<String, Error> {
+    time::OffsetDateTime::from(keyring::whole_seconds(t))
+        .format(&Rfc3339)
+        .map_err(|_| invalid("created", "time cannot be written as RFC 3339"))
+}
+
+fn parse_time(field: &'static str, s: &str) -> Result<SystemTime, Error> {
+    let t = time::OffsetDateTime::parse(s, &Rfc3339)
+        .map_err(|_| invalid(field, "not an RFC 3339 time"))?;
+    if t.nanosecond() != 0 {
+        return Err(invalid(field, "must be whole seconds"));
+    }
+    Ok(keyring::unix_to_system(t.unix_timestamp()))
+}
+
+fn mac_input(doc: &Doc) -> Result<Vec<u8>, Error> {
+    let mut input = MAC_LABEL.to_vec();
+    serde_json::to_writer(&mut input, doc).map_err(|e| KeyringFileError::Json(e.to_string()))?;
+    Ok(input)
+}
+
+fn to_doc(ring: &Keyring) -> Result<Doc, Error> {
+    let mut versions = Vec::with_capacity(ring.versions.len());
+    for (&version, v) in &ring.versions {
+        versions.push(VersionDoc {
+            version,
+            state: v.state,
+            created: fmt_time(v.created)?,
+            retired: v.retired.map(fmt_time).transpose()?,
+            wrapped: v.wrapped.as_deref().map(primitives::b64url_encode),
+        });
+    }
+    let mut doc = Doc {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        keyring_id: ring.id.to_string(),
+        name: ring.name.clone(),
+        region: ring.region.clone(),
+        kind: ring.kind,
+        master_key: MasterDoc {
+            id: ring.master_key_id.as_str().to_string(),
+            wrapped_keyring_key: primitives::b64url_encode(ring.wrapped_krk.as_bytes()),
+        },
+        primary: ring.primary,
+        min_decrypt: ring.min_decrypt,
+        rotate_after_seconds: ring.rotate_after.map(|d| d.as_secs()),
+        versions,
+        retention: ring.retention,
+        integrity: None,
+    };
+    let tag = ring::hmac::sign(&ring.krk.integrity, &mac_input(&doc)?);
+    doc.integrity = Some(primitives::b64url_encode(tag.as_ref()));
+    Ok(doc)
+}
+
+pub(crate) fn to_json(ring: &Keyring) -> Result<String, Error> {
+    let doc = to_doc(ring)?;
+    let mut s =
+        serde_json::to_string_pretty(&doc).map_err(|e| KeyringFileError::Json(e.to_string()))?;
+    s.push('\n');
+    Ok(s)
+}
+
+pub(crate) fn from_json(json: &str, master: &dyn MasterKey) -> Result<Keyring, Error> {
+    if json.len() > MAX_FILE_LEN {
+        return Err(KeyringFileError::TooLarge { max: MAX_FILE_LEN }.into());
+    }
+    // Check the format marker first so a wrong file gets a plain answer, not a field error.
+    let probe: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| KeyringFileError::Json(e.to_string()))?;
+    if probe.get("format").and_then(serde_json::Value::as_str) != Some(FORMAT) {
+        return Err(KeyringFileError::NotAKeyring.into());
+    }
+    match probe
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64)
+    {
+        Some(v) if v == u64::from(FORMAT_VERSION) => {}
+        Some(v) => {
+            return Err(KeyringFileError::UnsupportedVersion {
+                version: u32::try_from(v).unwrap_or(u32::MAX),
+            }
+            .into());
+        }
+        None => return Err(invalid("format_version", "missing or not a number")),
+    }
+    drop(probe);
+    let mut doc: Doc =
+        serde_json::from_str(json).map_err(|e| KeyringFileError::Json(e.to_string()))?;
+
+    // Structural checks that need no key.
+    let id = parse_id(&doc.keyring_id)?;
+    keyring::validate_label("name", &doc.name).map_err(|r| invalid("name", r))?;
+    keyring::validate_label("region", &doc.region).map_err(|r| invalid("region", r))?;
+    if doc.versions.len() > MAX_VERSIONS {
+        return Err(KeyringFileError::TooManyVersions { max: MAX_VERSIONS }.into());
+    }
+    if doc.kind == KeyringKind::Retention && doc.retention.is_none() {
+        return Err(invalid(
+            "retention",
+            "a retention keyring needs its parameters",
+        ));
+    }
+    if doc.kind == KeyringKind::Values && doc.retention.is_some() {
+        return Err(invalid("retention", "must be null for a values keyring"));
+    }
+    let integrity = doc
+        .integrity
+        .take()
+        .ok_or(KeyringFileError::IntegrityMismatch)?;
+
+    // The master key: identifier first (a precise error), then one unwrap.
+    let expected = MasterKeyId::new(doc.master_key.id.clone());
+    if master.id() != &expected {
+        return Err(MasterKeyError::WrongMasterKey {
+            expected: expected.to_string(),
+            got: master.id().to_string(),
+        }
+        .into());
+    }
+    let wrapped_krk = WrappedKey::from_bytes(
+        primitives::b64url_decode(&doc.master_key.wrapped_keyring_key)
+            .ok_or_else(|| invalid("wrapped_keyring_key", "not unpadded base64url"))?,
+    );
+    let krk = Krk::new(master.unwrap(&wrapped_krk, &keyring::krk_aad(id, &doc.region))?);
+
+    // Integrity before trusting any field.
+    let tag = primitives::b64url_decode(&integrity).ok_or(KeyringFileError::IntegrityMismatch)?;
+    ring::hmac::verify(&krk.integrity, &mac_input(&doc)?, &tag)
+        .map_err(|_| KeyringFileError::IntegrityMismatch)?;
+
+    let mut versions = BTreeMap::new();
+    let mut primaries = 0usize;
+    for vd in &doc.versions {
+        if vd.version == 0 {
+            return Err(invalid("version", "version 0 is not valid"));
+        }
+        let created = parse_time("created", &vd.created)?;
+        let retired = vd
+            .retired
+            .as_deref()
+            .map(|s| parse_time("retired", s))
+            .transpose()?;
+        let (wrapped, key) = match (vd.state, &vd.wrapped, retired) {
+            (VersionState::Retired, None, Some(_)) => (None, None),
+            (VersionState::Retired, Some(_), _) => {
+                return Err(
+                    KeyringFileError::Inconsistent("a retired version keeps its key").into(),
+                );
+            }
+            (VersionState::Retired, None, None) => {
+                return Err(KeyringFileError::Inconsistent(
+                    "a retired version has no retired time",
+                )
+                .into());
+            }
+            (_, None, _) => {
+                return Err(
+                    KeyringFileError::Inconsistent("a live version has no wrapped key").into(),
+                );
+            }
+            (_, Some(_), Some(_)) => {
+                return Err(
+                    KeyringFileError::Inconsistent("a live version has a retired time").into(),
+                );
+            }
+            (state, Some(w), None) => {
+                if state == VersionState::Primary {
+                    primaries += 1;
+                }
+                let w = primitives::b64url_decode(w)
+                    .ok_or_else(|| invalid("wrapped", "not unpadded base64url"))?;
+                let k = primitives::unwrap32(
+                    &krk.wrap,
+                    &w,
+                    &keyring::version_aad(id, &doc.region, vd.version, created),
+                )
+                .ok_or(KeyringFileError::VersionUnwrap {
+                    version: vd.version,
+                })?;
+                (Some(w), Some(VersionKey::new(k)))
+            }
+        };
+        let v = Version {
+            state: vd.state,
+            created,
+            retired,
+            wrapped,
+            key,
+        };
+        if versions.insert(vd.version, v).is_some() {
+            return Err(KeyringFileError::DuplicateVersion {
+                version: vd.version,
+            }
+            .into());
+        }
+    }
+    match doc.primary {
+        Some(p) => {
+            if primaries != 1 || versions.get(&p).map(|v| v.state) != Some(VersionState::Primary) {
+                return Err(KeyringFileError::Inconsistent(
+                    "\"primary\" must name the one version in state primary",
+                )
+                .into());
+            }
+            if p < doc.min_decrypt {
+                return Err(KeyringFileError::Inconsistent("primary is below min_decrypt").into());
+            }
+        }
+        None if primaries != 0 => {
+            return Err(KeyringFileError::Inconsistent(
+                "a version is primary but \"primary\" is null",
+            )
+            .into());
+        }
+        None => {}
+    }
+
+    let mut ring = Keyring::assemble(
+        id,
+        doc.name,
+        doc.region,
+        doc.kind,
+        expected,
+        wrapped_krk,
+        krk,
+    );
+    ring.primary = doc.primary;
+    ring.min_decrypt = doc.min_decrypt;
+    ring.rotate_after = doc.rotate_after_seconds.map(Duration::from_secs);
+    ring.versions = versions;
+    ring.retention = doc.retention;
+    Ok(ring)
+}
+
+fn parse_id(s: &str) -> Result<KeyringId, Error> {
+    if s.len() != 8 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(invalid("keyring_id", "must be 8 lower-case hex digits"));
+    }
+    u32::from_str_radix(s, 16)
+        .map(KeyringId)
+        .map_err(|_| invalid("keyring_id", "must be 8 lower-case hex digits"))
+}
+
+fn io_err(path: &Path, source: std::io::Error) -> Error {
+    KeyringFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+    .into()
+}
+
+pub(crate) fn load(path: &Path, master: &dyn MasterKey) -> Result<Keyring, Error> {
+    let file = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
+    let mut text = String::new();
+    file.take(MAX_FILE_LEN as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| io_err(path, e))?;
+    from_json(&text, master)
+}
+
+pub(crate) fn save(ring: &Keyring, path: &Path) -> Result<(), Error> {
+    let json = to_json(ring)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| io_err(path, std::io::Error::other("keyring path has no file name")))?;
+    let mut suffix = [0u8; 8];
+    primitives::os_fill(&mut suffix)?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        file_name.to_string_lossy(),
+        primitives::b64url_encode(&suffix)
+    ));
+    let result = (|| {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp).map_err(|e| io_err(&tmp, e))?;
+        f.write_all(json.as_bytes()).map_err(|e| io_err(&tmp, e))?;
+        f.sync_all().map_err(|e| io_err(&tmp, e))?;
+        drop(f);
+        std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))?;
+        // The rename is durable only once the directory entry is on disk (POSIX).
+        #[cfg(unix)]
+        std::fs::File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io_err(&dir, e))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
