@@ -1,0 +1,65 @@
+//! The crate's one error type.
+
+/// Everything that can go wrong in this crate.
+///
+/// Messages are lower-case and never contain an unlock token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The shared store could not be used (see [`StoreError`]).
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// A notifier failed to deliver a notification (see [`NotifyError`]).
+    #[error("notify: {0}")]
+    Notify(#[from] NotifyError),
+    /// The text given as an unlock token is not one this crate issued (wrong length or
+    /// alphabet). Nothing was looked up.
+    #[error("malformed unlock token")]
+    MalformedUnlockToken,
+    /// A policy or store configuration is out of range.
+    #[error("invalid configuration: {reason}")]
+    InvalidConfig {
+        /// What is wrong, in words.
+        reason: &'static str,
+    },
+}
+
+/// Failures of a store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The shared store is unreachable or timed out and the store is configured to fail
+    /// closed; the caller should deny the attempt.
+    #[error("shared store unavailable (failing closed)")]
+    Unavailable,
+    /// The shared store answered with something this crate did not write.
+    #[error("unexpected reply from the shared store")]
+    UnexpectedReply,
+    /// The store could not be set up (bad URL, no async runtime).
+    #[error("store setup failed: {reason}")]
+    Setup {
+        /// What went wrong, without credentials.
+        reason: String,
+    },
+}
+
+/// Failures of a [`Notifier`](crate::Notifier).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotifyError {
+    /// An address (sender or recipient) is not a valid mailbox.
+    #[error("invalid mailbox address")]
+    InvalidAddress,
+    /// The message could not be built.
+    #[error("message could not be built: {reason}")]
+    Message {
+        /// Why, in words.
+        reason: String,
+    },
+    /// The transport (SMTP server, queue, webhook) refused or failed the delivery.
+    #[error("delivery failed: {reason}")]
+    Delivery {
+        /// Why, in words (server reply or I/O error), never a token.
+        reason: String,
+    },
+}

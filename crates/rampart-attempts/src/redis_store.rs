@@ -1,0 +1,740 @@
+//! The Redis store (feature `redis`): streaks shared by every replica of a service.
+//!
+//! # Atomicity
+//!
+//! Recording a failure, reading a streak, ending it after a success, storing and using an
+//! unlock token are each one Lua script (`src/redis_store/*.lua`, sent with `EVALSHA`, loaded
+//! again automatically after `NOSCRIPT`, e.g. when Redis restarted). A script runs alone on
+//! the server, so when many replicas record failures for one subject at the same moment,
+//! exactly one of them sees the count reach the threshold and sends the notification.
+//! An unlock reads the stored token hash, compares it in constant time here, then deletes the
+//! streak with a compare-and-delete script, so a token works once even when two requests
+//! race. Keys are `<prefix><kind>:<ip>|<id>` hashes (fields `c f l n u t`) that expire after
+//! the policy's idle period (`PEXPIRE`).
+//!
+//! # The success path does not wait on Redis
+//!
+//! [`Tracker::record_success`](crate::Tracker::record_success) returns at once: the reset is
+//! queued to a background task that pipelines queued resets in one round trip. A replica
+//! skips the reset when it knows there is no streak: it read a count of zero in the same
+//! request's `check`, or sent a reset itself, less than [`RedisConfig::hint_ttl`] ago
+//! (default 2 s), with no failure recorded since. The consistency this gives:
+//!
+//! - a success ends every failure recorded by this replica before it, and every failure
+//!   recorded by any replica more than `hint_ttl` before it (once the queued reset lands,
+//!   normally within a millisecond);
+//! - a failure recorded by another replica less than `hint_ttl` before a success may survive
+//!   that success (the next success after the window ends it). For a streak to reach the
+//!   notify threshold this way, an attacker would have to interleave with the owner's
+//!   successes within the window, and the cost is at most an early notification;
+//! - a reset carries the success time and never erases a failure recorded after it, even if
+//!   it arrives late (the scripts compare timestamps; replicas' clocks should agree within
+//!   the backoff delays, as with NTP);
+//! - if the queue is full (a burst larger than [`RedisConfig::reset_queue`]) the reset is
+//!   dropped and counted in [`Health::resets_dropped`].
+//!
+//! # When Redis is unreachable
+//!
+//! Every call has a timeout ([`RedisConfig::timeout`], default 250 ms). On an error or a
+//! timeout the store reports the outage ([`RedisStore::health`], and the hook of
+//! [`RedisConfig::on_health_change`]) and, by default ([`FailureMode::FailOpen`]), answers from
+//! a per-replica [`MemoryStore`]: a Redis outage does not become a login outage, and each
+//! replica still counts, throttles and notifies for what it sees (so during an outage a
+//! streak can notify once per replica, with different idempotency keys). While Redis is
+//! down, calls go straight to the fallback and one call per [`RedisConfig::probe_interval`]
+//! (default 1 s) tries Redis again; the first success ends the outage. Counts kept in the
+//! fallback are not merged back. With [`FailureMode::FailClosed`] the tracker's calls
+//! return [`StoreError::Unavailable`] instead, and the caller denies. Nothing here panics.
+
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{RedisResult, Script};
+use ring::digest;
+use tokio::sync::mpsc;
+
+use crate::error::{Error, StoreError};
+use crate::memory::{MemoryConfig, MemoryStore};
+use crate::policy::Rule;
+use crate::store::{Store, sealed::Backend};
+use crate::streak::{LOCKED_UNTIL_UNLOCKED, Recorded, Streak};
+use crate::subject::Subject;
+use crate::token::TokenHash;
+
+/// Longest subject key stored verbatim; longer ones are stored as their SHA-256, so a huge
+/// id cannot make huge Redis keys.
+const MAX_VERBATIM_KEY: usize = 256;
+/// Resets sent in one pipelined round trip at most.
+const RESET_BATCH: usize = 256;
+
+/// What the store does when Redis is unreachable or slow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum FailureMode {
+    /// Answer from a per-replica in-memory store (the default: an outage of Redis must not
+    /// become an outage of logins).
+    #[default]
+    FailOpen,
+    /// Return [`StoreError::Unavailable`]; the caller denies the attempt.
+    FailClosed,
+}
+
+/// A change of the store's health, given to the hook of [`RedisConfig::on_health_change`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HealthEvent {
+    /// Redis stopped answering (error or timeout).
+    Unavailable {
+        /// What failed (no credentials).
+        error: String,
+    },
+    /// Redis answered again after an outage.
+    Recovered {
+        /// How long the outage lasted.
+        after: Duration,
+    },
+}
+
+/// A snapshot of the store's health and counters, from [`RedisStore::health`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Health {
+    /// Whether the last call to Redis succeeded.
+    pub available: bool,
+    /// Outages seen since start.
+    pub outages: u64,
+    /// Calls answered by the in-memory fallback (fail-open).
+    pub fallback_operations: u64,
+    /// Calls refused because Redis was unavailable (fail-closed).
+    pub failed_closed: u64,
+    /// Resets queued for the background task.
+    pub resets_queued: u64,
+    /// Resets skipped because this replica knew there was no streak.
+    pub resets_skipped: u64,
+    /// Resets dropped because the queue was full.
+    pub resets_dropped: u64,
+    /// Reset batches that failed (Redis unavailable).
+    pub reset_batches_failed: u64,
+    /// The last error seen, if any.
+    pub last_error: Option<String>,
+}
+
+type HealthHook = Arc<dyn Fn(&HealthEvent) + Send + Sync>;
+
+/// Configuration of a [`RedisStore`].
+///
+/// ```
+/// use std::time::Duration;
+/// use rampart_attempts::{FailureMode, RedisConfig};
+/// let config = RedisConfig::new("redis://127.0.0.1:6379/")
+///     .prefix("myapp:attempts:")
+///     .timeout(Duration::from_millis(100))
+///     .failure_mode(FailureMode::FailClosed);
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct RedisConfig {
+    /// `redis://host:port/db`, `rediss://...`, or `redis+unix:///path/to/socket`.
+    pub url: String,
+    /// Prefix of every key (default `rampart:attempts:`).
+    pub prefix: String,
+    /// Deadline of each call to Redis (default 250 ms).
+    pub timeout: Duration,
+    /// What to do when Redis is unreachable (default fail-open).
+    pub failure_mode: FailureMode,
+    /// While Redis is down, how often a call tries it again (default 1 s).
+    pub probe_interval: Duration,
+    /// The fail-open fallback store's configuration (default capacity 100,000).
+    pub fallback: MemoryConfig,
+    /// Capacity of the background reset queue (default 65,536).
+    pub reset_queue: usize,
+    /// How long this replica trusts what it saw about a subject to skip a reset (default 2 s).
+    pub hint_ttl: Duration,
+    on_health: Option<HealthHook>,
+}
+
+impl fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL may carry a password: never print it.
+        f.debug_struct("RedisConfig")
+            .field("url", &"[REDACTED]")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("failure_mode", &self.failure_mode)
+            .field("probe_interval", &self.probe_interval)
+            .field("fallback", &self.fallback)
+            .field("reset_queue", &self.reset_queue)
+            .field("hint_ttl", &self.hint_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisConfig {
+    /// Defaults for the Redis server at `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        RedisConfig {
+            url: url.into(),
+            prefix: "rampart:attempts:".to_owned(),
+            timeout: Duration::from_millis(250),
+            failure_mode: FailureMode::FailOpen,
+            probe_interval: Duration::from_secs(1),
+            fallback: MemoryConfig::default().capacity(100_000),
+            reset_queue: 65_536,
+            hint_ttl: Duration::from_secs(2),
+            on_health: None,
+        }
+    }
+
+    /// Sets the key prefix.
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Sets the deadline of each call.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the failure mode.
+    #[must_use]
+    pub fn failure_mode(mut self, mode: FailureMode) -> Self {
+        self.failure_mode = mode;
+        self
+    }
+
+    /// Sets how often Redis is tried again during an outage.
+    #[must_use]
+    pub fn probe_interval(mut self, interval: Duration) -> Self {
+        self.probe_interval = interval;
+        self
+    }
+
+    /// Sets the fail-open fallback store's configuration.
+    #[must_use]
+    pub fn fallback(mut self, fallback: MemoryConfig) -> Self {
+        self.fallback = fallback;
+        self
+    }
+
+    /// Sets the capacity of the background reset queue.
+    #[must_use]
+    pub fn reset_queue(mut self, capacity: usize) -> Self {
+        self.reset_queue = capacity;
+        self
+    }
+
+    /// Sets how long a replica trusts its own view to skip a reset (0: never skip).
+    #[must_use]
+    pub fn hint_ttl(mut self, ttl: Duration) -> Self {
+        self.hint_ttl = ttl;
+        self
+    }
+
+    /// Calls `hook` on every change of health (outage, recovery), e.g. to log or raise an
+    /// alert. Called on the request's task: keep it quick.
+    #[must_use]
+    pub fn on_health_change(mut self, hook: impl Fn(&HealthEvent) + Send + Sync + 'static) -> Self {
+        self.on_health = Some(Arc::new(hook));
+        self
+    }
+}
+
+struct Scripts {
+    fail: Script,
+    peek: Script,
+    reset: Script,
+    set_token: Script,
+    get_token: Script,
+    take_token: Script,
+}
+
+impl Scripts {
+    fn new() -> Self {
+        Scripts {
+            fail: Script::new(include_str!("redis_store/fail.lua")),
+            peek: Script::new(include_str!("redis_store/peek.lua")),
+            reset: Script::new(include_str!("redis_store/reset.lua")),
+            set_token: Script::new(include_str!("redis_store/set_token.lua")),
+            get_token: Script::new(include_str!("redis_store/get_token.lua")),
+            take_token: Script::new(include_str!("redis_store/take_token.lua")),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    outages: AtomicU64,
+    fallback_operations: AtomicU64,
+    failed_closed: AtomicU64,
+    resets_queued: AtomicU64,
+    resets_skipped: AtomicU64,
+    resets_dropped: AtomicU64,
+    reset_batches_failed: AtomicU64,
+}
+
+struct Outage {
+    down_since: Option<Instant>,
+    next_probe: Instant,
+    last_error: Option<String>,
+}
+
+/// Subject hash -> (a streak may exist, when it was seen in Unix ms).
+type HintMap = HashMap<u64, (bool, u64)>;
+
+/// What this replica last saw of subjects.
+struct Hints {
+    shards: Box<[Mutex<HintMap>]>,
+    hasher: RandomState,
+    ttl_ms: u64,
+}
+
+/// Hints kept per shard at most; a full shard is cleared (losing hints only costs resets).
+const HINTS_PER_SHARD: usize = 4096;
+
+impl Hints {
+    fn new(ttl: Duration) -> Self {
+        Hints {
+            shards: (0..16).map(|_| Mutex::new(HashMap::new())).collect(),
+            hasher: RandomState::new(),
+            ttl_ms: crate::policy::duration_ms(ttl),
+        }
+    }
+
+    fn set(&self, subject: &Subject, streak: bool, at_ms: u64) {
+        if self.ttl_ms == 0 {
+            return;
+        }
+        let h = self.hasher.hash_one(subject);
+        let mut shard = lock(&self.shards[(h >> 60) as usize]);
+        if shard.len() >= HINTS_PER_SHARD && !shard.contains_key(&h) {
+            shard.clear();
+        }
+        shard.insert(h, (streak, at_ms));
+    }
+
+    /// True when this replica saw, within the ttl, that `subject` has no streak.
+    fn knows_no_streak(&self, subject: &Subject, now_ms: u64) -> bool {
+        if self.ttl_ms == 0 {
+            return false;
+        }
+        let h = self.hasher.hash_one(subject);
+        let shard = lock(&self.shards[(h >> 60) as usize]);
+        shard
+            .get(&h)
+            .is_some_and(|(streak, at)| !streak && now_ms.saturating_sub(*at) < self.ttl_ms)
+    }
+}
+
+struct Inner {
+    conn: ConnectionManager,
+    scripts: Arc<Scripts>,
+    prefix: String,
+    timeout: Duration,
+    mode: FailureMode,
+    probe_interval: Duration,
+    fallback: MemoryStore,
+    outage: Mutex<Outage>,
+    counters: Arc<Counters>,
+    hints: Hints,
+    resets: mpsc::Sender<(String, u64)>,
+    on_health: Option<HealthHook>,
+}
+
+/// Streaks in Redis, shared by every replica; see the [module docs](self) for atomicity,
+/// the success path's consistency and the failure mode. Cheap to clone (one shared state).
+///
+/// Needs a Tokio runtime (the `redis` crate's async connection manager and the background
+/// reset task run on it).
+#[derive(Clone)]
+pub struct RedisStore {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.inner.prefix)
+            .field("mode", &self.inner.mode)
+            .field("health", &self.health())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// Connects (lazily: an unreachable Redis at start-up is an outage, handled by the
+    /// failure mode, not an error) and starts the background reset task.
+    ///
+    /// Errors: [`StoreError::Setup`] for a malformed URL or when not called inside a Tokio
+    /// runtime.
+    pub async fn connect(config: RedisConfig) -> Result<Self, Error> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(setup("the Redis store needs a Tokio runtime"));
+        }
+        let client = redis::Client::open(config.url.as_str())
+            .map_err(|e| setup(&format!("invalid Redis URL: {:?}", e.kind())))?;
+        // Reconnection is driven by our own probes; the manager must not sit in long retry
+        // loops inside a request (our per-call timeout bounds it anyway).
+        let manager_config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(config.timeout))
+            .set_response_timeout(Some(config.timeout))
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(10))
+            .set_max_delay(config.probe_interval);
+        let conn =
+            ConnectionManager::new_lazy_with_config(client, manager_config).map_err(|e| {
+                setup(&format!(
+                    "cannot create the connection manager: {:?}",
+                    e.kind()
+                ))
+            })?;
+        let (tx, rx) = mpsc::channel(config.reset_queue.max(1));
+        let counters = Arc::new(Counters::default());
+        let scripts = Arc::new(Scripts::new());
+        tokio::spawn(reset_task(
+            rx,
+            conn.clone(),
+            Arc::clone(&scripts),
+            Arc::clone(&counters),
+            config.timeout,
+        ));
+        let store = RedisStore {
+            inner: Arc::new(Inner {
+                conn,
+                scripts,
+                prefix: config.prefix,
+                timeout: config.timeout,
+                mode: config.failure_mode,
+                probe_interval: config.probe_interval,
+                fallback: MemoryStore::new(config.fallback),
+                outage: Mutex::new(Outage {
+                    down_since: None,
+                    next_probe: Instant::now(),
+                    last_error: None,
+                }),
+                counters,
+                hints: Hints::new(config.hint_ttl),
+                resets: tx,
+                on_health: config.on_health,
+            }),
+        };
+        // Learn the initial health now rather than on the first request.
+        store.ping().await;
+        Ok(store)
+    }
+
+    /// Health and counters (outages, fallback use, resets). Never blocks on Redis.
+    pub fn health(&self) -> Health {
+        let c = &self.inner.counters;
+        let outage = lock(&self.inner.outage);
+        Health {
+            available: outage.down_since.is_none(),
+            outages: c.outages.load(Ordering::Relaxed),
+            fallback_operations: c.fallback_operations.load(Ordering::Relaxed),
+            failed_closed: c.failed_closed.load(Ordering::Relaxed),
+            resets_queued: c.resets_queued.load(Ordering::Relaxed),
+            resets_skipped: c.resets_skipped.load(Ordering::Relaxed),
+            resets_dropped: c.resets_dropped.load(Ordering::Relaxed),
+            reset_batches_failed: c.reset_batches_failed.load(Ordering::Relaxed),
+            last_error: outage.last_error.clone(),
+        }
+    }
+
+    /// The per-replica fail-open fallback store (for its statistics).
+    pub fn fallback(&self) -> &MemoryStore {
+        &self.inner.fallback
+    }
+
+    /// Sends `PING` (with the timeout) and updates the health; returns whether Redis answered.
+    /// Useful in a readiness probe, or to end an outage without waiting for traffic.
+    pub async fn ping(&self) -> bool {
+        let mut conn = self.inner.conn.clone();
+        let cmd = redis::cmd("PING");
+        let reply = self.call(cmd.query_async::<String>(&mut conn)).await;
+        reply.is_ok()
+    }
+
+    /// The Redis key of `subject` under this store's prefix.
+    pub fn key_of(&self, subject: &Subject) -> String {
+        let sk = subject.storage_key();
+        let mut key = String::with_capacity(self.inner.prefix.len() + sk.len().min(70));
+        key.push_str(&self.inner.prefix);
+        if sk.len() > MAX_VERBATIM_KEY {
+            key.push_str("h:");
+            for b in digest::digest(&digest::SHA256, sk.as_bytes()).as_ref() {
+                key.push_str(&format!("{b:02x}"));
+            }
+        } else {
+            key.push_str(&sk);
+        }
+        key
+    }
+
+    /// True while an outage is known and the next probe is not due: skip Redis entirely.
+    fn skip_redis(&self) -> bool {
+        let o = lock(&self.inner.outage);
+        o.down_since.is_some() && Instant::now() < o.next_probe
+    }
+
+    /// Runs one Redis call with the timeout and tracks health. `Err(())` means "use the
+    /// failure mode".
+    async fn call<T>(&self, op: impl Future<Output = RedisResult<T>>) -> Result<T, ()> {
+        if self.skip_redis() {
+            return Err(());
+        }
+        match tokio::time::timeout(self.inner.timeout, op).await {
+            Ok(Ok(v)) => {
+                self.mark_up();
+                Ok(v)
+            }
+            Ok(Err(e)) => {
+                self.mark_down(format!("redis error: {:?}", e.kind()));
+                Err(())
+            }
+            Err(_) => {
+                self.mark_down(format!("redis timeout after {:?}", self.inner.timeout));
+                Err(())
+            }
+        }
+    }
+
+    fn mark_up(&self) {
+        let event = {
+            let mut o = lock(&self.inner.outage);
+            o.down_since.take().map(|since| HealthEvent::Recovered {
+                after: since.elapsed(),
+            })
+        };
+        if let (Some(event), Some(hook)) = (event, &self.inner.on_health) {
+            hook(&event);
+        }
+    }
+
+    fn mark_down(&self, error: String) {
+        let event = {
+            let mut o = lock(&self.inner.outage);
+            o.next_probe = Instant::now() + self.inner.probe_interval;
+            o.last_error = Some(error.clone());
+            if o.down_since.is_none() {
+                o.down_since = Some(Instant::now());
+                self.inner.counters.outages.fetch_add(1, Ordering::Relaxed);
+                Some(HealthEvent::Unavailable { error })
+            } else {
+                None
+            }
+        };
+        if let (Some(event), Some(hook)) = (event, &self.inner.on_health) {
+            hook(&event);
+        }
+    }
+
+    /// The failure mode: the fallback's answer, or `Unavailable`.
+    fn degraded<T>(&self, fallback: impl FnOnce(&MemoryStore) -> T) -> Result<T, StoreError> {
+        match self.inner.mode {
+            FailureMode::FailOpen => {
+                self.inner
+                    .counters
+                    .fallback_operations
+                    .fetch_add(1, Ordering::Relaxed);
+                Ok(fallback(&self.inner.fallback))
+            }
+            FailureMode::FailClosed => {
+                self.inner
+                    .counters
+                    .failed_closed
+                    .fetch_add(1, Ordering::Relaxed);
+                Err(StoreError::Unavailable)
+            }
+        }
+    }
+
+    async fn redis_fail(&self, key: String, rule: &Rule, now_ms: u64) -> Result<Vec<i64>, ()> {
+        let mut conn = self.inner.conn.clone();
+        let mut inv = self.inner.scripts.fail.key(key);
+        inv.arg(now_ms)
+            .arg(rule.idle_ms)
+            .arg(rule.notify_at)
+            .arg(rule.lock_after);
+        inv.arg(rule.lock_ms);
+        self.call(inv.invoke_async::<Vec<i64>>(&mut conn)).await
+    }
+}
+
+fn streak_from(reply: &[i64]) -> Result<Streak, StoreError> {
+    let [c, f, l, n, u, ..] = *reply else {
+        return Err(StoreError::UnexpectedReply);
+    };
+    let to_u64 = |v: i64| u64::try_from(v).map_err(|_| StoreError::UnexpectedReply);
+    Ok(Streak {
+        count: u32::try_from(c).map_err(|_| StoreError::UnexpectedReply)?,
+        first_ms: to_u64(f)?,
+        last_ms: to_u64(l)?,
+        notified: n != 0,
+        lock_until_ms: if u == -1 {
+            LOCKED_UNTIL_UNLOCKED
+        } else {
+            to_u64(u)?
+        },
+    })
+}
+
+#[allow(private_interfaces)]
+impl Backend for RedisStore {
+    async fn fail(
+        &self,
+        subject: &Subject,
+        rule: &Rule,
+        now_ms: u64,
+    ) -> Result<Recorded, StoreError> {
+        self.inner.hints.set(subject, true, now_ms);
+        match self.redis_fail(self.key_of(subject), rule, now_ms).await {
+            Ok(reply) => {
+                let streak = streak_from(&reply)?;
+                let (notify, newly_locked) = match reply[..] {
+                    [_, _, _, _, _, crossed, newly] => (crossed == 1, newly == 1),
+                    _ => return Err(StoreError::UnexpectedReply),
+                };
+                Ok(Recorded {
+                    streak,
+                    notify,
+                    newly_locked,
+                })
+            }
+            Err(()) => self.degraded(|m| m.record_failure(subject, rule, now_ms)),
+        }
+    }
+
+    async fn peek(
+        &self,
+        subject: &Subject,
+        idle_ms: u64,
+        now_ms: u64,
+    ) -> Result<Option<Streak>, StoreError> {
+        let mut conn = self.inner.conn.clone();
+        let mut inv = self.inner.scripts.peek.key(self.key_of(subject));
+        inv.arg(now_ms).arg(idle_ms);
+        match self.call(inv.invoke_async::<Vec<i64>>(&mut conn)).await {
+            Ok(reply) if reply.is_empty() => {
+                self.inner.hints.set(subject, false, now_ms);
+                Ok(None)
+            }
+            Ok(reply) => {
+                self.inner.hints.set(subject, true, now_ms);
+                streak_from(&reply).map(Some)
+            }
+            Err(()) => self.degraded(|m| m.peek(subject, idle_ms, now_ms)),
+        }
+    }
+
+    fn reset(&self, subject: &Subject, success_ms: u64) {
+        // Keep the fallback in step (cheap, in memory) so a later outage starts clean.
+        self.inner.fallback.reset(subject, success_ms);
+        let c = &self.inner.counters;
+        if self.inner.hints.knows_no_streak(subject, success_ms) {
+            c.resets_skipped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        match self
+            .inner
+            .resets
+            .try_send((self.key_of(subject), success_ms))
+        {
+            Ok(()) => {
+                c.resets_queued.fetch_add(1, Ordering::Relaxed);
+                self.inner.hints.set(subject, false, success_ms);
+            }
+            Err(_) => {
+                c.resets_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    async fn set_token(
+        &self,
+        subject: &Subject,
+        hash: &TokenHash,
+        _idle_ms: u64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.inner.conn.clone();
+        let mut inv = self.inner.scripts.set_token.key(self.key_of(subject));
+        inv.arg(&hash.0[..]);
+        match self.call(inv.invoke_async::<i64>(&mut conn)).await {
+            Ok(_) => Ok(()),
+            Err(()) => self.degraded(|m| m.set_token(subject, hash)),
+        }
+    }
+
+    async fn unlock(&self, subject: &Subject, hash: &TokenHash) -> Result<bool, StoreError> {
+        let key = self.key_of(subject);
+        let mut conn = self.inner.conn.clone();
+        let get = self.inner.scripts.get_token.key(&key);
+        let Ok(stored) = self
+            .call(get.invoke_async::<Option<Vec<u8>>>(&mut conn))
+            .await
+        else {
+            return self.degraded(|m| m.unlock(subject, hash));
+        };
+        // Constant-time comparison here, not in Lua (whose string equality is not).
+        if !stored.is_some_and(|s| hash.ct_eq(&s)) {
+            return Ok(false);
+        }
+        let mut take = self.inner.scripts.take_token.key(&key);
+        take.arg(&hash.0[..]);
+        match self.call(take.invoke_async::<i64>(&mut conn)).await {
+            Ok(n) => {
+                self.inner.fallback.unlock(subject, hash);
+                Ok(n == 1)
+            }
+            Err(()) => self.degraded(|m| m.unlock(subject, hash)),
+        }
+    }
+}
+
+impl Store for RedisStore {}
+
+/// Drains the reset queue, one pipelined round trip per batch. Ends when the store is
+/// dropped (the sender closes).
+async fn reset_task(
+    mut rx: mpsc::Receiver<(String, u64)>,
+    mut conn: ConnectionManager,
+    scripts: Arc<Scripts>,
+    counters: Arc<Counters>,
+    timeout: Duration,
+) {
+    let mut batch = Vec::with_capacity(RESET_BATCH);
+    while rx.recv_many(&mut batch, RESET_BATCH).await > 0 {
+        let mut pipe = redis::pipe();
+        // Pipelines do not retry after NOSCRIPT: load first (idempotent, cheap).
+        pipe.load_script(&scripts.reset).ignore();
+        for (key, success_ms) in batch.drain(..) {
+            pipe.invoke_script(scripts.reset.key(key).arg(success_ms))
+                .ignore();
+        }
+        let sent = tokio::time::timeout(timeout, pipe.query_async::<()>(&mut conn)).await;
+        if !matches!(sent, Ok(Ok(()))) {
+            counters
+                .reset_batches_failed
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn setup(reason: &str) -> Error {
+    Error::Store(StoreError::Setup {
+        reason: reason.to_owned(),
+    })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Every critical section here is a few field updates: a poisoned lock is still sound.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,152 @@
+//! The store seam: where streaks live. Sealed: the rules of a streak must be applied
+//! atomically by the store itself, which only this crate's stores promise.
+
+use std::future::{Future, ready};
+use std::sync::Arc;
+
+use crate::error::StoreError;
+use crate::memory::MemoryStore;
+use crate::policy::Rule;
+use crate::streak::{Recorded, Streak};
+use crate::subject::Subject;
+use crate::token::TokenHash;
+
+// The sealed trait is unnameable outside this crate, so the crate-private types in its
+// signatures never leak: the `private_interfaces` lint does not apply in substance.
+#[allow(private_interfaces)]
+pub(crate) mod sealed {
+    use super::{Future, Recorded, Rule, StoreError, Streak, Subject, TokenHash};
+
+    /// The operations a store performs, each atomic with respect to the others.
+    #[allow(private_interfaces)]
+    pub trait Backend: Send + Sync {
+        /// Records a failure (the streak rules of `crate::streak`).
+        #[allow(private_interfaces)]
+        fn fail(
+            &self,
+            subject: &Subject,
+            rule: &Rule,
+            now_ms: u64,
+        ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+
+        /// The live streak, if any.
+        #[allow(private_interfaces)]
+        fn peek(
+            &self,
+            subject: &Subject,
+            idle_ms: u64,
+            now_ms: u64,
+        ) -> impl Future<Output = Result<Option<Streak>, StoreError>> + Send;
+
+        /// Ends the streak unless locked or a later failure exists. Must not wait on I/O.
+        fn reset(&self, subject: &Subject, success_ms: u64);
+
+        /// Stores the unlock-token hash of a lock that just started.
+        fn set_token(
+            &self,
+            subject: &Subject,
+            hash: &TokenHash,
+            idle_ms: u64,
+        ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+        /// Lifts the lock and ends the streak when the hash matches (constant time); single use.
+        fn unlock(
+            &self,
+            subject: &Subject,
+            hash: &TokenHash,
+        ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    }
+}
+
+/// Where streaks live: [`MemoryStore`] for one process, `RedisStore` (feature `redis`) for
+/// several replicas. Sealed.
+pub trait Store: sealed::Backend {}
+
+#[allow(private_interfaces)]
+impl sealed::Backend for MemoryStore {
+    fn fail(
+        &self,
+        subject: &Subject,
+        rule: &Rule,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send {
+        ready(Ok(self.record_failure(subject, rule, now_ms)))
+    }
+
+    fn peek(
+        &self,
+        subject: &Subject,
+        idle_ms: u64,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Option<Streak>, StoreError>> + Send {
+        ready(Ok(MemoryStore::peek(self, subject, idle_ms, now_ms)))
+    }
+
+    fn reset(&self, subject: &Subject, success_ms: u64) {
+        MemoryStore::reset(self, subject, success_ms);
+    }
+
+    fn set_token(
+        &self,
+        subject: &Subject,
+        hash: &TokenHash,
+        _idle_ms: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        MemoryStore::set_token(self, subject, hash);
+        ready(Ok(()))
+    }
+
+    fn unlock(
+        &self,
+        subject: &Subject,
+        hash: &TokenHash,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        ready(Ok(MemoryStore::unlock(self, subject, hash)))
+    }
+}
+
+impl Store for MemoryStore {}
+
+#[allow(private_interfaces)]
+impl<S: Store> sealed::Backend for Arc<S> {
+    fn fail(
+        &self,
+        subject: &Subject,
+        rule: &Rule,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send {
+        (**self).fail(subject, rule, now_ms)
+    }
+
+    fn peek(
+        &self,
+        subject: &Subject,
+        idle_ms: u64,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Option<Streak>, StoreError>> + Send {
+        (**self).peek(subject, idle_ms, now_ms)
+    }
+
+    fn reset(&self, subject: &Subject, success_ms: u64) {
+        (**self).reset(subject, success_ms);
+    }
+
+    fn set_token(
+        &self,
+        subject: &Subject,
+        hash: &TokenHash,
+        idle_ms: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).set_token(subject, hash, idle_ms)
+    }
+
+    fn unlock(
+        &self,
+        subject: &Subject,
+        hash: &TokenHash,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).unlock(subject, hash)
+    }
+}
+
+impl<S: Store> Store for Arc<S> {}

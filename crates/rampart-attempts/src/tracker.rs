@@ -1,0 +1,227 @@
+//! The API a service calls: check, record failure, record success, unlock.
+
+use std::time::{Duration, SystemTime};
+
+use crate::clock::{from_unix_ms, unix_ms};
+use crate::error::{Error, NotifyError};
+use crate::notify::{NoNotifier, Notification, Notifier};
+use crate::policy::{Policies, Policy};
+use crate::store::Store;
+use crate::streak::{LOCKED_UNTIL_UNLOCKED, Streak};
+use crate::subject::Subject;
+use crate::token::UnlockToken;
+
+/// What to do with an attempt, from [`Tracker::check`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Decision {
+    /// Go ahead and authenticate.
+    Allow,
+    /// Refuse without authenticating; the subject may try again after this delay
+    /// (an HTTP service answers 429 with `Retry-After`).
+    RetryAfter(Duration),
+    /// Hard lockout: refuse until `until` (`None`: until the unlock token is used).
+    Locked {
+        /// When a timed lock ends.
+        until: Option<SystemTime>,
+    },
+}
+
+/// What [`Tracker::record_failure`] did.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct FailureOutcome {
+    /// Consecutive failures of this subject, this one included.
+    pub count: u32,
+    /// The delay the subject must now wait (`None`: no delay).
+    pub retry_after: Option<Duration>,
+    /// Whether the subject is now hard-locked.
+    pub locked: bool,
+    /// Present on the one failure of the streak that crossed the notify threshold
+    /// (already given to the tracker's notifier).
+    pub notification: Option<Notification>,
+    /// Set when the notifier failed; the notification is still in `notification`.
+    pub notify_error: Option<NotifyError>,
+    /// Present on the failure that started a hard lockout: the single-use token that lifts
+    /// it, to be sent to the owner. It is not stored anywhere (only its hash is).
+    pub unlock_token: Option<UnlockToken>,
+}
+
+/// Counts failed attempts per [`Subject`] in a [`Store`], applies the [`Policies`], and calls
+/// the [`Notifier`]. Share it between requests behind an `Arc`.
+///
+/// Async and runtime-agnostic: with a [`MemoryStore`](crate::MemoryStore) every future is
+/// ready at once (no runtime needed); the Redis store needs Tokio.
+///
+/// ```
+/// use std::time::SystemTime;
+/// use rampart_attempts::{Decision, MemoryStore, Subject, Tracker};
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// # block_on(async {
+/// let tracker = Tracker::new(MemoryStore::default());
+/// let ip = "203.0.113.9".parse().unwrap();
+/// let who = Subject::account_from_ip("ann", ip);
+/// let now = SystemTime::now();
+/// assert_eq!(tracker.check(&who, now).await?, Decision::Allow);
+/// for _ in 0..6 {
+///     tracker.record_failure(&who, now).await?;
+/// }
+/// // 5 free attempts, then 1 s, 2 s, 4 s ... up to 15 minutes.
+/// assert!(matches!(tracker.check(&who, now).await?, Decision::RetryAfter(_)));
+/// tracker.record_success(&who, now).await;
+/// # Ok::<(), rampart_attempts::Error>(()) }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct Tracker<S, N = NoNotifier> {
+    store: S,
+    notifier: N,
+    policies: Policies,
+}
+
+impl<S: Store> Tracker<S> {
+    /// A tracker with the default [`Policies`] and no notifier.
+    pub fn new(store: S) -> Self {
+        Tracker {
+            store,
+            notifier: NoNotifier,
+            policies: Policies::default(),
+        }
+    }
+}
+
+impl<S: Store, N: Notifier> Tracker<S, N> {
+    /// Replaces the notifier.
+    pub fn with_notifier<M: Notifier>(self, notifier: M) -> Tracker<S, M> {
+        Tracker {
+            store: self.store,
+            notifier,
+            policies: self.policies,
+        }
+    }
+
+    /// Replaces the policies; returns [`Error::InvalidConfig`] when they fail
+    /// [`Policies::validate`].
+    pub fn with_policies(mut self, policies: Policies) -> Result<Self, Error> {
+        policies.validate()?;
+        self.policies = policies;
+        Ok(self)
+    }
+
+    /// The policies in force.
+    pub fn policies(&self) -> &Policies {
+        &self.policies
+    }
+
+    /// The store (for its statistics or health).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Before authenticating: may `subject` attempt now?
+    ///
+    /// Under a policy that cannot block (the default for public API keys) this returns
+    /// `Allow` without touching the store. Errors only when a store configured to fail
+    /// closed is unavailable ([`StoreError::Unavailable`](crate::StoreError::Unavailable)):
+    /// treat an error as "deny".
+    pub async fn check(&self, subject: &Subject, now: SystemTime) -> Result<Decision, Error> {
+        let policy = self.policies.get(subject.kind());
+        if !policy.can_block() {
+            return Ok(Decision::Allow);
+        }
+        let rule = policy.rule();
+        let now_ms = unix_ms(now);
+        let streak = self.store.peek(subject, rule.idle_ms, now_ms).await?;
+        Ok(streak.map_or(Decision::Allow, |s| decide(policy, &s, now_ms)))
+    }
+
+    /// After a failed authentication: counts it, and on the failure that crosses the
+    /// policy's threshold builds the [`Notification`] and awaits the notifier (exactly once
+    /// per streak, across replicas sharing a store). On the failure that starts a hard
+    /// lockout, issues the [`UnlockToken`].
+    ///
+    /// Errors: [`Error::Store`] when a fail-closed store is unavailable. A notifier failure
+    /// is not an error here: it is in [`FailureOutcome::notify_error`].
+    pub async fn record_failure(
+        &self,
+        subject: &Subject,
+        now: SystemTime,
+    ) -> Result<FailureOutcome, Error> {
+        let policy = self.policies.get(subject.kind());
+        let rule = policy.rule();
+        let now_ms = unix_ms(now);
+        let recorded = self.store.fail(subject, &rule, now_ms).await?;
+        let streak = recorded.streak;
+        let unlock_token = if recorded.newly_locked {
+            let token = UnlockToken::generate()?;
+            self.store
+                .set_token(subject, token.hash(), rule.idle_ms)
+                .await?;
+            Some(token)
+        } else {
+            None
+        };
+        let (notification, notify_error) = if recorded.notify {
+            let n = Notification {
+                subject: subject.clone(),
+                count: streak.count,
+                first_failure: from_unix_ms(streak.first_ms),
+                last_failure: from_unix_ms(streak.last_ms),
+                idempotency_key: format!("{}@{}", subject.storage_key(), streak.first_ms),
+            };
+            let err = self.notifier.notify(&n).await.err();
+            (Some(n), err)
+        } else {
+            (None, None)
+        };
+        let (retry_after, locked) = match decide(policy, &streak, now_ms) {
+            Decision::Allow => (None, false),
+            Decision::RetryAfter(d) => (Some(d), false),
+            Decision::Locked { .. } => (None, true),
+        };
+        Ok(FailureOutcome {
+            count: streak.count,
+            retry_after,
+            locked,
+            notification,
+            notify_error,
+            unlock_token,
+        })
+    }
+
+    /// After a successful authentication: ends the subject's streak. Never waits on a
+    /// network round trip (the Redis store sends the reset in the background; see its docs
+    /// for the consistency this gives). A success does not lift a hard lockout, and never
+    /// erases a failure recorded after `now`.
+    pub async fn record_success(&self, subject: &Subject, now: SystemTime) {
+        self.store.reset(subject, unix_ms(now));
+    }
+
+    /// Lifts a hard lockout with the token issued when it started, and ends the streak.
+    /// Returns `Ok(false)` when the token does not match (compared in constant time) or was
+    /// already used: tokens are single use. Errors only when a fail-closed store is
+    /// unavailable.
+    pub async fn unlock(&self, subject: &Subject, token: &UnlockToken) -> Result<bool, Error> {
+        Ok(self.store.unlock(subject, token.hash()).await?)
+    }
+}
+
+/// What a streak means for the next attempt under `policy` at `now_ms`.
+fn decide(policy: &Policy, streak: &Streak, now_ms: u64) -> Decision {
+    if policy.lockout.is_some() && streak.locked_at(now_ms) {
+        let until = (streak.lock_until_ms != LOCKED_UNTIL_UNLOCKED)
+            .then(|| from_unix_ms(streak.lock_until_ms));
+        return Decision::Locked { until };
+    }
+    if let Some(backoff) = policy.backoff {
+        let delay = crate::policy::duration_ms(backoff.delay_after(streak.count));
+        let allowed_at = streak.last_ms.saturating_add(delay);
+        if allowed_at > now_ms {
+            return Decision::RetryAfter(Duration::from_millis(allowed_at - now_ms));
+        }
+    }
+    Decision::Allow
+}
