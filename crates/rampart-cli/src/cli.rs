@@ -316,28 +316,34 @@ pub(crate) enum SamlCommand {
     /// accepted, 1 when rejected.
     #[command(after_help = "\
 RESPONSE_FILE holds raw XML or the base64 SAMLResponse form value (detected); \"-\" is stdin.
+The IdP's entity id comes from --idp-metadata or --idp-entity-id; with neither, the issuer
+is not compared (the output says so) and trust rests on the certificate alone. Without
+--request-id the response is checked as IdP-initiated. Replay is not checked (one-shot).
 --explain adds every check made (issuer, audience, times with the skew, what the signature
 covers, which certificate matched) under \"checks\", and prints them readably on stderr.
 
 Example:
-  rampart saml verify --idp-cert idp.pem --sp-entity-id https://sp.example.com \\
-      --acs-url https://sp.example.com/acs --request-id _a1b2c3 \\
-      --now 2026-11-23T10:00:00Z --explain response.b64")]
+  rampart saml verify --idp-cert idp.pem --idp-entity-id https://idp.example.com \\
+      --sp-entity-id https://sp.example.com --acs-url https://sp.example.com/acs \\
+      --request-id _a1b2c3 --now 2026-11-23T10:00:00Z --explain response.b64")]
     Verify {
         /// Trusted IdP signing certificate (PEM); repeat for key rollover.
-        #[arg(long, value_name = "PEM")]
+        #[arg(long, value_name = "PEM", required_unless_present = "idp_metadata")]
         idp_cert: Vec<PathBuf>,
         /// IdP metadata (XML): entity id and signing certificates.
         #[arg(long, value_name = "XML")]
         idp_metadata: Option<PathBuf>,
+        /// The IdP's entity id (the expected Issuer), when no metadata is given.
+        #[arg(long, value_name = "ID", conflicts_with = "idp_metadata")]
+        idp_entity_id: Option<String>,
         /// Our SP entity id (the expected audience).
         #[arg(long, value_name = "ID")]
         sp_entity_id: String,
         /// Our assertion consumer service URL (the expected Destination and Recipient).
         #[arg(long, value_name = "URL")]
         acs_url: String,
-        /// Id of the AuthnRequest this response answers (InResponseTo); without it, only an
-        /// IdP-initiated response is acceptable.
+        /// Id of the AuthnRequest this response answers (InResponseTo); without it, the
+        /// response is checked as an IdP-initiated one.
         #[arg(long, value_name = "ID")]
         request_id: Option<String>,
         /// Check times as of this instant (RFC 3339) instead of the clock.
@@ -352,9 +358,14 @@ Example:
     },
     /// Print our SP metadata (XML) inside {"metadata":".."}.
     #[command(after_help = "\
+With --cert, the metadata publishes that signing certificate and says AuthnRequestsSigned;
+rampart-saml takes it from a signing key, so the private key is needed too: --sign-key, or
+a --cert file that also holds the PRIVATE KEY block.
+
 Example:
   rampart saml metadata --sp-entity-id https://sp.example.com \\
-      --acs-url https://sp.example.com/acs --cert sp.pem | jq -r .metadata > sp-metadata.xml")]
+      --acs-url https://sp.example.com/acs --cert sp.pem --sign-key sp-key.pem \\
+      | jq -r .metadata > sp-metadata.xml")]
     Metadata {
         /// Our SP entity id.
         #[arg(long, value_name = "ID")]
@@ -365,13 +376,19 @@ Example:
         /// Our signing certificate (PEM), published so the IdP can check signed requests.
         #[arg(long, value_name = "PEM")]
         cert: Option<PathBuf>,
+        /// The certificate's private key (PEM, PKCS#8), readable by its owner only.
+        #[arg(long, value_name = "PEM", requires = "cert")]
+        sign_key: Option<PathBuf>,
     },
     /// Build an AuthnRequest for the IdP's HTTP-Redirect endpoint; prints its id and URL.
     #[command(after_help = "\
+Keep the printed id: it is the --request-id that `saml verify` checks InResponseTo against.
+--sign-key holds the PKCS#8 private key and, unless --cert is given, its certificate.
+
 Example:
   rampart saml authn-request --idp-metadata idp-metadata.xml \\
       --sp-entity-id https://sp.example.com --acs-url https://sp.example.com/acs \\
-      --sign-key sp-key.pem")]
+      --sign-key sp-key.pem --cert sp.pem")]
     AuthnRequest {
         /// IdP metadata (XML): where to send the request.
         #[arg(long, value_name = "XML")]
@@ -382,8 +399,14 @@ Example:
         /// Our assertion consumer service URL.
         #[arg(long, value_name = "URL")]
         acs_url: String,
-        /// Private key (PEM, PKCS#8) to sign the request with.
+        /// Private key (PEM, PKCS#8) to sign the request with, readable by its owner only.
         #[arg(long, value_name = "PEM")]
         sign_key: Option<PathBuf>,
+        /// The signing key's certificate (PEM), when the key file does not hold it.
+        #[arg(long, value_name = "PEM", requires = "sign_key")]
+        cert: Option<PathBuf>,
+        /// RelayState to send along (at most 80 bytes).
+        #[arg(long, value_name = "TEXT")]
+        relay_state: Option<String>,
     },
 }

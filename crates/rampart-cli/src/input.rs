@@ -156,6 +156,17 @@ pub(crate) fn key_text(
     Ok(Zeroizing::new(text.trim().to_owned()))
 }
 
+/// Reads a private key file (PEM): it must be private like a key file, and its bytes are
+/// zeroized on drop.
+pub(crate) fn private_document(path: &Path) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let shown = path.display().to_string();
+    let file = File::open(path).map_err(|e| io_failure(&shown, &e))?;
+    check_private(path, &file)?;
+    let mut buf = Zeroizing::new(Vec::new());
+    read_bounded(file, &mut buf, MAX_KEY_FILE_BYTES * 4, &shown)?;
+    Ok(buf)
+}
+
 #[cfg(unix)]
 fn check_private(path: &Path, file: &File) -> Result<(), Failure> {
     use std::os::unix::fs::PermissionsExt;

@@ -13,7 +13,6 @@ mod commands;
 mod input;
 #[allow(dead_code)]
 mod output;
-#[allow(dead_code)] // used by encrypt/decrypt, wired when rampart-envelope lands
 mod progress;
 
 use std::process::ExitCode;

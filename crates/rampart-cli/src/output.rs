@@ -78,6 +78,8 @@ pub(crate) struct Failure {
     pub(crate) channel: Channel,
     /// Extra fields merged into the JSON object (never secrets).
     pub(crate) extra: Map<String, Value>,
+    /// Human-readable lines for stderr (for example `saml verify --explain`).
+    pub(crate) notes: Vec<String>,
 }
 
 impl Failure {
@@ -89,6 +91,7 @@ impl Failure {
             message: message.into(),
             channel: Channel::Stdout,
             extra: Map::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -147,6 +150,9 @@ pub(crate) fn finish(outcome: Result<Report, Failure>) -> ExitCode {
             code(report.exit)
         }
         Err(failure) => {
+            for note in &failure.notes {
+                let _ = writeln!(io::stderr(), "{note}");
+            }
             let mut body = Map::new();
             if failure.exit == Exit::Negative {
                 // A rejection is a verdict: say so in the same shape as a positive one.

@@ -3,6 +3,7 @@
 
 mod apikey;
 mod crypt;
+mod envelope;
 mod keyring;
 mod password;
 mod saml;

@@ -1,0 +1,155 @@
+//! What `keyring` and `encrypt`/`decrypt`/`reencrypt` share: loading the master key and the
+//! keyring, describing a keyring in JSON, and turning rampart-envelope's errors into exit
+//! codes.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use rampart::envelope::{
+    Error, FileError, Keyring, KeyringFileError, LocalMasterKey, MASTER_KEY_ENV, MasterKeyError,
+    VersionInfo, VersionState,
+};
+use serde_json::{Value, json};
+
+use crate::cli::MasterKeyArgs;
+use crate::output::Failure;
+
+/// The master key from `--master-key-file`, or else from `RAMPART_MASTER_KEY`
+/// (32 bytes in base64, surrounding whitespace ignored; a key file must be private).
+pub(crate) fn master_key(args: &MasterKeyArgs) -> Result<LocalMasterKey, Failure> {
+    match &args.master_key_file {
+        Some(path) => LocalMasterKey::from_file(path),
+        None => LocalMasterKey::from_env(),
+    }
+    .map_err(|e| {
+        let failure = failure(&e);
+        if failure.kind == "missing_master_key" {
+            let message = format!(
+                "{}: give --master-key-file FILE or set {MASTER_KEY_ENV} (32 bytes in base64, \
+                 e.g. `head -c 32 /dev/urandom | base64 > master.key`)",
+                failure.message
+            );
+            Failure { message, ..failure }
+        } else {
+            failure
+        }
+    })
+}
+
+/// A master key from a named file (`--new-master-key-file`).
+pub(crate) fn master_key_file(path: &Path) -> Result<LocalMasterKey, Failure> {
+    LocalMasterKey::from_file(path).map_err(|e| failure(&e))
+}
+
+/// Loads the keyring file with the master key.
+pub(crate) fn load(path: &Path, master: &LocalMasterKey) -> Result<Keyring, Failure> {
+    Keyring::load(path, master).map_err(|e| failure(&e).with("keyring_file", path_value(path)))
+}
+
+fn path_value(path: &Path) -> Value {
+    Value::String(path.display().to_string())
+}
+
+/// `{"keyring":..,"region":..,"versions":[{"version":1,"state":"primary","created_at":..}]}`
+/// plus the keyring id, primary, minimum decryption version and master key id (public).
+pub(crate) fn describe(ring: &Keyring) -> Value {
+    let versions: Vec<Value> = ring.versions().iter().map(version_json).collect();
+    json!({
+        "keyring": ring.name(),
+        "region": ring.region(),
+        "id": ring.id().to_string(),
+        "primary": ring.primary_version(),
+        "min_decrypt": ring.min_decrypt(),
+        "master_key": ring.master_key_id().as_str(),
+        "versions": versions,
+    })
+}
+
+fn version_json(v: &VersionInfo) -> Value {
+    let mut obj = json!({
+        "version": v.version,
+        "state": state_name(v.state),
+        "created_at": rfc3339(v.created),
+    });
+    if let Some(retired) = v.retired {
+        obj["retired_at"] = Value::String(rfc3339(retired));
+    }
+    obj
+}
+
+fn state_name(state: VersionState) -> &'static str {
+    match state {
+        VersionState::Staged => "staged",
+        VersionState::Primary => "primary",
+        VersionState::Active => "active",
+        VersionState::Retired => "retired",
+        _ => "unknown",
+    }
+}
+
+/// RFC 3339 text of a time (UTC).
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    time::OffsetDateTime::from(t)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "invalid-time".to_owned())
+}
+
+/// Maps an envelope error to a failure. "This ciphertext does not open with this keyring and
+/// context" (tampering, another keyring or region, a retired, unknown or purged version) is
+/// a negative verdict, exit 1; everything else (master key, keyring file, malformed input,
+/// I/O) is an input error, exit 2. rampart-envelope's messages carry no key or plaintext.
+pub(crate) fn failure(err: &Error) -> Failure {
+    let message = err.to_string();
+    match verdict_kind(err) {
+        Some(kind) => Failure::rejected(kind, message),
+        None => Failure::input(input_kind(err), message),
+    }
+}
+
+fn verdict_kind(err: &Error) -> Option<&'static str> {
+    Some(match err {
+        Error::Authentication => "authentication_failed",
+        Error::CommitmentMismatch => "commitment_mismatch",
+        Error::Truncated => "truncated",
+        Error::KeyringMismatch { .. } => "keyring_mismatch",
+        Error::RegionMismatch { .. } => "region_mismatch",
+        Error::UnknownKeyVersion { .. } => "unknown_key_version",
+        Error::BelowMinDecrypt { .. } => "below_min_decrypt",
+        Error::KeyRetired { .. } => "key_retired",
+        Error::Expired { .. } => "expired",
+        Error::File(FileError::HeaderCommitment) => "header_commitment",
+        Error::File(FileError::SegmentAuthentication { .. }) => "segment_authentication",
+        Error::File(FileError::TrailingData) => "trailing_data",
+        _ => return None,
+    })
+}
+
+fn input_kind(err: &Error) -> &'static str {
+    match err {
+        Error::MasterKey(e) => match e {
+            MasterKeyError::Missing { .. } => "missing_master_key",
+            MasterKeyError::Malformed | MasterKeyError::WrongLength { .. } => {
+                "malformed_master_key"
+            }
+            MasterKeyError::InsecurePermissions { .. } => "insecure_key_file",
+            MasterKeyError::Io { .. } => "io",
+            MasterKeyError::WrongMasterKey { .. } | MasterKeyError::Unwrap => "wrong_master_key",
+            _ => "master_key",
+        },
+        Error::KeyringFile(e) => match e {
+            KeyringFileError::Io { .. } => "io",
+            KeyringFileError::IntegrityMismatch => "keyring_integrity",
+            _ => "malformed_keyring",
+        },
+        Error::File(FileError::Io(_)) => "io",
+        Error::File(_) | Error::UnsupportedFormat { .. } | Error::UnsupportedSuite { .. } => {
+            "unsupported_format"
+        }
+        Error::MalformedText => "malformed_input",
+        Error::TooLarge { .. } => "too_large",
+        Error::Context(_) => "malformed_context",
+        Error::NoPrimary => "no_primary",
+        Error::InvalidOperation(_) => "invalid_operation",
+        _ => "envelope_error",
+    }
+}
