@@ -69,6 +69,7 @@ pub(crate) fn verify<'d>(
     signature: Element<'d>,
     sp: &ServiceProvider,
 ) -> Result<Checked<'d>, Error> {
+    refuse_unknown_algorithms(signature)?;
     let v = xmldsig::verify(doc, signature, &sp.verify_options).map_err(map_error)?;
     if v.signed_elements().len() != 1 || Some(v.signed().element()) != signature.parent() {
         return Err(SignatureError::NotEnveloped.into());
@@ -84,6 +85,39 @@ pub(crate) fn verify<'d>(
         signed: v.signed(),
         certificate,
     })
+}
+
+/// Names an unsupported SignatureMethod or DigestMethod (RSASSA-PSS, HMAC, misspelt URIs) as
+/// an algorithm refusal, whatever else is wrong with the signature: the operator then knows
+/// the IdP must be reconfigured. Structure is left to rampart-xmldsig.
+fn refuse_unknown_algorithms(signature: Element<'_>) -> Result<(), Error> {
+    let Some(signed_info) = signature
+        .children_named(crate::ns::DSIG, "SignedInfo")
+        .next()
+    else {
+        return Ok(());
+    };
+    for m in signed_info.children_named(crate::ns::DSIG, "SignatureMethod") {
+        let uri = m.attribute("Algorithm").unwrap_or("");
+        if xmldsig::SignatureAlgorithm::from_uri(uri).is_none() {
+            return Err(SignatureError::Algorithm(format!(
+                "signature method {uri:?} is not supported"
+            ))
+            .into());
+        }
+    }
+    for r in signed_info.children_named(crate::ns::DSIG, "Reference") {
+        for m in r.children_named(crate::ns::DSIG, "DigestMethod") {
+            let uri = m.attribute("Algorithm").unwrap_or("");
+            if xmldsig::DigestAlgorithm::from_uri(uri).is_none() {
+                return Err(SignatureError::Algorithm(format!(
+                    "digest method {uri:?} is not supported"
+                ))
+                .into());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn map_error(e: xmldsig::Error) -> Error {

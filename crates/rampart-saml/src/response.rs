@@ -319,6 +319,23 @@ impl<'d> Validation<'_, 'd> {
             };
         self.check_header(&header, response_checked.is_some())?;
         let mut login = self.read_assertion(signed_assertion)?;
+        // The login must be bound to our request by a signed InResponseTo: the bearer
+        // confirmation's, or the signed Response's (profiles 4.1.4.2 and 4.1.4.3).
+        if let Expected::Request(id) = self.expected {
+            let response_bound =
+                response_checked.is_some() && header.in_response_to.as_deref() == Some(id);
+            if login.in_response_to.is_none() && !response_bound {
+                self.trace.fail(
+                    "in_response_to",
+                    "no signed InResponseTo names the outstanding request",
+                );
+                return Err(MismatchError::InResponseTo {
+                    found: String::new(),
+                }
+                .into());
+            }
+            login.in_response_to = Some(id.to_owned());
+        }
         login.response_id = if response_checked.is_some() {
             header.id
         } else {
@@ -707,15 +724,20 @@ impl<'d> Validation<'_, 'd> {
         if let Some(nb) = data.attribute("NotBefore") {
             self.check_not_before("subject confirmation", nb)?;
         }
+        // Present: must match. Absent: allowed only if a signed Response carries a matching
+        // InResponseTo (checked in `run`); some IdPs put it only on the Response.
         let irt = data.attribute("InResponseTo");
-        self.check_in_response_to(irt, false)?;
+        self.check_in_response_to(irt, true)?;
         Ok((noa, irt.map(str::to_owned)))
     }
 
     fn check_conditions<V: View<'d>>(&self, a: V) -> Result<(Option<OffsetDateTime>, bool), Error> {
-        let c = a
-            .first_child(ns::ASSERTION, "Conditions")
-            .ok_or(MismatchError::MissingAudience)?;
+        let Some(c) = a.first_child(ns::ASSERTION, "Conditions") else {
+            if self.sp.allow_missing_audience {
+                return Ok((None, false));
+            }
+            return Err(MismatchError::MissingAudience.into());
+        };
         if let Some(nb) = c.attribute("NotBefore") {
             self.check_not_before("conditions", nb)?;
         }
@@ -724,7 +746,7 @@ impl<'d> Validation<'_, 'd> {
             None => None,
         };
         let restrictions = c.children_named(ns::ASSERTION, "AudienceRestriction");
-        if restrictions.is_empty() {
+        if restrictions.is_empty() && !self.sp.allow_missing_audience {
             return Err(MismatchError::MissingAudience.into());
         }
         // Every AudienceRestriction must be satisfied (SAML core 2.5.1.4).
@@ -796,6 +818,12 @@ fn read_attributes<'d, V: View<'d>>(a: V) -> Result<Vec<Attribute>, Error> {
                 .attribute("Name")
                 .ok_or_else(|| Error::malformed("attribute without Name"))?
                 .to_owned();
+            // Two attributes with one Name are ambiguous (which one does the app read?).
+            if out.iter().any(|x: &Attribute| x.name == name) {
+                return Err(Error::malformed(format!(
+                    "attribute {name:?} appears twice"
+                )));
+            }
             let values = at
                 .children_named(ns::ASSERTION, "AttributeValue")
                 .into_iter()
