@@ -1,0 +1,311 @@
+//! Shared test helpers: a real redis-server on a unix socket, a collecting notifier, and
+//! the behaviour scenarios every store must pass.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rampart_attempts::{
+    Backoff, Decision, Lockout, Notification, Notifier, NotifyError, Policies, Policy, Store,
+    Subject, SubjectKind, Tracker,
+};
+
+/// Polls a future that never waits (memory store) to completion, without a runtime.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("a memory-store future was not ready at once"),
+    }
+}
+
+/// A fixed test clock origin: 2026-01-01T00:00:00Z.
+pub fn t0() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_767_225_600)
+}
+
+/// Missing tool: skip loudly, or fail under CI=true.
+pub fn missing_tool(tool: &str) {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{tool} is required under CI=true but was not found");
+    }
+    eprintln!("\n!!!!!! SKIPPED: {tool} not found; install it to run this test !!!!!!\n");
+}
+
+/// Records every notification it is given.
+#[derive(Clone, Default)]
+pub struct Collect(pub Arc<Mutex<Vec<Notification>>>);
+
+impl Collect {
+    pub fn all(&self) -> Vec<Notification> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl Notifier for Collect {
+    async fn notify(&self, n: &Notification) -> Result<(), NotifyError> {
+        self.0.lock().unwrap().push(n.clone());
+        Ok(())
+    }
+}
+
+/// A redis-server of our own on a unix socket in a temp dir; stopped on drop.
+pub struct RedisServer {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+}
+
+impl RedisServer {
+    /// Starts one, or returns None (after a loud skip message) when redis-server is missing.
+    pub fn start() -> Option<Self> {
+        if Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            missing_tool("redis-server");
+            return None;
+        }
+        let mut server = RedisServer {
+            child: None,
+            dir: tempfile::tempdir().unwrap(),
+        };
+        server.spawn();
+        Some(server)
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("redis.sock")
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis+unix://{}", self.socket().display())
+    }
+
+    fn spawn(&mut self) {
+        let sock = self.socket();
+        let _ = std::fs::remove_file(&sock);
+        let child = Command::new("redis-server")
+            .args(["--port", "0", "--unixsocket"])
+            .arg(&sock)
+            .args(["--save", "", "--appendonly", "no", "--dir"])
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::os::unix::net::UnixStream::connect(&sock).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not come up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the server (an outage) and waits until the socket is gone.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_file(self.socket());
+    }
+
+    /// Freezes (SIGSTOP) or thaws (SIGCONT) the server: a Redis that accepts nothing.
+    pub fn signal(&self, sig: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let ok = Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig} {pid}");
+    }
+
+    /// Starts it again on the same socket (an empty server: scripts must be reloaded).
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// A plain connection (to inspect keys).
+    #[cfg(feature = "redis")]
+    pub fn connection(&self) -> redis::Connection {
+        redis::Client::open(self.url())
+            .unwrap()
+            .get_connection()
+            .unwrap()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Policies used by the scenarios: everything on, small numbers.
+pub fn scenario_policies() -> Policies {
+    let backoff = Backoff::new(2, Duration::from_secs(1), Duration::from_secs(8));
+    Policies::default()
+        .with(SubjectKind::ApiKey, Policy::notify_only(20))
+        .with(
+            SubjectKind::Account,
+            Policy::notify_only(5)
+                .with_backoff(backoff)
+                .with_lockout(Lockout::until_unlocked(6))
+                .with_idle_expiry(Duration::from_secs(600)),
+        )
+        .with(
+            SubjectKind::AccountIp,
+            Policy::throttle(backoff)
+                .with_lockout(Lockout::for_duration(4, Duration::from_secs(30))),
+        )
+}
+
+/// The behaviour every store must show, through the public API. `tag` keeps subjects of
+/// different runs apart when they share a store.
+pub async fn scenarios<S: Store>(store: S, tag: &str) {
+    let notes = Collect::default();
+    let tracker = Tracker::new(store)
+        .with_notifier(notes.clone())
+        .with_policies(scenario_policies())
+        .unwrap();
+    let now = t0();
+    let at = |s: u64| now + Duration::from_secs(s);
+
+    // Public key: notify-only, exactly one notification at 20, never blocks.
+    let key = Subject::api_key(format!("pk_{tag}"));
+    for i in 1..=25u32 {
+        let out = tracker
+            .record_failure(&key, at(u64::from(i)))
+            .await
+            .unwrap();
+        assert_eq!(out.count, i);
+        assert_eq!(out.notification.is_some(), i == 20, "failure {i}");
+        assert!(out.retry_after.is_none() && !out.locked);
+    }
+    assert_eq!(tracker.check(&key, at(26)).await.unwrap(), Decision::Allow);
+    let n = notes.all();
+    assert_eq!(n.len(), 1);
+    assert_eq!((n[0].count, &n[0].subject), (20, &key));
+    assert_eq!(n[0].first_failure, at(1));
+    assert_eq!(n[0].last_failure, at(20));
+    assert_eq!(
+        n[0].idempotency_key,
+        format!("k:pk_{tag}@{}", (1_767_225_600u64 + 1) * 1000)
+    );
+
+    // Success resets; a fresh streak starts from one.
+    tracker.record_success(&key, at(30)).await;
+    settle().await;
+    assert_eq!(tracker.record_failure(&key, at(31)).await.unwrap().count, 1);
+
+    // Account: backoff after 2 free attempts, doubling; notify at 5; lock at 6.
+    let acct = Subject::account(format!("ann_{tag}"));
+    let mut delays = Vec::new();
+    for i in 0..5u64 {
+        let out = tracker
+            .record_failure(&acct, at(100 + i * 100))
+            .await
+            .unwrap();
+        delays.push(out.retry_after.map(|d| d.as_secs()));
+    }
+    assert_eq!(delays, [None, None, Some(1), Some(2), Some(4)]);
+    assert_eq!(
+        tracker.check(&acct, at(501)).await.unwrap(),
+        Decision::RetryAfter(Duration::from_secs(3))
+    );
+    assert_eq!(
+        tracker.check(&acct, at(504)).await.unwrap(),
+        Decision::Allow
+    );
+    assert_eq!(notes.all().len(), 2, "the account's 5th failure notified");
+    let locking = tracker.record_failure(&acct, at(600)).await.unwrap();
+    assert!(locking.locked);
+    let token = locking
+        .unlock_token
+        .expect("the locking failure issues a token");
+    assert_eq!(
+        tracker.check(&acct, at(1100)).await.unwrap(),
+        Decision::Locked { until: None }
+    );
+    // A success does not lift a lock.
+    tracker.record_success(&acct, at(601)).await;
+    settle().await;
+    assert!(matches!(
+        tracker.check(&acct, at(602)).await.unwrap(),
+        Decision::Locked { .. }
+    ));
+    // A wrong token does nothing; the right one works once.
+    let wrong = rampart_attempts::UnlockToken::parse(&"A".repeat(43)).unwrap();
+    assert!(!tracker.unlock(&acct, &wrong).await.unwrap());
+    assert!(tracker.unlock(&acct, &token).await.unwrap());
+    assert!(
+        !tracker.unlock(&acct, &token).await.unwrap(),
+        "tokens are single use"
+    );
+    assert_eq!(
+        tracker.check(&acct, at(603)).await.unwrap(),
+        Decision::Allow
+    );
+    assert_eq!(
+        tracker.record_failure(&acct, at(604)).await.unwrap().count,
+        1
+    );
+
+    // Account+IP: timed lockout at 4 for 30 s, relocks on the next failure after it ends.
+    let pair = Subject::account_from_ip(format!("bob_{tag}"), "198.51.100.4".parse().unwrap());
+    for i in 0..3 {
+        assert!(
+            !tracker
+                .record_failure(&pair, at(1000 + i))
+                .await
+                .unwrap()
+                .locked
+        );
+    }
+    let out = tracker.record_failure(&pair, at(1003)).await.unwrap();
+    assert!(out.locked && out.unlock_token.is_some());
+    assert_eq!(
+        tracker.check(&pair, at(1010)).await.unwrap(),
+        Decision::Locked {
+            until: Some(at(1033))
+        }
+    );
+    // After the lock ends, the backoff of the streak still applies (count 4: 4 s after 1003).
+    assert_eq!(
+        tracker.check(&pair, at(1034)).await.unwrap(),
+        Decision::Allow
+    );
+    assert!(
+        tracker
+            .record_failure(&pair, at(1040))
+            .await
+            .unwrap()
+            .locked
+    );
+
+    // Idle expiry: the account+IP streak (idle 1 h default for throttle) is gone after it.
+    let later = at(1040 + 3600);
+    assert_eq!(tracker.check(&pair, later).await.unwrap(), Decision::Allow);
+    assert_eq!(tracker.record_failure(&pair, later).await.unwrap().count, 1);
+
+    // A late reset never erases a newer failure.
+    let ip = Subject::ip("192.0.2.99".parse().unwrap());
+    tracker.record_failure(&ip, at(5000)).await.unwrap();
+    tracker.record_success(&ip, at(4999)).await;
+    settle().await;
+    assert_eq!(
+        tracker.record_failure(&ip, at(5001)).await.unwrap().count,
+        2
+    );
+}
+
+/// Lets a background reset land (Redis); a no-op for the memory store in effect.
+pub async fn settle() {
+    std::thread::sleep(Duration::from_millis(30));
+}
