@@ -114,17 +114,18 @@ const ROWS: &[Row] = &[
         IDP_PB,
         Err("sp_name_qualifier_mismatch"),
     ),
+    // Edited after signing upstream (the EncryptedID was altered): digest mismatch.
     (
         "invalids/encrypted_nameID_without_EncMethod.xml.base64",
         PITBULK_SP,
         IDP_PB,
-        Err("encrypted_not_supported"),
+        Err("signature_invalid"),
     ),
     (
         "invalids/encrypted_nameID_without_keyinfo.xml.base64",
         PITBULK_SP,
         IDP_PB,
-        Err("encrypted_not_supported"),
+        Err("signature_invalid"),
     ),
     // The *2 twins verify with settings2's certificate.
     (
