@@ -1,0 +1,189 @@
+//! The email notifier against a real SMTP server (aiosmtpd, started by the test, saving to a
+//! maildir); the message is checked on the receiving side.
+#![cfg(feature = "smtp")]
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{missing_tool, t0};
+use rampart_attempts::{MemoryStore, Notifier, NotifyError, SmtpNotifier, Subject, Tracker};
+
+/// A python3 that can import aiosmtpd (PATH first, then the system one).
+fn python_with_aiosmtpd() -> Option<&'static str> {
+    ["python3", "/usr/bin/python3"].into_iter().find(|py| {
+        Command::new(py)
+            .args(["-c", "import aiosmtpd"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+struct SmtpSink {
+    child: Child,
+    port: u16,
+}
+
+impl SmtpSink {
+    fn start(maildir: &Path) -> Option<Self> {
+        let Some(py) = python_with_aiosmtpd() else {
+            missing_tool("python3 with aiosmtpd");
+            return None;
+        };
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(py)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn aiosmtpd");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "aiosmtpd did not come up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(SmtpSink { child, port })
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn received(maildir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(maildir.join("new")) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect()
+}
+
+/// Undoes header folding and quoted-printable soft breaks, so assertions see plain text.
+fn unfold(raw: &str) -> String {
+    raw.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("\r\n ", " ")
+        .replace("\n ", " ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_receives_one_email_at_the_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("mail");
+    let Some(sink) = SmtpSink::start(&maildir) else {
+        return;
+    };
+    let notifier =
+        SmtpNotifier::unencrypted_relay("127.0.0.1", sink.port, "security@rampart.test", |s| {
+            (s.id() == Some("pk_live_owner")).then(|| "owner@customer.test".to_owned())
+        })
+        .unwrap();
+    let tracker = Tracker::new(MemoryStore::default()).with_notifier(notifier);
+    let key = Subject::api_key("pk_live_owner");
+    for i in 0..25u64 {
+        let out = tracker
+            .record_failure(&key, t0() + Duration::from_secs(i))
+            .await
+            .unwrap();
+        assert!(out.notify_error.is_none(), "{:?}", out.notify_error);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while received(&maildir).is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mails = received(&maildir);
+    assert_eq!(mails.len(), 1, "exactly one email");
+    let mail = unfold(&mails[0]);
+    assert!(mail.contains("X-RcptTo: owner@customer.test"), "{mail}");
+    assert!(mail.contains("X-MailFrom: security@rampart.test"), "{mail}");
+    assert!(
+        mail.contains("Subject: Security notice: 20 failed attempts on API key pk_live_owner"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("There were 20 consecutive failed authentication attempts"),
+        "{mail}"
+    );
+    assert!(mail.contains("pk_live_owner"));
+    assert!(
+        mail.contains("First failure: 2026-01-01T00:00:00Z"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("Latest failure: 2026-01-01T00:00:19Z"),
+        "{mail}"
+    );
+    assert!(mail.contains("Message-ID: <"), "{mail}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_smtp_server_is_a_delivery_error_not_a_panic() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let notifier =
+        SmtpNotifier::unencrypted_relay("127.0.0.1", port, "security@rampart.test", |_| {
+            Some("owner@customer.test".to_owned())
+        })
+        .unwrap();
+    let tracker = Tracker::new(MemoryStore::default()).with_notifier(notifier.clone());
+    let key = Subject::api_key("pk_x");
+    let mut last = None;
+    for _ in 0..20 {
+        last = Some(tracker.record_failure(&key, t0()).await.unwrap());
+    }
+    let last = last.unwrap();
+    assert!(last.notification.is_some());
+    assert!(matches!(
+        last.notify_error,
+        Some(NotifyError::Delivery { .. })
+    ));
+    let n = last.notification.unwrap();
+    assert!(notifier.notify(&n).await.is_err());
+}
+
+#[test]
+fn invalid_sender_address_is_rejected() {
+    let r = SmtpNotifier::unencrypted_relay("127.0.0.1", 25, "not an address", |_| None);
+    assert!(matches!(r, Err(NotifyError::InvalidAddress)));
+}
+
+#[test]
+fn crafted_subject_id_cannot_inject_headers() {
+    let notifier =
+        SmtpNotifier::unencrypted_relay("127.0.0.1", 25, "security@rampart.test", |_| None)
+            .unwrap();
+    let n = sample("pk\r\nBcc: victim@evil.test");
+    let message = notifier.message(&n, "owner@customer.test").unwrap();
+    let text = String::from_utf8(message.formatted()).unwrap();
+    assert!(!text.contains("\r\nBcc:"), "{text}");
+}
+
+fn sample(id: &str) -> rampart_attempts::Notification {
+    // Build a real notification through the tracker.
+    let tracker = Tracker::new(MemoryStore::default());
+    let key = Subject::api_key(id);
+    let mut out = None;
+    for _ in 0..20 {
+        out = common::block_on(tracker.record_failure(&key, t0()))
+            .unwrap()
+            .notification;
+    }
+    out.unwrap()
+}
