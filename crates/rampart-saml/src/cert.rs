@@ -63,7 +63,8 @@ impl Certificate {
         Self::from_base64(s)
     }
 
-    /// Reads base64 of DER, ignoring whitespace (the `ds:X509Certificate` form).
+    /// Reads base64 of DER, ignoring whitespace (the `ds:X509Certificate` form); base64 of a
+    /// PEM text is unwrapped too.
     ///
     /// # Errors
     /// [`Error::Config`] when the text is not base64 of a certificate.
@@ -72,6 +73,11 @@ impl Certificate {
         let der = STANDARD
             .decode(compact.as_bytes())
             .map_err(|_| Error::Config("certificate is neither pem nor base64".into()))?;
+        // Some IdPs (ADFS exports, several test suites) put base64 of a whole PEM file in
+        // X509Certificate; unwrap it rather than refuse the metadata.
+        if der.starts_with(b"-----BEGIN") {
+            return Self::from_pem(&der);
+        }
         Self::from_der(&der)
     }
 
