@@ -1,0 +1,557 @@
+//! `rampart saml verify|metadata|authn-request` against the test IdP of rampart-saml
+//! (fixtures in `tests/fixtures/`, see its README).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use base64::Engine as _;
+use common::{assert_no_secret, json_stdout, private_file, rampart};
+use serde_json::Value;
+use tempfile::TempDir;
+
+const SP_ENTITY: &str = "https://sp.example.com/metadata";
+const ACS: &str = "https://sp.example.com/saml/acs";
+const IDP_ENTITY: &str = "https://idp.example.com/metadata";
+const REQUEST_ID: &str = "_req0123456789abcdef0123456789abcdef";
+const NOW: &str = "2030-01-01T00:01:00Z";
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(fixture(name)).unwrap()
+}
+
+/// `saml verify` of `response` (a path) with the usual settings plus `extra`.
+fn verify(response: &Path, extra: &[&str]) -> Output {
+    verify_at(NOW, response, extra)
+}
+
+fn verify_at(now: &str, response: &Path, extra: &[&str]) -> Output {
+    rampart()
+        .args(["saml", "verify", "--idp-cert"])
+        .arg(fixture("idp.cert.pem"))
+        .args(["--sp-entity-id", SP_ENTITY, "--acs-url", ACS, "--now", now])
+        .args(extra)
+        .arg(response)
+        .output()
+        .unwrap()
+}
+
+fn strict(extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = ["--idp-entity-id", IDP_ENTITY, "--request-id", REQUEST_ID]
+        .map(String::from)
+        .to_vec();
+    v.extend(extra.iter().map(|s| (*s).to_owned()));
+    v
+}
+
+fn verify_strict(response: &Path, extra: &[&str]) -> Output {
+    let args = strict(extra);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    verify(response, &args)
+}
+
+fn assert_rejected(out: &Output, kind: &str) -> Value {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json = json_stdout(out);
+    assert_eq!(json["valid"], false);
+    assert_eq!(json["error"], kind, "{json}");
+    assert!(json["message"].is_string());
+    json
+}
+
+#[test]
+fn verify_accepts_a_signed_assertion_and_prints_the_login() {
+    let out = verify_strict(&fixture("assertion_signed.xml"), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json = json_stdout(&out);
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["issuer"], IDP_ENTITY);
+    assert_eq!(json["name_id"], "alice@example.com");
+    assert_eq!(json["session_index"], "_s1a2b3c4d5e6f7a8b9c0");
+    assert_eq!(json["issuer_checked"], true);
+    assert_eq!(
+        json["attributes"]["displayName"],
+        serde_json::json!(["Alice Liddell"])
+    );
+    assert_eq!(
+        json["attributes"]["urn:oid:2.5.4.4"],
+        serde_json::json!(["Liddell & Co"]),
+        "entities decoded"
+    );
+    assert_eq!(json["attributes"]["groups"].as_array().unwrap().len(), 40);
+    assert!(json.get("checks").is_none(), "checks only with --explain");
+}
+
+#[test]
+fn verify_accepts_the_base64_form_value_and_stdin() {
+    let dir = TempDir::new().unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(read("response_signed.xml"));
+    // Some IdPs wrap the form value at 76 columns.
+    let wrapped: String = b64
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    let path = dir.path().join("response.b64");
+    std::fs::write(&path, &wrapped).unwrap();
+    let out = verify_strict(&path, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json_stdout(&out)["signed"], "response");
+
+    let args = strict(&[]);
+    let out = rampart()
+        .args(["saml", "verify", "--idp-cert"])
+        .arg(fixture("idp.cert.pem"))
+        .args(["--sp-entity-id", SP_ENTITY, "--acs-url", ACS, "--now", NOW])
+        .args(&args)
+        .arg("-")
+        .write_stdin(b64)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn verify_with_idp_metadata_checks_the_issuer() {
+    let out = rampart()
+        .args(["saml", "verify", "--idp-metadata"])
+        .arg(fixture("idp-metadata.xml"))
+        .args(["--sp-entity-id", SP_ENTITY, "--acs-url", ACS, "--now", NOW])
+        .args(["--request-id", REQUEST_ID])
+        .arg(fixture("assertion_signed.xml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json_stdout(&out)["issuer_checked"], true);
+}
+
+#[test]
+fn verify_without_idp_entity_id_says_the_issuer_was_not_compared() {
+    let out = verify(
+        &fixture("assertion_signed.xml"),
+        &["--request-id", REQUEST_ID],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json = json_stdout(&out);
+    assert_eq!(json["issuer"], IDP_ENTITY);
+    assert_eq!(json["issuer_checked"], false);
+}
+
+#[test]
+fn explain_lists_every_check_on_stdout_and_stderr() {
+    let out = verify_strict(&fixture("assertion_signed.xml"), &["--explain"]);
+    assert_eq!(out.status.code(), Some(0));
+    let json = json_stdout(&out);
+    let checks = json["checks"].as_array().unwrap();
+    let names: Vec<&str> = checks
+        .iter()
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
+    for wanted in [
+        "issuer",
+        "conditions",
+        "destination",
+        "subject_confirmation",
+    ] {
+        assert!(
+            names.iter().any(|n| n.contains(wanted)),
+            "{wanted} missing from {names:?}"
+        );
+    }
+    assert!(names.iter().any(|n| n.contains("signature")), "{names:?}");
+    assert!(checks.iter().all(|c| c["passed"] == true));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("audience"), "{stderr}");
+    assert!(stderr.contains("replay: not checked"));
+}
+
+#[test]
+fn explain_shows_the_failing_check_last() {
+    let out = verify_strict(&fixture("wrong_audience.xml"), &["--explain"]);
+    let json = assert_rejected(&out, "audience_mismatch");
+    let checks = json["checks"].as_array().unwrap();
+    let last = checks.last().unwrap();
+    assert_eq!(last["passed"], false);
+    assert_eq!(last["check"], "conditions", "{last}");
+    assert!(
+        last["detail"]
+            .as_str()
+            .unwrap()
+            .contains("evil.example.com"),
+        "{last}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FAIL"));
+}
+
+#[test]
+fn wrong_audience_is_rejected() {
+    assert_rejected(
+        &verify_strict(&fixture("wrong_audience.xml"), &[]),
+        "audience_mismatch",
+    );
+}
+
+#[test]
+fn wrong_issuer_is_rejected() {
+    assert_rejected(
+        &verify_strict(&fixture("wrong_issuer.xml"), &[]),
+        "issuer_mismatch",
+    );
+}
+
+#[test]
+fn signature_by_an_untrusted_key_is_rejected() {
+    let out = verify_strict(&fixture("attacker_signed.xml"), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let kind = json_stdout(&out)["error"].as_str().unwrap().to_owned();
+    assert!(
+        kind == "untrusted_key" || kind == "signature_invalid",
+        "{kind}"
+    );
+}
+
+#[test]
+fn sha1_signature_is_refused_by_default() {
+    assert_rejected(
+        &verify_strict(&fixture("assertion_signed_sha1.xml"), &[]),
+        "algorithm_refused",
+    );
+}
+
+#[test]
+fn altered_name_id_breaks_the_signature() {
+    let dir = TempDir::new().unwrap();
+    let xml = read("assertion_signed.xml").replacen(
+        "alice@example.com</saml:NameID>",
+        "admin@example.com</saml:NameID>",
+        1,
+    );
+    let path = dir.path().join("tampered.xml");
+    std::fs::write(&path, xml).unwrap();
+    assert_rejected(&verify_strict(&path, &[]), "signature_invalid");
+}
+
+#[test]
+fn expired_and_not_yet_valid_responses_are_rejected() {
+    let args = ["--idp-entity-id", IDP_ENTITY, "--request-id", REQUEST_ID];
+    let response = fixture("assertion_signed.xml");
+    assert_rejected(
+        &verify_at("2030-01-02T00:00:00Z", &response, &args),
+        "expired",
+    );
+    assert_rejected(
+        &verify_at("2029-12-01T00:00:00Z", &response, &args),
+        "not_yet_valid",
+    );
+}
+
+#[test]
+fn other_request_id_is_rejected() {
+    let args = [
+        "--idp-entity-id",
+        IDP_ENTITY,
+        "--request-id",
+        "_someotherrequest",
+    ];
+    assert_rejected(
+        &verify(&fixture("assertion_signed.xml"), &args),
+        "in_response_to_mismatch",
+    );
+}
+
+#[test]
+fn junk_input_is_an_input_error() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("junk.txt");
+    std::fs::write(&path, "this is neither xml nor base64 !!!").unwrap();
+    let out = verify_strict(&path, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_stdout(&out)["error"], "malformed_input");
+}
+
+#[test]
+fn doctype_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let xml = read("assertion_signed.xml").replacen(
+        "<samlp:Response",
+        "<!DOCTYPE r [<!ENTITY x \"y\">]><samlp:Response",
+        1,
+    );
+    let path = dir.path().join("doctype.xml");
+    std::fs::write(&path, xml).unwrap();
+    let out = verify_strict(&path, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json_stdout(&out)["error"], "xml_refused");
+}
+
+#[test]
+fn malformed_now_and_missing_trust_are_usage_errors() {
+    let out = verify(&fixture("assertion_signed.xml"), &["--now", "yesterday"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = rampart()
+        .args([
+            "saml",
+            "verify",
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--acs-url",
+            ACS,
+        ])
+        .arg(fixture("assertion_signed.xml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "no --idp-cert and no --idp-metadata"
+    );
+    assert_eq!(json_stdout(&out)["error"], "usage");
+}
+
+#[test]
+fn metadata_without_certificate() {
+    let out = rampart()
+        .args([
+            "saml",
+            "metadata",
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--acs-url",
+            ACS,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let xml = json_stdout(&out)["metadata"].as_str().unwrap().to_owned();
+    assert!(xml.contains(&format!("entityID=\"{SP_ENTITY}\"")));
+    assert!(xml.contains(&format!("Location=\"{ACS}\"")));
+    assert!(xml.contains("AuthnRequestsSigned=\"false\""));
+    assert!(!xml.contains("X509Certificate"), "no certificate published");
+}
+
+/// The SP key copied to a private file, and the PEM body lines (to look for leaks).
+fn sp_key(dir: &TempDir) -> (PathBuf, Vec<String>) {
+    let text = read("sp.key.pem");
+    // Full 64-character lines only (a short last line could occur anywhere by chance), and
+    // not those that carry the public modulus, which the certificate holds too.
+    let cert: String = read("sp.cert.pem")
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let body: Vec<String> = text
+        .lines()
+        .filter(|l| !l.starts_with("-----") && l.len() == 64 && !cert.contains(*l))
+        .map(str::to_owned)
+        .collect();
+    assert!(body.len() > 10);
+    (private_file(dir.path(), "sp.key.pem", &text), body)
+}
+
+fn assert_no_key(out: &Output, body: &[String]) {
+    for line in body {
+        assert_no_secret(out, line.as_bytes());
+    }
+}
+
+#[test]
+fn metadata_with_certificate_and_key_publishes_the_certificate() {
+    let dir = TempDir::new().unwrap();
+    let (key, body) = sp_key(&dir);
+    let out = rampart()
+        .args([
+            "saml",
+            "metadata",
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--acs-url",
+            ACS,
+            "--cert",
+        ])
+        .arg(fixture("sp.cert.pem"))
+        .arg("--sign-key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_no_key(&out, &body);
+    let xml = json_stdout(&out)["metadata"].as_str().unwrap().to_owned();
+    assert!(xml.contains("AuthnRequestsSigned=\"true\""));
+    let cert_line = read("sp.cert.pem").lines().nth(1).unwrap().to_owned();
+    assert!(xml.contains(&cert_line), "the SP certificate is published");
+}
+
+#[test]
+fn metadata_with_certificate_but_no_key_explains() {
+    let out = rampart()
+        .args([
+            "saml",
+            "metadata",
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--acs-url",
+            ACS,
+            "--cert",
+        ])
+        .arg(fixture("sp.cert.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let json = json_stdout(&out);
+    assert!(
+        json["message"].as_str().unwrap().contains("--sign-key"),
+        "{json}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn world_readable_signing_key_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    let (key, body) = sp_key(&dir);
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = rampart()
+        .args(["saml", "authn-request", "--idp-metadata"])
+        .arg(fixture("idp-metadata.xml"))
+        .args(["--sp-entity-id", SP_ENTITY, "--acs-url", ACS, "--sign-key"])
+        .arg(&key)
+        .arg("--cert")
+        .arg(fixture("sp.cert.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_stdout(&out)["error"], "insecure_key_file");
+    assert_no_key(&out, &body);
+}
+
+#[test]
+fn authn_request_unsigned() {
+    let out = rampart()
+        .args(["saml", "authn-request", "--idp-metadata"])
+        .arg(fixture("idp-metadata.xml"))
+        .args(["--sp-entity-id", SP_ENTITY, "--acs-url", ACS])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json = json_stdout(&out);
+    let id = json["id"].as_str().unwrap();
+    assert!(id.starts_with('_') && id.len() >= 33, "{id}");
+    let url = json["redirect_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://idp.example.com/sso/redirect?SAMLRequest="),
+        "{url}"
+    );
+    assert!(!url.contains("Signature="));
+    assert!(json["xml"].as_str().unwrap().contains(id));
+}
+
+#[test]
+fn authn_request_signed_with_the_sp_key() {
+    let dir = TempDir::new().unwrap();
+    let (key, body) = sp_key(&dir);
+    let out = rampart()
+        .args(["saml", "authn-request", "--idp-metadata"])
+        .arg(fixture("idp-metadata.xml"))
+        .args([
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--acs-url",
+            ACS,
+            "--relay-state",
+            "/after",
+        ])
+        .arg("--sign-key")
+        .arg(&key)
+        .arg("--cert")
+        .arg(fixture("sp.cert.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_no_key(&out, &body);
+    let json = json_stdout(&out);
+    let url = json["redirect_url"].as_str().unwrap();
+    assert!(url.contains("&RelayState=%2Fafter&SigAlg="), "{url}");
+    assert!(url.contains("&Signature="));
+    assert_eq!(json["signed"], true);
+}
+
+#[test]
+fn authn_request_with_a_key_that_does_not_match_the_certificate_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let (key, body) = sp_key(&dir);
+    let out = rampart()
+        .args(["saml", "authn-request", "--idp-metadata"])
+        .arg(fixture("idp-metadata.xml"))
+        .args(["--sp-entity-id", SP_ENTITY, "--acs-url", ACS, "--sign-key"])
+        .arg(&key)
+        .arg("--cert")
+        .arg(fixture("idp.cert.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_stdout(&out)["error"], "invalid_key");
+    assert_no_key(&out, &body);
+}
