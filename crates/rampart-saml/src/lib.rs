@@ -1,4 +1,58 @@
-//! rampart-saml: a SAML 2.0 service provider that cannot be fooled.
+//! A SAML 2.0 service provider that cannot be fooled: validates IdP responses (HTTP-POST
+//! binding), builds AuthnRequests (HTTP-Redirect and HTTP-POST), reads IdP metadata, writes SP
+//! metadata, and rejects replayed assertions.
+//!
+//! ```
+//! use rampart_saml::{Certificate, Expected, IdentityProvider, MemoryReplayCache, ServiceProvider};
+//! # let cert_pem = std::fs::read("tests/keys/idp.cert.pem")?;
+//! # let saml_response = std::fs::read("tests/fixtures/both_signed.xml")?; // the POSTed form value
+//! # let now = std::time::SystemTime::from(time::macros::datetime!(2030-01-01 00:01 UTC));
+//! let idp = IdentityProvider::new("https://idp.example.com/metadata", [Certificate::from_pem(&cert_pem)?])?
+//!     .with_sso_redirect_url("https://idp.example.com/sso");
+//! let sp = ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+//!     .identity_provider(idp)
+//!     .build()?;
+//! let request = sp.authn_request("https://idp.example.com/sso").build(now)?;
+//! let _redirect_to = request.redirect_url(&sp, Some("/dashboard"))?; // keep request.id() in the session
+//! # let request_id = "_req0123456789abcdef0123456789abcdef"; // the fixture answers this request
+//! let login = sp
+//!     .validate_response(&saml_response, Expected::Request(request_id), now)?
+//!     .check_replay_in_memory(&MemoryReplayCache::new())?;
+//! assert_eq!(login.name_id.value, "alice@example.com");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What a response must pass
+//! In order (each failure is a specific [`Error`] with a stable [`Error::kind`]; the whole list
+//! is recorded by [`ServiceProvider::validate_response_explained`] into a [`Trace`]):
+//!
+//! 1. input: raw XML or the base64 form value, at most `max_response_bytes` (256 KiB);
+//! 2. XML: no DOCTYPE, no entities beyond the predefined five, within rampart-xmldsig's limits;
+//! 3. root `samlp:Response` version 2.0; solicited, or IdP-initiated only when
+//!    [`accept_idp_initiated_unsolicited_responses`](ServiceProviderBuilder::accept_idp_initiated_unsolicited_responses)
+//!    was called; Status `Success` (else [`Error::Status`] with every code and the message);
+//! 4. IDs unique in the document; exactly one Assertion, a direct child of the Response, and
+//!    no Assertion anywhere else (Advice inside it excepted); EncryptedAssertion,
+//!    EncryptedID and EncryptedAttribute are refused with [`Error::EncryptedNotSupported`]
+//!    (decryption comes later; [`EncryptedAssertions`] is where its key will go);
+//! 5. signatures: the Response's and/or the Assertion's, each an enveloped signature over the
+//!    element that contains it, verified by rampart-xmldsig with the configured IdP keys only
+//!    (KeyInfo is never used), SHA-256+ and RSA-2048+ or ECDSA unless the legacy opt-ins
+//!    [`allow_sha1_signatures`](ServiceProviderBuilder::allow_sha1_signatures) /
+//!    [`allow_small_rsa_keys`](ServiceProviderBuilder::allow_small_rsa_keys) are set. At
+//!    least one must cover the assertion; from here on every value is read through the
+//!    verified view (`SignedElement`), never from the raw tree;
+//! 6. Destination is an ACS URL (required when the Response is signed, SAML bindings
+//!    3.5.5.2); Issuers are the IdP; InResponseTo is the outstanding request;
+//! 7. NameID read in full (comments cannot truncate it) with its qualifiers; a bearer
+//!    SubjectConfirmation whose Recipient is an ACS URL and whose NotOnOrAfter has not passed;
+//!    Conditions times and every AudienceRestriction; AuthnStatement times and the maximum
+//!    authentication age; attributes with all values;
+//! 8. replay: [`ValidatedResponse::check_replay`] records the assertion ID until the assertion
+//!    expires ([`MemoryReplayCache`], or `RedisReplayCache` with feature `redis`).
+//!
+//! Time: every check takes `now` from the caller and allows [`DEFAULT_CLOCK_SKEW`] (90 s) of
+//! clock difference unless configured otherwise.
 #![forbid(unsafe_code)]
 
 mod cert;

@@ -37,7 +37,7 @@ fn start() -> Option<Server> {
     }
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("redis.sock");
-    let child = Command::new("redis-server")
+    let mut child = Command::new("redis-server")
         .args([
             "--port",
             "0",
@@ -64,6 +64,8 @@ fn start() -> Option<Server> {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("redis-server did not create its socket");
 }
 

@@ -82,7 +82,7 @@ fn redirect_url_is_deflated_signed_in_bindings_order() {
         "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
     );
     // Signature over "SAMLRequest=..&RelayState=..&SigAlg=.." exactly as sent (3.4.4.1).
-    let signed = query[..query.find("&Signature=").unwrap()].as_bytes();
+    let signed = &query.as_bytes()[..query.find("&Signature=").unwrap()];
     let sig = STANDARD.decode(url_decode(p[3].1)).unwrap();
     let cert = read("keys/sp.cert.pem");
     let pem = x509_parser::pem::parse_x509_pem(&cert).unwrap().1;
