@@ -3,6 +3,8 @@
 
 use std::process::Command;
 
+pub(crate) mod generate;
+
 /// True under CI, where a missing tool is a failure, not a skip.
 pub(crate) fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
