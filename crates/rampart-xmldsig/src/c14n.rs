@@ -410,14 +410,17 @@ impl<'d, 'c> State<'d, 'c> {
     }
 }
 
-/// Byte-wise string order (what C14N section 2.2 means by lexicographic), deciding on the
-/// first byte without a call to memcmp when it can: attribute names mostly differ there, and
-/// sorting them was the hottest part of canonicalization.
+/// Byte-wise string order (what C14N section 2.2 means by lexicographic), as an inline loop:
+/// names are short, and calling memcmp for each comparison made sorting attributes the
+/// hottest part of canonicalization (measured with perf on the 10 KiB bench document).
 fn fast_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    match (a.as_bytes().first(), b.as_bytes().first()) {
-        (Some(x), Some(y)) if x != y => x.cmp(y),
-        _ => a.cmp(b),
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
     }
+    a.len().cmp(&b.len())
 }
 
 fn write_qname(
@@ -458,6 +461,13 @@ fn write_leaf(doc: &Document, idx: u32, out: &mut Vec<u8>) {
 /// C14N section 2.3, text nodes: `&`, `<`, `>` and CR escaped.
 pub(crate) fn escape_text(s: &str, out: &mut Vec<u8>) {
     let bytes = s.as_bytes();
+    // Most values need no escaping: find out with a branch-free pass, then copy at once.
+    if !bytes.iter().fold(false, |acc, &b| {
+        acc | matches!(b, b'&' | b'<' | b'>' | b'\r')
+    }) {
+        out.extend_from_slice(bytes);
+        return;
+    }
     let mut last = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let rep: &[u8] = match b {
@@ -477,6 +487,13 @@ pub(crate) fn escape_text(s: &str, out: &mut Vec<u8>) {
 /// C14N section 2.3, attribute values: `&`, `<`, `"`, tab, LF and CR escaped.
 pub(crate) fn escape_attr(s: &str, out: &mut Vec<u8>) {
     let bytes = s.as_bytes();
+    // Most values need no escaping: find out with a branch-free pass, then copy at once.
+    if !bytes.iter().fold(false, |acc, &b| {
+        acc | matches!(b, b'&' | b'<' | b'"' | b'\t' | b'\n' | b'\r')
+    }) {
+        out.extend_from_slice(bytes);
+        return;
+    }
     let mut last = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let rep: &[u8] = match b {

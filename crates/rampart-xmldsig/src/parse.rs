@@ -423,8 +423,8 @@ impl Builder<'_, '_> {
     }
 
     fn split_qname(&mut self, qname: &str, pos: usize) -> Result<(Span, Span), Error> {
-        let (prefix, local) = match qname.split_once(':') {
-            Some((p, l)) => (p, l),
+        let (prefix, local) = match qname.bytes().position(|b| b == b':') {
+            Some(i) => (&qname[..i], &qname[i + 1..]),
             None => ("", qname),
         };
         if (!prefix.is_empty() && !is_ncname(prefix)) || !is_ncname(local) {
@@ -624,8 +624,19 @@ impl Builder<'_, '_> {
             ));
         };
         if let Some(n) = name {
-            let qn = self.qname_of(idx);
-            if qn != n {
+            // Compared piecewise: building the qualified name allocated once per element.
+            let node = &self.doc.nodes[idx as usize];
+            let local = self.doc.str(node.name.local);
+            let matches = if node.name.prefix.len == 0 {
+                n == local
+            } else {
+                let prefix = self.doc.str(node.name.prefix);
+                n.len() == prefix.len() + 1 + local.len()
+                    && n.starts_with(prefix)
+                    && n.as_bytes()[prefix.len()] == b':'
+                    && n.ends_with(local)
+            };
+            if !matches {
                 return Err(Error::parse(
                     pos,
                     ParseError::MismatchedEndTag(n.to_owned()),
