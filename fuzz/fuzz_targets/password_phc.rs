@@ -1,7 +1,34 @@
 #![no_main]
-use libfuzzer_sys::fuzz_target;
+//! Parses arbitrary text as a stored password hash (argon2 PHC, bcrypt, scrypt, PBKDF2,
+//! Django) and verifies a password against it. Must never panic; caps are set tiny so any
+//! accepted hash is cheap to verify.
+use std::sync::OnceLock;
 
-// Placeholder until the owning crate's parser lands; replaced by the crate's own target.
+use libfuzzer_sys::fuzz_target;
+use rampart_password::{Caps, Hasher, Params, Password, inspect};
+
+fn hasher() -> &'static Hasher {
+    static H: OnceLock<Hasher> = OnceLock::new();
+    H.get_or_init(|| {
+        let params = Params::new(8, 1, 1).expect("valid params");
+        let mut caps = Caps::times(&params, 8);
+        caps.max_bcrypt_cost = 4;
+        caps.max_scrypt_memory_bytes = 1 << 20;
+        caps.max_scrypt_work = 1 << 12;
+        caps.max_pbkdf2_iterations = 1000;
+        Hasher::builder()
+            .params(params)
+            .caps(caps)
+            .build()
+            .expect("valid hasher")
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
-    let _ = data;
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = inspect(text);
+    let _ = hasher().needs_upgrade(text);
+    let _ = hasher().verify(&Password::new("password"), text);
 });
