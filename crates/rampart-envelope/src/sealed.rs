@@ -13,8 +13,9 @@
 //! 72      n   AES-256-GCM ciphertext
 //! 72+n   16   GCM tag
 //! ```
-//! AAD = `header[0..72] ‖ keyring binding ‖ canonical(context)`, so every header byte is
-//! authenticated.
+//! Every header byte is authenticated: bytes 0..28 and the keyring binding (region label,
+//! keyring name) are inputs of the subkey derivation, the nonce is GCM's nonce, the commitment
+//! is compared in constant time before decryption; the GCM AAD is `canonical(context)`.
 
 use std::fmt;
 

@@ -1,0 +1,292 @@
+//! Keyring files: atomic save, load, integrity, wrong master key, rewrap.
+
+use std::time::{Duration, SystemTime};
+
+use rampart_envelope::{
+    Context, Error, Keyring, KeyringFileError, LocalMasterKey, MasterKey, MasterKeyError,
+};
+use serde_json::Value;
+
+fn t(secs: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_780_000_000 + secs)
+}
+
+fn three_versions() -> (LocalMasterKey, Keyring) {
+    let m = LocalMasterKey::generate().unwrap();
+    let mut ring = Keyring::create("webhooks", "eu-central", &m, t(0)).unwrap();
+    ring.rotate(&m, t(100)).unwrap();
+    ring.rotate(&m, t(200)).unwrap();
+    ring.retire_below(2, t(300)).unwrap();
+    (m, ring)
+}
+
+/// Edits the JSON document and returns it as text (the MAC is left as it was).
+fn edit(json: &str, f: impl FnOnce(&mut Value)) -> String {
+    let mut v: Value = serde_json::from_str(json).unwrap();
+    f(&mut v);
+    serde_json::to_string_pretty(&v).unwrap()
+}
+
+#[test]
+fn save_then_load_round_trips_and_opens_values() {
+    let (m, ring) = three_versions();
+    let ctx = Context::new().with("hook", "7");
+    let ct = ring.seal(b"whsec_abc", &ctx).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("webhooks.keyring.json");
+    ring.save(&path).unwrap();
+    let loaded = Keyring::load(&path, &m).unwrap();
+    assert_eq!(loaded.id(), ring.id());
+    assert_eq!(loaded.name(), "webhooks");
+    assert_eq!(loaded.region(), "eu-central");
+    assert_eq!(loaded.primary_version(), Some(3));
+    assert_eq!(loaded.min_decrypt(), 2);
+    assert_eq!(loaded.versions(), ring.versions());
+    assert_eq!(&loaded.open(&ct, &ctx).unwrap()[..], b"whsec_abc");
+    // Save over an existing file, no temp files left behind.
+    loaded.save(&path).unwrap();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn saved_file_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (_m, ring) = three_versions();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.json");
+    ring.save(&path).unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn save_into_missing_directory_fails_and_leaves_nothing() {
+    let (_m, ring) = three_versions();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nope").join("k.json");
+    assert!(matches!(
+        ring.save(&path),
+        Err(Error::KeyringFile(KeyringFileError::Io { .. }))
+    ));
+}
+
+#[test]
+fn document_has_the_documented_shape() {
+    let (m, ring) = three_versions();
+    let doc: Value = serde_json::from_str(&ring.to_json().unwrap()).unwrap();
+    assert_eq!(doc["format"], "rampart-keyring");
+    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["keyring_id"], ring.id().to_string());
+    assert_eq!(doc["kind"], "values");
+    assert_eq!(doc["master_key"]["id"], m.id().as_str());
+    assert_eq!(doc["primary"], 3);
+    assert_eq!(doc["min_decrypt"], 2);
+    assert_eq!(doc["retention"], Value::Null);
+    assert_eq!(doc["versions"][0]["created"], "2026-05-28T20:26:40Z");
+    assert_eq!(doc["versions"][0]["retired"], "2026-05-28T20:31:40Z");
+    assert!(doc["integrity"].is_string());
+}
+
+#[test]
+fn wrong_master_key_is_named_with_both_ids() {
+    let (m, ring) = three_versions();
+    let other = LocalMasterKey::generate().unwrap();
+    match Keyring::from_json(&ring.to_json().unwrap(), &other) {
+        Err(Error::MasterKey(MasterKeyError::WrongMasterKey { expected, got })) => {
+            assert_eq!(expected, m.id().as_str());
+            assert_eq!(got, other.id().as_str());
+        }
+        r => panic!("expected WrongMasterKey, got {r:?}"),
+    }
+}
+
+#[test]
+fn wrapped_keyring_key_that_does_not_unwrap_is_refused() {
+    let (m, ring) = three_versions();
+    let json = edit(&ring.to_json().unwrap(), |v| {
+        let w = v["master_key"]["wrapped_keyring_key"].as_str().unwrap();
+        let mut s = w.to_string();
+        let c = if s.ends_with('A') { 'B' } else { 'A' };
+        s.pop();
+        s.push(c);
+        v["master_key"]["wrapped_keyring_key"] = Value::String(s);
+    });
+    assert!(matches!(
+        Keyring::from_json(&json, &m),
+        Err(Error::MasterKey(MasterKeyError::Unwrap))
+    ));
+}
+
+#[test]
+fn edited_primary_fails_integrity() {
+    let (m, ring) = three_versions();
+    let json = edit(&ring.to_json().unwrap(), |v| v["min_decrypt"] = 1.into());
+    assert!(matches!(
+        Keyring::from_json(&json, &m),
+        Err(Error::KeyringFile(KeyringFileError::IntegrityMismatch))
+    ));
+}
+
+#[test]
+fn resurrected_tombstone_from_an_old_copy_fails_integrity() {
+    // An attacker keeps an old copy (v1 live) and splices v1's wrapped key into the new file.
+    let m = LocalMasterKey::generate().unwrap();
+    let mut ring = Keyring::create("r", "eu", &m, t(0)).unwrap();
+    ring.rotate(&m, t(1)).unwrap();
+    let old: Value = serde_json::from_str(&ring.to_json().unwrap()).unwrap();
+    ring.retire_below(2, t(2)).unwrap();
+    let json = edit(&ring.to_json().unwrap(), |v| {
+        v["versions"][0] = old["versions"][0].clone();
+    });
+    assert!(matches!(
+        Keyring::from_json(&json, &m),
+        Err(Error::KeyringFile(KeyringFileError::IntegrityMismatch))
+    ));
+}
+
+#[test]
+fn missing_integrity_fails() {
+    let (m, ring) = three_versions();
+    let json = edit(&ring.to_json().unwrap(), |v| {
+        v.as_object_mut().unwrap().remove("integrity");
+    });
+    assert!(matches!(
+        Keyring::from_json(&json, &m),
+        Err(Error::KeyringFile(KeyringFileError::IntegrityMismatch))
+    ));
+}
+
+#[test]
+fn whitespace_changes_do_not_break_integrity() {
+    let (m, ring) = three_versions();
+    let compact = edit(&ring.to_json().unwrap(), |_| {});
+    let compact: Value = serde_json::from_str(&compact).unwrap();
+    let json = serde_json::to_string(&compact).unwrap();
+    assert!(Keyring::from_json(&json, &m).is_ok());
+}
+
+#[test]
+fn unknown_format_version_is_refused() {
+    let (m, ring) = three_versions();
+    let json = edit(&ring.to_json().unwrap(), |v| v["format_version"] = 2.into());
+    assert!(matches!(
+        Keyring::from_json(&json, &m),
+        Err(Error::KeyringFile(KeyringFileError::UnsupportedVersion {
+            version: 2
+        }))
+    ));
+}
+
+#[test]
+fn not_a_keyring_is_refused() {
+    let m = LocalMasterKey::generate().unwrap();
+    for text in ["{}", r#"{"format":"something-else"}"#, "[1,2]"] {
+        assert!(matches!(
+            Keyring::from_json(text, &m),
+            Err(Error::KeyringFile(KeyringFileError::NotAKeyring))
+        ));
+    }
+    assert!(matches!(
+        Keyring::from_json("not json", &m),
+        Err(Error::KeyringFile(KeyringFileError::Json(_)))
+    ));
+}
+
+#[test]
+fn unknown_field_and_unknown_kind_are_refused() {
+    let (m, ring) = three_versions();
+    let json = edit(&ring.to_json().unwrap(), |v| v["extra"] = 1.into());
+    assert!(matches!(
+        Keyring::from_json(&json, &m),
+        Err(Error::KeyringFile(KeyringFileError::Json(_)))
+    ));
+    let json = edit(&ring.to_json().unwrap(), |v| v["kind"] = "files".into());
+    assert!(matches!(
+        Keyring::from_json(&json, &m),
+        Err(Error::KeyringFile(KeyringFileError::Json(_)))
+    ));
+}
+
+#[test]
+fn bad_keyring_id_is_refused() {
+    let (m, ring) = three_versions();
+    let json = edit(&ring.to_json().unwrap(), |v| v["keyring_id"] = "XYZ".into());
+    assert!(matches!(
+        Keyring::from_json(&json, &m),
+        Err(Error::KeyringFile(KeyringFileError::InvalidField {
+            field: "keyring_id",
+            ..
+        }))
+    ));
+}
+
+#[test]
+fn oversized_file_is_refused() {
+    let m = LocalMasterKey::generate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.json");
+    let big = vec![b' '; rampart_envelope::MAX_FILE_LEN + 10];
+    std::fs::write(&path, big).unwrap();
+    assert!(matches!(
+        Keyring::load(&path, &m),
+        Err(Error::KeyringFile(KeyringFileError::TooLarge { .. }))
+    ));
+}
+
+#[test]
+fn rewrap_moves_to_a_new_master_key_without_touching_data() {
+    let (m, mut ring) = three_versions();
+    let ctx = Context::new().with("k", "v");
+    let ct = ring.seal(b"data", &ctx).unwrap();
+    let before = ring.versions();
+    let new = LocalMasterKey::generate().unwrap();
+    ring.rewrap(&m, &new).unwrap();
+    assert_eq!(ring.master_key_id(), new.id());
+    let json = ring.to_json().unwrap();
+    let loaded = Keyring::from_json(&json, &new).unwrap();
+    assert_eq!(loaded.versions(), before);
+    assert_eq!(&loaded.open(&ct, &ctx).unwrap()[..], b"data");
+    assert!(matches!(
+        Keyring::from_json(&json, &m),
+        Err(Error::MasterKey(MasterKeyError::WrongMasterKey { .. }))
+    ));
+}
+
+#[test]
+fn rewrap_with_wrong_old_key_is_refused() {
+    let (_m, mut ring) = three_versions();
+    let stranger = LocalMasterKey::generate().unwrap();
+    let new = LocalMasterKey::generate().unwrap();
+    assert!(matches!(
+        ring.rewrap(&stranger, &new),
+        Err(Error::MasterKey(MasterKeyError::WrongMasterKey { .. }))
+    ));
+}
+
+#[test]
+fn load_reads_master_key_from_file_end_to_end() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("master.key");
+    let m = LocalMasterKey::generate().unwrap();
+    {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&key_path).unwrap();
+        writeln!(f, "{}", &*m.expose_secret_base64()).unwrap();
+    }
+    let ring_path = dir.path().join("ring.json");
+    Keyring::create("r", "eu", &m, t(0))
+        .unwrap()
+        .save(&ring_path)
+        .unwrap();
+    let m2 = LocalMasterKey::from_file(&key_path).unwrap();
+    assert!(Keyring::load(&ring_path, &m2).is_ok());
+}
