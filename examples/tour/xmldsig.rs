@@ -40,7 +40,7 @@ pub fn run() -> Result<(), Box<dyn Error>> {
     // 3. Exclusive canonicalization: unused namespaces dropped, attributes sorted, empty
     //    elements expanded.
     let doc = Document::parse(REQUEST.as_bytes())?;
-    let canonical = Canonicalizer::new(C14nAlgorithm::Exclusive).document(&doc);
+    let canonical = Canonicalizer::new(C14nAlgorithm::Exclusive).document(&doc)?;
     println!("   exc-c14n: {}", String::from_utf8_lossy(&canonical));
 
     // 4. Sign an AuthnRequest: the signature goes right after saml:Issuer, as SAML requires.

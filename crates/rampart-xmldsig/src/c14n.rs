@@ -6,6 +6,7 @@
 //! <https://www.w3.org/TR/2002/REC-xml-exc-c14n-20020718/> (cited "Exc-C14N").
 //! The output is checked byte for byte against libxml2 (tests/c14n_libxml2.rs).
 
+use crate::error::{Error, LimitError};
 use crate::tree::{Document, Element, Kind, NONE, XML_NS};
 
 /// A canonicalization algorithm, named by its URI in XML-DSig documents.
@@ -72,7 +73,7 @@ impl C14nAlgorithm {
 /// use rampart_xmldsig::{C14nAlgorithm, Canonicalizer, Document};
 /// let doc = Document::parse(br#"<a xmlns:u="urn:unused" z="1" a="2"><b/></a>"#)?;
 /// let c14n = Canonicalizer::new(C14nAlgorithm::Exclusive);
-/// assert_eq!(c14n.document(&doc), br#"<a a="2" z="1"><b></b></a>"#);
+/// assert_eq!(c14n.document(&doc)?, br#"<a a="2" z="1"><b></b></a>"#);
 /// # Ok::<(), rampart_xmldsig::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +82,13 @@ pub struct Canonicalizer {
     /// Exc-C14N section 3: prefixes treated as by inclusive canonicalization; `""` is
     /// `#default`.
     inclusive_prefixes: Vec<String>,
+    max_output: usize,
 }
+
+/// Default cap on one canonical form: exclusive canonicalization re-declares a namespace on
+/// every element that uses it, so a crafted 1 MiB document could otherwise expand to
+/// gigabytes (a long namespace URI used by thousands of sibling elements).
+pub const DEFAULT_MAX_CANONICAL_BYTES: usize = 16 << 20;
 
 impl Canonicalizer {
     /// A canonicalizer for `algorithm` with an empty InclusiveNamespaces PrefixList.
@@ -89,6 +96,7 @@ impl Canonicalizer {
         Canonicalizer {
             algorithm,
             inclusive_prefixes: Vec::new(),
+            max_output: DEFAULT_MAX_CANONICAL_BYTES,
         }
     }
 
@@ -106,6 +114,15 @@ impl Canonicalizer {
                 }
             })
             .collect();
+        self
+    }
+
+    /// Sets the largest canonical form produced (default
+    /// [`DEFAULT_MAX_CANONICAL_BYTES`]); beyond it canonicalization fails with
+    /// [`LimitError::CanonicalOutput`].
+    #[must_use]
+    pub fn max_output(mut self, bytes: usize) -> Self {
+        self.max_output = bytes;
         self
     }
 
@@ -129,14 +146,18 @@ impl Canonicalizer {
 
     /// The canonical form of a whole document (C14N section 2.1: no XML declaration,
     /// comments and PIs outside the root separated from it by line feeds).
-    pub fn document(&self, doc: &Document) -> Vec<u8> {
+    ///
+    /// # Errors
+    /// [`Error::Limit`] with [`LimitError::CanonicalOutput`] when the output would exceed the
+    /// cap.
+    pub fn document(&self, doc: &Document) -> Result<Vec<u8>, Error> {
         let mut out = Vec::with_capacity(doc.buf.len());
         let mut after_root = false;
         for idx in doc.child_nodes(0) {
             let n = doc.node(idx);
             match n.kind {
                 Kind::Element => {
-                    self.subtree(doc, idx, NONE, &mut out);
+                    self.subtree(doc, idx, NONE, &mut out)?;
                     after_root = true;
                 }
                 Kind::Comment if !self.algorithm.with_comments() => {}
@@ -152,31 +173,58 @@ impl Canonicalizer {
                 Kind::Text | Kind::Document => {}
             }
         }
-        out
+        self.check_size(doc, doc.root, &out)?;
+        Ok(out)
+    }
+
+    fn check_size(&self, doc: &Document, idx: u32, out: &[u8]) -> Result<(), Error> {
+        if out.len() > self.max_output {
+            return Err(Error::Limit {
+                position: doc.node(idx).pos as usize,
+                limit: LimitError::CanonicalOutput(self.max_output),
+            });
+        }
+        Ok(())
     }
 
     /// The canonical form of the subtree rooted at `element` (a document subset: namespace
     /// declarations of ancestors that the subtree uses are rendered on it).
-    pub fn element(&self, element: Element<'_>) -> Vec<u8> {
+    ///
+    /// # Errors
+    /// As [`Canonicalizer::document`].
+    pub fn element(&self, element: Element<'_>) -> Result<Vec<u8>, Error> {
         let mut out = Vec::new();
-        self.subtree(element.doc, element.idx, NONE, &mut out);
-        out
+        self.subtree(element.doc, element.idx, NONE, &mut out)?;
+        Ok(out)
     }
 
     /// As [`Canonicalizer::element`], with the subtree of `excluded` left out (the
     /// enveloped-signature transform when `excluded` is the signature).
-    pub fn element_excluding(&self, element: Element<'_>, excluded: Element<'_>) -> Vec<u8> {
+    ///
+    /// # Errors
+    /// As [`Canonicalizer::document`].
+    pub fn element_excluding(
+        &self,
+        element: Element<'_>,
+        excluded: Element<'_>,
+    ) -> Result<Vec<u8>, Error> {
         let mut out = Vec::new();
         let ex = if std::ptr::eq(element.doc, excluded.doc) {
             excluded.idx
         } else {
             NONE
         };
-        self.subtree(element.doc, element.idx, ex, &mut out);
-        out
+        self.subtree(element.doc, element.idx, ex, &mut out)?;
+        Ok(out)
     }
 
-    pub(crate) fn subtree(&self, doc: &Document, top: u32, excluded: u32, out: &mut Vec<u8>) {
+    pub(crate) fn subtree(
+        &self,
+        doc: &Document,
+        top: u32,
+        excluded: u32,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
         let mut st = State::new(doc, self, top);
         let mut cur = top;
         'outer: loop {
@@ -197,6 +245,8 @@ impl Canonicalizer {
                 Kind::Comment | Kind::Pi => write_leaf(doc, cur, out),
                 Kind::Document => {}
             }
+            // Checked per node: one node adds at most a bounded multiple of its input size.
+            self.check_size(doc, cur, out)?;
             if descend {
                 cur = n.first_child;
                 continue;
@@ -214,6 +264,7 @@ impl Canonicalizer {
                 st.end(cur, out);
             }
         }
+        Ok(())
     }
 }
 

@@ -115,6 +115,12 @@ pub enum LimitError {
     /// A single text, comment, processing instruction or attribute value is too long.
     #[error("text longer than {0} bytes")]
     TextLength(usize),
+    /// A canonical form would be larger than the canonicalizer's cap.
+    #[error("canonical form larger than {0} bytes")]
+    CanonicalOutput(usize),
+    /// An InclusiveNamespaces PrefixList names more prefixes than verification allows.
+    #[error("more than {0} prefixes in an InclusiveNamespaces PrefixList")]
+    PrefixList(usize),
 }
 
 /// Why a signature was rejected.

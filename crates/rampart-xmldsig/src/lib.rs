@@ -60,7 +60,7 @@ mod verify;
 pub use algorithms::{
     DSIG_NS, DigestAlgorithm, ENVELOPED_SIGNATURE, EXC_C14N_NS, SignatureAlgorithm,
 };
-pub use c14n::{C14nAlgorithm, Canonicalizer};
+pub use c14n::{C14nAlgorithm, Canonicalizer, DEFAULT_MAX_CANONICAL_BYTES};
 pub use error::{Error, KeyError, LimitError, ParseError, SignError, SignatureError};
 pub use key::{SigningKey, TrustedKey};
 pub use limits::Limits;

@@ -132,7 +132,7 @@ pub fn sign_enveloped_with(
     // removes exactly the inserted element, leaving these same nodes.
     let c14n = Canonicalizer::new(C14nAlgorithm::Exclusive);
     let mut canonical = Vec::new();
-    c14n.subtree(&doc, target.idx, NONE, &mut canonical);
+    c14n.subtree(&doc, target.idx, NONE, &mut canonical)?;
     let digest = ring::digest::digest(DigestAlgorithm::Sha256.ring(), &canonical);
     let b64 = base64::engine::general_purpose::STANDARD;
 
@@ -161,7 +161,7 @@ pub fn sign_enveloped_with(
         .next()
         .ok_or(Error::Sign(SignError::Crypto))?;
     let mut si_bytes = Vec::new();
-    c14n.subtree(&frag_doc, si.idx, NONE, &mut si_bytes);
+    c14n.subtree(&frag_doc, si.idx, NONE, &mut si_bytes)?;
     let sig_value = key.sign(&si_bytes)?;
 
     let key_info = options

@@ -10,7 +10,10 @@ use crate::algorithms::{
     DSIG_NS, DigestAlgorithm, ENVELOPED_SIGNATURE, EXC_C14N_NS, SignatureAlgorithm,
 };
 use crate::c14n::{C14nAlgorithm, Canonicalizer};
-use crate::error::{Error, SignatureError};
+use crate::error::{Error, LimitError, SignatureError};
+
+/// Most prefixes accepted in one InclusiveNamespaces PrefixList (real ones hold a handful).
+const MAX_INCLUSIVE_PREFIXES: usize = 32;
 use crate::key::TrustedKey;
 use crate::tree::{Attribute, Document, Element, Kind, NONE};
 
@@ -312,6 +315,13 @@ fn canonicalizer(el: Element<'_>, uri: &str) -> Result<Canonicalizer, Error> {
             ));
         }
         let list = k.attribute("PrefixList").unwrap_or("");
+        // Each listed prefix is looked up at every element: bound the list.
+        if list.split_ascii_whitespace().count() > MAX_INCLUSIVE_PREFIXES {
+            return Err(Error::Limit {
+                position: k.position(),
+                limit: LimitError::PrefixList(MAX_INCLUSIVE_PREFIXES),
+            });
+        }
         c = c.inclusive_prefixes(list);
     }
     if let Some(k) = kids.next() {
@@ -478,7 +488,7 @@ pub fn verify<'d>(
     // SignedInfo, canonicalized by its own method (XML-DSig section 3.2.2), then the value.
     let sig_value = base64_value(signature_value)?;
     buf.clear();
-    si_c14n.subtree(doc, signed_info.idx, NONE, &mut buf);
+    si_c14n.subtree(doc, signed_info.idx, NONE, &mut buf)?;
     let mut too_small = false;
     let mut matched = None;
     for key in &options.keys {
@@ -536,6 +546,16 @@ fn check_reference<'d>(
     let target = *index
         .get(id)
         .ok_or_else(|| fail(r, SignatureError::ReferenceNotFound(id.to_owned())))?;
+
+    // The target must not be inside this Signature (an enveloping signature, as in the
+    // XSW variants that hide the signed assertion in ds:Object): SAML never needs it.
+    let mut up = Some(target);
+    while let Some(e) = up {
+        if e == signature {
+            return Err(structure(r, "reference target inside its own Signature"));
+        }
+        up = e.parent();
+    }
 
     let kids = dsig_children(r)?;
     let (transforms, rest) = match kids.split_first() {
@@ -603,7 +623,7 @@ fn check_reference<'d>(
 
     buf.clear();
     let excluded = if enveloped { signature.idx } else { NONE };
-    c.subtree(target.doc, target.idx, excluded, buf);
+    c.subtree(target.doc, target.idx, excluded, buf)?;
     let actual = ring::digest::digest(digest.ring(), buf);
     if !bool::from(actual.as_ref().ct_eq(&expected)) {
         return Err(fail(*digest_value, SignatureError::DigestMismatch));

@@ -12,7 +12,7 @@ fn doc(xml: &str) -> Document {
 }
 
 fn c14n(xml: &str, alg: C14nAlgorithm) -> String {
-    String::from_utf8(Canonicalizer::new(alg).document(&doc(xml))).unwrap()
+    String::from_utf8(Canonicalizer::new(alg).document(&doc(xml)).unwrap()).unwrap()
 }
 
 fn find<'d>(d: &'d Document, local: &str) -> Element<'d> {
@@ -24,7 +24,7 @@ fn find<'d>(d: &'d Document, local: &str) -> Element<'d> {
 
 fn subset(xml: &str, local: &str, c: &Canonicalizer) -> String {
     let d = doc(xml);
-    String::from_utf8(c.element(find(&d, local))).unwrap()
+    String::from_utf8(c.element(find(&d, local)).unwrap()).unwrap()
 }
 
 /// C14N 3.1 (the DOCTYPE line removed).
@@ -199,7 +199,7 @@ fn exc_c14n_undeclared_default_is_written_only_to_undo_a_rendered_one() {
     let xml = r#"<a xmlns="urn:d"><b xmlns=""><c/></b></a>"#;
     let exc = Canonicalizer::new(C14nAlgorithm::Exclusive);
     assert_eq!(
-        String::from_utf8(exc.document(&doc(xml))).unwrap(),
+        String::from_utf8(exc.document(&doc(xml)).unwrap()).unwrap(),
         r#"<a xmlns="urn:d"><b xmlns=""><c></c></b></a>"#
     );
     // As a subset, nothing rendered a default above b: no xmlns="" needed.
@@ -211,6 +211,35 @@ fn enveloped_exclusion_leaves_out_exactly_the_excluded_subtree() {
     let d = doc("<a>x<sig><k>1</k></sig>y<b/></a>");
     let a = d.root();
     let sig = a.children().next().unwrap();
-    let out = Canonicalizer::new(C14nAlgorithm::Exclusive).element_excluding(a, sig);
+    let out = Canonicalizer::new(C14nAlgorithm::Exclusive)
+        .element_excluding(a, sig)
+        .unwrap();
     assert_eq!(out, b"<a>xy<b></b></a>");
+}
+
+#[test]
+fn namespace_amplification_hits_the_output_cap() {
+    // A long namespace URI declared once and used by many siblings: exclusive c14n writes
+    // it on each of them. The cap turns that expansion into an error.
+    let uri = "u".repeat(10_000);
+    let xml = format!(
+        "<r xmlns:p=\"urn:{uri}\">{}</r>",
+        "<a p:x=\"\"/>".repeat(2_000)
+    );
+    let d = doc(&xml);
+    let c = Canonicalizer::new(C14nAlgorithm::Exclusive).max_output(1 << 20);
+    match c.document(&d) {
+        Err(rampart_xmldsig::Error::Limit { limit, .. }) => {
+            assert_eq!(limit, rampart_xmldsig::LimitError::CanonicalOutput(1 << 20));
+        }
+        other => panic!("expected the output cap, got {:?}", other.map(|v| v.len())),
+    }
+    // Inclusive c14n renders the declaration once and stays small.
+    assert!(
+        Canonicalizer::new(C14nAlgorithm::Inclusive)
+            .document(&d)
+            .unwrap()
+            .len()
+            < 40_000
+    );
 }

@@ -229,7 +229,9 @@ fn pss_signed(uri: &str, pss: &'static dyn ring::signature::RsaEncoding) -> Vec<
         .next()
         .unwrap();
     let si = sig.children().next().unwrap();
-    let si_bytes = Canonicalizer::new(C14nAlgorithm::Exclusive).element(si);
+    let si_bytes = Canonicalizer::new(C14nAlgorithm::Exclusive)
+        .element(si)
+        .unwrap();
     let pair = ring::signature::RsaKeyPair::from_pkcs8(&pem_body(&vector("rsa2048.key"))).unwrap();
     let mut value = vec![0; pair.public().modulus_len()];
     pair.sign(pss, &ring::rand::SystemRandom::new(), &si_bytes, &mut value)

@@ -471,3 +471,38 @@ fn x509_der(pem: &[u8]) -> Vec<u8> {
         .decode(b64)
         .unwrap()
 }
+
+#[test]
+fn enveloping_reference_to_an_element_inside_the_signature_is_rejected() {
+    // XSW-style: the referenced element hides inside ds:Object of the signature itself.
+    let xml = replace(
+        &vector("xmlsec1-rsa-sha256.xml"),
+        "</ds:KeyInfo>",
+        "</ds:KeyInfo><ds:Object><saml:Assertion ID=\"_hidden\"/></ds:Object>",
+    );
+    let xml = replace(&xml, "URI=\"#_assertion1\"", "URI=\"#_hidden\"");
+    assert!(matches!(
+        reason(&xml, &options("rsa2048")),
+        SignatureError::Structure(_)
+    ));
+}
+
+#[test]
+fn oversized_inclusive_prefix_list_is_rejected() {
+    let many = (0..100)
+        .map(|i| format!("p{i}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let xml = replace(
+        &vector("xmlsec1-rsa-sha256.xml"),
+        "PrefixList=\"xs\"",
+        &format!("PrefixList=\"{many}\""),
+    );
+    assert!(matches!(
+        verify_bytes(&xml, &options("rsa2048")),
+        Err(Error::Limit {
+            limit: rampart_xmldsig::LimitError::PrefixList(32),
+            ..
+        })
+    ));
+}
