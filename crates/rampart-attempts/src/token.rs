@@ -33,9 +33,7 @@ impl UnlockToken {
         let mut bytes = Zeroizing::new([0u8; TOKEN_BYTES]);
         SystemRandom::new()
             .fill(bytes.as_mut())
-            .map_err(|_| Error::InvalidConfig {
-                reason: "the OS random generator failed",
-            })?;
+            .map_err(|_| Error::Random)?;
         Ok(Self::from_bytes(&bytes))
     }
 

@@ -284,3 +284,85 @@ fn connect_outside_a_runtime_is_a_setup_error() {
     let out = common::block_on(fut);
     assert!(matches!(out, Err(Error::Store(StoreError::Setup { .. }))));
 }
+
+/// Loads the golden records of tests/vectors/redis_streak_v1.txt under `prefix`.
+fn load_golden(server: &RedisServer, prefix: &str) {
+    let mut conn = server.connection();
+    let text = include_str!("vectors/redis_streak_v1.txt");
+    let mut key = String::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (field, value) = line.split_once(' ').unwrap();
+        if field == "key" {
+            key = format!("{prefix}{value}");
+            continue;
+        }
+        let bytes: Vec<u8> = if field == "t" {
+            (0..value.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&value[i..i + 2], 16).unwrap())
+                .collect()
+        } else {
+            value.as_bytes().to_vec()
+        };
+        let _: () = conn.hset(&key, field, bytes).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn golden_v1_records_still_load() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    load_golden(&server, "test:attempts:");
+    let policies = rampart_attempts::Policies::default().with(
+        rampart_attempts::SubjectKind::Account,
+        rampart_attempts::Policy::notify_only(20)
+            .with_backoff(rampart_attempts::Backoff::new(
+                5,
+                Duration::from_secs(1),
+                Duration::from_secs(900),
+            ))
+            .with_lockout(rampart_attempts::Lockout::until_unlocked(30)),
+    );
+    let notes = Collect::default();
+    let tracker = Tracker::new(store(&server, config(&server)).await)
+        .with_notifier(notes.clone())
+        .with_policies(policies)
+        .unwrap();
+    let ms = |ms: u64| std::time::UNIX_EPOCH + Duration::from_millis(ms);
+
+    // 19 failures, the last at ...660000: the capped backoff (900 s) applies.
+    let throttled = Subject::account("golden-throttled@example.com");
+    assert_eq!(
+        tracker
+            .check(&throttled, ms(1_767_225_661_000))
+            .await
+            .unwrap(),
+        Decision::RetryAfter(Duration::from_secs(899))
+    );
+    let out = tracker
+        .record_failure(&throttled, ms(1_767_226_600_000))
+        .await
+        .unwrap();
+    assert_eq!(out.count, 20);
+    let n = out
+        .notification
+        .expect("the 20th failure of the old record notifies");
+    assert_eq!(n.first_failure, ms(1_767_225_600_000));
+
+    // Locked until unlocked, with the hash of the all-zero token ("A" x 43).
+    let locked = Subject::account("golden-locked@example.com");
+    assert_eq!(
+        tracker.check(&locked, ms(1_767_225_800_000)).await.unwrap(),
+        Decision::Locked { until: None }
+    );
+    let token = rampart_attempts::UnlockToken::parse(&"A".repeat(43)).unwrap();
+    assert!(tracker.unlock(&locked, &token).await.unwrap());
+    assert_eq!(
+        tracker.check(&locked, ms(1_767_225_800_000)).await.unwrap(),
+        Decision::Allow
+    );
+}

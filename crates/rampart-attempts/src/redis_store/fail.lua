@@ -1,8 +1,8 @@
 -- Records one failure; mirrors Streak::record_failure in src/streak.rs line by line.
 -- KEYS[1]: the subject's hash. ARGV: now_ms, idle_ms, notify_at (0: never),
 -- lock_after (0: never), lock_ms (0: until unlocked).
--- Fields: c count, f first failure ms, l last failure ms, n notified (0/1),
--- u lock end ms (0: none, -1: until unlocked), t unlock-token hash.
+-- Layout version 1 (tests/vectors/redis_streak_v1.txt). Fields: v layout version,
+-- c count, f first failure ms, l last failure ms, n notified (0/1), u lock end ms (0: none, -1: until unlocked), t unlock-token hash.
 -- Returns {c, f, l, n, u, crossed_notify, newly_locked}.
 local now = tonumber(ARGV[1])
 local idle = tonumber(ARGV[2])
@@ -32,6 +32,6 @@ if lock_after > 0 and c >= lock_after and not locked then
   if lock_ms == 0 then u = -1 else u = now + lock_ms end
   newly = 1
 end
-redis.call('HSET', KEYS[1], 'c', c, 'f', f, 'l', l, 'n', n, 'u', u)
+redis.call('HSET', KEYS[1], 'v', 1, 'c', c, 'f', f, 'l', l, 'n', n, 'u', u)
 redis.call('PEXPIRE', KEYS[1], idle)
 return {c, f, l, n, u, crossed, newly}
