@@ -1,2 +1,174 @@
-//! Placeholder: replaced when the crate it measures lands.
-fn main() {}
+//! rampart-password against its baselines, each in the same criterion group so ratios come
+//! from one run.
+//!
+//! - `hash` / `verify` at OWASP defaults (argon2id m=19456 KiB, t=2, p=1): ours (limiter
+//!   worker memory, wiped after every hash) vs the `argon2` crate called directly with the same
+//!   parameters (allocates fresh blocks per call, never wipes them). For context, the reference
+//!   C implementation via Debian's `argon2` command, including a process spawn; the
+//!   `c_cli_spawn_only` entry (m=8 KiB, t=1) estimates that spawn overhead.
+//! - `dummy_vs_real`: a real verification (valid, no upgrade) vs the dummy one for unknown users.
+//! - `limiter_throughput`: 8 async logins (`hash_async`) on a 2-thread tokio runtime with a
+//!   limiter of 1 worker vs 2 workers.
+//!
+//! `cargo bench -p rampart --no-default-features --features password,tokio --bench password`
+#![allow(missing_docs)] // criterion_group! generates an undocumented pub fn
+
+use std::hint::black_box;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use argon2::password_hash::{PasswordHash, PasswordVerifier as _};
+use criterion::{Criterion, criterion_group, criterion_main};
+use rampart::password::{Hasher, LimiterConfig, Password};
+
+const PW: &str = "correct horse battery staple";
+
+fn argon2_direct() -> argon2::Argon2<'static> {
+    argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(19 * 1024, 2, 1, Some(32)).expect("params"),
+    )
+}
+
+/// Runs the reference C implementation once; `None` when the command is missing.
+fn c_cli(m_kib: u32, t: u32) -> Option<()> {
+    let mut child = Command::new("argon2")
+        .args([
+            "somesaltsomesalt",
+            "-id",
+            "-t",
+            &t.to_string(),
+            "-k",
+            &m_kib.to_string(),
+            "-p",
+            "1",
+            "-r",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(PW.as_bytes()).ok()?;
+    let out = child.wait_with_output().ok()?;
+    out.status.success().then_some(())
+}
+
+fn group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    g
+}
+
+fn hash_and_verify(c: &mut Criterion) {
+    let hasher = Hasher::builder()
+        .limiter(LimiterConfig::default().max_workers(1))
+        .build()
+        .expect("hasher");
+    let direct = argon2_direct();
+    let have_cli = c_cli(8, 1).is_some();
+    if !have_cli {
+        eprintln!(
+            "!!! SKIPPING the C reference: the `argon2` command is not installed (apt-get install argon2)"
+        );
+    }
+
+    let mut g = group(c, "password/hash");
+    g.bench_function("rampart_wiped", |b| {
+        let pw = Password::new(PW);
+        b.iter(|| black_box(hasher.hash(&pw).expect("hash")));
+    });
+    g.bench_function("argon2_crate_direct", |b| {
+        b.iter(|| {
+            let mut salt = [0u8; 16];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut salt);
+            let mut out = [0u8; 32];
+            direct
+                .hash_password_into(black_box(PW.as_bytes()), &salt, &mut out)
+                .expect("hash");
+            black_box(out)
+        });
+    });
+    if have_cli {
+        g.bench_function("c_cli_reference", |b| b.iter(|| c_cli(19 * 1024, 2)));
+        g.bench_function("c_cli_spawn_only", |b| b.iter(|| c_cli(8, 1)));
+    }
+    g.finish();
+
+    let stored = hasher.hash(&Password::new(PW)).expect("hash");
+    let mut g = group(c, "password/verify");
+    g.bench_function("rampart_wiped", |b| {
+        let pw = Password::new(PW);
+        b.iter(|| black_box(hasher.verify(&pw, &stored).expect("verify")));
+    });
+    g.bench_function("argon2_crate_direct", |b| {
+        b.iter(|| {
+            let parsed = PasswordHash::new(&stored).expect("phc");
+            black_box(
+                argon2::Argon2::default()
+                    .verify_password(PW.as_bytes(), &parsed)
+                    .is_ok(),
+            )
+        });
+    });
+    g.finish();
+
+    let mut g = group(c, "password/dummy_vs_real");
+    g.bench_function("real_verify", |b| {
+        let pw = Password::new(PW);
+        b.iter(|| black_box(hasher.verify(&pw, &stored).expect("verify")));
+    });
+    g.bench_function("dummy_verify", |b| {
+        let pw = Password::new(PW);
+        b.iter(|| black_box(hasher.dummy_verify(&pw).expect("dummy")));
+    });
+    g.finish();
+}
+
+fn limiter_throughput(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut g = group(c, "password/limiter_throughput");
+    g.measurement_time(Duration::from_secs(8));
+    g.sample_size(10);
+    for workers in [1usize, 2] {
+        let hasher = Hasher::builder()
+            .limiter(LimiterConfig::default().max_workers(workers))
+            .build()
+            .expect("hasher");
+        assert_eq!(
+            hasher.workers(),
+            workers,
+            "need {workers} cores for this bench"
+        );
+        g.bench_function(format!("8_logins_{workers}_worker"), |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let tasks: Vec<_> = (0..8)
+                        .map(|_| {
+                            let h = hasher.clone();
+                            tokio::spawn(async move { h.hash_async(Password::new(PW)).await })
+                        })
+                        .collect();
+                    for t in tasks {
+                        black_box(t.await.expect("join").expect("hash"));
+                    }
+                });
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, hash_and_verify, limiter_throughput);
+criterion_main!(benches);
