@@ -115,6 +115,9 @@ pub enum LimitError {
     /// A single text, comment, processing instruction or attribute value is too long.
     #[error("text longer than {0} bytes")]
     TextLength(usize),
+    /// More namespace declarations in scope than `max_namespaces_in_scope`.
+    #[error("more than {0} namespace declarations in scope")]
+    NamespacesInScope(usize),
     /// A canonical form would be larger than the canonicalizer's cap.
     #[error("canonical form larger than {0} bytes")]
     CanonicalOutput(usize),

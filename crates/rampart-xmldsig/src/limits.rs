@@ -16,6 +16,7 @@
 /// | `max_nodes` | 50 000 |
 /// | `max_attributes_per_element` | 64 (namespace declarations included) |
 /// | `max_text_len` | 256 KiB |
+/// | `max_namespaces_in_scope` | 256 |
 ///
 /// ```
 /// use rampart_xmldsig::{Document, Limits};
@@ -35,6 +36,9 @@ pub struct Limits {
     pub max_attributes_per_element: usize,
     /// Longest single text run, comment, processing instruction or attribute value, in bytes.
     pub max_text_len: usize,
+    /// Most namespace declarations in scope at once (summed over an element and its
+    /// ancestors). Prefix resolution walks them, so this bounds its cost.
+    pub max_namespaces_in_scope: usize,
 }
 
 impl Default for Limits {
@@ -45,6 +49,7 @@ impl Default for Limits {
             max_nodes: 50_000,
             max_attributes_per_element: 64,
             max_text_len: 256 << 10,
+            max_namespaces_in_scope: 256,
         }
     }
 }
@@ -72,6 +77,12 @@ impl Limits {
     #[must_use]
     pub fn with_max_attributes_per_element(mut self, n: usize) -> Self {
         self.max_attributes_per_element = n;
+        self
+    }
+    /// Sets `max_namespaces_in_scope`.
+    #[must_use]
+    pub fn with_max_namespaces_in_scope(mut self, n: usize) -> Self {
+        self.max_namespaces_in_scope = n;
         self
     }
     /// Sets `max_text_len`.

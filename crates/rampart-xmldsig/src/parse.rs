@@ -423,11 +423,13 @@ impl Builder<'_, '_> {
     }
 
     fn split_qname(&mut self, qname: &str, pos: usize) -> Result<(Span, Span), Error> {
-        let (prefix, local) = match qname.bytes().position(|b| b == b':') {
-            Some(i) => (&qname[..i], &qname[i + 1..]),
-            None => ("", qname),
+        let (prefix, local, colon) = match qname.bytes().position(|b| b == b':') {
+            Some(i) => (&qname[..i], &qname[i + 1..], true),
+            None => ("", qname, false),
         };
-        if (!prefix.is_empty() && !is_ncname(prefix)) || !is_ncname(local) {
+        // A colon needs a prefix before it: `:xmlns` is not an unprefixed `xmlns` (found by
+        // fuzzing; libxml2 rejects it too).
+        if (colon && !is_ncname(prefix)) || !is_ncname(local) {
             return Err(Error::parse(pos, ParseError::InvalidName(qname.to_owned())));
         }
         let p = if prefix.is_empty() {
@@ -485,7 +487,7 @@ impl Builder<'_, '_> {
                         ParseError::InvalidNamespaceDeclaration(format!("xmlns={uri:?}")),
                     ));
                 }
-                self.declare(Span::EMPTY, value);
+                self.declare(Span::EMPTY, value, pos)?;
             } else if let Some(p) = key.strip_prefix("xmlns:") {
                 if !is_ncname(p) {
                     return Err(Error::parse(pos, ParseError::InvalidName(key.to_owned())));
@@ -506,7 +508,7 @@ impl Builder<'_, '_> {
                     // The xml prefix is bound everywhere; declaring it changes nothing and
                     // canonical forms never output it (C14N 1.0, section 4.5).
                     let ps = self.span_of(p);
-                    self.declare(ps, value);
+                    self.declare(ps, value, pos)?;
                 }
             } else {
                 let (ap, al) = self.split_qname(key, pos)?;
@@ -579,9 +581,16 @@ impl Builder<'_, '_> {
         Ok(())
     }
 
-    fn declare(&mut self, prefix: Span, uri: Span) {
+    fn declare(&mut self, prefix: Span, uri: Span, pos: usize) -> Result<(), Error> {
+        if self.scope.len() >= self.limits.max_namespaces_in_scope {
+            return Err(Error::limit(
+                pos,
+                LimitError::NamespacesInScope(self.limits.max_namespaces_in_scope),
+            ));
+        }
         self.doc.ns_decls.push(NsDecl { prefix, uri });
         self.scope.push((prefix, uri));
+        Ok(())
     }
 
     fn resolve(&self, prefix: Span, pos: usize, element: bool) -> Result<Option<Span>, Error> {

@@ -271,3 +271,39 @@ fn text_limit_applies_to_merged_runs() {
         LimitError::TextLength(8)
     );
 }
+
+/// Found by fuzzing (xml_c14n): `:xmlns=""` was read as an unprefixed attribute `xmlns`,
+/// and the canonical form then declared the default namespace twice.
+#[test]
+fn fuzz_regression_empty_prefix_before_colon_is_rejected() {
+    let crash = b"<?xml version=\"1.0\"?>\n<!-- c --><?pi data?><a xmlns=\"urn:d{\" y='v'>t<![CDATA[<c>]]>&lt;<pb :xmlns=\"\"/><!--x--></a>\n";
+    assert!(matches!(
+        Document::parse(crash),
+        Err(Error::Parse {
+            kind: ParseError::InvalidName(_),
+            ..
+        })
+    ));
+    assert!(matches!(
+        parse_err("<a :b='1'/>"),
+        ParseError::InvalidName(_)
+    ));
+    assert!(matches!(parse_err("<:a/>"), ParseError::InvalidName(_)));
+    assert!(matches!(
+        parse_err("<a b:='1'/>"),
+        ParseError::InvalidName(_)
+    ));
+}
+
+#[test]
+fn namespaces_in_scope_limit() {
+    let limits = Limits::default().with_max_namespaces_in_scope(4);
+    let xml = b"<a xmlns:a='urn:a' xmlns:b='urn:b'><b xmlns:c='urn:c' xmlns:d='urn:d'><c xmlns:e='urn:e'/></b></a>";
+    assert_eq!(limit_err(xml, &limits), LimitError::NamespacesInScope(4));
+    // Siblings do not accumulate: scope is popped at each end tag.
+    let siblings = format!(
+        "<a>{}</a>",
+        "<b xmlns:p='urn:p' xmlns:q='urn:q'/>".repeat(50)
+    );
+    assert!(Document::parse_with_limits(siblings.as_bytes(), &limits).is_ok());
+}
