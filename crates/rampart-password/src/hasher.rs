@@ -396,3 +396,52 @@ pub(crate) fn fill_random(buf: &mut [u8]) -> Result<()> {
         .fill(buf)
         .map_err(|_| Error::Rng)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::LimiterConfig;
+
+    fn one_worker(params: Params) -> Hasher {
+        Hasher::builder()
+            .params(params)
+            .limiter(LimiterConfig::default().max_workers(1))
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn worker_memory_is_reused_and_wiped_after_hash_and_verify() {
+        let h = one_worker(Params::new(64, 2, 1).unwrap());
+        let stored = h.hash(&Password::new("pw")).unwrap();
+        {
+            let lease = h.inner.limiter.acquire(64).unwrap();
+            assert_eq!(lease.slot_len(), 64, "the worker keeps its blocks");
+            assert!(lease.slot_is_wiped(), "no argon2 state left after hash");
+        }
+        assert!(h.verify(&Password::new("pw"), &stored).unwrap().is_valid());
+        let lease = h.inner.limiter.acquire(64).unwrap();
+        assert!(lease.slot_is_wiped(), "no argon2 state left after verify");
+    }
+
+    #[test]
+    fn dummy_hash_has_current_params_and_pepper() {
+        let h = Hasher::builder()
+            .params(Params::new(128, 3, 1).unwrap())
+            .pepper(Pepper::new(5, vec![1u8; 32]).unwrap())
+            .build()
+            .unwrap();
+        let info = crate::inspect(&h.inner.dummy).unwrap();
+        assert_eq!(info.algorithm(), crate::Algorithm::Argon2id);
+        assert_eq!(info.argon2_params(), Some((128, 3, 1)));
+        assert_eq!(info.pepper_version(), Some(5));
+        assert_eq!(h.needs_upgrade(&h.inner.dummy).unwrap(), None);
+    }
+
+    #[test]
+    fn nfkc_copies_only_when_needed() {
+        assert_eq!(nfkc(&Password::new("plain")).as_str(), "plain");
+        assert_eq!(nfkc(&Password::new("\u{FB01}")).as_str(), "fi");
+        assert_eq!(nfkc(&Password::new("e\u{301}")).as_str(), "\u{e9}");
+    }
+}

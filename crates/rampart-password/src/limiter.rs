@@ -232,8 +232,15 @@ impl Lease<'_> {
         self.used = 0;
     }
 
+    /// Whether the first slot is all zeros (and so holds no password-derived state).
     #[cfg(test)]
-    fn slot_is_wiped(&self) -> bool {
+    pub(crate) fn slot_len(&self) -> usize {
+        self.slots.first().map_or(0, Vec::len)
+    }
+
+    /// Whether the first slot is all zeros (and so holds no password-derived state).
+    #[cfg(test)]
+    pub(crate) fn slot_is_wiped(&self) -> bool {
         self.slots.first().is_none_or(|s| {
             let zero = Block::new();
             s.iter().all(|b| format!("{b:?}") == format!("{zero:?}"))

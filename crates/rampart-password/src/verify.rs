@@ -97,10 +97,10 @@ impl Hasher {
     /// ```
     ///
     /// # Errors
-    /// [`Error::Malformed`] / [`Error::UnsupportedAlgorithm`] for hashes it cannot read,
-    /// [`Error::LegacyFormatDisabled`] for legacy formats without the feature,
-    /// [`Error::ParamsAboveCap`] for costs above the caps, [`Error::UnknownPepperVersion`],
-    /// [`Error::PasswordTooLong`] and [`Error::Overloaded`]. A wrong password is not an error.
+    /// [`Error::Malformed`](crate::Error::Malformed) / [`Error::UnsupportedAlgorithm`](crate::Error::UnsupportedAlgorithm) for hashes it cannot read,
+    /// [`Error::LegacyFormatDisabled`](crate::Error::LegacyFormatDisabled) for legacy formats without the feature,
+    /// [`Error::ParamsAboveCap`](crate::Error::ParamsAboveCap) for costs above the caps, [`Error::UnknownPepperVersion`](crate::Error::UnknownPepperVersion),
+    /// [`Error::PasswordTooLong`](crate::Error::PasswordTooLong) and [`Error::Overloaded`](crate::Error::Overloaded). A wrong password is not an error.
     pub fn verify(&self, password: &Password, stored: &str) -> Result<Verdict> {
         self.check_len(password)?;
         let parsed = Self::parse(stored)?;

@@ -1,9 +1,7 @@
 //! Legacy formats: caps before hashing, upgrade on success, and what happens without the
 //! `legacy` feature.
 
-use rampart_password::{
-    Algorithm, Error, Hasher, Params, Password, UpgradeReason, Verdict, inspect,
-};
+use rampart_password::{Algorithm, Error, Hasher, Params, Password, UpgradeReason, inspect};
 
 fn hasher() -> Hasher {
     Hasher::builder()
@@ -39,6 +37,7 @@ fn legacy_formats_are_recognised_without_a_password() {
 #[cfg(feature = "legacy")]
 mod enabled {
     use super::*;
+    use rampart_password::Verdict;
 
     #[test]
     fn bcrypt_login_migrates_to_argon2id() {
