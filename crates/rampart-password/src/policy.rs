@@ -42,6 +42,11 @@ pub enum Rejection {
         /// Which context word.
         kind: ContextWord,
     },
+    /// The password is one character repeated, or one run of consecutive characters
+    /// (`aaaaaaaa`, `12345678`, `hgfedcba`): values NIST SP 800-63B section 5.1.1.2 lists as
+    /// "expected" and to be refused.
+    #[error("password is a repeated or sequential run of characters")]
+    RepetitiveOrSequential,
     /// The password is in the breached-password list.
     #[error("password appears in a list of breached passwords")]
     Breached,
@@ -203,6 +208,16 @@ impl BreachedCheck for BreachedSet {
     }
 }
 
+/// One code point repeated, or every step +1 (or every step -1) between code points.
+fn is_run(password: &str) -> bool {
+    let points: Vec<i64> = password.chars().map(|c| i64::from(u32::from(c))).collect();
+    let mut steps = points.windows(2).map(|w| w[1] - w[0]);
+    let Some(first) = steps.next() else {
+        return false;
+    };
+    matches!(first, -1..=1) && steps.all(|s| s == first)
+}
+
 /// First 8 bytes of SHA-1, the hash the public breach corpora are published under.
 fn sha1_prefix(password: &str) -> u64 {
     let d = digest(&SHA1_FOR_LEGACY_USE_ONLY, password.as_bytes());
@@ -249,6 +264,7 @@ pub struct Policy {
     min_context_word_chars: usize,
     service_names: Vec<String>,
     breached: Option<Arc<dyn BreachedCheck>>,
+    reject_runs: bool,
 }
 
 impl std::fmt::Debug for Policy {
@@ -259,6 +275,7 @@ impl std::fmt::Debug for Policy {
             .field("max_bytes", &self.max_bytes)
             .field("service_names", &self.service_names)
             .field("breached_check", &self.breached.is_some())
+            .field("reject_runs", &self.reject_runs)
             .finish_non_exhaustive()
     }
 }
@@ -272,6 +289,7 @@ impl Default for Policy {
             min_context_word_chars: 3,
             service_names: Vec::new(),
             breached: None,
+            reject_runs: true,
         }
     }
 }
@@ -320,6 +338,14 @@ impl PolicyBuilder {
         self
     }
 
+    /// Stops rejecting repeated and sequential runs (`aaaaaaaa`, `12345678`). They are on by
+    /// default because NIST lists them among the values a verifier must refuse.
+    #[must_use]
+    pub fn allow_repetitive_and_sequential(mut self) -> Self {
+        self.policy.reject_runs = false;
+        self
+    }
+
     /// A breached-password check (for example a [`BreachedSet`]).
     #[must_use]
     pub fn breached(mut self, check: impl BreachedCheck + 'static) -> Self {
@@ -358,7 +384,8 @@ impl Policy {
     }
 
     /// Checks a new password. Rules run in this order and the first failure is returned:
-    /// byte cap, minimum length, maximum length, context words, breached list.
+    /// byte cap, minimum length, maximum length, repeated or sequential run, context words,
+    /// breached list.
     ///
     /// # Errors
     /// The [`Rejection`] saying why.
@@ -382,6 +409,9 @@ impl Policy {
             return Err(Rejection::TooLong {
                 max: self.max_chars,
             });
+        }
+        if self.reject_runs && is_run(&normalized) {
+            return Err(Rejection::RepetitiveOrSequential);
         }
         let lowered = Zeroizing::new(normalized.to_lowercase());
         let email_local = context
@@ -436,6 +466,26 @@ mod tests {
     }
 
     #[test]
+    fn repeated_and_sequential_runs_are_rejected() {
+        let p = Policy::default();
+        for run in ["aaaaaaaa", "12345678", "abcdefghij", "98765432", "zyxwvuts"] {
+            assert_eq!(
+                check(&p, run),
+                Err(Rejection::RepetitiveOrSequential),
+                "{run}"
+            );
+        }
+        for ok in ["aaaaaaab", "12345679", "abcdefgg", "13579135"] {
+            assert!(check(&p, ok).is_ok(), "{ok}");
+        }
+        let lax = Policy::builder()
+            .allow_repetitive_and_sequential()
+            .build()
+            .unwrap();
+        assert!(check(&lax, "12345678").is_ok());
+    }
+
+    #[test]
     fn no_composition_rules() {
         assert!(check(&Policy::default(), "alllowercaseletters").is_ok());
     }
@@ -443,7 +493,7 @@ mod tests {
     #[test]
     fn maximum_and_byte_cap() {
         let p = Policy::default();
-        assert!(check(&p, &"a".repeat(128)).is_ok());
+        assert!(check(&p, &"ab".repeat(64)).is_ok());
         assert_eq!(
             check(&p, &"a".repeat(129)),
             Err(Rejection::TooLong { max: 128 })
