@@ -121,10 +121,11 @@ pub struct Caps {
     pub max_p: u32,
     /// Largest bcrypt cost (log2 rounds). Default 14 (4x the work of cost 12).
     pub max_bcrypt_cost: u32,
-    /// Largest scrypt memory `128 * r * 2^ln`, in bytes. Default: the argon2 memory cap.
+    /// Largest scrypt memory `128 * r * 2^ln`, in bytes. Default: the argon2 memory cap
+    /// (76 MiB at OWASP parameters). The `scrypt` crate's own default (ln=17, r=8) needs
+    /// 128 MiB: raise this if your stored scrypt hashes use it.
     pub max_scrypt_memory_bytes: u64,
-    /// Largest scrypt work `2^ln * r * p`. Default `2^20 * 8` (4x the common `ln=17,r=8,p=1`
-    /// is above this on purpose: that needs 128 MiB, so raise it if you stored such hashes).
+    /// Largest scrypt work `2^ln * r * p`. Default 2^23 (8x the work of ln=17, r=8, p=1).
     pub max_scrypt_work: u64,
     /// Largest PBKDF2 iteration count (PHC and Django). Default 4 million (4x Django 5.2's
     /// 1,000,000).
