@@ -1,4 +1,264 @@
-//! Placeholder: replaced when the crate it shows lands.
-fn main() {
-    println!("this example is not built yet");
+//! Brute force against one API key, and what rampart-attempts does about it.
+//!
+//! An attacker who has seen a customer's public key (`rk_live_...`, it appears in logs and
+//! support tickets) tries 25 wrong secrets from one IP. Every rampart-apikey failure names
+//! the public id it concerns, so the service counts it against three subjects: the key
+//! (owner notified at 20, never locked: strangers must not be able to switch a customer's
+//! key off), the (key, IP) pair and the IP (both throttled with growing delays; here the
+//! pair also locks after 25 and issues an unlock token). The owner, calling from elsewhere,
+//! is never slowed down; after unlocking, the right secret works from the attacker's
+//! address too (think: the attack came from a compromised machine behind the owner's NAT).
+//!
+//! `cargo run -p rampart --no-default-features --features apikey,attempts --example brute_force`
+
+use std::error::Error;
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use rampart::apikey::{
+    ApiKeys, HashingKey, InMemoryStore, KeyOptions, KeyPrefix, Keyset, ParsedApiKey,
+};
+use rampart::attempts::{
+    Backoff, Decision, FnNotifier, Lockout, MemoryStore, Notification, Policies, Policy, Subject,
+    SubjectKind, Tracker, UnlockToken,
+};
+
+/// The memory store needs no async runtime: its futures are ready at once.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+type Service = Tracker<MemoryStore, FnNotifier<fn(&Notification)>>;
+
+/// The owner's notification (a real service uses `SmtpNotifier`, feature `smtp`).
+fn email_owner(n: &Notification) {
+    let since = OffsetDateTime::from(n.first_failure)
+        .format(&Rfc3339)
+        .unwrap_or_default();
+    println!(
+        "   >>> EMAIL to the owner of {}: {} consecutive failed attempts since {since} \
+         (idempotency key {})",
+        n.subject, n.count, n.idempotency_key
+    );
+}
+
+/// The public id a presented secret names, even when the secret is wrong or mistyped.
+fn public_id_of(secret: &str) -> Option<String> {
+    match ParsedApiKey::parse(secret) {
+        Ok(parsed) => Some(parsed.public_id().to_string()),
+        Err(e) => e.public_id().map(|id| id.to_string()),
+    }
+}
+
+/// What the handler answered (an HTTP status line), and what it learnt.
+#[derive(Default)]
+struct Reply {
+    line: String,
+    /// How long the client must wait before its next try (a 429's Retry-After, or the delay
+    /// a 401 started).
+    retry_after: Option<Duration>,
+    /// Set when this failure locked the (key, IP) pair: goes to the owner, not the client.
+    unlock_token: Option<UnlockToken>,
+}
+
+/// A request handler: throttle check, key check, then count the outcome.
+fn handle(
+    keys: &ApiKeys,
+    store: &InMemoryStore,
+    tracker: &Service,
+    secret: &str,
+    ip: IpAddr,
+    now: SystemTime,
+) -> Result<Reply, Box<dyn Error>> {
+    let mut subjects = vec![Subject::ip(ip)];
+    if let Some(id) = public_id_of(secret) {
+        subjects.push(Subject::api_key_from_ip(id.clone(), ip));
+        subjects.push(Subject::api_key(id)); // notify-only: its check never refuses
+    }
+    for s in &subjects {
+        let line = match block_on(tracker.check(s, now))? {
+            Decision::Allow => continue,
+            Decision::RetryAfter(d) => {
+                let line = format!("429, Retry-After: {} ({s})", ceil_secs(d));
+                return Ok(Reply {
+                    line,
+                    retry_after: Some(d),
+                    ..Reply::default()
+                });
+            }
+            Decision::Locked { .. } => format!("423 locked ({s})"),
+            _ => "429".to_owned(),
+        };
+        return Ok(Reply {
+            line,
+            ..Reply::default()
+        });
+    }
+    match keys.check(store, secret, &["orders:read"], now) {
+        Ok(who) => {
+            for s in &subjects {
+                block_on(tracker.record_success(s, now));
+            }
+            Ok(Reply {
+                line: format!("200 OK for {}", who.public_id()),
+                ..Reply::default()
+            })
+        }
+        Err(e) if e.is_credential_failure() => {
+            let mut reply = Reply {
+                line: format!("401 ({e})"),
+                ..Reply::default()
+            };
+            for s in &subjects {
+                let out = block_on(tracker.record_failure(s, now))?;
+                if s.kind() == SubjectKind::ApiKey {
+                    reply.line.push_str(&format!(" [key streak {}]", out.count));
+                }
+                if s.kind() == SubjectKind::ApiKeyIp {
+                    if let Some(d) = out.retry_after {
+                        let note = format!(" [next try from this IP in {}s]", ceil_secs(d));
+                        reply.line.push_str(&note);
+                        reply.retry_after = Some(d);
+                    }
+                    if out.unlock_token.is_some() {
+                        reply
+                            .line
+                            .push_str(" [key+IP locked; unlock token sent to the owner]");
+                        reply.unlock_token = out.unlock_token;
+                    }
+                }
+            }
+            Ok(reply)
+        }
+        Err(e) => Ok(Reply {
+            line: format!("503 ({e})"),
+            ..Reply::default()
+        }),
+    }
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let keys = ApiKeys::new(
+        KeyPrefix::new("rk", "live")?,
+        Keyset::new(1, HashingKey::generate()?),
+    );
+    let store = InMemoryStore::new();
+    let mut now = SystemTime::now();
+    let issued = keys.issue(KeyOptions::new().scopes(["orders:read"]), now)?;
+    store.insert(issued.record)?;
+    let secret = issued.secret_key;
+    let public = issued.public_key.to_string();
+    println!("customer's public key: {public} (public: it is in their logs)\n");
+
+    // Defaults, except that the (key, IP) pair also locks after 25 failures.
+    let pair_policy = Policy::throttle(Backoff::new(
+        5,
+        Duration::from_secs(1),
+        Duration::from_secs(900),
+    ))
+    .with_lockout(Lockout::until_unlocked(25));
+    let policies = Policies::default().with(SubjectKind::ApiKeyIp, pair_policy);
+    let tracker: Service = Tracker::new(MemoryStore::default())
+        .with_notifier(FnNotifier(email_owner as fn(&Notification)))
+        .with_policies(policies)?;
+
+    let attacker: IpAddr = "203.0.113.66".parse()?;
+    let owner_ip: IpAddr = "198.51.100.7".parse()?;
+    println!("attacker at {attacker} tries 25 wrong secrets, waiting as told between tries:");
+    let mut owners_mailbox = None;
+    for attempt in 1..=25 {
+        // A guess: the right public id, 38 random characters (the checksum fails too).
+        let guess = format!("{public}_{}", guess_tail(attempt));
+        let reply = handle(&keys, &store, &tracker, &guess, attacker, now)?;
+        println!("   try {attempt:>2}: {}", reply.line);
+        owners_mailbox = owners_mailbox.or(reply.unlock_token);
+        if attempt == 10 {
+            let early = handle(&keys, &store, &tracker, &guess, attacker, now)?;
+            println!(
+                "   impatient retry at once: {} (no key check done)",
+                early.line
+            );
+        }
+        // The attacker waits exactly as long as told (or 100 ms when not slowed down).
+        now += reply.retry_after.unwrap_or(Duration::from_millis(100));
+    }
+
+    println!("\nmeanwhile the owner, from {owner_ip}, is not slowed down at all:");
+    println!(
+        "   {}",
+        handle(
+            &keys,
+            &store,
+            &tracker,
+            secret.expose_secret(),
+            owner_ip,
+            now
+        )?
+        .line
+    );
+
+    println!("\nfrom the attacker's address, even the right secret is refused while locked:");
+    println!(
+        "   {}",
+        handle(
+            &keys,
+            &store,
+            &tracker,
+            secret.expose_secret(),
+            attacker,
+            now
+        )?
+        .line
+    );
+
+    let token = owners_mailbox.ok_or("no unlock token was issued")?;
+    let pair = Subject::api_key_from_ip(issued.public_key.public_id().to_string(), attacker);
+    let forged = UnlockToken::parse(&"A".repeat(43))?;
+    println!(
+        "\nunlock with a forged token: {}",
+        block_on(tracker.unlock(&pair, &forged))?
+    );
+    println!(
+        "unlock with the owner's token: {}",
+        block_on(tracker.unlock(&pair, &token))?
+    );
+    println!(
+        "the same token again (single use): {}",
+        block_on(tracker.unlock(&pair, &token))?
+    );
+    println!(
+        "   {}",
+        handle(
+            &keys,
+            &store,
+            &tracker,
+            secret.expose_secret(),
+            attacker,
+            now
+        )?
+        .line
+    );
+    Ok(())
+}
+
+/// HTTP's Retry-After is in whole seconds: round up, never invite an early retry.
+fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
+/// 38 characters of an attacker's guess (deterministic for a readable run).
+fn guess_tail(n: u32) -> String {
+    let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    (0..38u32)
+        .map(|i| alphabet[((n * 7919 + i * 104_729) % 62) as usize] as char)
+        .collect()
 }
