@@ -204,9 +204,29 @@ impl SecretHash {
 
 impl ConstantTimeEq for SecretHash {
     fn ct_eq(&self, other: &Self) -> Choice {
-        // The version is public (stored beside the hash); only the MAC bytes need care.
-        Choice::from(u8::from(self.key_version == other.key_version)) & self.mac.ct_eq(&other.mac)
+        // The version is public (stored beside the hash): a plain comparison is fine.
+        if self.key_version == other.key_version {
+            ct_eq_words(&self.mac, &other.mac)
+        } else {
+            Choice::from(0)
+        }
     }
+}
+
+/// Constant-time equality of two MACs: the XOR of each 64-bit word pair is OR-ed into an
+/// accumulator without branching, and `subtle` decides whether it is zero.
+///
+/// `subtle`'s slice comparison puts an optimisation barrier on every byte (32 of them);
+/// accumulating first keeps the guarantee (no data-dependent branch or early exit) with one
+/// barrier, which matters when the whole check is meant to cost little more than its HMAC.
+fn ct_eq_words(a: &[u8; 32], b: &[u8; 32]) -> Choice {
+    let mut diff = 0u64;
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        let x = u64::from_le_bytes(x.try_into().unwrap_or([0; 8]));
+        let y = u64::from_le_bytes(y.try_into().unwrap_or([0; 8]));
+        diff |= x ^ y;
+    }
+    diff.ct_eq(&0)
 }
 
 impl fmt::Debug for SecretHash {
@@ -257,6 +277,19 @@ mod tests {
         ks.remove(1).unwrap();
         assert!(ks.hash(1, b"x").is_none());
         assert_eq!(ks.versions().collect::<Vec<_>>(), vec![2]);
+    }
+
+    #[test]
+    fn word_comparison_sees_every_byte() {
+        let a = [0x5c_u8; 32];
+        assert!(bool::from(ct_eq_words(&a, &a)));
+        for i in 0..32 {
+            for bit in 0..8 {
+                let mut b = a;
+                b[i] ^= 1 << bit;
+                assert!(!bool::from(ct_eq_words(&a, &b)), "byte {i} bit {bit}");
+            }
+        }
     }
 
     #[test]

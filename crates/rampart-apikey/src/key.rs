@@ -38,8 +38,18 @@ pub const MAX_SECRET_KEY_LEN: usize =
 const TAIL_LEN: usize = SECRET_RANDOM_LEN + CHECKSUM_LEN;
 
 /// The public identifier of a key: 16 base62 characters. Not secret; it names the record.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PublicId([u8; PUBLIC_ID_LEN]);
+
+impl std::hash::Hash for PublicId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // Two words instead of a length-prefixed byte slice: half the hashing work on the
+        // store lookup of every check. Consistent with `Eq` (same bytes, same words).
+        let (a, b) = self.0.split_at(8);
+        state.write_u64(u64::from_le_bytes(a.try_into().unwrap_or([0; 8])));
+        state.write_u64(u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
+    }
+}
 
 impl PublicId {
     /// Parses 16 base62 characters.
@@ -377,32 +387,20 @@ pub(crate) fn generate_public_id(rng: &ring::rand::SystemRandom) -> Result<Publi
     PublicId::from_bytes(text.as_bytes()).ok_or(Error::Random)
 }
 
-/// A secret key whose shape and checksum have been checked. The only way to get one is
-/// [`ParsedApiKey::parse`] (or [`parse_pair`](Self::parse_pair)), so holding one proves the
-/// checksum passed; it proves nothing about authenticity until checked against a record.
-///
-/// It holds the secret text: zeroized on drop, `[REDACTED]` in `Debug`.
-pub struct ParsedApiKey {
-    text: Zeroizing<String>,
+/// A checked key borrowed from the caller's text: what [`ParsedApiKey`] holds, without the
+/// copy. [`ApiKeys::check`](crate::ApiKeys::check) works on this so the request path neither
+/// allocates nor copies the secret (the caller owns, and wipes, its own buffer).
+#[derive(Clone, Copy)]
+pub(crate) struct KeyView<'a> {
+    pub(crate) bytes: &'a [u8],
     service_len: usize,
     prefix_len: usize,
-    id: PublicId,
+    pub(crate) id: PublicId,
 }
 
-impl ParsedApiKey {
-    /// Parses a secret key and checks its checksum. The text must be exactly a key: no
-    /// surrounding whitespace, no `Bearer ` (strip those first).
-    ///
-    /// # Errors
-    /// [`Error::Malformed`] (empty, longer than [`MAX_SECRET_KEY_LEN`], bad shape or part),
-    /// [`Error::BadChecksum`] (carrying the public id written in the text).
-    ///
-    /// ```
-    /// # use rampart_apikey::{ParsedApiKey, Error};
-    /// let err = ParsedApiKey::parse("rk_live_nope").unwrap_err();
-    /// assert!(matches!(err, Error::Malformed(_)));
-    /// ```
-    pub fn parse(text: &str) -> Result<Self, Error> {
+impl<'a> KeyView<'a> {
+    /// Checks shape and checksum (see [`ParsedApiKey::parse`] for the errors).
+    pub(crate) fn split(text: &'a str) -> Result<Self, Error> {
         let b = text.as_bytes();
         if b.is_empty() {
             return Err(MalformedKey::Empty.into());
@@ -440,11 +438,67 @@ impl ParsedApiKey {
             return Err(Error::BadChecksum { public_id: id });
         }
         Ok(Self {
-            text: Zeroizing::new(text.to_owned()),
+            bytes: b,
             service_len,
             prefix_len: sep2,
             id,
         })
+    }
+
+    /// `service_environment` as bytes.
+    pub(crate) fn prefix_bytes(&self) -> &'a [u8] {
+        &self.bytes[..self.prefix_len]
+    }
+}
+
+/// A secret key whose shape and checksum have been checked. The only way to get one is
+/// [`ParsedApiKey::parse`] (or [`parse_pair`](Self::parse_pair)), so holding one proves the
+/// checksum passed; it proves nothing about authenticity until checked against a record.
+///
+/// It holds the secret text: zeroized on drop, `[REDACTED]` in `Debug`.
+pub struct ParsedApiKey {
+    // Inline rather than a `String`: no allocation on the hot path of every request.
+    buf: Zeroizing<[u8; MAX_SECRET_KEY_LEN]>,
+    len: usize,
+    service_len: usize,
+    prefix_len: usize,
+    id: PublicId,
+}
+
+impl ParsedApiKey {
+    /// Parses a secret key and checks its checksum. The text must be exactly a key: no
+    /// surrounding whitespace, no `Bearer ` (strip those first).
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] (empty, longer than [`MAX_SECRET_KEY_LEN`], bad shape or part),
+    /// [`Error::BadChecksum`] (carrying the public id written in the text).
+    ///
+    /// ```
+    /// # use rampart_apikey::{ParsedApiKey, Error};
+    /// let err = ParsedApiKey::parse("rk_live_nope").unwrap_err();
+    /// assert!(matches!(err, Error::Malformed(_)));
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let view = KeyView::split(text)?;
+        let mut buf = Zeroizing::new([0u8; MAX_SECRET_KEY_LEN]);
+        buf[..view.bytes.len()].copy_from_slice(view.bytes);
+        Ok(Self {
+            buf,
+            len: view.bytes.len(),
+            service_len: view.service_len,
+            prefix_len: view.prefix_len,
+            id: view.id,
+        })
+    }
+
+    /// A borrowed view of this key, for the checking code.
+    pub(crate) fn view(&self) -> KeyView<'_> {
+        KeyView {
+            bytes: &self.buf[..self.len],
+            service_len: self.service_len,
+            prefix_len: self.prefix_len,
+            id: self.id,
+        }
     }
 
     /// The pair form: a public key and its secret key, sent together (for example as HTTP
@@ -473,19 +527,19 @@ impl ParsedApiKey {
     /// `service_environment` (`rk_live`).
     #[must_use]
     pub fn prefix(&self) -> &str {
-        &self.text[..self.prefix_len]
+        &self.text()[..self.prefix_len]
     }
 
     /// The service part (`rk`).
     #[must_use]
     pub fn service(&self) -> &str {
-        &self.text[..self.service_len]
+        &self.text()[..self.service_len]
     }
 
     /// The environment part (`live`).
     #[must_use]
     pub fn environment(&self) -> &str {
-        &self.text[self.service_len + 1..self.prefix_len]
+        &self.text()[self.service_len + 1..self.prefix_len]
     }
 
     /// The public key of this secret key.
@@ -503,13 +557,18 @@ impl ParsedApiKey {
     /// The last four characters (part of the checksum), for display.
     #[must_use]
     pub fn last_four(&self) -> &str {
-        &self.text[self.text.len() - 4..]
+        &self.text()[self.len - 4..]
     }
 
     /// The full secret key text.
     #[must_use]
     pub fn expose_secret(&self) -> &str {
-        &self.text
+        self.text()
+    }
+
+    fn text(&self) -> &str {
+        // Only validated ASCII is ever stored (see `parse`), so this cannot fail.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
     }
 }
 

@@ -78,13 +78,23 @@ pub fn find_keys(text: &str) -> Vec<FoundKey> {
 /// (borrowed) when it holds no key.
 #[must_use]
 pub fn redact(text: &str) -> Cow<'_, str> {
-    let found = find_keys(text);
-    if found.is_empty() {
-        return Cow::Borrowed(text);
+    let mut current = Cow::Borrowed(text);
+    // Keys can overlap (the last characters of one can start another, which `find_keys`
+    // skips); redacting again until nothing is found covers those too. Each pass removes
+    // base62 runs, so this ends, normally after one extra scan.
+    loop {
+        let found = find_keys(&current);
+        if found.is_empty() {
+            return current;
+        }
+        current = Cow::Owned(redact_found(&current, &found));
     }
+}
+
+fn redact_found(text: &str, found: &[FoundKey]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
-    for f in &found {
+    for f in found {
         out.push_str(&text[last..f.range.start]);
         let key = &text[f.range.clone()];
         // Up to and including the `_` after the public id; then the last four characters.
@@ -95,7 +105,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         last = f.range.end;
     }
     out.push_str(&text[last..]);
-    Cow::Owned(out)
+    out
 }
 
 /// The redacted form of one secret key, for display (`rk_live_0123456789ABCDEF_****wXyZ`).

@@ -9,7 +9,7 @@ use subtle::{Choice, ConstantTimeEq};
 
 use crate::error::{ConfigError, Error};
 use crate::hashing::{Keyset, SecretHash};
-use crate::key::{self, KeyPrefix, ParsedApiKey, PublicId, PublicKey, SecretKey};
+use crate::key::{self, KeyPrefix, KeyView, ParsedApiKey, PublicId, PublicKey, SecretKey};
 use crate::record::{self, ApiKeyRecord, PreviousSecret};
 use crate::store::{AsyncKeyStore, KeyStore};
 
@@ -254,7 +254,7 @@ impl ApiKeys {
     /// As [`ParsedApiKey::parse`], and [`Error::UnexpectedPrefix`].
     pub fn parse(&self, secret_key: &str) -> Result<ParsedApiKey, Error> {
         let parsed = ParsedApiKey::parse(secret_key)?;
-        self.check_prefix(&parsed)?;
+        self.check_prefix(&parsed.view())?;
         Ok(parsed)
     }
 
@@ -264,17 +264,20 @@ impl ApiKeys {
     /// As [`ParsedApiKey::parse_pair`], and [`Error::UnexpectedPrefix`].
     pub fn parse_pair(&self, public_key: &str, secret_key: &str) -> Result<ParsedApiKey, Error> {
         let parsed = ParsedApiKey::parse_pair(public_key, secret_key)?;
-        self.check_prefix(&parsed)?;
+        self.check_prefix(&parsed.view())?;
         Ok(parsed)
     }
 
-    fn check_prefix(&self, parsed: &ParsedApiKey) -> Result<(), Error> {
-        if self.accepted.iter().any(|p| p.as_str() == parsed.prefix()) {
+    fn check_prefix(&self, key: &KeyView<'_>) -> Result<(), Error> {
+        let prefix = key.prefix_bytes();
+        if self
+            .accepted
+            .iter()
+            .any(|p| p.as_str().as_bytes() == prefix)
+        {
             Ok(())
         } else {
-            Err(Error::UnexpectedPrefix {
-                public_id: parsed.public_id(),
-            })
+            Err(Error::UnexpectedPrefix { public_id: key.id })
         }
     }
 
@@ -306,8 +309,11 @@ impl ApiKeys {
         required_scopes: &[&str],
         now: SystemTime,
     ) -> Result<VerifiedKey, Error> {
-        let parsed = self.parse(secret_key)?;
-        self.check_parsed(store, &parsed, required_scopes, now)
+        // Borrowed, not copied: the request path neither allocates nor duplicates the secret.
+        let key = KeyView::split(secret_key)?;
+        self.check_prefix(&key)?;
+        let record = self.lookup(store.find(&key.id), &key)?;
+        self.verify_view(&key, record, required_scopes, now)
     }
 
     /// [`check`](Self::check) for the pair form (public key and secret key sent together).
@@ -337,8 +343,9 @@ impl ApiKeys {
         required_scopes: &[&str],
         now: SystemTime,
     ) -> Result<VerifiedKey, Error> {
-        let record = self.lookup(store.find(&parsed.public_id()), parsed)?;
-        self.verify(parsed, record, required_scopes, now)
+        let key = parsed.view();
+        let record = self.lookup(store.find(&key.id), &key)?;
+        self.verify_view(&key, record, required_scopes, now)
     }
 
     /// [`check`](Self::check) with an async store: only the lookup awaits.
@@ -352,21 +359,22 @@ impl ApiKeys {
         required_scopes: &[&str],
         now: SystemTime,
     ) -> Result<VerifiedKey, Error> {
-        let parsed = self.parse(secret_key)?;
-        let found = store.find(&parsed.public_id()).await;
-        let record = self.lookup(found, &parsed)?;
-        self.verify(&parsed, record, required_scopes, now)
+        let key = KeyView::split(secret_key)?;
+        self.check_prefix(&key)?;
+        let found = store.find(&key.id).await;
+        let record = self.lookup(found, &key)?;
+        self.verify_view(&key, record, required_scopes, now)
     }
 
     fn lookup<E: std::error::Error + Send + Sync + 'static>(
         &self,
         found: Result<Option<Arc<ApiKeyRecord>>, E>,
-        parsed: &ParsedApiKey,
+        key: &KeyView<'_>,
     ) -> Result<Option<Arc<ApiKeyRecord>>, Error> {
         found.map_err(|e| {
             // Same hashing work on this path too, so a failing store is not a timing signal
             // distinguishable from a slow one; cheap next to the failure itself.
-            let _ = self.keyset.hash_current(parsed.expose_secret().as_bytes());
+            let _ = self.keyset.hash_current(key.bytes);
             Error::Store(Box::new(e))
         })
     }
@@ -391,8 +399,18 @@ impl ApiKeys {
         required_scopes: &[&str],
         now: SystemTime,
     ) -> Result<VerifiedKey, Error> {
-        let public_id = parsed.public_id();
-        let secret = parsed.expose_secret().as_bytes();
+        self.verify_view(&parsed.view(), record, required_scopes, now)
+    }
+
+    fn verify_view(
+        &self,
+        key: &KeyView<'_>,
+        record: Option<Arc<ApiKeyRecord>>,
+        required_scopes: &[&str],
+        now: SystemTime,
+    ) -> Result<VerifiedKey, Error> {
+        let public_id = key.id;
+        let secret = key.bytes;
         // A store that returns a record for another id is treated as "not found".
         let Some(record) = record.filter(|r| r.public_id == public_id) else {
             let computed = self.keyset.hash_current(secret);
@@ -406,6 +424,8 @@ impl ApiKeys {
             return Err(Error::UnknownHashingKeyVersion { public_id, version });
         };
         let current_ok = computed.ct_eq(&record.hash);
+        // Whether a previous secret exists is public (it is in the record), so branching on
+        // it is fine; what is compared stays constant time.
         let previous_ok = match &record.previous {
             Some(prev) if prev.hash.key_version == version => computed.ct_eq(&prev.hash),
             Some(prev) => match self.keyset.hash(prev.hash.key_version, secret) {
@@ -476,7 +496,7 @@ impl ApiKeys {
             return Ok(None);
         }
         let mut updated = record.clone();
-        updated.hash = self.keyset.hash_current(parsed.expose_secret().as_bytes());
+        updated.hash = self.keyset.hash_current(parsed.view().bytes);
         Ok(Some(updated))
     }
 }
