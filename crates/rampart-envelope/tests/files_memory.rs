@@ -18,10 +18,8 @@ const LIMIT_KIB: u64 = 16 * 1024;
 
 /// Fills `buf` with the plaintext that starts at byte `offset` (position-dependent words).
 fn fill(buf: &mut [u8], offset: u64) {
-    let mut word = offset / 8;
-    for c in buf.chunks_exact_mut(8) {
+    for (word, c) in (offset / 8..).zip(buf.chunks_exact_mut(8)) {
         c.copy_from_slice(&word.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_le_bytes());
-        word += 1;
     }
 }
 

@@ -225,7 +225,8 @@ pub enum Detected {
     },
     /// Binary sealed value (format byte 0x01, suite byte 0x01, at least 88 bytes).
     SealedValue,
-    /// The unpadded base64url text form of a sealed value ("AQE" prefix).
+    /// The unpadded base64url text form of a sealed value (its first characters decode to the
+    /// sealed-value format and suite bytes).
     SealedValueText,
     /// None of the above.
     Unknown,
@@ -254,15 +255,21 @@ pub fn detect(prefix: &[u8]) -> Detected {
     {
         return Detected::SealedValue;
     }
-    // base64url of 0x01 0x01 starts with "AQE"; a minimal sealed value is 118 characters.
+    // The text form is unpadded base64url: its first 4 characters decode to the format and
+    // suite bytes; a minimal sealed value is 118 characters.
     let text = prefix.trim_ascii();
-    if text.starts_with(b"AQE")
-        && text.len() >= SEALED_MIN_LEN * 4 / 3
-        && text
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-    {
-        return Detected::SealedValueText;
+    let is_b64url = |c: &u8| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_';
+    if text.len() >= (SEALED_MIN_LEN * 4).div_ceil(3) && text.iter().all(is_b64url) {
+        use base64::Engine as _;
+        if let Ok(head) = crate::primitives::B64URL.decode(&text[..4])
+            && head[..2]
+                == [
+                    crate::sealed::FORMAT_V1,
+                    crate::sealed::SUITE_AES256GCM_HKDF,
+                ]
+        {
+            return Detected::SealedValueText;
+        }
     }
     Detected::Unknown
 }

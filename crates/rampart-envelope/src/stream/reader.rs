@@ -26,12 +26,11 @@ pub struct DecryptingReader<R: Read> {
     /// One ciphertext segment plus one byte of look-ahead, which tells a non-final segment
     /// (more bytes follow) from the final one (EOF follows).
     buf: Zeroizing<Vec<u8>>,
-    filled: usize,
     /// Authenticated plaintext not yet returned: `buf[pos..end]`.
     pos: usize,
     end: usize,
-    /// The look-ahead byte sits at `buf[SEGMENT_CT_LEN]` and belongs to the next segment.
-    carry: bool,
+    /// The look-ahead byte read after a non-final segment; it starts the next one.
+    carry: Option<u8>,
     index: u64,
     state: State,
 }
@@ -75,10 +74,9 @@ impl<R: Read> DecryptingReader<R> {
             inner,
             key,
             buf: Zeroizing::new(vec![0u8; SEGMENT_CT_LEN + 1]),
-            filled: 0,
             pos: 0,
             end: 0,
-            carry: false,
+            carry: None,
             index: 0,
             state: State::Reading,
         }
@@ -98,49 +96,42 @@ impl<R: Read> DecryptingReader<R> {
         err
     }
 
-    /// Reads, authenticates and decrypts the next segment into `buf[pos..end]`.
-    fn next_segment(&mut self) -> io::Result<()> {
-        if self.carry {
-            self.buf[0] = self.buf[SEGMENT_CT_LEN];
-            self.filled = 1;
-            self.carry = false;
-        } else {
-            self.filled = 0;
+    /// Records a decrypted segment: advances the counter, and marks the end after the final.
+    fn advance(&mut self, last: bool) -> Result<(), Error> {
+        if last {
+            self.state = State::Done;
         }
-        let n = match read_full(&mut self.inner, &mut self.buf[self.filled..]) {
-            Ok(n) => n,
-            Err(e) => return Err(self.fail(dek::io_error(e))),
-        };
-        self.filled += n;
-
-        if self.filled == SEGMENT_CT_LEN + 1 {
-            match self
-                .key
-                .open_segment(self.index, false, &mut self.buf[..SEGMENT_CT_LEN])
-            {
-                Ok(len) => {
-                    self.pos = 0;
-                    self.end = len;
-                    self.carry = true;
-                }
-                Err(e) => return Err(self.fail(e)),
-            }
-        } else {
-            let filled = self.filled;
-            match open_final(&self.key, self.index, &mut self.buf[..filled]) {
-                Ok(len) => {
-                    self.pos = 0;
-                    self.end = len;
-                    self.state = State::Done;
-                }
-                Err(e) => return Err(self.fail(e)),
-            }
-        }
-        match self.index.checked_add(1) {
-            Some(i) => self.index = i,
-            None => return Err(self.fail(super::counter_exhausted())),
-        }
+        self.index = self
+            .index
+            .checked_add(1)
+            .ok_or_else(super::counter_exhausted)?;
         Ok(())
+    }
+}
+
+/// Reads the next segment into `dst` (at least one segment plus one byte long) and opens it
+/// in place; returns the plaintext length (at the start of `dst`) and whether it was the
+/// final segment. The byte after a non-final segment is kept in `carry`.
+fn read_segment<R: Read>(
+    inner: &mut R,
+    key: &PayloadKey,
+    index: u64,
+    carry: &mut Option<u8>,
+    dst: &mut [u8],
+) -> Result<(usize, bool), Error> {
+    let dst = &mut dst[..=SEGMENT_CT_LEN];
+    let mut filled = 0;
+    if let Some(b) = carry.take() {
+        dst[0] = b;
+        filled = 1;
+    }
+    filled += read_full(inner, &mut dst[filled..]).map_err(dek::io_error)?;
+    if filled == SEGMENT_CT_LEN + 1 {
+        *carry = Some(dst[SEGMENT_CT_LEN]);
+        let len = key.open_segment(index, false, &mut dst[..SEGMENT_CT_LEN])?;
+        Ok((len, false))
+    } else {
+        Ok((open_final(key, index, &mut dst[..filled])?, true))
     }
 }
 
@@ -183,8 +174,37 @@ impl<R: Read> Read for DecryptingReader<R> {
                 State::Failed(kind) => {
                     return Err(io::Error::new(kind, "decrypting reader failed earlier"));
                 }
-                State::Reading => self.next_segment()?,
+                State::Reading => {}
             }
+            // A caller buffer that holds a whole segment is decrypted in place: one copy
+            // fewer. On failure ring has zeroed the decrypted bytes, so nothing leaks there
+            // either.
+            let direct = out.len() > SEGMENT_CT_LEN;
+            let step = if direct {
+                read_segment(&mut self.inner, &self.key, self.index, &mut self.carry, out)
+            } else {
+                read_segment(
+                    &mut self.inner,
+                    &self.key,
+                    self.index,
+                    &mut self.carry,
+                    &mut self.buf,
+                )
+            };
+            let len = match step.and_then(|(len, last)| self.advance(last).map(|()| len)) {
+                Ok(v) => v,
+                Err(e) => {
+                    if direct {
+                        out.fill(0);
+                    }
+                    return Err(self.fail(e));
+                }
+            };
+            if direct {
+                return Ok(len);
+            }
+            self.pos = 0;
+            self.end = len;
         }
     }
 }
