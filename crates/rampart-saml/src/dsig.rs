@@ -21,8 +21,8 @@ impl<'d> View<'d> for SignedElement<'d> {
     fn attribute_ns(&self, ns: &str, local: &str) -> Option<&'d str> {
         SignedElement::attribute_ns(self, ns, local)
     }
-    fn child_elements(&self) -> Vec<Self> {
-        self.children().collect()
+    fn child_elements(&self) -> impl Iterator<Item = Self> + 'd {
+        self.children()
     }
     fn text(&self) -> String {
         SignedElement::text(self)

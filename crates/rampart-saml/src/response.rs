@@ -123,7 +123,7 @@ impl ServiceProvider {
         expected: Expected<'_>,
         now: SystemTime,
     ) -> Result<ValidatedResponse, Error> {
-        let mut trace = Trace::default();
+        let mut trace = Trace::disabled();
         self.validate_response_explained(input, expected, now, &mut trace)
     }
 
@@ -182,13 +182,18 @@ impl ServiceProvider {
                 self.max_response_bytes
             )));
         }
-        let compact: Vec<u8> = body
-            .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace())
-            .collect();
+        // Most IdPs send one line; only copy when there is white space to strip.
+        let stripped;
+        let compact: &[u8] = if body.iter().any(u8::is_ascii_whitespace) {
+            let mut v = body.to_vec();
+            v.retain(|b| !b.is_ascii_whitespace());
+            stripped = v;
+            &stripped
+        } else {
+            body
+        };
         let xml = STANDARD
-            .decode(&compact)
+            .decode(compact)
             .map_err(|_| Error::Input("samlresponse is neither xml nor base64".into()))?;
         if xml.len() > self.max_response_bytes {
             return Err(Error::Input(format!(
@@ -297,7 +302,6 @@ impl<'d> Validation<'_, 'd> {
                     let a = r
                         .signed
                         .child_elements()
-                        .into_iter()
                         .find(|c| c.element() == assertion)
                         .ok_or_else(|| {
                             Error::malformed("assertion is not inside the signed response")
@@ -656,7 +660,7 @@ impl<'d> Validation<'_, 'd> {
             .ok_or_else(|| Error::malformed("subject has no NameID"))?;
         // All text nodes, comments skipped by the tree (CVE-2017-11428); no child elements
         // allowed in a NameID (SAML core 2.2.3: simple content).
-        if !n.child_elements().is_empty() {
+        if n.child_elements().next().is_some() {
             return Err(Error::malformed("nameid has child elements"));
         }
         let value = n.text().trim().to_owned();

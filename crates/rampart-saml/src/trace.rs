@@ -10,7 +10,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Step {
-    /// Stable name of the check (`"issuer"`, `"audience"`, `"signature.response"`, ...).
+    /// Stable name of the check (`"issuer.assertion"`, `"conditions"`, `"signature.response"`,
+    /// ...).
     pub check: &'static str,
     /// Whether it passed.
     pub passed: bool,
@@ -18,41 +19,69 @@ pub struct Step {
     pub detail: String,
 }
 
-/// Every check made by one validation, in order. The last step is the failing one when the
-/// validation failed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// Every check made by one validation, in order. When the validation failed, the last step is
+/// the failing one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Trace {
     /// The checks.
     pub steps: Vec<Step>,
+    /// False for the silent trace `validate_response` uses: no text is formatted at all.
+    #[serde(skip)]
+    enabled: bool,
+}
+
+impl Default for Trace {
+    /// An empty trace that records.
+    fn default() -> Self {
+        Trace {
+            steps: Vec::new(),
+            enabled: true,
+        }
+    }
 }
 
 impl Trace {
+    /// A trace that records nothing (the fast path of `validate_response`).
+    pub(crate) fn disabled() -> Self {
+        Trace {
+            steps: Vec::new(),
+            enabled: false,
+        }
+    }
+
     pub(crate) fn pass(&mut self, check: &'static str, detail: impl Into<String>) {
-        self.steps.push(Step {
-            check,
-            passed: true,
-            detail: detail.into(),
-        });
+        if self.enabled {
+            self.steps.push(Step {
+                check,
+                passed: true,
+                detail: detail.into(),
+            });
+        }
     }
 
     pub(crate) fn fail(&mut self, check: &'static str, detail: impl Into<String>) {
-        self.steps.push(Step {
-            check,
-            passed: false,
-            detail: detail.into(),
-        });
+        if self.enabled {
+            self.steps.push(Step {
+                check,
+                passed: false,
+                detail: detail.into(),
+            });
+        }
     }
 
-    /// Records the outcome of `r` under `check` and passes `r` through.
+    /// Records the outcome of `r` under `check` and passes `r` through. `ok_detail` is only
+    /// called when the trace records.
     pub(crate) fn record<T, E: fmt::Display>(
         &mut self,
         check: &'static str,
         ok_detail: impl FnOnce(&T) -> String,
         r: Result<T, E>,
     ) -> Result<T, E> {
-        match &r {
-            Ok(v) => self.pass(check, ok_detail(v)),
-            Err(e) => self.fail(check, e.to_string()),
+        if self.enabled {
+            match &r {
+                Ok(v) => self.pass(check, ok_detail(v)),
+                Err(e) => self.fail(check, e.to_string()),
+            }
         }
         r
     }

@@ -10,11 +10,11 @@ use rampart_xmldsig::Element;
 /// rather than walked.
 const MAX_VALUE_DEPTH: usize = 8;
 
-pub(crate) trait View<'d>: Copy {
+pub(crate) trait View<'d>: Copy + 'd {
     fn is(&self, ns: &str, local: &str) -> bool;
     fn attribute(&self, local: &str) -> Option<&'d str>;
     fn attribute_ns(&self, ns: &str, local: &str) -> Option<&'d str>;
-    fn child_elements(&self) -> Vec<Self>;
+    fn child_elements(&self) -> impl Iterator<Item = Self> + 'd;
     fn text(&self) -> String;
 
     fn children_named(&self, ns: &str, local: &str) -> Vec<Self> {
@@ -25,7 +25,7 @@ pub(crate) trait View<'d>: Copy {
     }
 
     fn first_child(&self, ns: &str, local: &str) -> Option<Self> {
-        self.child_elements().into_iter().find(|c| c.is(ns, local))
+        self.child_elements().find(|c| c.is(ns, local))
     }
 }
 
@@ -39,8 +39,8 @@ impl<'d> View<'d> for Element<'d> {
     fn attribute_ns(&self, ns: &str, local: &str) -> Option<&'d str> {
         Element::attribute_ns(self, ns, local)
     }
-    fn child_elements(&self) -> Vec<Self> {
-        self.children().collect()
+    fn child_elements(&self) -> impl Iterator<Item = Self> + 'd {
+        self.children()
     }
     fn text(&self) -> String {
         Element::text(self)

@@ -209,7 +209,12 @@ fn xsw6_original_assertion_inside_signature_of_evil_assertion_is_rejected() {
     );
     let attack = xml.replacen(original, &evil, 1);
     let e = reject(&attack);
-    assert_eq!(e.kind(), "signature_not_enveloped", "{e}");
+    // rampart-xmldsig refuses a reference into its own Signature; our own check refuses a
+    // signature that does not cover its parent. Either way: refused as a signature problem.
+    assert!(
+        matches!(e.kind(), "signature_invalid" | "signature_not_enveloped"),
+        "{e}"
+    );
 }
 
 #[test]
