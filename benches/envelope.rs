@@ -4,16 +4,20 @@
 //! one run: `ring_seal` / `ring_open` are ring AES-256-GCM with the key already expanded and a
 //! counter nonce (no RNG call, no header, empty AAD), copying into a fresh `Vec` as any API
 //! returning owned bytes must. `seal`, `open` (subkey cached) and `open_cold` (subkey derived
-//! and commitment recomputed on every call) are `Keyring` calls with a two-pair context.
+//! and commitment recomputed on every call) are `Keyring` calls with a two-pair context;
+//! `seal_no_pid_check` is `NonceSource::CounterAssumingReseedAfterFork` (no getpid per seal).
 //! A last group loads a keyring file of 100 versions.
 //!
 //! `cargo bench -p rampart --no-default-features --features envelope --bench envelope`
+
+// criterion_group! generates an undocumented `pub fn benches`.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use rampart::envelope::{Context, Keyring, LocalMasterKey};
+use rampart::envelope::{Context, Keyring, LocalMasterKey, NonceSource};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 
 const SIZES: &[(usize, &str)] = &[
@@ -36,6 +40,9 @@ fn values(c: &mut Criterion) {
     let ctx = Context::new()
         .with("tenant", "4242")
         .with("column", "oauth_token");
+    // Same keyring without the per-seal getpid (the caller promises reseed() after fork).
+    let mut unchecked = Keyring::from_json(&ring.to_json().expect("json"), &master).expect("load");
+    unchecked.set_nonce_source(NonceSource::CounterAssumingReseedAfterFork);
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[7u8; 32]).expect("key"));
 
     // A second keyring with a 1-entry open cache: alternating between two values sealed under
@@ -63,6 +70,9 @@ fn values(c: &mut Criterion) {
         });
         g.bench_function(BenchmarkId::new("seal", label), |b| {
             b.iter(|| ring.seal(black_box(&plaintext), &ctx).expect("seal"));
+        });
+        g.bench_function(BenchmarkId::new("seal_no_pid_check", label), |b| {
+            b.iter(|| unchecked.seal(black_box(&plaintext), &ctx).expect("seal"));
         });
 
         let mut sealed_ring = Vec::with_capacity(size + 16);

@@ -1,7 +1,25 @@
 #![no_main]
-use libfuzzer_sys::fuzz_target;
+//! Loads arbitrary text as a keyring document with the golden master key: must never panic;
+//! anything accepted must serialize again and load again.
+use std::sync::OnceLock;
 
-// Placeholder until the owning crate's parser lands; replaced by the crate's own target.
+use libfuzzer_sys::fuzz_target;
+use rampart_envelope::{Keyring, LocalMasterKey};
+
+const KEY: &str = include_str!("../../crates/rampart-envelope/tests/vectors/values-v1/master.key");
+
+fn master() -> &'static LocalMasterKey {
+    static M: OnceLock<LocalMasterKey> = OnceLock::new();
+    M.get_or_init(|| LocalMasterKey::from_base64(KEY).expect("golden master key"))
+}
+
 fuzz_target!(|data: &[u8]| {
-    let _ = data;
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(ring) = Keyring::from_json(text, master()) {
+        let json = ring.to_json().expect("accepted keyring serializes");
+        Keyring::from_json(&json, master()).expect("serialized keyring loads");
+        let _ = ring.versions();
+    }
 });
