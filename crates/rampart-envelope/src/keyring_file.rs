@@ -396,3 +396,171 @@ pub(crate) fn save(ring: &Keyring, path: &Path) -> Result<(), Error> {
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    //! Rules checked after the MAC: these documents carry a valid MAC (recomputed here with
+    //! the KRK), as a buggy writer or an attacker holding the KRK could produce.
+    use super::*;
+    use crate::master_key::LocalMasterKey;
+
+    fn fixture() -> (LocalMasterKey, Keyring) {
+        let m = LocalMasterKey::generate().unwrap();
+        let mut r = Keyring::create("f", "eu", &m, SystemTime::UNIX_EPOCH).unwrap();
+        r.rotate(&m, SystemTime::UNIX_EPOCH).unwrap();
+        (m, r)
+    }
+
+    fn resign(ring: &Keyring, f: impl FnOnce(&mut Doc)) -> String {
+        let mut doc = to_doc(ring).unwrap();
+        doc.integrity = None;
+        f(&mut doc);
+        let tag = ring::hmac::sign(&ring.krk.integrity, &mac_input(&doc).unwrap());
+        doc.integrity = Some(primitives::b64url_encode(tag.as_ref()));
+        serde_json::to_string(&doc).unwrap()
+    }
+
+    fn load_err(m: &LocalMasterKey, json: &str) -> Error {
+        from_json(json, m).unwrap_err()
+    }
+
+    #[test]
+    fn resigned_unchanged_document_loads() {
+        let (m, r) = fixture();
+        assert!(from_json(&resign(&r, |_| {}), &m).is_ok());
+    }
+
+    #[test]
+    fn duplicate_version_is_refused() {
+        let (m, r) = fixture();
+        let json = resign(&r, |d| {
+            let mut v = resign_clone(&d.versions[0]);
+            v.state = VersionState::Active;
+            d.versions.push(v);
+        });
+        assert!(matches!(
+            load_err(&m, &json),
+            Error::KeyringFile(KeyringFileError::DuplicateVersion { version: 1 })
+        ));
+    }
+
+    fn resign_clone(v: &VersionDoc) -> VersionDoc {
+        VersionDoc {
+            version: v.version,
+            state: v.state,
+            created: v.created.clone(),
+            retired: v.retired.clone(),
+            wrapped: v.wrapped.clone(),
+        }
+    }
+
+    #[test]
+    fn two_primaries_are_refused() {
+        let (m, r) = fixture();
+        let json = resign(&r, |d| d.versions[0].state = VersionState::Primary);
+        assert!(matches!(
+            load_err(&m, &json),
+            Error::KeyringFile(KeyringFileError::Inconsistent(_))
+        ));
+    }
+
+    #[test]
+    fn primary_below_min_decrypt_is_refused() {
+        let (m, r) = fixture();
+        let json = resign(&r, |d| d.min_decrypt = 3);
+        assert!(matches!(
+            load_err(&m, &json),
+            Error::KeyringFile(KeyringFileError::Inconsistent(_))
+        ));
+    }
+
+    #[test]
+    fn tombstone_with_key_is_refused() {
+        let (m, r) = fixture();
+        let json = resign(&r, |d| {
+            d.versions[0].state = VersionState::Retired;
+            d.versions[0].retired = Some("2026-01-01T00:00:00Z".into());
+        });
+        assert!(matches!(
+            load_err(&m, &json),
+            Error::KeyringFile(KeyringFileError::Inconsistent(_))
+        ));
+    }
+
+    #[test]
+    fn live_version_without_key_is_refused() {
+        let (m, r) = fixture();
+        let json = resign(&r, |d| d.versions[0].wrapped = None);
+        assert!(matches!(
+            load_err(&m, &json),
+            Error::KeyringFile(KeyringFileError::Inconsistent(_))
+        ));
+    }
+
+    #[test]
+    fn swapped_wrapped_keys_do_not_unwrap() {
+        let (m, r) = fixture();
+        let json = resign(&r, |d| {
+            let a = d.versions[0].wrapped.take();
+            d.versions[0].wrapped = d.versions[1].wrapped.take();
+            d.versions[1].wrapped = a;
+        });
+        assert!(matches!(
+            load_err(&m, &json),
+            Error::KeyringFile(KeyringFileError::VersionUnwrap { .. })
+        ));
+    }
+
+    #[test]
+    fn changed_created_time_does_not_unwrap() {
+        let (m, r) = fixture();
+        let json = resign(&r, |d| {
+            d.versions[0].created = "2000-01-01T00:00:00Z".into()
+        });
+        assert!(matches!(
+            load_err(&m, &json),
+            Error::KeyringFile(KeyringFileError::VersionUnwrap { version: 1 })
+        ));
+    }
+
+    #[test]
+    fn fractional_time_and_version_zero_are_refused() {
+        let (m, r) = fixture();
+        let json = resign(&r, |d| {
+            d.versions[0].created = "1970-01-01T00:00:00.5Z".into()
+        });
+        assert!(matches!(
+            load_err(&m, &json),
+            Error::KeyringFile(KeyringFileError::InvalidField {
+                field: "created",
+                ..
+            })
+        ));
+        let json = resign(&r, |d| d.versions[0].version = 0);
+        assert!(matches!(
+            load_err(&m, &json),
+            Error::KeyringFile(KeyringFileError::InvalidField {
+                field: "version",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn retention_params_on_values_keyring_are_refused() {
+        let (m, r) = fixture();
+        let json = resign(&r, |d| {
+            d.retention = Some(RetentionParams {
+                bucket_seconds: 3600,
+                retain_seconds: 86400,
+            });
+        });
+        assert!(matches!(
+            load_err(&m, &json),
+            Error::KeyringFile(KeyringFileError::InvalidField {
+                field: "retention",
+                ..
+            })
+        ));
+    }
+}
