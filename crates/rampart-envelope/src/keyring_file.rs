@@ -515,7 +515,7 @@ mod tests {
     fn changed_created_time_does_not_unwrap() {
         let (m, r) = fixture();
         let json = resign(&r, |d| {
-            d.versions[0].created = "2000-01-01T00:00:00Z".into()
+            d.versions[0].created = "2000-01-01T00:00:00Z".into();
         });
         assert!(matches!(
             load_err(&m, &json),
@@ -527,7 +527,7 @@ mod tests {
     fn fractional_time_and_version_zero_are_refused() {
         let (m, r) = fixture();
         let json = resign(&r, |d| {
-            d.versions[0].created = "1970-01-01T00:00:00.5Z".into()
+            d.versions[0].created = "1970-01-01T00:00:00.5Z".into();
         });
         assert!(matches!(
             load_err(&m, &json),
