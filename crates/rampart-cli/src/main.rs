@@ -8,10 +8,7 @@
 
 mod cli;
 mod commands;
-// Parts of these are used only by subcommands whose crates have not landed yet.
-#[allow(dead_code)]
 mod input;
-#[allow(dead_code)]
 mod output;
 mod progress;
 

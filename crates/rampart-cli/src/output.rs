@@ -104,15 +104,6 @@ impl Failure {
         }
     }
 
-    /// A subcommand whose library crate is not in this build yet.
-    #[allow(dead_code)] // used while a crate has not landed
-    pub(crate) fn not_available(what: &str, krate: &str) -> Self {
-        Self::input(
-            "not_available",
-            format!("`rampart {what}` needs {krate}, which is not available in this build yet"),
-        )
-    }
-
     /// Sends the failure to `channel` instead of stdout.
     pub(crate) fn on(mut self, channel: Channel) -> Self {
         self.channel = channel;
