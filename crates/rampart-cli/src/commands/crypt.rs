@@ -115,7 +115,7 @@ fn decrypt_inner(args: &CryptArgs) -> Result<Report, Failure> {
     let mut source = Source::open(args.input.as_deref())?;
     let head = source.peek(HEADER_LEN)?;
     let mut sink = Sink::open(args.output.as_deref())?;
-    let (kind, bytes) = match classify(&head) {
+    let (kind, bytes) = match detect(&head) {
         Detected::EncryptedFile { .. } => {
             let progress = Progress::start(source.len, "decrypting");
             let reader = progress.reader(source.chained(head));
@@ -151,7 +151,7 @@ fn reencrypt_inner(args: &CryptArgs) -> Result<Report, Failure> {
     let mut source = Source::open(args.input.as_deref())?;
     let head = source.peek(HEADER_LEN)?;
     let mut sink = Sink::open(args.output.as_deref())?;
-    let body = match classify(&head) {
+    let body = match detect(&head) {
         Detected::EncryptedFile { .. } => {
             let header = FileHeader::parse(&head).map_err(|e| failure(&e))?;
             let from = version_of(&ring, header.wrapped_key())?;
@@ -197,30 +197,6 @@ fn reencrypt_inner(args: &CryptArgs) -> Result<Report, Failure> {
     Ok(report(channel, body))
 }
 
-/// What an input is. `detect` looks at the raw bytes; a sealed value's text form is also
-/// recognised by decoding it (base64url of `01 01 xx` starts with "AQE" to "AQH", so the
-/// decoded bytes are the reliable test).
-fn classify(head: &[u8]) -> Detected {
-    match detect(head) {
-        Detected::Unknown => {
-            let text = head.trim_ascii();
-            let is_b64url = text
-                .iter()
-                .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
-            // Decode a whole number of 4-character groups of the prefix: enough for the
-            // 88-byte sealed-value header check.
-            let usable = text.len() / 4 * 4;
-            match URL_SAFE_NO_PAD.decode(&text[..usable]) {
-                Ok(bytes) if is_b64url && detect(&bytes) == Detected::SealedValue => {
-                    Detected::SealedValueText
-                }
-                _ => Detected::Unknown,
-            }
-        }
-        other => other,
-    }
-}
-
 fn refuse_value_flag(args: &CryptArgs) -> Result<(), Failure> {
     if args.value {
         return Err(Failure::input(
@@ -253,7 +229,7 @@ fn open_value(
     context: &Context,
     sealed: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, Failure> {
-    match classify(sealed) {
+    match detect(sealed) {
         Detected::SealedValueText => {
             let text = std::str::from_utf8(sealed.trim_ascii()).map_err(|_| unrecognized())?;
             ring.open_text(text, context)
