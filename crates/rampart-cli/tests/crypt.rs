@@ -457,3 +457,22 @@ fn wrong_master_key_cannot_decrypt() {
     assert_eq!(json_stderr(&out)["error"], "wrong_master_key");
     assert_no_master_key(&out, common::OTHER_MASTER_KEY);
 }
+
+#[test]
+fn no_progress_output_when_stderr_is_not_a_terminal() {
+    let s = Setup::new();
+    // Stdin has no known size, which is when a spinner would be drawn on a terminal.
+    let enc = s.run("encrypt", &[], &plaintext(3 * 65_536));
+    assert_eq!(enc.status.code(), Some(0));
+    let stderr = String::from_utf8(enc.stderr.clone()).unwrap();
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "only the JSON report: {stderr:?}"
+    );
+    assert!(
+        !stderr.contains('\r') && !stderr.contains('\u{1b}'),
+        "no terminal control codes"
+    );
+    assert_eq!(json_stderr(&enc)["kind"], "file");
+}
