@@ -18,10 +18,7 @@ pub(crate) trait View<'d>: Copy + 'd {
     fn text(&self) -> String;
 
     fn children_named(&self, ns: &str, local: &str) -> Vec<Self> {
-        self.child_elements()
-            .into_iter()
-            .filter(|c| c.is(ns, local))
-            .collect()
+        self.child_elements().filter(|c| c.is(ns, local)).collect()
     }
 
     fn first_child(&self, ns: &str, local: &str) -> Option<Self> {
