@@ -429,7 +429,8 @@ impl<'a> KeyView<'a> {
         check_environment(&prefix[service_len + 1..])?;
         let id = PublicId::from_bytes(&b[sep2 + 1..sep3]).ok_or(MalformedKey::PublicId)?;
         let tail = &b[sep3 + 1..];
-        if !base62::is_base62(tail) {
+        // The secret part: checked without data-dependent branches (see `base62::digit_ct`).
+        if !base62::all_base62_ct(tail) {
             return Err(MalformedKey::Secret.into());
         }
         let (body, sum) = b.split_at(b.len() - CHECKSUM_LEN);
