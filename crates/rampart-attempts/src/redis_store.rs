@@ -119,6 +119,8 @@ pub struct Health {
     pub resets_skipped: u64,
     /// Resets dropped because the queue was full.
     pub resets_dropped: u64,
+    /// Resets in batches Redis acknowledged.
+    pub resets_applied: u64,
     /// Reset batches that failed (Redis unavailable).
     pub reset_batches_failed: u64,
     /// The last error seen, if any.
@@ -279,6 +281,7 @@ struct Counters {
     resets_queued: AtomicU64,
     resets_skipped: AtomicU64,
     resets_dropped: AtomicU64,
+    resets_applied: AtomicU64,
     reset_batches_failed: AtomicU64,
 }
 
@@ -444,6 +447,7 @@ impl RedisStore {
             resets_queued: c.resets_queued.load(Ordering::Relaxed),
             resets_skipped: c.resets_skipped.load(Ordering::Relaxed),
             resets_dropped: c.resets_dropped.load(Ordering::Relaxed),
+            resets_applied: c.resets_applied.load(Ordering::Relaxed),
             reset_batches_failed: c.reset_batches_failed.load(Ordering::Relaxed),
             last_error: outage.last_error.clone(),
         }
@@ -715,12 +719,15 @@ async fn reset_task(
         let mut pipe = redis::pipe();
         // Pipelines do not retry after NOSCRIPT: load first (idempotent, cheap).
         pipe.load_script(&scripts.reset).ignore();
+        let n = batch.len() as u64;
         for (key, success_ms) in batch.drain(..) {
             pipe.invoke_script(scripts.reset.key(key).arg(success_ms))
                 .ignore();
         }
         let sent = tokio::time::timeout(timeout, pipe.query_async::<()>(&mut conn)).await;
-        if !matches!(sent, Ok(Ok(()))) {
+        if matches!(sent, Ok(Ok(()))) {
+            counters.resets_applied.fetch_add(n, Ordering::Relaxed);
+        } else {
             counters
                 .reset_batches_failed
                 .fetch_add(1, Ordering::Relaxed);

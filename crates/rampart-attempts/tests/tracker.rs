@@ -13,7 +13,7 @@ use rampart_attempts::{
 
 #[test]
 fn memory_store_passes_the_shared_scenarios() {
-    block_on(common::scenarios(MemoryStore::default(), "mem"));
+    block_on(common::scenarios(MemoryStore::default(), "mem", |_| true));
 }
 
 #[test]

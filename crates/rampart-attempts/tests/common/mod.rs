@@ -168,7 +168,10 @@ pub fn scenario_policies() -> Policies {
 
 /// The behaviour every store must show, through the public API. `tag` keeps subjects of
 /// different runs apart when they share a store.
-pub async fn scenarios<S: Store>(store: S, tag: &str) {
+///
+/// `drained` says whether the store's background resets have landed (always true for the
+/// memory store).
+pub async fn scenarios<S: Store>(store: S, tag: &str, drained: impl Fn(&S) -> bool) {
     let notes = Collect::default();
     let tracker = Tracker::new(store)
         .with_notifier(notes.clone())
@@ -201,7 +204,7 @@ pub async fn scenarios<S: Store>(store: S, tag: &str) {
 
     // Success resets; a fresh streak starts from one.
     tracker.record_success(&key, at(30)).await;
-    settle().await;
+    settle(|| drained(tracker.store())).await;
     assert_eq!(tracker.record_failure(&key, at(31)).await.unwrap().count, 1);
 
     // Account: backoff after 2 free attempts, doubling; notify at 5; lock at 6.
@@ -235,7 +238,7 @@ pub async fn scenarios<S: Store>(store: S, tag: &str) {
     );
     // A success does not lift a lock.
     tracker.record_success(&acct, at(601)).await;
-    settle().await;
+    settle(|| drained(tracker.store())).await;
     assert!(matches!(
         tracker.check(&acct, at(602)).await.unwrap(),
         Decision::Locked { .. }
@@ -298,14 +301,18 @@ pub async fn scenarios<S: Store>(store: S, tag: &str) {
     let ip = Subject::ip("192.0.2.99".parse().unwrap());
     tracker.record_failure(&ip, at(5000)).await.unwrap();
     tracker.record_success(&ip, at(4999)).await;
-    settle().await;
+    settle(|| drained(tracker.store())).await;
     assert_eq!(
         tracker.record_failure(&ip, at(5001)).await.unwrap().count,
         2
     );
 }
 
-/// Lets a background reset land (Redis); a no-op for the memory store in effect.
-pub async fn settle() {
-    std::thread::sleep(Duration::from_millis(30));
+/// Waits (bounded, 10 s) until the background resets have landed.
+pub async fn settle(drained: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !drained() {
+        assert!(Instant::now() < deadline, "background resets did not land");
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
