@@ -430,12 +430,19 @@ impl<'a> KeyView<'a> {
         let id = PublicId::from_bytes(&b[sep2 + 1..sep3]).ok_or(MalformedKey::PublicId)?;
         let tail = &b[sep3 + 1..];
         // The secret part: checked without data-dependent branches (see `base62::digit_ct`).
-        if !base62::all_base62_ct(tail) {
+        // The last six characters are validated by `decode_checksum` below, also branch-free.
+        let random: &[u8; SECRET_RANDOM_LEN] = tail[..SECRET_RANDOM_LEN]
+            .try_into()
+            .map_err(|_| MalformedKey::Secret)?;
+        if !base62::all_base62_ct(random) {
             return Err(MalformedKey::Secret.into());
         }
         let (body, sum) = b.split_at(b.len() - CHECKSUM_LEN);
         let expected = crc32fast::hash(body);
-        if base62::decode_checksum(sum) != Some(expected) {
+        let Some(written) = base62::decode_checksum(sum) else {
+            return Err(MalformedKey::Secret.into());
+        };
+        if written != u64::from(expected) {
             return Err(Error::BadChecksum { public_id: id });
         }
         Ok(Self {
