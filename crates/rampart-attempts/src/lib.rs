@@ -30,7 +30,7 @@
 //! - A [`Subject`] is a public API key id, an account, a client IP, or a (key or account,
 //!   IP) pair; each [`SubjectKind`] has its own [`Policy`] in [`Policies`]. The defaults,
 //!   and the OWASP and NIST SP 800-63B guidance behind them, are explained in
-//!   [`policy`](crate::policy): **a public API key is never locked or throttled by default
+//!   [`policy`]: **a public API key is never locked or throttled by default
 //!   (strangers could lock its owner out); its owner is notified at 20 consecutive
 //!   failures, and throttling applies per (key, IP) and per IP.** A service checks and
 //!   records all three subjects for each attempt.
@@ -46,7 +46,7 @@
 //! # Stores
 //!
 //! [`MemoryStore`]: sharded, bounded, expiring, with an eviction order a flood of fresh
-//! subjects cannot use to wipe a victim's streak (see [`memory`](crate::memory) for the
+//! subjects cannot use to wipe a victim's streak (see [`memory`] for the
 //! choice and the measured bytes per subject). `RedisStore` (feature `redis`): every
 //! operation one Lua script under a key prefix, timeouts, fail-open to a per-replica memory
 //! store (or fail-closed), health reporting and recovery; see its module docs for the
