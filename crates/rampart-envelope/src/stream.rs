@@ -16,6 +16,8 @@
 //! failed authentication.
 //!
 //! - [`EncryptingWriter`]: `std::io::Write` adapter; call `finish()`.
+//! - [`EncryptingReader`]: `std::io::Read` adapter that yields the encrypted file from a
+//!   plaintext source (request bodies, uploads); same bytes as the writer.
 //! - [`DecryptingReader`]: sequential `std::io::Read` adapter.
 //! - [`SeekableReader`]: `Read + Seek`; authenticates the final segment first, then decrypts
 //!   only the segments a read touches.
@@ -80,6 +82,7 @@
 //! integrity never depended on which key version wrapped the DEK.
 
 mod dek;
+mod enc_reader;
 mod format;
 mod reader;
 mod rekey;
@@ -89,6 +92,7 @@ mod writer;
 
 use std::io::{self, Read};
 
+pub use enc_reader::EncryptingReader;
 pub use format::{Detected, FileHeader, HEADER_LEN, SEGMENT_LEN, detect, encrypted_len};
 pub use reader::DecryptingReader;
 pub use rekey::{RekeyOutcome, needs_rekey, rekey_file, rewrap_header, wrapping_version};

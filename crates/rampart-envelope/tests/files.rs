@@ -5,9 +5,9 @@ use std::io::{self, Cursor, Read, Seek, SeekFrom, Write};
 use std::time::{Duration, SystemTime};
 
 use rampart_envelope::stream::{
-    DecryptingReader, Detected, EncryptingWriter, FileHeader, HEADER_LEN, RekeyOutcome,
-    SEGMENT_LEN, SeekableReader, detect, encrypted_len, file_error, needs_rekey, rekey_file,
-    rewrap_header, wrapping_version,
+    DecryptingReader, Detected, EncryptingReader, EncryptingWriter, FileHeader, HEADER_LEN,
+    RekeyOutcome, SEGMENT_LEN, SeekableReader, detect, encrypted_len, file_error, needs_rekey,
+    rekey_file, rewrap_header, wrapping_version,
 };
 use rampart_envelope::{Context, Error, FileError, Keyring, LocalMasterKey};
 
@@ -692,4 +692,59 @@ fn detect_tells_files_from_sealed_values() {
     );
     assert_eq!(detect(b"name,amount\n"), Detected::Unknown);
     assert_eq!(detect(b""), Detected::Unknown);
+}
+
+// ---- encrypting reader ---------------------------------------------------------------------
+
+fn encrypt_by_reading(ring: &Keyring, ctx: &Context, plain: &[u8], chunk: usize) -> Vec<u8> {
+    let mut r = EncryptingReader::new(ring, ctx, plain).unwrap();
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; chunk];
+    loop {
+        let n = r.read(&mut buf).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[test]
+fn encrypting_reader_produces_the_file_format_for_any_read_size() {
+    let (_, ring, ctx) = setup();
+    for len in [
+        0,
+        1,
+        SEGMENT_LEN - 1,
+        SEGMENT_LEN,
+        SEGMENT_LEN + 1,
+        3 * SEGMENT_LEN + 5,
+    ] {
+        let plain = data(len);
+        for chunk in [7, 7919, SEG_CT, SEG_CT + 1, 1 << 20] {
+            let file = encrypt_by_reading(&ring, &ctx, &plain, chunk);
+            assert_eq!(
+                file.len() as u64,
+                encrypted_len(len as u64).unwrap(),
+                "len {len} chunk {chunk}"
+            );
+            let (out, res) = decrypt(&ring, &ctx, &file);
+            res.unwrap();
+            assert_eq!(out, plain, "len {len} chunk {chunk}");
+        }
+    }
+}
+
+#[test]
+fn encrypting_reader_read_to_end_round_trips() {
+    let (_, ring, ctx) = setup();
+    let plain = data(2 * SEGMENT_LEN + 99);
+    let mut file = Vec::new();
+    EncryptingReader::new(&ring, &ctx, &plain[..])
+        .unwrap()
+        .read_to_end(&mut file)
+        .unwrap();
+    let (out, res) = decrypt(&ring, &ctx, &file);
+    res.unwrap();
+    assert_eq!(out, plain);
 }

@@ -73,14 +73,27 @@ impl PayloadKey {
         last: bool,
         buf: &mut Vec<u8>,
     ) -> Result<(), Error> {
+        let tag = self.seal_in_place(index, last, buf)?;
+        buf.extend_from_slice(&tag);
+        Ok(())
+    }
+
+    /// Seals `plain` in place as segment `index`; returns the tag.
+    pub(crate) fn seal_in_place(
+        &self,
+        index: u64,
+        last: bool,
+        plain: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], Error> {
         let tag = self
             .key
-            .seal_in_place_separate_tag(nonce(index, last), Aad::empty(), buf)
+            .seal_in_place_separate_tag(nonce(index, last), Aad::empty(), plain)
             .map_err(|_| {
                 Error::from(FileError::Io(std::io::Error::other("segment seal failed")))
             })?;
-        buf.extend_from_slice(tag.as_ref());
-        Ok(())
+        let mut out = [0u8; TAG_LEN];
+        out.copy_from_slice(tag.as_ref());
+        Ok(out)
     }
 
     /// Opens segment `index` in place (`ct` = ciphertext || tag) and returns the plaintext
