@@ -580,3 +580,21 @@ fn oversized_response_is_rejected_before_parsing() {
     let e = reject_with(&small, &fixture("assertion_signed.xml"), expected(), now());
     assert_eq!(e.kind(), "malformed_input", "{e}");
 }
+
+#[test]
+fn in_response_to_only_on_unsigned_response_is_not_enough() {
+    // The bearer confirmation names no request; the Response does, but it is not signed, so
+    // anyone could have added it.
+    let e = reject(&fixture("scd_without_irt_assertion_signed.xml"));
+    assert_eq!(e.kind(), "in_response_to_mismatch", "{e}");
+    // Signed, the Response's InResponseTo binds the login to our request.
+    let login = sp()
+        .validate_response(
+            fixture("scd_without_irt_both_signed.xml").as_bytes(),
+            expected(),
+            now(),
+        )
+        .unwrap()
+        .into_login_without_replay_check();
+    assert_eq!(login.in_response_to.as_deref(), Some(REQUEST_ID));
+}
