@@ -67,14 +67,14 @@
 //! 1. Header parse: magic, version, suite, segment size ([`FileHeader::parse`], no crypto).
 //! 2. The slot is opened by the keyring: wrong keyring or region, unknown, retired or
 //!    expired (purged retention bucket) versions and a wrong context fail here, with the
-//!    keyring's specific errors ([`Error::Expired`](crate::Error::Expired) and so on).
+//!    keyring's specific errors ([`Error::Expired`] and so on).
 //! 3. The commitment is recomputed from the DEK and compared in constant time: any change to
-//!    the immutable header fields fails with [`FileError::HeaderCommitment`](crate::error::FileError::HeaderCommitment).
+//!    the immutable header fields fails with [`FileError::HeaderCommitment`].
 //! 4. Each segment is authenticated before any of its bytes is returned
-//!    ([`FileError::SegmentAuthentication`](crate::error::FileError::SegmentAuthentication)); ring zeroes a
+//!    ([`FileError::SegmentAuthentication`]); ring zeroes a
 //!    failed segment in place and the reader stays failed.
 //! 5. End of data is reported only after a segment flagged final authenticates. A file cut at
-//!    a segment boundary fails with [`Error::Truncated`](crate::Error::Truncated); a file cut
+//!    a segment boundary fails with [`Error::Truncated`]; a file cut
 //!    inside a segment, or with bytes appended, fails authentication of that segment.
 //!
 //! Why the slot is outside the key derivation: re-keying a file (after a keyring rotation)
