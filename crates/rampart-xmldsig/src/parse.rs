@@ -37,6 +37,7 @@ pub(crate) fn parse(xml: &[u8], limits: &Limits) -> Result<Document, Error> {
         scope_marks: Vec::new(),
         open_text: NONE,
         scratch: Vec::new(),
+        attr_names: Vec::new(),
         xml_ns: Span::EMPTY,
     };
     b.doc.buf.push_str(text);
@@ -109,6 +110,8 @@ struct Builder<'i, 'l> {
     /// The text node that the next piece of text extends, or NONE.
     open_text: u32,
     scratch: Vec<RawAttr>,
+    /// Byte ranges of the attribute names of the element being read, for the duplicate check.
+    attr_names: Vec<(usize, usize)>,
     /// Where the XML namespace URI sits in the buffer, for `xml:` names.
     xml_ns: Span,
 }
@@ -458,18 +461,66 @@ impl Builder<'_, '_> {
         self.scope_marks.push(self.scope.len());
         let decl_start = to_u32(self.doc.ns_decls.len());
         self.scratch.clear();
-        let mut attrs_iter = e.attributes();
-        attrs_iter.with_checks(true);
+        self.attr_names.clear();
+        // Attributes are scanned here rather than through quick-xml's checked iterator,
+        // which allocated per element; the rules are XML 1.0 section 3.1 (`S Name Eq
+        // AttValue`, white space required between attributes) and the well-formedness
+        // constraint "Unique Att Spec" on the literal names. Namespaced duplicates under
+        // different prefixes are caught below (Namespaces in XML 1.0, section 6.3).
+        let raw_attrs = e.attributes_raw();
+        let bytes = raw_attrs.as_bytes();
+        let mut i = 0usize;
         let mut count = 0usize;
-        for a in attrs_iter {
-            let a = a.map_err(|err| {
-                let msg = err.to_string();
-                if msg.contains("duplicat") {
-                    Error::parse(pos, ParseError::DuplicateAttribute(msg))
-                } else {
-                    Error::parse(pos, ParseError::Syntax(msg))
-                }
-            })?;
+        loop {
+            let ws = i;
+            while i < bytes.len() && is_space(bytes[i]) {
+                i += 1;
+            }
+            if i == bytes.len() {
+                break;
+            }
+            if i == ws {
+                return Err(Error::parse(
+                    pos,
+                    ParseError::Syntax("attributes must be separated by white space".into()),
+                ));
+            }
+            let key_start = i;
+            while i < bytes.len() && bytes[i] != b'=' && !is_space(bytes[i]) {
+                i += 1;
+            }
+            let key_end = i;
+            while i < bytes.len() && is_space(bytes[i]) {
+                i += 1;
+            }
+            if bytes.get(i) != Some(&b'=') {
+                return Err(Error::parse(
+                    pos,
+                    ParseError::Syntax("attribute without '=' and value".into()),
+                ));
+            }
+            i += 1;
+            while i < bytes.len() && is_space(bytes[i]) {
+                i += 1;
+            }
+            let Some(&quote @ (b'"' | b'\'')) = bytes.get(i) else {
+                return Err(Error::parse(
+                    pos,
+                    ParseError::Syntax("attribute value not quoted".into()),
+                ));
+            };
+            i += 1;
+            let value_start = i;
+            let Some(len) = bytes[i..].iter().position(|&b| b == quote) else {
+                return Err(Error::parse(
+                    pos,
+                    ParseError::Syntax("unterminated attribute value".into()),
+                ));
+            };
+            i += len + 1;
+            // The delimiters are ASCII, so these are character boundaries.
+            let key = &raw_attrs[key_start..key_end];
+            let raw_value = &raw_attrs[value_start..value_start + len];
             count += 1;
             if count > self.limits.max_attributes_per_element {
                 return Err(Error::limit(
@@ -477,8 +528,19 @@ impl Builder<'_, '_> {
                     LimitError::AttributesPerElement(self.limits.max_attributes_per_element),
                 ));
             }
-            let key = a.key.0;
-            let value = self.attr_value(&a.value, pos)?;
+            // Bounded by the per-element limit just checked, so the quadratic scan is too.
+            if self
+                .attr_names
+                .iter()
+                .any(|&(s, e)| &raw_attrs[s..e] == key)
+            {
+                return Err(Error::parse(
+                    pos,
+                    ParseError::DuplicateAttribute(format!("duplicate attribute `{key}`")),
+                ));
+            }
+            self.attr_names.push((key_start, key_end));
+            let value = self.attr_value(raw_value, pos)?;
             if key == "xmlns" {
                 let uri = self.doc.str(value);
                 if uri == XML_NS || uri == XMLNS_NS {
@@ -766,13 +828,24 @@ fn is_xml_char(c: char) -> bool {
 /// characters; non-ASCII ranges are accepted as XML 1.0 fifth edition does.
 pub(crate) fn is_ncname(s: &str) -> bool {
     let bytes = s.as_bytes();
-    if bytes.is_ascii() {
-        return match bytes.first() {
-            Some(&f) if f.is_ascii_alphabetic() || f == b'_' => bytes[1..]
-                .iter()
-                .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')),
-            _ => false,
-        };
+    // One table look-up per byte (names are checked for every element and attribute);
+    // bytes >= 0x80 fall through to the per-character check below.
+    match bytes.first() {
+        Some(&f) if NAME_CHAR[usize::from(f)] & NAME_START != 0 => {
+            let mut ok = NAME_CHAR_ANY;
+            for &b in &bytes[1..] {
+                ok &= NAME_CHAR[usize::from(b)];
+            }
+            if ok != 0 {
+                return true;
+            }
+            if bytes.is_ascii() {
+                return false;
+            }
+        }
+        Some(&f) if f < 0x80 => return false,
+        None => return false,
+        Some(_) => {}
     }
     let mut chars = s.chars();
     let Some(first) = chars.next() else {
@@ -784,3 +857,24 @@ pub(crate) fn is_ncname(s: &str) -> bool {
     start(first)
         && chars.all(|c| start(c) || c.is_ascii_digit() || matches!(c, '-' | '.' | '\u{B7}'))
 }
+
+const NAME_START: u8 = 1;
+const NAME_CHAR_ANY: u8 = 2;
+
+/// ASCII name characters (Namespaces in XML 1.0 NCName): bit `NAME_START` for letters and
+/// `_`, bit `NAME_CHAR_ANY` for those plus digits, `-` and `.`. Non-ASCII bytes have neither.
+static NAME_CHAR: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c: u8 = 0;
+    while c < 128 {
+        let b = c as usize;
+        let start = c.is_ascii_alphabetic() || c == b'_';
+        if start {
+            t[b] = NAME_START | NAME_CHAR_ANY;
+        } else if c.is_ascii_digit() || c == b'-' || c == b'.' {
+            t[b] = NAME_CHAR_ANY;
+        }
+        c += 1;
+    }
+    t
+};

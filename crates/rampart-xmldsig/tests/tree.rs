@@ -121,6 +121,37 @@ fn duplicate_attribute_is_rejected() {
 }
 
 #[test]
+fn duplicate_namespace_declaration_is_rejected() {
+    assert!(matches!(
+        parse_err("<a xmlns:p='urn:x' xmlns:p='urn:y'/>"),
+        ParseError::DuplicateAttribute(_)
+    ));
+}
+
+#[test]
+fn attributes_without_separating_white_space_are_rejected() {
+    // XML 1.0 section 3.1: `S Attribute` between attributes (libxml2 rejects it too).
+    assert!(matches!(
+        parse_err("<a b='1'c='2'/>"),
+        ParseError::Syntax(_)
+    ));
+}
+
+#[test]
+fn attribute_without_value_is_rejected() {
+    assert!(matches!(parse_err("<a b/>"), ParseError::Syntax(_)));
+    assert!(matches!(parse_err("<a b=/>"), ParseError::Syntax(_)));
+    assert!(matches!(parse_err("<a b=1/>"), ParseError::Syntax(_)));
+}
+
+#[test]
+fn attribute_with_white_space_around_eq_is_read() {
+    let doc = Document::parse(b"<a b \n= \t'x y' c=\"&amp;\"/>").unwrap();
+    assert_eq!(doc.root().attribute("b"), Some("x y"));
+    assert_eq!(doc.root().attribute("c"), Some("&"));
+}
+
+#[test]
 fn duplicate_attribute_by_expanded_name_is_rejected() {
     assert!(matches!(
         parse_err("<a xmlns:p='urn:x' xmlns:q='urn:x' p:b='1' q:b='2'/>"),
