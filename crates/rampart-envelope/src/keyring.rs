@@ -847,10 +847,7 @@ impl Keyring {
             &h.bytes[..off::KEY_PREFIX],
             &self.aad_binding,
         );
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(
-            &sk.commitment[..],
-            h.commitment(),
-        )) {
+        if !subkey::commitment_eq(&sk.commitment, h.commitment()) {
             return Err(Error::CommitmentMismatch);
         }
         let sk = Arc::new(sk);

