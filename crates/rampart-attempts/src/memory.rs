@@ -131,7 +131,7 @@ pub struct MemoryStats {
 /// ```
 #[derive(Debug)]
 pub struct MemoryStore {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[Padded]>,
     shard_shift: u32,
     hasher: RandomState,
     per_shard: usize,
@@ -145,6 +145,12 @@ impl Default for MemoryStore {
         MemoryStore::new(MemoryConfig::default())
     }
 }
+
+/// A shard on its own cache lines, so threads working on neighbouring shards do not
+/// invalidate each other's lock word (false sharing).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Padded(Mutex<Shard>);
 
 /// One subject's record, packed (see the module docs for the byte count).
 #[derive(Clone, Copy, Debug)]
@@ -246,7 +252,7 @@ impl MemoryStore {
         };
         let shard_shift = 64 - shards.trailing_zeros();
         MemoryStore {
-            shards: (0..shards).map(|_| Mutex::new(Shard::default())).collect(),
+            shards: (0..shards).map(|_| Padded::default()).collect(),
             shard_shift,
             hasher: RandomState::new(),
             per_shard,
@@ -258,7 +264,7 @@ impl MemoryStore {
 
     /// Subjects currently tracked (expired ones count until they are purged or replaced).
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| lock(s).map.len()).sum()
+        self.shards.iter().map(|s| lock(&s.0).map.len()).sum()
     }
 
     /// True when no subject is tracked.
@@ -279,12 +285,12 @@ impl MemoryStore {
     /// layout: one slot of key, record and control byte per bucket, buckets a power of two
     /// with 1/8 kept free).
     pub fn heap_bytes(&self) -> usize {
-        let fixed = self.shards.len() * std::mem::size_of::<Mutex<Shard>>();
+        let fixed = self.shards.len() * std::mem::size_of::<Padded>();
         let tables: usize = self
             .shards
             .iter()
             .map(|s| {
-                let s = lock(s);
+                let s = lock(&s.0);
                 table_bytes(s.map.capacity(), SLOT_BYTES) + table_bytes(s.tokens.capacity(), 41)
             })
             .sum();
@@ -298,7 +304,7 @@ impl MemoryStore {
         let now_ms = crate::clock::unix_ms(now);
         self.shards
             .iter()
-            .map(|s| lock(s).purge_expired(now_ms))
+            .map(|s| lock(&s.0).purge_expired(now_ms))
             .sum()
     }
 
@@ -309,7 +315,7 @@ impl MemoryStore {
         } else {
             usize::try_from(h >> self.shard_shift).unwrap_or(0)
         };
-        (h, lock(&self.shards[idx]))
+        (h, lock(&self.shards[idx].0))
     }
 
     pub(crate) fn record_failure(&self, subject: &Subject, rule: &Rule, now_ms: u64) -> Recorded {
@@ -383,7 +389,7 @@ impl MemoryStore {
     /// Forgets everything (tests, or an operator's "clear all").
     pub fn clear(&self) {
         for s in &*self.shards {
-            let mut s = lock(s);
+            let mut s = lock(&s.0);
             s.map = Map::default();
             s.tokens = Map::default();
         }
