@@ -7,7 +7,7 @@
 //! needs about 2^32 tracked subjects) and a 24-byte record (two millisecond timestamps, a
 //! packed count/kind/notified word, a lock end in seconds). A hash-table slot is 33 bytes;
 //! tables keep at least 1/8 of their slots free and double when they grow, so a tracked
-//! subject costs between 38 and [`MAX_BYTES_PER_SUBJECT`] (76) bytes, plus a fixed ~100 bytes
+//! subject costs between 38 and [`MAX_BYTES_PER_SUBJECT`] (76) bytes, plus a fixed 128 bytes
 //! per shard. Ids are not stored: the memory per subject does not depend on their length.
 //! [`MemoryStore::heap_bytes`] reports the current figure.
 //!
