@@ -4,18 +4,18 @@
 
 use std::error::Error;
 
-#[path = "tour/password.rs"]
-mod password;
-#[path = "tour/envelope.rs"]
-mod envelope;
 #[path = "tour/apikey.rs"]
 mod apikey;
 #[path = "tour/attempts.rs"]
 mod attempts;
-#[path = "tour/xmldsig.rs"]
-mod xmldsig;
+#[path = "tour/envelope.rs"]
+mod envelope;
+#[path = "tour/password.rs"]
+mod password;
 #[path = "tour/saml.rs"]
 mod saml;
+#[path = "tour/xmldsig.rs"]
+mod xmldsig;
 
 fn main() -> Result<(), Box<dyn Error>> {
     println!("Rampart tour: one stop per crate.\n");
