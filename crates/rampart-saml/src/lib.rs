@@ -79,7 +79,7 @@ pub use config::{
 };
 pub use error::{Error, MismatchError, SignatureError, TimeError};
 pub use login::{Attribute, LOGIN_FORMAT_VERSION, Login, NameId, SignedParts};
-pub use metadata::{Endpoint, IdpMetadata, MAX_METADATA_BYTES};
+pub use metadata::{Endpoint, IdpMetadata, MAX_METADATA_BYTES, SpMetadata};
 pub use ns::binding;
 #[cfg(feature = "redis")]
 pub use replay::RedisReplayCache;

@@ -4,3 +4,4 @@ mod idp;
 mod sp;
 
 pub use idp::{Endpoint, IdpMetadata, MAX_METADATA_BYTES};
+pub use sp::SpMetadata;

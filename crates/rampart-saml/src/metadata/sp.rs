@@ -1,17 +1,126 @@
 //! SP metadata generation (SAML metadata 2.0, 2.4.4 SPSSODescriptor).
+//!
+//! [`SpMetadata`] is the one home of the XML; [`ServiceProvider::metadata_xml`] fills one in
+//! from its configuration. An operator writing metadata before any IdP is chosen uses
+//! [`SpMetadata`] directly: it needs no IdP and no private key.
 
+use crate::cert::Certificate;
 use crate::config::ServiceProvider;
+use crate::error::Error;
 use crate::escape;
+use crate::ns::binding;
 
-impl ServiceProvider {
-    /// This SP's metadata: EntityDescriptor with an SPSSODescriptor listing the ACS URLs
-    /// (HTTP-POST), the NameID format, `AuthnRequestsSigned` (true when a signing key is
-    /// configured, whose certificate is published as a signing KeyDescriptor) and
-    /// `WantAssertionsSigned` (true when [`require_signed_assertions`] is set).
+/// Builds this service provider's metadata (an `EntityDescriptor` with one
+/// `SPSSODescriptor`) from the entity id and ACS URL(s) alone: no identity provider and no
+/// private key are needed, and a signing certificate is published as given.
+///
+/// Defaults: `AuthnRequestsSigned="false"`, `WantAssertionsSigned="false"`, no
+/// certificate, no NameID format. Every ACS uses the HTTP-POST binding; the first is the
+/// default (`isDefault="true"`, `index="0"`).
+///
+/// ```
+/// use rampart_saml::{Certificate, SpMetadata, name_id_format};
+/// # let cert_pem = std::fs::read("tests/keys/sp.cert.pem")?;
+/// let xml = SpMetadata::new("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+///     .name_id_format(name_id_format::EMAIL)
+///     .signing_certificate(Certificate::from_pem(&cert_pem)?) // the certificate only: no key
+///     .want_assertions_signed(true)
+///     .to_xml()?;
+/// let doc = rampart_xmldsig::Document::parse(xml.as_bytes())?;
+/// assert_eq!(doc.root().attribute("entityID"), Some("https://sp.example.com/metadata"));
+/// assert!(xml.contains("WantAssertionsSigned=\"true\""));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct SpMetadata {
+    entity_id: String,
+    acs_urls: Vec<String>,
+    name_id_formats: Vec<String>,
+    signing_certificate: Option<Certificate>,
+    authn_requests_signed: bool,
+    want_assertions_signed: bool,
+}
+
+impl SpMetadata {
+    /// Starts metadata for our entity id and default Assertion Consumer Service URL.
+    pub fn new(entity_id: impl Into<String>, acs_url: impl Into<String>) -> Self {
+        SpMetadata {
+            entity_id: entity_id.into(),
+            acs_urls: vec![acs_url.into()],
+            name_id_formats: Vec::new(),
+            signing_certificate: None,
+            authn_requests_signed: false,
+            want_assertions_signed: false,
+        }
+    }
+
+    /// Adds another ACS URL (HTTP-POST binding), after those already given.
+    pub fn additional_acs_url(mut self, url: impl Into<String>) -> Self {
+        self.acs_urls.push(url.into());
+        self
+    }
+
+    /// Adds a `NameIDFormat` we accept (see [`name_id_format`](crate::name_id_format)); may
+    /// be called several times, the order is kept.
+    pub fn name_id_format(mut self, format: impl Into<String>) -> Self {
+        self.name_id_formats.push(format.into());
+        self
+    }
+
+    /// Publishes our signing certificate as a `KeyDescriptor use="signing"`, so the IdP can
+    /// check our signed AuthnRequests. Only the certificate is needed, never its private key.
+    pub fn signing_certificate(mut self, certificate: Certificate) -> Self {
+        self.signing_certificate = Some(certificate);
+        self
+    }
+
+    /// Sets `AuthnRequestsSigned`: we promise to sign every AuthnRequest. Requires a
+    /// [`signing_certificate`](Self::signing_certificate) (checked by [`to_xml`](Self::to_xml)).
+    pub fn authn_requests_signed(mut self, signed: bool) -> Self {
+        self.authn_requests_signed = signed;
+        self
+    }
+
+    /// Sets `WantAssertionsSigned`: we ask the IdP to sign every assertion.
+    pub fn want_assertions_signed(mut self, want: bool) -> Self {
+        self.want_assertions_signed = want;
+        self
+    }
+
+    /// The metadata document (UTF-8 XML with declaration). Text and attribute values are
+    /// escaped, so the output is well-formed whatever the inputs hold.
     ///
-    /// [`require_signed_assertions`]: crate::ServiceProviderBuilder::require_signed_assertions
-    #[must_use]
-    pub fn metadata_xml(&self) -> String {
+    /// # Errors
+    /// [`Error::Config`] when the entity id is empty, an ACS URL is empty or has white space
+    /// (the same rules as [`ServiceProviderBuilder::build`](crate::ServiceProviderBuilder::build)),
+    /// a NameID format is empty, or `AuthnRequestsSigned` is set without a signing
+    /// certificate (the IdP could not check the signatures).
+    pub fn to_xml(&self) -> Result<String, Error> {
+        if self.entity_id.trim().is_empty() {
+            return Err(Error::Config("service provider entity id is empty".into()));
+        }
+        for url in &self.acs_urls {
+            if url.is_empty() || url.chars().any(char::is_whitespace) {
+                return Err(Error::Config(format!(
+                    "acs url {url:?} is empty or has white space"
+                )));
+            }
+        }
+        if self.name_id_formats.iter().any(|f| f.trim().is_empty()) {
+            return Err(Error::Config("name id format is empty".into()));
+        }
+        if self.authn_requests_signed && self.signing_certificate.is_none() {
+            return Err(Error::Config(
+                "authn requests signed without a signing certificate to publish".into(),
+            ));
+        }
+        Ok(self.render())
+    }
+
+    /// The XML, without the checks of [`to_xml`](Self::to_xml) (a built `ServiceProvider`
+    /// has passed them already).
+    fn render(&self) -> String {
         let mut x = String::with_capacity(2048);
         x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         x.push_str(&format!(
@@ -21,20 +130,21 @@ impl ServiceProvider {
         x.push_str(&format!(
             "  <md:SPSSODescriptor AuthnRequestsSigned=\"{}\" WantAssertionsSigned=\"{}\" \
              protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\n",
-            self.signing_key.is_some(),
-            self.require_signed_assertions
+            self.authn_requests_signed, self.want_assertions_signed
         ));
-        if let Some(key) = &self.signing_key {
+        // Schema order (metadata 2.4.1, 2.4.2, 2.4.4): KeyDescriptor, NameIDFormat, then
+        // AssertionConsumerService.
+        if let Some(cert) = &self.signing_certificate {
             x.push_str(
                 "    <md:KeyDescriptor use=\"signing\">\n      \
                  <ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">\n        <ds:X509Data>\n          <ds:X509Certificate>",
             );
-            x.push_str(&key.certificate().base64());
+            x.push_str(&cert.base64());
             x.push_str(
                 "</ds:X509Certificate>\n        </ds:X509Data>\n      </ds:KeyInfo>\n    </md:KeyDescriptor>\n",
             );
         }
-        if let Some(format) = &self.name_id_format {
+        for format in &self.name_id_formats {
             x.push_str(&format!(
                 "    <md:NameIDFormat>{}</md:NameIDFormat>\n",
                 escape::text(format)
@@ -42,13 +152,41 @@ impl ServiceProvider {
         }
         for (i, url) in self.acs_urls.iter().enumerate() {
             x.push_str(&format!(
-                "    <md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" \
-                 Location=\"{}\" index=\"{i}\"{}/>\n",
+                "    <md:AssertionConsumerService Binding=\"{}\" Location=\"{}\" index=\"{i}\"{}/>\n",
+                binding::HTTP_POST,
                 escape::attr(url),
                 if i == 0 { " isDefault=\"true\"" } else { "" }
             ));
         }
         x.push_str("  </md:SPSSODescriptor>\n</md:EntityDescriptor>\n");
         x
+    }
+}
+
+impl ServiceProvider {
+    /// This SP's metadata: EntityDescriptor with an SPSSODescriptor listing the ACS URLs
+    /// (HTTP-POST), the NameID format, `AuthnRequestsSigned` (true when a signing key is
+    /// configured, whose certificate is published as a signing KeyDescriptor) and
+    /// `WantAssertionsSigned` (true when [`require_signed_assertions`] is set).
+    ///
+    /// The XML comes from [`SpMetadata`]; to write metadata without an IdP or a private key,
+    /// use that directly.
+    ///
+    /// [`require_signed_assertions`]: crate::ServiceProviderBuilder::require_signed_assertions
+    #[must_use]
+    pub fn metadata_xml(&self) -> String {
+        self.sp_metadata().render()
+    }
+
+    /// This configuration as an [`SpMetadata`] (valid by construction).
+    fn sp_metadata(&self) -> SpMetadata {
+        SpMetadata {
+            entity_id: self.entity_id.clone(),
+            acs_urls: self.acs_urls.clone(),
+            name_id_formats: self.name_id_format.iter().cloned().collect(),
+            authn_requests_signed: self.signing_key.is_some(),
+            signing_certificate: self.signing_key.as_ref().map(|k| k.certificate().clone()),
+            want_assertions_signed: self.require_signed_assertions,
+        }
     }
 }

@@ -1,0 +1,129 @@
+//! SP metadata from [`SpMetadata`]: no IdP and no private key needed.
+
+mod common;
+
+use common::*;
+use rampart_saml::{Certificate, Error, SigningKey, SpMetadata, binding, name_id_format};
+use rampart_xmldsig::{Document, Element};
+
+const MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
+
+fn sso<'d>(doc: &'d Document) -> Element<'d> {
+    let root = doc.root();
+    assert!(root.is(MD, "EntityDescriptor"));
+    root.children_named(MD, "SPSSODescriptor").next().unwrap()
+}
+
+fn published_certificate(sso: &Element<'_>) -> Option<Certificate> {
+    sso.descendants()
+        .find(|e| e.local_name() == "X509Certificate")
+        .map(|e| Certificate::from_base64(&e.text()).unwrap())
+}
+
+#[test]
+fn certificate_without_private_key_is_published_with_entity_acs_and_flags() {
+    let xml = SpMetadata::new(SP_ENTITY, ACS)
+        .signing_certificate(cert("keys/sp.cert.pem"))
+        .authn_requests_signed(true)
+        .want_assertions_signed(true)
+        .to_xml()
+        .unwrap();
+    let doc = Document::parse(xml.as_bytes()).unwrap();
+    assert_eq!(doc.root().attribute("entityID"), Some(SP_ENTITY));
+    let sso = sso(&doc);
+    assert_eq!(sso.attribute("AuthnRequestsSigned"), Some("true"));
+    assert_eq!(sso.attribute("WantAssertionsSigned"), Some("true"));
+    assert_eq!(
+        sso.attribute("protocolSupportEnumeration"),
+        Some("urn:oasis:names:tc:SAML:2.0:protocol")
+    );
+    let key = sso.children_named(MD, "KeyDescriptor").next().unwrap();
+    assert_eq!(key.attribute("use"), Some("signing"));
+    assert_eq!(published_certificate(&sso), Some(cert("keys/sp.cert.pem")));
+    let acs: Vec<_> = sso.children_named(MD, "AssertionConsumerService").collect();
+    assert_eq!(acs.len(), 1);
+    assert_eq!(acs[0].attribute("Location"), Some(ACS));
+    assert_eq!(acs[0].attribute("Binding"), Some(binding::HTTP_POST));
+    assert_eq!(acs[0].attribute("index"), Some("0"));
+    assert_eq!(acs[0].attribute("isDefault"), Some("true"));
+}
+
+#[test]
+fn defaults_publish_no_certificate_and_unsigned_flags() {
+    let xml = SpMetadata::new(SP_ENTITY, ACS).to_xml().unwrap();
+    let doc = Document::parse(xml.as_bytes()).unwrap();
+    let sso = sso(&doc);
+    assert_eq!(sso.attribute("AuthnRequestsSigned"), Some("false"));
+    assert_eq!(sso.attribute("WantAssertionsSigned"), Some("false"));
+    assert_eq!(published_certificate(&sso), None);
+    assert_eq!(sso.children_named(MD, "NameIDFormat").count(), 0);
+}
+
+#[test]
+fn several_acs_urls_and_name_id_formats_in_order_and_escaped() {
+    let second = "https://sp.example.com/saml/acs2?a=1&b=\"2\"";
+    let xml = SpMetadata::new(SP_ENTITY, ACS)
+        .additional_acs_url(second)
+        .name_id_format(name_id_format::PERSISTENT)
+        .name_id_format(name_id_format::EMAIL)
+        .to_xml()
+        .unwrap();
+    let doc = Document::parse(xml.as_bytes()).unwrap();
+    let sso = sso(&doc);
+    let formats: Vec<String> = sso
+        .children_named(MD, "NameIDFormat")
+        .map(|e| e.text())
+        .collect();
+    assert_eq!(formats, [name_id_format::PERSISTENT, name_id_format::EMAIL]);
+    let acs: Vec<_> = sso.children_named(MD, "AssertionConsumerService").collect();
+    assert_eq!(acs.len(), 2);
+    assert_eq!(acs[1].attribute("Location"), Some(second));
+    assert_eq!(acs[1].attribute("index"), Some("1"));
+    assert_eq!(acs[1].attribute("isDefault"), None);
+    assert_eq!(acs[1].attribute("Binding"), Some(binding::HTTP_POST));
+}
+
+#[test]
+fn authn_requests_signed_without_certificate_is_refused() {
+    let err = SpMetadata::new(SP_ENTITY, ACS)
+        .authn_requests_signed(true)
+        .to_xml()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+}
+
+#[test]
+fn empty_entity_id_is_refused() {
+    let err = SpMetadata::new("  ", ACS).to_xml().unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+}
+
+#[test]
+fn acs_url_with_white_space_is_refused() {
+    let err = SpMetadata::new(SP_ENTITY, ACS)
+        .additional_acs_url("https://sp.example.com/a cs")
+        .to_xml()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+}
+
+#[test]
+fn service_provider_metadata_is_the_builders_output() {
+    let key = SigningKey::from_pem(&read("keys/sp.key.pem"), &read("keys/sp.cert.pem")).unwrap();
+    let sp = builder()
+        .additional_acs_url("https://sp.example.com/saml/acs2")
+        .signing_key(key)
+        .require_signed_assertions()
+        .name_id_format(name_id_format::PERSISTENT)
+        .build()
+        .unwrap();
+    let from_builder = SpMetadata::new(SP_ENTITY, ACS)
+        .additional_acs_url("https://sp.example.com/saml/acs2")
+        .signing_certificate(cert("keys/sp.cert.pem"))
+        .authn_requests_signed(true)
+        .want_assertions_signed(true)
+        .name_id_format(name_id_format::PERSISTENT)
+        .to_xml()
+        .unwrap();
+    assert_eq!(sp.metadata_xml(), from_builder);
+}
