@@ -433,9 +433,9 @@ fn metadata_with_certificate_and_key_publishes_the_certificate() {
     assert!(xml.contains(&cert_line), "the SP certificate is published");
 }
 
-#[test]
-fn metadata_with_certificate_but_no_key_explains() {
-    let out = rampart()
+/// `saml metadata` with `extra` arguments.
+fn metadata(extra: &[&std::ffi::OsStr]) -> Output {
+    rampart()
         .args([
             "saml",
             "metadata",
@@ -443,17 +443,82 @@ fn metadata_with_certificate_but_no_key_explains() {
             SP_ENTITY,
             "--acs-url",
             ACS,
-            "--cert",
         ])
-        .arg(fixture("sp.cert.pem"))
+        .args(extra)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn metadata_with_certificate_only_publishes_it_without_a_private_key() {
+    let cert = fixture("sp.cert.pem");
+    let out = metadata(&["--cert".as_ref(), cert.as_os_str()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json = json_stdout(&out);
+    let xml = json["metadata"].as_str().unwrap().to_owned();
+    assert!(xml.contains(&format!("entityID=\"{SP_ENTITY}\"")));
+    assert!(xml.contains(&format!(
+        "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"{ACS}\""
+    )));
+    // A certificate without its key cannot sign requests, so none are promised.
+    assert!(xml.contains("AuthnRequestsSigned=\"false\""));
+    let body: String = read("sp.cert.pem")
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let published: String = xml
+        .split("<ds:X509Certificate>")
+        .nth(1)
+        .and_then(|rest| rest.split("</ds:X509Certificate>").next())
+        .expect("a published certificate")
+        .to_owned();
+    assert_eq!(published, body, "the whole SP certificate is published");
+}
+
+#[test]
+fn metadata_with_bad_certificate_file_is_an_input_error() {
+    let dir = TempDir::new().unwrap();
+    let bad = dir.path().join("bad.pem");
+    std::fs::write(
+        &bad,
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let out = metadata(&["--cert".as_ref(), bad.as_os_str()]);
     assert_eq!(out.status.code(), Some(2));
     let json = json_stdout(&out);
-    assert!(
-        json["message"].as_str().unwrap().contains("--sign-key"),
-        "{json}"
-    );
+    assert_eq!(json["error"], "invalid_certificate", "{json}");
+    assert!(json.get("metadata").is_none());
+}
+
+#[test]
+fn metadata_with_missing_certificate_file_is_an_input_error() {
+    let dir = TempDir::new().unwrap();
+    let missing = dir.path().join("missing.pem");
+    let out = metadata(&["--cert".as_ref(), missing.as_os_str()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(json_stdout(&out)["error"].is_string());
+}
+
+#[test]
+fn metadata_with_key_not_matching_certificate_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let (key, body) = sp_key(&dir);
+    let other = fixture("idp.cert.pem");
+    let out = metadata(&[
+        "--cert".as_ref(),
+        other.as_os_str(),
+        "--sign-key".as_ref(),
+        key.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_no_key(&out, &body);
+    assert_eq!(json_stdout(&out)["error"], "invalid_key");
 }
 
 #[cfg(unix)]

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use rampart::saml::{
     Certificate, Error, Expected, IdentityProvider, IdpMetadata, Login, ServiceProvider,
-    ServiceProviderBuilder, SigningKey, Trace, binding,
+    ServiceProviderBuilder, SigningKey, SpMetadata, Trace, binding,
 };
 use serde_json::{Value, json};
 
@@ -19,11 +19,6 @@ use crate::output::{Failure, Report};
 
 /// Entity id used for a first pass when the IdP's is not known (see [`verify`]).
 const UNKNOWN_IDP: &str = "urn:rampart:cli:idp-entity-id-not-given";
-
-/// rampart-saml builds an SP only with a trusted IdP; SP metadata does not mention the IdP,
-/// so `saml metadata` without `--cert` gives the builder this self-signed certificate (made
-/// once with openssl, its key discarded). It is never used to verify anything.
-const PLACEHOLDER_IDP_CERT: &[u8] = include_bytes!("placeholder_idp.pem");
 
 /// Runs a saml subcommand.
 pub(crate) fn run(cmd: SamlCommand) -> Result<Report, Failure> {
@@ -268,49 +263,29 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// `saml metadata`.
+/// `saml metadata`: needs no IdP and no private key. `--cert` alone publishes the
+/// certificate; `--sign-key` (checked against it) also promises signed AuthnRequests
+/// (`AuthnRequestsSigned="true"`), as `saml authn-request --sign-key` makes them.
 fn metadata(
     entity_id: &str,
     acs_url: &str,
     cert: Option<&Path>,
     sign_key: Option<&Path>,
 ) -> Result<Report, Failure> {
-    let (placeholder, key) = match cert {
-        Some(cert_path) => {
-            let key_path = match sign_key {
-                Some(path) => path,
-                // A combined PEM (key and certificate in one file) is accepted too.
-                None if contains(&input::document(cert_path)?, b"PRIVATE KEY") => cert_path,
-                None => {
-                    return Err(Failure::input(
-                        "missing_key",
-                        format!(
-                            "{}: rampart-saml publishes the certificate of a signing key; give \
-                             --sign-key with its private key too",
-                            cert_path.display()
-                        ),
-                    ));
-                }
-            };
+    let mut md = SpMetadata::new(entity_id, acs_url);
+    if let Some(cert_path) = cert {
+        let certificate = certificate(cert_path)?;
+        if let Some(key_path) = sign_key {
             let key = signing_key(key_path, Some(cert_path))?;
-            (key.certificate().clone(), Some(key))
+            md = md
+                .signing_certificate(key.certificate().clone())
+                .authn_requests_signed(true);
+        } else {
+            md = md.signing_certificate(certificate);
         }
-        None => (
-            Certificate::from_pem(PLACEHOLDER_IDP_CERT).map_err(|e| config(&e))?,
-            None,
-        ),
-    };
-    let idp = IdentityProvider::new(UNKNOWN_IDP, [placeholder]).map_err(|e| config(&e))?;
-    let mut builder = ServiceProvider::builder(entity_id, acs_url).identity_provider(idp);
-    if let Some(key) = key {
-        builder = builder.signing_key(key);
     }
-    let sp = builder.build().map_err(|e| config(&e))?;
-    Ok(Report::success(json!({ "metadata": sp.metadata_xml() })))
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    let xml = md.to_xml().map_err(|e| config(&e))?;
+    Ok(Report::success(json!({ "metadata": xml })))
 }
 
 /// A signing key from a private PEM file; its certificate from `cert` or the same file.
