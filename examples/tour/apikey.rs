@@ -7,7 +7,7 @@ use rampart_apikey::{
     ApiKeys, HashingKey, InMemoryStore, KeyOptions, KeyPrefix, Keyset, find_keys, redact,
 };
 
-pub fn run() -> Result<(), Box<dyn Error>> {
+pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     println!("== rampart-apikey: API key pairs, checksummed secrets, constant-time checks");
     let keys = ApiKeys::new(
         KeyPrefix::new("rk", "live")?,

@@ -26,7 +26,7 @@ fn tell_owner(n: &Notification) {
     );
 }
 
-pub fn run() -> Result<(), Box<dyn Error>> {
+pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     println!("== rampart-attempts: failed-attempt counting, notification, backoff, lockout");
     let policies = Policies::default().with(
         SubjectKind::Account,

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use rampart::envelope::{Context, Keyring, LocalMasterKey, MasterKey, OVERHEAD};
 
-pub fn run() -> Result<(), Box<dyn Error>> {
+pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     println!("== rampart-envelope: keyrings, rotation and sealed values");
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use rampart::password::{Hasher, Params, Password, Pepper, Policy, PolicyContext, Verdict};
 
-pub fn run() -> Result<(), Box<dyn Error>> {
+pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     println!("== rampart-password: argon2id hashing that upgrades itself");
 
     // A server secret (pepper), version 1; in production it comes from your secret store.

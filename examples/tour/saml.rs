@@ -14,7 +14,7 @@ const TEMPLATE: &str =
     include_str!("../../crates/rampart-saml/tests/fixtures/response.template.xml");
 const ASSERTION_ID: &str = "_a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b";
 
-pub fn run() -> Result<(), Box<dyn Error>> {
+pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     println!("== rampart-saml: SAML 2.0 service provider");
     let idp = IdentityProvider::new(
         "https://idp.example.com/metadata",
