@@ -358,9 +358,9 @@ Example:
     },
     /// Print our SP metadata (XML) inside {"metadata":".."}.
     #[command(after_help = "\
-With --cert, the metadata publishes that signing certificate and says AuthnRequestsSigned;
-rampart-saml takes it from a signing key, so the private key is needed too: --sign-key, or
-a --cert file that also holds the PRIVATE KEY block.
+Needs no IdP and no private key. --cert publishes that signing certificate; add --sign-key
+(checked against the certificate) to also declare AuthnRequestsSigned=\"true\", the promise
+that `saml authn-request --sign-key` keeps.
 
 Example:
   rampart saml metadata --sp-entity-id https://sp.example.com \\

@@ -353,6 +353,23 @@ impl<I> ServiceProviderBuilder<I> {
     }
 }
 
+/// The checks every SP description passes, built for validation or published as metadata.
+pub(crate) fn check_sp_identity(entity_id: &str, acs_urls: &[String]) -> Result<(), Error> {
+    if entity_id.trim().is_empty() {
+        return Err(Error::Config("service provider entity id is empty".into()));
+    }
+    // Compared as exact strings with Destination and Recipient; not required to be
+    // http(s): test suites and some IdPs use opaque values.
+    for url in acs_urls {
+        if url.is_empty() || url.chars().any(char::is_whitespace) {
+            return Err(Error::Config(format!(
+                "acs url {url:?} is empty or has white space"
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl ServiceProviderBuilder<IdentityProvider> {
     /// Checks and finishes the configuration.
     ///
@@ -361,18 +378,7 @@ impl ServiceProviderBuilder<IdentityProvider> {
     /// space, the clock skew exceeds [`MAX_CLOCK_SKEW`], or an IdP certificate holds a
     /// key type that cannot verify signatures (RSA, ECDSA P-256/P-384 can).
     pub fn build(self) -> Result<ServiceProvider, Error> {
-        if self.entity_id.trim().is_empty() {
-            return Err(Error::Config("service provider entity id is empty".into()));
-        }
-        // Compared as exact strings with Destination and Recipient; not required to be
-        // http(s): test suites and some IdPs use opaque values.
-        for url in &self.acs_urls {
-            if url.is_empty() || url.chars().any(char::is_whitespace) {
-                return Err(Error::Config(format!(
-                    "acs url {url:?} is empty or has white space"
-                )));
-            }
-        }
+        check_sp_identity(&self.entity_id, &self.acs_urls)?;
         if self.clock_skew > MAX_CLOCK_SKEW {
             return Err(Error::Config("clock skew above 10 minutes".into()));
         }

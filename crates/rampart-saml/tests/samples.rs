@@ -573,12 +573,10 @@ sample!(
     }
 );
 // MANIFEST: ACCEPT if RSASSA-PSS is supported (rampart-xmldsig supports it), else an
-// algorithm error. Today it is refused for another reason: its Reference URI="" (the whole
-// document) is not accepted by rampart-xmldsig, which takes only "#id" references.
-// NEEDS(xmldsig): URI="" when the signature's parent is the document element; then this
-// sample becomes Accept("nameId").
+// algorithm error. Its Reference URI="" (the whole document) comes from a signature on the
+// Response, which rampart-xmldsig accepts.
 sample!(
-    xmlcrypto_rsa_pss_whole_document_reference_refused,
+    xmlcrypto_rsa_pss_whole_document_reference_accepted,
     Case {
         file: "xml-crypto/test/static/valid_saml_sha256_rsa_mgf1.xml",
         certs: &["xml-crypto/test/static/idp_certificate.pem"],
@@ -587,7 +585,7 @@ sample!(
         idp: "https://idp.example.com/",
         request: Some("inResponseTo"),
         now: "2000-01-01T01:01:00Z",
-        verdict: Verdict::Reject("signature_invalid"),
+        verdict: Verdict::Accept("nameId"),
         ..BASE
     }
 );

@@ -152,12 +152,24 @@ impl Canonicalizer {
     /// cap.
     pub fn document(&self, doc: &Document) -> Result<Vec<u8>, Error> {
         let mut out = Vec::with_capacity(doc.buf.len());
+        self.whole_document(doc, NONE, &mut out)?;
+        Ok(out)
+    }
+
+    /// The document node's canonical form into `out`, without the subtree of `excluded`.
+    pub(crate) fn whole_document(
+        &self,
+        doc: &Document,
+        excluded: u32,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let out = &mut *out;
         let mut after_root = false;
         for idx in doc.child_nodes(0) {
             let n = doc.node(idx);
             match n.kind {
                 Kind::Element => {
-                    self.subtree(doc, idx, NONE, &mut out)?;
+                    self.subtree(doc, idx, excluded, out)?;
                     after_root = true;
                 }
                 Kind::Comment if !self.algorithm.with_comments() => {}
@@ -165,7 +177,7 @@ impl Canonicalizer {
                     if after_root {
                         out.push(b'\n');
                     }
-                    write_leaf(doc, idx, &mut out);
+                    write_leaf(doc, idx, out);
                     if !after_root {
                         out.push(b'\n');
                     }
@@ -173,8 +185,7 @@ impl Canonicalizer {
                 Kind::Text | Kind::Document => {}
             }
         }
-        self.check_size(doc, doc.root, &out)?;
-        Ok(out)
+        self.check_size(doc, doc.root, out)
     }
 
     fn check_size(&self, doc: &Document, idx: u32, out: &[u8]) -> Result<(), Error> {

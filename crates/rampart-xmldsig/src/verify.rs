@@ -370,8 +370,9 @@ struct CheckedReference<'d> {
 /// - `SignedInfo` holds `CanonicalizationMethod` (exclusive or inclusive C14N 1.0, with or
 ///   without comments), `SignatureMethod` (see [`SignatureAlgorithm`]) and 1 to
 ///   `max_references` `Reference`s.
-/// - Each `Reference` has `URI="#id"` naming an element by a declared ID attribute (no
-///   other URI forms), optional `Transforms` limited to enveloped-signature followed by at
+/// - Each `Reference` has `URI="#id"` naming an element by a declared ID attribute, or
+///   `URI=""` (the whole document, which then is the signed element) when the signature is
+///   a child of the document element; no other URI forms. Optional `Transforms` limited to enveloped-signature followed by at
 ///   most one canonicalization, then `DigestMethod` (SHA-256/384/512; SHA-1 only when
 ///   allowed) and `DigestValue`.
 /// - No declared ID value appears twice in the document.
@@ -534,18 +535,34 @@ fn check_reference<'d>(
     options: &VerifyOptions,
     buf: &mut Vec<u8>,
 ) -> Result<CheckedReference<'d>, Error> {
-    // XML-DSig section 4.4.3.3: only bare-name same-document references; "" (whole
-    // document), xpointer() and external URIs are refused.
+    // XML-DSig section 4.4.3.3: bare-name same-document references, and "" (the whole
+    // document, comments removed) only for a signature that is a child of the document
+    // element, as IdPs that sign the whole Response write it; the signed element is then the
+    // document element. xpointer() and external URIs are refused.
     let uri = r
         .attribute("URI")
         .ok_or_else(|| structure(r, "Reference without URI"))?;
-    let id = uri
-        .strip_prefix('#')
-        .filter(|id| !id.is_empty() && !id.contains(['(', ')', '#', ' ']))
-        .ok_or_else(|| fail(r, SignatureError::UnsupportedReferenceUri(uri.to_owned())))?;
-    let target = *index
-        .get(id)
-        .ok_or_else(|| fail(r, SignatureError::ReferenceNotFound(id.to_owned())))?;
+    let whole_document = uri.is_empty();
+    let target = if whole_document {
+        let root = signature.doc.root();
+        if signature.parent() != Some(root) {
+            return Err(fail(
+                r,
+                SignatureError::UnsupportedReferenceUri(
+                    "\"\" (whole document) from a signature not on the document element".into(),
+                ),
+            ));
+        }
+        root
+    } else {
+        let id = uri
+            .strip_prefix('#')
+            .filter(|id| !id.is_empty() && !id.contains(['(', ')', '#', ' ']))
+            .ok_or_else(|| fail(r, SignatureError::UnsupportedReferenceUri(uri.to_owned())))?;
+        *index
+            .get(id)
+            .ok_or_else(|| fail(r, SignatureError::ReferenceNotFound(id.to_owned())))?
+    };
 
     // The target must not be inside this Signature (an enveloping signature, as in the
     // XSW variants that hide the signed assertion in ds:Object): SAML never needs it.
@@ -623,7 +640,11 @@ fn check_reference<'d>(
 
     buf.clear();
     let excluded = if enveloped { signature.idx } else { NONE };
-    c.subtree(target.doc, target.idx, excluded, buf)?;
+    if whole_document {
+        c.whole_document(target.doc, excluded, buf)?;
+    } else {
+        c.subtree(target.doc, target.idx, excluded, buf)?;
+    }
     let actual = ring::digest::digest(digest.ring(), buf);
     if !bool::from(actual.as_ref().ct_eq(&expected)) {
         return Err(fail(*digest_value, SignatureError::DigestMismatch));

@@ -198,3 +198,62 @@ fn we_sign_rsa_xmlsec1_verifies() {
 fn we_sign_ecdsa_p256_xmlsec1_verifies() {
     we_sign_xmlsec1_verifies("ec-p256");
 }
+
+#[test]
+fn xmlsec1_whole_document_signature_verifies() {
+    // URI="" from a signature on the document element, as IdPs that sign the whole Response
+    // write it. Top-level comments are outside the signed data (a "" reference drops
+    // comments); top-level processing instructions are inside it.
+    let Some(xmlsec1) = common::xmlsec1() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let tmpl = dir.path().join("t.xml");
+    let out = dir.path().join("s.xml");
+    let signature = template(0).replace("URI=\"#_live0\"", "URI=\"\"");
+    let doc = format!(
+        "<?xml version=\"1.0\"?>\n<!-- before -->\n<?app keep?>\n<r:Doc xmlns:r=\"{ROOT_NS}\">{signature}\n{}\n</r:Doc>\n<!-- after -->\n",
+        body(99)
+    );
+    std::fs::write(&tmpl, doc).unwrap();
+    let o = Command::new(xmlsec1)
+        .arg("--sign")
+        .arg("--privkey-pem")
+        .arg(vectors().join("rsa2048.key"))
+        .arg("--output")
+        .arg(&out)
+        .arg(&tmpl)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "xmlsec1 --sign failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let signed = String::from_utf8(std::fs::read(&out).unwrap()).unwrap();
+    let cert =
+        TrustedKey::from_pem_certificate(&std::fs::read(vectors().join("rsa2048.crt")).unwrap())
+            .unwrap();
+    let options = VerifyOptions::new(vec![cert]);
+    let check = |xml: &str| {
+        let doc = Document::parse(xml.as_bytes()).unwrap();
+        let sig = signed_signature(&doc);
+        verify(&doc, sig, &options).map(|v| v.signed().local_name().to_owned())
+    };
+    assert_eq!(check(&signed).unwrap(), "Doc");
+    assert_eq!(
+        check(&signed.replace("<!-- before -->", "<!-- edited -->")).unwrap(),
+        "Doc"
+    );
+    let err = check(&signed.replace("<?app keep?>", "<?app changed?>")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            rampart_xmldsig::Error::Signature {
+                reason: rampart_xmldsig::SignatureError::DigestMismatch,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}

@@ -281,15 +281,42 @@ fn id_attribute_must_be_declared() {
 }
 
 #[test]
-fn empty_uri_whole_document_reference_is_rejected() {
+fn empty_uri_from_a_signature_below_the_document_element_is_rejected() {
+    // The signature sits in the Assertion, not on the Response: "" would cover the whole
+    // response, which is not what a signature placed there is expected to vouch for.
     let xml = replace(
-        &vector("xmlsec1-rsa-sha256.xml"),
-        "URI=\"#_assertion1\"",
+        &vector("xmlsec1-response.xml"),
+        "URI=\"#_assertion2\"",
         "URI=\"\"",
     );
     assert!(matches!(
         reason(&xml, &options("rsa2048")),
         SignatureError::UnsupportedReferenceUri(_)
+    ));
+}
+
+#[test]
+fn empty_uri_on_the_document_element_digests_the_whole_document() {
+    // In this vector the signed assertion is the document element and holds the signature,
+    // so the whole document's canonical form is the assertion's: "" verifies, and the signed
+    // element is the document element.
+    let xml = replace(
+        &vector("xmlsec1-rsa-sha256.xml"),
+        "URI=\"#_assertion1\"",
+        "URI=\"\"",
+    );
+    // The SignedInfo changed, so the signature no longer matches; the digest still must.
+    assert!(matches!(
+        reason(&xml, &options("rsa2048")),
+        SignatureError::SignatureInvalid
+    ));
+    // A processing instruction before the root is part of the whole document: the digest
+    // now differs.
+    let text = String::from_utf8(xml).unwrap();
+    let with_pi = text.replacen("?>", "?>\n<?audit x?>", 1);
+    assert!(matches!(
+        reason(with_pi.as_bytes(), &options("rsa2048")),
+        SignatureError::DigestMismatch
     ));
 }
 

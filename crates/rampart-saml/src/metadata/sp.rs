@@ -97,16 +97,7 @@ impl SpMetadata {
     /// a NameID format is empty, or `AuthnRequestsSigned` is set without a signing
     /// certificate (the IdP could not check the signatures).
     pub fn to_xml(&self) -> Result<String, Error> {
-        if self.entity_id.trim().is_empty() {
-            return Err(Error::Config("service provider entity id is empty".into()));
-        }
-        for url in &self.acs_urls {
-            if url.is_empty() || url.chars().any(char::is_whitespace) {
-                return Err(Error::Config(format!(
-                    "acs url {url:?} is empty or has white space"
-                )));
-            }
-        }
+        crate::config::check_sp_identity(&self.entity_id, &self.acs_urls)?;
         if self.name_id_formats.iter().any(|f| f.trim().is_empty()) {
             return Err(Error::Config("name id format is empty".into()));
         }
