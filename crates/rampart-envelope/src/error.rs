@@ -133,9 +133,19 @@ pub enum Error {
 
 impl Error {
     /// True when the error means "this ciphertext was altered or forged": callers must treat
-    /// [`Error::CommitmentMismatch`] and [`Error::Authentication`] alike (ENVELOPE.md §12).
+    /// [`Error::CommitmentMismatch`] and [`Error::Authentication`] alike (ENVELOPE.md §12),
+    /// and their file-format counterparts [`FileError::HeaderCommitment`] and
+    /// [`FileError::SegmentAuthentication`] (which also covers data appended after the final
+    /// segment: that segment then fails as a non-final one).
     pub fn is_tampered(&self) -> bool {
-        matches!(self, Error::CommitmentMismatch | Error::Authentication)
+        matches!(
+            self,
+            Error::CommitmentMismatch
+                | Error::Authentication
+                | Error::File(
+                    FileError::HeaderCommitment | FileError::SegmentAuthentication { .. }
+                )
+        )
     }
 }
 
@@ -328,9 +338,6 @@ pub enum FileError {
         /// Zero-based segment index.
         segment: u64,
     },
-    /// Data follows the final segment.
-    #[error("data after the final segment")]
-    TrailingData,
     /// A seek went outside the plaintext.
     #[error("seek position outside the file")]
     BadSeek,

@@ -1,10 +1,3 @@
-// NEEDS(core): `Error::is_tampered` should also be true for
-// `Error::File(FileError::HeaderCommitment | FileError::SegmentAuthentication { .. })`, the
-// file-format equivalents of `CommitmentMismatch`/`Authentication`; until then file callers
-// match those variants themselves (tests/files.rs does).
-// NEEDS(core): `FileError::TrailingData` is never produced: bytes appended after the final
-// segment make that segment fail as non-final (`SegmentAuthentication`), and telling the two
-// apart would cost a copy of every segment. Drop the variant or keep it reserved.
 //! Encrypted files: streaming encryption in constant memory (format v1).
 //!
 //! A file gets its own random 256-bit data key (DEK), sealed under the keyring's primary

@@ -748,3 +748,26 @@ fn encrypting_reader_read_to_end_round_trips() {
     res.unwrap();
     assert_eq!(out, plain);
 }
+
+#[test]
+fn file_tampering_counts_as_tampered() {
+    let (_, ring, ctx) = setup();
+    let file = encrypt(&ring, &ctx, &data(2 * SEGMENT_LEN + 7));
+    // Header commitment, a body segment, and bytes appended after the final segment: each is
+    // forgery to a caller that only asks `is_tampered`.
+    let mut header = file.clone();
+    header[43] ^= 0x80;
+    let mut body = file.clone();
+    let mid = file.len() / 2;
+    body[mid] ^= 0x01;
+    let mut appended = file.clone();
+    appended.extend_from_slice(b"more");
+    for (name, f) in [("header", header), ("body", body), ("appended", appended)] {
+        let (_, res) = decrypt(&ring, &ctx, &f);
+        let err = res.expect_err(name);
+        assert!(err.is_tampered(), "{name}: {err:?}");
+    }
+    // A file cut short is not forgery by itself (a partial upload): not "tampered".
+    let (_, res) = decrypt(&ring, &ctx, &file[..100]);
+    assert!(!res.expect_err("cut").is_tampered());
+}

@@ -119,7 +119,6 @@ fn verdict_kind(err: &Error) -> Option<&'static str> {
         Error::Expired { .. } => "expired",
         Error::File(FileError::HeaderCommitment) => "header_commitment",
         Error::File(FileError::SegmentAuthentication { .. }) => "segment_authentication",
-        Error::File(FileError::TrailingData) => "trailing_data",
         _ => return None,
     })
 }
