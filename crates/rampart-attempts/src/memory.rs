@@ -13,17 +13,37 @@
 //!
 //! # Eviction (why a flood of fresh subjects cannot wipe a victim's streak)
 //!
-//! Each shard holds at most `capacity / shards` subjects. When a new subject arrives at a
-//! full shard, the shard first drops expired streaks; if still full, it evicts one eighth of
-//! its capacity, **lowest counts first, oldest last failure first among equal counts**, and
-//! **never** a streak at or above [`MemoryConfig::protect_at`] failures (default 5). A flood of
-//! fresh subjects makes count-1 entries, which are the first to go, so to push out a victim
-//! at count `k` the attacker must keep most of the shard at counts of at least `k`: about
-//! `k × capacity` failures within the idle period, and nothing at all once the victim
-//! reaches `protect_at`. If a shard is entirely protected, a new subject is not tracked
-//! (its failure is reported as the first of a streak and counted in
-//! [`MemoryStats::untracked`]): existing streaks win over new ones.
-//! LRU would be the wrong choice here: it evicts exactly the victim's old streak.
+//! Each shard holds at most `capacity / shards` subjects, and **a new subject is always
+//! tracked**: when it arrives at a full shard, the shard first drops expired streaks, then
+//! evicts live ones in this order:
+//!
+//! 1. **Unprotected streaks** (below [`MemoryConfig::protect_at`], default 5 failures),
+//!    **lowest counts first, oldest last failure first among equal counts**: one eighth of
+//!    the shard when that many are unprotected, otherwise only the lowest count present.
+//!    A flood of fresh subjects makes count-1 entries, which are the first to go, so to push
+//!    out a victim at count `k` the attacker must keep the evictable entries at counts of at
+//!    least `k`: about `k` failures per evicted slot.
+//! 2. **Protected streaks** (at or above `protect_at`), when step 1 freed fewer than a
+//!    minimum batch (1/64 of the shard, at least 4): those with the **oldest last failure**,
+//!    taken from the subject kind that holds the most protected streaks in the shard (a
+//!    per-kind budget: a flood of fresh (key, IP) pairs evicts pairs before it touches an
+//!    account's or a key's streak). Counted in [`MemoryStats::evicted_protected`].
+//!
+//! Why protected streaks can go at all: if they could not, an attacker who brought
+//! `protect_at × capacity` fresh subjects to the protection level would fill the store,
+//! and from then on no new subject could be tracked: unlimited guessing against every new
+//! victim. Why the oldest last failure: a victim under active attack keeps a recent last
+//! failure (each guess refreshes it), so to push it out the attacker must first refresh
+//! every other protected streak of its kind in the shard, about `protect_at × capacity`
+//! failures since the victim's last one, and the prize is only a fresh set of free attempts
+//! for that victim. A streak nobody has failed against for a while is the cheapest loss.
+//! Once the store is saturated, fresh flood entries mostly evict each other (step 1), so a
+//! new victim's streak grows past count 1 and is throttled like any other.
+//! LRU would be the wrong choice for step 1: it evicts exactly the victim's old streak
+//! in favour of the attacker's fresh ones.
+//!
+//! Each eviction frees at least the minimum batch, so the O(n) sweep of a shard is
+//! amortized over many inserts.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
@@ -64,7 +84,8 @@ pub struct MemoryConfig {
     pub capacity: usize,
     /// Number of shards (rounded up to a power of two, default 64).
     pub shards: usize,
-    /// Streaks at or above this count are never evicted (default 5).
+    /// Streaks at or above this count are evicted only when nothing below it can be, oldest
+    /// last failure first (default 5; see the module docs).
     pub protect_at: u32,
 }
 
@@ -93,7 +114,8 @@ impl MemoryConfig {
         self
     }
 
-    /// Sets the count at which streaks become immune to eviction (at least 2).
+    /// Sets the count at which streaks become protected (at least 2): evicted only after
+    /// every lower streak, oldest last failure first.
     #[must_use]
     pub fn protect_at(mut self, count: u32) -> Self {
         self.protect_at = count;
@@ -107,10 +129,11 @@ impl MemoryConfig {
 pub struct MemoryStats {
     /// Subjects currently tracked.
     pub tracked: usize,
-    /// Streaks evicted to make room (expired ones not included).
+    /// Streaks evicted to make room (expired ones not included), protected ones included.
     pub evicted: u64,
-    /// Failures of new subjects not tracked because their shard was full of protected streaks.
-    pub untracked: u64,
+    /// Of `evicted`, streaks at or above [`MemoryConfig::protect_at`]: a store that evicts
+    /// these is saturated (raise the capacity, or look for a flood).
+    pub evicted_protected: u64,
 }
 
 /// A bounded in-memory store for one process (or the per-replica fallback of the Redis
@@ -137,7 +160,7 @@ pub struct MemoryStore {
     per_shard: usize,
     protect_at: u32,
     evicted: AtomicU64,
-    untracked: AtomicU64,
+    evicted_protected: AtomicU64,
 }
 
 impl Default for MemoryStore {
@@ -258,7 +281,7 @@ impl MemoryStore {
             per_shard,
             protect_at: config.protect_at.max(2),
             evicted: AtomicU64::new(0),
-            untracked: AtomicU64::new(0),
+            evicted_protected: AtomicU64::new(0),
         }
     }
 
@@ -272,12 +295,12 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    /// Counters: tracked, evicted, untracked.
+    /// Counters: tracked, evicted, evicted while protected.
     pub fn stats(&self) -> MemoryStats {
         MemoryStats {
             tracked: self.len(),
             evicted: self.evicted.load(Ordering::Relaxed),
-            untracked: self.untracked.load(Ordering::Relaxed),
+            evicted_protected: self.evicted_protected.load(Ordering::Relaxed),
         }
     }
 
@@ -335,13 +358,13 @@ impl MemoryStore {
         let mut s = Streak::default();
         let r = s.record_failure(rule, now_ms);
         if shard.map.len() >= self.per_shard {
-            let evicted = shard.make_room(self.per_shard, self.protect_at, now_ms);
-            self.evicted.fetch_add(evicted as u64, Ordering::Relaxed);
-            if shard.map.len() >= self.per_shard {
-                self.untracked.fetch_add(1, Ordering::Relaxed);
-                return r;
-            }
+            let (low, high) = shard.make_room(self.per_shard, self.protect_at, now_ms);
+            self.evicted
+                .fetch_add((low + high) as u64, Ordering::Relaxed);
+            self.evicted_protected
+                .fetch_add(high as u64, Ordering::Relaxed);
         }
+        // make_room always frees a slot in a full shard: a new subject is always tracked.
         shard.map.insert(h, Entry::from_streak(&s, kind));
         r
     }
@@ -414,13 +437,16 @@ impl Shard {
     }
 
     /// Frees room in a full shard (see the module docs). Returns how many live streaks were
-    /// evicted. Amortized O(1) per insert: one O(n) sweep frees n/8 slots.
-    fn make_room(&mut self, per_shard: usize, protect_at: u32, now_ms: u64) -> usize {
+    /// evicted: (below `protect_at`, at or above it). Frees at least one slot when the
+    /// shard is full; amortized O(1) per insert: one O(n) sweep frees at least
+    /// [`min_batch`] slots.
+    fn make_room(&mut self, per_shard: usize, protect_at: u32, now_ms: u64) -> (usize, usize) {
         self.purge_expired(now_ms);
         if self.map.len() < per_shard {
-            return 0;
+            return (0, 0);
         }
-        let target = (per_shard / 8).max(1);
+        let batch = min_batch(per_shard);
+        let target = (per_shard / 8).max(batch);
         // Histogram of counts below the protection level.
         let mut hist = vec![0usize; protect_at as usize];
         for e in self.map.values() {
@@ -429,46 +455,117 @@ impl Shard {
                 hist[c] += 1;
             }
         }
-        // Smallest count level `t` such that evicting every count below t plus the oldest at
-        // t reaches the target (or every unprotected streak when that is not enough).
-        let mut below = 0usize;
-        let mut level = 0usize;
-        for (c, n) in hist.iter().enumerate() {
-            level = c;
-            if below + n >= target {
+        let unprotected: usize = hist.iter().sum();
+        let low = if unprotected >= target {
+            // Smallest count level `t` such that evicting every count below t plus the
+            // oldest at t reaches the target.
+            let mut below = 0usize;
+            let mut level = 0usize;
+            for (c, n) in hist.iter().enumerate() {
+                level = c;
+                if below + n >= target {
+                    break;
+                }
+                below += n;
+            }
+            let at_level = target.saturating_sub(below).min(hist[level]);
+            self.evict_oldest(
+                at_level,
+                |e| e.count() as usize == level,
+                |e| (e.count() as usize) < level,
+            )
+        } else if let Some(level) = hist.iter().position(|n| *n > 0) {
+            // Few unprotected streaks (a saturated store): only the lowest count goes, so a
+            // new victim whose count has grown outlives the flood's fresh count-1 entries.
+            self.evict_oldest(0, |_| false, |e| e.count() as usize == level)
+        } else {
+            0
+        };
+        let mut high = 0usize;
+        while low + high < batch {
+            let n = self.evict_oldest_protected(batch - low - high, protect_at);
+            if n == 0 {
                 break;
             }
-            below += n;
+            high += n;
         }
-        let at_level_needed = target.saturating_sub(below).min(hist[level]);
-        let cutoff = if at_level_needed == 0 {
-            0
-        } else {
-            let mut lasts: Vec<u64> = self
-                .map
-                .values()
-                .filter(|e| e.count() as usize == level)
-                .map(|e| e.last_ms)
-                .collect();
-            let (_, nth, _) = lasts.select_nth_unstable(at_level_needed - 1);
-            *nth
+        self.drop_orphan_tokens();
+        (low, high)
+    }
+
+    /// Evicts up to `n` protected streaks with the oldest last failure, of the kind holding
+    /// the most protected streaks (the per-kind budget of the module docs).
+    fn evict_oldest_protected(&mut self, n: usize, protect_at: u32) -> usize {
+        let mut per_kind = [0usize; 8];
+        for e in self.map.values().filter(|e| e.count() >= protect_at) {
+            per_kind[e.kind()] += 1;
+        }
+        let Some((kind, _)) = per_kind
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .max_by_key(|(_, c)| **c)
+        else {
+            return 0;
         };
-        let mut taken_at_level = 0usize;
+        self.evict_oldest(
+            n,
+            |e| e.count() >= protect_at && e.kind() == kind,
+            |_| false,
+        )
+    }
+
+    /// Evicts every entry `always` selects, plus the `n` entries with the oldest last
+    /// failure among those `candidate` selects. Returns how many were evicted.
+    fn evict_oldest(
+        &mut self,
+        n: usize,
+        candidate: impl Fn(&Entry) -> bool,
+        always: impl Fn(&Entry) -> bool,
+    ) -> usize {
         let before = self.map.len();
+        if n == 0 {
+            self.map.retain(|_, e| !always(e));
+            return before - self.map.len();
+        }
+        let mut lasts: Vec<u64> = self
+            .map
+            .values()
+            .filter(|e| candidate(e))
+            .map(|e| e.last_ms)
+            .collect();
+        let n = n.min(lasts.len());
+        if n == 0 {
+            self.map.retain(|_, e| !always(e));
+            return before - self.map.len();
+        }
+        let (_, cutoff, _) = lasts.select_nth_unstable(n - 1);
+        let cutoff = *cutoff;
+        // Everything older than the cutoff goes, then just enough of the ties at it.
+        let older = lasts.iter().filter(|l| **l < cutoff).count();
+        let mut ties_left = n - older;
         self.map.retain(|_, e| {
-            let c = e.count() as usize;
-            if c < level {
+            if always(e) {
                 return false;
             }
-            if c == level && e.last_ms <= cutoff && taken_at_level < at_level_needed {
-                taken_at_level += 1;
-                return false;
+            if candidate(e) {
+                if e.last_ms < cutoff {
+                    return false;
+                }
+                if e.last_ms == cutoff && ties_left > 0 {
+                    ties_left -= 1;
+                    return false;
+                }
             }
             true
         });
-        self.drop_orphan_tokens();
         before - self.map.len()
     }
+}
+
+/// The fewest slots one eviction frees: 1/64 of a shard, at least 4 (all of a tiny shard).
+fn min_batch(per_shard: usize) -> usize {
+    (per_shard / 64).max(4).min(per_shard)
 }
 
 /// Bytes of a hashbrown table able to hold `capacity` items: buckets a power of two with
@@ -534,22 +631,76 @@ mod tests {
     }
 
     #[test]
-    fn protected_streaks_survive_a_flood_at_higher_counts() {
-        let store = MemoryStore::new(MemoryConfig::default().capacity(16).shards(1).protect_at(3));
+    fn victim_under_active_attack_survives_a_saturating_flood() {
+        let store = MemoryStore::new(MemoryConfig::default().capacity(64).shards(1).protect_at(3));
         let victim = Subject::account("victim");
+        let idle = Subject::account("idle");
         fail_n(&store, &victim, 3, 1000);
-        // The attacker brings many subjects to count 4, above the victim.
-        for i in 0..200 {
-            fail_n(&store, &Subject::account(format!("a{i}")), 4, 2000 + i);
+        fail_n(&store, &idle, 3, 1000);
+        // The flood brings 2000 fresh subjects (of the victim's kind) to the protection
+        // level: 30 x capacity failures. The attack on the victim goes on meanwhile.
+        let mut now = 2000;
+        let mut expected = 3;
+        for i in 0..2000u64 {
+            now += 10;
+            fail_n(&store, &Subject::account(format!("a{i}")), 3, now);
+            if i % 8 == 0 {
+                expected += 1;
+                assert_eq!(fail_n(&store, &victim, 1, now), expected, "flood {i}");
+            }
         }
+        assert!(store.len() <= 64);
+        assert!(
+            store.stats().evicted_protected > 0,
+            "the flood saturated the shard"
+        );
         assert_eq!(
-            store.peek(&victim, RULE.idle_ms, 5000).map(|s| s.count),
-            Some(3)
+            store.peek(&victim, RULE.idle_ms, now).map(|s| s.count),
+            Some(expected),
+            "the victim's streak was never wiped"
         );
         assert!(
-            store.stats().untracked > 0,
-            "a shard full of protected streaks stops admitting"
+            store.peek(&idle, RULE.idle_ms, now).is_none(),
+            "the streak nobody failed against for longest went first"
         );
+    }
+
+    #[test]
+    fn flood_of_one_kind_evicts_its_own_kind_before_another_kinds_protected_streak() {
+        let store = MemoryStore::new(MemoryConfig::default().capacity(64).shards(1).protect_at(3));
+        // An account streak nobody has failed against since: the oldest in the shard.
+        let account = Subject::account("ann");
+        fail_n(&store, &account, 3, 1000);
+        let ip = "198.51.100.1".parse().unwrap();
+        for i in 0..1000u64 {
+            fail_n(
+                &store,
+                &Subject::account_from_ip(format!("p{i}"), ip),
+                3,
+                2000 + i,
+            );
+        }
+        assert!(store.stats().evicted_protected > 900);
+        assert_eq!(
+            store.peek(&account, RULE.idle_ms, 5000).map(|s| s.count),
+            Some(3)
+        );
+    }
+
+    #[test]
+    fn full_shard_always_admits_a_new_subject() {
+        let store = MemoryStore::new(MemoryConfig::default().capacity(16).shards(1).protect_at(2));
+        for i in 0..16u64 {
+            fail_n(&store, &Subject::account(format!("p{i}")), 2, 1000 + i);
+        }
+        let fresh = Subject::account("fresh");
+        store.record_failure(&fresh, &RULE, 5000);
+        assert_eq!(
+            store.peek(&fresh, RULE.idle_ms, 5000).map(|s| s.count),
+            Some(1)
+        );
+        assert_eq!(store.stats().evicted_protected, 4, "one minimum batch");
+        assert!(store.len() <= 16);
     }
 
     #[test]

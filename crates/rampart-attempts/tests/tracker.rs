@@ -178,3 +178,40 @@ fn idle_streak_expires_for_the_memory_store_purge() {
     );
     assert!(tracker.store().is_empty());
 }
+
+#[test]
+fn after_a_saturating_flood_a_new_victim_is_still_tracked_and_throttled() {
+    let store = MemoryStore::new(MemoryConfig::default().capacity(64).shards(1));
+    let tracker = Tracker::new(store);
+    let flood_ip = "203.0.113.77".parse().unwrap();
+    let mut now = t0();
+    // The attacker brings 200 fresh (account, IP) pairs to the protection level (5
+    // failures each): about 15 x capacity failures, enough to fill the store.
+    for i in 0..200 {
+        let s = Subject::account_from_ip(format!("flood{i}"), flood_ip);
+        for _ in 0..5 {
+            now += Duration::from_millis(1);
+            block_on(tracker.record_failure(&s, now)).unwrap();
+        }
+    }
+    assert!(tracker.store().stats().evicted_protected > 0, "saturated");
+    // Then guesses at a new victim, still flooding two fresh subjects per guess.
+    let victim = Subject::account_from_ip("victim", "198.51.100.20".parse().unwrap());
+    let mut fresh = 0;
+    for i in 1..=6u32 {
+        now += Duration::from_millis(1);
+        let out = block_on(tracker.record_failure(&victim, now)).unwrap();
+        assert_eq!(out.count, i, "the new victim is tracked");
+        for _ in 0..2 {
+            fresh += 1;
+            let s = Subject::account_from_ip(format!("fresh{fresh}"), flood_ip);
+            block_on(tracker.record_failure(&s, now)).unwrap();
+        }
+    }
+    assert_eq!(
+        block_on(tracker.check(&victim, now)).unwrap(),
+        Decision::RetryAfter(Duration::from_secs(1)),
+        "5 free attempts, then throttled"
+    );
+    assert!(tracker.store().len() <= 64);
+}
