@@ -119,7 +119,9 @@ impl Canonicalizer {
 
     /// Sets the largest canonical form produced (default
     /// [`DEFAULT_MAX_CANONICAL_BYTES`]); beyond it canonicalization fails with
-    /// [`LimitError::CanonicalOutput`].
+    /// [`LimitError::CanonicalOutput`]. Checked after each node, so the buffer may pass the
+    /// cap by one node's output (one start tag: its attributes and the namespaces it renders,
+    /// each bounded by the parser's [`Limits`](crate::Limits)) before the error.
     #[must_use]
     pub fn max_output(mut self, bytes: usize) -> Self {
         self.max_output = bytes;

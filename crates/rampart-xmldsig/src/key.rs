@@ -176,6 +176,16 @@ impl TrustedKey {
             (KeyKind::Rsa { .. }, A::RsaPssSha512) => &signature::RSA_PSS_2048_8192_SHA512,
             (KeyKind::EcP256, A::EcdsaSha256) => &signature::ECDSA_P256_SHA256_FIXED,
             (KeyKind::EcP384, A::EcdsaSha384) => &signature::ECDSA_P384_SHA384_FIXED,
+            // RFC 4051 lets the digest and the curve differ (xmlsec1 signs P-256 with SHA-384
+            // when asked), but ring verifies the raw r||s form XML-DSig uses only with each
+            // curve's own digest. Say so, rather than "does not verify".
+            (KeyKind::EcP256 | KeyKind::EcP384, A::EcdsaSha256 | A::EcdsaSha384) => {
+                return Err(crate::SignatureError::UnsupportedAlgorithm(format!(
+                    "{alg:?} with an ECDSA P-{} key (only P-256 with SHA-256 and P-384 with \
+                     SHA-384)",
+                    self.bits()
+                )));
+            }
             _ => return Ok(None),
         }))
     }

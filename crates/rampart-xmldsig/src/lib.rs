@@ -43,8 +43,14 @@
 //!   are kept and one `ds:Signature` is inserted ([`Placement`]).
 //!
 //! Not supported, on purpose: DTDs and their attribute defaults or ID declarations, XPath and
-//! XSLT transforms, external or whole-document (`URI=""`) references, HMAC signatures,
-//! encodings other than UTF-8, XML 1.1.
+//! XSLT transforms, external references, whole-document (`URI=""`) references from a
+//! signature that is not on the document element, HMAC signatures, encodings other than
+//! UTF-8, XML 1.1. ECDSA is verified with each curve's own digest (P-256 with SHA-256, P-384
+//! with SHA-384); the other pairings fail with [`SignatureError::UnsupportedAlgorithm`].
+//!
+//! Limits beyond [`Limits`]: an `InclusiveNamespaces` `PrefixList` holds at most 32
+//! prefixes (real ones hold a handful), and canonical output is capped by
+//! [`Canonicalizer::max_output`].
 #![forbid(unsafe_code)]
 
 mod algorithms;

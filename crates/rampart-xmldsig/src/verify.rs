@@ -490,7 +490,10 @@ pub fn verify<'d>(
     let sig_value = base64_value(signature_value)?;
     buf.clear();
     si_c14n.subtree(doc, signed_info.idx, NONE, &mut buf)?;
+    // Why no key verified, most specific first: a key too small, then a key that cannot
+    // check this algorithm at all, else the value is simply not a signature by any of them.
     let mut too_small = false;
+    let mut unusable = None;
     let mut matched = None;
     for key in &options.keys {
         match key.verifier(sig_alg, options.allow_small_rsa) {
@@ -502,14 +505,15 @@ pub fn verify<'d>(
                 }
             }
             Ok(None) => {}
-            Err(_) => too_small = true,
+            Err(SignatureError::KeyTooSmall) => too_small = true,
+            Err(e) => unusable = Some(e),
         }
     }
     let Some(key) = matched else {
-        let reason = if too_small {
-            SignatureError::KeyTooSmall
-        } else {
-            SignatureError::SignatureInvalid
+        let reason = match (too_small, unusable) {
+            (true, _) => SignatureError::KeyTooSmall,
+            (false, Some(e)) => e,
+            (false, None) => SignatureError::SignatureInvalid,
         };
         return Err(fail(signature_value, reason));
     };

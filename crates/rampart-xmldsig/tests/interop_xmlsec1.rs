@@ -67,6 +67,30 @@ fn template(i: usize) -> String {
     )
 }
 
+/// Has xmlsec1 sign the template `tmpl` (with `key`) and returns the signed document.
+fn xmlsec1_sign(xmlsec1: &str, dir: &Path, name: &str, tmpl: &str, key: &Path) -> Vec<u8> {
+    let input = dir.join(format!("{name}.tmpl.xml"));
+    let out = dir.join(format!("{name}.xml"));
+    std::fs::write(&input, tmpl).unwrap();
+    let o = Command::new(xmlsec1)
+        .arg("--sign")
+        .arg("--privkey-pem")
+        .arg(key)
+        .arg("--id-attr:ID")
+        .arg(format!("{ROOT_NS}:Signed"))
+        .arg("--output")
+        .arg(&out)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "xmlsec1 --sign failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::read(&out).unwrap()
+}
+
 fn signed_signature(doc: &Document) -> rampart_xmldsig::Element<'_> {
     doc.root()
         .descendants()
@@ -256,4 +280,46 @@ fn xmlsec1_whole_document_signature_verifies() {
         ),
         "{err:?}"
     );
+}
+
+#[test]
+fn xmlsec1_ecdsa_with_the_other_curves_digest_is_a_clear_unsupported_error() {
+    // RFC 4051 lets a P-256 key sign with ecdsa-sha384 (xmlsec1 does when asked); ring has
+    // no raw r||s verifier for that pairing, so it must be named, not "invalid signature".
+    let Some(xmlsec1) = common::xmlsec1() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (key, method)) in [("ec-p256", "ecdsa-sha384"), ("ec-p384", "ecdsa-sha256")]
+        .into_iter()
+        .enumerate()
+    {
+        let tmpl = template(1).replace(
+            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+            &format!("http://www.w3.org/2001/04/xmldsig-more#{method}"),
+        );
+        let xml = xmlsec1_sign(
+            xmlsec1,
+            dir.path(),
+            &format!("ec{i}"),
+            &wrapped(1, &tmpl),
+            &vectors().join(format!("{key}.key")),
+        );
+        let cert = TrustedKey::from_pem_certificate(
+            &std::fs::read(vectors().join(format!("{key}.crt"))).unwrap(),
+        )
+        .unwrap();
+        let doc = Document::parse(&xml).unwrap();
+        match verify(
+            &doc,
+            signed_signature(&doc),
+            &VerifyOptions::new(vec![cert]),
+        ) {
+            Err(rampart_xmldsig::Error::Signature {
+                reason: rampart_xmldsig::SignatureError::UnsupportedAlgorithm(what),
+                ..
+            }) => assert!(what.contains("ECDSA"), "{what}"),
+            other => panic!("{key} with {method}: expected UnsupportedAlgorithm, got {other:?}"),
+        }
+    }
 }

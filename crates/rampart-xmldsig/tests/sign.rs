@@ -257,6 +257,18 @@ fn rsa_pss_sha256_verifies() {
 }
 
 #[test]
+fn rsa_pss_sha384_verifies() {
+    let xml = pss_signed(
+        "http://www.w3.org/2007/05/xmldsig-more#sha384-rsa-MGF1",
+        &ring::signature::RSA_PSS_SHA384,
+    );
+    assert_eq!(
+        verify_root_signature(&xml, &options("rsa2048")).unwrap(),
+        SignatureAlgorithm::RsaPssSha384
+    );
+}
+
+#[test]
 fn rsa_pss_sha512_verifies() {
     let xml = pss_signed(
         "http://www.w3.org/2007/05/xmldsig-more#sha512-rsa-MGF1",

@@ -533,3 +533,132 @@ fn oversized_inclusive_prefix_list_is_rejected() {
         })
     ));
 }
+
+#[test]
+fn duplicate_id_under_another_declared_name_outside_the_signed_element_is_rejected() {
+    // A wrapper that carries the assertion's ID in a different ID attribute, outside the
+    // signed subtree: which one "#_assertion2" means would depend on the reader.
+    let xml = replace(
+        &vector("xmlsec1-response.xml"),
+        "<samlp:Status>",
+        "<samlp:Extensions AssertionID=\"_assertion2\"/><samlp:Status>",
+    );
+    let opts = options("rsa2048")
+        .id_attribute("ID")
+        .id_attribute("AssertionID");
+    assert_eq!(
+        reason(&xml, &opts),
+        SignatureError::DuplicateId("_assertion2".into())
+    );
+    // Not declared as an ID attribute, the same value is plain data and the signature holds.
+    verify_bytes(&xml, &options("rsa2048")).unwrap();
+}
+
+#[test]
+fn comment_inside_signature_value_does_not_change_what_is_checked() {
+    let xml = vector("xmlsec1-rsa-sha256.xml");
+    let s = std::str::from_utf8(&xml).unwrap();
+    let start = s.find("<ds:SignatureValue>").unwrap() + "<ds:SignatureValue>".len();
+    let with_comment = format!("{}<!-- c -->{}", &s[..start + 8], &s[start + 8..]);
+    verify_bytes(with_comment.as_bytes(), &options("rsa2048")).unwrap();
+    // And a value cut at the comment would not verify: the whole text is what counts.
+    let end = s.find("</ds:SignatureValue>").unwrap();
+    let cut = format!("{}{}", &s[..start + 8], &s[end..]);
+    assert!(verify_bytes(cut.as_bytes(), &options("rsa2048")).is_err());
+}
+
+#[test]
+fn two_references_verify_when_allowed_and_both_elements_are_returned() {
+    // A signature over two sibling elements, both covered by their own Reference.
+    let key = SigningKey::from_pkcs8_pem(&vector("rsa2048.key")).unwrap();
+    let doc_xml =
+        "<r:Root xmlns:r=\"urn:r\"><r:A ID=\"_a\">one</r:A><r:B ID=\"_b\">two</r:B></r:Root>";
+    let one = sign_enveloped(doc_xml.as_bytes(), "_a", &key, None).unwrap();
+    // Turn the single reference into two: copy it with URI="#_b" and B's digest.
+    let s = String::from_utf8(one).unwrap();
+    let b_digest = {
+        let d = Document::parse(s.as_bytes()).unwrap();
+        let b = d
+            .root()
+            .children()
+            .find(|e| e.attribute("ID") == Some("_b"))
+            .unwrap();
+        let c = rampart_xmldsig::Canonicalizer::new(rampart_xmldsig::C14nAlgorithm::Exclusive)
+            .element(b)
+            .unwrap();
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            ring::digest::digest(&ring::digest::SHA256, &c),
+        )
+    };
+    let ref_start = s.find("<ds:Reference").unwrap();
+    let ref_end = s.find("</ds:Reference>").unwrap() + "</ds:Reference>".len();
+    let reference = &s[ref_start..ref_end];
+    let digest_start = reference.find("<ds:DigestValue>").unwrap() + "<ds:DigestValue>".len();
+    let digest_end = reference.find("</ds:DigestValue>").unwrap();
+    let second = format!(
+        "{}{}{}",
+        &reference[..digest_start],
+        b_digest,
+        &reference[digest_end..]
+    )
+    .replace("URI=\"#_a\"", "URI=\"#_b\"")
+    .replace(
+        "<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>",
+        "",
+    );
+    let unsigned = format!("{}{second}{}", &s[..ref_end], &s[ref_end..]);
+    // Re-sign the new SignedInfo with ring so the value covers both references.
+    let d = Document::parse(unsigned.as_bytes()).unwrap();
+    let sig = first_signature(&d);
+    let si = sig.children().next().unwrap();
+    let si_c14n = rampart_xmldsig::Canonicalizer::new(rampart_xmldsig::C14nAlgorithm::Exclusive)
+        .element(si)
+        .unwrap();
+    let pem = String::from_utf8(vector("rsa2048.key")).unwrap();
+    let der: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, der).unwrap();
+    let pair = ring::signature::RsaKeyPair::from_pkcs8(&der).unwrap();
+    let mut value = vec![0; pair.public().modulus_len()];
+    pair.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        &si_c14n,
+        &mut value,
+    )
+    .unwrap();
+    let old_value = sig.children().nth(1).unwrap().text();
+    let xml = unsigned.replace(
+        &old_value,
+        &base64::Engine::encode(&base64::engine::general_purpose::STANDARD, value),
+    );
+
+    // One reference is the default: two are refused.
+    assert_eq!(
+        reason(xml.as_bytes(), &options("rsa2048")),
+        SignatureError::TooManyReferences {
+            found: 2,
+            allowed: 1
+        }
+    );
+    let d = Document::parse(xml.as_bytes()).unwrap();
+    let v = verify(
+        &d,
+        first_signature(&d),
+        &options("rsa2048").max_references(2),
+    )
+    .unwrap();
+    let ids: Vec<_> = v
+        .signed_elements()
+        .iter()
+        .map(|e| e.attribute("ID").unwrap())
+        .collect();
+    assert_eq!(ids, ["_a", "_b"]);
+    assert_eq!(v.signed_elements()[1].text(), "two");
+    // Tampering with the second element breaks its digest.
+    let tampered = xml.replace(">two<", ">TWO<");
+    assert_eq!(
+        reason(tampered.as_bytes(), &options("rsa2048").max_references(2)),
+        SignatureError::DigestMismatch
+    );
+}

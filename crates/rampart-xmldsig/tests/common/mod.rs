@@ -21,19 +21,39 @@ pub(crate) fn missing(what: &str) {
     eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
 }
 
-/// A python3 that can `import lxml`: the one on PATH, else Debian's /usr/bin/python3.
-pub(crate) fn python_with_lxml() -> Option<String> {
-    for candidate in ["python3", "/usr/bin/python3"] {
-        let ok = Command::new(candidate)
-            .args(["-c", "import lxml.etree"])
+/// Every distinct python3 that can `import lxml`, with the libxml2 version lxml runs on:
+/// Debian's /usr/bin/python3 (python3-lxml on the system libxml2, the one xmlsec1 uses) and
+/// the one on PATH (often a PyPI wheel bundling a newer libxml2). Comparing against both
+/// holds us to old and new libxml2 alike. Debian's is required under `CI=true`.
+pub(crate) fn pythons_with_lxml() -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    for candidate in ["/usr/bin/python3", "python3"] {
+        let Ok(o) = Command::new(candidate)
+            .args([
+                "-c",
+                "import sys, lxml.etree as e; print(sys.executable, '.'.join(map(str, e.LIBXML_VERSION)))",
+            ])
             .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return Some(candidate.to_owned());
+        else {
+            continue;
+        };
+        if !o.status.success() {
+            continue;
+        }
+        let out = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+        let (exe, version) = out.rsplit_once(' ').unwrap_or((candidate, "?"));
+        let exe = std::fs::canonicalize(exe).map_or(exe.to_owned(), |p| p.display().to_string());
+        if !found.iter().any(|(e, _)| *e == exe) {
+            found.push((exe, version.to_owned()));
         }
     }
-    missing("python3 with lxml (Debian package python3-lxml)");
-    None
+    if !found.iter().any(|(e, _)| e.starts_with("/usr/bin/")) {
+        missing("Debian's python3 with lxml (package python3-lxml)");
+    }
+    if found.is_empty() {
+        missing("python3 with lxml (Debian package python3-lxml)");
+    }
+    found
 }
 
 /// The xmlsec1 binary, if installed.
