@@ -71,7 +71,9 @@ pub(crate) fn verify<'d>(
 ) -> Result<Checked<'d>, Error> {
     refuse_unknown_algorithms(signature)?;
     let v = xmldsig::verify(doc, signature, &sp.verify_options).map_err(map_error)?;
-    if v.signed_elements().len() != 1 || Some(v.signed().element()) != signature.parent() {
+    if v.signed_elements().len() != 1
+        || !signature.parent().is_some_and(|p| v.signed().is_element(p))
+    {
         return Err(SignatureError::NotEnveloped.into());
     }
     let fp = v.key().fingerprint_sha256();

@@ -302,7 +302,7 @@ impl<'d> Validation<'_, 'd> {
                     let a = r
                         .signed
                         .child_elements()
-                        .find(|c| c.element() == assertion)
+                        .find(|c| c.is_element(assertion))
                         .ok_or_else(|| {
                             Error::malformed("assertion is not inside the signed response")
                         })?;
@@ -433,7 +433,7 @@ impl<'d> Validation<'_, 'd> {
         parent: Element<'d>,
     ) -> Result<Checked<'d>, Error> {
         let r = dsig::verify(self.doc, sig, self.sp).and_then(|c| {
-            if c.signed.element() == parent {
+            if c.signed.is_element(parent) {
                 Ok(c)
             } else {
                 Err(SignatureError::NotEnveloped.into())

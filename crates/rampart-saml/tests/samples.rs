@@ -777,5 +777,5 @@ fn entra_assertion_signature_verifies_with_rampart_xmldsig() {
     ))
     .unwrap();
     let v = verify(&doc, sig, &VerifyOptions::new(vec![key])).unwrap();
-    assert_eq!(v.signed().element(), doc.root());
+    assert!(v.signed().is_element(doc.root()));
 }

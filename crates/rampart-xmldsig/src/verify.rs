@@ -168,10 +168,26 @@ impl<'d> SignedElement<'d> {
         }
     }
 
-    /// The underlying element, for identity comparison only (`verified.signed().element() ==
-    /// assertion`). Do not read data through it: its `parent()` and siblings are unsigned.
-    pub fn element(&self) -> Element<'d> {
-        self.el
+    /// Whether this is `element` (identity, not equal content): "is the signed element the
+    /// assertion I am about to read". There is deliberately no way back to the plain
+    /// [`Element`], whose `parent()` and siblings are unsigned.
+    ///
+    /// ```
+    /// # let key_pem = std::fs::read("tests/vectors/rsa2048.key").unwrap();
+    /// # let cert_pem = std::fs::read("tests/vectors/rsa2048.crt").unwrap();
+    /// use rampart_xmldsig::*;
+    /// # let key = SigningKey::from_pkcs8_pem(&key_pem)?;
+    /// # let signed = sign_enveloped(br#"<a ID="_1"><b/></a>"#, "_1", &key, None)?;
+    /// # let doc = Document::parse(&signed)?;
+    /// # let sig = doc.root().children_named(DSIG_NS, "Signature").next().unwrap();
+    /// # let options = VerifyOptions::new(vec![TrustedKey::from_pem_certificate(&cert_pem)?]);
+    /// let verified = verify(&doc, sig, &options)?;
+    /// assert!(verified.signed().is_element(doc.root()));
+    /// assert!(!verified.signed().is_element(sig));
+    /// # Ok::<(), rampart_xmldsig::Error>(())
+    /// ```
+    pub fn is_element(&self, element: Element<'d>) -> bool {
+        self.el == element
     }
     /// Local part of the name.
     pub fn local_name(&self) -> &'d str {

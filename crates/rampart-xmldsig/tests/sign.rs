@@ -44,7 +44,7 @@ fn verify_root_signature(xml: &[u8], opts: &VerifyOptions) -> Result<SignatureAl
         .next()
         .expect("signature child");
     let v = verify(&doc, sig, opts)?;
-    assert_eq!(v.signed().element(), doc.root());
+    assert!(v.signed().is_element(doc.root()));
     Ok(v.signature_algorithm())
 }
 
@@ -166,7 +166,7 @@ fn nested_element_with_custom_id_attribute() {
     let item = doc.root().children().next().unwrap();
     let sig = item.children_named(DSIG_NS, "Signature").next().unwrap();
     let v = verify(&doc, sig, &options("rsa2048").id_attribute("Id")).unwrap();
-    assert_eq!(v.signed().element(), item);
+    assert!(v.signed().is_element(item));
 }
 
 #[test]
