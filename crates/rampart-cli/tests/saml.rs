@@ -16,6 +16,12 @@ const ACS: &str = "https://sp.example.com/saml/acs";
 const IDP_ENTITY: &str = "https://idp.example.com/metadata";
 const REQUEST_ID: &str = "_req0123456789abcdef0123456789abcdef";
 const NOW: &str = "2030-01-01T00:01:00Z";
+/// ID of the assertion in `assertion_signed.xml` (the element its signature covers).
+const ASSERTION_ID: &str = "_a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b";
+/// `openssl x509 -in tests/fixtures/idp.cert.pem -noout -fingerprint -sha256`
+const IDP_SHA256: &str = "DD:24:76:11:95:89:C5:6F:FA:5F:35:31:CE:95:4C:85:16:FB:06:32:8B:A0:1D:3C:0E:5F:7C:5D:9E:E1:68:84";
+/// The same for `attacker.cert.pem`, the certificate in `attacker_signed.xml`'s KeyInfo.
+const ATTACKER_SHA256: &str = "AC:DA:7D:E6:91:95:D4:F4:F3:20:05:B7:21:02:45:C5:D5:2F:3C:64:8C:10:D8:9B:A8:B1:7B:89:96:25:9A:63";
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -198,6 +204,217 @@ fn explain_lists_every_check_on_stdout_and_stderr() {
     assert!(stderr.contains("replay: not checked"));
 }
 
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+/// The first check whose name starts with `prefix`.
+fn check<'a>(json: &'a Value, prefix: &str) -> &'a Value {
+    json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"].as_str().unwrap().starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} check in {json}"))
+}
+
+#[test]
+fn explain_shows_skew_covered_element_and_matched_certificate() {
+    let out = verify_strict(&fixture("assertion_signed.xml"), &["--explain"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json = json_stdout(&out);
+    assert_eq!(json["clock"]["now"], NOW);
+    assert_eq!(json["clock"]["skew_seconds"], 90);
+    let signature = check(&json, "signature.assertion")["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        signature.contains(&format!("covers <saml:Assertion> ID \"{ASSERTION_ID}\"")),
+        "{signature}"
+    );
+    assert!(signature.contains(IDP_SHA256), "{signature}");
+    assert!(signature.contains("CN=rampart test idp"), "{signature}");
+    let conditions = check(&json, "conditions")["detail"].as_str().unwrap();
+    assert!(conditions.contains("skew 90 s"), "{conditions}");
+    assert!(
+        conditions.contains(SP_ENTITY),
+        "audience compared: {conditions}"
+    );
+    let text = stderr(&out);
+    assert!(
+        text.lines()
+            .any(|l| l == format!("[note] now={NOW}, skew=90s")),
+        "{text}"
+    );
+    assert!(text.contains(IDP_SHA256), "{text}");
+}
+
+#[test]
+fn explain_of_an_untrusted_key_lists_trusted_and_document_certificates() {
+    let out = verify_strict(&fixture("attacker_signed.xml"), &["--explain"]);
+    let json = assert_rejected(&out, "untrusted_key");
+    let trusted = json["trusted_certificates"].as_array().unwrap();
+    assert_eq!(trusted.len(), 1, "{json}");
+    assert_eq!(trusted[0]["sha256"], IDP_SHA256);
+    assert_eq!(trusted[0]["subject"], "CN=rampart test idp");
+    let found = json["document_certificates"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "one certificate, in two signatures: {json}");
+    assert_eq!(found[0]["sha256"], ATTACKER_SHA256);
+    assert_eq!(found[0]["subject"], "CN=rampart test attacker");
+    assert_eq!(found[0]["trusted"], false);
+    assert_eq!(found[0]["locations"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        check(&json, "signature.response")["passed"],
+        false,
+        "{json}"
+    );
+
+    let text = stderr(&out);
+    assert!(
+        text.contains(&format!(
+            "[cert] trusted: CN=rampart test idp, sha-256 {IDP_SHA256}"
+        )),
+        "{text}"
+    );
+    let doc_line = text
+        .lines()
+        .find(|l| l.contains(ATTACKER_SHA256))
+        .unwrap_or_else(|| panic!("no document certificate in {text}"));
+    assert!(
+        doc_line.starts_with(
+            "[cert] in the document, for information only, not trusted: CN=rampart test attacker"
+        ),
+        "{doc_line}"
+    );
+    assert!(doc_line.contains("<samlp:Response>") && doc_line.contains("<saml:Assertion>"));
+    assert!(
+        text.lines()
+            .any(|l| l == format!("[note] now={NOW}, skew=90s"))
+    );
+    // The attacker's certificate is never presented as trusted.
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("[cert] trusted: CN=rampart test attacker")),
+        "{text}"
+    );
+}
+
+#[test]
+fn explain_reads_document_certificates_from_the_base64_form_too() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("attacker.b64");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(read("attacker_signed.xml"));
+    std::fs::write(&path, b64).unwrap();
+    let out = verify_strict(&path, &["--explain"]);
+    let json = assert_rejected(&out, "untrusted_key");
+    assert_eq!(json["document_certificates"][0]["sha256"], ATTACKER_SHA256);
+    assert!(stderr(&out).contains(ATTACKER_SHA256));
+}
+
+#[test]
+fn explain_of_an_untrusted_key_lists_every_trusted_certificate() {
+    // Two trusted certificates (a rollover), neither the signer's.
+    let out = rampart()
+        .args(["saml", "verify", "--idp-cert"])
+        .arg(fixture("idp.cert.pem"))
+        .arg("--idp-cert")
+        .arg(fixture("sp.cert.pem"))
+        .args(["--sp-entity-id", SP_ENTITY, "--acs-url", ACS, "--now", NOW])
+        .args(strict(&["--explain"]))
+        .arg(fixture("attacker_signed.xml"))
+        .output()
+        .unwrap();
+    let json = assert_rejected(&out, "untrusted_key");
+    let subjects: Vec<&str> = json["trusted_certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["CN=rampart test idp", "CN=rampart test sp"]);
+    assert_eq!(
+        stderr(&out).matches("[cert] trusted: ").count(),
+        2,
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn explain_of_an_expired_response_prints_now_skew_and_the_times() {
+    let now = "2030-01-02T00:00:00Z";
+    let out = verify_at(
+        now,
+        &fixture("assertion_signed.xml"),
+        &strict(&["--explain"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    let json = assert_rejected(&out, "expired");
+    assert_eq!(json["clock"]["now"], now);
+    assert_eq!(json["clock"]["skew_seconds"], 90);
+    let times = json["times"].as_array().unwrap();
+    let has = |element: &str, attribute: &str, value: &str| {
+        times
+            .iter()
+            .any(|t| t["element"] == element && t["attribute"] == attribute && t["value"] == value)
+    };
+    assert!(
+        has("saml:Conditions", "NotBefore", "2029-12-31T23:59:00Z"),
+        "{json}"
+    );
+    assert!(
+        has("saml:Conditions", "NotOnOrAfter", "2030-01-01T00:05:00Z"),
+        "{json}"
+    );
+    assert!(
+        has(
+            "saml:SubjectConfirmationData",
+            "NotOnOrAfter",
+            "2030-01-01T00:05:00Z"
+        ),
+        "{json}"
+    );
+    let text = stderr(&out);
+    for wanted in [
+        format!("[note] now={now}, skew=90s"),
+        "[time] <saml:Conditions> NotBefore=2029-12-31T23:59:00Z".to_owned(),
+        "[time] <saml:Conditions> NotOnOrAfter=2030-01-01T00:05:00Z".to_owned(),
+        "[time] <saml:SubjectConfirmationData> NotOnOrAfter=2030-01-01T00:05:00Z".to_owned(),
+    ] {
+        assert!(
+            text.lines().any(|l| l == wanted),
+            "{wanted:?} missing from {text}"
+        );
+    }
+    // 2030-01-02T00:00:00Z is 86100 s after 00:05:00Z the day before.
+    assert!(text.contains("86100 s after it"), "{text}");
+    assert!(text.contains("90 s skew"), "{text}");
+}
+
+#[test]
+fn explain_of_a_response_not_yet_valid_says_how_early_it_is() {
+    let out = verify_at(
+        "2029-12-31T23:00:00Z",
+        &fixture("assertion_signed.xml"),
+        &strict(&["--explain"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_rejected(&out, "not_yet_valid");
+    let text = stderr(&out);
+    assert!(text.contains("NotBefore 2029-12-31T23:59:00Z"), "{text}");
+    assert!(text.contains("3540 s before it"), "{text}");
+    assert!(
+        text.contains("[note] now=2029-12-31T23:00:00Z, skew=90s"),
+        "{text}"
+    );
+}
+
 #[test]
 fn explain_shows_the_failing_check_last() {
     let out = verify_strict(&fixture("wrong_audience.xml"), &["--explain"]);
@@ -241,11 +458,13 @@ fn signature_by_an_untrusted_key_is_rejected() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let kind = json_stdout(&out)["error"].as_str().unwrap().to_owned();
+    // The signature is well-formed and its digests match: only the key is wrong.
+    let json = assert_rejected(&out, "untrusted_key");
     assert!(
-        kind == "untrusted_key" || kind == "signature_invalid",
-        "{kind}"
+        json.get("trusted_certificates").is_none(),
+        "only with --explain"
     );
+    assert!(out.stderr.starts_with(b"rampart: "), "no explain notes");
 }
 
 #[test]
@@ -619,4 +838,84 @@ fn authn_request_with_a_key_that_does_not_match_the_certificate_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(json_stdout(&out)["error"], "invalid_key");
     assert_no_key(&out, &body);
+}
+
+#[test]
+fn verify_with_expired_metadata_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let expired = dir.path().join("expired-metadata.xml");
+    let xml = read("idp-metadata.xml").replacen(
+        "entityID=",
+        "validUntil=\"2029-06-01T00:00:00Z\" entityID=",
+        1,
+    );
+    std::fs::write(&expired, xml).unwrap();
+    let out = rampart()
+        .args(["saml", "verify", "--idp-metadata"])
+        .arg(&expired)
+        .args(["--sp-entity-id", SP_ENTITY, "--acs-url", ACS, "--now", NOW])
+        .args(["--request-id", REQUEST_ID])
+        .arg(fixture("assertion_signed.xml"))
+        .output()
+        .unwrap();
+    // Stale metadata is a configuration problem, not a verdict on the response.
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let json = json_stdout(&out);
+    assert_eq!(json["error"], "invalid_metadata", "{json}");
+    assert!(
+        json["message"].as_str().unwrap().contains("validUntil"),
+        "{json}"
+    );
+    assert!(json.get("valid").is_none(), "no verdict was reached");
+}
+
+fn authn_request_with(metadata: &Path) -> Output {
+    rampart()
+        .args(["saml", "authn-request", "--idp-metadata"])
+        .arg(metadata)
+        .args(["--sp-entity-id", SP_ENTITY, "--acs-url", ACS])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn authn_request_with_malformed_metadata_is_an_input_error() {
+    let dir = TempDir::new().unwrap();
+    for (name, text) in [
+        ("truncated.xml", &read("idp-metadata.xml")[..400]),
+        ("not-xml.xml", "this is not metadata"),
+        (
+            "other-root.xml",
+            "<md:SPSSODescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\"/>",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = authn_request_with(&path);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        let json = json_stdout(&out);
+        assert_eq!(json["error"], "invalid_metadata", "{name}: {json}");
+        assert!(json.get("redirect_url").is_none());
+    }
+}
+
+#[test]
+fn authn_request_without_a_redirect_endpoint_is_an_input_error() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("post-only.xml");
+    let xml: String = read("idp-metadata.xml")
+        .lines()
+        .filter(|l| !l.contains("bindings:HTTP-Redirect"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(xml.contains("bindings:HTTP-POST"));
+    std::fs::write(&path, xml).unwrap();
+    let out = authn_request_with(&path);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let json = json_stdout(&out);
+    assert_eq!(json["error"], "invalid_metadata", "{json}");
+    assert!(
+        json["message"].as_str().unwrap().contains("HTTP-Redirect"),
+        "{json}"
+    );
 }

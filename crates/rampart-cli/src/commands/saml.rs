@@ -5,12 +5,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
+use base64::Engine as _;
 use rampart::saml::{
-    Certificate, Error, Expected, IdentityProvider, IdpMetadata, Login, ServiceProvider,
-    ServiceProviderBuilder, SigningKey, SpMetadata, Trace, binding,
+    Certificate, DEFAULT_MAX_AUTHN_AGE, Error, Expected, IdentityProvider, IdpMetadata, Login,
+    ServiceProvider, ServiceProviderBuilder, SignatureError, SigningKey, SpMetadata, TimeError,
+    Trace, binding,
 };
+use rampart::xmldsig::{Document, Element};
 use serde_json::{Value, json};
 
 use crate::cli::SamlCommand;
@@ -162,7 +165,7 @@ fn verify(
     explain: bool,
     input: &[u8],
 ) -> Result<Report, Failure> {
-    let run = |entity: &str| -> Result<(Result<Login, Error>, Trace), Failure> {
+    let run = |entity: &str| -> Result<(Result<Login, Error>, Trace, Duration), Failure> {
         let mut builder = sp.builder(entity)?;
         let expected = match request_id {
             Some(id) => Expected::Request(id),
@@ -176,61 +179,361 @@ fn verify(
         let result = provider
             .validate_response_explained(input, expected, now, &mut trace)
             .map(rampart::saml::ValidatedResponse::into_login_without_replay_check);
-        Ok((result, trace))
+        Ok((result, trace, provider.clock_skew()))
     };
-    let (result, trace, issuer_checked) = match idp_entity_id {
+    let (result, trace, skew, issuer_checked) = match idp_entity_id {
         Some(entity) => {
-            let (r, t) = run(entity)?;
-            (r, t, true)
+            let (r, t, skew) = run(entity)?;
+            (r, t, skew, true)
         }
         None => match run(UNKNOWN_IDP)? {
-            (Err(Error::Mismatch(rampart::saml::MismatchError::Issuer { found })), _) => {
-                let (r, t) = run(&found)?;
-                (r, t, false)
+            (Err(Error::Mismatch(rampart::saml::MismatchError::Issuer { found })), _, _) => {
+                let (r, t, skew) = run(&found)?;
+                (r, t, skew, false)
             }
-            (r, t) => (r, t, false),
+            (r, t, skew) => (r, t, skew, false),
         },
     };
-    let mut notes = Vec::new();
-    let mut checks = Value::Null;
-    if explain {
-        if !issuer_checked {
-            notes.push(
-                "[note] issuer: not compared (no --idp-entity-id or --idp-metadata); \
-                 trust rests on the --idp-cert certificates"
-                    .to_owned(),
-            );
-        }
-        if request_id.is_none() {
-            notes.push("[note] no --request-id: checked as an IdP-initiated response".to_owned());
-        }
-        notes.push("[note] replay: not checked (one-shot verification)".to_owned());
-        notes.extend(trace.to_string().lines().map(str::to_owned));
-        checks = serde_json::to_value(&trace.steps).unwrap_or(Value::Null);
+    if !explain {
+        return match result {
+            Ok(login) => {
+                let mut body = login_json(&login);
+                body["issuer_checked"] = Value::Bool(issuer_checked);
+                Ok(Report::success(body))
+            }
+            Err(err) => Err(verdict_failure(&err)),
+        };
     }
+    let mut notes = vec![format!(
+        "[note] now={}, skew={}s",
+        rfc3339(now.into()),
+        skew.as_secs()
+    )];
+    if !issuer_checked {
+        notes.push(
+            "[note] issuer: not compared (no --idp-entity-id or --idp-metadata); \
+             trust rests on the --idp-cert certificates"
+                .to_owned(),
+        );
+    }
+    if request_id.is_none() {
+        notes.push("[note] no --request-id: checked as an IdP-initiated response".to_owned());
+    }
+    notes.push("[note] replay: not checked (one-shot verification)".to_owned());
+    notes.extend(trace.to_string().lines().map(str::to_owned));
+    let checks = serde_json::to_value(&trace.steps).unwrap_or(Value::Null);
+    let clock = json!({ "now": rfc3339(now.into()), "skew_seconds": skew.as_secs() });
     match result {
         Ok(login) => {
             let mut body = login_json(&login);
             body["issuer_checked"] = Value::Bool(issuer_checked);
-            if explain {
-                body["checks"] = checks;
-            }
+            body["checks"] = checks;
+            body["clock"] = clock;
             let mut report = Report::success(body);
             report.notes = notes;
             Ok(report)
         }
         Err(err) => {
-            let mut failure = match err {
-                Error::Config(_) | Error::Input(_) => Failure::input(err.kind(), err.to_string()),
-                _ => Failure::rejected(err.kind(), err.to_string()),
-            };
-            if explain {
-                failure = failure.with("checks", checks);
-                failure.notes = notes;
+            let mut failure = verdict_failure(&err)
+                .with("checks", checks)
+                .with("clock", clock);
+            // The document is parsed again here, for information only: nothing read from it
+            // below decides anything.
+            let doc = decoded_document(input);
+            match &err {
+                Error::Signature(SignatureError::UntrustedKey) => {
+                    let found = doc.as_ref().map(document_certificates);
+                    notes.extend(untrusted_key_notes(&sp.certs, found.as_deref()));
+                    failure = failure
+                        .with(
+                            "trusted_certificates",
+                            sp.certs.iter().map(certificate_json).collect(),
+                        )
+                        .with(
+                            "document_certificates",
+                            found
+                                .unwrap_or_default()
+                                .iter()
+                                .map(|f| f.to_json(&sp.certs))
+                                .collect(),
+                        );
+                }
+                Error::Time(time_err) => {
+                    let windows = doc.as_ref().map(time_windows).unwrap_or_default();
+                    notes.extend(time_notes(time_err, now, skew, &windows));
+                    failure = failure.with(
+                        "times",
+                        windows
+                            .iter()
+                            .map(|w| {
+                                json!({
+                                    "element": w.element,
+                                    "attribute": w.attribute,
+                                    "value": w.value,
+                                })
+                            })
+                            .collect(),
+                    );
+                }
+                _ => {}
             }
+            failure.notes = notes;
             Err(failure)
         }
     }
+}
+
+/// A rejection (exit 1), or an input or configuration error (exit 2).
+fn verdict_failure(err: &Error) -> Failure {
+    match err {
+        Error::Config(_) | Error::Input(_) => Failure::input(err.kind(), err.to_string()),
+        _ => Failure::rejected(err.kind(), err.to_string()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// --explain: what a person needs to see when a login fails. Everything here reads the
+// response again, after rampart-saml has decided; it only describes.
+
+const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+const DSIG_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
+
+/// The response as a tree: raw XML, or the base64 form value (as rampart-saml detects it).
+/// `None` when it cannot be read (rampart-saml has then said why).
+fn decoded_document(input: &[u8]) -> Option<Document> {
+    let body = input.trim_ascii_start();
+    let xml = if body.starts_with(b"<") || body.starts_with("\u{feff}".as_bytes()) {
+        body.to_vec()
+    } else {
+        let compact: Vec<u8> = body
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .ok()?
+    };
+    Document::parse(&xml).ok()
+}
+
+fn certificate_json(c: &Certificate) -> Value {
+    json!({ "subject": c.subject(), "sha256": c.sha256_fingerprint() })
+}
+
+/// A certificate found in a `ds:KeyInfo` of the response.
+struct FoundCertificate {
+    /// Parsed, or why not.
+    certificate: Result<Certificate, String>,
+    /// Which signatures carry it.
+    locations: Vec<String>,
+}
+
+impl FoundCertificate {
+    fn describe(&self, trusted: &[Certificate]) -> String {
+        match &self.certificate {
+            Ok(c) => {
+                let same = if trusted.contains(c) {
+                    " (the same as a trusted certificate, yet its key did not verify the \
+                     signature: the signed content or the signature value was altered)"
+                } else {
+                    ""
+                };
+                format!(
+                    "{}, sha-256 {}, in {}{same}",
+                    c.subject(),
+                    c.sha256_fingerprint(),
+                    self.locations.join(" and ")
+                )
+            }
+            Err(why) => format!(
+                "unreadable certificate ({why}), in {}",
+                self.locations.join(" and ")
+            ),
+        }
+    }
+
+    fn to_json(&self, trusted: &[Certificate]) -> Value {
+        match &self.certificate {
+            Ok(c) => json!({
+                "subject": c.subject(),
+                "sha256": c.sha256_fingerprint(),
+                "locations": self.locations,
+                "trusted": false,
+                "same_as_trusted": trusted.contains(c),
+            }),
+            Err(why) => json!({ "error": why, "locations": self.locations, "trusted": false }),
+        }
+    }
+}
+
+/// Every `ds:X509Certificate` of the document, once each, with the signature it belongs to.
+fn document_certificates(doc: &Document) -> Vec<FoundCertificate> {
+    let mut found: Vec<FoundCertificate> = Vec::new();
+    for e in doc.root().descendants() {
+        if !e.is(DSIG_NS, "X509Certificate") {
+            continue;
+        }
+        let certificate = Certificate::from_base64(&e.text()).map_err(|err| err.to_string());
+        let location = signature_location(e);
+        if let Ok(c) = &certificate
+            && let Some(seen) = found
+                .iter_mut()
+                .find(|f| f.certificate.as_ref().is_ok_and(|o| o == c))
+        {
+            seen.locations.push(location);
+            continue;
+        }
+        found.push(FoundCertificate {
+            certificate,
+            locations: vec![location],
+        });
+    }
+    found
+}
+
+/// "the ds:Signature of <saml:Assertion> ID "_a1"", for the signature that contains `e`.
+fn signature_location(e: Element<'_>) -> String {
+    let mut cur = e.parent();
+    while let Some(p) = cur {
+        if p.is(DSIG_NS, "Signature") {
+            return match p.parent() {
+                Some(signed) => format!(
+                    "the ds:Signature of <{}> ID {:?}",
+                    signed.qualified_name(),
+                    signed.attribute("ID").unwrap_or("")
+                ),
+                None => "a ds:Signature at the document root".to_owned(),
+            };
+        }
+        cur = p.parent();
+    }
+    format!("<{}> outside any ds:Signature", e.qualified_name())
+}
+
+fn untrusted_key_notes(trusted: &[Certificate], found: Option<&[FoundCertificate]>) -> Vec<String> {
+    let mut notes = vec![
+        "[cert] the signature does not verify with the key of any trusted certificate".to_owned(),
+    ];
+    for c in trusted {
+        notes.push(format!(
+            "[cert] trusted: {}, sha-256 {}",
+            c.subject(),
+            c.sha256_fingerprint()
+        ));
+    }
+    match found {
+        None => notes.push("[cert] the document could not be read for its KeyInfo".to_owned()),
+        Some([]) => notes.push("[cert] the document's KeyInfo holds no certificate".to_owned()),
+        Some(found) => {
+            for f in found {
+                notes.push(format!(
+                    "[cert] in the document, for information only, not trusted: {}",
+                    f.describe(trusted)
+                ));
+            }
+            notes.push(
+                "[cert] if the IdP rotated its signing certificate, check the new one against \
+                 its metadata and add it with --idp-cert (keep the old one until the switch)"
+                    .to_owned(),
+            );
+        }
+    }
+    notes
+}
+
+/// One time attribute of the response.
+struct TimeValue {
+    element: String,
+    attribute: &'static str,
+    value: String,
+}
+
+/// The time attributes that bound the login, as written in the document: the Conditions and
+/// bearer SubjectConfirmationData windows and the AuthnStatement's instant and session end, of
+/// each assertion that is a direct child of the Response.
+fn time_windows(doc: &Document) -> Vec<TimeValue> {
+    let mut out = Vec::new();
+    let mut push = |e: Element<'_>, attribute: &'static str| {
+        if let Some(v) = e.attribute(attribute) {
+            out.push(TimeValue {
+                element: e.qualified_name(),
+                attribute,
+                value: v.to_owned(),
+            });
+        }
+    };
+    for a in doc
+        .root()
+        .children()
+        .filter(|e| e.is(ASSERTION_NS, "Assertion"))
+    {
+        for c in a.children_named(ASSERTION_NS, "Conditions") {
+            push(c, "NotBefore");
+            push(c, "NotOnOrAfter");
+        }
+        for s in a.children_named(ASSERTION_NS, "Subject") {
+            for sc in s.children_named(ASSERTION_NS, "SubjectConfirmation") {
+                for d in sc.children_named(ASSERTION_NS, "SubjectConfirmationData") {
+                    push(d, "NotBefore");
+                    push(d, "NotOnOrAfter");
+                }
+            }
+        }
+        for st in a.children_named(ASSERTION_NS, "AuthnStatement") {
+            push(st, "AuthnInstant");
+            push(st, "SessionNotOnOrAfter");
+        }
+    }
+    out
+}
+
+fn time_notes(
+    err: &TimeError,
+    now: SystemTime,
+    skew: Duration,
+    windows: &[TimeValue],
+) -> Vec<String> {
+    let now_text = rfc3339(now.into());
+    let skew_s = skew.as_secs();
+    let mut notes = vec![format!(
+        "[time] now {now_text} (--now or the clock), allowed clock skew {skew_s} s"
+    )];
+    let offset = |at: &str| {
+        time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+            .ok()
+            .map(|t| (time::OffsetDateTime::from(now) - t).whole_seconds())
+    };
+    match err {
+        TimeError::Expired { what, at } => notes.push(match offset(at) {
+            Some(d) => format!(
+                "[time] {what} NotOnOrAfter {at}: now is {d} s after it, more than the {skew_s} s skew allows"
+            ),
+            None => format!("[time] {what} NotOnOrAfter {at} has passed"),
+        }),
+        TimeError::NotYetValid { what, at } => notes.push(match offset(at) {
+            Some(d) => format!(
+                "[time] {what} NotBefore {at}: now is {} s before it, more than the {skew_s} s skew allows",
+                -d
+            ),
+            None => format!("[time] {what} NotBefore {at} is still ahead"),
+        }),
+        TimeError::AuthnTooOld { at } => notes.push(format!(
+            "[time] AuthnInstant {at} is older than the maximum authentication age of {} s",
+            DEFAULT_MAX_AUTHN_AGE.as_secs()
+        )),
+        _ => {}
+    }
+    if windows.is_empty() {
+        notes.push("[time] no time attributes could be read from the document".to_owned());
+    }
+    for w in windows {
+        notes.push(format!(
+            "[time] <{}> {}={}",
+            w.element, w.attribute, w.value
+        ));
+    }
+    notes
 }
 
 /// The contract's acceptance object, plus what a person debugging a login wants to see.
