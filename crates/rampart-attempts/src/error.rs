@@ -16,8 +16,9 @@ pub enum Error {
     /// alphabet). Nothing was looked up.
     #[error("malformed unlock token")]
     MalformedUnlockToken,
-    /// The operating system's random generator failed; no unlock token could be issued (the
-    /// failure itself was recorded).
+    /// The operating system's random generator failed; no unlock token could be issued.
+    /// Reported in [`FailureOutcome::unlock_token_error`](crate::FailureOutcome::unlock_token_error):
+    /// the failure itself was recorded.
     #[error("the operating system's random generator failed")]
     Random,
     /// A policy or store configuration is out of range.

@@ -341,7 +341,15 @@ impl MemoryStore {
         (h, lock(&self.shards[idx].0))
     }
 
-    pub(crate) fn record_failure(&self, subject: &Subject, rule: &Rule, now_ms: u64) -> Recorded {
+    /// Records a failure; when it newly locks the subject, stores `token` under the same
+    /// shard lock (no lock without its token).
+    pub(crate) fn record_failure(
+        &self,
+        subject: &Subject,
+        rule: &Rule,
+        now_ms: u64,
+        token: Option<&TokenHash>,
+    ) -> Recorded {
         let kind = subject.kind().index();
         let (h, mut shard) = self.locate(subject);
         shard.idle_ms[kind] = rule.idle_ms;
@@ -350,8 +358,12 @@ impl MemoryStore {
             let was_expired = s.expired(rule.idle_ms, now_ms);
             let r = s.record_failure(rule, now_ms);
             *e = Entry::from_streak(&s, kind);
-            if was_expired {
+            if was_expired || r.newly_locked {
+                // A new streak or a new lock: an older lock's token must not lift it.
                 shard.tokens.remove(&h);
+            }
+            if let (true, Some(t)) = (r.newly_locked, token) {
+                shard.tokens.insert(h, t.0);
             }
             return r;
         }
@@ -366,6 +378,9 @@ impl MemoryStore {
         }
         // make_room always frees a slot in a full shard: a new subject is always tracked.
         shard.map.insert(h, Entry::from_streak(&s, kind));
+        if let (true, Some(t)) = (r.newly_locked, token) {
+            shard.tokens.insert(h, t.0);
+        }
         r
     }
 
@@ -384,13 +399,6 @@ impl MemoryStore {
         {
             shard.map.remove(&h);
             shard.tokens.remove(&h);
-        }
-    }
-
-    pub(crate) fn set_token(&self, subject: &Subject, hash: &TokenHash) {
-        let (h, mut shard) = self.locate(subject);
-        if shard.map.contains_key(&h) {
-            shard.tokens.insert(h, hash.0);
         }
     }
 
@@ -601,7 +609,7 @@ mod tests {
 
     fn fail_n(store: &MemoryStore, s: &Subject, n: u32, now_ms: u64) -> u32 {
         (0..n)
-            .map(|_| store.record_failure(s, &RULE, now_ms).streak.count)
+            .map(|_| store.record_failure(s, &RULE, now_ms, None).streak.count)
             .last()
             .unwrap_or(0)
     }
@@ -620,7 +628,12 @@ mod tests {
         let victim = Subject::account("victim");
         assert_eq!(fail_n(&store, &victim, 2, 1000), 2);
         for i in 0..10_000 {
-            store.record_failure(&Subject::account(format!("flood{i}")), &RULE, 2000 + i);
+            store.record_failure(
+                &Subject::account(format!("flood{i}")),
+                &RULE,
+                2000 + i,
+                None,
+            );
         }
         assert!(store.len() <= 64);
         assert_eq!(
@@ -694,7 +707,7 @@ mod tests {
             fail_n(&store, &Subject::account(format!("p{i}")), 2, 1000 + i);
         }
         let fresh = Subject::account("fresh");
-        store.record_failure(&fresh, &RULE, 5000);
+        store.record_failure(&fresh, &RULE, 5000, None);
         assert_eq!(
             store.peek(&fresh, RULE.idle_ms, 5000).map(|s| s.count),
             Some(1)
@@ -711,10 +724,43 @@ mod tests {
         }
         let fresh = Subject::account("fresh");
         let later = RULE.idle_ms + 1;
-        store.record_failure(&fresh, &RULE, later);
+        store.record_failure(&fresh, &RULE, later, None);
         assert_eq!(store.len(), 1);
         assert_eq!(store.stats().evicted, 0);
         assert_eq!(store.purge_expired(std::time::UNIX_EPOCH), 0);
+    }
+
+    #[test]
+    fn the_locking_failure_stores_its_token_and_a_new_lock_drops_an_old_one() {
+        let rule = Rule {
+            idle_ms: 3_600_000,
+            notify_at: 0,
+            lock_after: 2,
+            lock_ms: 10_000,
+        };
+        let store = MemoryStore::default();
+        let s = Subject::account("kim");
+        let (t1, t2) = (TokenHash([1; 32]), TokenHash([2; 32]));
+        assert!(!store.record_failure(&s, &rule, 0, Some(&t1)).newly_locked);
+        assert!(
+            !store.unlock(&s, &t1),
+            "no lock yet: the candidate was not kept"
+        );
+        assert!(store.record_failure(&s, &rule, 1, Some(&t1)).newly_locked);
+        assert!(!store.record_failure(&s, &rule, 2, Some(&t2)).newly_locked);
+        // The timed lock ended; the next failure locks again with its own token.
+        assert!(
+            store
+                .record_failure(&s, &rule, 20_000, Some(&t2))
+                .newly_locked
+        );
+        assert!(!store.unlock(&s, &t1), "the first lock's token is gone");
+        assert!(store.unlock(&s, &t2));
+        // A lock started without a token keeps no stale one either.
+        store.record_failure(&s, &rule, 30_000, Some(&t1));
+        store.record_failure(&s, &rule, 30_001, Some(&t1));
+        store.record_failure(&s, &rule, 50_000, None);
+        assert!(!store.unlock(&s, &t1));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //!
 //! # Atomicity
 //!
-//! Recording a failure, reading a streak, ending it after a success, storing and using an
-//! unlock token are each one Lua script (`src/redis_store/*.lua`, sent with `EVALSHA`, loaded
+//! Recording a failure (with the unlock-token hash of the lock it may start), reading a
+//! streak, ending it after a success and using an unlock token are each one Lua script (`src/redis_store/*.lua`, sent with `EVALSHA`, loaded
 //! again automatically after `NOSCRIPT`, e.g. when Redis restarted). A script runs alone on
 //! the server, so when many replicas record failures for one subject at the same moment,
 //! exactly one of them sees the count reach the threshold and sends the notification.
@@ -255,7 +255,6 @@ struct Scripts {
     fail: Script,
     peek: Script,
     reset: Script,
-    set_token: Script,
     get_token: Script,
     take_token: Script,
 }
@@ -266,7 +265,6 @@ impl Scripts {
             fail: Script::new(include_str!("redis_store/fail.lua")),
             peek: Script::new(include_str!("redis_store/peek.lua")),
             reset: Script::new(include_str!("redis_store/reset.lua")),
-            set_token: Script::new(include_str!("redis_store/set_token.lua")),
             get_token: Script::new(include_str!("redis_store/get_token.lua")),
             take_token: Script::new(include_str!("redis_store/take_token.lua")),
         }
@@ -561,14 +559,22 @@ impl RedisStore {
         }
     }
 
-    async fn redis_fail(&self, key: String, rule: &Rule, now_ms: u64) -> Result<Vec<i64>, ()> {
+    async fn redis_fail(
+        &self,
+        key: String,
+        rule: &Rule,
+        now_ms: u64,
+        token: Option<&TokenHash>,
+    ) -> Result<Vec<i64>, ()> {
         let mut conn = self.inner.conn.clone();
         let mut inv = self.inner.scripts.fail.key(key);
         inv.arg(now_ms)
             .arg(rule.idle_ms)
             .arg(rule.notify_at)
             .arg(rule.lock_after);
-        inv.arg(rule.lock_ms);
+        // An empty argument: no token (a lock started without one keeps no stale token).
+        inv.arg(rule.lock_ms)
+            .arg(token.map_or(&[][..], |t| &t.0[..]));
         self.call(inv.invoke_async::<Vec<i64>>(&mut conn)).await
     }
 }
@@ -598,9 +604,13 @@ impl Backend for RedisStore {
         subject: &Subject,
         rule: &Rule,
         now_ms: u64,
+        token: Option<&TokenHash>,
     ) -> Result<Recorded, StoreError> {
         self.inner.hints.set(subject, true, now_ms);
-        match self.redis_fail(self.key_of(subject), rule, now_ms).await {
+        match self
+            .redis_fail(self.key_of(subject), rule, now_ms, token)
+            .await
+        {
             Ok(reply) => {
                 let streak = streak_from(&reply)?;
                 let (notify, newly_locked) = match reply[..] {
@@ -613,7 +623,7 @@ impl Backend for RedisStore {
                     newly_locked,
                 })
             }
-            Err(()) => self.degraded(|m| m.record_failure(subject, rule, now_ms)),
+            Err(()) => self.degraded(|m| m.record_failure(subject, rule, now_ms, token)),
         }
     }
 
@@ -659,21 +669,6 @@ impl Backend for RedisStore {
             Err(_) => {
                 c.resets_dropped.fetch_add(1, Ordering::Relaxed);
             }
-        }
-    }
-
-    async fn set_token(
-        &self,
-        subject: &Subject,
-        hash: &TokenHash,
-        _idle_ms: u64,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.inner.conn.clone();
-        let mut inv = self.inner.scripts.set_token.key(self.key_of(subject));
-        inv.arg(&hash.0[..]);
-        match self.call(inv.invoke_async::<i64>(&mut conn)).await {
-            Ok(_) => Ok(()),
-            Err(()) => self.degraded(|m| m.set_token(subject, hash)),
         }
     }
 

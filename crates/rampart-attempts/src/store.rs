@@ -20,13 +20,16 @@ pub(crate) mod sealed {
     /// The operations a store performs, each atomic with respect to the others.
     #[allow(private_interfaces)]
     pub trait Backend: Send + Sync {
-        /// Records a failure (the streak rules of `crate::streak`).
+        /// Records a failure (the streak rules of `crate::streak`). When this failure newly
+        /// locks the subject, `token` (the hash of the unlock token the tracker will hand
+        /// out) is stored in the same atomic step: a lock never exists without its token.
         #[allow(private_interfaces)]
         fn fail(
             &self,
             subject: &Subject,
             rule: &Rule,
             now_ms: u64,
+            token: Option<&TokenHash>,
         ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
 
         /// The live streak, if any.
@@ -40,14 +43,6 @@ pub(crate) mod sealed {
 
         /// Ends the streak unless locked or a later failure exists. Must not wait on I/O.
         fn reset(&self, subject: &Subject, success_ms: u64);
-
-        /// Stores the unlock-token hash of a lock that just started.
-        fn set_token(
-            &self,
-            subject: &Subject,
-            hash: &TokenHash,
-            idle_ms: u64,
-        ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
         /// Lifts the lock and ends the streak when the hash matches (constant time); single use.
         fn unlock(
@@ -69,8 +64,9 @@ impl sealed::Backend for MemoryStore {
         subject: &Subject,
         rule: &Rule,
         now_ms: u64,
+        token: Option<&TokenHash>,
     ) -> impl Future<Output = Result<Recorded, StoreError>> + Send {
-        ready(Ok(self.record_failure(subject, rule, now_ms)))
+        ready(Ok(self.record_failure(subject, rule, now_ms, token)))
     }
 
     fn peek(
@@ -84,16 +80,6 @@ impl sealed::Backend for MemoryStore {
 
     fn reset(&self, subject: &Subject, success_ms: u64) {
         MemoryStore::reset(self, subject, success_ms);
-    }
-
-    fn set_token(
-        &self,
-        subject: &Subject,
-        hash: &TokenHash,
-        _idle_ms: u64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        MemoryStore::set_token(self, subject, hash);
-        ready(Ok(()))
     }
 
     fn unlock(
@@ -114,8 +100,9 @@ impl<S: Store> sealed::Backend for Arc<S> {
         subject: &Subject,
         rule: &Rule,
         now_ms: u64,
+        token: Option<&TokenHash>,
     ) -> impl Future<Output = Result<Recorded, StoreError>> + Send {
-        (**self).fail(subject, rule, now_ms)
+        (**self).fail(subject, rule, now_ms, token)
     }
 
     fn peek(
@@ -129,15 +116,6 @@ impl<S: Store> sealed::Backend for Arc<S> {
 
     fn reset(&self, subject: &Subject, success_ms: u64) {
         (**self).reset(subject, success_ms);
-    }
-
-    fn set_token(
-        &self,
-        subject: &Subject,
-        hash: &TokenHash,
-        idle_ms: u64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).set_token(subject, hash, idle_ms)
     }
 
     fn unlock(

@@ -43,8 +43,13 @@ pub struct FailureOutcome {
     /// Set when the notifier failed; the notification is still in `notification`.
     pub notify_error: Option<NotifyError>,
     /// Present on the failure that started a hard lockout: the single-use token that lifts
-    /// it, to be sent to the owner. It is not stored anywhere (only its hash is).
+    /// it, to be sent to the owner. It is not stored anywhere (only its hash is, by the same
+    /// atomic store operation that recorded the failure).
     pub unlock_token: Option<UnlockToken>,
+    /// Set ([`Error::Random`]) when this failure started a hard lockout but the OS random
+    /// generator could not make its token: the lock holds until it times out or the streak
+    /// expires. The failure and the notification are not lost.
+    pub unlock_token_error: Option<Error>,
 }
 
 /// Counts failed attempts per [`Subject`] in a [`Store`], applies the [`Policies`], and calls
@@ -143,8 +148,36 @@ impl<S: Store, N: Notifier> Tracker<S, N> {
     /// per streak, across replicas sharing a store). On the failure that starts a hard
     /// lockout, issues the [`UnlockToken`].
     ///
-    /// Errors: [`Error::Store`] when a fail-closed store is unavailable. A notifier failure
-    /// is not an error here: it is in [`FailureOutcome::notify_error`].
+    /// The lock and its token's hash are written by one atomic store operation (one Lua
+    /// script on Redis), so a lock never exists without a working token, whatever fails
+    /// afterwards. Under a policy with a lockout, every failure therefore draws a candidate
+    /// token (32 bytes from the OS, one SHA-256) that is discarded unless this failure locks.
+    ///
+    /// Errors: [`Error::Store`] when a fail-closed store is unavailable (nothing was
+    /// recorded, nobody was notified). Nothing can fail after the failure is recorded: a
+    /// notifier failure is in [`FailureOutcome::notify_error`].
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use rampart_attempts::{Lockout, MemoryStore, Policies, Policy, Subject, SubjectKind, Tracker};
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// # block_on(async {
+    /// let policies = Policies::default()
+    ///     .with(SubjectKind::Account, Policy::notify_only(3).with_lockout(Lockout::until_unlocked(5)));
+    /// let tracker = Tracker::new(MemoryStore::default()).with_policies(policies)?;
+    /// let ann = Subject::account("ann");
+    /// let now = SystemTime::now();
+    /// let outcomes: Vec<_> = (0..5).map(|_| block_on(tracker.record_failure(&ann, now))).collect();
+    /// let outcomes = outcomes.into_iter().collect::<Result<Vec<_>, _>>()?;
+    /// assert_eq!(outcomes[4].count, 5);
+    /// assert!(outcomes[2].notification.is_some()); // the 3rd failure notifies the owner
+    /// assert!(outcomes[4].locked && outcomes[4].unlock_token.is_some()); // mail it to the owner
+    /// # Ok::<(), rampart_attempts::Error>(()) }).unwrap();
+    /// ```
     pub async fn record_failure(
         &self,
         subject: &Subject,
@@ -153,16 +186,30 @@ impl<S: Store, N: Notifier> Tracker<S, N> {
         let policy = self.policies.get(subject.kind());
         let rule = policy.rule();
         let now_ms = unix_ms(now);
-        let recorded = self.store.fail(subject, &rule, now_ms).await?;
-        let streak = recorded.streak;
-        let unlock_token = if recorded.newly_locked {
-            let token = UnlockToken::generate()?;
-            self.store
-                .set_token(subject, token.hash(), rule.idle_ms)
-                .await?;
-            Some(token)
+        // Drawn before the failure is recorded, so the store can keep its hash in the same
+        // atomic step as the lock (two calls could be split by an outage).
+        let (candidate, token_error) = if rule.lock_after > 0 {
+            match UnlockToken::generate() {
+                Ok(t) => (Some(t), None),
+                Err(e) => (None, Some(e)),
+            }
         } else {
-            None
+            (None, None)
+        };
+        let recorded = self
+            .store
+            .fail(
+                subject,
+                &rule,
+                now_ms,
+                candidate.as_ref().map(UnlockToken::hash),
+            )
+            .await?;
+        let streak = recorded.streak;
+        let (unlock_token, unlock_token_error) = if recorded.newly_locked {
+            (candidate, token_error)
+        } else {
+            (None, None)
         };
         let (notification, notify_error) = if recorded.notify {
             let n = Notification {
@@ -189,6 +236,7 @@ impl<S: Store, N: Notifier> Tracker<S, N> {
             notification,
             notify_error,
             unlock_token,
+            unlock_token_error,
         })
     }
 

@@ -52,10 +52,11 @@ async fn two_trackers_many_concurrent_tasks_give_exact_counts_and_one_notificati
         return;
     };
     let notes = Collect::default();
-    let a =
-        Arc::new(Tracker::new(store(&server, config(&server)).await).with_notifier(notes.clone()));
-    let b =
-        Arc::new(Tracker::new(store(&server, config(&server)).await).with_notifier(notes.clone()));
+    // A generous timeout: 1000 scripts from 200 tasks on a loaded 2-core CI machine must not
+    // fall back to memory (that would break the exact counts this test checks).
+    let cfg = || config(&server).timeout(Duration::from_secs(10));
+    let a = Arc::new(Tracker::new(store(&server, cfg()).await).with_notifier(notes.clone()));
+    let b = Arc::new(Tracker::new(store(&server, cfg()).await).with_notifier(notes.clone()));
     let key = Subject::api_key("pk_shared");
     let tasks: Vec<_> = (0..200)
         .map(|i| {
@@ -200,14 +201,15 @@ async fn outage_fails_open_to_memory_reports_it_and_recovers_after_restart() {
     tokio::time::sleep(Duration::from_millis(150)).await; // past the probe interval
     let before = tracker.store().health().fallback_operations;
     let mut recovered = false;
+    let mut tries = 0;
     for _ in 0..200 {
-        let out = tracker
+        tries += 1;
+        tracker
             .record_failure(&acct, t0() + Duration::from_secs(2000))
             .await
             .unwrap();
         if tracker.store().health().available {
             recovered = true;
-            let _ = out;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -225,7 +227,11 @@ async fn outage_fails_open_to_memory_reports_it_and_recovers_after_restart() {
         .unwrap()
         .count;
     assert_eq!(tracker.store().health().fallback_operations, after);
-    assert!(after >= before);
+    // Every failure during recovery was answered by exactly one of the two stores: those
+    // the fallback did not take reached the (fresh, empty) Redis, plus the last one.
+    let to_fallback = u32::try_from(after - before).unwrap();
+    assert!(to_fallback < tries, "the try that recovered went to Redis");
+    assert_eq!(count, tries - to_fallback + 1);
     let mut conn = server.connection();
     let stored: u32 = conn.hget(tracker.store().key_of(&acct), "c").unwrap();
     assert_eq!(stored, count);
@@ -371,4 +377,220 @@ async fn golden_v1_records_still_load() {
         tracker.check(&locked, ms(1_767_225_800_000)).await.unwrap(),
         Decision::Allow
     );
+}
+
+/// Scripts the server has run (EVAL and EVALSHA calls; the commands inside a script are
+/// counted apart, under their own names).
+fn server_calls(conn: &mut redis::Connection) -> u64 {
+    let info: String = redis::cmd("INFO").arg("commandstats").query(conn).unwrap();
+    info.lines()
+        .filter(|l| l.starts_with("cmdstat_evalsha:") || l.starts_with("cmdstat_eval:"))
+        .filter_map(|l| {
+            l.split("calls=")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+fn lockout_policies(after: u32) -> rampart_attempts::Policies {
+    rampart_attempts::Policies::default().with(
+        rampart_attempts::SubjectKind::Account,
+        rampart_attempts::Policy::notify_only(3)
+            .with_lockout(rampart_attempts::Lockout::until_unlocked(after)),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_locking_failure_stores_its_token_in_the_same_script() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let tracker = Tracker::new(store(&server, config(&server)).await)
+        .with_policies(lockout_policies(3))
+        .unwrap();
+    let acct = Subject::account("grace");
+    let key = tracker.store().key_of(&acct);
+    let mut conn = server.connection();
+    tracker.record_failure(&acct, t0()).await.unwrap();
+    let mut per_failure = Vec::new();
+    let mut token = None;
+    for _ in 0..2 {
+        let calls = server_calls(&mut conn);
+        let out = tracker.record_failure(&acct, t0()).await.unwrap();
+        per_failure.push(server_calls(&mut conn) - calls);
+        token = token.or(out.unlock_token);
+    }
+    // One round trip for a plain failure and for the one that locks: no separate write of
+    // the token that an outage could split from the lock.
+    assert_eq!(per_failure, [1, 1]);
+    let token = token.expect("the third failure locks");
+    let stored: Vec<u8> = conn.hget(&key, "t").unwrap();
+    let raw = base64::Engine::decode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        token.expose_secret(),
+    )
+    .unwrap();
+    assert_eq!(
+        stored,
+        ring::digest::digest(&ring::digest::SHA256, &raw).as_ref()
+    );
+    // A failure that does not newly lock leaves the token alone.
+    tracker.record_failure(&acct, t0()).await.unwrap();
+    assert_eq!(conn.hget::<_, _, Vec<u8>>(&key, "t").unwrap(), stored);
+    assert!(tracker.unlock(&acct, &token).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_unlocks_with_one_token_succeed_exactly_once() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let cfg = || config(&server).timeout(Duration::from_secs(10));
+    let a = Arc::new(
+        Tracker::new(store(&server, cfg()).await)
+            .with_policies(lockout_policies(2))
+            .unwrap(),
+    );
+    let b = Arc::new(
+        Tracker::new(store(&server, cfg()).await)
+            .with_policies(lockout_policies(2))
+            .unwrap(),
+    );
+    for round in 0..10 {
+        let acct = Subject::account(format!("henry{round}"));
+        a.record_failure(&acct, t0()).await.unwrap();
+        let token = a
+            .record_failure(&acct, t0())
+            .await
+            .unwrap()
+            .unlock_token
+            .expect("locked");
+        let text = token.expose_secret().to_owned();
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let tracker = if i % 2 == 0 {
+                    Arc::clone(&a)
+                } else {
+                    Arc::clone(&b)
+                };
+                let (acct, text) = (acct.clone(), text.clone());
+                tokio::spawn(async move {
+                    let token = rampart_attempts::UnlockToken::parse(&text).unwrap();
+                    tracker.unlock(&acct, &token).await.unwrap()
+                })
+            })
+            .collect();
+        let mut successes = 0;
+        for t in tasks {
+            successes += usize::from(t.await.unwrap());
+        }
+        assert_eq!(successes, 1, "round {round}");
+        assert_eq!(a.check(&acct, t0()).await.unwrap(), Decision::Allow);
+    }
+    assert_eq!(a.store().health().fallback_operations, 0);
+    assert_eq!(b.store().health().fallback_operations, 0);
+}
+
+/// Runs `f` and returns its output and how long it took.
+async fn timed<T>(f: impl std::future::Future<Output = T>) -> (T, Duration) {
+    let start = std::time::Instant::now();
+    let out = f.await;
+    (out, start.elapsed())
+}
+
+const HANG_TIMEOUT: Duration = Duration::from_millis(300);
+/// Slack for a loaded CI machine: the call must end near the timeout, not hang.
+const HANG_SLACK: Duration = Duration::from_secs(3);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hung_redis_times_out_and_fails_open_to_memory_then_recovers() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let cfg = config(&server).timeout(HANG_TIMEOUT);
+    let tracker = Tracker::new(store(&server, cfg).await);
+    let pair = Subject::account_from_ip("iris", "192.0.2.30".parse().unwrap());
+    for _ in 0..6 {
+        tracker.record_failure(&pair, t0()).await.unwrap();
+    }
+    assert!(matches!(
+        tracker.check(&pair, t0()).await.unwrap(),
+        Decision::RetryAfter(_)
+    ));
+
+    server.signal("-STOP");
+    // check: Redis accepts the request but never answers; the timeout ends the wait and the
+    // fallback (which has seen nothing of this subject) answers.
+    let (decision, took) = timed(tracker.check(&pair, t0())).await;
+    assert_eq!(decision.unwrap(), Decision::Allow);
+    assert!(
+        took >= HANG_TIMEOUT && took < HANG_TIMEOUT + HANG_SLACK,
+        "{took:?}"
+    );
+    let h = tracker.store().health();
+    assert!(!h.available);
+    assert!(h.last_error.is_some(), "{h:?}");
+    // record_failure: the outage is known, so it goes straight to the fallback.
+    let (out, took) = timed(tracker.record_failure(&pair, t0())).await;
+    assert_eq!(out.unwrap().count, 1, "the fallback's own streak");
+    assert!(took < HANG_SLACK, "{took:?}");
+    // Past the probe interval a call tries Redis again, and times out again.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let (out, took) = timed(tracker.record_failure(&pair, t0())).await;
+    assert_eq!(out.unwrap().count, 2);
+    assert!(
+        took >= HANG_TIMEOUT && took < HANG_TIMEOUT + HANG_SLACK,
+        "{took:?}"
+    );
+    assert!(tracker.store().health().fallback_operations >= 3);
+
+    server.signal("-CONT");
+    eventually_async_ping(tracker.store()).await;
+    assert!(tracker.store().health().available);
+    // Redis kept its streak (six failures, plus whatever the frozen server ran late).
+    let out = tracker.record_failure(&pair, t0()).await.unwrap();
+    assert!(out.count >= 7, "count {}", out.count);
+    assert!(out.retry_after.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hung_redis_times_out_and_fails_closed_then_recovers() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let cfg = config(&server)
+        .timeout(HANG_TIMEOUT)
+        .failure_mode(FailureMode::FailClosed);
+    let tracker = Tracker::new(store(&server, cfg).await);
+    let pair = Subject::account_from_ip("jack", "192.0.2.31".parse().unwrap());
+    tracker.record_failure(&pair, t0()).await.unwrap();
+
+    server.signal("-STOP");
+    let (decision, took) = timed(tracker.check(&pair, t0())).await;
+    assert!(matches!(
+        decision,
+        Err(Error::Store(StoreError::Unavailable))
+    ));
+    assert!(
+        took >= HANG_TIMEOUT && took < HANG_TIMEOUT + HANG_SLACK,
+        "{took:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await; // let the next call probe Redis
+    let (out, took) = timed(tracker.record_failure(&pair, t0())).await;
+    assert!(matches!(out, Err(Error::Store(StoreError::Unavailable))));
+    assert!(
+        took >= HANG_TIMEOUT && took < HANG_TIMEOUT + HANG_SLACK,
+        "{took:?}"
+    );
+    let h = tracker.store().health();
+    assert!(!h.available && h.failed_closed >= 2 && h.fallback_operations == 0);
+
+    server.signal("-CONT");
+    eventually_async_ping(tracker.store()).await;
+    assert_eq!(tracker.check(&pair, t0()).await.unwrap(), Decision::Allow);
+    assert!(tracker.record_failure(&pair, t0()).await.unwrap().count >= 2);
 }

@@ -1,6 +1,8 @@
 -- Records one failure; mirrors Streak::record_failure in src/streak.rs line by line.
 -- KEYS[1]: the subject's hash. ARGV: now_ms, idle_ms, notify_at (0: never),
--- lock_after (0: never), lock_ms (0: until unlocked).
+-- lock_after (0: never), lock_ms (0: until unlocked), token hash (32 bytes, or empty): stored
+-- as 't' only when this failure newly locks, in the same script, so a lock never exists
+-- without its token (an outage cannot fall between the two).
 -- Layout version 1 (tests/vectors/redis_streak_v1.txt). Fields: v layout version,
 -- c count, f first failure ms, l last failure ms, n notified (0/1), u lock end ms (0: none, -1: until unlocked), t unlock-token hash.
 -- Returns {c, f, l, n, u, crossed_notify, newly_locked}.
@@ -9,6 +11,7 @@ local idle = tonumber(ARGV[2])
 local notify_at = tonumber(ARGV[3])
 local lock_after = tonumber(ARGV[4])
 local lock_ms = tonumber(ARGV[5])
+local token = ARGV[6] or ''
 local h = redis.call('HMGET', KEYS[1], 'c', 'f', 'l', 'n', 'u')
 local c = tonumber(h[1]) or 0
 local f = tonumber(h[2]) or now
@@ -33,5 +36,9 @@ if lock_after > 0 and c >= lock_after and not locked then
   newly = 1
 end
 redis.call('HSET', KEYS[1], 'v', 1, 'c', c, 'f', f, 'l', l, 'n', n, 'u', u)
+if newly == 1 then
+  -- a new lock: an earlier lock's token must not lift it
+  if token ~= '' then redis.call('HSET', KEYS[1], 't', token) else redis.call('HDEL', KEYS[1], 't') end
+end
 redis.call('PEXPIRE', KEYS[1], idle)
 return {c, f, l, n, u, crossed, newly}
