@@ -43,6 +43,19 @@ pub enum Error {
         cap: u64,
     },
 
+    /// The stored hash needs more working memory than the limiter's whole budget (possible
+    /// when the caps allow more than the budget), so it could never run within it. Nothing was
+    /// allocated; raise [`crate::LimiterConfig::memory_budget_bytes`] or lower the caps.
+    #[error(
+        "stored hash needs {needed_bytes} bytes of working memory, above the budget of {budget_bytes}"
+    )]
+    AboveMemoryBudget {
+        /// Working memory the hash needs.
+        needed_bytes: usize,
+        /// The limiter's memory budget (in whole argon2 blocks).
+        budget_bytes: usize,
+    },
+
     /// The stored hash was made with a pepper version this hasher does not hold.
     #[error("unknown pepper version {version}")]
     UnknownPepperVersion {

@@ -23,7 +23,7 @@ impl Hasher {
                     u64::from(*cost),
                     u64::from(caps.max_bcrypt_cost),
                 )?;
-                let _lease = self.inner.limiter.acquire(0)?;
+                let _lease = self.inner.limiter.acquire_external(0)?;
                 // bcrypt reads at most 72 bytes of the password (longer ones were truncated
                 // when the hash was made); `verify` truncates the same way.
                 bcrypt::verify(pw, text).map_err(|_| MalformedHash::Output.into())
@@ -52,7 +52,7 @@ impl Hasher {
                 let params = scrypt::Params::new(*log_n, *r, *p, output.len())
                     .map_err(|_| MalformedHash::Param("ln"))?;
                 let blocks = usize::try_from(memory / 1024).unwrap_or(usize::MAX);
-                let _lease = self.inner.limiter.acquire(blocks)?;
+                let _lease = self.inner.limiter.acquire_external(blocks)?;
                 let mut out = Zeroizing::new(vec![0u8; output.len()]);
                 scrypt::scrypt(pw, salt, &params, &mut out).map_err(|_| MalformedHash::Output)?;
                 Ok(ct_eq(&out, output))
@@ -68,7 +68,7 @@ impl Hasher {
                     u64::from(*rounds),
                     u64::from(caps.max_pbkdf2_iterations),
                 )?;
-                let _lease = self.inner.limiter.acquire(0)?;
+                let _lease = self.inner.limiter.acquire_external(0)?;
                 let mut out = Zeroizing::new(vec![0u8; output.len()]);
                 if *sha512 {
                     pbkdf2::pbkdf2_hmac::<sha2::Sha512>(pw, salt, *rounds, &mut out);
@@ -87,7 +87,7 @@ impl Hasher {
                     u64::from(*rounds),
                     u64::from(caps.max_pbkdf2_iterations),
                 )?;
-                let _lease = self.inner.limiter.acquire(0)?;
+                let _lease = self.inner.limiter.acquire_external(0)?;
                 let mut out = Zeroizing::new([0u8; 32]);
                 pbkdf2::pbkdf2_hmac::<sha2::Sha256>(pw, salt.as_bytes(), *rounds, &mut out[..]);
                 Ok(ct_eq(&out[..], output))
