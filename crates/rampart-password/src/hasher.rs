@@ -5,7 +5,6 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
 use rand::RngCore as _;
-use unicode_normalization::{IsNormalized, UnicodeNormalization as _, is_nfkc_quick};
 use zeroize::Zeroizing;
 
 use crate::error::{ConfigError, Error, Result};
@@ -282,7 +281,7 @@ impl Hasher {
             None => argon2::Argon2::new(job.algorithm, job.version, params),
         };
         let mut lease = self.inner.limiter.acquire(blocks)?;
-        ctx.hash_password_into_with_memory(password, salt, out, lease.memory(blocks))
+        ctx.hash_password_into_with_memory(password, salt, out, lease.memory())
             .map_err(|_| crate::error::MalformedHash::Output)?;
         Ok(())
     }
@@ -354,18 +353,9 @@ pub(crate) struct Argon2Job<'a> {
     pub(crate) pepper: Option<&'a [u8]>,
 }
 
-/// NFKC form of the password (NIST SP 800-63B section 5.1.1.2), without a copy when the
-/// password is already normalized (the common ASCII case).
-pub(crate) fn nfkc(password: &Password) -> Zeroizing<String> {
-    let s = password.expose_secret();
-    if is_nfkc_quick(s.chars()) == IsNormalized::Yes {
-        return Zeroizing::new(s.to_owned());
-    }
-    // Reserve generously so the string does not reallocate (and leave a copy behind) while
-    // it grows; NFKC rarely more than triples UTF-8 length.
-    let mut out = Zeroizing::new(String::with_capacity(s.len() * 3 + 16));
-    out.extend(s.nfkc());
-    out
+/// NFKC form of the password (NIST SP 800-63B section 5.1.1.2), exactly sized and zeroized.
+fn nfkc(password: &Password) -> Zeroizing<String> {
+    crate::normalize::nfkc(password.expose_secret())
 }
 
 /// `$argon2id$v=19$m=..,t=..,p=..[,keyid=..]$salt$hash`, B64 without padding (PHC string
@@ -436,12 +426,5 @@ mod tests {
         assert_eq!(info.argon2_params(), Some((128, 3, 1)));
         assert_eq!(info.pepper_version(), Some(5));
         assert_eq!(h.needs_upgrade(&h.inner.dummy).unwrap(), None);
-    }
-
-    #[test]
-    fn nfkc_copies_only_when_needed() {
-        assert_eq!(nfkc(&Password::new("plain")).as_str(), "plain");
-        assert_eq!(nfkc(&Password::new("\u{FB01}")).as_str(), "fi");
-        assert_eq!(nfkc(&Password::new("e\u{301}")).as_str(), "\u{e9}");
     }
 }

@@ -44,6 +44,7 @@ mod hasher;
 #[cfg(feature = "legacy")]
 mod legacy;
 mod limiter;
+mod normalize;
 mod params;
 mod pepper;
 mod policy;

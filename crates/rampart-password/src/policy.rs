@@ -6,23 +6,22 @@ use std::io::BufRead;
 use std::sync::Arc;
 
 use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
-use unicode_normalization::UnicodeNormalization as _;
 use zeroize::Zeroizing;
 
 use crate::error::ConfigError;
+use crate::normalize::{lowercase, nfkc};
 use crate::secret::Password;
 
-/// Why the policy rejected a password. The message says why, and never contains the password.
+/// Why the policy rejected a password. The message says why, and never contains the password
+/// or its length (only the configured limits).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Rejection {
-    /// Fewer code points than the minimum.
-    #[error("password has {actual} characters; at least {min} are required")]
+    /// Fewer code points (after NFKC normalization) than the minimum.
+    #[error("password must be at least {min} characters")]
     TooShort {
         /// The minimum.
         min: usize,
-        /// Code points after NFKC normalization.
-        actual: usize,
     },
     /// More code points than the maximum.
     #[error("password has more than {max} characters")]
@@ -89,7 +88,8 @@ impl std::fmt::Display for ContextWord {
 pub struct PolicyContext<'a> {
     /// The account's user name.
     pub user_name: Option<&'a str>,
-    /// The account's email address (its local part is checked).
+    /// The account's email address: its local part is checked whole and, split on
+    /// `.` `_` `-` `+`, part by part (`alice.smith` rejects `alice2024` and `smith!!`).
     pub email: Option<&'a str>,
     /// Further words (first name, company, ...).
     pub extra: Vec<&'a str>,
@@ -166,7 +166,7 @@ impl BreachedSet {
             }
             prefixes.push(match sha1_hex_prefix(entry) {
                 Some(prefix) => prefix,
-                None => sha1_prefix(&entry.nfkc().collect::<String>()),
+                None => sha1_prefix(&nfkc(entry)),
             });
         }
         Ok(Self::from_prefixes(prefixes))
@@ -177,7 +177,7 @@ impl BreachedSet {
         Self::from_prefixes(
             passwords
                 .into_iter()
-                .map(|p| sha1_prefix(&p.nfkc().collect::<String>()))
+                .map(|p| sha1_prefix(&nfkc(p)))
                 .collect(),
         )
     }
@@ -209,9 +209,10 @@ impl BreachedCheck for BreachedSet {
 }
 
 /// One code point repeated, or every step +1 (or every step -1) between code points.
+/// Walks the code points in place: collecting them would be one more plaintext copy.
 fn is_run(password: &str) -> bool {
-    let points: Vec<i64> = password.chars().map(|c| i64::from(u32::from(c))).collect();
-    let mut steps = points.windows(2).map(|w| w[1] - w[0]);
+    let points = password.chars().map(|c| i64::from(u32::from(c)));
+    let mut steps = points.clone().zip(points.skip(1)).map(|(a, b)| b - a);
     let Some(first) = steps.next() else {
         return false;
     };
@@ -323,8 +324,9 @@ impl PolicyBuilder {
         self
     }
 
-    /// Context words shorter than this many code points are ignored (default 3), so a user
-    /// named "Al" can still use "always".
+    /// Context words (and parts of the email's local part) shorter than this many code points
+    /// are ignored (default 3), so a user named "Al" can still use "always". Must be at
+    /// least 1: an empty word is contained in every password.
     #[must_use]
     pub fn min_context_word_chars(mut self, n: usize) -> Self {
         self.policy.min_context_word_chars = n;
@@ -357,7 +359,8 @@ impl PolicyBuilder {
     ///
     /// # Errors
     /// [`ConfigError::Policy`] when the minimum is below 8 or above the maximum, the maximum is
-    /// below 64 (NIST SP 800-63B section 5.1.1.2), or the byte cap is below the maximum.
+    /// below 64 (NIST SP 800-63B section 5.1.1.2), the byte cap is below the maximum, or the
+    /// context word minimum is 0.
     pub fn build(self) -> Result<Policy, ConfigError> {
         let p = &self.policy;
         if p.min_chars < 8 {
@@ -371,6 +374,11 @@ impl PolicyBuilder {
         }
         if p.max_bytes < p.max_chars {
             return Err(ConfigError::Policy("byte cap below the character maximum"));
+        }
+        if p.min_context_word_chars == 0 {
+            return Err(ConfigError::Policy(
+                "context word minimum below 1 character",
+            ));
         }
         Ok(self.policy)
     }
@@ -397,12 +405,11 @@ impl Policy {
                 max: self.max_bytes,
             });
         }
-        let normalized = Zeroizing::new(raw.nfkc().collect::<String>());
+        let normalized = nfkc(raw);
         let chars = normalized.chars().count();
         if chars < self.min_chars {
             return Err(Rejection::TooShort {
                 min: self.min_chars,
-                actual: chars,
             });
         }
         if chars > self.max_chars {
@@ -413,15 +420,19 @@ impl Policy {
         if self.reject_runs && is_run(&normalized) {
             return Err(Rejection::RepetitiveOrSequential);
         }
-        let lowered = Zeroizing::new(normalized.to_lowercase());
+        let lowered = lowercase(&normalized);
         let email_local = context
             .email
             .map(|e| e.rsplit_once('@').map_or(e, |(local, _)| local));
+        // The whole local part, then its parts: people reuse their first or last name.
+        let email_words = email_local
+            .into_iter()
+            .flat_map(|local| std::iter::once(local).chain(local.split(['.', '_', '-', '+'])));
         let words = context
             .user_name
             .map(|w| (w, ContextWord::UserName))
             .into_iter()
-            .chain(email_local.map(|w| (w, ContextWord::Email)))
+            .chain(email_words.map(|w| (w, ContextWord::Email)))
             .chain(
                 self.service_names
                     .iter()
@@ -429,8 +440,8 @@ impl Policy {
             )
             .chain(context.extra.iter().map(|w| (*w, ContextWord::Other)));
         for (word, kind) in words {
-            let word = word.nfkc().collect::<String>().to_lowercase();
-            if word.chars().count() >= self.min_context_word_chars && lowered.contains(&word) {
+            let word = lowercase(&nfkc(word));
+            if word.chars().count() >= self.min_context_word_chars && lowered.contains(&*word) {
                 return Err(Rejection::ContainsContextWord { kind });
             }
         }
@@ -457,10 +468,7 @@ mod tests {
         // 8 code points, 16 bytes: accepted.
         assert!(check(&p, "ééééáááá").is_ok());
         // 7 code points rejected even though it is 14 bytes.
-        assert_eq!(
-            check(&p, "ééééááá"),
-            Err(Rejection::TooShort { min: 8, actual: 7 })
-        );
+        assert_eq!(check(&p, "ééééááá"), Err(Rejection::TooShort { min: 8 }));
         // "ﬁ" (U+FB01) expands to "fi" under NFKC: 4 ligatures are 8 code points.
         assert!(check(&p, "ﬁﬁﬁﬁ").is_ok());
     }
@@ -598,5 +606,91 @@ mod tests {
             .unwrap();
         let e = check(&p, "s3cr3t-pass").unwrap_err();
         assert!(!e.to_string().contains("s3cr3t"));
+    }
+
+    #[test]
+    fn email_local_part_is_checked_part_by_part() {
+        let p = Policy::default();
+        let email = PolicyContext::new().email("alice.smith+news@example.com");
+        let r = |pw: &str| p.check(&Password::new(pw), &email);
+        let email_word = Err(Rejection::ContainsContextWord {
+            kind: ContextWord::Email,
+        });
+        for pw in [
+            "alice2024",
+            "SMITH-family",
+            "my-newsletter",
+            "alice.smith+news",
+        ] {
+            assert_eq!(r(pw), email_word, "{pw}");
+        }
+        assert!(r("correct horse battery").is_ok());
+        for local in ["j_doe-ann@example.com", "j.doe@example.com"] {
+            let ctx = PolicyContext::new().email(local);
+            // "doe" (3 code points) counts; "j" is shorter than the minimum and is ignored.
+            assert_eq!(p.check(&Password::new("doe-a-deer"), &ctx), email_word);
+            assert!(p.check(&Password::new("jumping jacks"), &ctx).is_ok());
+        }
+        let long_parts = Policy::builder().min_context_word_chars(6).build().unwrap();
+        assert!(
+            long_parts
+                .check(&Password::new("alice2024"), &email)
+                .is_ok()
+        );
+        assert_eq!(
+            long_parts.check(&Password::new("xxalice.smith+newsxx"), &email),
+            email_word
+        );
+    }
+
+    #[test]
+    fn context_word_minimum_of_zero_is_refused() {
+        assert_eq!(
+            Policy::builder()
+                .min_context_word_chars(0)
+                .build()
+                .unwrap_err(),
+            ConfigError::Policy("context word minimum below 1 character")
+        );
+        let one = Policy::builder().min_context_word_chars(1).build().unwrap();
+        // An empty part (from "a..b") never matches: it is shorter than 1.
+        let ctx = PolicyContext::new().email("x..y@example.com");
+        assert!(one.check(&Password::new("correct horse"), &ctx).is_ok());
+        assert!(one.check(&Password::new("correct horsey"), &ctx).is_err());
+    }
+
+    #[test]
+    fn rejection_messages_do_not_reveal_the_password_or_its_length() {
+        let p = Policy::builder()
+            .service_name("rampart")
+            .breached(BreachedSet::from_passwords(["s3cr3t-pass"]))
+            .build()
+            .unwrap();
+        let ctx = PolicyContext::new()
+            .user_name("mallory")
+            .email("alice.smith@example.com");
+        let cases = [
+            "Zq!xYw",
+            "\u{e9}\u{e9}\u{e9}",
+            "s3cr3t-pass",
+            "alice2024",
+            "mallory-rules",
+            "rampart-pw",
+            "12345678",
+            &"x".repeat(129),
+            &"y".repeat(1025),
+        ];
+        for pw in cases {
+            let e = p.check(&Password::new(pw), &ctx).unwrap_err();
+            let chars = nfkc(pw).chars().count().to_string();
+            for shown in [e.to_string(), format!("{e:?}")] {
+                assert!(!shown.contains(pw), "{shown}");
+                assert!(!shown.contains(&chars), "length {chars} in {shown}");
+            }
+        }
+        assert_eq!(
+            check(&Policy::default(), "Zq!xYw").unwrap_err().to_string(),
+            "password must be at least 8 characters"
+        );
     }
 }
