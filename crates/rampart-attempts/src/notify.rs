@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::error::NotifyError;
+use crate::policy::Policy;
 use crate::subject::Subject;
 
 /// Sent once per streak, by the failure that brought it to the policy's threshold.
@@ -26,6 +27,9 @@ pub struct Notification {
     pub last_failure: SystemTime,
     /// `<subject storage key>@<streak start in Unix ms>`: stable for one streak.
     pub idempotency_key: String,
+    /// The policy in force for this subject's kind, so a message can say truthfully what
+    /// happens to further attempts (slowed down, locked, or only counted).
+    pub policy: Policy,
 }
 
 /// Delivers [`Notification`]s (email, queue, webhook).

@@ -87,13 +87,13 @@ impl SmtpNotifier {
              {subject}.\n\n\
              First failure: {first}\nLatest failure: {last}\n\n\
              If this was not you, someone may be guessing your credentials. Rotate the \
-             secret if you think it leaked; otherwise no action is needed: further attempts \
-             are being slowed down.\n\n\
+             secret if you think it leaked. {response}\n\n\
              Reference: {key}\n",
             count = n.count,
             subject = n.subject,
             first = rfc3339(n.first_failure),
             last = rfc3339(n.last_failure),
+            response = what_happens_next(n),
             key = printable(&n.idempotency_key),
         );
         Message::builder()
@@ -128,10 +128,60 @@ impl Notifier for SmtpNotifier {
     }
 }
 
+/// What the policy in force does to further attempts, in words that are true for it (a
+/// notify-only public key must not be described as slowed down).
+fn what_happens_next(n: &Notification) -> String {
+    let p = &n.policy;
+    let lock = p.lockout.map(|l| {
+        let how = if l.duration.is_some() {
+            "for a while"
+        } else {
+            "until unlocked"
+        };
+        if n.count >= l.after {
+            format!("Further attempts are refused {how}.")
+        } else {
+            format!(
+                "After {} consecutive failures further attempts will be refused {how}.",
+                l.after
+            )
+        }
+    });
+    let slow = p.backoff.map(|b| {
+        if n.count > b.free_attempts {
+            "Further attempts are being slowed down.".to_owned()
+        } else {
+            format!(
+                "Attempts beyond {} consecutive failures will be slowed down.",
+                b.free_attempts
+            )
+        }
+    });
+    match (slow, lock) {
+        (Some(s), Some(l)) => format!("{s} {l}"),
+        (Some(s), None) => s,
+        (None, Some(l)) => l,
+        (None, None) => "Attempts against it are counted but not slowed down or blocked \
+                         (anyone who has seen its public part could otherwise lock you out)."
+            .to_owned(),
+    }
+}
+
+/// RFC 3339 in UTC. Checked: `OffsetDateTime::from(SystemTime)` panics outside the range
+/// of `time` (the clock a failure was recorded with is the caller's); such a time, or one
+/// RFC 3339 cannot write (after year 9999), falls back to seconds since the epoch.
 fn rfc3339(t: std::time::SystemTime) -> String {
-    OffsetDateTime::from(t)
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| "unknown".to_owned())
+    let nanos = match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => i128::try_from(d.as_nanos()).ok(),
+        Err(e) => i128::try_from(e.duration().as_nanos()).ok().map(|n| -n),
+    };
+    nanos
+        .and_then(|n| OffsetDateTime::from_unix_timestamp_nanos(n).ok())
+        .and_then(|d| d.format(&Rfc3339).ok())
+        .unwrap_or_else(|| match t.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => format!("{} s after 1970-01-01T00:00:00Z", d.as_secs()),
+            Err(e) => format!("{} s before 1970-01-01T00:00:00Z", e.duration().as_secs()),
+        })
 }
 
 fn printable(s: &str) -> String {

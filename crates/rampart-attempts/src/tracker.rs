@@ -218,6 +218,7 @@ impl<S: Store, N: Notifier> Tracker<S, N> {
                 first_failure: from_unix_ms(streak.first_ms),
                 last_failure: from_unix_ms(streak.last_ms),
                 idempotency_key: format!("{}@{}", subject.storage_key(), streak.first_ms),
+                policy: *policy,
             };
             let err = self.notifier.notify(&n).await.err();
             (Some(n), err)

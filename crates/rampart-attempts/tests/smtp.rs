@@ -128,6 +128,12 @@ async fn owner_receives_one_email_at_the_threshold() {
         "{mail}"
     );
     assert!(mail.contains("Message-ID: <"), "{mail}");
+    // The public key's default policy only counts: the email must not claim otherwise.
+    assert!(
+        mail.contains("counted but not slowed down or blocked"),
+        "{mail}"
+    );
+    assert!(!mail.contains("being slowed down"), "{mail}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,14 +182,56 @@ fn crafted_subject_id_cannot_inject_headers() {
 }
 
 fn sample(id: &str) -> rampart_attempts::Notification {
-    // Build a real notification through the tracker.
+    sample_at(Subject::api_key(id), t0())
+}
+
+/// A real notification, built through the tracker with the default policies.
+fn sample_at(subject: Subject, at: std::time::SystemTime) -> rampart_attempts::Notification {
     let tracker = Tracker::new(MemoryStore::default());
-    let key = Subject::api_key(id);
     let mut out = None;
     for _ in 0..20 {
-        out = common::block_on(tracker.record_failure(&key, t0()))
+        out = common::block_on(tracker.record_failure(&subject, at))
             .unwrap()
             .notification;
     }
     out.unwrap()
+}
+
+fn body_of(n: &rampart_attempts::Notification) -> String {
+    let notifier =
+        SmtpNotifier::unencrypted_relay("127.0.0.1", 25, "security@rampart.test", |_| None)
+            .unwrap();
+    let raw = notifier
+        .message(n, "owner@customer.test")
+        .unwrap()
+        .formatted();
+    unfold(&String::from_utf8(raw).unwrap())
+}
+
+#[test]
+fn a_time_beyond_the_calendar_is_written_as_epoch_seconds_not_a_panic() {
+    // Year ~318,000: `OffsetDateTime::from(SystemTime)` panics on it.
+    let far = std::time::UNIX_EPOCH + Duration::from_secs(10_000_000_000_000);
+    let body = body_of(&sample_at(Subject::api_key("pk_far"), far));
+    assert!(
+        body.contains("First failure: 10000000000000 s after 1970-01-01T00:00:00Z"),
+        "{body}"
+    );
+}
+
+#[test]
+fn the_email_says_what_the_policy_in_force_does() {
+    let key = body_of(&sample_at(Subject::api_key("pk_a"), t0()));
+    assert!(
+        key.contains("counted but not slowed down or blocked"),
+        "{key}"
+    );
+    assert!(!key.contains("slowed down."), "{key}");
+    // Accounts are throttled by default (5 free attempts, then backoff).
+    let account = body_of(&sample_at(Subject::account("ann"), t0()));
+    assert!(
+        account.contains("Further attempts are being slowed down."),
+        "{account}"
+    );
+    assert!(!account.contains("refused"), "{account}");
 }
