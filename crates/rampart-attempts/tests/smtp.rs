@@ -182,15 +182,15 @@ fn crafted_subject_id_cannot_inject_headers() {
 }
 
 fn sample(id: &str) -> rampart_attempts::Notification {
-    sample_at(Subject::api_key(id), t0())
+    sample_at(&Subject::api_key(id), t0())
 }
 
 /// A real notification, built through the tracker with the default policies.
-fn sample_at(subject: Subject, at: std::time::SystemTime) -> rampart_attempts::Notification {
+fn sample_at(subject: &Subject, at: std::time::SystemTime) -> rampart_attempts::Notification {
     let tracker = Tracker::new(MemoryStore::default());
     let mut out = None;
     for _ in 0..20 {
-        out = common::block_on(tracker.record_failure(&subject, at))
+        out = common::block_on(tracker.record_failure(subject, at))
             .unwrap()
             .notification;
     }
@@ -212,7 +212,7 @@ fn body_of(n: &rampart_attempts::Notification) -> String {
 fn a_time_beyond_the_calendar_is_written_as_epoch_seconds_not_a_panic() {
     // Year ~318,000: `OffsetDateTime::from(SystemTime)` panics on it.
     let far = std::time::UNIX_EPOCH + Duration::from_secs(10_000_000_000_000);
-    let body = body_of(&sample_at(Subject::api_key("pk_far"), far));
+    let body = body_of(&sample_at(&Subject::api_key("pk_far"), far));
     assert!(
         body.contains("First failure: 10000000000000 s after 1970-01-01T00:00:00Z"),
         "{body}"
@@ -221,14 +221,14 @@ fn a_time_beyond_the_calendar_is_written_as_epoch_seconds_not_a_panic() {
 
 #[test]
 fn the_email_says_what_the_policy_in_force_does() {
-    let key = body_of(&sample_at(Subject::api_key("pk_a"), t0()));
+    let key = body_of(&sample_at(&Subject::api_key("pk_a"), t0()));
     assert!(
         key.contains("counted but not slowed down or blocked"),
         "{key}"
     );
     assert!(!key.contains("slowed down."), "{key}");
     // Accounts are throttled by default (5 free attempts, then backoff).
-    let account = body_of(&sample_at(Subject::account("ann"), t0()));
+    let account = body_of(&sample_at(&Subject::account("ann"), t0()));
     assert!(
         account.contains("Further attempts are being slowed down."),
         "{account}"
