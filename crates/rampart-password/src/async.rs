@@ -74,3 +74,47 @@ impl Hasher {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::{Error, Hasher, LimiterConfig, Params, Password, Verdict};
+
+    /// Async calls cancelled while they wait for the (occupied) worker must leave the queue:
+    /// with `max_queue(1)`, leaked places would make every later call `Overloaded`.
+    #[tokio::test(flavor = "current_thread")]
+    async fn cancelled_async_calls_do_not_fill_the_queue() {
+        let h = Hasher::builder()
+            .params(Params::new(64, 1, 1).unwrap())
+            .limiter(LimiterConfig::default().max_workers(1).max_queue(1))
+            .build()
+            .unwrap();
+        let stored = h.hash(&Password::new("pw")).unwrap();
+        let held = h.inner.limiter.admit().await.unwrap();
+        let wait = Duration::from_millis(1);
+        for _ in 0..20 {
+            let verify = h.verify_async(Password::new("pw"), stored.clone());
+            assert!(tokio::time::timeout(wait, verify).await.is_err());
+            let hash = h.hash_async(Password::new("pw"));
+            assert!(tokio::time::timeout(wait, hash).await.is_err());
+            drop(h.dummy_verify_async(Password::new("pw"))); // dropped before its first poll
+        }
+        let (next, ()) = tokio::join!(h.verify_async(Password::new("pw"), stored), async move {
+            tokio::task::yield_now().await;
+            drop(held);
+        });
+        assert_eq!(next.unwrap(), Verdict::Valid);
+        // One caller waits, a second is refused: the bound itself still holds.
+        let held = h.inner.limiter.admit().await.unwrap();
+        let mut first = Box::pin(h.hash_async(Password::new("a")));
+        let polled =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(first.as_mut().poll(cx).is_pending()))
+                .await;
+        assert!(polled, "the first waits");
+        let second = h.hash_async(Password::new("b")).await;
+        assert!(matches!(second, Err(Error::Overloaded)));
+        drop(first);
+        drop(held);
+    }
+}

@@ -427,4 +427,43 @@ mod tests {
         assert_eq!(info.pepper_version(), Some(5));
         assert_eq!(h.needs_upgrade(&h.inner.dummy).unwrap(), None);
     }
+
+    /// The dummy is a real verification: it waits for a worker like any other (and so is
+    /// refused the same way when the queue is full), and runs argon2 in the worker's memory.
+    #[test]
+    fn dummy_verify_goes_through_the_limiter_and_argon2() {
+        let h = Hasher::builder()
+            .params(Params::new(64, 1, 1).unwrap())
+            .limiter(LimiterConfig::default().max_workers(1).max_queue(0))
+            .build()
+            .unwrap();
+        let meter = h.inner.limiter.meter();
+        assert_eq!(meter.peak(), 0, "building the hasher hashes nothing");
+        assert_eq!(
+            h.dummy_verify(&Password::new("guess")).unwrap(),
+            Verdict::Invalid
+        );
+        assert_eq!(meter.peak(), 64 * 1024, "argon2 ran in the worker's slot");
+        {
+            let lease = h.inner.limiter.acquire(64).unwrap();
+            assert!(lease.slot_is_wiped(), "and the slot was wiped afterwards");
+            assert!(matches!(
+                h.dummy_verify(&Password::new("guess")),
+                Err(Error::Overloaded)
+            ));
+            assert!(matches!(
+                h.verify(&Password::new("guess"), &h.inner.dummy),
+                Err(Error::Overloaded)
+            ));
+            assert!(matches!(
+                h.verify_or_dummy(&Password::new("guess"), None),
+                Err(Error::Overloaded)
+            ));
+        }
+        let too_long = Password::new("x".repeat(DEFAULT_MAX_PASSWORD_BYTES + 1));
+        assert!(matches!(
+            h.dummy_verify(&too_long),
+            Err(Error::PasswordTooLong { .. })
+        ));
+    }
 }

@@ -9,7 +9,24 @@ use crate::secret::Password;
 use crate::stored::{Algorithm, Argon2Hash, Parsed};
 
 /// The outcome of a verification.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the variant and the upgrade reason but not `new_hash`: a hash is offline
+/// cracking material and does not belong in logs.
+///
+/// ```
+/// use rampart_password::{Hasher, Params, Password, UpgradeReason, Verdict};
+/// let old = Hasher::builder().params(Params::new(32, 1, 1)?).build()?;
+/// let new = Hasher::builder().params(Params::new(64, 1, 1)?).build()?;
+/// let pw = Password::new("correct horse battery staple");
+/// let verdict = new.verify(&pw, &old.hash(&pw)?)?;
+/// assert!(verdict.is_valid());
+/// let new_hash = verdict.new_hash().expect("weaker parameters are upgraded");
+/// assert_eq!(new.verify(&pw, new_hash)?, Verdict::Valid);
+/// assert!(matches!(verdict, Verdict::ValidNeedsUpgrade { reason: UpgradeReason::Params, .. }));
+/// assert!(!format!("{verdict:?}").contains(new_hash));
+/// # Ok::<(), rampart_password::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Verdict {
     /// The password matches and the stored hash is current.
@@ -38,6 +55,20 @@ impl Verdict {
         match self {
             Self::ValidNeedsUpgrade { new_hash, .. } => Some(new_hash),
             _ => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Valid => f.write_str("Valid"),
+            Self::ValidNeedsUpgrade { reason, .. } => f
+                .debug_struct("ValidNeedsUpgrade")
+                .field("new_hash", &format_args!("[REDACTED]"))
+                .field("reason", reason)
+                .finish(),
+            Self::Invalid => f.write_str("Invalid"),
         }
     }
 }
@@ -197,6 +228,29 @@ mod tests {
         };
         assert!(v.is_valid());
         assert_eq!(v.new_hash(), Some("x"));
+    }
+
+    #[test]
+    fn verdict_debug_redacts_the_new_hash() {
+        let new_hash = "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0$b3V0cHV0b3V0cHV0";
+        let v = Verdict::ValidNeedsUpgrade {
+            new_hash: new_hash.into(),
+            reason: UpgradeReason::Params,
+        };
+        for shown in [format!("{v:?}"), format!("{v:#?}")] {
+            assert!(!shown.contains("argon2id"), "{shown}");
+            assert!(!shown.contains("b3V0cHV0"), "{shown}");
+            assert!(
+                shown.contains("[REDACTED]") && shown.contains("Params"),
+                "{shown}"
+            );
+        }
+        assert_eq!(
+            format!("{v:?}"),
+            "ValidNeedsUpgrade { new_hash: [REDACTED], reason: Params }"
+        );
+        assert_eq!(format!("{:?}", Verdict::Valid), "Valid");
+        assert_eq!(format!("{:?}", Verdict::Invalid), "Invalid");
     }
 
     #[allow(dead_code)]
