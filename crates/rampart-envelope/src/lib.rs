@@ -202,6 +202,7 @@
 //!   makes `fork()` safe by default, at the price of one system call.
 #![forbid(unsafe_code)]
 
+mod atomic_file;
 mod context;
 mod error;
 mod keyring;

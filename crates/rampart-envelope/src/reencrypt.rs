@@ -18,9 +18,9 @@
 //! are skipped: the job is idempotent because "needs re-encryption" is recomputed from each
 //! header.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -138,28 +138,9 @@ impl<Id: Serialize + DeserializeOwned> Checkpoint<Id> for FileCheckpoint {
             last_id: id,
         };
         let json = serde_json::to_vec(&doc).map_err(|_| invalid("id does not serialize"))?;
-        write_atomically(&self.path, &json).map_err(|e| FileError::Io(e).into())
+        crate::atomic_file::write_atomically(&self.path, |f| f.write_all(&json))
+            .map_err(|e| FileError::Io(e).into())
     }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    fs::rename(&tmp, path)?;
-    File::open(&dir)?.sync_all()
 }
 
 /// A progress report, passed to the callback after every batch.

@@ -320,3 +320,20 @@ fn file_checkpoint_refuses_a_foreign_document() {
     cp.clear().unwrap();
     assert_eq!(Checkpoint::<u64>::load(&mut cp).unwrap(), None);
 }
+
+#[cfg(unix)]
+#[test]
+fn checkpoint_save_does_not_write_through_a_planted_tmp_symlink() {
+    // The checkpoint used a fixed "<path>.tmp" opened with truncate: a symlink planted
+    // there redirected the write. It now shares the keyring's atomic writer.
+    use rampart_envelope::reencrypt::{Checkpoint as _, FileCheckpoint};
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, b"precious").unwrap();
+    let path = dir.path().join("job.checkpoint");
+    std::os::unix::fs::symlink(&victim, dir.path().join("job.checkpoint.tmp")).unwrap();
+    let mut cp = FileCheckpoint::new(&path);
+    cp.save(&7u64).unwrap();
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    assert_eq!(cp.load().unwrap(), Some(7u64));
+}

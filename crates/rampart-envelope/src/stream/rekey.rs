@@ -4,9 +4,9 @@
 //! outside the payload key derivation), so moving a file to the primary version rewrites
 //! 120 bytes of header and no ciphertext: the cost does not grow with the file size.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::dek::{self, dek_context, io_error, to_slot};
 use super::format::{FileHeader, HEADER_LEN};
@@ -103,36 +103,14 @@ pub fn rekey_file(
     Ok(RekeyOutcome::Rekeyed { from, to })
 }
 
-/// Writes `header` + the rest of `body` to a temporary sibling of `path`, then renames it
-/// over `path`.
+/// Writes `header` + the rest of `body` to a temporary sibling of `path` (keeping the
+/// original's permissions), then renames it over `path`.
 fn replace_atomically(path: &Path, body: &mut File, header: &FileHeader) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
-    let mut suffix = [0u8; 8];
-    crate::primitives::os_fill(&mut suffix).map_err(|_| io::Error::other("os random failed"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".rekey-{:016x}", u64::from_be_bytes(suffix)));
-    let tmp = dir.join(tmp_name);
-
-    let result = (|| {
-        let mut out = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        out.set_permissions(body.metadata()?.permissions())?;
+    let permissions = body.metadata()?.permissions();
+    crate::atomic_file::write_atomically(path, |out| {
+        out.set_permissions(permissions)?;
         out.write_all(header.as_bytes())?;
-        io::copy(body, &mut out)?;
-        out.sync_all()?;
-        drop(out);
-        fs::rename(&tmp, path)?;
-        // The rename is durable only once the directory entry is.
-        File::open(&dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+        io::copy(body, out)?;
+        Ok(())
+    })
 }
