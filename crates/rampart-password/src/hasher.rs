@@ -68,6 +68,31 @@ impl std::fmt::Debug for Hasher {
 }
 
 /// Builds a [`Hasher`]. Every setting has a safe default.
+///
+/// Rotating the pepper: make version 2 current and keep version 1 as an old pepper. Hashes
+/// made under version 1 still verify, and report an upgrade to a version-2 hash.
+///
+/// ```
+/// use rampart_password::{Hasher, Params, Password, Pepper, UpgradeReason, Verdict};
+/// let params = Params::new(64, 1, 1)?; // tiny for the example; keep the default in production
+/// let v1 = Hasher::builder().params(params).pepper(Pepper::new(1, [1u8; 32])?).build()?;
+/// let pw = Password::new("correct horse battery staple");
+/// let stored = v1.hash(&pw)?;
+/// assert!(stored.contains(",keyid=AAAAAQ$")); // pepper version 1
+///
+/// let v2 = Hasher::builder()
+///     .params(params)
+///     .pepper(Pepper::new(2, [2u8; 32])?)
+///     .old_pepper(Pepper::new(1, [1u8; 32])?)
+///     .build()?;
+/// let Verdict::ValidNeedsUpgrade { new_hash, reason } = v2.verify(&pw, &stored)? else {
+///     panic!("a version-1 hash is upgraded");
+/// };
+/// assert_eq!(reason, UpgradeReason::Pepper);
+/// assert!(new_hash.contains(",keyid=AAAAAg$")); // pepper version 2
+/// assert_eq!(v2.verify(&pw, &new_hash)?, Verdict::Valid);
+/// # Ok::<(), rampart_password::Error>(())
+/// ```
 #[derive(Debug, Default)]
 pub struct HasherBuilder {
     params: Params,
@@ -210,7 +235,19 @@ impl Hasher {
 
     /// Hashes a password with the current parameters and pepper into a PHC string.
     ///
-    /// Blocks while all workers are busy.
+    /// Blocks while all workers are busy. The password is normalized to NFKC first; a fresh
+    /// random salt makes every hash of the same password different.
+    ///
+    /// ```
+    /// use rampart_password::{Hasher, Params, Password, Verdict};
+    /// let hasher = Hasher::builder().params(Params::new(64, 2, 1)?).build()?;
+    /// let pw = Password::new("correct horse battery staple");
+    /// let stored = hasher.hash(&pw)?;
+    /// assert!(stored.starts_with("$argon2id$v=19$m=64,t=2,p=1$"));
+    /// assert_ne!(hasher.hash(&pw)?, stored, "salted");
+    /// assert_eq!(hasher.verify(&pw, &stored)?, Verdict::Valid);
+    /// # Ok::<(), rampart_password::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::PasswordTooLong`] above the byte cap, [`Error::Overloaded`] when the limiter's
@@ -291,6 +328,14 @@ impl Hasher {
     /// not exist, so response time does not reveal which accounts do (OWASP Authentication
     /// Cheat Sheet, "Authentication Responses").
     ///
+    /// ```
+    /// use rampart_password::{Hasher, Params, Password, Verdict};
+    /// let hasher = Hasher::builder().params(Params::new(64, 1, 1)?).build()?;
+    /// // No account named "mallory": spend the same work, then say no.
+    /// assert_eq!(hasher.dummy_verify(&Password::new("hunter2"))?, Verdict::Invalid);
+    /// # Ok::<(), rampart_password::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// The same errors as [`Hasher::verify`] would give for the password (length, overload).
     pub fn dummy_verify(&self, password: &Password) -> Result<Verdict> {
@@ -301,6 +346,23 @@ impl Hasher {
 
     /// Verifies against the stored hash when there is one, and against the dummy otherwise:
     /// the usual shape of a login handler.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use rampart_password::{Hasher, Params, Password, Verdict};
+    /// let hasher = Hasher::builder().params(Params::new(64, 1, 1)?).build()?;
+    /// let mut users = HashMap::new();
+    /// users.insert("alice", hasher.hash(&Password::new("correct horse battery staple"))?);
+    ///
+    /// let login = |user: &str, pw: &str| {
+    ///     let stored = users.get(user).map(String::as_str);
+    ///     hasher.verify_or_dummy(&Password::new(pw), stored)
+    /// };
+    /// assert_eq!(login("alice", "correct horse battery staple")?, Verdict::Valid);
+    /// assert_eq!(login("alice", "wrong")?, Verdict::Invalid);
+    /// assert_eq!(login("mallory", "correct horse battery staple")?, Verdict::Invalid);
+    /// # Ok::<(), rampart_password::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`Hasher::verify`].

@@ -126,6 +126,34 @@ impl<'a> PolicyContext<'a> {
 
 /// A breached-password check. Implement it to query your own service (a k-anonymity API, a
 /// database); [`BreachedSet`] is the bundled in-memory implementation.
+///
+/// The policy calls it last, with the NFKC-normalized password. An implementation that
+/// cannot reach its service must choose (and document) whether it fails open or closed.
+///
+/// ```
+/// use rampart_password::{BreachedCheck, Password, Policy, PolicyContext, Rejection};
+///
+/// /// Passwords from the service's own incident, kept as SHA-256 digests.
+/// struct OwnIncident(Vec<[u8; 32]>);
+///
+/// impl BreachedCheck for OwnIncident {
+///     fn is_breached(&self, password: &str) -> bool {
+///         let d = ring::digest::digest(&ring::digest::SHA256, password.as_bytes());
+///         self.0.iter().any(|h| h[..] == *d.as_ref())
+///     }
+/// }
+///
+/// let leaked = ring::digest::digest(&ring::digest::SHA256, b"tr0ub4dor&3-leaked");
+/// let check = OwnIncident(vec![leaked.as_ref().try_into().unwrap()]);
+/// let policy = Policy::builder().breached(check).build()?;
+/// let ctx = PolicyContext::new();
+/// assert_eq!(
+///     policy.check(&Password::new("tr0ub4dor&3-leaked"), &ctx),
+///     Err(Rejection::Breached)
+/// );
+/// assert!(policy.check(&Password::new("correct horse battery staple"), &ctx).is_ok());
+/// # Ok::<(), rampart_password::ConfigError>(())
+/// ```
 pub trait BreachedCheck: Send + Sync {
     /// Whether the (NFKC-normalized) password is known to be breached.
     fn is_breached(&self, password: &str) -> bool;

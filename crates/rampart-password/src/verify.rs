@@ -131,6 +131,7 @@ impl Hasher {
     /// [`Error::Malformed`](crate::Error::Malformed) / [`Error::UnsupportedAlgorithm`](crate::Error::UnsupportedAlgorithm) for hashes it cannot read,
     /// [`Error::LegacyFormatDisabled`](crate::Error::LegacyFormatDisabled) for legacy formats without the feature,
     /// [`Error::ParamsAboveCap`](crate::Error::ParamsAboveCap) for costs above the caps, [`Error::UnknownPepperVersion`](crate::Error::UnknownPepperVersion),
+    /// [`Error::AboveMemoryBudget`](crate::Error::AboveMemoryBudget) for memory beyond the limiter's whole budget,
     /// [`Error::PasswordTooLong`](crate::Error::PasswordTooLong) and [`Error::Overloaded`](crate::Error::Overloaded). A wrong password is not an error.
     pub fn verify(&self, password: &Password, stored: &str) -> Result<Verdict> {
         self.check_len(password)?;
@@ -158,7 +159,18 @@ impl Hasher {
     }
 
     /// Whether a stored hash is outdated, read without a password (for reporting, e.g. how
-    /// many users still have legacy hashes).
+    /// many users still have legacy hashes). `None` means the hash is current.
+    ///
+    /// ```
+    /// use rampart_password::{Hasher, Params, Password, UpgradeReason};
+    /// let old = Hasher::builder().params(Params::new(32, 1, 1)?).build()?;
+    /// let new = Hasher::builder().params(Params::new(64, 1, 1)?).build()?;
+    /// let pw = Password::new("correct horse battery staple");
+    /// assert_eq!(new.needs_upgrade(&old.hash(&pw)?)?, Some(UpgradeReason::Params));
+    /// assert_eq!(new.needs_upgrade(&new.hash(&pw)?)?, None);
+    /// assert!(new.needs_upgrade("not a hash").is_err());
+    /// # Ok::<(), rampart_password::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As parsing in [`Hasher::verify`].
