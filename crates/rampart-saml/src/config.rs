@@ -24,6 +24,15 @@ pub const DEFAULT_MAX_AUTHN_AGE: Duration = Duration::from_secs(8 * 3600);
 /// 5-30 KiB; a few IdPs with many group attributes reach ~100 KiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
+/// Largest [`ServiceProviderBuilder::max_authentication_age`] accepted: 366 days. Longer
+/// means "no limit": say so with [`ServiceProviderBuilder::no_max_authentication_age`]. The
+/// cap also keeps `AuthnInstant + age` within the representable range.
+pub const MAX_AUTHN_AGE_LIMIT: Duration = Duration::from_secs(366 * 86400);
+
+/// Largest [`ServiceProviderBuilder::max_response_bytes`] accepted: 16 MiB, far above any
+/// real response (a few hundred KiB at most); a larger limit only invites memory exhaustion.
+pub const MAX_RESPONSE_BYTES_LIMIT: usize = 16 << 20;
+
 /// Common NameID formats (SAML core 2.0, 8.3).
 pub mod name_id_format {
     /// `urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified`
@@ -284,7 +293,7 @@ impl<I> ServiceProviderBuilder<I> {
     }
 
     /// Maximum time since the user authenticated at the IdP (default
-    /// [`DEFAULT_MAX_AUTHN_AGE`]).
+    /// [`DEFAULT_MAX_AUTHN_AGE`], at most [`MAX_AUTHN_AGE_LIMIT`]).
     pub fn max_authentication_age(mut self, age: Duration) -> Self {
         self.max_authn_age = Some(age);
         self
@@ -340,7 +349,8 @@ impl<I> ServiceProviderBuilder<I> {
         self
     }
 
-    /// Largest accepted response, in decoded bytes (default [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    /// Largest accepted response, in decoded bytes (default [`DEFAULT_MAX_RESPONSE_BYTES`],
+    /// from 1 KiB to [`MAX_RESPONSE_BYTES_LIMIT`]).
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
         self
@@ -375,7 +385,9 @@ impl ServiceProviderBuilder<IdentityProvider> {
     ///
     /// # Errors
     /// [`Error::Config`] when the entity id or an ACS URL is empty, an ACS URL has white
-    /// space, the clock skew exceeds [`MAX_CLOCK_SKEW`], or an IdP certificate holds a
+    /// space, the clock skew exceeds [`MAX_CLOCK_SKEW`], the maximum authentication age
+    /// exceeds [`MAX_AUTHN_AGE_LIMIT`], the response size limit is outside 1 KiB to
+    /// [`MAX_RESPONSE_BYTES_LIMIT`], or an IdP certificate holds a
     /// key type that cannot verify signatures (RSA, ECDSA P-256/P-384 can).
     pub fn build(self) -> Result<ServiceProvider, Error> {
         check_sp_identity(&self.entity_id, &self.acs_urls)?;
@@ -384,6 +396,14 @@ impl ServiceProviderBuilder<IdentityProvider> {
         }
         if self.max_response_bytes < 1024 {
             return Err(Error::Config("max response bytes below 1 KiB".into()));
+        }
+        if self.max_response_bytes > MAX_RESPONSE_BYTES_LIMIT {
+            return Err(Error::Config("max response bytes above 16 MiB".into()));
+        }
+        if self.max_authn_age.is_some_and(|a| a > MAX_AUTHN_AGE_LIMIT) {
+            return Err(Error::Config(
+                "max authentication age above 366 days (use no_max_authentication_age)".into(),
+            ));
         }
         let verify_options = crate::dsig::verify_options(&self.idp.certificates, self.algorithms)?;
         Ok(ServiceProvider {

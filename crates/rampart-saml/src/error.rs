@@ -183,6 +183,15 @@ pub enum TimeError {
     /// A time value is not a valid xs:dateTime.
     #[error("invalid xs:dateTime {0:?}")]
     Invalid(String),
+    /// A time computed from the document (a NotOnOrAfter plus the skew, an AuthnInstant plus
+    /// the maximum age) is past the representable range (year 9999): refused, not wrapped.
+    #[error("{what} time {at:?} is out of range")]
+    OutOfRange {
+        /// Which value.
+        what: &'static str,
+        /// The value as written in the document.
+        at: String,
+    },
 }
 
 impl Error {
@@ -227,6 +236,7 @@ impl Error {
                 TimeError::NotYetValid { .. } => "not_yet_valid",
                 TimeError::AuthnTooOld { .. } => "authn_too_old",
                 TimeError::Invalid(_) => "invalid_time",
+                TimeError::OutOfRange { .. } => "time_out_of_range",
             },
             Error::Replay { .. } => "replay",
             Error::EncryptedNotSupported(_) => "encrypted_not_supported",

@@ -74,8 +74,9 @@ mod xsd;
 pub use cert::Certificate;
 pub use config::{
     Algorithms, DEFAULT_CLOCK_SKEW, DEFAULT_MAX_AUTHN_AGE, DEFAULT_MAX_RESPONSE_BYTES,
-    EncryptedAssertions, IdentityProvider, MAX_CLOCK_SKEW, NeedsIdentityProvider, ServiceProvider,
-    ServiceProviderBuilder, name_id_format,
+    EncryptedAssertions, IdentityProvider, MAX_AUTHN_AGE_LIMIT, MAX_CLOCK_SKEW,
+    MAX_RESPONSE_BYTES_LIMIT, NeedsIdentityProvider, ServiceProvider, ServiceProviderBuilder,
+    name_id_format,
 };
 pub use error::{Error, MismatchError, SignatureError, TimeError};
 pub use login::{Attribute, LOGIN_FORMAT_VERSION, Login, NameId, SignedParts};

@@ -176,7 +176,11 @@ impl ServiceProvider {
             return Ok(body.to_vec());
         }
         // base64 is 4/3 of the decoded size, plus line breaks some IdPs insert.
-        if body.len() / 4 * 3 > self.max_response_bytes + self.max_response_bytes / 8 {
+        // Saturating: build() caps max_response_bytes, this keeps the bound panic-free anyway.
+        let limit = self
+            .max_response_bytes
+            .saturating_add(self.max_response_bytes / 8);
+        if body.len() / 4 * 3 > limit {
             return Err(Error::Input(format!(
                 "response larger than {} bytes",
                 self.max_response_bytes
@@ -504,6 +508,11 @@ impl<'d> Validation<'_, 'd> {
         self.sp.clock_skew
     }
 
+    /// The skew as `time`'s duration (build() caps it at 10 minutes, so this cannot fail).
+    fn skew_time(&self) -> time::Duration {
+        time::Duration::try_from(self.sp.clock_skew).unwrap_or(time::Duration::MAX)
+    }
+
     /// `now < not_on_or_after + skew`.
     fn check_not_on_or_after(
         &self,
@@ -511,7 +520,10 @@ impl<'d> Validation<'_, 'd> {
         raw: &str,
     ) -> Result<OffsetDateTime, Error> {
         let t = xsd::parse_datetime(raw)?;
-        if self.now >= SystemTime::from(t) + self.skew() {
+        let until = t
+            .checked_add(self.skew_time())
+            .ok_or_else(|| out_of_range(what, raw))?;
+        if self.now >= SystemTime::from(until) {
             return Err(TimeError::Expired {
                 what,
                 at: raw.to_owned(),
@@ -524,7 +536,12 @@ impl<'d> Validation<'_, 'd> {
     /// `now + skew >= not_before`.
     fn check_not_before(&self, what: &'static str, raw: &str) -> Result<(), Error> {
         let t = xsd::parse_datetime(raw)?;
-        if self.now + self.skew() < SystemTime::from(t) {
+        // `now` comes from the caller: a far-future value must not panic either.
+        let now = self
+            .now
+            .checked_add(self.skew())
+            .ok_or_else(|| out_of_range("now", raw))?;
+        if now < SystemTime::from(t) {
             return Err(TimeError::NotYetValid {
                 what,
                 at: raw.to_owned(),
@@ -634,7 +651,11 @@ impl<'d> Validation<'_, 'd> {
         )?;
 
         let expiry = conditions_noa.map_or(scd_not_on_or_after, |c| c.min(scd_not_on_or_after));
-        let valid_until = expiry + self.skew();
+        // OffsetDateTime + Duration panics past year 9999: an IdP's far-future NotOnOrAfter
+        // must be a typed refusal.
+        let valid_until = expiry.checked_add(self.skew_time()).ok_or_else(|| {
+            out_of_range("assertion validity", &xsd::format_datetime(expiry.into()))
+        })?;
         Ok(Login {
             version: LOGIN_FORMAT_VERSION,
             issuer,
@@ -779,10 +800,15 @@ impl<'d> Validation<'_, 'd> {
             .ok_or_else(|| Error::malformed("AuthnStatement has no AuthnInstant"))?;
         let instant = xsd::parse_datetime(raw)?;
         self.check_not_before("authn instant", raw)?;
-        if let Some(max) = self.sp.max_authn_age
-            && self.now > SystemTime::from(instant) + max + self.skew()
-        {
-            return Err(TimeError::AuthnTooOld { at: raw.to_owned() }.into());
+        if let Some(max) = self.sp.max_authn_age {
+            // build() caps the age, but the AuthnInstant may be near year 9999: checked.
+            let oldest_ok = SystemTime::from(instant)
+                .checked_add(max)
+                .and_then(|t| t.checked_add(self.skew()))
+                .ok_or_else(|| out_of_range("authn instant", raw))?;
+            if self.now > oldest_ok {
+                return Err(TimeError::AuthnTooOld { at: raw.to_owned() }.into());
+            }
         }
         let session_noa = match s.attribute("SessionNotOnOrAfter") {
             Some(raw) => Some(self.check_not_on_or_after("session", raw)?),
@@ -861,6 +887,14 @@ fn read_header<'d, V: View<'d>>(r: V) -> Header {
             .first_child(ns::ASSERTION, "Issuer")
             .map(|i| i.text().trim().to_owned()),
     }
+}
+
+fn out_of_range(what: &'static str, at: &str) -> Error {
+    TimeError::OutOfRange {
+        what,
+        at: at.to_owned(),
+    }
+    .into()
 }
 
 fn unreachable_signatures<T>() -> Result<T, Error> {

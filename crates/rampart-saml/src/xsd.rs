@@ -89,9 +89,12 @@ pub(crate) fn parse_datetime(s: &str) -> Result<OffsetDateTime, Error> {
     let date = Date::from_calendar_date(year, month, day).map_err(|_| bad())?;
     // xs:dateTime allows 24:00:00 as the end of a day; SAML IdPs do not send it: refuse.
     let time = Time::from_hms_nano(hour, minute, second, nanos).map_err(|_| bad())?;
-    Ok(PrimitiveDateTime::new(date, time)
+    // `to_offset` panics when the UTC value leaves time's range (year 9999 with a negative
+    // offset is year 10000 in UTC): input must never panic us.
+    PrimitiveDateTime::new(date, time)
         .assume_offset(offset)
-        .to_offset(UtcOffset::UTC))
+        .checked_to_offset(UtcOffset::UTC)
+        .ok_or_else(bad)
 }
 
 /// Parses an xs:dateTime into a `SystemTime`.
@@ -101,7 +104,19 @@ pub(crate) fn parse_system_time(s: &str) -> Result<SystemTime, Error> {
 
 /// Formats a time as SAML wants it: UTC, `Z`, whole seconds (SAML core 1.3.3).
 pub(crate) fn format_datetime(t: SystemTime) -> String {
-    let dt = OffsetDateTime::from(t);
+    // `OffsetDateTime::from(SystemTime)` panics outside years -9999..=9999; a caller's `now`
+    // may be anything, so convert with checked arithmetic.
+    let dt = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => time::Duration::try_from(d)
+            .ok()
+            .and_then(|d| OffsetDateTime::UNIX_EPOCH.checked_add(d)),
+        Err(e) => time::Duration::try_from(e.duration())
+            .ok()
+            .and_then(|d| OffsetDateTime::UNIX_EPOCH.checked_sub(d)),
+    };
+    let Some(dt) = dt else {
+        return "(out of range)".into();
+    };
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         dt.year(),
@@ -238,9 +253,31 @@ mod tests {
     }
 
     #[test]
+    fn refuses_values_that_leave_the_representable_range() {
+        // In UTC these are in year 10000; `to_offset` would panic on them.
+        for s in [
+            "9999-12-31T23:59:59-01:00",
+            "9999-12-31T23:00:00-14:00",
+            "9999-12-31T23:59:59.999999999-00:01",
+        ] {
+            assert!(
+                matches!(parse_datetime(s), Err(Error::Time(TimeError::Invalid(_)))),
+                "{s:?}"
+            );
+        }
+        // The last representable instant still parses.
+        assert_eq!(
+            parse_datetime("9999-12-31T23:59:59Z").unwrap(),
+            datetime!(9999-12-31 23:59:59 UTC)
+        );
+    }
+
+    #[test]
     fn formats_whole_seconds_utc() {
         let t = SystemTime::from(datetime!(2026-11-23 10:51:52.7 UTC));
         assert_eq!(format_datetime(t), "2026-11-23T10:51:52Z");
+        let far = SystemTime::UNIX_EPOCH + Duration::from_secs(400_000_000_000);
+        assert_eq!(format_datetime(far), "(out of range)");
     }
 
     #[test]

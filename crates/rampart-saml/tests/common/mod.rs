@@ -75,3 +75,31 @@ pub fn signature_text(xml: &str) -> &str {
     let end = start + xml[start..].find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
     &xml[start..end]
 }
+
+/// The unsigned response of `fixtures/response.template.xml` (no signatures).
+pub fn unsigned_template() -> String {
+    fixture("response.template.xml")
+        .replace("@RESPONSE_SIG@", "")
+        .replace("@ASSERTION_SIG@", "")
+}
+
+/// Signs the element with ID `id` in `xml` (enveloped, after its Issuer; RSA-SHA256, exc-c14n)
+/// with `tests/keys/<key>.key.pem`, its certificate in KeyInfo. Lets a test change a value and
+/// sign again, so the rule under test is the only one the document breaks.
+pub fn sign_with(xml: &str, id: &str, key: &str) -> String {
+    use rampart_xmldsig::{SignOptions, SigningKey, sign_enveloped_with};
+    let k = SigningKey::from_pkcs8_pem(&read(&format!("keys/{key}.key.pem"))).unwrap();
+    let c = cert(&format!("keys/{key}.cert.pem"));
+    let options = SignOptions::new().certificate_der(c.der());
+    String::from_utf8(sign_enveloped_with(xml.as_bytes(), id, &k, &options).unwrap()).unwrap()
+}
+
+/// `xml` with its assertion signed by the test IdP.
+pub fn sign_assertion(xml: &str) -> String {
+    sign_with(xml, ASSERTION_ID, "idp")
+}
+
+/// `xml` with its Response signed by the test IdP (sign the assertion first, if at all).
+pub fn sign_response(xml: &str) -> String {
+    sign_with(xml, RESPONSE_ID, "idp")
+}
