@@ -19,6 +19,9 @@ use clap::Parser;
 fn main() -> ExitCode {
     match cli::Cli::try_parse() {
         Ok(cli) => output::finish(commands::run(cli.command)),
-        Err(err) => output::clap_failure(&err),
+        Err(err) => {
+            let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+            output::clap_failure(&err, output::usage_channel(&args))
+        }
     }
 }

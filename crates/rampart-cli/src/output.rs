@@ -163,13 +163,53 @@ pub(crate) fn finish(outcome: Result<Report, Failure>) -> ExitCode {
     }
 }
 
+/// Where the JSON object of a usage error goes, judged from the raw arguments (clap could not
+/// parse them): stderr for `encrypt`, `decrypt` and `reencrypt` unless an `-o`/`--output`
+/// other than "-" is named, since their stdout is the data stream (`rampart decrypt --bogus >
+/// out` must not leave JSON in `out`); stdout for every other command.
+///
+/// When in doubt the answer is stderr: a JSON object missing from stdout costs a script its
+/// error message, one written into a data stream corrupts the data.
+pub(crate) fn usage_channel(args: &[std::ffi::OsString]) -> Channel {
+    let mut rest = args.iter().skip(1).filter_map(|a| a.to_str());
+    // The subcommand is the first argument that is not an option (the top level has none
+    // that take a value).
+    let Some(command) = rest.by_ref().find(|a| !a.starts_with('-')) else {
+        return Channel::Stdout;
+    };
+    if !matches!(command, "encrypt" | "decrypt" | "reencrypt") {
+        return Channel::Stdout;
+    }
+    let mut output = None;
+    while let Some(arg) = rest.next() {
+        if arg == "--" {
+            break;
+        }
+        let value = if arg == "-o" || arg == "--output" {
+            rest.next()
+        } else if let Some(v) = arg.strip_prefix("--output=") {
+            Some(v)
+        } else if let Some(v) = arg.strip_prefix("-o").filter(|v| !v.is_empty()) {
+            Some(v.strip_prefix('=').unwrap_or(v))
+        } else {
+            continue;
+        };
+        output = value;
+    }
+    match output {
+        Some(path) if path != "-" && !path.is_empty() && !path.starts_with('-') => Channel::Stdout,
+        _ => Channel::Stderr,
+    }
+}
+
 /// Handles an error from clap: help and version go to stdout with exit 0; every usage error
-/// exits 2 with an explanation on stderr and a JSON object on stdout.
+/// exits 2 with an explanation on stderr and a JSON object on `channel` (see
+/// [`usage_channel`]).
 ///
 /// A stray argument is never echoed back: someone who typed a password or an API secret as an
 /// argument (instead of piping it on stdin) must not find it again in a terminal log or CI
 /// output. Option values (`--below abc`) are not secrets and clap's own message is kept.
-pub(crate) fn clap_failure(err: &clap::Error) -> ExitCode {
+pub(crate) fn clap_failure(err: &clap::Error, channel: Channel) -> ExitCode {
     use clap::error::ErrorKind;
     match err.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
@@ -183,19 +223,13 @@ pub(crate) fn clap_failure(err: &clap::Error) -> ExitCode {
                 io::stderr(),
                 "error: {message}\n\nFor more information, try '--help'."
             );
-            emit(
-                Channel::Stdout,
-                &json!({ "error": "usage", "message": message }),
-            );
+            emit(channel, &json!({ "error": "usage", "message": message }));
             code(Exit::Usage)
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = err.print();
             let message = "a subcommand is required (its list is printed on stderr)";
-            emit(
-                Channel::Stdout,
-                &json!({ "error": "usage", "message": message }),
-            );
+            emit(channel, &json!({ "error": "usage", "message": message }));
             code(Exit::Usage)
         }
         _ => {
@@ -212,10 +246,7 @@ pub(crate) fn clap_failure(err: &clap::Error) -> ExitCode {
                 .map(str::trim)
                 .collect::<Vec<_>>()
                 .join(" ");
-            emit(
-                Channel::Stdout,
-                &json!({ "error": "usage", "message": message }),
-            );
+            emit(channel, &json!({ "error": "usage", "message": message }));
             code(Exit::Usage)
         }
     }
@@ -232,4 +263,44 @@ fn emit(channel: Channel, body: &Value) {
 
 fn code(exit: Exit) -> ExitCode {
     ExitCode::from(exit as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn channel(args: &[&str]) -> Channel {
+        let mut all = vec![std::ffi::OsString::from("rampart")];
+        all.extend(args.iter().map(std::ffi::OsString::from));
+        usage_channel(&all)
+    }
+
+    #[test]
+    fn usage_errors_of_data_commands_go_to_stderr_unless_output_is_a_file() {
+        for cmd in ["encrypt", "decrypt", "reencrypt"] {
+            assert_eq!(channel(&[cmd, "--bogus"]), Channel::Stderr);
+            assert_eq!(channel(&[cmd, "--bogus", "-o", "-"]), Channel::Stderr);
+            assert_eq!(channel(&[cmd, "--bogus", "-o"]), Channel::Stderr);
+            assert_eq!(channel(&[cmd, "-o", "--bogus"]), Channel::Stderr);
+            assert_eq!(channel(&[cmd, "--", "-o", "out"]), Channel::Stderr);
+            assert_eq!(channel(&[cmd, "--bogus", "-o", "out"]), Channel::Stdout);
+            assert_eq!(channel(&[cmd, "-oout", "--bogus"]), Channel::Stdout);
+            assert_eq!(channel(&[cmd, "--output=out", "--bogus"]), Channel::Stdout);
+            assert_eq!(
+                channel(&[cmd, "--output", "out", "--bogus"]),
+                Channel::Stdout
+            );
+            assert_eq!(channel(&[cmd, "-o", "out", "-o", "-"]), Channel::Stderr);
+        }
+    }
+
+    #[test]
+    fn usage_errors_of_other_commands_go_to_stdout() {
+        assert_eq!(channel(&["keyring", "list", "--bogus"]), Channel::Stdout);
+        assert_eq!(channel(&["password", "verify"]), Channel::Stdout);
+        assert_eq!(channel(&["--bogus"]), Channel::Stdout);
+        assert_eq!(channel(&[]), Channel::Stdout);
+        // An argument named like a data command, further on, is not the subcommand.
+        assert_eq!(channel(&["saml", "decrypt"]), Channel::Stdout);
+    }
 }

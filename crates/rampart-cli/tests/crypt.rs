@@ -476,3 +476,171 @@ fn no_progress_output_when_stderr_is_not_a_terminal() {
     );
     assert_eq!(json_stderr(&enc)["kind"], "file");
 }
+
+#[test]
+fn usage_error_of_a_data_command_is_not_written_into_the_data_stream() {
+    let s = Setup::new();
+    for cmd in ["encrypt", "decrypt", "reencrypt"] {
+        // `rampart decrypt --bogus > out`: stdout is the data stream.
+        let out = s.run(cmd, &["--bogus"], b"");
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        assert!(
+            out.stdout.is_empty(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(json_stderr(&out)["error"], "usage", "{cmd}");
+        // A missing option value, and `-o -` (stdout named explicitly), alike.
+        for args in [&["--context"][..], &["--bogus", "-o", "-"]] {
+            let out = s.run(cmd, args, b"");
+            assert_eq!(out.status.code(), Some(2), "{cmd} {args:?}");
+            assert!(out.stdout.is_empty(), "{cmd} {args:?}");
+            assert_eq!(json_stderr(&out)["error"], "usage", "{cmd} {args:?}");
+        }
+        // With -o OUT, stdout is free again and carries the JSON object, as for other
+        // commands.
+        let o = s.path("out").display().to_string();
+        let out = s.run(cmd, &["--bogus", "-o", &o], b"");
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        assert_eq!(json_stdout(&out)["error"], "usage", "{cmd}");
+        assert!(!s.path("out").exists());
+    }
+    // Other commands keep the JSON object on stdout.
+    let out = rampart()
+        .args(["keyring", "list", "--bogus"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_stdout(&out)["error"], "usage");
+}
+
+#[test]
+fn reencrypt_with_the_wrong_context_is_rejected_and_writes_nothing() {
+    let s = Setup::new();
+    s.write("plain", &plaintext(70_000));
+    s.run_files("encrypt", &["t=1"], "plain", "v1");
+    let enc = s.run("encrypt", &["--value", "--context", "t=1"], MARKER);
+    s.write("value.txt", &enc.stdout);
+    s.keyring("rotate");
+    for input in ["v1", "value.txt"] {
+        let out = s.run_files("reencrypt", &["t=2"], input, "v2");
+        assert_rejected(&out, "authentication_failed");
+        assert!(!s.path("v2").exists(), "{input}: no output file");
+        // Through stdout: nothing in the data stream, the report on stderr.
+        let out = s.run("reencrypt", &["--context", "t=2"], &s.read(input));
+        assert_eq!(out.status.code(), Some(1), "{input}");
+        assert!(out.stdout.is_empty(), "{input}");
+        assert_eq!(json_stderr(&out)["error"], "authentication_failed");
+        assert_no_secret(&out, MARKER);
+    }
+}
+
+#[test]
+fn reencrypt_of_a_tampered_header_is_rejected_and_writes_nothing() {
+    let s = Setup::new();
+    s.write("plain", &plaintext(1000));
+    s.run_files("encrypt", &[], "plain", "enc");
+    s.keyring("rotate");
+    let original = s.read("enc");
+    // The wrapped data key, the file salt, and the key version.
+    for at in [HEADER_LEN - 10, 20, 8] {
+        let mut enc = original.clone();
+        enc[at] ^= 0x01;
+        s.write("tampered", &enc);
+        let out = s.run_files("reencrypt", &[], "tampered", "moved");
+        // A verdict (exit 1): the header does not authenticate under this keyring.
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "byte {at}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let json = json_stdout(&out);
+        assert_eq!(json["valid"], false);
+        let kind = json["error"].as_str().unwrap();
+        assert!(
+            ["header_commitment", "authentication_failed"].contains(&kind),
+            "byte {at}: {json}"
+        );
+        assert!(!s.path("moved").exists(), "byte {at}: no output file");
+    }
+}
+
+#[test]
+fn reencrypt_of_garbage_is_an_input_error() {
+    let s = Setup::new();
+    s.write("junk", b"just some text that is not encrypted\n");
+    let out = s.run_files("reencrypt", &[], "junk", "moved");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_stdout(&out)["error"], "unrecognized_input");
+    assert!(!s.path("moved").exists());
+    let out = s.run("reencrypt", &[], b"");
+    assert_eq!(out.status.code(), Some(2), "empty input");
+    assert!(out.stdout.is_empty());
+    assert_eq!(json_stderr(&out)["error"], "unrecognized_input");
+}
+
+impl Setup {
+    /// `rampart <cmd> --keyring .. --master-key-file .. <args>` with a terminal for stdin,
+    /// stdout and stderr.
+    fn run_at_terminal(&self, cmd: &str, args: &[&str]) -> Option<common::TerminalRun> {
+        let mut all: Vec<&std::ffi::OsStr> = vec![
+            cmd.as_ref(),
+            "--keyring".as_ref(),
+            self.ring.as_os_str(),
+            "--master-key-file".as_ref(),
+            self.key.as_os_str(),
+        ];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        common::rampart_in_terminal(&all, None)
+    }
+}
+
+fn refused_at_terminal(run: &common::TerminalRun, what: &str) {
+    let text = String::from_utf8_lossy(&run.transcript);
+    assert_eq!(run.code, Some(2), "{what}: {text}");
+    assert!(text.contains("\"error\":\"refused\""), "{what}: {text}");
+    assert!(
+        !text.contains("RPF"),
+        "{what}: no ciphertext on the terminal: {text}"
+    );
+}
+
+#[test]
+fn binary_output_is_refused_at_a_terminal() {
+    let s = Setup::new();
+    s.write("plain", &plaintext(1000));
+    s.run_files("encrypt", &[], "plain", "v1");
+    let binary = s.run("encrypt", &["--value"], MARKER);
+    // The binary form of a sealed value: reencrypt a text value into a file, decoded.
+    let text = String::from_utf8(binary.stdout).unwrap();
+    let raw = URL_SAFE_NO_PAD.decode(text.trim()).unwrap();
+    s.write("value.bin", &raw);
+    s.write("value.txt", text.as_bytes());
+    s.keyring("rotate");
+
+    let plain = s.path("plain").display().to_string();
+    let Some(run) = s.run_at_terminal("encrypt", &[&plain]) else {
+        return;
+    };
+    refused_at_terminal(&run, "encrypt");
+    for input in ["v1", "value.bin"] {
+        let path = s.path(input).display().to_string();
+        let run = s.run_at_terminal("reencrypt", &[&path]).unwrap();
+        refused_at_terminal(&run, input);
+    }
+    // A text value is text: it may go to the terminal.
+    let path = s.path("value.txt").display().to_string();
+    let run = s.run_at_terminal("reencrypt", &[&path]).unwrap();
+    let shown = String::from_utf8_lossy(&run.transcript);
+    assert_eq!(run.code, Some(0), "{shown}");
+    assert!(shown.contains("\"to_version\":2"), "{shown}");
+    assert_no_secret(
+        &std::process::Output {
+            status: std::process::ExitStatus::default(),
+            stdout: run.transcript.clone(),
+            stderr: Vec::new(),
+        },
+        MARKER,
+    );
+}

@@ -85,10 +85,7 @@ fn encrypt_inner(args: &CryptArgs) -> Result<Report, Failure> {
         ));
     }
     if sink.is_terminal() {
-        return Err(Failure::input(
-            "refused",
-            "an encrypted file is binary: give -o OUT or redirect stdout",
-        ));
+        return Err(binary_to_terminal());
     }
     let progress = Progress::start(source.len, "encrypting");
     let mut reader = progress.reader(&mut source.reader);
@@ -151,7 +148,17 @@ fn reencrypt_inner(args: &CryptArgs) -> Result<Report, Failure> {
     let mut source = Source::open(args.input.as_deref())?;
     let head = source.peek(HEADER_LEN)?;
     let mut sink = Sink::open(args.output.as_deref())?;
-    let body = match detect(&head) {
+    let detected = detect(&head);
+    // Files and binary sealed values come out as binary, as from `encrypt`; text values stay
+    // text and may go to a terminal.
+    if matches!(
+        detected,
+        Detected::EncryptedFile { .. } | Detected::SealedValue
+    ) && sink.is_terminal()
+    {
+        return Err(binary_to_terminal());
+    }
+    let body = match detected {
         Detected::EncryptedFile { .. } => {
             let header = FileHeader::parse(&head).map_err(|e| failure(&e))?;
             let from = version_of(&ring, header.wrapped_key())?;
@@ -250,6 +257,15 @@ fn decode_text(text: &[u8]) -> Result<Vec<u8>, Failure> {
 
 fn version_of(ring: &Keyring, sealed: &[u8]) -> Result<u32, Failure> {
     ring.version_of(sealed).map_err(|e| failure(&e))
+}
+
+/// Binary output is not written to a terminal (it would garble it, and a terminal is no place
+/// to keep ciphertext).
+fn binary_to_terminal() -> Failure {
+    Failure::input(
+        "refused",
+        "the output is binary (an encrypted file or sealed value): give -o OUT or redirect stdout",
+    )
 }
 
 fn unrecognized() -> Failure {

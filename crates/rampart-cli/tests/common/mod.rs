@@ -10,7 +10,8 @@ use serde_json::Value;
 /// The `rampart` binary with a clean environment for the variables it reads.
 pub(crate) fn rampart() -> Command {
     let mut cmd = Command::cargo_bin("rampart").expect("binary built");
-    cmd.env_remove("RAMPART_MASTER_KEY");
+    cmd.env_remove("RAMPART_MASTER_KEY")
+        .env_remove("RAMPART_APIKEY_HASHING_KEY");
     cmd
 }
 
@@ -109,4 +110,90 @@ pub(crate) fn key_bytes(b64: &str) -> Vec<u8> {
 pub(crate) fn assert_no_master_key(out: &Output, b64_key: &str) {
     assert_no_secret(out, b64_key.as_bytes());
     assert_no_secret(out, &key_bytes(b64_key));
+}
+
+/// What a run at a terminal printed (stdout and stderr together, as a terminal shows them)
+/// and its exit code.
+pub(crate) struct TerminalRun {
+    pub(crate) code: Option<i32>,
+    pub(crate) transcript: Vec<u8>,
+}
+
+/// Runs `rampart ARGS` with stdin, stdout and stderr on a pseudo-terminal (util-linux
+/// `script`). When `typed` is given, it is typed followed by Enter once `prompt` has appeared.
+/// `None` (with a loud message) when `script` is missing, except under `CI=true`, where that
+/// fails the test.
+pub(crate) fn rampart_in_terminal(
+    args: &[&std::ffi::OsStr],
+    typed: Option<(&str, &str)>,
+) -> Option<TerminalRun> {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "util-linux `script` is required under CI"
+        );
+        eprintln!("SKIPPED: util-linux `script` is not installed; terminal behaviour untested");
+        return None;
+    }
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut line = quote(assert_cmd::cargo::cargo_bin("rampart").to_str().unwrap());
+    for a in args {
+        line.push(' ');
+        line.push_str(&quote(a.to_str().unwrap()));
+    }
+    let mut child = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env_remove("RAMPART_MASTER_KEY")
+        .env_remove("RAMPART_APIKEY_HASHING_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let transcript = Arc::new(Mutex::new(Vec::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let sink = Arc::clone(&transcript);
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let mut stdin = child.stdin.take().unwrap();
+    if let Some((prompt, text)) = typed {
+        let start = Instant::now();
+        while !contains(&transcript.lock().unwrap(), prompt.as_bytes()) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no prompt {prompt:?}: {}",
+                String::from_utf8_lossy(&transcript.lock().unwrap())
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The prompt is written just before the terminal is set up; give that a moment.
+        std::thread::sleep(Duration::from_millis(300));
+        stdin.write_all(text.as_bytes()).unwrap();
+        stdin.write_all(b"\r").unwrap();
+        stdin.flush().unwrap();
+    }
+    let status = child.wait().unwrap();
+    drop(stdin);
+    reader.join().unwrap();
+    let transcript = transcript.lock().unwrap().clone();
+    Some(TerminalRun {
+        code: status.code(),
+        transcript,
+    })
 }
