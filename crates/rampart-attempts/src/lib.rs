@@ -78,6 +78,6 @@ pub use redis_store::{FailureMode, Health, HealthEvent, RedisConfig, RedisStore}
 #[cfg(feature = "smtp")]
 pub use smtp::SmtpNotifier;
 pub use store::Store;
-pub use subject::{Subject, SubjectKind};
+pub use subject::{MAX_SUBJECT_ID_LEN, Subject, SubjectKind};
 pub use token::UnlockToken;
 pub use tracker::{Decision, FailureOutcome, Tracker};

@@ -4,6 +4,15 @@ use std::fmt::{self, Write as _};
 use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, Ipv6Addr};
 
+use ring::digest;
+
+/// Longest key id or account kept verbatim in a [`Subject`], in bytes (an email address is
+/// at most 254). A longer id, which no real key or account has but anyone can send, is
+/// replaced at construction by `sha256:` and the 64 hex digits of its SHA-256
+/// ([`Subject::id_is_digest`]): the same long id always gives the same subject, and what a
+/// subject costs in memory, Redis keys, idempotency keys and emails stays bounded.
+pub const MAX_SUBJECT_ID_LEN: usize = 256;
+
 /// The kind of a [`Subject`]; each kind has its own [`Policy`](crate::Policy).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -70,25 +79,31 @@ pub struct Subject {
     kind: SubjectKind,
     id: Option<String>,
     ip: Option<IpAddr>,
+    /// `id` is the digest of an id longer than [`MAX_SUBJECT_ID_LEN`]; kept apart so a
+    /// short id spelled like a digest is a different subject.
+    digested: bool,
 }
 
 impl Subject {
-    /// A public API key id.
-    pub fn api_key(public_id: impl Into<String>) -> Self {
+    fn with_id(kind: SubjectKind, id: String, ip: Option<IpAddr>) -> Self {
+        let (id, digested) = bound_id(id);
         Subject {
-            kind: SubjectKind::ApiKey,
-            id: Some(public_id.into()),
-            ip: None,
+            kind,
+            id: Some(id),
+            ip: ip.map(normalize_ip),
+            digested,
         }
     }
 
-    /// An account (name, id or email: whatever the caller uses as the stable account key).
+    /// A public API key id (longer than [`MAX_SUBJECT_ID_LEN`]: replaced by its digest).
+    pub fn api_key(public_id: impl Into<String>) -> Self {
+        Self::with_id(SubjectKind::ApiKey, public_id.into(), None)
+    }
+
+    /// An account (name, id or email: whatever the caller uses as the stable account key;
+    /// longer than [`MAX_SUBJECT_ID_LEN`]: replaced by its digest).
     pub fn account(account: impl Into<String>) -> Self {
-        Subject {
-            kind: SubjectKind::Account,
-            id: Some(account.into()),
-            ip: None,
-        }
+        Self::with_id(SubjectKind::Account, account.into(), None)
     }
 
     /// A client IP address (IPv6 grouped by /64).
@@ -97,25 +112,24 @@ impl Subject {
             kind: SubjectKind::Ip,
             id: None,
             ip: Some(normalize_ip(ip)),
+            digested: false,
         }
     }
 
     /// A public API key id used from one client IP (IPv6 grouped by /64).
     pub fn api_key_from_ip(public_id: impl Into<String>, ip: IpAddr) -> Self {
-        Subject {
-            kind: SubjectKind::ApiKeyIp,
-            id: Some(public_id.into()),
-            ip: Some(normalize_ip(ip)),
-        }
+        Self::with_id(SubjectKind::ApiKeyIp, public_id.into(), Some(ip))
     }
 
     /// An account used from one client IP (IPv6 grouped by /64).
     pub fn account_from_ip(account: impl Into<String>, ip: IpAddr) -> Self {
-        Subject {
-            kind: SubjectKind::AccountIp,
-            id: Some(account.into()),
-            ip: Some(normalize_ip(ip)),
-        }
+        Self::with_id(SubjectKind::AccountIp, account.into(), Some(ip))
+    }
+
+    /// True when the id given was longer than [`MAX_SUBJECT_ID_LEN`] and [`id`](Self::id)
+    /// is its digest (`sha256:<64 hex digits>`), not the id itself.
+    pub fn id_is_digest(&self) -> bool {
+        self.digested
     }
 
     /// The kind, which selects the policy.
@@ -123,7 +137,8 @@ impl Subject {
         self.kind
     }
 
-    /// The key id or account, if this kind has one.
+    /// The key id or account, if this kind has one (at most [`MAX_SUBJECT_ID_LEN`] bytes:
+    /// see [`id_is_digest`](Self::id_is_digest)).
     pub fn id(&self) -> Option<&str> {
         self.id.as_deref()
     }
@@ -134,8 +149,8 @@ impl Subject {
     }
 
     /// The canonical text form used as a storage key and in idempotency keys:
-    /// `<tag>:<ip>|<id>` with the parts this kind has. Unambiguous: the tag fixes the parts
-    /// and an IP's text never contains `|`.
+    /// `<tag>:<ip>|<id>` with the parts this kind has (`<tag>#:` when the id is a digest).
+    /// Unambiguous: the tag fixes the parts and an IP's text never contains `|`.
     pub fn storage_key(&self) -> String {
         let mut out = String::with_capacity(8 + self.id.as_ref().map_or(0, String::len) + 40);
         self.write_storage_key(&mut out);
@@ -144,6 +159,9 @@ impl Subject {
 
     pub(crate) fn write_storage_key(&self, out: &mut String) {
         out.push_str(self.kind.tag());
+        if self.digested {
+            out.push('#');
+        }
         out.push(':');
         if let Some(ip) = self.ip {
             // Writing to a String cannot fail.
@@ -165,7 +183,7 @@ impl Subject {
 impl Hash for Subject {
     fn hash<H: Hasher>(&self, state: &mut H) {
         let mut buf = [0u8; 64];
-        buf[0] = u8::try_from(self.kind.index()).unwrap_or(u8::MAX);
+        buf[0] = u8::try_from(self.kind.index()).unwrap_or(0x7f) | (u8::from(self.digested) << 7);
         let mut len = 2;
         match self.ip {
             None => {}
@@ -205,6 +223,21 @@ impl fmt::Display for Subject {
             _ => f.write_str("unknown subject"),
         }
     }
+}
+
+/// The id itself, or the digest of one longer than [`MAX_SUBJECT_ID_LEN`].
+fn bound_id(id: String) -> (String, bool) {
+    if id.len() <= MAX_SUBJECT_ID_LEN {
+        return (id, false);
+    }
+    let d = digest::digest(&digest::SHA256, id.as_bytes());
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in d.as_ref() {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{b:02x}");
+    }
+    (out, true)
 }
 
 fn printable(s: &str) -> String {
@@ -257,6 +290,37 @@ mod tests {
         assert_ne!(a, c);
         let mapped = Subject::ip("::ffff:192.0.2.1".parse().unwrap());
         assert_eq!(mapped, Subject::ip("192.0.2.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn ids_longer_than_the_limit_are_replaced_by_their_digest() {
+        let at_limit = "a".repeat(MAX_SUBJECT_ID_LEN);
+        let s = Subject::account(at_limit.as_str());
+        assert_eq!((s.id(), s.id_is_digest()), (Some(at_limit.as_str()), false));
+
+        let long = "a".repeat(MAX_SUBJECT_ID_LEN + 1);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let s = Subject::account_from_ip(long.as_str(), ip);
+        let id = s.id().unwrap();
+        assert!(s.id_is_digest());
+        assert!(id.starts_with("sha256:") && id.len() == 71, "{id}");
+        assert_eq!(
+            s,
+            Subject::account_from_ip(long.clone(), ip),
+            "deterministic"
+        );
+        assert_ne!(s, Subject::account_from_ip(format!("{long}b"), ip));
+        assert!(s.storage_key().starts_with("ai#:192.0.2.1|sha256:"));
+        // A short id spelled like the digest is another subject, also in the stores.
+        let spoof = Subject::account_from_ip(id, ip);
+        assert!(!spoof.id_is_digest());
+        assert_ne!(spoof, s);
+        assert_ne!(spoof.storage_key(), s.storage_key());
+        let h = std::collections::hash_map::RandomState::new();
+        use std::hash::BuildHasher;
+        assert_ne!(h.hash_one(&spoof), h.hash_one(&s));
+        let huge = Subject::api_key("k".repeat(1 << 20));
+        assert!(huge.storage_key().len() < 80 && huge.to_string().len() < 90);
     }
 
     #[test]

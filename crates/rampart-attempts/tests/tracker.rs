@@ -215,3 +215,23 @@ fn after_a_saturating_flood_a_new_victim_is_still_tracked_and_throttled() {
     );
     assert!(tracker.store().len() <= 64);
 }
+
+#[test]
+fn a_huge_subject_id_gives_a_bounded_notification() {
+    let tracker = Tracker::new(MemoryStore::default());
+    let key = Subject::api_key("x".repeat(100_000));
+    let mut note = None;
+    for _ in 0..20 {
+        note = note.or(block_on(tracker.record_failure(&key, t0()))
+            .unwrap()
+            .notification);
+    }
+    let n = note.expect("the 20th failure notifies");
+    assert!(n.subject.id_is_digest());
+    assert!(
+        n.idempotency_key.len() <= rampart_attempts::MAX_SUBJECT_ID_LEN,
+        "{}",
+        n.idempotency_key
+    );
+    assert_eq!(n.subject, Subject::api_key("x".repeat(100_000)));
+}
