@@ -5,7 +5,7 @@
 //! machine's memory.
 
 use std::fs::File;
-use std::io::{self, BufRead, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
 
 use zeroize::Zeroizing;
@@ -22,24 +22,20 @@ pub(crate) const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
 /// Reads a secret from stdin: everything up to EOF, less one trailing line ending (`\n` or
 /// `\r\n`), so `echo secret |` and `printf %s secret |` give the same secret.
 ///
-/// At a terminal, one line is read after a prompt on stderr that names `what`.
+/// At a terminal, one line is read without echo (the terminal's echo is turned off while it
+/// is typed, by `rpassword`) after a prompt on stderr that names `what`.
 pub(crate) fn secret_from_stdin(what: &str) -> Result<Zeroizing<String>, Failure> {
     let stdin = io::stdin();
     let mut buf = Zeroizing::new(Vec::new());
     if stdin.is_terminal() {
-        // No unsafe code means no turning echo off; say so rather than pretend.
-        let _ = write!(
-            io::stderr(),
-            "{what} (typed text is shown; pipe it to avoid that): "
-        );
+        let _ = write!(io::stderr(), "{what} (not shown as you type): ");
         let _ = io::stderr().flush();
-        let mut line = Zeroizing::new(String::new());
-        read_terminal_line(&mut line)?;
+        let line = read_terminal_line()?;
         buf.extend_from_slice(line.as_bytes());
     } else {
         read_bounded(stdin.lock(), &mut buf, MAX_SECRET_BYTES, "stdin")?;
+        strip_one_line_ending(&mut buf);
     }
-    strip_one_line_ending(&mut buf);
     if buf.is_empty() {
         return Err(Failure::input(
             "empty_secret",
@@ -60,15 +56,18 @@ fn strip_one_line_ending(buf: &mut Vec<u8>) {
     }
 }
 
-fn read_terminal_line(line: &mut String) -> Result<(), Failure> {
-    let mut limited = io::stdin().lock().take(MAX_SECRET_BYTES + 1);
-    limited
-        .read_line(line)
-        .map_err(|e| io_failure("stdin", &e))?;
+/// One line typed at the terminal, without echo and without its line ending.
+fn read_terminal_line() -> Result<Zeroizing<String>, Failure> {
+    let line = match rpassword::read_password() {
+        Ok(line) => Zeroizing::new(line),
+        // Ctrl-D on an empty line: nothing was typed.
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Zeroizing::new(String::new()),
+        Err(e) => return Err(io_failure("terminal", &e)),
+    };
     if line.len() as u64 > MAX_SECRET_BYTES {
-        return Err(too_large("stdin", MAX_SECRET_BYTES));
+        return Err(too_large("terminal", MAX_SECRET_BYTES));
     }
-    Ok(())
+    Ok(line)
 }
 
 /// Reads all of `reader` into `buf`, refusing more than `limit` bytes.

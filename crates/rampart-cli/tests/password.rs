@@ -16,6 +16,14 @@ const WEAK_ARGON2ID: &str =
 /// Made with Python's hashlib.pbkdf2_hmac('sha256', PASSWORD, b"seasaltseasalt", 1000).
 const DJANGO: &str =
     "pbkdf2_sha256$1000$seasaltseasalt$VNzPFE8wmAfZPF7ZBaPWZTpsgmcRgo3yR/SsvmOqXuY=";
+/// Made with Python's `hashlib.scrypt(PASSWORD, salt=b"rampart-cli-salt", n=1024, r=8, p=1,
+/// dklen=32)`, in the PHC form passlib writes.
+const SCRYPT: &str =
+    "$scrypt$ln=10,r=8,p=1$cmFtcGFydC1jbGktc2FsdA$p8bqzephsyMDFAydNjyMLmfdvRz6EIneU9RnfQ01ofs";
+/// `hashlib.pbkdf2_hmac("sha256", PASSWORD, b"rampart-cli-salt", 10000, 32)`, PHC form.
+const PBKDF2_SHA256: &str = "$pbkdf2-sha256$i=10000,l=32$cmFtcGFydC1jbGktc2FsdA$tQItagirRZBOjRCPjS19Oo4zn2zJRWFEwdbFJXPfJ3w";
+/// `hashlib.pbkdf2_hmac("sha512", PASSWORD, b"rampart-cli-salt", 10000, 64)`, PHC form.
+const PBKDF2_SHA512: &str = "$pbkdf2-sha512$i=10000,l=64$cmFtcGFydC1jbGktc2FsdA$kkgSfLU2lwI3RydzShFJFFt/ktD2qvcgViiBSff8y3wG2TA999inatuTGNMQClDhHl1koifMTu90wM41pIR4Pw";
 /// Openwall crypt_blowfish test vector: password "U*U".
 const BCRYPT: &str = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW";
 
@@ -203,4 +211,78 @@ fn verify_without_hash_argument_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(json_stdout(&out)["error"], "usage");
+}
+
+/// A legacy hash verifies with `needs_rehash` and a new argon2id hash that itself verifies;
+/// a wrong password is a negative verdict (exit 1).
+fn assert_legacy_hash_verifies(stored: &str, algorithm: &str) {
+    let out = verify(stored, PASSWORD);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{algorithm}: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json = json_stdout(&out);
+    assert_eq!(json["valid"], true, "{algorithm}");
+    assert_eq!(json["needs_rehash"], true, "{algorithm}");
+    assert!(
+        json["reason"].as_str().unwrap().contains(algorithm),
+        "{algorithm}: {json}"
+    );
+    let new_hash = json["new_hash"].as_str().unwrap();
+    assert!(new_hash.starts_with("$argon2id$"), "{new_hash}");
+    assert_eq!(verify(new_hash, PASSWORD).status.code(), Some(0));
+    let wrong = verify(stored, "correct horse battery stapler");
+    assert_eq!(wrong.status.code(), Some(1), "{algorithm}");
+    assert_eq!(
+        json_stdout(&wrong),
+        serde_json::json!({ "valid": false, "needs_rehash": false })
+    );
+}
+
+#[test]
+fn scrypt_hash_verifies_and_needs_rehash() {
+    assert_legacy_hash_verifies(SCRYPT, "scrypt");
+}
+
+#[test]
+fn pbkdf2_hashes_verify_and_need_rehash() {
+    assert_legacy_hash_verifies(PBKDF2_SHA256, "pbkdf2-sha256");
+    assert_legacy_hash_verifies(PBKDF2_SHA512, "pbkdf2-sha512");
+}
+
+#[test]
+fn legacy_hash_with_altered_digest_is_a_mismatch_not_an_error() {
+    // One character of the digest changed: still well-formed, so a verdict (exit 1).
+    for stored in [SCRYPT, PBKDF2_SHA256] {
+        let mut altered = stored.to_owned();
+        let last = altered.pop().unwrap();
+        altered.push(if last == 'A' { 'B' } else { 'A' });
+        let out = verify(&altered, PASSWORD);
+        assert_eq!(out.status.code(), Some(1), "{altered}");
+    }
+}
+
+#[test]
+fn password_typed_at_a_terminal_is_not_echoed() {
+    const TYPED: &str = "typed-at-the-terminal-7c1e";
+    let Some(run) = common::rampart_in_terminal(
+        &["password".as_ref(), "hash".as_ref()],
+        Some(("password", TYPED)),
+    ) else {
+        return;
+    };
+    let shown = String::from_utf8_lossy(&run.transcript).into_owned();
+    assert_eq!(run.code, Some(0), "{shown}");
+    assert!(!shown.contains(TYPED), "the password was echoed: {shown:?}");
+    // The hash printed is of what was typed.
+    let json_line = shown
+        .lines()
+        .find(|l| l.contains("\"hash\""))
+        .unwrap_or_else(|| panic!("no hash in {shown:?}"));
+    let start = json_line.find('{').unwrap();
+    let hash: serde_json::Value = serde_json::from_str(json_line[start..].trim()).unwrap();
+    let stored = hash["hash"].as_str().unwrap();
+    assert_eq!(verify(stored, TYPED).status.code(), Some(0));
 }
