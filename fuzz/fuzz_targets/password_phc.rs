@@ -1,11 +1,12 @@
 #![no_main]
 //! Parses arbitrary text as a stored password hash (argon2 PHC, bcrypt, scrypt, PBKDF2,
 //! Django) and verifies a password against it. Must never panic; caps are set tiny so any
-//! accepted hash is cheap to verify.
+//! accepted hash is cheap to verify. The hasher holds a pepper (version 1), so `keyid`
+//! hashes reach argon2 with the secret input, and other versions the unknown-pepper path.
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use rampart_password::{Caps, Hasher, Params, Password, inspect};
+use rampart_password::{Caps, Hasher, Params, Password, Pepper, inspect};
 
 fn hasher() -> &'static Hasher {
     static H: OnceLock<Hasher> = OnceLock::new();
@@ -19,6 +20,7 @@ fn hasher() -> &'static Hasher {
         Hasher::builder()
             .params(params)
             .caps(caps)
+            .pepper(Pepper::new(1, [0x5a; 32]).expect("valid pepper"))
             .build()
             .expect("valid hasher")
     })
