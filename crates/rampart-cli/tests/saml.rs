@@ -468,6 +468,34 @@ fn signature_by_an_untrusted_key_is_rejected() {
 }
 
 #[test]
+fn explain_of_altered_content_shows_the_certificates_too() {
+    let dir = TempDir::new().unwrap();
+    let xml = read("assertion_signed.xml").replacen(
+        "alice@example.com</saml:NameID>",
+        "admin@example.com</saml:NameID>",
+        1,
+    );
+    let path = dir.path().join("tampered.xml");
+    std::fs::write(&path, xml).unwrap();
+    let out = verify_strict(&path, &["--explain"]);
+    let json = assert_rejected(&out, "signature_invalid");
+    assert_eq!(json["trusted_certificates"][0]["sha256"], IDP_SHA256);
+    let found = &json["document_certificates"][0];
+    assert_eq!(found["sha256"], IDP_SHA256, "{json}");
+    assert_eq!(found["trusted"], false, "KeyInfo is never trusted");
+    assert_eq!(found["same_as_trusted"], true);
+    let text = stderr(&out);
+    let doc_line = text
+        .lines()
+        .find(|l| l.starts_with("[cert] in the document, for information only, not trusted: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        doc_line.contains("the same as a trusted certificate"),
+        "{doc_line}"
+    );
+}
+
+#[test]
 fn sha1_signature_is_refused_by_default() {
     assert_rejected(
         &verify_strict(&fixture("assertion_signed_sha1.xml"), &[]),

@@ -241,9 +241,16 @@ fn verify(
             // below decides anything.
             let doc = decoded_document(input);
             match &err {
-                Error::Signature(SignatureError::UntrustedKey) => {
+                // A signature no trusted key verifies: rampart-saml calls it an untrusted key
+                // when KeyInfo names another certificate, and an invalid signature otherwise
+                // (which includes altered content); either way the certificates are what a
+                // person checks first after an IdP rotated its key.
+                Error::Signature(
+                    sig_err @ (SignatureError::UntrustedKey | SignatureError::Invalid(_)),
+                ) => {
                     let found = doc.as_ref().map(document_certificates);
-                    notes.extend(untrusted_key_notes(&sp.certs, found.as_deref()));
+                    let untrusted = matches!(sig_err, SignatureError::UntrustedKey);
+                    notes.extend(certificate_notes(untrusted, &sp.certs, found.as_deref()));
                     failure = failure
                         .with(
                             "trusted_certificates",
@@ -411,10 +418,18 @@ fn signature_location(e: Element<'_>) -> String {
     format!("<{}> outside any ds:Signature", e.qualified_name())
 }
 
-fn untrusted_key_notes(trusted: &[Certificate], found: Option<&[FoundCertificate]>) -> Vec<String> {
-    let mut notes = vec![
-        "[cert] the signature does not verify with the key of any trusted certificate".to_owned(),
-    ];
+fn certificate_notes(
+    untrusted: bool,
+    trusted: &[Certificate],
+    found: Option<&[FoundCertificate]>,
+) -> Vec<String> {
+    let mut notes =
+        vec![if untrusted {
+        "[cert] the signature does not verify with the key of any trusted certificate"
+    } else {
+        "[cert] the signature does not verify; if it is not altered content, compare the keys"
+    }
+    .to_owned()];
     for c in trusted {
         notes.push(format!(
             "[cert] trusted: {}, sha-256 {}",
