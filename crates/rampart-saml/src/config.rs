@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use rampart_xmldsig::SignatureAlgorithm;
+
 use crate::cert::Certificate;
 use crate::error::Error;
 use crate::signing::SigningKey;
@@ -129,7 +131,19 @@ impl IdentityProvider {
 
 /// What to do with `EncryptedAssertion`. Decryption comes in a later release; this is where
 /// the SP's decryption key will be configured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// Not `Copy` (and [`ServiceProvider::encrypted_assertions`] returns a reference) so that a
+/// key-bearing variant can be added without breaking callers: the intended shape is
+/// `EncryptedAssertions::Decrypt(DecryptionKeys)`, set by a builder method
+/// `ServiceProviderBuilder::decryption_key(key)` (the key zeroized on drop, several during an
+/// SP key rollover), with `Refuse` staying the default.
+///
+/// ```compile_fail
+/// // Not Copy: a future variant will hold key material.
+/// fn copy<T: Copy>() {}
+/// copy::<rampart_saml::EncryptedAssertions>();
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum EncryptedAssertions {
     /// Refuse responses with encrypted assertions, NameIDs or attributes with
@@ -140,6 +154,8 @@ pub enum EncryptedAssertions {
 
 /// Which signature algorithms are accepted. The default accepts RSA (2048 bits and more) and
 /// ECDSA with SHA-256/384/512; SHA-1 and small RSA keys need the loudly named opt-ins.
+/// [`ServiceProviderBuilder::allowed_signature_algorithms`] narrows the SignatureMethods
+/// further (e.g. RSA-SHA256 only); it never widens past the legacy opt-ins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Algorithms {
@@ -147,6 +163,51 @@ pub struct Algorithms {
     pub sha1: bool,
     /// RSA keys from 1024 to 2047 bits are accepted.
     pub small_rsa_keys: bool,
+    /// `None`: every SignatureMethod rampart-xmldsig supports (the safe default set). `Some`:
+    /// a bit per entry of [`SIGNATURE_ALGORITHMS`] (a bit set keeps `Algorithms` `Copy`).
+    allowed: Option<u16>,
+}
+
+/// The SignatureMethods an allow-list can name, in bit order. An algorithm a later
+/// rampart-xmldsig adds is outside every allow-list until it is listed here.
+const SIGNATURE_ALGORITHMS: [SignatureAlgorithm; 9] = [
+    SignatureAlgorithm::RsaSha1,
+    SignatureAlgorithm::RsaSha256,
+    SignatureAlgorithm::RsaSha384,
+    SignatureAlgorithm::RsaSha512,
+    SignatureAlgorithm::RsaPssSha256,
+    SignatureAlgorithm::RsaPssSha384,
+    SignatureAlgorithm::RsaPssSha512,
+    SignatureAlgorithm::EcdsaSha256,
+    SignatureAlgorithm::EcdsaSha384,
+];
+
+impl Algorithms {
+    /// Whether a signature with this SignatureMethod passes the allow-list (SHA-1 still needs
+    /// the `sha1` opt-in as well).
+    #[must_use]
+    pub fn allows_signature_algorithm(&self, algorithm: SignatureAlgorithm) -> bool {
+        match self.allowed {
+            None => true,
+            Some(mask) => SIGNATURE_ALGORITHMS
+                .iter()
+                .position(|a| *a == algorithm)
+                .is_some_and(|i| mask & (1 << i) != 0),
+        }
+    }
+
+    /// The allow-list, or `None` when every supported SignatureMethod is accepted.
+    #[must_use]
+    pub fn allowed_signature_algorithms(&self) -> Option<Vec<SignatureAlgorithm>> {
+        self.allowed.map(|mask| {
+            SIGNATURE_ALGORITHMS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, a)| *a)
+                .collect()
+        })
+    }
 }
 
 /// The service provider: our entity id, ACS URL(s), the trusted IdP and the validation policy.
@@ -165,6 +226,7 @@ pub struct ServiceProvider {
     pub(crate) signing_key: Option<SigningKey>,
     pub(crate) max_response_bytes: usize,
     pub(crate) name_id_format: Option<String>,
+    pub(crate) affiliations: Vec<String>,
     pub(crate) encrypted_assertions: EncryptedAssertions,
     pub(crate) verify_options: rampart_xmldsig::VerifyOptions,
 }
@@ -194,6 +256,7 @@ pub struct ServiceProviderBuilder<I> {
     signing_key: Option<SigningKey>,
     max_response_bytes: usize,
     name_id_format: Option<String>,
+    affiliations: Vec<String>,
 }
 
 impl ServiceProvider {
@@ -216,6 +279,7 @@ impl ServiceProvider {
             signing_key: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             name_id_format: None,
+            affiliations: Vec::new(),
         }
     }
 
@@ -251,8 +315,14 @@ impl ServiceProvider {
 
     /// What happens to encrypted assertions.
     #[must_use]
-    pub fn encrypted_assertions(&self) -> EncryptedAssertions {
-        self.encrypted_assertions
+    pub fn encrypted_assertions(&self) -> &EncryptedAssertions {
+        &self.encrypted_assertions
+    }
+
+    /// Affiliation ids (besides our entity id) a NameID's SPNameQualifier may name.
+    #[must_use]
+    pub fn affiliations(&self) -> &[String] {
+        &self.affiliations
     }
 }
 
@@ -275,6 +345,7 @@ impl ServiceProviderBuilder<NeedsIdentityProvider> {
             signing_key: self.signing_key,
             max_response_bytes: self.max_response_bytes,
             name_id_format: self.name_id_format,
+            affiliations: self.affiliations,
         }
     }
 }
@@ -318,6 +389,26 @@ impl<I> ServiceProviderBuilder<I> {
         self
     }
 
+    /// Accepts only signatures whose SignatureMethod is one of `algorithms` (e.g.
+    /// `[SignatureAlgorithm::RsaSha256]` for an IdP known to use nothing else); any other is
+    /// refused with [`SignatureError::AlgorithmNotAllowed`](crate::SignatureError::AlgorithmNotAllowed).
+    /// Default: every supported SignatureMethod. Narrows only: listing
+    /// [`SignatureAlgorithm::RsaSha1`] does not replace [`Self::allow_sha1_signatures`].
+    /// An empty list is refused by `build()`.
+    pub fn allowed_signature_algorithms(
+        mut self,
+        algorithms: impl IntoIterator<Item = SignatureAlgorithm>,
+    ) -> Self {
+        let mut mask = 0u16;
+        for a in algorithms {
+            if let Some(i) = SIGNATURE_ALGORITHMS.iter().position(|x| *x == a) {
+                mask |= 1 << i;
+            }
+        }
+        self.algorithms.allowed = Some(mask);
+        self
+    }
+
     /// DANGER: accepts IdP-initiated (unsolicited) responses, which carry no InResponseTo and
     /// so cannot be bound to a login the user started here (login CSRF, SAML profiles
     /// 4.1.5). Replay protection still applies.
@@ -353,6 +444,16 @@ impl<I> ServiceProviderBuilder<I> {
     /// from 1 KiB to [`MAX_RESPONSE_BYTES_LIMIT`]).
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
+        self
+    }
+
+    /// Declares this SP a member of the affiliation `affiliation_id` (SAML metadata 2.3.2,
+    /// AffiliationDescriptor): a NameID whose SPNameQualifier names it is accepted as ours.
+    /// SAML core 8.3.7 lets SPNameQualifier name "the service provider or affiliation of
+    /// providers"; without this, any SPNameQualifier but our entity id is refused (a NameID
+    /// federated for another SP names someone else's account there, not necessarily here).
+    pub fn affiliation(mut self, affiliation_id: impl Into<String>) -> Self {
+        self.affiliations.push(affiliation_id.into());
         self
     }
 
@@ -400,6 +501,11 @@ impl ServiceProviderBuilder<IdentityProvider> {
         if self.max_response_bytes > MAX_RESPONSE_BYTES_LIMIT {
             return Err(Error::Config("max response bytes above 16 MiB".into()));
         }
+        if self.algorithms.allowed == Some(0) {
+            return Err(Error::Config(
+                "allowed signature algorithms is empty: no response could verify".into(),
+            ));
+        }
         if self.max_authn_age.is_some_and(|a| a > MAX_AUTHN_AGE_LIMIT) {
             return Err(Error::Config(
                 "max authentication age above 366 days (use no_max_authentication_age)".into(),
@@ -420,6 +526,7 @@ impl ServiceProviderBuilder<IdentityProvider> {
             signing_key: self.signing_key,
             max_response_bytes: self.max_response_bytes,
             name_id_format: self.name_id_format,
+            affiliations: self.affiliations,
             encrypted_assertions: EncryptedAssertions::Refuse,
         })
     }

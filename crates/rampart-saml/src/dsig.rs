@@ -69,8 +69,18 @@ pub(crate) fn verify<'d>(
     signature: Element<'d>,
     sp: &ServiceProvider,
 ) -> Result<Checked<'d>, Error> {
-    refuse_unknown_algorithms(signature)?;
-    let v = xmldsig::verify(doc, signature, &sp.verify_options).map_err(map_error)?;
+    refuse_unknown_algorithms(signature, sp.algorithms)?;
+    let v = xmldsig::verify(doc, signature, &sp.verify_options)
+        .map_err(|e| map_error(e, signature, &sp.idp.certificates))?;
+    // The pre-check read the unsigned SignatureMethod; this is the one verification used.
+    if !sp
+        .algorithms
+        .allows_signature_algorithm(v.signature_algorithm())
+    {
+        return Err(
+            SignatureError::AlgorithmNotAllowed(v.signature_algorithm().uri().to_owned()).into(),
+        );
+    }
     if v.signed_elements().len() != 1
         || !signature.parent().is_some_and(|p| v.signed().is_element(p))
     {
@@ -92,7 +102,7 @@ pub(crate) fn verify<'d>(
 /// Names an unsupported SignatureMethod or DigestMethod (RSASSA-PSS, HMAC, misspelt URIs) as
 /// an algorithm refusal, whatever else is wrong with the signature: the operator then knows
 /// the IdP must be reconfigured. Structure is left to rampart-xmldsig.
-fn refuse_unknown_algorithms(signature: Element<'_>) -> Result<(), Error> {
+fn refuse_unknown_algorithms(signature: Element<'_>, algorithms: Algorithms) -> Result<(), Error> {
     let Some(signed_info) = signature
         .children_named(crate::ns::DSIG, "SignedInfo")
         .next()
@@ -101,11 +111,17 @@ fn refuse_unknown_algorithms(signature: Element<'_>) -> Result<(), Error> {
     };
     for m in signed_info.children_named(crate::ns::DSIG, "SignatureMethod") {
         let uri = m.attribute("Algorithm").unwrap_or("");
-        if xmldsig::SignatureAlgorithm::from_uri(uri).is_none() {
-            return Err(SignatureError::Algorithm(format!(
-                "signature method {uri:?} is not supported"
-            ))
-            .into());
+        match xmldsig::SignatureAlgorithm::from_uri(uri) {
+            None => {
+                return Err(SignatureError::Algorithm(format!(
+                    "signature method {uri:?} is not supported"
+                ))
+                .into());
+            }
+            Some(a) if !algorithms.allows_signature_algorithm(a) => {
+                return Err(SignatureError::AlgorithmNotAllowed(uri.to_owned()).into());
+            }
+            Some(_) => {}
         }
     }
     for r in signed_info.children_named(crate::ns::DSIG, "Reference") {
@@ -122,7 +138,32 @@ fn refuse_unknown_algorithms(signature: Element<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-fn map_error(e: xmldsig::Error) -> Error {
+/// Whether the signature's KeyInfo carries X.509 certificates and none is a configured one:
+/// then a signature value no trusted key verifies was made by another key (`UntrustedKey`).
+/// Otherwise (a trusted certificate, or none) the likeliest cause is a changed value
+/// (`Invalid`). Only ever chooses between two refusals; never a reason to accept.
+fn keyinfo_names_only_untrusted_certificates(
+    signature: Element<'_>,
+    trusted: &[Certificate],
+) -> bool {
+    let mut found = false;
+    for ki in signature.children_named(crate::ns::DSIG, "KeyInfo") {
+        for data in ki.children_named(crate::ns::DSIG, "X509Data") {
+            for c in data.children_named(crate::ns::DSIG, "X509Certificate") {
+                let Ok(cert) = Certificate::from_base64(&c.text()) else {
+                    continue;
+                };
+                if trusted.contains(&cert) {
+                    return false;
+                }
+                found = true;
+            }
+        }
+    }
+    found
+}
+
+fn map_error(e: xmldsig::Error, signature: Element<'_>, trusted: &[Certificate]) -> Error {
     use xmldsig::SignatureError as S;
     let message = e.to_string();
     match e {
@@ -131,7 +172,12 @@ fn map_error(e: xmldsig::Error) -> Error {
             S::UnsupportedAlgorithm(_) | S::Sha1NotAllowed | S::KeyTooSmall => {
                 SignatureError::Algorithm(reason.to_string()).into()
             }
-            S::SignatureInvalid => SignatureError::UntrustedKey.into(),
+            S::SignatureInvalid
+                if keyinfo_names_only_untrusted_certificates(signature, trusted) =>
+            {
+                SignatureError::UntrustedKey.into()
+            }
+            S::SignatureInvalid => SignatureError::Invalid(message).into(),
             S::DuplicateId(id) => SignatureError::DuplicateId(id).into(),
             _ => SignatureError::Invalid(message).into(),
         },

@@ -88,11 +88,18 @@ pub enum SignatureError {
     /// under 2048 bits) or one not supported at all.
     #[error("signature algorithm refused: {0}")]
     Algorithm(String),
-    /// No configured IdP key verifies the signature (KeyInfo is never used for trust).
+    /// The SignatureMethod is supported but outside the configured allow-list
+    /// (`allowed_signature_algorithms`).
+    #[error("signature algorithm {0:?} is not in the allowed list")]
+    AlgorithmNotAllowed(String),
+    /// No configured IdP key verifies the signature, and the document's KeyInfo names a
+    /// certificate that is none of the configured ones: signed by someone else's key.
+    /// (KeyInfo only picks this error's name; it is never used for trust.)
     #[error("signature does not verify with any trusted identity provider key")]
     UntrustedKey,
     /// The signature is malformed or does not verify (digest or signature value mismatch,
-    /// wrong reference, forbidden transform, ...).
+    /// wrong reference, forbidden transform, a signature value that the trusted key does not
+    /// verify while KeyInfo names a trusted certificate or none, ...).
     #[error("invalid signature: {0}")]
     Invalid(String),
 }
@@ -131,9 +138,13 @@ pub enum MismatchError {
     /// The bearer SubjectConfirmationData Recipient is not our ACS URL.
     #[error("subject confirmation recipient {found:?} is not this service provider's acs url")]
     Recipient {
-        /// The Recipient found (empty when absent).
+        /// The Recipient found (empty when the attribute is absent).
         found: String,
     },
+    /// A bearer SubjectConfirmation has no SubjectConfirmationData, so no Recipient,
+    /// NotOnOrAfter or InResponseTo to check (SAML profiles 4.1.4.2 requires them).
+    #[error("bearer subject confirmation has no subject confirmation data")]
+    MissingSubjectConfirmationData,
     /// InResponseTo does not match the outstanding request.
     #[error("in-response-to {found:?} does not match the outstanding request id")]
     InResponseTo {
@@ -215,6 +226,7 @@ impl Error {
                 SignatureError::DuplicateId(_) => "duplicate_id",
                 SignatureError::NotEnveloped => "signature_not_enveloped",
                 SignatureError::Algorithm(_) => "algorithm_refused",
+                SignatureError::AlgorithmNotAllowed(_) => "algorithm_not_allowed",
                 SignatureError::UntrustedKey => "untrusted_key",
                 SignatureError::Invalid(_) => "signature_invalid",
             },
@@ -226,6 +238,9 @@ impl Error {
                 MismatchError::Audience { .. } => "audience_mismatch",
                 MismatchError::MissingAudience => "audience_missing",
                 MismatchError::Recipient { .. } => "recipient_mismatch",
+                MismatchError::MissingSubjectConfirmationData => {
+                    "subject_confirmation_data_missing"
+                }
                 MismatchError::InResponseTo { .. } => "in_response_to_mismatch",
                 MismatchError::Unsolicited => "unsolicited_response",
                 MismatchError::NoBearerConfirmation => "no_bearer_confirmation",

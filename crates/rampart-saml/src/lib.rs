@@ -82,6 +82,8 @@ pub use error::{Error, MismatchError, SignatureError, TimeError};
 pub use login::{Attribute, LOGIN_FORMAT_VERSION, Login, NameId, SignedParts};
 pub use metadata::{Endpoint, IdpMetadata, MAX_METADATA_BYTES, SpMetadata};
 pub use ns::binding;
+/// SignatureMethods, as named by [`ServiceProviderBuilder::allowed_signature_algorithms`].
+pub use rampart_xmldsig::SignatureAlgorithm;
 #[cfg(feature = "redis")]
 pub use replay::RedisReplayCache;
 pub use replay::{DEFAULT_MEMORY_CAPACITY, MemoryReplayCache, ReplayCache};

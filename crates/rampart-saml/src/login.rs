@@ -18,7 +18,7 @@ pub struct NameId {
     pub format: Option<String>,
     /// `NameQualifier`, if given.
     pub name_qualifier: Option<String>,
-    /// `SPNameQualifier`, if given (checked to be this SP when present).
+    /// `SPNameQualifier`, if given (checked to be this SP, or an affiliation configured with `affiliation()`, when present).
     pub sp_name_qualifier: Option<String>,
     /// `SPProvidedID`, if given.
     pub sp_provided_id: Option<String>,

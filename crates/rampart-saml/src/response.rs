@@ -689,8 +689,11 @@ impl<'d> Validation<'_, 'd> {
             return Err(Error::malformed("nameid is empty"));
         }
         let sp_name_qualifier = n.attribute("SPNameQualifier").map(str::to_owned);
+        // SAML core 8.3.7: SPNameQualifier names the SP or an affiliation it belongs to;
+        // affiliations are only known from configuration, so any other value is refused.
         if let Some(q) = &sp_name_qualifier
             && *q != self.sp.entity_id
+            && !self.sp.affiliations.contains(q)
         {
             return Err(MismatchError::SpNameQualifier { found: q.clone() }.into());
         }
@@ -728,10 +731,7 @@ impl<'d> Validation<'_, 'd> {
         sc: V,
     ) -> Result<(OffsetDateTime, Option<String>), Error> {
         let Some(data) = sc.first_child(ns::ASSERTION, "SubjectConfirmationData") else {
-            return Err(MismatchError::Recipient {
-                found: String::new(),
-            }
-            .into());
+            return Err(MismatchError::MissingSubjectConfirmationData.into());
         };
         match data.attribute("Recipient") {
             Some(r) if self.acs_matches(r) => {}

@@ -4,7 +4,10 @@
 mod common;
 
 use common::*;
-use rampart_saml::{Error, Expected, MemoryReplayCache, ServiceProvider};
+use rampart_saml::{
+    Error, Expected, MemoryReplayCache, MismatchError, ServiceProvider, SignatureAlgorithm,
+    SignatureError,
+};
 
 fn reject(xml: &str) -> Error {
     match sp().validate_response(xml.as_bytes(), expected(), now()) {
@@ -332,14 +335,99 @@ fn unsigned_response_and_assertion_is_rejected() {
 fn signature_by_untrusted_key_is_rejected() {
     let xml = fixture("attacker_signed.xml");
     // Keep only the assertion's signature and strip its KeyInfo: the signature is simply by a
-    // key we do not trust.
+    // key we do not trust. Without a certificate to name the signer, a value no trusted key
+    // verifies cannot be told from a changed one: reported as an invalid signature.
     let mut stripped = xml.replacen(signature_text(&xml), "", 1);
     while let Some(s) = stripped.find("<ds:KeyInfo>") {
         let e = s + stripped[s..].find("</ds:KeyInfo>").unwrap() + "</ds:KeyInfo>".len();
         stripped.replace_range(s..e, "");
     }
     let e = reject(&stripped);
-    assert_eq!(e.kind(), "untrusted_key", "{e}");
+    assert_eq!(e.kind(), "signature_invalid", "{e}");
+}
+
+#[test]
+fn signature_by_untrusted_key_named_in_keyinfo_is_untrusted_key() {
+    // Only the assertion signed, by the attacker, whose certificate KeyInfo carries.
+    let xml = sign_with(&unsigned_template(), ASSERTION_ID, "attacker");
+    let e = reject(&xml);
+    assert!(
+        matches!(e, Error::Signature(SignatureError::UntrustedKey)),
+        "{e}"
+    );
+}
+
+#[test]
+fn tampered_signature_value_under_the_trusted_key_is_signature_invalid() {
+    // KeyInfo names the trusted certificate and the digest matches: only the SignatureValue
+    // is wrong. Reporting untrusted_key here would send an operator after the wrong fault.
+    let xml = fixture("assertion_signed.xml");
+    let start = xml.find("<ds:SignatureValue>").unwrap() + "<ds:SignatureValue>".len();
+    let mut tampered = xml.clone();
+    let flipped = if &xml[start..=start] == "A" { "B" } else { "A" };
+    tampered.replace_range(start..=start, flipped);
+    let e = reject(&tampered);
+    assert!(
+        matches!(e, Error::Signature(SignatureError::Invalid(_))),
+        "{e}"
+    );
+    assert_eq!(e.kind(), "signature_invalid");
+}
+
+#[test]
+fn bearer_confirmation_without_data_has_its_own_error() {
+    let xml = replace_once(
+        &unsigned_template(),
+        r#"<saml:SubjectConfirmationData NotOnOrAfter="2030-01-01T00:05:00Z" Recipient="https://sp.example.com/saml/acs" InResponseTo="_req0123456789abcdef0123456789abcdef"/>"#,
+        "",
+    );
+    let e = reject(&sign_assertion(&xml));
+    assert!(
+        matches!(
+            e,
+            Error::Mismatch(MismatchError::MissingSubjectConfirmationData)
+        ),
+        "{e}"
+    );
+    assert_eq!(e.kind(), "subject_confirmation_data_missing");
+}
+
+#[test]
+fn signature_algorithm_outside_the_allow_list_is_refused() {
+    let xml = fixture("assertion_signed.xml");
+    // RSA-SHA256 only: the fixture (RSA-SHA256) passes.
+    let rsa256_only = builder()
+        .allowed_signature_algorithms([SignatureAlgorithm::RsaSha256])
+        .build()
+        .unwrap();
+    let login = rsa256_only
+        .validate_response(xml.as_bytes(), expected(), now())
+        .unwrap()
+        .into_login_without_replay_check();
+    assert_eq!(login.name_id.value, "alice@example.com");
+    // ECDSA only: the same valid RSA-SHA256 signature is refused, by name.
+    let ecdsa_only = builder()
+        .allowed_signature_algorithms([SignatureAlgorithm::EcdsaSha256])
+        .build()
+        .unwrap();
+    let e = reject_with(&ecdsa_only, &xml, expected(), now());
+    assert!(
+        matches!(&e, Error::Signature(SignatureError::AlgorithmNotAllowed(uri)) if uri.ends_with("rsa-sha256")),
+        "{e}"
+    );
+    assert_eq!(e.kind(), "algorithm_not_allowed");
+    assert!(
+        !ecdsa_only
+            .algorithms()
+            .allows_signature_algorithm(SignatureAlgorithm::RsaSha256)
+    );
+    // The default allows every supported method; an empty list is a configuration error.
+    assert_eq!(sp().algorithms().allowed_signature_algorithms(), None);
+    let e = builder()
+        .allowed_signature_algorithms([])
+        .build()
+        .unwrap_err();
+    assert_eq!(e.kind(), "config", "{e}");
 }
 
 #[test]
