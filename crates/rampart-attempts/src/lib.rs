@@ -38,7 +38,8 @@
 //!   [`Tracker::record_failure`] after a failure (count, delay, the [`Notification`] on the
 //!   crossing failure, the [`UnlockToken`] when a lockout starts),
 //!   [`Tracker::record_success`] after a success (never waits on the network), and
-//!   [`Tracker::unlock`].
+//!   [`Tracker::unlock`]. [`Tracker::check_all`] checks all the subjects of one attempt in
+//!   one store round trip.
 //! - A streak is the run of consecutive failures: a success ends it, and so does an idle
 //!   period with no failure. Exactly one failure per streak crosses the notify threshold,
 //!   also with many replicas on one Redis store (each failure is one atomic script).

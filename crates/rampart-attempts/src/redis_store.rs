@@ -3,7 +3,9 @@
 //! # Atomicity
 //!
 //! Recording a failure (with the unlock-token hash of the lock it may start), reading a
-//! streak, ending it after a success and using an unlock token are each one Lua script (`src/redis_store/*.lua`, sent with `EVALSHA`, loaded
+//! streak (or the streaks of all the subjects of one request, for
+//! [`Tracker::check_all`](crate::Tracker::check_all)), ending it after a success and using an
+//! unlock token are each one Lua script (`src/redis_store/*.lua`, sent with `EVALSHA`, loaded
 //! again automatically after `NOSCRIPT`, e.g. when Redis restarted). A script runs alone on
 //! the server, so when many replicas record failures for one subject at the same moment,
 //! exactly one of them sees the count reach the threshold and sends the notification.
@@ -254,6 +256,7 @@ impl RedisConfig {
 struct Scripts {
     fail: Script,
     peek: Script,
+    peek_many: Script,
     reset: Script,
     get_token: Script,
     take_token: Script,
@@ -264,6 +267,7 @@ impl Scripts {
         Scripts {
             fail: Script::new(include_str!("redis_store/fail.lua")),
             peek: Script::new(include_str!("redis_store/peek.lua")),
+            peek_many: Script::new(include_str!("redis_store/peek_many.lua")),
             reset: Script::new(include_str!("redis_store/reset.lua")),
             get_token: Script::new(include_str!("redis_store/get_token.lua")),
             take_token: Script::new(include_str!("redis_store/take_token.lua")),
@@ -646,6 +650,43 @@ impl Backend for RedisStore {
                 streak_from(&reply).map(Some)
             }
             Err(()) => self.degraded(|m| m.peek(subject, idle_ms, now_ms)),
+        }
+    }
+
+    async fn peek_many(
+        &self,
+        subjects: &[(&Subject, u64)],
+        now_ms: u64,
+    ) -> Result<Vec<Option<Streak>>, StoreError> {
+        let mut conn = self.inner.conn.clone();
+        let mut inv = self.inner.scripts.peek_many.prepare_invoke();
+        inv.arg(now_ms);
+        for (subject, idle_ms) in subjects {
+            inv.key(self.key_of(subject)).arg(*idle_ms);
+        }
+        match self
+            .call(inv.invoke_async::<Vec<Vec<i64>>>(&mut conn))
+            .await
+        {
+            Ok(replies) if replies.len() == subjects.len() => subjects
+                .iter()
+                .zip(replies)
+                .map(|((subject, _), reply)| {
+                    self.inner.hints.set(subject, !reply.is_empty(), now_ms);
+                    if reply.is_empty() {
+                        Ok(None)
+                    } else {
+                        streak_from(&reply).map(Some)
+                    }
+                })
+                .collect(),
+            Ok(_) => Err(StoreError::UnexpectedReply),
+            Err(()) => self.degraded(|m| {
+                subjects
+                    .iter()
+                    .map(|(s, idle)| m.peek(s, *idle, now_ms))
+                    .collect()
+            }),
         }
     }
 

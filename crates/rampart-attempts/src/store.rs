@@ -41,6 +41,15 @@ pub(crate) mod sealed {
             now_ms: u64,
         ) -> impl Future<Output = Result<Option<Streak>, StoreError>> + Send;
 
+        /// The live streaks of several subjects (each with its idle period), in order, read
+        /// in one round trip and as one consistent snapshot.
+        #[allow(private_interfaces)]
+        fn peek_many(
+            &self,
+            subjects: &[(&Subject, u64)],
+            now_ms: u64,
+        ) -> impl Future<Output = Result<Vec<Option<Streak>>, StoreError>> + Send;
+
         /// Ends the streak unless locked or a later failure exists. Must not wait on I/O.
         fn reset(&self, subject: &Subject, success_ms: u64);
 
@@ -78,6 +87,17 @@ impl sealed::Backend for MemoryStore {
         ready(Ok(MemoryStore::peek(self, subject, idle_ms, now_ms)))
     }
 
+    fn peek_many(
+        &self,
+        subjects: &[(&Subject, u64)],
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Vec<Option<Streak>>, StoreError>> + Send {
+        ready(Ok(subjects
+            .iter()
+            .map(|(s, idle)| MemoryStore::peek(self, s, *idle, now_ms))
+            .collect()))
+    }
+
     fn reset(&self, subject: &Subject, success_ms: u64) {
         MemoryStore::reset(self, subject, success_ms);
     }
@@ -112,6 +132,14 @@ impl<S: Store> sealed::Backend for Arc<S> {
         now_ms: u64,
     ) -> impl Future<Output = Result<Option<Streak>, StoreError>> + Send {
         (**self).peek(subject, idle_ms, now_ms)
+    }
+
+    fn peek_many(
+        &self,
+        subjects: &[(&Subject, u64)],
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Vec<Option<Streak>>, StoreError>> + Send {
+        (**self).peek_many(subjects, now_ms)
     }
 
     fn reset(&self, subject: &Subject, success_ms: u64) {

@@ -143,6 +143,65 @@ impl<S: Store, N: Notifier> Tracker<S, N> {
         Ok(streak.map_or(Decision::Allow, |s| decide(policy, &s, now_ms)))
     }
 
+    /// [`check`](Self::check) for all the subjects of one attempt (typically the IP, the
+    /// (key, IP) pair and the key): the most restrictive decision among them (`Locked`
+    /// until unlocked, then the latest timed lock, then the longest `RetryAfter`, then
+    /// `Allow`).
+    ///
+    /// Latency: one store round trip whatever the number of subjects (one Lua script on
+    /// Redis; none at all when no subject's policy can block), where `check` per subject
+    /// costs one each. Consistency: the streaks are read together, as one snapshot taken
+    /// by a script that runs alone on the server; the timeout and the failure mode apply to
+    /// the call as a whole (fail-open answers every subject from the fallback).
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use rampart_attempts::{Decision, MemoryStore, Subject, Tracker};
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// # block_on(async {
+    /// let tracker = Tracker::new(MemoryStore::default());
+    /// let ip = "203.0.113.9".parse().unwrap();
+    /// let (by_ip, pair, key) = (Subject::ip(ip), Subject::api_key_from_ip("pk_1", ip), Subject::api_key("pk_1"));
+    /// let now = SystemTime::now();
+    /// for _ in 0..7 {
+    ///     tracker.record_failure(&pair, now).await?; // 5 free, then 1 s, 2 s
+    /// }
+    /// let decision = tracker.check_all(&[&by_ip, &pair, &key], now).await?;
+    /// assert_eq!(decision, Decision::RetryAfter(std::time::Duration::from_secs(2)));
+    /// # Ok::<(), rampart_attempts::Error>(()) }).unwrap();
+    /// ```
+    ///
+    /// Errors: as [`check`](Self::check); treat an error as "deny".
+    pub async fn check_all(
+        &self,
+        subjects: &[&Subject],
+        now: SystemTime,
+    ) -> Result<Decision, Error> {
+        let blocking: Vec<(&Subject, &Policy)> = subjects
+            .iter()
+            .map(|s| (*s, self.policies.get(s.kind())))
+            .filter(|(_, p)| p.can_block())
+            .collect();
+        if blocking.is_empty() {
+            return Ok(Decision::Allow);
+        }
+        let now_ms = unix_ms(now);
+        let query: Vec<(&Subject, u64)> = blocking
+            .iter()
+            .map(|(s, p)| (*s, p.rule().idle_ms))
+            .collect();
+        let streaks = self.store.peek_many(&query, now_ms).await?;
+        Ok(blocking
+            .iter()
+            .zip(streaks)
+            .filter_map(|((_, p), streak)| streak.map(|s| decide(p, &s, now_ms)))
+            .fold(Decision::Allow, most_restrictive))
+    }
+
     /// After a failed authentication: counts it, and on the failure that crosses the
     /// policy's threshold builds the [`Notification`] and awaits the notifier (exactly once
     /// per streak, across replicas sharing a store). On the failure that starts a hard
@@ -256,6 +315,22 @@ impl<S: Store, N: Notifier> Tracker<S, N> {
     pub async fn unlock(&self, subject: &Subject, token: &UnlockToken) -> Result<bool, Error> {
         Ok(self.store.unlock(subject, token.hash()).await?)
     }
+}
+
+/// The more restrictive of two decisions (see [`Tracker::check_all`]).
+fn most_restrictive(a: Decision, b: Decision) -> Decision {
+    fn rank(d: &Decision) -> (u8, Duration) {
+        match d {
+            Decision::Allow => (0, Duration::ZERO),
+            Decision::RetryAfter(wait) => (1, *wait),
+            Decision::Locked { until: Some(t) } => (
+                2,
+                t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default(),
+            ),
+            Decision::Locked { until: None } => (3, Duration::ZERO),
+        }
+    }
+    if rank(&b) > rank(&a) { b } else { a }
 }
 
 /// What a streak means for the next attempt under `policy` at `now_ms`.

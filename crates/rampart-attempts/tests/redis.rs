@@ -594,3 +594,43 @@ async fn hung_redis_times_out_and_fails_closed_then_recovers() {
     assert_eq!(tracker.check(&pair, t0()).await.unwrap(), Decision::Allow);
     assert!(tracker.record_failure(&pair, t0()).await.unwrap().count >= 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_all_reads_every_subject_in_one_script() {
+    let Some(mut server) = RedisServer::start() else {
+        return;
+    };
+    let tracker = Tracker::new(store(&server, config(&server)).await)
+        .with_policies(common::check_all_policies())
+        .unwrap();
+    common::check_all_scenario(&tracker, "redis").await;
+    assert_eq!(tracker.store().health().fallback_operations, 0);
+
+    let ip = "192.0.2.78".parse().unwrap();
+    let subjects = [
+        Subject::ip(ip),
+        Subject::account_from_ip("mia", ip),
+        Subject::account("mia"),
+        Subject::api_key("pk_mia"),
+    ];
+    let refs: Vec<&Subject> = subjects.iter().collect();
+    for _ in 0..3 {
+        tracker.record_failure(&subjects[1], t0()).await.unwrap();
+    }
+    let mut conn = server.connection();
+    let calls = server_calls(&mut conn);
+    let decision = tracker.check_all(&refs, t0()).await.unwrap();
+    assert_eq!(decision, Decision::RetryAfter(Duration::from_secs(1)));
+    assert_eq!(
+        server_calls(&mut conn) - calls,
+        1,
+        "three throttleable subjects, one round trip"
+    );
+    // Fail-open applies to the call as a whole: the fallback answers for every subject.
+    server.stop();
+    assert_eq!(
+        tracker.check_all(&refs, t0()).await.unwrap(),
+        Decision::Allow
+    );
+    assert!(tracker.store().health().fallback_operations >= 1);
+}

@@ -235,3 +235,11 @@ fn a_huge_subject_id_gives_a_bounded_notification() {
     );
     assert_eq!(n.subject, Subject::api_key("x".repeat(100_000)));
 }
+
+#[test]
+fn check_all_gives_the_most_restrictive_decision() {
+    let tracker = Tracker::new(MemoryStore::default())
+        .with_policies(common::check_all_policies())
+        .unwrap();
+    block_on(common::check_all_scenario(&tracker, "mem"));
+}

@@ -316,3 +316,75 @@ pub async fn settle(drained: impl Fn() -> bool) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// Policies for `check_all`: a locking account, a throttled (account, IP) pair and IP.
+pub fn check_all_policies() -> Policies {
+    let backoff = Backoff::new(2, Duration::from_secs(1), Duration::from_secs(60));
+    Policies::default()
+        .with(
+            SubjectKind::Account,
+            Policy::notify_only(20).with_lockout(Lockout::until_unlocked(4)),
+        )
+        .with(SubjectKind::AccountIp, Policy::throttle(backoff))
+        .with(SubjectKind::Ip, Policy::throttle(backoff))
+}
+
+/// `check_all` gives the most restrictive of the per-subject decisions, through any store.
+pub async fn check_all_scenario<S: Store>(tracker: &Tracker<S>, tag: &str) {
+    let now = t0();
+    let ip = "192.0.2.77".parse().unwrap();
+    let acct = Subject::account(format!("lee_{tag}"));
+    let pair = Subject::account_from_ip(format!("lee_{tag}"), ip);
+    let by_ip = Subject::ip(ip);
+    let key = Subject::api_key(format!("pk_{tag}")); // notify-only: never blocks
+    let all = [&by_ip, &pair, &acct, &key];
+    assert_eq!(tracker.check_all(&all, now).await.unwrap(), Decision::Allow);
+    assert_eq!(tracker.check_all(&[], now).await.unwrap(), Decision::Allow);
+    for _ in 0..4 {
+        tracker.record_failure(&pair, now).await.unwrap();
+    }
+    tracker.record_failure(&by_ip, now).await.unwrap();
+    // pair: 4 failures, 2 free -> 2 s; ip: 1 failure -> free.
+    let each: Vec<Decision> = {
+        let mut v = Vec::new();
+        for s in all {
+            v.push(tracker.check(s, now).await.unwrap());
+        }
+        v
+    };
+    assert_eq!(
+        each,
+        [
+            Decision::Allow,
+            Decision::RetryAfter(Duration::from_secs(2)),
+            Decision::Allow,
+            Decision::Allow
+        ]
+    );
+    assert_eq!(
+        tracker.check_all(&all, now).await.unwrap(),
+        Decision::RetryAfter(Duration::from_secs(2))
+    );
+    let mut token = None;
+    for _ in 0..4 {
+        token = token.or(tracker
+            .record_failure(&acct, now)
+            .await
+            .unwrap()
+            .unlock_token);
+    }
+    assert_eq!(
+        tracker.check_all(&all, now).await.unwrap(),
+        Decision::Locked { until: None },
+        "a lock outranks a delay"
+    );
+    assert!(tracker.unlock(&acct, &token.unwrap()).await.unwrap());
+    assert_eq!(
+        tracker.check_all(&all, now).await.unwrap(),
+        Decision::RetryAfter(Duration::from_secs(2))
+    );
+    assert_eq!(
+        tracker.check_all(&[&key], now).await.unwrap(),
+        Decision::Allow
+    );
+}
