@@ -343,3 +343,66 @@ fn list_with(ring: &Path, key: &Path) -> Output {
         .output()
         .unwrap()
 }
+
+#[test]
+fn rotate_with_the_wrong_master_key_exits_2_and_keeps_the_keyring() {
+    let s = Setup::new();
+    s.init();
+    let before = std::fs::read(&s.ring).unwrap();
+    let other = private_file(s.dir.path(), "other.key", OTHER_MASTER_KEY);
+    for (how, out) in [
+        (
+            "file",
+            rampart()
+                .args(["keyring", "rotate", "--keyring"])
+                .arg(&s.ring)
+                .arg("--master-key-file")
+                .arg(&other)
+                .output()
+                .unwrap(),
+        ),
+        (
+            "environment",
+            rampart()
+                .args(["keyring", "rotate", "--keyring"])
+                .arg(&s.ring)
+                .env("RAMPART_MASTER_KEY", OTHER_MASTER_KEY)
+                .output()
+                .unwrap(),
+        ),
+    ] {
+        assert_eq!(out.status.code(), Some(2), "{how}");
+        assert_eq!(json_stdout(&out)["error"], "wrong_master_key", "{how}");
+        assert_no_master_key(&out, OTHER_MASTER_KEY);
+        assert_no_master_key(&out, MASTER_KEY);
+        assert_eq!(
+            std::fs::read(&s.ring).unwrap(),
+            before,
+            "{how}: keyring untouched"
+        );
+    }
+    let json = json_stdout(&list_with(&s.ring, &s.key));
+    assert_eq!(
+        states(&json),
+        [(1, "primary".to_owned())],
+        "no version added"
+    );
+}
+
+#[test]
+fn rotate_of_a_missing_file_exits_2_and_creates_nothing() {
+    let s = Setup::new();
+    let out = s.keyring(&["rotate"]);
+    assert_eq!(out.status.code(), Some(2));
+    let json = json_stdout(&out);
+    assert_eq!(json["error"], "io", "{json}");
+    assert!(
+        json["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("no such file"),
+        "{json}"
+    );
+    assert!(!s.ring.exists(), "rotate does not create a keyring");
+}
