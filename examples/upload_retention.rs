@@ -6,6 +6,11 @@
 //! keyring. Within the hour they read back; after `purge` at a (simulated) later time the
 //! bucket key is destroyed and every copy of those files is unreadable, wherever it went.
 //!
+//! Operating model: one writer (here the first `ring`, in production a cron job) prepares
+//! bucket keys ahead of time, purges and saves the keyring file; replicas load the file and
+//! only seal and open. A replica never invents a bucket key of its own: with a stale file it
+//! gets `BucketNotPrepared` and reloads.
+//!
 //! `cargo run -p rampart --no-default-features --features envelope --example upload_retention`
 
 use std::error::Error;
@@ -66,16 +71,24 @@ fn main() -> Result<(), Box<dyn Error>> {
     let master = LocalMasterKey::generate()?; // production: LocalMasterKey::from_file(..)
     let policy = RetentionPolicy::new(BucketSize::Hour, Duration::from_secs(3600));
     let mut ring = RetentionKeyring::create("uploads", "eu-central", &master, policy)?;
-    println!("1. retention keyring: hourly buckets, data kept 1 hour");
-
     let t_upload = at("2026-11-23T10:15:00Z")?;
-    let csv = b"invoice,amount\n2026-001,120.00\n2026-002,75.50\n".to_vec();
-    let xlsx: Vec<u8> = (0..300_000u32).flat_map(u32::to_le_bytes).collect(); // 1.2 MB "export"
-    upload(&mut ring, &uploads, "invoices.csv", &csv, t_upload)?;
-    upload(&mut ring, &uploads, "export.xlsx", &xlsx, t_upload)?;
+    // The writer creates this hour's key and the next one, and saves before anyone seals.
+    let current = ring.prepare(t_upload, 1)?;
     ring.save(&keyring_path)?;
     println!(
-        "2. {}: uploaded invoices.csv ({} B) and export.xlsx ({} B), encrypted on write",
+        "1. retention keyring: hourly buckets, data kept 1 hour; writer prepared buckets {} and {}",
+        current,
+        current + 1
+    );
+
+    // An upload server (a replica) loads the file and encrypts on write.
+    let mut replica = RetentionKeyring::load(&keyring_path, &master)?;
+    let csv = b"invoice,amount\n2026-001,120.00\n2026-002,75.50\n".to_vec();
+    let xlsx: Vec<u8> = (0..300_000u32).flat_map(u32::to_le_bytes).collect(); // 1.2 MB "export"
+    upload(&mut replica, &uploads, "invoices.csv", &csv, t_upload)?;
+    upload(&mut replica, &uploads, "export.xlsx", &xlsx, t_upload)?;
+    println!(
+        "2. {}: replica uploaded invoices.csv ({} B) and export.xlsx ({} B), encrypted on write",
         show(t_upload),
         csv.len(),
         xlsx.len()
@@ -90,7 +103,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
 
     let t_read = at("2026-11-23T10:55:00Z")?;
-    assert_eq!(read_back(&ring, &uploads, "invoices.csv")?, csv);
+    assert_eq!(read_back(&replica, &uploads, "invoices.csv")?, csv);
     assert_eq!(read_back(&ring, &uploads, "export.xlsx")?, xlsx);
     let purged = ring.purge(t_read)?;
     println!(
@@ -109,11 +122,20 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
 
     let t_later = at("2026-11-23T12:20:00Z")?;
+    // A replica still holding the 10:00 file cannot seal at 12:20: it refuses rather than
+    // inventing a key nobody else has.
+    match replica.seal(b"late", &context("late.csv"), t_later) {
+        Err(e @ rampart::envelope::Error::BucketNotPrepared { .. }) => {
+            println!("4. {}: stale replica refuses to seal: {e}", show(t_later));
+        }
+        other => return Err(format!("expected BucketNotPrepared, got {other:?}").into()),
+    }
+    ring.prepare(t_later, 1)?;
     let purged = ring.purge(t_later)?;
     ring.save(&keyring_path)?; // the shredding is complete once no older copy of this file exists
     for p in &purged {
         println!(
-            "4. {}: purged bucket {} ({} .. {}): its key is destroyed",
+            "5. {}: writer prepared ahead, purged bucket {} ({} .. {}): its key is destroyed",
             show(t_later),
             p.bucket,
             show(p.start),
@@ -125,7 +147,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     for name in ["invoices.csv", "export.xlsx"] {
         match read_back(&reloaded, &uploads, name) {
             Ok(_) => return Err(format!("{name} is still readable after purge").into()),
-            Err(e) => println!("5. {name}.rpf is still on disk but unreadable: {e}"),
+            Err(e) => println!("6. {name}.rpf is still on disk but unreadable: {e}"),
         }
     }
     Ok(())

@@ -103,6 +103,42 @@ pub enum Error {
         version: u32,
     },
 
+    /// Re-encryption (or re-keying a file) was asked of a retention keyring. It would move
+    /// data into the current bucket and so extend its life past the retention period,
+    /// defeating crypto-shredding: retention data is never re-encrypted.
+    #[error(
+        "retention keyrings never re-encrypt: moving data into the current bucket would extend its retention"
+    )]
+    RetentionReencrypt,
+    /// A retention keyring was asked to seal in a bucket it does not hold. Buckets are
+    /// created only by the single writer's `prepare` (then saved): a replica that made its
+    /// own key would seal data no other copy of the keyring can open. Reload the keyring file
+    /// (or have the writer prepare further ahead).
+    #[error(
+        "retention bucket {bucket} is not prepared (newest prepared: {}); reload the keyring file or prepare further ahead",
+        .newest.map_or_else(|| "none".to_owned(), |n| n.to_string())
+    )]
+    BucketNotPrepared {
+        /// The bucket of the time asked for.
+        bucket: u32,
+        /// The newest bucket this keyring holds, if any.
+        newest: Option<u32>,
+    },
+    /// A re-encryption checkpoint was written for another target version than the
+    /// keyring's primary (a rotation happened mid-job), or by a version of this crate that
+    /// did not record it. Resuming would mix targets; clear the checkpoint and run again
+    /// (the job is idempotent: items already under the primary are skipped).
+    #[error(
+        "re-encryption checkpoint targets version {} but the primary is {primary}; clear it and run again",
+        .recorded.map_or_else(|| "(not recorded)".to_owned(), |n| n.to_string())
+    )]
+    CheckpointTargetChanged {
+        /// The target version recorded in the checkpoint (`None`: not recorded).
+        recorded: Option<u32>,
+        /// The keyring's primary version now.
+        primary: u32,
+    },
+
     // ---- integrity -----------------------------------------------------------------------
     /// The key commitment in the header does not match the key: tampered or forged.
     #[error("key commitment mismatch: ciphertext was tampered with")]

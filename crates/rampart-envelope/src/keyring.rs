@@ -880,9 +880,22 @@ impl Keyring {
 
     /// Opens and seals again under the primary, without handing the plaintext to the caller
     /// (it lives only in a zeroizing buffer). Always returns a fresh ciphertext.
+    ///
+    /// [`Error::RetentionReencrypt`] for a retention keyring: its primary is the current
+    /// time bucket, so re-encrypting would extend the data's life (crypto-shredding relies
+    /// on data staying in the bucket it was sealed in).
     pub fn reencrypt(&self, ciphertext: &[u8], context: &Context) -> Result<Vec<u8>, Error> {
+        self.refuse_retention_reencrypt()?;
         let plain = self.open(ciphertext, context)?;
         self.seal(&plain, context)
+    }
+
+    /// Every path that moves data to the primary (values, file re-keying, jobs) asks here.
+    pub(crate) fn refuse_retention_reencrypt(&self) -> Result<(), Error> {
+        match self.kind {
+            KeyringKind::Retention => Err(Error::RetentionReencrypt),
+            KeyringKind::Values => Ok(()),
+        }
     }
 
     /// Number of subkeys in the open cache (for tests and metrics).

@@ -291,7 +291,8 @@ impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
     ///
     /// # Errors
     /// The error of `commit` (the run stops; the checkpoint stays at the previous batch);
-    /// `checkpoint` errors converted into `E`; `InvalidOperation` if the ids are not
+    /// `checkpoint` errors converted into `E`; [`Error::RetentionReencrypt`] for a
+    /// retention keyring (nothing is read); `InvalidOperation` if the ids are not
     /// strictly ascending (a resumed job would otherwise skip unprocessed items). Items that
     /// fail to open are not errors: they are listed in [`JobReport::failed`].
     pub fn run<I, C, E, F>(
@@ -306,6 +307,9 @@ impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
         E: From<Error>,
         F: FnMut(&[Reencrypted<Id>]) -> Result<(), E>,
     {
+        // Refused before the checkpoint is touched: a retention keyring's primary is the
+        // current bucket, and moving data there would extend its retention.
+        self.keyring.refuse_retention_reencrypt()?;
         let started = Instant::now();
         let resume_after = checkpoint.load()?;
         let items = items.into_iter();

@@ -3,8 +3,9 @@
 //!
 //! A [`RetentionKeyring`] is a keyring of kind `Retention` whose version numbers are bucket
 //! indexes: hours (or days) since the Unix epoch. Sealing at time `now` uses the key of
-//! `bucket(now)`, created on demand from the OS CSPRNG (bucket keys are independent: a key
-//! derived from a seed could not be destroyed on its own). [`RetentionKeyring::purge`]
+//! `bucket(now)`, which [`RetentionKeyring::prepare`] created ahead of time from the OS
+//! CSPRNG (bucket keys are independent: a key derived from a seed could not be destroyed on
+//! its own). [`RetentionKeyring::purge`]
 //! destroys every bucket whose end is at least the retention period in the past and
 //! returns what it destroyed; opening data of a purged bucket fails with
 //! [`Error::Expired`] naming the bucket and the time it was purged. Deleting a 32-byte key
@@ -33,12 +34,25 @@
 //!   30 days).
 //! - **Not covered: plaintext you kept.** Decrypted copies, caches and logs are yours.
 //!
-//! # Several replicas
+//! # Operating model: one writer prepares, replicas reload
 //!
-//! Buckets are created on demand by whoever seals first. Two processes that each create the
-//! same bucket in memory would hold different keys, so in a multi-replica deployment one
-//! process (a cron job) calls [`RetentionKeyring::prepare`] to create upcoming buckets ahead
-//! of time, purges, and saves; the others reload the file more often than a bucket lasts.
+//! A bucket key that exists in one process's memory only is a data-loss bug: a replica that
+//! created "its" key for the current hour would seal uploads that no other replica, and no
+//! later run of itself, can open. So buckets are never created as a side effect of sealing:
+//!
+//! 1. **One writer** (a cron job or a leader) runs, more often than a bucket lasts:
+//!    [`prepare`](RetentionKeyring::prepare)`(now, ahead)` to create the current and the next
+//!    `ahead` buckets, [`purge`](RetentionKeyring::purge)`(now)`, then
+//!    [`save`](RetentionKeyring::save). Creating buckets ahead means a key is on disk before
+//!    any replica needs it.
+//! 2. **Replicas** [`load`](RetentionKeyring::load) the file again more often than `ahead`
+//!    buckets last, and only seal and open. Sealing in a bucket the loaded file does not hold
+//!    fails with [`Error::BucketNotPrepared`] instead of inventing a key: reload, or have the
+//!    writer prepare further ahead.
+//!
+//! A single process that owns the keyring and never shares it may opt in to creating
+//! buckets as it seals with [`RetentionKeyring::create_with_buckets_on_demand`]; it must
+//! save the file after sealing in a new bucket. A keyring loaded from a file never does.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -149,6 +163,8 @@ pub struct BucketInfo {
 /// let ctx = Context::new().with("purpose", "upload");
 /// let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
 ///
+/// // The writer creates this hour's bucket (and would save the file before replicas seal).
+/// ring.prepare(t0, 0)?;
 /// let ct = ring.seal(b"report.csv contents", &ctx, t0)?;
 /// assert_eq!(&ring.open(&ct, &ctx)?[..], b"report.csv contents");
 ///
@@ -161,46 +177,96 @@ pub struct BucketInfo {
 pub struct RetentionKeyring {
     ring: Keyring,
     policy: RetentionPolicy,
+    /// Only for keyrings created in this process with the explicit opt-in: a loaded
+    /// keyring may be an older copy than the writer's, so it must not invent bucket keys.
+    buckets_on_demand: bool,
+}
+
+/// The longest retention period a keyring may have: 100 years. Bounds the arithmetic on
+/// bucket times and refuses absurd values from a keyring file.
+pub const MAX_RETENTION: Duration = Duration::from_secs(100 * 366 * 86_400);
+
+/// Checks a stored or requested retention period (whole seconds).
+pub(crate) fn valid_retain_seconds(secs: u64) -> bool {
+    (1..=MAX_RETENTION.as_secs()).contains(&secs)
 }
 
 impl RetentionKeyring {
-    /// Creates an empty retention keyring (buckets are added when first used).
+    /// Creates an empty retention keyring. Buckets are added by
+    /// [`prepare`](Self::prepare) (see the module docs for the operating model).
     ///
     /// # Errors
-    /// `InvalidOperation` for bad labels or a zero retention period; master key errors;
-    /// `Random`.
+    /// `InvalidOperation` for bad labels or a retention period under one second or above
+    /// [`MAX_RETENTION`]; master key errors; `Random`.
     pub fn create(
         name: &str,
         region: &str,
         master: &dyn MasterKey,
         policy: RetentionPolicy,
     ) -> Result<Self, Error> {
-        if policy.retention.is_zero() {
+        let retain_seconds = policy.retention.as_secs();
+        if !valid_retain_seconds(retain_seconds) {
             return Err(Error::InvalidOperation(
-                "retention period must be longer than zero",
+                "retention period must be between one second and 100 years",
             ));
         }
         let mut ring = Keyring::create_empty(name, region, KeyringKind::Retention, master)?;
         ring.retention = Some(RetentionParams {
             bucket_seconds: policy.bucket.seconds(),
-            retain_seconds: policy.retention.as_secs().max(1),
+            retain_seconds,
         });
-        Ok(Self { ring, policy })
+        // The file stores whole seconds; keep memory and file in agreement.
+        let policy = RetentionPolicy::new(policy.bucket, Duration::from_secs(retain_seconds));
+        Ok(Self {
+            ring,
+            policy,
+            buckets_on_demand: false,
+        })
+    }
+
+    /// Like [`create`](Self::create), but [`seal`](Self::seal) and
+    /// [`sealing_keyring`](Self::sealing_keyring) create a missing bucket instead of
+    /// returning [`Error::BucketNotPrepared`].
+    ///
+    /// The caller promises that this process is the only one that seals with this keyring
+    /// and that it saves the file after sealing in a new bucket: a bucket key that was never
+    /// saved is lost with the process, and so is the data sealed under it. The opt-in is not
+    /// stored in the file; a keyring loaded later needs [`prepare`](Self::prepare).
+    ///
+    /// # Errors
+    /// As [`create`](Self::create).
+    pub fn create_with_buckets_on_demand(
+        name: &str,
+        region: &str,
+        master: &dyn MasterKey,
+        policy: RetentionPolicy,
+    ) -> Result<Self, Error> {
+        let mut ring = Self::create(name, region, master, policy)?;
+        ring.buckets_on_demand = true;
+        Ok(ring)
     }
 
     /// Wraps a keyring loaded from a file.
     ///
     /// # Errors
-    /// `InvalidOperation` if `ring` is not a retention keyring or its bucket size is not
-    /// an hour or a day.
+    /// `InvalidOperation` if `ring` is not a retention keyring, its bucket size is not an
+    /// hour or a day, or its retention period is out of range (`Keyring::load` already
+    /// refuses such files; this guards keyrings from elsewhere).
     pub fn from_keyring(ring: Keyring) -> Result<Self, Error> {
         let (KeyringKind::Retention, Some(params)) = (ring.kind, ring.retention) else {
             return Err(Error::InvalidOperation("not a retention keyring"));
         };
         let bucket = BucketSize::from_seconds(params.bucket_seconds)
             .ok_or(Error::InvalidOperation("unsupported retention bucket size"))?;
+        if !valid_retain_seconds(params.retain_seconds) {
+            return Err(Error::InvalidOperation("retention period out of range"));
+        }
         let policy = RetentionPolicy::new(bucket, Duration::from_secs(params.retain_seconds));
-        Ok(Self { ring, policy })
+        Ok(Self {
+            ring,
+            policy,
+            buckets_on_demand: false,
+        })
     }
 
     /// Loads a retention keyring file (see `Keyring::load`).
@@ -244,17 +310,41 @@ impl RetentionKeyring {
             .ok_or(Error::InvalidOperation("time outside the bucket range"))
     }
 
+    // Bucket times in seconds since the epoch. A u32 bucket times a day is below 2^49 and
+    // the retention at most MAX_RETENTION, so the saturating sums never saturate in practice;
+    // they keep a corrupted value from panicking in SystemTime arithmetic.
+    fn bucket_start_secs(&self, bucket: u32) -> u64 {
+        u64::from(bucket).saturating_mul(self.policy.bucket.seconds())
+    }
+
+    fn bucket_end_secs(&self, bucket: u32) -> u64 {
+        self.bucket_start_secs(bucket)
+            .saturating_add(self.policy.bucket.seconds())
+    }
+
     fn bucket_start(&self, bucket: u32) -> SystemTime {
-        let secs = u64::from(bucket) * self.policy.bucket.seconds();
-        unix_to_system(i64::try_from(secs).unwrap_or(i64::MAX))
+        secs_to_time(self.bucket_start_secs(bucket))
     }
 
     fn bucket_end(&self, bucket: u32) -> SystemTime {
-        self.bucket_start(bucket) + Duration::from_secs(self.policy.bucket.seconds())
+        secs_to_time(self.bucket_end_secs(bucket))
     }
 
-    /// Makes sure the bucket of `now` and the next `ahead` buckets exist, and that the
-    /// bucket of `now` is the primary (the version `Keyring::seal` uses).
+    fn bucket_expires(&self, bucket: u32) -> SystemTime {
+        secs_to_time(
+            self.bucket_end_secs(bucket)
+                .saturating_add(self.policy.retention.as_secs()),
+        )
+    }
+
+    /// Creates the bucket of `now` and the next `ahead` buckets if missing, and makes the
+    /// bucket of `now` the primary (the version `Keyring::seal` uses). Returns the bucket of
+    /// `now`.
+    ///
+    /// This is the writer's step of the operating model (module docs): only the one process
+    /// that saves the keyring file calls it, then [`save`](Self::save)s, so every bucket key
+    /// is on disk before a replica seals with it. Choose `ahead` so that replicas reload the
+    /// file well within `ahead` buckets.
     ///
     /// # Errors
     /// [`Error::Expired`] if the bucket of `now` was already purged (the clock went back
@@ -285,30 +375,56 @@ impl RetentionKeyring {
         }
     }
 
+    /// The bucket of `now`, ready to seal: it must exist (or be created, with the opt-in of
+    /// [`create_with_buckets_on_demand`](Self::create_with_buckets_on_demand)) and be live.
+    /// Promotes it in memory if it is newer than the primary; that changes no key material,
+    /// so a replica may do it without saving.
+    fn live_bucket(&mut self, now: SystemTime) -> Result<u32, Error> {
+        let bucket = self.bucket_at(now)?;
+        if !self.ring.versions.contains_key(&bucket) {
+            if !self.buckets_on_demand {
+                let newest = self
+                    .ring
+                    .versions
+                    .iter()
+                    .rev()
+                    .find(|(_, v)| v.state != VersionState::Retired)
+                    .map(|(&b, _)| b);
+                return Err(Error::BucketNotPrepared { bucket, newest });
+            }
+            return self.prepare(now, 0);
+        }
+        if self.ring.primary.is_none_or(|p| p < bucket) {
+            self.ring
+                .promote(bucket)
+                .map_err(|e| self.expired_or(bucket, e))?;
+        }
+        Ok(bucket)
+    }
+
     /// Returns the keyring ready to seal in the bucket of `now` (its primary), for APIs
     /// that take a `&Keyring` such as [`EncryptingWriter`](crate::stream::EncryptingWriter).
     ///
     /// # Errors
-    /// As [`prepare`](Self::prepare).
+    /// [`Error::BucketNotPrepared`] if the keyring does not hold the bucket of `now` (see the
+    /// module docs); [`Error::Expired`] if it was purged.
     pub fn sealing_keyring(&mut self, now: SystemTime) -> Result<&Keyring, Error> {
-        self.prepare(now, 0)?;
+        self.live_bucket(now)?;
         Ok(&self.ring)
     }
 
-    /// Seals `plaintext` in the bucket of `now`, creating the bucket on demand.
+    /// Seals `plaintext` in the bucket of `now`.
     ///
     /// # Errors
-    /// As [`prepare`](Self::prepare) and `Keyring::seal`.
+    /// [`Error::BucketNotPrepared`] if the keyring does not hold the bucket of `now` (see the
+    /// module docs), [`Error::Expired`] if it was purged, and the errors of `Keyring::seal`.
     pub fn seal(
         &mut self,
         plaintext: &[u8],
         context: &Context,
         now: SystemTime,
     ) -> Result<Vec<u8>, Error> {
-        let bucket = self.bucket_at(now)?;
-        if !self.ring.versions.contains_key(&bucket) {
-            self.prepare(now, 0)?;
-        }
+        let bucket = self.live_bucket(now)?;
         self.ring
             .seal_with_version(bucket, plaintext, context)
             .map_err(|e| self.expired_or(bucket, e))
@@ -326,27 +442,24 @@ impl RetentionKeyring {
     /// Destroys every bucket whose end is at or before `now - retention`, and returns them.
     /// Idempotent: purging again at the same time returns nothing. Save the keyring
     /// afterwards: the destruction is complete only once no copy of the old file remains.
+    /// Any replica may purge (it only removes keys), but only a saved purge shreds.
     ///
     /// # Errors
-    /// `InvalidOperation` for a `now` before the retention period has elapsed since the
-    /// epoch (nothing to purge is not an error).
+    /// None expected (nothing to purge is not an error); keyring errors are passed on.
     pub fn purge(&mut self, now: SystemTime) -> Result<Vec<PurgedBucket>, Error> {
-        let Some(cutoff) = now.checked_sub(self.policy.retention) else {
-            return Ok(Vec::new());
-        };
         let expired: Vec<u32> = self
             .ring
             .versions
             .iter()
             .filter(|(_, v)| v.state != VersionState::Retired)
             .map(|(&b, _)| b)
-            .filter(|&b| self.bucket_end(b) <= cutoff)
+            .filter(|&b| self.bucket_expires(b) <= now)
             .collect();
         let mut purged = Vec::with_capacity(expired.len());
         for b in expired {
             if self.ring.primary == Some(b) {
-                // Nothing sealed since this bucket: it has no successor to hand over to, and
-                // the keyring has no primary until the next seal creates one.
+                // Nothing newer was prepared: the keyring has no primary until the writer
+                // prepares the current bucket.
                 self.ring.primary = None;
                 if let Some(v) = self.ring.versions.get_mut(&b) {
                     v.state = VersionState::Active;
@@ -379,9 +492,14 @@ impl RetentionKeyring {
                 bucket: b,
                 start: self.bucket_start(b),
                 end: self.bucket_end(b),
-                expires: self.bucket_end(b) + self.policy.retention,
+                expires: self.bucket_expires(b),
                 purged_at: v.retired,
             })
             .collect()
     }
+}
+
+/// Seconds since the epoch as a time; clamps instead of panicking on overflow.
+fn secs_to_time(secs: u64) -> SystemTime {
+    unix_to_system(i64::try_from(secs).unwrap_or(i64::MAX / 2))
 }

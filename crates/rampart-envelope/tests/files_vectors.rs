@@ -192,9 +192,11 @@ fn generate_file_vectors() {
     let policy = RetentionPolicy::new(BucketSize::Hour, Duration::from_secs(3600));
     let mut ret =
         RetentionKeyring::create("golden-uploads", "eu-central", &master, policy).unwrap();
+    ret.prepare(t0(), 0).unwrap();
     let expired = encrypt(ret.sealing_keyring(t0()).unwrap(), &acme, 500);
     let expired_bucket = ret.bucket_at(t0()).unwrap();
     let later = t0() + Duration::from_secs(3 * 3600);
+    ret.prepare(later, 0).unwrap();
     let live = encrypt(ret.sealing_keyring(later).unwrap(), &acme, 600);
     let live_bucket = ret.bucket_at(later).unwrap();
     let purged = ret.purge(later).unwrap();

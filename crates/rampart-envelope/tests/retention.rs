@@ -1,5 +1,6 @@
-//! Retention keyrings: buckets on demand, purge, `Expired` with the tombstone time, files in
-//! retention keyrings, and purges that survive a save and load.
+//! Retention keyrings: buckets prepared by one writer (or on demand with the single-process
+//! opt-in), purge, `Expired` with the tombstone time, files in retention keyrings, purges
+//! that survive a save and load, and no re-encryption that would extend retention.
 
 use std::io::{Read, Write};
 use std::time::{Duration, SystemTime};
@@ -20,8 +21,16 @@ fn at(secs: u64) -> SystemTime {
     t0() + Duration::from_secs(secs)
 }
 
+/// A single-process keyring that creates buckets as it seals (the explicit opt-in).
 fn hourly(master: &LocalMasterKey, retain: u64) -> RetentionKeyring {
     let policy = RetentionPolicy::new(BucketSize::Hour, Duration::from_secs(retain));
+    RetentionKeyring::create_with_buckets_on_demand("uploads", "eu-central", master, policy)
+        .unwrap()
+}
+
+/// A keyring under the multi-replica model: buckets only through `prepare`.
+fn hourly_prepared(master: &LocalMasterKey) -> RetentionKeyring {
+    let policy = RetentionPolicy::new(BucketSize::Hour, Duration::from_secs(HOUR));
     RetentionKeyring::create("uploads", "eu-central", master, policy).unwrap()
 }
 
@@ -30,7 +39,7 @@ fn ctx() -> Context {
 }
 
 #[test]
-fn seal_creates_the_bucket_of_now_on_demand() {
+fn seal_creates_the_bucket_of_now_on_demand_with_the_opt_in() {
     let master = LocalMasterKey::generate().unwrap();
     let mut ring = hourly(&master, HOUR);
     assert!(ring.buckets().is_empty());
@@ -152,6 +161,7 @@ fn day_buckets_keep_data_for_fourteen_days() {
     let master = LocalMasterKey::generate().unwrap();
     let policy = RetentionPolicy::new(BucketSize::Day, Duration::from_secs(14 * DAY));
     let mut ring = RetentionKeyring::create("results", "eu-central", &master, policy).unwrap();
+    ring.prepare(t0(), 0).unwrap();
     let ct = ring.seal(b"result", &ctx(), t0()).unwrap();
     assert_eq!(ring.bucket_at(t0()).unwrap(), 1_800_000_000 / 86_400);
     assert!(ring.purge(at(14 * DAY)).unwrap().is_empty());
@@ -225,4 +235,158 @@ fn zero_retention_is_refused() {
     let master = LocalMasterKey::generate().unwrap();
     let policy = RetentionPolicy::new(BucketSize::Hour, Duration::ZERO);
     assert!(RetentionKeyring::create("u", "eu", &master, policy).is_err());
+}
+
+#[test]
+fn seal_without_prepare_is_bucket_not_prepared() {
+    let master = LocalMasterKey::generate().unwrap();
+    let mut ring = hourly_prepared(&master);
+    let b = ring.bucket_at(t0()).unwrap();
+    assert!(matches!(
+        ring.seal(b"x", &ctx(), t0()),
+        Err(Error::BucketNotPrepared { bucket, newest: None }) if bucket == b
+    ));
+    assert!(matches!(
+        ring.sealing_keyring(t0()),
+        Err(Error::BucketNotPrepared { .. })
+    ));
+    assert!(ring.buckets().is_empty(), "no key was created");
+    ring.prepare(t0(), 0).unwrap();
+    assert!(ring.seal(b"x", &ctx(), t0()).is_ok());
+}
+
+#[test]
+fn a_replica_with_an_older_file_never_creates_its_own_bucket_key() {
+    // The data-loss shape: a replica that loaded the file before the writer prepared the
+    // next hour would invent a key for it that exists nowhere else.
+    let master = LocalMasterKey::generate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("uploads.json");
+    let mut writer = hourly_prepared(&master);
+    let b = writer.prepare(t0(), 0).unwrap();
+    writer.save(&path).unwrap();
+
+    let mut replica = RetentionKeyring::load(&path, &master).unwrap();
+    assert!(replica.seal(b"now", &ctx(), t0()).is_ok());
+    match replica.seal(b"next hour", &ctx(), at(HOUR)) {
+        Err(Error::BucketNotPrepared { bucket, newest }) => {
+            assert_eq!(bucket, b + 1);
+            assert_eq!(newest, Some(b));
+        }
+        other => panic!("expected BucketNotPrepared, got {other:?}"),
+    }
+    assert_eq!(replica.buckets().len(), 1, "the replica created no key");
+
+    // The writer prepares ahead and saves; the replica reloads and seals; both open it.
+    writer.prepare(at(HOUR), 2).unwrap();
+    writer.save(&path).unwrap();
+    let mut replica = RetentionKeyring::load(&path, &master).unwrap();
+    let ct = replica.seal(b"next hour", &ctx(), at(HOUR)).unwrap();
+    let fresh = RetentionKeyring::load(&path, &master).unwrap();
+    assert_eq!(&fresh.open(&ct, &ctx()).unwrap()[..], b"next hour");
+    assert_eq!(&writer.open(&ct, &ctx()).unwrap()[..], b"next hour");
+}
+
+#[test]
+fn the_on_demand_opt_in_does_not_survive_a_save_and_load() {
+    let master = LocalMasterKey::generate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("uploads.json");
+    let mut ring = hourly(&master, HOUR);
+    ring.seal(b"x", &ctx(), t0()).unwrap();
+    ring.save(&path).unwrap();
+    let mut loaded = RetentionKeyring::load(&path, &master).unwrap();
+    assert!(matches!(
+        loaded.seal(b"y", &ctx(), at(HOUR)),
+        Err(Error::BucketNotPrepared { .. })
+    ));
+}
+
+#[test]
+fn retention_period_out_of_range_is_refused_at_create() {
+    let master = LocalMasterKey::generate().unwrap();
+    for retain in [Duration::from_millis(500), Duration::from_secs(u64::MAX)] {
+        let policy = RetentionPolicy::new(BucketSize::Hour, retain);
+        assert!(matches!(
+            RetentionKeyring::create("u", "eu", &master, policy),
+            Err(Error::InvalidOperation(_))
+        ));
+    }
+    let max = RetentionPolicy::new(BucketSize::Day, rampart_envelope::retention::MAX_RETENTION);
+    let mut ring = RetentionKeyring::create("u", "eu", &master, max).unwrap();
+    ring.prepare(t0(), 0).unwrap();
+    assert!(ring.buckets()[0].expires > t0());
+    assert!(ring.purge(at(DAY)).unwrap().is_empty());
+}
+
+/// A retention keyring with data in the bucket of t0 and a newer primary bucket.
+fn aged_ring(master: &LocalMasterKey) -> (RetentionKeyring, Vec<u8>, Vec<u8>) {
+    let mut ring = hourly_prepared(master);
+    ring.prepare(t0(), 0).unwrap();
+    let value = ring.seal(b"old", &ctx(), t0()).unwrap();
+    let mut w =
+        EncryptingWriter::new(ring.sealing_keyring(t0()).unwrap(), &ctx(), Vec::new()).unwrap();
+    w.write_all(b"old file").unwrap();
+    let file = w.finish().unwrap();
+    ring.prepare(at(HOUR), 0).unwrap();
+    assert!(ring.keyring().needs_reencrypt(&value).unwrap());
+    (ring, value, file)
+}
+
+#[test]
+fn reencrypt_under_a_retention_keyring_is_refused() {
+    // Moving old-bucket data into the current bucket would keep it alive past its purge.
+    let master = LocalMasterKey::generate().unwrap();
+    let (ring, value, _) = aged_ring(&master);
+    assert!(matches!(
+        ring.keyring().reencrypt(&value, &ctx()),
+        Err(Error::RetentionReencrypt)
+    ));
+}
+
+#[test]
+fn rewrap_header_under_a_retention_keyring_is_refused() {
+    use rampart_envelope::stream::{FileHeader, rewrap_header};
+    let master = LocalMasterKey::generate().unwrap();
+    let (ring, _, file) = aged_ring(&master);
+    let header = FileHeader::parse(&file).unwrap();
+    assert!(matches!(
+        rewrap_header(ring.keyring(), &ctx(), &header),
+        Err(Error::RetentionReencrypt)
+    ));
+}
+
+#[test]
+fn rekey_file_under_a_retention_keyring_is_refused_and_leaves_the_file() {
+    use rampart_envelope::stream::rekey_file;
+    let master = LocalMasterKey::generate().unwrap();
+    let (ring, _, file) = aged_ring(&master);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("upload.rpf");
+    std::fs::write(&path, &file).unwrap();
+    assert!(matches!(
+        rekey_file(ring.keyring(), &ctx(), &path),
+        Err(Error::RetentionReencrypt)
+    ));
+    assert_eq!(std::fs::read(&path).unwrap(), file);
+}
+
+#[test]
+fn reencrypt_job_on_a_retention_keyring_is_refused_before_reading_anything() {
+    use rampart_envelope::reencrypt::{MemoryCheckpoint, ReencryptJob};
+    let master = LocalMasterKey::generate().unwrap();
+    let (ring, value, file) = aged_ring(&master);
+    let mut checkpoint = MemoryCheckpoint::new();
+    let mut committed = 0;
+    let res = ReencryptJob::new(ring.keyring(), |_: &u32| ctx()).run(
+        vec![(1u32, value), (2, file)],
+        &mut checkpoint,
+        |b| {
+            committed += b.len();
+            Ok::<(), Error>(())
+        },
+    );
+    assert!(matches!(res, Err(Error::RetentionReencrypt)), "{res:?}");
+    assert_eq!(committed, 0);
+    assert!(checkpoint.last().is_none());
 }

@@ -59,13 +59,16 @@ pub fn needs_rekey(keyring: &Keyring, header: &FileHeader) -> Result<bool, Error
 /// header is never re-wrapped into a seemingly fresh one.
 ///
 /// # Errors
-/// The errors of opening the file ([`DecryptingReader::new`](super::DecryptingReader::new)),
-/// and the keyring's errors for sealing under the primary version.
+/// [`Error::RetentionReencrypt`] for a retention keyring (moving a file into the current
+/// bucket would extend its retention); the errors of opening the file
+/// ([`DecryptingReader::new`](super::DecryptingReader::new)), and the keyring's errors for
+/// sealing under the primary version.
 pub fn rewrap_header(
     keyring: &Keyring,
     context: &Context,
     header: &FileHeader,
 ) -> Result<Option<FileHeader>, Error> {
+    keyring.refuse_retention_reencrypt()?;
     if !needs_rekey(keyring, header)? {
         return Ok(None);
     }
@@ -82,13 +85,15 @@ pub fn rewrap_header(
 /// for byte, never decrypted.
 ///
 /// # Errors
-/// The errors of [`rewrap_header`], and `FileError::Io` for file system errors (the original
+/// The errors of [`rewrap_header`] (including [`Error::RetentionReencrypt`], checked before
+/// the file is opened), and `FileError::Io` for file system errors (the original
 /// file is then untouched).
 pub fn rekey_file(
     keyring: &Keyring,
     context: &Context,
     path: impl AsRef<Path>,
 ) -> Result<RekeyOutcome, Error> {
+    keyring.refuse_retention_reencrypt()?;
     let path = path.as_ref();
     let mut src = File::open(path).map_err(io_error)?;
     let mut head = [0u8; HEADER_LEN];
