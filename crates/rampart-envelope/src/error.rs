@@ -225,7 +225,7 @@ pub enum ContextError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MasterKeyError {
-    /// No key where one was expected (unset variable, empty file).
+    /// No key where one was expected (unset variable, missing or empty file).
     #[error("no master key found in {source_name}")]
     Missing {
         /// Where we looked (an environment variable name or a path).

@@ -33,7 +33,8 @@
 //! - Times are RFC 3339 in UTC, whole seconds. `rotate_after_seconds` (ENVELOPE.md wrote
 //!   `"P90D"`) is a plain integer so that no ISO 8601 duration parser is needed.
 //! - `retention`: `null`, or `{ "bucket_seconds": N, "retain_seconds": M }` for retention
-//!   keyrings.
+//!   keyrings; `N` is 3600 or 86400, `M` from 1 to 100 years
+//!   ([`MAX_RETENTION`](crate::retention::MAX_RETENTION)) in seconds.
 
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
@@ -202,6 +203,22 @@ pub(crate) fn from_json(json: &str, master: &dyn MasterKey) -> Result<Keyring, E
     }
     if doc.kind == KeyringKind::Values && doc.retention.is_some() {
         return Err(invalid("retention", "must be null for a values keyring"));
+    }
+    if let Some(r) = doc.retention {
+        if !matches!(r.bucket_seconds, 3600 | 86_400) {
+            return Err(invalid(
+                "bucket_seconds",
+                "must be 3600 (hour) or 86400 (day)",
+            ));
+        }
+        // 0 would purge data the moment its bucket ends; a huge value would overflow the
+        // bucket-time arithmetic. The writer never produces either.
+        if !crate::retention::valid_retain_seconds(r.retain_seconds) {
+            return Err(invalid(
+                "retain_seconds",
+                "must be between 1 second and 100 years",
+            ));
+        }
     }
     let integrity = doc
         .integrity
@@ -529,5 +546,78 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    fn retention_fixture() -> (LocalMasterKey, Keyring) {
+        use crate::retention::{BucketSize, RetentionKeyring, RetentionPolicy};
+        let m = LocalMasterKey::generate().unwrap();
+        let policy = RetentionPolicy::new(BucketSize::Hour, Duration::from_secs(3600));
+        let mut r = RetentionKeyring::create("u", "eu", &m, policy).unwrap();
+        r.prepare(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+            1,
+        )
+        .unwrap();
+        let json = r.keyring().to_json().unwrap();
+        let ring = Keyring::from_json(&json, &m).unwrap();
+        (m, ring)
+    }
+
+    fn set_retention(ring: &Keyring, bucket_seconds: u64, retain_seconds: u64) -> String {
+        resign(ring, |d| {
+            d.retention = Some(RetentionParams {
+                bucket_seconds,
+                retain_seconds,
+            });
+        })
+    }
+
+    #[test]
+    fn zero_retain_seconds_is_refused_at_load() {
+        let (m, r) = retention_fixture();
+        assert!(matches!(
+            load_err(&m, &set_retention(&r, 3600, 0)),
+            Error::KeyringFile(KeyringFileError::InvalidField {
+                field: "retain_seconds",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn huge_retain_seconds_is_refused_at_load_instead_of_overflowing_later() {
+        // Accepted before, `buckets()` then panicked on `bucket_end + retention`.
+        let (m, r) = retention_fixture();
+        for retain in [
+            u64::MAX,
+            u64::MAX / 2,
+            crate::retention::MAX_RETENTION.as_secs() + 1,
+        ] {
+            assert!(matches!(
+                load_err(&m, &set_retention(&r, 3600, retain)),
+                Error::KeyringFile(KeyringFileError::InvalidField {
+                    field: "retain_seconds",
+                    ..
+                })
+            ));
+        }
+        let max = crate::retention::MAX_RETENTION.as_secs();
+        let ring = from_json(&set_retention(&r, 86_400, max), &m).unwrap();
+        let ring = crate::retention::RetentionKeyring::from_keyring(ring).unwrap();
+        assert_eq!(ring.buckets().len(), 2);
+    }
+
+    #[test]
+    fn unsupported_bucket_size_is_refused_at_load() {
+        let (m, r) = retention_fixture();
+        for bucket in [0, 1, 7200, u64::MAX] {
+            assert!(matches!(
+                load_err(&m, &set_retention(&r, bucket, 3600)),
+                Error::KeyringFile(KeyringFileError::InvalidField {
+                    field: "bucket_seconds",
+                    ..
+                })
+            ));
+        }
     }
 }

@@ -187,6 +187,9 @@ impl LocalMasterKey {
 
     /// Reads the key from a file holding 32 bytes in base64.
     ///
+    /// A file that does not exist (or is empty) gives [`MasterKeyError::Missing`] naming the
+    /// path; other read failures give [`MasterKeyError::Io`].
+    ///
     /// On Unix the file must not be readable or writable by group or others (like ssh's
     /// private keys): otherwise [`MasterKeyError::InsecurePermissions`] says to run
     /// `chmod 600`. (Kubernetes mounts secrets 0644 unless `defaultMode: 0400` is set.)
@@ -196,7 +199,16 @@ impl LocalMasterKey {
             path: path.to_path_buf(),
             source,
         };
-        let file = std::fs::File::open(path).map_err(io)?;
+        let file = std::fs::File::open(path).map_err(|e| {
+            // "No key here" is the common deployment mistake; say it plainly.
+            if e.kind() == std::io::ErrorKind::NotFound {
+                MasterKeyError::Missing {
+                    source_name: path.display().to_string(),
+                }
+            } else {
+                io(e)
+            }
+        })?;
         check_permissions(path, &file)?;
         let mut buf = Zeroizing::new(Vec::with_capacity(64));
         file.take(MAX_KEY_FILE_LEN + 1)
@@ -401,8 +413,31 @@ mod tests {
     }
 
     #[test]
-    fn missing_key_file_is_io_error() {
-        let e = LocalMasterKey::from_file("/nonexistent/rampart/master.key").unwrap_err();
-        assert!(matches!(e, Error::MasterKey(MasterKeyError::Io { .. })));
+    fn missing_key_file_is_missing_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("master.key");
+        let e = LocalMasterKey::from_file(&p).unwrap_err();
+        match &e {
+            Error::MasterKey(MasterKeyError::Missing { source_name }) => {
+                assert_eq!(source_name, &p.display().to_string());
+            }
+            other => panic!("expected Missing, got {other:?}"),
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn unreadable_key_path_is_still_io_error() {
+        // A directory opens but cannot be read: not "missing", a real I/O problem.
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("keydir");
+        std::fs::create_dir(&p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let e = LocalMasterKey::from_file(&p).unwrap_err();
+        assert!(
+            matches!(e, Error::MasterKey(MasterKeyError::Io { .. })),
+            "{e:?}"
+        );
     }
 }
