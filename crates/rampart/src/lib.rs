@@ -36,7 +36,7 @@
 //! example compiles and runs as a test; only the SAML one needs an identity provider and
 //! stops at the function boundary.
 #![cfg_attr(
-    all(feature = "password", feature = "attempts"),
+    all(feature = "password", feature = "attempts", feature = "tokio"),
     doc = r#"
 ## 1. Log in with a password, counting failed attempts
 
@@ -45,6 +45,12 @@ verify with the dummy hash for unknown accounts (same cost: no account enumerati
 the upgraded hash when a login says so, and record the outcome for the account, the client
 IP and the pair. The policy defaults throttle accounts and IPs with exponential backoff and
 notify at 20 consecutive failures ([`attempts::policy`]).
+
+Argon2 takes tens of milliseconds of CPU: inside an async handler, hash and verify with the
+`tokio` feature's `_async` methods ([`password::Hasher::verify_or_dummy_async`] here), which
+wait for the hasher's limiter and run on tokio's blocking pool, never on the executor's
+worker threads. The synchronous [`password::Hasher::verify_or_dummy`] is for threads that may
+block (a CLI, a sync server, or your own `spawn_blocking`).
 
 ```
 use std::net::IpAddr;
@@ -69,8 +75,10 @@ async fn log_in(
             return Ok(Login::RetryLater); // HTTP 429 with Retry-After
         }
     }
-    // Argon2 is CPU-heavy: in an async server use the `tokio` feature's `verify_async`.
-    let verdict = hasher.verify_or_dummy(&password, users.get(account).map(String::as_str))?;
+    // Off the executor: the blocking pool, behind the hasher's limiter. Unknown accounts are
+    // checked against the dummy hash at the same cost.
+    let stored = users.get(account).cloned();
+    let verdict = hasher.verify_or_dummy_async(password, stored).await?;
     if let Verdict::ValidNeedsUpgrade { new_hash, .. } = &verdict {
         users.insert(account.to_owned(), new_hash.clone()); // old params, legacy format, old pepper
     }
@@ -95,7 +103,7 @@ async fn log_in(
 let hasher = Hasher::new(); // argon2id, m = 19 MiB, t = 2, p = 1 (OWASP)
 let tracker = Tracker::new(MemoryStore::default()); // RedisStore for several replicas
 let mut users = std::collections::HashMap::new();
-users.insert("ann".to_owned(), hasher.hash(&Password::new("correct horse battery staple"))?);
+users.insert("ann".to_owned(), hasher.hash_async(Password::new("correct horse battery staple")).await?);
 let ip: IpAddr = "203.0.113.7".parse()?;
 
 let ok = log_in(&hasher, &tracker, &mut users, "ann", Password::new("correct horse battery staple"), ip).await?;
