@@ -686,3 +686,162 @@ fn in_response_to_only_on_unsigned_response_is_not_enough() {
         .into_login_without_replay_check();
     assert_eq!(login.in_response_to.as_deref(), Some(REQUEST_ID));
 }
+
+// ---- attack shapes without their side faults ---------------------------------------------
+// The sample fixtures of these attacks are refused for reasons beside the attack (a missing
+// Version, a root in no namespace, a second assertion). Each variant here is built from a
+// valid signed fixture with that side fault removed, so the rule meant for the attack is the
+// one that refuses it.
+
+fn signature_invalid_message(e: &Error) -> &str {
+    match e {
+        Error::Signature(SignatureError::Invalid(m)) => m,
+        other => panic!(
+            "expected an invalid signature, got {} ({other})",
+            other.kind()
+        ),
+    }
+}
+
+#[test]
+fn ancestor_attack_with_a_valid_outer_response_needs_a_direct_child_assertion() {
+    // samael's ancestor attack, with an outer Response that is valid SAML (Version, Status,
+    // Destination, our IdP as Issuer): the genuine signed Response sits inside its Issuer,
+    // so the signed assertion is a descendant but not a child. Only one Assertion exists.
+    let xml = fixture("assertion_signed.xml");
+    let inner = &xml[xml.find("<samlp:Response").unwrap()..];
+    let attack = format!(
+        r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_outer" Version="2.0" IssueInstant="2030-01-01T00:00:00Z" Destination="{ACS}"><saml:Issuer>{IDP_ENTITY}{inner}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:Response>"#
+    );
+    assert_eq!(attack.matches("<saml:Assertion ").count(), 1);
+    let e = reject(&attack);
+    assert!(matches!(e, Error::AssertionCount { found: 1 }), "{e}");
+}
+
+#[test]
+fn xpointer_reference_in_a_saml_response_is_refused_by_the_reference_rule() {
+    // samael's xpointer attack in a well-formed SAML response: the Reference URI uses the
+    // XPointer element() scheme (only "#id" naming the signature's parent is accepted).
+    let xml = fixture("response_signed.xml");
+    let attack = replace_once(
+        &xml,
+        &format!(r##"URI="#{RESPONSE_ID}""##),
+        r##"URI="#element(/1/3)""##,
+    );
+    let e = reject(&attack);
+    let m = signature_invalid_message(&e);
+    assert!(m.contains("not a same-document id reference"), "{m}");
+}
+
+#[test]
+fn xpath_transform_on_a_single_assertion_is_refused_by_the_transform_rule() {
+    // samael's xpath_transform without the second assertion: only the forbidden transform
+    // (REC-xpath-19991116) is wrong.
+    let xml = fixture("assertion_signed.xml");
+    // In place of the exc-c14n transform, so the count of transforms stays legal.
+    let attack = replace_once(
+        &xml,
+        r#"<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>"#,
+        r#"<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"><ds:XPath>not(ancestor-or-self::saml:Subject)</ds:XPath></ds:Transform>"#,
+    );
+    assert_eq!(attack.matches("<saml:Assertion ").count(), 1);
+    let e = reject(&attack);
+    let m = signature_invalid_message(&e);
+    assert!(
+        m.contains("REC-xpath-19991116") && m.contains("not allowed"),
+        "{m}"
+    );
+}
+
+#[test]
+fn xsw1_without_the_cloned_assertion_is_refused_as_a_reference_into_its_signature() {
+    // XSW1 with the copy in ds:Object stripped of its assertion: one assertion in the
+    // document, so only the signature-placement rules are left: the reference resolves
+    // inside the Signature itself, never the element that contains it.
+    let xml = fixture("response_signed.xml");
+    let body = &xml[xml.find("<samlp:Response").unwrap()..];
+    let sig = signature_text(body);
+    let original_unsigned = body.replace(sig, "");
+    let original_without_assertion =
+        original_unsigned.replace(assertion_text(&original_unsigned), "");
+    let evil = replace_once(&original_unsigned, RESPONSE_ID, "_evil_response");
+    let evil = replace_once(
+        &evil,
+        ">alice@example.com</saml:NameID>",
+        ">admin@example.com</saml:NameID>",
+    );
+    let sig_with_object = sig.replace(
+        "</ds:Signature>",
+        &format!("<ds:Object>{original_without_assertion}</ds:Object></ds:Signature>"),
+    );
+    let attack = evil.replacen(
+        "</saml:Issuer>",
+        &format!("</saml:Issuer>{sig_with_object}"),
+        1,
+    );
+    assert_eq!(attack.matches("<saml:Assertion ").count(), 1);
+    let e = reject(&attack);
+    let m = signature_invalid_message(&e);
+    assert!(m.contains("inside its own Signature"), "{m}");
+}
+
+#[test]
+fn xsw3_without_the_signed_original_the_evil_assertion_is_unsigned() {
+    // XSW3 with the signed original removed: the evil assertion alone, carrying no
+    // signature, must not be taken on the strength of a signature elsewhere.
+    let xml = fixture("assertion_signed.xml");
+    let original = assertion_text(&xml);
+    let attack = xml.replacen(original, &evil_assertion(original, "_evil"), 1);
+    assert_eq!(attack.matches("<saml:Assertion ").count(), 1);
+    let e = reject(&attack);
+    assert!(
+        matches!(e, Error::Signature(SignatureError::Missing)),
+        "{e}"
+    );
+}
+
+#[test]
+fn xsw3_evil_assertion_carrying_the_original_signature_is_refused() {
+    // The evil assertion (new ID) keeps the original ds:Signature, whose reference now names
+    // an ID that no element carries.
+    let xml = fixture("assertion_signed.xml");
+    let original = assertion_text(&xml);
+    let sig = signature_text(original);
+    let evil = evil_assertion(original, "_evil").replacen(
+        "</saml:Issuer>",
+        &format!("</saml:Issuer>{sig}"),
+        1,
+    );
+    let attack = xml.replacen(original, &evil, 1);
+    assert_eq!(attack.matches("<saml:Assertion ").count(), 1);
+    let e = reject(&attack);
+    let m = signature_invalid_message(&e);
+    assert!(m.contains(ASSERTION_ID), "{m}");
+}
+
+#[test]
+fn xsw7_signature_hidden_in_extensions_does_not_sign_the_assertion() {
+    // XSW7 without the stray copy: the evil assertion keeps the original ID, and the
+    // original's Signature is moved into samlp:Extensions. Only signatures that are direct
+    // children of the Response or the Assertion count, so the assertion is unsigned.
+    let xml = fixture("assertion_signed.xml");
+    let original = assertion_text(&xml);
+    let sig = signature_text(original);
+    let evil = replace_once(
+        &original.replace(sig, ""),
+        ">alice@example.com</saml:NameID>",
+        ">admin@example.com</saml:NameID>",
+    );
+    let without = xml.replacen(original, &evil, 1);
+    let attack = without.replacen(
+        "</saml:Issuer>",
+        &format!("</saml:Issuer><samlp:Extensions>{sig}</samlp:Extensions>"),
+        1,
+    );
+    assert_eq!(attack.matches("<saml:Assertion ").count(), 1);
+    let e = reject(&attack);
+    assert!(
+        matches!(e, Error::Signature(SignatureError::Missing)),
+        "{e}"
+    );
+}
