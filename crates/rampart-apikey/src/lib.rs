@@ -47,8 +47,9 @@
 //! [`ApiKeys::check`]: parse, checksum, accepted prefix, lookup by public id through a
 //! [`KeyStore`] ([`AsyncKeyStore`] and [`ApiKeys::check_async`] for async databases, or
 //! [`ApiKeys::verify`] with a record you loaded), constant-time comparison
-//! (`subtle`), then revocation, expiry, rotation grace and scopes. An unknown id costs the
-//! same HMAC as a wrong secret. Errors name the public id ([`Error::public_id`]) for
+//! (`subtle`), then revocation, expiry, rotation grace and scopes. Every path computes exactly
+//! one HMAC (unknown id, wrong secret, a rotated record's previous secret under another
+//! hashing key version): timing does not tell which case a guess hit. Errors name the public id ([`Error::public_id`]) for
 //! counting failures per key, never the secret.
 //!
 //! # Scanning and redaction

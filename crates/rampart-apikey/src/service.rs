@@ -236,7 +236,14 @@ impl ApiKeys {
         }
         let grace_end = now.checked_add(grace).ok_or(ConfigError::Time)?;
         record::check_time(grace_end)?;
-        let secret = key::generate(&self.rng, &record.prefix, record.public_id)?;
+        // The two secrets never share their last four characters: a check uses them to pick
+        // the one hash to compute (see `verify`). A clash has probability 62^-4 per draw.
+        let secret = loop {
+            let s = key::generate(&self.rng, &record.prefix, record.public_id)?;
+            if s.last_four() != record.last_four {
+                break s;
+            }
+        };
         let new_hash = self.keyset.hash_current(secret.expose_secret().as_bytes());
         let old_hash = std::mem::replace(&mut record.hash, new_hash);
         let old_last_four = std::mem::replace(&mut record.last_four, secret.last_four().to_owned());
@@ -382,8 +389,10 @@ impl ApiKeys {
     /// The checks after the lookup, for services that load the record themselves (any
     /// database, sync or async): pass what the lookup by `parsed.public_id()` returned.
     ///
-    /// When `record` is `None` the same HMAC is computed and compared against a dummy, so an
-    /// unknown id costs the same as a wrong secret.
+    /// Every path computes exactly one HMAC: when `record` is `None` it is computed and
+    /// compared against a dummy, so an unknown id costs the same as a wrong secret; a record
+    /// in rotation picks the one hash (current or previous, whatever its hashing key
+    /// version) that the presented key's last four characters name.
     ///
     /// Order: hash comparison first, so expiry, revocation and scopes are revealed only to a
     /// caller who holds the secret.
@@ -418,21 +427,44 @@ impl ApiKeys {
             let _ = bool::from(computed.ct_eq(&dummy));
             return Err(Error::UnknownKey { public_id });
         };
-        let version = record.hash.key_version;
+        // Exactly one HMAC on every path (unknown id, unknown hashing key version, current
+        // secret, previous secret under the same or another hashing key version), so timing
+        // tells nothing about which case a guess hit. The presented key's last four
+        // characters pick the one hash it can match: the previous secret's when they are its
+        // last four (and not the current one's; `rotate` never lets the two share them),
+        // otherwise the current one's. Both choices cost one HMAC, and the hash compared is
+        // still the whole MAC in constant time.
+        let presented_four = &secret[secret.len().saturating_sub(4)..];
+        let prefer_previous = record.previous.as_ref().is_some_and(|p| {
+            bool::from(p.last_four.as_bytes().ct_eq(presented_four))
+                && !bool::from(record.last_four.as_bytes().ct_eq(presented_four))
+        });
+        let previous_hash = record.previous.as_ref().map(|p| &p.hash);
+        let (primary, other) = match previous_hash {
+            Some(prev) if prefer_previous => (prev, Some(&record.hash)),
+            _ => (&record.hash, previous_hash),
+        };
+        let version = primary.key_version;
         let Some(computed) = self.keyset.hash(version, secret) else {
             let _ = self.keyset.hash_current(secret);
-            return Err(Error::UnknownHashingKeyVersion { public_id, version });
+            // A previous secret under a dropped hashing key simply no longer matches (as
+            // before this choice existed); a current one is a configuration error.
+            return Err(if prefer_previous {
+                Error::Mismatch { public_id }
+            } else {
+                Error::UnknownHashingKeyVersion { public_id, version }
+            });
         };
-        let current_ok = computed.ct_eq(&record.hash);
-        // Whether a previous secret exists is public (it is in the record), so branching on
-        // it is fine; what is compared stays constant time.
-        let previous_ok = match &record.previous {
-            Some(prev) if prev.hash.key_version == version => computed.ct_eq(&prev.hash),
-            Some(prev) => match self.keyset.hash(prev.hash.key_version, secret) {
-                Some(c) => c.ct_eq(&prev.hash),
-                None => Choice::from(0),
-            },
-            None => Choice::from(0),
+        let primary_ok = computed.ct_eq(primary);
+        // The other hash can be compared too when it is under the same hashing key (the
+        // same HMAC): the version is public, so branching on it is fine.
+        let other_ok = other
+            .filter(|o| o.key_version == version)
+            .map_or(Choice::from(0), |o| computed.ct_eq(o));
+        let (current_ok, previous_ok) = if prefer_previous {
+            (other_ok, primary_ok)
+        } else {
+            (primary_ok, other_ok)
         };
         if !bool::from(current_ok | previous_ok) {
             return Err(Error::Mismatch { public_id });
@@ -498,5 +530,124 @@ impl ApiKeys {
         let mut updated = record.clone();
         updated.hash = self.keyset.hash_current(parsed.view().bytes);
         Ok(Some(updated))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hashing::{HashingKey, macs_computed};
+    use crate::store::InMemoryStore;
+    use std::time::UNIX_EPOCH;
+
+    fn t0() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_767_225_600)
+    }
+
+    /// HMACs computed by one check of `secret`, and whether it passed.
+    fn macs(keys: &ApiKeys, store: &InMemoryStore, secret: &str) -> (usize, bool) {
+        let before = macs_computed();
+        let ok = keys.check(store, secret, &[], t0()).is_ok();
+        (macs_computed() - before, ok)
+    }
+
+    /// A well-formed key for `id` (valid checksum) that is not the real secret: what an
+    /// attacker who can compute CRC32 sends.
+    fn forged(keys: &ApiKeys, id: PublicId) -> String {
+        key::generate(&SystemRandom::new(), keys.prefix(), id)
+            .unwrap()
+            .expose_secret()
+            .to_owned()
+    }
+
+    #[test]
+    fn every_path_of_a_check_computes_exactly_one_hmac() {
+        let mut keys = ApiKeys::new(
+            KeyPrefix::default(),
+            Keyset::new(1, HashingKey::generate().unwrap()),
+        );
+        let store = InMemoryStore::new();
+        let plain = keys.issue(KeyOptions::new(), t0()).unwrap();
+        let plain_id = plain.record.public_id();
+        store.insert(plain.record).unwrap();
+        // Rotated under one hashing key: both hashes under version 1.
+        let same = keys.issue(KeyOptions::new(), t0()).unwrap();
+        let mut same_rec = same.record;
+        let same_new = keys
+            .rotate(&mut same_rec, Duration::from_secs(3600), t0())
+            .unwrap();
+        store.insert(same_rec).unwrap();
+        // Rotated across a hashing key rotation: previous under 1, current under 2.
+        let cross = keys.issue(KeyOptions::new(), t0()).unwrap();
+        let mut cross_rec = cross.record;
+        keys.keyset_mut()
+            .add(2, HashingKey::generate().unwrap())
+            .unwrap();
+        keys.keyset_mut().set_current(2).unwrap();
+        let cross_new = keys
+            .rotate(&mut cross_rec, Duration::from_secs(3600), t0())
+            .unwrap();
+        let cross_id = cross_rec.public_id();
+        assert_eq!(cross_rec.previous().unwrap().hash().key_version(), 1);
+        assert_eq!(cross_rec.hash().key_version(), 2);
+        store.insert(cross_rec).unwrap();
+        let unknown = keys.issue(KeyOptions::new(), t0()).unwrap(); // never stored
+
+        let text = |k: &SecretKey| k.expose_secret().to_owned();
+        let cases = [
+            ("known, right", text(&plain.secret_key), true),
+            ("known, wrong", forged(&keys, plain_id), false),
+            ("unknown id", text(&unknown.secret_key), false),
+            ("same version, new secret", text(&same_new), true),
+            ("same version, old secret", text(&same.secret_key), true),
+            ("cross version, new secret", text(&cross_new), true),
+            ("cross version, old secret", text(&cross.secret_key), true),
+            ("cross version, wrong", forged(&keys, cross_id), false),
+        ];
+        for (what, secret, expect_ok) in &cases {
+            assert_eq!(macs(&keys, &store, secret), (1, *expect_ok), "{what}");
+        }
+        // A wrong guess that carries the previous secret's last four takes the previous
+        // path: still one HMAC (the record is edited so a forged key can name them).
+        let guess = forged(&keys, cross_id);
+        let mut rec = store.get(&cross_id).unwrap();
+        if let Some(p) = rec.previous.as_mut() {
+            p.last_four = guess[guess.len() - 4..].to_owned();
+        }
+        store.save(rec);
+        assert_eq!(macs(&keys, &store, &guess), (1, false), "old last four");
+        // Hashing key version 1 dropped: the records under it cost one HMAC too.
+        keys.keyset_mut().remove(1).unwrap();
+        let current = text(&plain.secret_key);
+        assert!(matches!(
+            keys.check(&store, &current, &[], t0()),
+            Err(Error::UnknownHashingKeyVersion { version: 1, .. })
+        ));
+        assert_eq!(macs(&keys, &store, &current), (1, false));
+        // A previous secret under a dropped version no longer matches.
+        let old = text(&same.secret_key);
+        assert!(matches!(
+            keys.check(&store, &old, &[], t0()),
+            Err(Error::Mismatch { .. })
+        ));
+        assert_eq!(macs(&keys, &store, &old), (1, false));
+        assert_eq!(macs(&keys, &store, &guess), (1, false));
+    }
+
+    #[test]
+    fn rotation_never_gives_the_new_secret_the_old_ones_last_four() {
+        let keys = ApiKeys::new(
+            KeyPrefix::default(),
+            Keyset::new(1, HashingKey::generate().unwrap()),
+        );
+        let mut rec = keys.issue(KeyOptions::new(), t0()).unwrap().record;
+        for _ in 0..200 {
+            let old = rec.last_four().to_owned();
+            let new = keys
+                .rotate(&mut rec, Duration::from_secs(60), t0())
+                .unwrap();
+            assert_ne!(new.last_four(), old);
+            assert_eq!(rec.previous().unwrap().last_four(), old);
+        }
     }
 }
