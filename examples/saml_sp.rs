@@ -89,13 +89,14 @@ fn main() -> Result<(), Box<dyn Error>> {
             now,
         )?
         .check_replay_in_memory(&replay_cache);
-    println!(
-        "\nposting it a second time: {}",
-        again
-            .map(|_| "accepted?!".to_string())
-            .unwrap_or_else(|e| e.to_string())
-    );
-    Ok(())
+    // A second acceptance would be a replay hole: fail the example (non-zero exit).
+    match again {
+        Ok(_) => Err("posting it a second time was accepted: replay protection failed".into()),
+        Err(e) => {
+            println!("\nposting it a second time: {e}");
+            Ok(())
+        }
+    }
 }
 
 /// What the test IdP would POST: the fixture template with current times and our request id,
