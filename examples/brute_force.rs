@@ -1,7 +1,8 @@
 //! Brute force against one API key, and what rampart-attempts does about it.
 //!
 //! An attacker who has seen a customer's public key (`rk_live_...`, it appears in logs and
-//! support tickets) tries 25 wrong secrets from one IP. Every rampart-apikey failure names
+//! support tickets) tries 25 wrong secrets from one IP: well-formed keys with valid checksums
+//! (the format is public), so each reaches the HMAC comparison. Every rampart-apikey failure names
 //! the public id it concerns, so the service counts it against three subjects: the key
 //! (owner notified at 20, never locked: strangers must not be able to switch a customer's
 //! key off), the (key, IP) pair and the IP (both throttled with growing delays; here the
@@ -84,24 +85,29 @@ fn handle(
         subjects.push(Subject::api_key_from_ip(id.clone(), ip));
         subjects.push(Subject::api_key(id)); // notify-only: its check never refuses
     }
-    for s in &subjects {
-        let line = match block_on(tracker.check(s, now))? {
-            Decision::Allow => continue,
-            Decision::RetryAfter(d) => {
-                let line = format!("429, Retry-After: {} ({s})", ceil_secs(d));
-                return Ok(Reply {
-                    line,
-                    retry_after: Some(d),
-                    ..Reply::default()
-                });
-            }
-            Decision::Locked { .. } => format!("423 locked ({s})"),
-            _ => "429".to_owned(),
-        };
-        return Ok(Reply {
-            line,
-            ..Reply::default()
-        });
+    // All subjects in one store round trip; the most restrictive answer wins.
+    let refs: Vec<&Subject> = subjects.iter().collect();
+    match block_on(tracker.check_all(&refs, now))? {
+        Decision::Allow => {}
+        Decision::RetryAfter(d) => {
+            return Ok(Reply {
+                line: format!("429, Retry-After: {}", ceil_secs(d)),
+                retry_after: Some(d),
+                ..Reply::default()
+            });
+        }
+        Decision::Locked { .. } => {
+            return Ok(Reply {
+                line: "423 locked".to_owned(),
+                ..Reply::default()
+            });
+        }
+        _ => {
+            return Ok(Reply {
+                line: "429".to_owned(),
+                ..Reply::default()
+            });
+        }
     }
     match keys.check(store, secret, &["orders:read"], now) {
         Ok(who) => {
@@ -176,10 +182,20 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("attacker at {attacker} tries 25 wrong secrets, waiting as told between tries:");
     let mut owners_mailbox = None;
     for attempt in 1..=25 {
-        // A guess: the right public id, 38 random characters (the checksum fails too).
-        let guess = format!("{public}_{}", guess_tail(attempt));
+        // A guess: the right public id, 32 guessed characters and a valid checksum, so it
+        // passes parsing and reaches the HMAC comparison, as a real attacker's would.
+        let guess = well_formed_guess(&public, attempt);
+        assert!(
+            ParsedApiKey::parse(&guess).is_ok(),
+            "the guess is well formed"
+        );
         let reply = handle(&keys, &store, &tracker, &guess, attacker, now)?;
         println!("   try {attempt:>2}: {}", reply.line);
+        assert!(
+            reply.line.contains("secret does not match"),
+            "a checked guess fails the HMAC comparison, not the checksum: {}",
+            reply.line
+        );
         owners_mailbox = owners_mailbox.or(reply.unlock_token);
         if attempt == 10 {
             let early = handle(&keys, &store, &tracker, &guess, attacker, now)?;
@@ -193,60 +209,49 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
 
     println!("\nmeanwhile the owner, from {owner_ip}, is not slowed down at all:");
-    println!(
-        "   {}",
-        handle(
-            &keys,
-            &store,
-            &tracker,
-            secret.expose_secret(),
-            owner_ip,
-            now
-        )?
-        .line
-    );
+    let owner = handle(
+        &keys,
+        &store,
+        &tracker,
+        secret.expose_secret(),
+        owner_ip,
+        now,
+    )?;
+    println!("   {}", owner.line);
+    assert!(owner.line.starts_with("200"), "{}", owner.line);
 
     println!("\nfrom the attacker's address, even the right secret is refused while locked:");
-    println!(
-        "   {}",
-        handle(
-            &keys,
-            &store,
-            &tracker,
-            secret.expose_secret(),
-            attacker,
-            now
-        )?
-        .line
-    );
+    let locked = handle(
+        &keys,
+        &store,
+        &tracker,
+        secret.expose_secret(),
+        attacker,
+        now,
+    )?;
+    println!("   {}", locked.line);
+    assert!(locked.line.starts_with("423"), "{}", locked.line);
 
     let token = owners_mailbox.ok_or("no unlock token was issued")?;
     let pair = Subject::api_key_from_ip(issued.public_key.public_id().to_string(), attacker);
     let forged = UnlockToken::parse(&"A".repeat(43))?;
-    println!(
-        "\nunlock with a forged token: {}",
-        block_on(tracker.unlock(&pair, &forged))?
-    );
-    println!(
-        "unlock with the owner's token: {}",
-        block_on(tracker.unlock(&pair, &token))?
-    );
-    println!(
-        "the same token again (single use): {}",
-        block_on(tracker.unlock(&pair, &token))?
-    );
-    println!(
-        "   {}",
-        handle(
-            &keys,
-            &store,
-            &tracker,
-            secret.expose_secret(),
-            attacker,
-            now
-        )?
-        .line
-    );
+    let with_forged = block_on(tracker.unlock(&pair, &forged))?;
+    println!("\nunlock with a forged token: {with_forged}");
+    let with_token = block_on(tracker.unlock(&pair, &token))?;
+    println!("unlock with the owner's token: {with_token}");
+    let again = block_on(tracker.unlock(&pair, &token))?;
+    println!("the same token again (single use): {again}");
+    assert!(!with_forged && with_token && !again);
+    let after = handle(
+        &keys,
+        &store,
+        &tracker,
+        secret.expose_secret(),
+        attacker,
+        now,
+    )?;
+    println!("   {}", after.line);
+    assert!(after.line.starts_with("200"), "{}", after.line);
     Ok(())
 }
 
@@ -255,10 +260,36 @@ fn ceil_secs(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
-/// 38 characters of an attacker's guess (deterministic for a readable run).
-fn guess_tail(n: u32) -> String {
-    let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    (0..38u32)
-        .map(|i| alphabet[((n * 7919 + i * 104_729) % 62) as usize] as char)
-        .collect()
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// An attacker's guess at the secret of `public` (`rk_live_<id>`): 32 guessed base62
+/// characters (deterministic for a readable run) and the checksum anyone can compute, the
+/// CRC32 of everything before it in six base62 digits (the format is public, as GitHub's).
+fn well_formed_guess(public: &str, n: u32) -> String {
+    let mut key = format!("{public}_");
+    key.extend((0..32u32).map(|i| char::from(BASE62[((n * 7919 + i * 104_729) % 62) as usize])));
+    let mut sum = crc32(key.as_bytes());
+    let mut digits = [b'0'; 6];
+    for d in digits.iter_mut().rev() {
+        *d = BASE62[(sum % 62) as usize];
+        sum /= 62;
+    }
+    key.extend(digits.iter().map(|&d| char::from(d)));
+    key
+}
+
+/// CRC-32 (IEEE), bit by bit: all an attacker needs to forge a well-formed key.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }
