@@ -12,14 +12,16 @@
 //! re-wrapping its data key only, so its body is carried over byte for byte.
 //!
 //! Crash safety: after the caller's `commit` callback has durably stored a batch, the job
-//! saves the batch's last id in a [`Checkpoint`]. A job restarted with the same checkpoint
+//! saves the batch's last id, its target version and the failures so far in a
+//! [`Checkpoint`]; a resumed run reports earlier failures too and refuses to continue
+//! towards a different primary version. A job restarted with the same checkpoint
 //! skips everything up to that id. If the process dies between the commit and the
 //! checkpoint, the batch is read again and its items, already under the primary version,
 //! are skipped: the job is idempotent because "needs re-encryption" is recomputed from each
 //! header.
 
 use std::fs;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -30,24 +32,66 @@ use crate::error::{Error, FileError};
 use crate::stream::{Detected, FileHeader, HEADER_LEN, detect, rewrap_header};
 use crate::{Context, Keyring};
 
-/// Where a job remembers the last id it committed.
+/// Most failed ids a checkpoint records; the count beyond it is still exact.
+pub const MAX_RECORDED_FAILURES: usize = 1000;
+
+/// What a job records after every committed batch: where it got to, which primary version
+/// it moves data to, and the failures so far, so a resumed run neither hides earlier
+/// failures nor mixes two targets.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct CheckpointState<Id> {
+    /// The last id handled (re-encrypted and committed, already current, or failed).
+    pub last_id: Id,
+    /// The primary version the job re-encrypts to; `None` only in checkpoints written
+    /// before it was recorded (a job refuses to resume from those).
+    pub target_version: Option<u32>,
+    /// Items that failed to open, over every run of this checkpoint.
+    pub failed: u64,
+    /// The ids of the first [`MAX_RECORDED_FAILURES`] of them, in order.
+    pub failed_ids: Vec<Id>,
+}
+
+impl<Id> CheckpointState<Id> {
+    /// A state at `last_id` for a job targeting `target_version`, with no failures (for
+    /// [`Checkpoint`] implementations that rebuild it from their own storage).
+    pub fn new(last_id: Id, target_version: u32) -> Self {
+        Self {
+            last_id,
+            target_version: Some(target_version),
+            failed: 0,
+            failed_ids: Vec::new(),
+        }
+    }
+
+    /// The same state with `failed` failures, `failed_ids` the first of them.
+    #[must_use]
+    pub fn with_failures(mut self, failed: u64, failed_ids: Vec<Id>) -> Self {
+        self.failed = failed;
+        self.failed_ids = failed_ids;
+        self
+    }
+}
+
+/// Where a job remembers how far it got. Store the [`CheckpointState`] as a whole (it
+/// derives serde when `Id` does).
 pub trait Checkpoint<Id> {
-    /// The last committed id, or `None` for a fresh job.
+    /// The last saved state, or `None` for a fresh job.
     ///
     /// # Errors
     /// Storage errors; a job does not start if its checkpoint cannot be read.
-    fn load(&mut self) -> Result<Option<Id>, Error>;
-    /// Records `id` as committed. Must be durable when it returns.
+    fn load(&mut self) -> Result<Option<CheckpointState<Id>>, Error>;
+    /// Records `state`. Must be durable when it returns.
     ///
     /// # Errors
     /// Storage errors; the job stops (the batch is already committed and is skipped on
     /// resume because its items no longer need re-encryption).
-    fn save(&mut self, id: &Id) -> Result<(), Error>;
+    fn save(&mut self, state: &CheckpointState<Id>) -> Result<(), Error>;
 }
 
 /// A checkpoint kept in memory (tests, or jobs that restart from scratch anyway).
 #[derive(Debug, Clone, Default)]
-pub struct MemoryCheckpoint<Id>(Option<Id>);
+pub struct MemoryCheckpoint<Id>(Option<CheckpointState<Id>>);
 
 impl<Id> MemoryCheckpoint<Id> {
     /// A fresh checkpoint.
@@ -57,23 +101,47 @@ impl<Id> MemoryCheckpoint<Id> {
 
     /// The last id saved.
     pub fn last(&self) -> Option<&Id> {
+        self.0.as_ref().map(|s| &s.last_id)
+    }
+
+    /// The last state saved.
+    pub fn state(&self) -> Option<&CheckpointState<Id>> {
         self.0.as_ref()
     }
 }
 
 impl<Id: Clone> Checkpoint<Id> for MemoryCheckpoint<Id> {
-    fn load(&mut self) -> Result<Option<Id>, Error> {
+    fn load(&mut self) -> Result<Option<CheckpointState<Id>>, Error> {
         Ok(self.0.clone())
     }
-    fn save(&mut self, id: &Id) -> Result<(), Error> {
-        self.0 = Some(id.clone());
+    fn save(&mut self, state: &CheckpointState<Id>) -> Result<(), Error> {
+        self.0 = Some(state.clone());
         Ok(())
     }
 }
 
-/// A checkpoint in a small JSON file, replaced atomically (temp file, fsync, rename, fsync of
-/// the directory) at every save:
-/// `{"format":"rampart-reencrypt-checkpoint","format_version":1,"last_id":<id as JSON>}`.
+/// A checkpoint in a small JSON file, replaced atomically at every save (the same writer as
+/// keyring files: unique temporary file, fsync, rename, fsync of the directory).
+///
+/// Format version 2 (written):
+/// `{"format":"rampart-reencrypt-checkpoint","format_version":2,"last_id":<id as JSON>,
+/// "target_version":<u32>,"failed":<u64>,"failed_ids":[<id>, ...]}`. Version 1
+/// (`format`, `format_version`, `last_id` only) still loads, with `target_version: None`;
+/// a job refuses to resume from it ([`Error::CheckpointTargetChanged`]) because it cannot
+/// know the target or the earlier failures. Anything else is refused as invalid data.
+///
+/// ```
+/// use rampart_envelope::reencrypt::{Checkpoint, CheckpointState, FileCheckpoint};
+/// let dir = tempfile::tempdir()?;
+/// let mut cp = FileCheckpoint::new(dir.path().join("rotate-tokens.checkpoint"));
+/// assert_eq!(Checkpoint::<u64>::load(&mut cp)?, None); // fresh job
+/// cp.save(&CheckpointState::new(41u64, 2).with_failures(1, vec![17]))?;
+/// let state: CheckpointState<u64> = cp.load()?.expect("saved");
+/// assert_eq!((state.last_id, state.target_version, state.failed), (41, Some(2), 1));
+/// cp.clear()?; // the job finished
+/// assert_eq!(Checkpoint::<u64>::load(&mut cp)?, None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct FileCheckpoint {
     path: PathBuf,
@@ -99,13 +167,30 @@ impl FileCheckpoint {
 }
 
 const CHECKPOINT_FORMAT: &str = "rampart-reencrypt-checkpoint";
+/// Largest checkpoint file read: [`MAX_RECORDED_FAILURES`] ids of a few hundred bytes.
+const MAX_CHECKPOINT_LEN: u64 = 1 << 20;
 
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(serde::Serialize)]
+struct CheckpointDocOut<'a, Id> {
+    format: &'static str,
+    format_version: u32,
+    last_id: &'a Id,
+    target_version: Option<u32>,
+    failed: u64,
+    failed_ids: &'a [Id],
+}
+
+/// Both versions: the version-2 fields are optional here and checked by version below.
+#[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CheckpointDoc<Id> {
+struct CheckpointDocIn<Id> {
     format: String,
     format_version: u32,
     last_id: Id,
+    // Missing Option fields deserialize as None (serde's rule for Option).
+    target_version: Option<u32>,
+    failed: Option<u64>,
+    failed_ids: Option<Vec<Id>>,
 }
 
 fn invalid(reason: &str) -> Error {
@@ -116,26 +201,66 @@ fn invalid(reason: &str) -> Error {
     .into()
 }
 
+/// Parses a checkpoint document (the file's bytes, untrusted).
+pub(crate) fn parse_checkpoint<Id: DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<CheckpointState<Id>, Error> {
+    let doc: CheckpointDocIn<Id> =
+        serde_json::from_slice(bytes).map_err(|_| invalid("malformed json"))?;
+    if doc.format != CHECKPOINT_FORMAT {
+        return Err(invalid("unknown format"));
+    }
+    match (
+        doc.format_version,
+        doc.target_version,
+        doc.failed,
+        doc.failed_ids,
+    ) {
+        (1, None, None, None) => Ok(CheckpointState {
+            last_id: doc.last_id,
+            target_version: None,
+            failed: 0,
+            failed_ids: Vec::new(),
+        }),
+        (2, Some(target), Some(failed), Some(ids)) => {
+            if ids.len() > MAX_RECORDED_FAILURES || (ids.len() as u64) > failed {
+                return Err(invalid("failed_ids disagrees with failed"));
+            }
+            if target == 0 {
+                return Err(invalid("target_version 0 is not valid"));
+            }
+            Ok(CheckpointState::new(doc.last_id, target).with_failures(failed, ids))
+        }
+        (1 | 2, ..) => Err(invalid("fields do not match the format version")),
+        _ => Err(invalid("unknown format version")),
+    }
+}
+
 impl<Id: Serialize + DeserializeOwned> Checkpoint<Id> for FileCheckpoint {
-    fn load(&mut self) -> Result<Option<Id>, Error> {
-        let text = match fs::read(&self.path) {
-            Ok(t) => t,
+    fn load(&mut self) -> Result<Option<CheckpointState<Id>>, Error> {
+        let file = match fs::File::open(&self.path) {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(FileError::Io(e).into()),
         };
-        let doc: CheckpointDoc<Id> =
-            serde_json::from_slice(&text).map_err(|_| invalid("malformed json"))?;
-        if doc.format != CHECKPOINT_FORMAT || doc.format_version != 1 {
-            return Err(invalid("unknown format"));
+        let mut bytes = Vec::new();
+        file.take(MAX_CHECKPOINT_LEN + 1)
+            .read_to_end(&mut bytes)
+            .map_err(FileError::Io)?;
+        if bytes.len() as u64 > MAX_CHECKPOINT_LEN {
+            return Err(invalid("file too large"));
         }
-        Ok(Some(doc.last_id))
+        parse_checkpoint(&bytes).map(Some)
     }
 
-    fn save(&mut self, id: &Id) -> Result<(), Error> {
-        let doc = CheckpointDoc {
-            format: CHECKPOINT_FORMAT.to_owned(),
-            format_version: 1,
-            last_id: id,
+    fn save(&mut self, state: &CheckpointState<Id>) -> Result<(), Error> {
+        let doc = CheckpointDocOut {
+            format: CHECKPOINT_FORMAT,
+            format_version: 2,
+            last_id: &state.last_id,
+            target_version: state.target_version,
+            failed: state.failed,
+            failed_ids: &state.failed_ids,
         };
         let json = serde_json::to_vec(&doc).map_err(|_| invalid("id does not serialize"))?;
         crate::atomic_file::write_atomically(&self.path, |f| f.write_all(&json))
@@ -157,7 +282,9 @@ pub struct Progress {
     pub reencrypted: u64,
     /// Items already under the primary version.
     pub already_current: u64,
-    /// Items that could not be opened (see [`JobReport::failed`]).
+    /// Items that could not be opened, counting the earlier runs of a resumed checkpoint
+    /// (see [`JobReport::failed`] and [`JobReport::failed_earlier`]). Retire old versions
+    /// only after a run that ends with this at zero.
     pub failed: u64,
     /// Items skipped because the checkpoint recorded them as committed.
     pub resumed_past: u64,
@@ -173,9 +300,14 @@ pub struct Progress {
 pub struct JobReport<Id> {
     /// The final progress figures.
     pub progress: Progress,
-    /// Items that failed to open (tampered, wrong context, retired or expired version),
-    /// with the reason. They still carry their old version: resolve them before retiring it.
+    /// Items that failed to open in this run (tampered, wrong context, retired or expired
+    /// version), with the reason. They still carry their old version: resolve them before
+    /// retiring it.
     pub failed: Vec<(Id, Error)>,
+    /// Ids that failed in earlier runs of a resumed checkpoint (the first
+    /// [`MAX_RECORDED_FAILURES`]; `progress.failed` has the exact total). Their reasons are
+    /// not stored: run the job again from a cleared checkpoint to see them.
+    pub failed_earlier: Vec<Id>,
 }
 
 /// One re-encrypted item, handed to the commit callback.
@@ -286,13 +418,17 @@ impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
     }
 
     /// Runs the job over `items` (ascending ids), calling `commit` with each batch of
-    /// changed items and then saving the batch's last id in `checkpoint`. Items that are
-    /// already current are not passed to `commit` (but still advance the checkpoint).
+    /// changed items and then saving the batch's last id, the target (primary) version and
+    /// the failures so far in `checkpoint`. Items that are already current, or that fail,
+    /// are not passed to `commit` (but still advance the checkpoint; failures are counted in
+    /// it, so a resumed run reports them too).
     ///
     /// # Errors
     /// The error of `commit` (the run stops; the checkpoint stays at the previous batch);
     /// `checkpoint` errors converted into `E`; [`Error::RetentionReencrypt`] for a
-    /// retention keyring (nothing is read); `InvalidOperation` if the ids are not
+    /// retention keyring (nothing is read); [`Error::CheckpointTargetChanged`] if the
+    /// checkpoint was written for another primary version (a rotation mid-job) or does not
+    /// record one; `InvalidOperation` if the ids are not
     /// strictly ascending (a resumed job would otherwise skip unprocessed items). Items that
     /// fail to open are not errors: they are listed in [`JobReport::failed`].
     pub fn run<I, C, E, F>(
@@ -310,8 +446,23 @@ impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
         // Refused before the checkpoint is touched: a retention keyring's primary is the
         // current bucket, and moving data there would extend its retention.
         self.keyring.refuse_retention_reencrypt()?;
+        let target = self.keyring.primary_version().ok_or(Error::NoPrimary)?;
         let started = Instant::now();
-        let resume_after = checkpoint.load()?;
+        let (resume_after, earlier_failed, mut failed_ids) = match checkpoint.load()? {
+            None => (None, 0, Vec::new()),
+            // Resuming towards another version would skip items committed to the old
+            // target as if they were done, and a retire_below based on this run would
+            // destroy keys they still need.
+            Some(state) if state.target_version != Some(target) => {
+                return Err(Error::CheckpointTargetChanged {
+                    recorded: state.target_version,
+                    primary: target,
+                }
+                .into());
+            }
+            Some(state) => (Some(state.last_id), state.failed, state.failed_ids),
+        };
+        let failed_earlier = failed_ids.clone();
         let items = items.into_iter();
         let total = self.total.or_else(|| match items.size_hint() {
             (lo, Some(hi)) if lo == hi => u64::try_from(lo).ok(),
@@ -322,7 +473,7 @@ impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
             total,
             reencrypted: 0,
             already_current: 0,
-            failed: 0,
+            failed: earlier_failed,
             resumed_past: 0,
             elapsed: Duration::ZERO,
             rate_per_sec: 0.0,
@@ -357,6 +508,9 @@ impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
                 Ok(None) => progress.already_current += 1,
                 Err(e) => {
                     progress.failed += 1;
+                    if failed_ids.len() < MAX_RECORDED_FAILURES {
+                        failed_ids.push(id.clone());
+                    }
                     failed.push((id.clone(), e));
                 }
             }
@@ -364,18 +518,29 @@ impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
             in_batch += 1;
             last_id = Some(id);
             if in_batch == self.batch_size {
-                flush(&mut batch, last_id.take(), checkpoint, &mut commit)?;
+                let state = last_id.take().map(|id| {
+                    CheckpointState::new(id, target)
+                        .with_failures(progress.failed, failed_ids.clone())
+                });
+                flush(&mut batch, state, checkpoint, &mut commit)?;
                 in_batch = 0;
                 self.report(&mut progress, started);
                 self.pace(progress.done, started);
             }
         }
         if in_batch > 0 {
-            flush(&mut batch, last_id.take(), checkpoint, &mut commit)?;
+            let state = last_id.take().map(|id| {
+                CheckpointState::new(id, target).with_failures(progress.failed, failed_ids)
+            });
+            flush(&mut batch, state, checkpoint, &mut commit)?;
             self.report(&mut progress, started);
         }
         progress.elapsed = started.elapsed();
-        Ok(JobReport { progress, failed })
+        Ok(JobReport {
+            progress,
+            failed,
+            failed_earlier,
+        })
     }
 
     /// Returns the upgraded ciphertext, or `None` if it is already under the primary.
@@ -418,11 +583,11 @@ impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
     }
 }
 
-/// Commits a batch, then records its last id: in this order, so a crash in between only
-/// repeats work.
+/// Commits a batch, then records the checkpoint state: in this order, so a crash in between
+/// only repeats work.
 fn flush<Id, C, E, F>(
     batch: &mut Vec<Reencrypted<Id>>,
-    last_id: Option<Id>,
+    state: Option<CheckpointState<Id>>,
     checkpoint: &mut C,
     commit: &mut F,
 ) -> Result<(), E>
@@ -435,8 +600,8 @@ where
         commit(batch)?;
         batch.clear();
     }
-    if let Some(id) = last_id {
-        checkpoint.save(&id)?;
+    if let Some(state) = state {
+        checkpoint.save(&state)?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::time::{Duration, Instant, SystemTime};
 
 use rampart_envelope::reencrypt::{
-    Checkpoint, FileCheckpoint, MemoryCheckpoint, Progress, ReencryptJob,
+    Checkpoint, CheckpointState, FileCheckpoint, MemoryCheckpoint, Progress, ReencryptJob,
 };
 use rampart_envelope::stream::{EncryptingWriter, HEADER_LEN, SEGMENT_LEN};
 use rampart_envelope::{Context, Error, Keyring, LocalMasterKey};
@@ -144,8 +144,9 @@ fn crash_mid_job_resumes_from_the_checkpoint_without_redoing_batches() {
         },
     );
     assert!(res.is_err());
-    let saved: Option<u64> = FileCheckpoint::new(&cp_path).load().unwrap();
-    assert_eq!(saved, Some(19));
+    let saved: CheckpointState<u64> = FileCheckpoint::new(&cp_path).load().unwrap().unwrap();
+    assert_eq!(saved.last_id, 19);
+    assert_eq!(saved.target_version, Some(2));
 
     // Second run, a "new process": reads the stored rows again and resumes after id 19.
     let report = ReencryptJob::new(&ring, ctx)
@@ -175,14 +176,14 @@ struct FailOnce {
     fail_next: bool,
 }
 impl Checkpoint<u64> for FailOnce {
-    fn load(&mut self) -> Result<Option<u64>, Error> {
+    fn load(&mut self) -> Result<Option<CheckpointState<u64>>, Error> {
         self.inner.load()
     }
-    fn save(&mut self, id: &u64) -> Result<(), Error> {
+    fn save(&mut self, state: &CheckpointState<u64>) -> Result<(), Error> {
         if std::mem::take(&mut self.fail_next) {
             return Err(Error::InvalidOperation("simulated crash before checkpoint"));
         }
-        self.inner.save(id)
+        self.inner.save(state)
     }
 }
 
@@ -312,11 +313,12 @@ fn file_checkpoint_refuses_a_foreign_document() {
         br#"{"format":"other","format_version":1,"last_id":3}"#,
     )
     .unwrap();
-    let res: Result<Option<u64>, Error> = FileCheckpoint::new(&path).load();
+    let res: Result<Option<CheckpointState<u64>>, Error> = FileCheckpoint::new(&path).load();
     assert!(res.is_err());
     let mut cp = FileCheckpoint::new(&path);
-    Checkpoint::<u64>::save(&mut cp, &7).unwrap();
-    assert_eq!(Checkpoint::<u64>::load(&mut cp).unwrap(), Some(7));
+    let state = CheckpointState::new(7u64, 2);
+    cp.save(&state).unwrap();
+    assert_eq!(cp.load().unwrap(), Some(state));
     cp.clear().unwrap();
     assert_eq!(Checkpoint::<u64>::load(&mut cp).unwrap(), None);
 }
@@ -333,7 +335,139 @@ fn checkpoint_save_does_not_write_through_a_planted_tmp_symlink() {
     let path = dir.path().join("job.checkpoint");
     std::os::unix::fs::symlink(&victim, dir.path().join("job.checkpoint.tmp")).unwrap();
     let mut cp = FileCheckpoint::new(&path);
-    cp.save(&7u64).unwrap();
+    cp.save(&CheckpointState::new(7u64, 2)).unwrap();
     assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
-    assert_eq!(cp.load().unwrap(), Some(7u64));
+    assert_eq!(cp.load().unwrap(), Some(CheckpointState::new(7u64, 2)));
+}
+
+/// `table(n)` with the last byte of each listed row flipped (fails authentication).
+fn table_with_tampered(n: u64, bad: &[u64]) -> (LocalMasterKey, Keyring, BTreeMap<u64, Vec<u8>>) {
+    let (m, ring, mut rows) = table(n);
+    for id in bad {
+        let ct = rows.get_mut(id).unwrap();
+        let last = ct.len() - 1;
+        ct[last] ^= 1;
+    }
+    (m, ring, rows)
+}
+
+#[test]
+fn resumed_job_reports_the_failures_of_the_first_run() {
+    // Before: failed items advanced the checkpoint and were forgotten, so the resumed run
+    // reported zero failures and retire_below looked safe while ids 2 and 4 still needed v1.
+    let (_, ring, rows) = table_with_tampered(30, &[2, 4, 25]);
+    let dir = tempfile::tempdir().unwrap();
+    let cp_path = dir.path().join("job.checkpoint");
+    let mut batches = 0;
+    let first = ReencryptJob::new(&ring, ctx).batch_size(10).run(
+        items(&rows),
+        &mut FileCheckpoint::new(&cp_path),
+        |_| {
+            batches += 1;
+            if batches == 2 {
+                return Err(Error::InvalidOperation("simulated crash"));
+            }
+            Ok(())
+        },
+    );
+    assert!(first.is_err());
+    let saved: CheckpointState<u64> = FileCheckpoint::new(&cp_path).load().unwrap().unwrap();
+    assert_eq!((saved.last_id, saved.failed), (9, 2));
+    assert_eq!(saved.failed_ids, vec![2, 4]);
+
+    let report = ReencryptJob::new(&ring, ctx)
+        .batch_size(10)
+        .run(items(&rows), &mut FileCheckpoint::new(&cp_path), |_| {
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    assert_eq!(report.progress.failed, 3, "cumulative over both runs");
+    assert_eq!(report.failed_earlier, vec![2, 4]);
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].0, 25);
+    let saved: CheckpointState<u64> = FileCheckpoint::new(&cp_path).load().unwrap().unwrap();
+    assert_eq!(saved.failed, 3);
+    assert_eq!(saved.failed_ids, vec![2, 4, 25]);
+}
+
+#[test]
+fn resume_after_a_rotation_mid_job_is_refused() {
+    let (master, mut ring, rows) = table(20);
+    let mut cp = MemoryCheckpoint::new();
+    let mut batches = 0;
+    let _ = ReencryptJob::new(&ring, ctx)
+        .batch_size(5)
+        .run(items(&rows), &mut cp, |_| {
+            batches += 1;
+            if batches == 2 {
+                return Err(Error::InvalidOperation("simulated crash"));
+            }
+            Ok(())
+        });
+    assert_eq!(cp.state().unwrap().target_version, Some(2));
+    ring.rotate(&master, t0()).unwrap();
+    let res = ReencryptJob::new(&ring, ctx).run(items(&rows), &mut cp, |_| Ok::<_, Error>(()));
+    assert!(
+        matches!(
+            res,
+            Err(Error::CheckpointTargetChanged {
+                recorded: Some(2),
+                primary: 3
+            })
+        ),
+        "{res:?}"
+    );
+}
+
+#[test]
+fn version_1_checkpoint_loads_but_is_not_resumed() {
+    // Old files still load; the job cannot know their target or failures, so it asks for
+    // a fresh run (safe: items already current are skipped).
+    let (_, ring, rows) = table(3);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cp");
+    std::fs::write(
+        &path,
+        br#"{"format":"rampart-reencrypt-checkpoint","format_version":1,"last_id":1}"#,
+    )
+    .unwrap();
+    let mut cp = FileCheckpoint::new(&path);
+    let state: CheckpointState<u64> = cp.load().unwrap().unwrap();
+    assert_eq!(
+        (state.last_id, state.target_version, state.failed),
+        (1, None, 0)
+    );
+    let res = ReencryptJob::new(&ring, ctx).run(items(&rows), &mut cp, |_| Ok::<_, Error>(()));
+    assert!(matches!(
+        res,
+        Err(Error::CheckpointTargetChanged {
+            recorded: None,
+            primary: 2
+        })
+    ));
+    cp.clear().unwrap();
+    let report = ReencryptJob::new(&ring, ctx)
+        .run(items(&rows), &mut cp, |_| Ok::<_, Error>(()))
+        .unwrap();
+    assert_eq!(report.progress.reencrypted, 3);
+}
+
+#[test]
+fn inconsistent_checkpoint_documents_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cp");
+    for doc in [
+        // version 2 fields in a version 1 document, and a version 2 without them
+        r#"{"format":"rampart-reencrypt-checkpoint","format_version":1,"last_id":1,"failed":0}"#,
+        r#"{"format":"rampart-reencrypt-checkpoint","format_version":2,"last_id":1}"#,
+        // more ids than failures
+        r#"{"format":"rampart-reencrypt-checkpoint","format_version":2,"last_id":1,"target_version":2,"failed":0,"failed_ids":[1]}"#,
+        r#"{"format":"rampart-reencrypt-checkpoint","format_version":2,"last_id":1,"target_version":0,"failed":0,"failed_ids":[]}"#,
+        r#"{"format":"rampart-reencrypt-checkpoint","format_version":3,"last_id":1}"#,
+        r#"{"format":"rampart-reencrypt-checkpoint","format_version":2,"last_id":1,"target_version":2,"failed":0,"failed_ids":[],"extra":1}"#,
+    ] {
+        std::fs::write(&path, doc).unwrap();
+        let res: Result<Option<CheckpointState<u64>>, Error> = FileCheckpoint::new(&path).load();
+        assert!(matches!(res, Err(Error::File(_))), "{doc}: {res:?}");
+    }
 }
