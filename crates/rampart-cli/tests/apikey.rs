@@ -313,3 +313,27 @@ fn check_with_empty_stdin_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(json_stdout(&out)["error"], "empty_secret");
 }
+
+#[test]
+fn secret_typed_at_a_terminal_is_not_echoed() {
+    let dir = TempDir::new().unwrap();
+    let key = private_file(dir.path(), "hashing.key", HASHING_KEY);
+    let (secret, record, _) = issue(&dir, &key, &[]);
+    let Some(run) = common::rampart_in_terminal(
+        &[
+            "apikey".as_ref(),
+            "check".as_ref(),
+            "--record".as_ref(),
+            record.as_os_str(),
+            "--hashing-key-file".as_ref(),
+            key.as_os_str(),
+        ],
+        Some(("API secret key", &secret)),
+    ) else {
+        return;
+    };
+    let shown = String::from_utf8_lossy(&run.transcript).into_owned();
+    assert_eq!(run.code, Some(0), "the typed secret was read: {shown}");
+    assert!(shown.contains("\"valid\":true"), "{shown}");
+    assert!(!shown.contains(&secret), "the secret was echoed: {shown:?}");
+}
