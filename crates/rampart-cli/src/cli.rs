@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 /// Shown after `rampart --help`.
 const TOP_AFTER_HELP: &str = "\
 Output: one JSON object on stdout (encrypt/decrypt/reencrypt write their data there unless -o is
-given, and then report on stderr). Exit status: 0 success, 1 negative verdict (mismatch,
+given, and then report on stderr, usage errors included). Exit status: 0 success, 1 negative verdict (mismatch,
 invalid, rejected), 2 usage or input error.
 
 Secrets are never taken from arguments: passwords and API secrets come from stdin, master keys
@@ -320,7 +320,10 @@ The IdP's entity id comes from --idp-metadata or --idp-entity-id; with neither, 
 is not compared (the output says so) and trust rests on the certificate alone. Without
 --request-id the response is checked as IdP-initiated. Replay is not checked (one-shot).
 --explain adds every check made (issuer, audience, times with the skew, what the signature
-covers, which certificate matched) under \"checks\", and prints them readably on stderr.
+covers, which certificate matched) under \"checks\", and prints them readably on stderr with
+the now and skew used. When no trusted key verifies the signature it lists the trusted
+certificates and those in the response's KeyInfo (for information, never trusted) with their
+SHA-256 fingerprints; when a time check fails, the response's NotBefore/NotOnOrAfter values.
 
 Example:
   rampart saml verify --idp-cert idp.pem --idp-entity-id https://idp.example.com \\
