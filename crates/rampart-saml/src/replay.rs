@@ -24,6 +24,25 @@ pub trait ReplayCache: Send + Sync {
         expires_at: SystemTime,
         now: SystemTime,
     ) -> impl Future<Output = Result<bool, Error>> + Send;
+
+    /// [`ReplayCache::insert_if_new`] for an assertion ID issued by `issuer` (the IdP entity
+    /// id): a cache shared by several IdPs should key on both, so one IdP cannot use up
+    /// another's IDs (assertion IDs are unique per issuer only, SAML core 1.3.4).
+    /// [`ValidatedResponse::check_replay`](crate::ValidatedResponse::check_replay) calls this.
+    /// The default ignores `issuer` (right for a cache that serves one IdP).
+    ///
+    /// # Errors
+    /// As [`ReplayCache::insert_if_new`].
+    fn insert_if_new_from_issuer(
+        &self,
+        issuer: &str,
+        assertion_id: &str,
+        expires_at: SystemTime,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<bool, Error>> + Send {
+        let _ = issuer;
+        self.insert_if_new(assertion_id, expires_at, now)
+    }
 }
 
 /// Largest number of IDs the memory cache holds by default; past it, new logins are refused
@@ -129,7 +148,26 @@ mod redis_cache {
     use crate::error::Error;
 
     /// A replay cache in Redis, shared by every replica: `SET key 1 NX PX ttl`, atomic on the
-    /// server, so exactly one replica wins an assertion ID. Keys are `prefix + assertion id`.
+    /// server, so exactly one replica wins an assertion ID.
+    ///
+    /// Key layout version 2: `prefix + "v2:" + hex(SHA-256(len(issuer) as u64 BE || issuer
+    /// || assertion id))` (see [`RedisReplayCache::key`]). The issuer is part of the key, so
+    /// several IdPs (or SPs) sharing a prefix cannot burn each other's IDs, and the hash
+    /// bounds the key length whatever the IdP sends. Version 1 (`prefix + assertion id`) keys
+    /// are never read: during an upgrade an assertion accepted just before it could be
+    /// accepted once more within its few minutes of validity.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), rampart_saml::Error> {
+    /// use rampart_saml::{RedisReplayCache, ReplayCache};
+    /// let cache = RedisReplayCache::connect("redis://127.0.0.1:6379", "saml:replay:").await?;
+    /// let now = std::time::SystemTime::now();
+    /// let until = now + std::time::Duration::from_secs(300);
+    /// let idp = "https://idp.example.com/metadata";
+    /// assert!(cache.insert_if_new_from_issuer(idp, "_a1", until, now).await?);
+    /// assert!(!cache.insert_if_new_from_issuer(idp, "_a1", until, now).await?); // a replay
+    /// # Ok(()) }
+    /// ```
     #[derive(Clone)]
     pub struct RedisReplayCache {
         conn: ConnectionManager,
@@ -167,14 +205,47 @@ mod redis_cache {
         }
     }
 
+    impl RedisReplayCache {
+        /// The Redis key for `assertion_id` from `issuer` (layout version 2, above).
+        #[must_use]
+        pub fn key(&self, issuer: &str, assertion_id: &str) -> String {
+            use std::fmt::Write as _;
+            let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+            // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+            ctx.update(
+                &u64::try_from(issuer.len())
+                    .unwrap_or(u64::MAX)
+                    .to_be_bytes(),
+            );
+            ctx.update(issuer.as_bytes());
+            ctx.update(assertion_id.as_bytes());
+            let mut key = format!("{}v2:", self.prefix);
+            for b in ctx.finish().as_ref() {
+                let _ = write!(key, "{b:02x}");
+            }
+            key
+        }
+    }
+
     impl ReplayCache for RedisReplayCache {
+        /// Keyed as from an empty issuer; prefer [`ReplayCache::insert_if_new_from_issuer`].
         fn insert_if_new(
             &self,
             assertion_id: &str,
             expires_at: SystemTime,
             now: SystemTime,
         ) -> impl Future<Output = Result<bool, Error>> + Send {
-            let key = format!("{}{}", self.prefix, assertion_id);
+            self.insert_if_new_from_issuer("", assertion_id, expires_at, now)
+        }
+
+        fn insert_if_new_from_issuer(
+            &self,
+            issuer: &str,
+            assertion_id: &str,
+            expires_at: SystemTime,
+            now: SystemTime,
+        ) -> impl Future<Output = Result<bool, Error>> + Send {
+            let key = self.key(issuer, assertion_id);
             let mut conn = self.conn.clone();
             async move {
                 // At least 1 ms: PX 0 is an error, and an already-expired assertion was refused

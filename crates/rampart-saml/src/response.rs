@@ -53,7 +53,8 @@ impl ValidatedResponse {
     /// fails (the login is then refused: fail closed).
     pub async fn check_replay(self, cache: &impl ReplayCache) -> Result<Login, Error> {
         let fresh = cache
-            .insert_if_new(
+            .insert_if_new_from_issuer(
+                &self.login.issuer,
                 &self.login.assertion_id,
                 self.login.valid_until_system_time(),
                 self.now,
@@ -81,9 +82,12 @@ impl ValidatedResponse {
         self.login
     }
 
-    /// The login, for inspection before the replay check.
+    /// The login, for inspection BEFORE the replay check: nothing read here may be acted on
+    /// (a session started from it) until [`ValidatedResponse::check_replay`] succeeds. Named
+    /// loudly because `ValidatedResponse` is `Clone`: a quiet accessor made skipping the
+    /// replay check look like ordinary code.
     #[must_use]
-    pub fn login(&self) -> &Login {
+    pub fn login_unchecked_for_replay(&self) -> &Login {
         &self.login
     }
 

@@ -11,7 +11,7 @@ use rampart_saml::{
 
 fn reject(xml: &str) -> Error {
     match sp().validate_response(xml.as_bytes(), expected(), now()) {
-        Ok(v) => panic!("accepted: {:?}", v.login().name_id),
+        Ok(v) => panic!("accepted: {:?}", v.login_unchecked_for_replay().name_id),
         Err(e) => e,
     }
 }
@@ -23,7 +23,7 @@ fn reject_with(
     now: std::time::SystemTime,
 ) -> Error {
     match sp.validate_response(xml.as_bytes(), expected, now) {
-        Ok(v) => panic!("accepted: {:?}", v.login().name_id),
+        Ok(v) => panic!("accepted: {:?}", v.login_unchecked_for_replay().name_id),
         Err(e) => e,
     }
 }
@@ -281,7 +281,7 @@ fn comment_injection_in_name_id_reads_the_whole_value() {
         .validate_response(harmless.as_bytes(), expected(), now())
         .unwrap();
     assert_eq!(
-        login.login().name_id.value,
+        login.login_unchecked_for_replay().name_id.value,
         "alice@example.com",
         "comment must not truncate the NameID"
     );
@@ -459,7 +459,9 @@ fn keyinfo_is_ignored_for_trust_when_it_names_another_certificate() {
         .validate_response(swapped.as_bytes(), expected(), now())
         .unwrap();
     assert_eq!(
-        login.login().signing_certificate_sha256,
+        login
+            .login_unchecked_for_replay()
+            .signing_certificate_sha256,
         cert("keys/idp.cert.pem").sha256_fingerprint()
     );
 }
@@ -842,6 +844,41 @@ fn xsw7_signature_hidden_in_extensions_does_not_sign_the_assertion() {
     let e = reject(&attack);
     assert!(
         matches!(e, Error::Signature(SignatureError::Missing)),
+        "{e}"
+    );
+}
+
+#[test]
+fn only_the_response_issuer_wrong_is_rejected() {
+    // Both signed, the assertion's Issuer right: the Response's Issuer alone is checked.
+    let xml = unsigned_template().replacen(
+        "<saml:Issuer>https://idp.example.com/metadata</saml:Issuer>",
+        "<saml:Issuer>https://evil.example.com/metadata</saml:Issuer>",
+        1,
+    );
+    assert!(assertion_text(&xml).contains(&format!("<saml:Issuer>{IDP_ENTITY}</saml:Issuer>")));
+    let e = reject(&sign_response(&sign_assertion(&xml)));
+    assert!(
+        matches!(&e, Error::Mismatch(MismatchError::Issuer { found }) if found == "https://evil.example.com/metadata"),
+        "{e}"
+    );
+}
+
+#[test]
+fn only_the_assertion_issuer_wrong_is_rejected() {
+    let xml = unsigned_template();
+    let a = assertion_text(&xml);
+    let wrong = replace_once(
+        a,
+        "<saml:Issuer>https://idp.example.com/metadata</saml:Issuer>",
+        "<saml:Issuer>https://evil.example.com/metadata</saml:Issuer>",
+    );
+    let xml = xml.replacen(a, &wrong, 1);
+    // The Response's Issuer (the first one) stays right.
+    assert!(xml[..xml.find("<saml:Assertion").unwrap()].contains(IDP_ENTITY));
+    let e = reject(&sign_response(&sign_assertion(&xml)));
+    assert!(
+        matches!(&e, Error::Mismatch(MismatchError::Issuer { found }) if found == "https://evil.example.com/metadata"),
         "{e}"
     );
 }

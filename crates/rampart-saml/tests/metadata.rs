@@ -186,7 +186,10 @@ fn metadata_then_validation_end_to_end() {
             at("2016-01-05T16:56:00Z"),
         )
         .unwrap();
-    assert_eq!(login.login().name_id.value, "ross@octolabs.io");
+    assert_eq!(
+        login.login_unchecked_for_replay().name_id.value,
+        "ross@octolabs.io"
+    );
 }
 
 #[test]
@@ -242,4 +245,59 @@ fn sp_metadata_without_key_says_unsigned() {
     assert!(xml.contains("AuthnRequestsSigned=\"false\""));
     assert!(xml.contains("WantAssertionsSigned=\"false\""));
     assert!(!xml.contains("X509Certificate"));
+}
+
+#[test]
+fn python3_saml_multi_certs_two_signing_keys_and_one_shared_with_encryption() {
+    // Two signing KeyDescriptors and an encryption one whose certificate equals the first
+    // signing certificate: two distinct signing certificates, in document order.
+    let m = IdpMetadata::parse(&md(
+        "python3-saml/data/metadata/idp_metadata_multi_certs.xml",
+    ))
+    .unwrap();
+    assert_eq!(m.entity_id, "https://idp.examle.com/saml/metadata");
+    assert_eq!(m.signing_certificates.len(), 2);
+    assert_ne!(m.signing_certificates[0], m.signing_certificates[1]);
+    assert_eq!(
+        m.sso_url(binding::HTTP_REDIRECT),
+        Some("https://idp.examle.com/saml/sso")
+    );
+    assert_eq!(m.sso_url(binding::HTTP_POST), None);
+    let idp = m.to_identity_provider(at("2030-01-01T00:00:00Z")).unwrap();
+    assert_eq!(idp.certificates().len(), 2);
+}
+
+#[test]
+fn python3_saml_idp_metadata2_single_certificate_redirect_only() {
+    let m = IdpMetadata::parse(&md("python3-saml/data/metadata/idp_metadata2.xml")).unwrap();
+    assert_eq!(m.entity_id, "urn:example:idp");
+    assert_eq!(m.signing_certificates.len(), 1);
+    assert_eq!(
+        m.sso_url(binding::HTTP_REDIRECT),
+        Some("http://idp.example.com")
+    );
+    assert_eq!(m.sso_url(binding::HTTP_POST), None);
+    assert_eq!(m.valid_until, None);
+    assert_eq!(m.cache_duration, None);
+    assert!(!m.want_authn_requests_signed);
+    let idp = m.to_identity_provider(at("2030-01-01T00:00:00Z")).unwrap();
+    assert_eq!(idp.entity_id(), "urn:example:idp");
+}
+
+#[test]
+fn valid_until_past_year_9999_in_utc_is_a_metadata_error_not_a_panic() {
+    // Unsigned metadata is fetched from a URL: its times are attacker-controlled input.
+    let xml = String::from_utf8(md("python3-saml/data/metadata/idp_metadata2.xml")).unwrap();
+    let i = xml.find("entityID=").unwrap();
+    for v in ["9999-12-31T23:59:59-01:00", "9999-12-31T23:59:59.5-14:00"] {
+        let mut bad = xml.clone();
+        bad.insert_str(i, &format!("validUntil=\"{v}\" "));
+        let e = IdpMetadata::parse(bad.as_bytes()).unwrap_err();
+        assert_eq!(e.kind(), "invalid_metadata", "{v}: {e}");
+    }
+    // The last representable instant is fine.
+    let mut ok = xml.clone();
+    ok.insert_str(i, "validUntil=\"9999-12-31T23:59:59Z\" ");
+    let m = IdpMetadata::parse(ok.as_bytes()).unwrap();
+    assert!(m.to_identity_provider(at("2030-01-01T00:00:00Z")).is_ok());
 }

@@ -195,3 +195,62 @@ fn validated_response_checks_replay_through_redis() {
         assert_eq!(e.kind(), "replay");
     });
 }
+
+#[test]
+fn redis_replay_keys_include_the_issuer_in_a_versioned_layout() {
+    let Some(server) = start() else { return };
+    let url = format!("unix://{}", server.socket.display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let cache = RedisReplayCache::connect(&url, "shared:").await.unwrap();
+        let (a, b) = ("https://idp-a.example.com", "https://idp-b.example.com");
+        // Layout v2, pinned: prefix, "v2:", hex SHA-256 of (u64 BE length, issuer, id).
+        let key = cache.key(a, "_same");
+        assert_eq!(
+            key,
+            "shared:v2:e6e03bf9a9d42a33fee012d92525877c51ec0626e990167e3e62b21638d5de88"
+        );
+        let now = SystemTime::now();
+        let exp = now + Duration::from_secs(60);
+        assert!(
+            cache
+                .insert_if_new_from_issuer(a, "_same", exp, now)
+                .await
+                .unwrap()
+        );
+        // Another IdP's assertion with the same ID is not a replay of the first's.
+        assert!(
+            cache
+                .insert_if_new_from_issuer(b, "_same", exp, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !cache
+                .insert_if_new_from_issuer(a, "_same", exp, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !cache
+                .insert_if_new_from_issuer(b, "_same", exp, now)
+                .await
+                .unwrap()
+        );
+        let mut conn =
+            redis::aio::ConnectionManager::new(redis::Client::open(url.as_str()).unwrap())
+                .await
+                .unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg("shared:*")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(keys.len(), 2, "{keys:?}");
+        assert!(keys.contains(&key), "{keys:?}");
+        assert!(keys.iter().all(|k| k.starts_with("shared:v2:")), "{keys:?}");
+    });
+}
