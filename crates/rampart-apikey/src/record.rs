@@ -149,6 +149,25 @@ impl ApiKeyRecord {
 
     /// Revokes the key at `now`. Revoking twice keeps the first time. The caller saves the
     /// record back to its store.
+    ///
+    /// ```
+    /// # use rampart_apikey::{ApiKeys, Error, HashingKey, InMemoryStore, KeyOptions, KeyPrefix, Keyset};
+    /// # use std::time::{Duration, SystemTime};
+    /// # let keys = ApiKeys::new(KeyPrefix::default(), Keyset::new(1, HashingKey::generate()?));
+    /// # let now = SystemTime::now();
+    /// let store = InMemoryStore::new();
+    /// let issued = keys.issue(KeyOptions::new(), now)?;
+    /// let mut record = issued.record;
+    /// record.revoke(now);
+    /// record.revoke(now + Duration::from_secs(60)); // keeps the first time
+    /// assert_eq!(record.revoked_at(), Some(now));
+    /// store.save(record);
+    /// // Final, even for a check whose clock says it is earlier.
+    /// let earlier = now - Duration::from_secs(3600);
+    /// let denied = keys.check(&store, issued.secret_key.expose_secret(), &[], earlier);
+    /// assert!(matches!(denied, Err(Error::Revoked { .. })));
+    /// # Ok::<(), rampart_apikey::Error>(())
+    /// ```
     pub fn revoke(&mut self, now: SystemTime) {
         self.revoked_at.get_or_insert(now);
     }

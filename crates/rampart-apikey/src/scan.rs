@@ -76,6 +76,27 @@ pub fn find_keys(text: &str) -> Vec<FoundKey> {
 /// the prefix, the public id (public by design, it names the key's owner) and the last
 /// four characters: `rk_live_0123456789ABCDEF_****wXyZ`. Returns the text unchanged
 /// (borrowed) when it holds no key.
+///
+/// ```
+/// # use rampart_apikey::{redact, ApiKeys, HashingKey, KeyOptions, KeyPrefix, Keyset};
+/// # use std::borrow::Cow;
+/// # let keys = ApiKeys::new(KeyPrefix::default(), Keyset::new(1, HashingKey::generate()?));
+/// # let issued = keys.issue(KeyOptions::new(), std::time::SystemTime::now())?;
+/// let secret = issued.secret_key.expose_secret();
+/// let line = format!("POST /orders Authorization: Bearer {secret} -> 201");
+/// let safe = redact(&line);
+/// assert!(!safe.contains(secret));
+/// let shown = format!("{}_****{}", issued.public_key, issued.secret_key.last_four());
+/// assert_eq!(safe, format!("POST /orders Authorization: Bearer {shown} -> 201"));
+/// // A look-alike that fails the checksum (one character changed) is left alone, and a
+/// // text without keys is not copied.
+/// let i = secret.len() - 10;
+/// let other = if &secret[i..=i] == "A" { "B" } else { "A" };
+/// let typo = format!("{}{other}{}", &secret[..i], &secret[i + 1..]);
+/// assert_eq!(redact(&typo), typo);
+/// assert!(matches!(redact("no keys here"), Cow::Borrowed(_)));
+/// # Ok::<(), rampart_apikey::Error>(())
+/// ```
 #[must_use]
 pub fn redact(text: &str) -> Cow<'_, str> {
     let mut current = Cow::Borrowed(text);

@@ -225,6 +225,25 @@ impl ApiKeys {
     /// # Errors
     /// [`ConfigError::RevokedKey`] for a revoked record (revocation is final);
     /// [`Error::Config`] when `now + grace` is out of range; [`Error::Random`].
+    ///
+    /// ```
+    /// # use rampart_apikey::{ApiKeys, Error, HashingKey, InMemoryStore, KeyOptions, KeyPrefix, Keyset};
+    /// # use std::time::{Duration, SystemTime};
+    /// # let keys = ApiKeys::new(KeyPrefix::default(), Keyset::new(1, HashingKey::generate()?));
+    /// # let now = SystemTime::now();
+    /// let store = InMemoryStore::new();
+    /// let issued = keys.issue(KeyOptions::new(), now)?;
+    /// let old = issued.secret_key;
+    /// let mut record = issued.record;
+    /// let new = keys.rotate(&mut record, Duration::from_secs(7 * 86_400), now)?;
+    /// store.save(record);
+    /// // Both work during the week of grace; the old one says so.
+    /// assert!(!keys.check(&store, new.expose_secret(), &[], now)?.used_previous_secret());
+    /// assert!(keys.check(&store, old.expose_secret(), &[], now)?.used_previous_secret());
+    /// let later = now + Duration::from_secs(8 * 86_400);
+    /// assert!(matches!(keys.check(&store, old.expose_secret(), &[], later), Err(Error::RotatedOut { .. })));
+    /// # Ok::<(), rampart_apikey::Error>(())
+    /// ```
     pub fn rotate(
         &self,
         record: &mut ApiKeyRecord,
@@ -327,6 +346,25 @@ impl ApiKeys {
     ///
     /// # Errors
     /// As [`check`](Self::check), plus [`Error::PairMismatch`].
+    ///
+    /// ```
+    /// # use rampart_apikey::{ApiKeys, Error, HashingKey, InMemoryStore, KeyOptions, KeyPrefix, Keyset};
+    /// # use std::time::{Duration, SystemTime};
+    /// # let keys = ApiKeys::new(KeyPrefix::default(), Keyset::new(1, HashingKey::generate()?));
+    /// # let now = SystemTime::now();
+    /// let store = InMemoryStore::new();
+    /// let a = keys.issue(KeyOptions::new(), now)?;
+    /// let b = keys.issue(KeyOptions::new(), now)?;
+    /// let (a_public, a_secret) = (a.public_key.to_string(), a.secret_key);
+    /// store.insert(a.record)?;
+    /// store.insert(b.record)?;
+    /// let who = keys.check_pair(&store, &a_public, a_secret.expose_secret(), &[], now)?;
+    /// assert_eq!(who.public_id(), a.public_key.public_id());
+    /// // A's secret presented with B's public key: refused before any lookup.
+    /// let mixed = keys.check_pair(&store, &b.public_key.to_string(), a_secret.expose_secret(), &[], now);
+    /// assert!(matches!(mixed, Err(Error::PairMismatch { .. })));
+    /// # Ok::<(), rampart_apikey::Error>(())
+    /// ```
     pub fn check_pair<S: KeyStore + ?Sized>(
         &self,
         store: &S,
@@ -401,6 +439,22 @@ impl ApiKeys {
     /// [`Error::UnknownKey`], [`Error::Mismatch`], [`Error::Revoked`], [`Error::Expired`],
     /// [`Error::RotatedOut`], [`Error::MissingScope`],
     /// [`Error::UnknownHashingKeyVersion`].
+    ///
+    /// ```
+    /// # use rampart_apikey::{ApiKeys, Error, HashingKey, InMemoryStore, KeyOptions, KeyPrefix, Keyset};
+    /// # use std::time::{Duration, SystemTime};
+    /// # let keys = ApiKeys::new(KeyPrefix::default(), Keyset::new(1, HashingKey::generate()?));
+    /// # let now = SystemTime::now();
+    /// # let issued = keys.issue(KeyOptions::new().scopes(["read"]), now)?;
+    /// # let presented = issued.secret_key.expose_secret().to_owned();
+    /// # let load_from_db = |_id| Some(std::sync::Arc::new(issued.record.clone()));
+    /// let parsed = keys.parse(&presented)?; // checksum and prefix, no lookup yet
+    /// let record = load_from_db(parsed.public_id()); // your query: Option<Arc<ApiKeyRecord>>
+    /// let who = keys.verify(&parsed, record, &["read"], now)?;
+    /// assert!(who.has_scope("read"));
+    /// assert!(matches!(keys.verify(&parsed, None, &[], now), Err(Error::UnknownKey { .. })));
+    /// # Ok::<(), rampart_apikey::Error>(())
+    /// ```
     pub fn verify(
         &self,
         parsed: &ParsedApiKey,
@@ -517,6 +571,28 @@ impl ApiKeys {
     ///
     /// # Errors
     /// Every error of [`verify`](Self::verify) (without scope requirements).
+    ///
+    /// ```
+    /// # use rampart_apikey::{ApiKeys, Error, HashingKey, InMemoryStore, KeyOptions, KeyPrefix, Keyset};
+    /// # use std::time::{Duration, SystemTime};
+    /// # let keys = ApiKeys::new(KeyPrefix::default(), Keyset::new(1, HashingKey::generate()?));
+    /// # let now = SystemTime::now();
+    /// # let mut keys = keys;
+    /// let store = InMemoryStore::new();
+    /// let issued = keys.issue(KeyOptions::new(), now)?;
+    /// store.insert(issued.record)?;
+    /// // The hashing key rotates: version 2 hashes from now on, version 1 still verifies.
+    /// keys.keyset_mut().add(2, HashingKey::generate()?)?;
+    /// keys.keyset_mut().set_current(2)?;
+    /// let parsed = keys.parse(issued.secret_key.expose_secret())?;
+    /// let who = keys.check_parsed(&store, &parsed, &[], now)?;
+    /// assert!(who.needs_rehash());
+    /// let updated = keys.rehash(&parsed, who.record(), now)?.expect("under version 1");
+    /// assert_eq!(updated.hash().key_version(), 2);
+    /// store.save(updated);
+    /// assert!(!keys.check_parsed(&store, &parsed, &[], now)?.needs_rehash());
+    /// # Ok::<(), rampart_apikey::Error>(())
+    /// ```
     pub fn rehash(
         &self,
         parsed: &ParsedApiKey,

@@ -18,6 +18,41 @@ use crate::record::ApiKeyRecord;
 ///
 /// Records are returned in an [`Arc`] so a cache hands out a shared record without copying
 /// it (a check must stay close to the cost of one HMAC); a database wraps what it loaded.
+///
+/// Plugging in your own storage: implement `find` (here over a `HashMap` of serialized
+/// records, standing in for a database table keyed by public id).
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Arc;
+/// use std::time::SystemTime;
+/// use rampart_apikey::{ApiKeyRecord, ApiKeys, HashingKey, KeyOptions, KeyPrefix, KeyStore, Keyset, PublicId};
+///
+/// /// Rows of `(public_id, record_json)`.
+/// struct Table(HashMap<String, String>);
+///
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("corrupt api key row")]
+/// struct CorruptRow;
+///
+/// impl KeyStore for Table {
+///     type Error = CorruptRow;
+///     fn find(&self, id: &PublicId) -> Result<Option<Arc<ApiKeyRecord>>, CorruptRow> {
+///         let Some(json) = self.0.get(id.as_str()) else { return Ok(None) };
+///         let record: ApiKeyRecord = serde_json::from_str(json).map_err(|_| CorruptRow)?;
+///         Ok(Some(Arc::new(record)))
+///     }
+/// }
+///
+/// let keys = ApiKeys::new(KeyPrefix::default(), Keyset::new(1, HashingKey::generate()?));
+/// let now = SystemTime::now();
+/// let issued = keys.issue(KeyOptions::new(), now)?;
+/// let row = serde_json::to_string(&issued.record).unwrap();
+/// let table = Table(HashMap::from([(issued.public_key.public_id().to_string(), row)]));
+/// let who = keys.check(&table, issued.secret_key.expose_secret(), &[], now)?;
+/// assert_eq!(who.public_id(), issued.public_key.public_id());
+/// # Ok::<(), rampart_apikey::Error>(())
+/// ```
 pub trait KeyStore {
     /// The store's own failure (reported as [`Error::Store`]).
     type Error: std::error::Error + Send + Sync + 'static;
@@ -36,6 +71,39 @@ pub trait KeyStore {
 /// A store can also be kept out of this crate entirely: parse with
 /// [`ApiKeys::parse`](crate::ApiKeys::parse), load the record yourself, then call
 /// [`ApiKeys::verify`](crate::ApiKeys::verify).
+///
+/// An async database client plugs in the same way (here a `HashMap` behind an async
+/// `find`, standing in for a query):
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::convert::Infallible;
+/// use std::sync::Arc;
+/// use std::time::SystemTime;
+/// use rampart_apikey::{ApiKeyRecord, ApiKeys, AsyncKeyStore, HashingKey, KeyOptions, KeyPrefix, Keyset, PublicId};
+///
+/// struct Db(HashMap<PublicId, Arc<ApiKeyRecord>>);
+///
+/// impl AsyncKeyStore for Db {
+///     type Error = Infallible;
+///     async fn find(&self, id: &PublicId) -> Result<Option<Arc<ApiKeyRecord>>, Infallible> {
+///         Ok(self.0.get(id).cloned()) // a real one awaits its query here
+///     }
+/// }
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+///
+/// let keys = ApiKeys::new(KeyPrefix::default(), Keyset::new(1, HashingKey::generate()?));
+/// let now = SystemTime::now();
+/// let issued = keys.issue(KeyOptions::new(), now)?;
+/// let db = Db(HashMap::from([(issued.record.public_id(), Arc::new(issued.record))]));
+/// let who = block_on(keys.check_async(&db, issued.secret_key.expose_secret(), &[], now))?;
+/// assert_eq!(who.public_id(), issued.public_key.public_id());
+/// # Ok::<(), rampart_apikey::Error>(())
+/// ```
 pub trait AsyncKeyStore {
     /// The store's own failure (reported as [`Error::Store`]).
     type Error: std::error::Error + Send + Sync + 'static;
