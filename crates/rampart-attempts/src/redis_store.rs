@@ -381,6 +381,23 @@ impl RedisStore {
     ///
     /// Errors: [`StoreError::Setup`] for a malformed URL or when not called inside a Tokio
     /// runtime.
+    ///
+    /// ```no_run
+    /// use std::time::{Duration, SystemTime};
+    /// use rampart_attempts::{Decision, RedisConfig, RedisStore, Subject, Tracker};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), rampart_attempts::Error> {
+    /// let config = RedisConfig::new("redis://127.0.0.1:6379/")
+    ///     .prefix("orders-api:attempts:")
+    ///     .timeout(Duration::from_millis(100))
+    ///     .on_health_change(|event| eprintln!("attempts store: {event:?}"));
+    /// let store = RedisStore::connect(config).await?; // Redis down is an outage, not an error
+    /// let tracker = Tracker::new(store.clone());
+    /// let who = Subject::ip("203.0.113.9".parse().unwrap());
+    /// assert_eq!(tracker.check(&who, SystemTime::now()).await?, Decision::Allow);
+    /// assert!(store.health().available, "a readiness probe would report this");
+    /// # Ok(()) }
+    /// ```
     pub async fn connect(config: RedisConfig) -> Result<Self, Error> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(setup("the Redis store needs a Tokio runtime"));

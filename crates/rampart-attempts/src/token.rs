@@ -45,8 +45,20 @@ impl UnlockToken {
         }
     }
 
-    /// Parses the text form (43 base64url characters). Returns
-    /// [`Error::MalformedUnlockToken`] for anything else; the input is not echoed.
+    /// Parses the text form (43 base64url characters; surrounding whitespace is ignored).
+    /// Returns [`Error::MalformedUnlockToken`] for anything else; the input is not echoed.
+    /// Parsing proves nothing: only [`Tracker::unlock`](crate::Tracker::unlock) checks it.
+    ///
+    /// ```
+    /// use rampart_attempts::{Error, UnlockToken};
+    /// let token = UnlockToken::parse(" Zm9yLWRvY3Mtb25seS1ub3QtYS1yZWFsLXRva2VuLi4 \n")?;
+    /// assert_eq!(token.expose_secret().len(), 43);
+    /// assert_eq!(format!("{token:?}"), "UnlockToken([REDACTED])");
+    /// let err = UnlockToken::parse("../../etc/passwd").unwrap_err();
+    /// assert!(matches!(err, Error::MalformedUnlockToken));
+    /// assert!(!err.to_string().contains("passwd"), "the input is not echoed");
+    /// # Ok::<(), rampart_attempts::Error>(())
+    /// ```
     pub fn parse(text: &str) -> Result<Self, Error> {
         let text = text.trim();
         if text.len() != TOKEN_TEXT_LEN {

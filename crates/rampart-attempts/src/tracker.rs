@@ -312,6 +312,34 @@ impl<S: Store, N: Notifier> Tracker<S, N> {
     /// Returns `Ok(false)` when the token does not match (compared in constant time) or was
     /// already used: tokens are single use. Errors only when a fail-closed store is
     /// unavailable.
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use rampart_attempts::{Decision, Lockout, MemoryStore, Policies, Policy, Subject, SubjectKind, Tracker, UnlockToken};
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+    /// # }
+    /// # block_on(async {
+    /// let policies = Policies::default()
+    ///     .with(SubjectKind::Account, Policy::notify_only(20).with_lockout(Lockout::until_unlocked(3)));
+    /// let tracker = Tracker::new(MemoryStore::default()).with_policies(policies)?;
+    /// let ann = Subject::account("ann");
+    /// let now = SystemTime::now();
+    /// let mut emailed = None; // the token goes to the owner, e.g. in a link
+    /// for _ in 0..3 {
+    ///     emailed = emailed.or(tracker.record_failure(&ann, now).await?.unlock_token);
+    /// }
+    /// assert_eq!(tracker.check(&ann, now).await?, Decision::Locked { until: None });
+    /// // The owner follows the link: the service parses the text from it.
+    /// let text = emailed.unwrap().expose_secret().to_owned();
+    /// let token = UnlockToken::parse(&text)?;
+    /// assert!(tracker.unlock(&ann, &token).await?);
+    /// assert!(!tracker.unlock(&ann, &token).await?, "single use");
+    /// assert_eq!(tracker.check(&ann, now).await?, Decision::Allow);
+    /// # Ok::<(), rampart_attempts::Error>(()) }).unwrap();
+    /// ```
     pub async fn unlock(&self, subject: &Subject, token: &UnlockToken) -> Result<bool, Error> {
         Ok(self.store.unlock(subject, token.hash()).await?)
     }
