@@ -120,7 +120,19 @@ pub fn reseed() {
 }
 
 pub(crate) fn epoch() -> u64 {
+    #[cfg(test)]
+    if let Some(e) = PINNED_EPOCH.with(std::cell::Cell::get) {
+        return e;
+    }
     RESEED_EPOCH.load(Ordering::Relaxed)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Test hook: the reseed epoch this thread sees, so a test that must observe "no reseed
+    /// happened" is not disturbed by another test thread calling `reseed()`.
+    pub(crate) static PINNED_EPOCH: std::cell::Cell<Option<u64>> =
+        const { std::cell::Cell::new(None) };
 }
 
 #[cfg(test)]
