@@ -14,6 +14,21 @@ use crate::error::Error;
 /// keys inside the response's `KeyInfo` are ignored (an attacker can put anything there).
 /// Certificate validity dates and chains are not checked: SAML trust is the pinned key, as
 /// exchanged in metadata (SAML metadata-iop 2.5.1).
+///
+/// ```
+/// use rampart_saml::Certificate;
+/// let cert = Certificate::from_pem(&std::fs::read("tests/keys/idp.cert.pem")?)?;
+/// assert_eq!(cert.subject(), "CN=rampart test idp");
+/// // The SHA-256 fingerprint, as an operator compares it with the IdP's metadata.
+/// assert_eq!(cert.sha256_fingerprint().len(), 32 * 3 - 1);
+/// // The same certificate from the base64 of metadata's X509Certificate element.
+/// let b64: String = String::from_utf8(std::fs::read("tests/keys/idp.cert.pem")?)?
+///     .lines()
+///     .filter(|l| !l.starts_with("-----"))
+///     .collect();
+/// assert_eq!(Certificate::from_base64(&b64)?, cert);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Certificate {
     der: Vec<u8>,

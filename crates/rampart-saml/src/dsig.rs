@@ -177,8 +177,8 @@ fn map_error(e: xmldsig::Error, signature: Element<'_>, trusted: &[Certificate])
             {
                 SignatureError::UntrustedKey.into()
             }
-            S::SignatureInvalid => SignatureError::Invalid(message).into(),
             S::DuplicateId(id) => SignatureError::DuplicateId(id).into(),
+            // Including SignatureInvalid when KeyInfo names a trusted certificate or none.
             _ => SignatureError::Invalid(message).into(),
         },
         _ => SignatureError::Invalid(message).into(),

@@ -93,6 +93,27 @@ pub struct Login {
 
 impl Login {
     /// Values of the attribute named `name` (matched on `Name`, then on `FriendlyName`).
+    ///
+    /// ```
+    /// # let cert = rampart_saml::Certificate::from_pem(&std::fs::read("tests/keys/idp.cert.pem")?)?;
+    /// # let idp = rampart_saml::IdentityProvider::new("https://idp.example.com/metadata", [cert])?;
+    /// # let sp = rampart_saml::ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+    /// #     .identity_provider(idp)
+    /// #     .build()?;
+    /// # let xml = std::fs::read("tests/fixtures/both_signed.xml")?;
+    /// # let now = std::time::SystemTime::from(time::macros::datetime!(2030-01-01 00:01 UTC));
+    /// # let expected = rampart_saml::Expected::Request("_req0123456789abcdef0123456789abcdef");
+    /// let login = sp
+    ///     .validate_response(&xml, expected, now)?
+    ///     .check_replay_in_memory(&rampart_saml::MemoryReplayCache::new())?;
+    /// // By Name (a URI here) or by FriendlyName; every value, in document order.
+    /// assert_eq!(login.attribute("urn:oid:2.5.4.42"), Some(&["Alice".to_string()][..]));
+    /// assert_eq!(login.attribute("givenName"), login.attribute("urn:oid:2.5.4.42"));
+    /// assert_eq!(login.attribute("groups").map(<[String]>::len), Some(40));
+    /// assert_eq!(login.attribute("nickname"), Some(&[String::new()][..])); // xsi:nil
+    /// assert_eq!(login.attribute("missing"), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn attribute(&self, name: &str) -> Option<&[String]> {
         self.attributes

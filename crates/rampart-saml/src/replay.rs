@@ -11,6 +11,29 @@ use crate::error::Error;
 
 /// Remembers assertion IDs. Implementations must be atomic across every replica that shares
 /// them: two concurrent calls with the same ID must not both return `Ok(true)`.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use rampart_saml::{MemoryReplayCache, ReplayCache};
+/// // Generic over the back end: a memory cache in tests, RedisReplayCache in production.
+/// async fn first_use(cache: &impl ReplayCache, id: &str, now: SystemTime) -> bool {
+///     cache
+///         .insert_if_new_from_issuer("https://idp.example.com", id, now + Duration::from_secs(300), now)
+///         .await
+///         .unwrap_or(false) // a failing back end refuses the login (fail closed)
+/// }
+/// let cache = MemoryReplayCache::new();
+/// let now = SystemTime::now();
+/// let waker = std::task::Waker::noop();
+/// let mut cx = std::task::Context::from_waker(&waker);
+/// // The memory cache's future is ready at once; a real server would use its runtime.
+/// let mut poll = |f: std::pin::Pin<&mut dyn std::future::Future<Output = bool>>| match f.poll(&mut cx) {
+///     std::task::Poll::Ready(v) => v,
+///     std::task::Poll::Pending => unreachable!(),
+/// };
+/// assert!(poll(std::pin::pin!(first_use(&cache, "_a1", now))));
+/// assert!(!poll(std::pin::pin!(first_use(&cache, "_a1", now))));
+/// ```
 pub trait ReplayCache: Send + Sync {
     /// Records `assertion_id` until `expires_at`. Returns `Ok(true)` when the ID was new,
     /// `Ok(false)` when it was seen before and has not expired (a replay).
@@ -52,6 +75,18 @@ pub const DEFAULT_MEMORY_CAPACITY: usize = 1_000_000;
 
 /// An in-process replay cache, for a single replica. Expired entries are swept as new ones
 /// arrive.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use rampart_saml::MemoryReplayCache;
+/// let cache = MemoryReplayCache::with_capacity(10_000);
+/// let now = SystemTime::now();
+/// let until = now + Duration::from_secs(300); // the assertion's NotOnOrAfter plus skew
+/// assert!(cache.insert_if_new_sync("_a1", until, now)?);
+/// assert!(!cache.insert_if_new_sync("_a1", until, now + Duration::from_secs(10))?); // replay
+/// assert_eq!(cache.len(), 1);
+/// # Ok::<(), rampart_saml::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct MemoryReplayCache {
     inner: Mutex<HashMap<String, SystemTime>>,

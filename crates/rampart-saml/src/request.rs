@@ -55,6 +55,25 @@ impl AuthnContextComparison {
 }
 
 /// Builds an AuthnRequest; obtained from [`ServiceProvider::authn_request`].
+///
+/// ```
+/// # let cert = rampart_saml::Certificate::from_pem(&std::fs::read("tests/keys/idp.cert.pem")?)?;
+/// # let idp = rampart_saml::IdentityProvider::new("https://idp.example.com/metadata", [cert])?;
+/// # let sp = rampart_saml::ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+/// #     .identity_provider(idp)
+/// #     .build()?;
+/// # let now = std::time::SystemTime::now();
+/// use rampart_saml::name_id_format;
+/// let request = sp
+///     .authn_request("https://idp.example.com/sso")
+///     .force_authn(true)
+///     .name_id_policy(name_id_format::EMAIL, true)
+///     .build(now)?;
+/// // Keep the id in the user's session: the response must answer exactly this request.
+/// assert!(request.id().starts_with('_'));
+/// assert!(request.xml().contains(r#"ForceAuthn="true""#));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 #[must_use]
 pub struct AuthnRequestBuilder<'sp> {
@@ -240,6 +259,21 @@ impl AuthnRequest {
     /// (RSA-SHA256) over `SAMLRequest=..&RelayState=..&SigAlg=..` exactly as 3.4.4.1 orders
     /// the URL-encoded values.
     ///
+    /// ```
+    /// # let cert = rampart_saml::Certificate::from_pem(&std::fs::read("tests/keys/idp.cert.pem")?)?;
+    /// # let idp = rampart_saml::IdentityProvider::new("https://idp.example.com/metadata", [cert])?;
+    /// # let sp = rampart_saml::ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+    /// #     .identity_provider(idp)
+    /// #     .build()?;
+    /// # let now = std::time::SystemTime::now();
+    /// let request = sp.authn_request("https://idp.example.com/sso").build(now)?;
+    /// let url = request.redirect_url(&sp, Some("/dashboard"))?;
+    /// assert!(url.starts_with("https://idp.example.com/sso?SAMLRequest="));
+    /// assert!(url.contains("&RelayState=%2Fdashboard"));
+    /// assert!(!url.contains("Signature="), "no signing key configured: unsigned");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Config`] when RelayState exceeds 80 bytes (bindings 3.4.3) or signing fails.
     pub fn redirect_url(
@@ -288,6 +322,26 @@ impl AuthnRequest {
     /// base64 XML as `SAMLRequest` (and `RelayState`) to the IdP, submitted on load. When the
     /// SP has a signing key the XML carries an enveloped signature (RSA-SHA256, exclusive
     /// c14n) made by rampart-xmldsig. Every value is HTML-escaped.
+    ///
+    /// ```
+    /// # let cert = rampart_saml::Certificate::from_pem(&std::fs::read("tests/keys/idp.cert.pem")?)?;
+    /// # let idp = rampart_saml::IdentityProvider::new("https://idp.example.com/metadata", [cert])?;
+    /// # let now = std::time::SystemTime::now();
+    /// use rampart_saml::{ServiceProvider, SigningKey};
+    /// let key = SigningKey::from_pem(
+    ///     &std::fs::read("tests/keys/sp.key.pem")?,
+    ///     &std::fs::read("tests/keys/sp.cert.pem")?,
+    /// )?;
+    /// let sp = ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+    ///     .identity_provider(idp)
+    ///     .signing_key(key)
+    ///     .build()?;
+    /// let request = sp.authn_request("https://idp.example.com/sso").build(now)?;
+    /// let form = request.post_form(&sp, None)?;
+    /// assert!(form.html.contains(r#"action="https://idp.example.com/sso""#));
+    /// assert!(form.html.contains(&form.saml_request));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::Config`] when RelayState exceeds 80 bytes or signing fails.

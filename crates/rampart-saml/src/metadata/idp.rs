@@ -52,6 +52,16 @@ impl IdpMetadata {
     /// Parses metadata holding exactly one IdP (an EntityDescriptor, or an EntitiesDescriptor
     /// with one IDPSSODescriptor). Use [`IdpMetadata::parse_all`] for aggregates.
     ///
+    /// ```
+    /// use rampart_saml::{IdpMetadata, binding};
+    /// let xml = std::fs::read("tests/samples/python3-saml/data/metadata/idp_metadata.xml")?;
+    /// let m = IdpMetadata::parse(&xml)?;
+    /// assert_eq!(m.entity_id, "https://app.onelogin.com/saml/metadata/383123");
+    /// assert_eq!(m.signing_certificates.len(), 1);
+    /// assert!(m.sso_url(binding::HTTP_REDIRECT).is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Xml`] for refused XML, [`Error::Metadata`] when there is no IdP, more than
     /// one, or a descriptor is malformed (bad certificate, bad time).
@@ -78,6 +88,18 @@ impl IdpMetadata {
     }
 
     /// Every SAML 2.0 IdP in the document, in document order.
+    ///
+    /// ```
+    /// use rampart_saml::IdpMetadata;
+    /// // An EntitiesDescriptor aggregate: parse() refuses it (which IdP?), parse_all lists.
+    /// let xml = std::fs::read("tests/samples/python3-saml/data/metadata/idp_multiple_descriptors.xml")?;
+    /// let all = IdpMetadata::parse_all(&xml)?;
+    /// assert!(all.len() > 1);
+    /// assert!(IdpMetadata::parse(&xml).is_err());
+    /// let first = IdpMetadata::parse_entity(&xml, &all[0].entity_id)?;
+    /// assert_eq!(first.entity_id, all[0].entity_id);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// As [`IdpMetadata::parse`] (an empty list is not an error here).
@@ -113,6 +135,20 @@ impl IdpMetadata {
 
     /// Turns the metadata into the trusted [`IdentityProvider`], checking it is still valid
     /// at `now`.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use rampart_saml::{IdpMetadata, ServiceProvider};
+    /// let xml = std::fs::read("tests/samples/python3-saml/data/metadata/idp_metadata.xml")?;
+    /// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_893_456_000); // 2030-01-01
+    /// let idp = IdpMetadata::parse(&xml)?.to_identity_provider(now)?;
+    /// assert_eq!(idp.certificates().len(), 1);
+    /// let sp = ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+    ///     .identity_provider(idp)
+    ///     .build()?;
+    /// assert_eq!(sp.identity_provider().entity_id(), "https://app.onelogin.com/saml/metadata/383123");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::Metadata`] when `validUntil` has passed or there is no signing certificate.
