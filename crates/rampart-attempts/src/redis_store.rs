@@ -45,7 +45,10 @@
 //! streak can notify once per replica, with different idempotency keys). While Redis is
 //! down, calls go straight to the fallback and one call per [`RedisConfig::probe_interval`]
 //! (default 1 s) tries Redis again; the first success ends the outage. Counts kept in the
-//! fallback are not merged back. With [`FailureMode::FailClosed`] the tracker's calls
+//! fallback are not merged back. A call
+//! that timed out may still run on Redis later (a frozen server runs what it had queued when
+//! it thaws), so a failure answered by the fallback can be counted in Redis too: counts err
+//! towards more failures, never fewer. With [`FailureMode::FailClosed`] the tracker's calls
 //! return [`StoreError::Unavailable`] instead, and the caller denies. Nothing here panics.
 
 use std::collections::HashMap;
