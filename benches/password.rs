@@ -12,7 +12,8 @@
 //! ratio uses the mean of the two: the shared machine's load drifts within a run.
 //! - `limiter_throughput`: 8 async logins (`hash_async`) on a 2-thread tokio runtime with a
 //!   limiter of 1 worker vs 2 workers; beside them, the machine's ceiling in the same run:
-//!   8 hashes with the `argon2` crate on 1 plain thread vs 2.
+//!   8 hashes with the `argon2` crate on 1 plain thread vs 2, with fresh memory per hash
+//!   (`direct`) and with memory reused per thread, unwiped and wiped (what a limiter worker does).
 //!
 //! `cargo bench -p rampart --no-default-features --features password,tokio --bench password`
 #![allow(missing_docs)] // criterion_group! generates an undocumented pub fn
@@ -25,6 +26,7 @@ use std::time::Duration;
 use argon2::password_hash::{PasswordHash, PasswordVerifier as _};
 use criterion::{Criterion, criterion_group, criterion_main};
 use rampart::password::{Hasher, LimiterConfig, Password};
+use zeroize::Zeroize;
 
 const PW: &str = "correct horse battery staple";
 
@@ -34,6 +36,29 @@ fn argon2_direct() -> argon2::Argon2<'static> {
         argon2::Version::V0x13,
         argon2::Params::new(19 * 1024, 2, 1, Some(32)).expect("params"),
     )
+}
+
+/// One argon2 hash: into fresh memory (`reuse` None), or into `blocks`, wiped afterwards when
+/// `reuse` is `Some(true)`.
+fn hash_on_thread(
+    direct: &argon2::Argon2<'_>,
+    blocks: &mut [argon2::Block],
+    reuse: Option<bool>,
+) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let (pw, salt) = (PW.as_bytes(), b"somesaltsomesalt");
+    match reuse {
+        None => direct.hash_password_into(pw, salt, &mut out),
+        Some(wipe) => {
+            let r = direct.hash_password_into_with_memory(pw, salt, &mut out, &mut *blocks);
+            if wipe {
+                blocks.iter_mut().for_each(Zeroize::zeroize);
+            }
+            r
+        }
+    }
+    .expect("hash");
+    out
 }
 
 /// Runs the reference C implementation once; `None` when the command is missing.
@@ -185,30 +210,36 @@ fn limiter_throughput(c: &mut Criterion) {
             });
         });
     }
-    // The machine's own ceiling in the same run: the argon2 crate on 1 vs 2 plain threads.
+    // The machine's own ceiling in the same run: the argon2 crate on 1 vs 2 plain threads,
+    // first as a caller would use it (fresh blocks per hash), then with each thread reusing
+    // its own blocks like a limiter worker, without and with the wipe. The reused-memory
+    // pairs show what the machine's shared memory bandwidth allows warm workers.
     let direct = argon2_direct();
-    for threads in [1usize, 2] {
-        g.bench_function(format!("8_hashes_argon2_direct_{threads}_thread"), |b| {
-            b.iter(|| {
-                std::thread::scope(|s| {
-                    for _ in 0..threads {
-                        s.spawn(|| {
-                            for _ in 0..8 / threads {
-                                let mut out = [0u8; 32];
-                                direct
-                                    .hash_password_into(
-                                        PW.as_bytes(),
-                                        b"somesaltsomesalt",
-                                        &mut out,
-                                    )
-                                    .expect("hash");
-                                black_box(out);
-                            }
-                        });
-                    }
+    let variants: [(&str, Option<bool>); 3] = [
+        ("direct", None),
+        ("reused_memory", Some(false)),
+        ("reused_memory_wiped", Some(true)),
+    ];
+    for (name, reuse) in variants {
+        for threads in [1usize, 2] {
+            g.bench_function(format!("8_hashes_argon2_{name}_{threads}_thread"), |b| {
+                let mut mem: Vec<Vec<argon2::Block>> = (0..threads)
+                    .map(|_| reuse.map_or_else(Vec::new, |_| vec![argon2::Block::new(); 19 * 1024]))
+                    .collect();
+                b.iter(|| {
+                    std::thread::scope(|s| {
+                        for blocks in &mut mem {
+                            let direct = &direct;
+                            s.spawn(move || {
+                                for _ in 0..8 / threads {
+                                    black_box(hash_on_thread(direct, blocks, reuse));
+                                }
+                            });
+                        }
+                    });
                 });
             });
-        });
+        }
     }
     g.finish();
 }
