@@ -110,26 +110,13 @@ fn xmlsec1_signs_we_verify() {
             .unwrap();
     let options = VerifyOptions::new(vec![cert]);
     for i in 0..ROUNDS {
-        let tmpl = dir.path().join(format!("t{i}.xml"));
-        let out = dir.path().join(format!("s{i}.xml"));
-        std::fs::write(&tmpl, wrapped(i, &template(i))).unwrap();
-        let o = Command::new(xmlsec1)
-            .arg("--sign")
-            .arg("--privkey-pem")
-            .arg(&key)
-            .arg("--id-attr:ID")
-            .arg(format!("{ROOT_NS}:Signed"))
-            .arg("--output")
-            .arg(&out)
-            .arg(&tmpl)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "xmlsec1 --sign failed: {}",
-            String::from_utf8_lossy(&o.stderr)
+        let xml = xmlsec1_sign(
+            xmlsec1,
+            dir.path(),
+            &format!("s{i}"),
+            &wrapped(i, &template(i)),
+            &key,
         );
-        let xml = std::fs::read(&out).unwrap();
         let doc = Document::parse(&xml).unwrap();
         let v = verify(&doc, signed_signature(&doc), &options).unwrap_or_else(|e| {
             panic!(
@@ -232,29 +219,13 @@ fn xmlsec1_whole_document_signature_verifies() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let tmpl = dir.path().join("t.xml");
-    let out = dir.path().join("s.xml");
     let signature = template(0).replace("URI=\"#_live0\"", "URI=\"\"");
     let doc = format!(
         "<?xml version=\"1.0\"?>\n<!-- before -->\n<?app keep?>\n<r:Doc xmlns:r=\"{ROOT_NS}\">{signature}\n{}\n</r:Doc>\n<!-- after -->\n",
         body(99)
     );
-    std::fs::write(&tmpl, doc).unwrap();
-    let o = Command::new(xmlsec1)
-        .arg("--sign")
-        .arg("--privkey-pem")
-        .arg(vectors().join("rsa2048.key"))
-        .arg("--output")
-        .arg(&out)
-        .arg(&tmpl)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "xmlsec1 --sign failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let signed = String::from_utf8(std::fs::read(&out).unwrap()).unwrap();
+    let key = vectors().join("rsa2048.key");
+    let signed = String::from_utf8(xmlsec1_sign(xmlsec1, dir.path(), "s", &doc, &key)).unwrap();
     let cert =
         TrustedKey::from_pem_certificate(&std::fs::read(vectors().join("rsa2048.crt")).unwrap())
             .unwrap();
