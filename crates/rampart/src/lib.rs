@@ -330,3 +330,16 @@ pub use rampart_saml as saml;
 #[cfg(feature = "xmldsig")]
 #[doc(inline)]
 pub use rampart_xmldsig as xmldsig;
+
+/// The README's snippets, compiled and run as doctests so the front page cannot drift from
+/// the API (they use every default feature).
+#[cfg(all(
+    doctest,
+    feature = "envelope",
+    feature = "password",
+    feature = "apikey",
+    feature = "saml",
+    feature = "attempts"
+))]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
