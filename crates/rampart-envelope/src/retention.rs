@@ -356,7 +356,17 @@ impl RetentionKeyring {
                 self.ring.insert_version(b, VersionState::Staged, now)?;
             }
         }
-        // A replica whose clock runs behind must not demote a newer primary.
+        // Found by fuzzing: behind a newer primary, a purged bucket of `now` was reported as
+        // prepared, and the seal that followed failed.
+        if let Some(v) = self.ring.versions.get(&current)
+            && v.state == VersionState::Retired
+        {
+            return Err(Error::Expired {
+                bucket: current,
+                purged_at: v.retired.unwrap_or(SystemTime::UNIX_EPOCH),
+            });
+        }
+        // A writer whose clock runs behind must not demote a newer primary.
         if self.ring.primary.is_none_or(|p| p < current) {
             self.ring
                 .promote(current)

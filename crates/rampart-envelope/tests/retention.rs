@@ -390,3 +390,23 @@ fn reencrypt_job_on_a_retention_keyring_is_refused_before_reading_anything() {
     assert_eq!(committed, 0);
     assert!(checkpoint.last().is_none());
 }
+
+#[test]
+fn prepare_for_a_purged_bucket_is_expired_even_behind_a_newer_primary() {
+    // Fuzzing regression (envelope_keyring_resigned): the clock went back past a purge
+    // while a newer bucket was primary; prepare returned Ok and the next seal failed.
+    let master = LocalMasterKey::generate().unwrap();
+    let mut ring = hourly_prepared(&master);
+    ring.prepare(t0(), 2).unwrap();
+    ring.purge(at(3 * HOUR)).unwrap();
+    ring.prepare(at(3 * HOUR), 1).unwrap();
+    let b = ring.bucket_at(t0()).unwrap();
+    assert!(matches!(
+        ring.prepare(t0(), 1),
+        Err(Error::Expired { bucket, .. }) if bucket == b
+    ));
+    assert!(matches!(
+        ring.seal(b"x", &ctx(), t0()),
+        Err(Error::Expired { .. })
+    ));
+}
