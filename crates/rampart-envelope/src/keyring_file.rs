@@ -349,6 +349,27 @@ pub(crate) fn from_json(json: &str, master: &dyn MasterKey) -> Result<Keyring, E
     Ok(ring)
 }
 
+/// Recomputes the integrity MAC of a (mutated) document with the keyring key that `master`
+/// unwraps, so a fuzzer reaches the checks after the MAC. `None` when the document does not
+/// parse or its keyring key does not unwrap (loading stops before the MAC then anyway).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn resign_for_fuzzing(json: &str, master: &dyn MasterKey) -> Option<String> {
+    let mut doc: Doc = serde_json::from_str(json).ok()?;
+    let id = parse_id(&doc.keyring_id).ok()?;
+    let wrapped = WrappedKey::from_bytes(primitives::b64url_decode(
+        &doc.master_key.wrapped_keyring_key,
+    )?);
+    let krk = Krk::new(
+        master
+            .unwrap(&wrapped, &keyring::krk_aad(id, &doc.region))
+            .ok()?,
+    );
+    doc.integrity = None;
+    let tag = ring::hmac::sign(&krk.integrity, &mac_input(&doc).ok()?);
+    doc.integrity = Some(primitives::b64url_encode(tag.as_ref()));
+    serde_json::to_string(&doc).ok()
+}
+
 fn parse_id(s: &str) -> Result<KeyringId, Error> {
     if s.len() != 8 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return Err(invalid("keyring_id", "must be 8 lower-case hex digits"));

@@ -212,6 +212,9 @@ mod primitives;
 mod sealed;
 mod subkey;
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod reencrypt;
 pub mod retention;
 pub mod stream;
