@@ -352,12 +352,49 @@ impl Keyring {
     /// parse or breaks the format's rules ([`Error::KeyringFile`]), one wrapped by another
     /// master key ([`MasterKeyError::WrongMasterKey`]) or whose keyring key does not unwrap
     /// ([`MasterKeyError::Unwrap`]), and one whose integrity MAC fails.
+    ///
+    /// ```
+    /// use rampart_envelope::{Context, Error, Keyring, LocalMasterKey, MasterKeyError};
+    ///
+    /// let master = LocalMasterKey::generate()?;
+    /// let ring = Keyring::create("tokens", "eu-central", &master, std::time::SystemTime::now())?;
+    /// let ctx = Context::new().with("tenant", "42");
+    /// let sealed = ring.seal(b"secret", &ctx)?;
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("tokens.keyring.json");
+    /// ring.save(&path)?;
+    ///
+    /// let loaded = Keyring::load(&path, &master)?;
+    /// assert_eq!(&loaded.open(&sealed, &ctx)?[..], b"secret");
+    /// let other = LocalMasterKey::generate()?;
+    /// assert!(matches!(
+    ///     Keyring::load(&path, &other),
+    ///     Err(Error::MasterKey(MasterKeyError::WrongMasterKey { .. }))
+    /// ));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn load(path: impl AsRef<Path>, master: &dyn MasterKey) -> Result<Keyring, Error> {
         crate::keyring_file::load(path.as_ref(), master)
     }
 
     /// Saves atomically: temp file in the same directory (mode 0600), fsync, rename over
     /// `path`, fsync the directory. A crash leaves the old file or the new one, never a mix.
+    ///
+    /// ```
+    /// use rampart_envelope::{Keyring, LocalMasterKey};
+    ///
+    /// let master = LocalMasterKey::generate()?;
+    /// let now = std::time::SystemTime::now();
+    /// let mut ring = Keyring::create("tokens", "eu-central", &master, now)?;
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("tokens.keyring.json");
+    /// ring.save(&path)?;
+    /// ring.rotate(&master, now)?;
+    /// ring.save(&path)?; // replaces the file atomically
+    /// assert_eq!(Keyring::load(&path, &master)?.primary_version(), Some(2));
+    /// assert_eq!(std::fs::read_dir(dir.path())?.count(), 1, "no temporary left behind");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         crate::keyring_file::save(self, path.as_ref())
     }
@@ -521,6 +558,23 @@ impl Keyring {
     /// it becomes unreadable, on purpose) and keeps a tombstone. Irreversible. Raises
     /// `min_decrypt` to `version` if it was lower; `version` must not exceed the primary.
     /// Returns the versions newly retired. See the crate docs for what "destroyed" covers.
+    ///
+    /// ```
+    /// use rampart_envelope::{Context, Error, Keyring, LocalMasterKey};
+    ///
+    /// let master = LocalMasterKey::generate()?;
+    /// let now = std::time::SystemTime::now();
+    /// let mut ring = Keyring::create("tokens", "eu-central", &master, now)?;
+    /// let ctx = Context::new();
+    /// let old = ring.seal(b"v1 data", &ctx)?;
+    /// ring.rotate(&master, now)?;
+    /// let upgraded = ring.reencrypt(&old, &ctx)?; // what a ReencryptJob does for every row
+    /// assert_eq!(ring.retire_below(2, now)?, vec![1]);
+    /// assert!(matches!(ring.open(&old, &ctx), Err(Error::KeyRetired { version: 1, .. })));
+    /// assert_eq!(&ring.open(&upgraded, &ctx)?[..], b"v1 data");
+    /// assert!(ring.retire_below(3, now).is_err()); // never the primary
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn retire_below(&mut self, version: u32, now: SystemTime) -> Result<Vec<u32>, Error> {
         let primary = self.primary.ok_or(Error::NoPrimary)?;
         if version > primary {
@@ -543,6 +597,23 @@ impl Keyring {
 
     /// Moves the keyring to a new master key: rewraps the keyring key only; no data and no
     /// version key changes. `old` must be the current master key and must unwrap it.
+    ///
+    /// ```
+    /// use rampart_envelope::{Context, Keyring, LocalMasterKey, MasterKey};
+    ///
+    /// let old = LocalMasterKey::generate()?;
+    /// let new = LocalMasterKey::generate()?;
+    /// let mut ring = Keyring::create("tokens", "eu-central", &old, std::time::SystemTime::now())?;
+    /// let ctx = Context::new();
+    /// let sealed = ring.seal(b"kept", &ctx)?;
+    /// ring.rewrap(&old, &new)?;
+    /// assert_eq!(ring.master_key_id(), new.id());
+    /// let json = ring.to_json()?;
+    /// let loaded = Keyring::from_json(&json, &new)?;
+    /// assert_eq!(&loaded.open(&sealed, &ctx)?[..], b"kept"); // data untouched
+    /// assert!(Keyring::from_json(&json, &old).is_err());
+    /// # Ok::<(), rampart_envelope::Error>(())
+    /// ```
     pub fn rewrap(&mut self, old: &dyn MasterKey, new: &dyn MasterKey) -> Result<(), Error> {
         self.check_master(old)?;
         let aad = krk_aad(self.id, &self.region);

@@ -104,6 +104,64 @@ impl fmt::Display for MasterKeyId {
 /// Implementations must bind `aad` (authenticate it, as AES-GCM, PKCS#11 `CKM_AES_GCM` or a
 /// KMS encryption context do) so a wrapped key moved to another keyring does not unwrap.
 /// An HSM or KMS implements this trait without any change to callers.
+///
+/// A toy KMS client: the "remote" key is a [`LocalMasterKey`] here, and the call counter
+/// shows that the provider is used once per keyring load, never per message.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use rampart_envelope::{
+///     Context, Error, KeyMaterial, Keyring, LocalMasterKey, MasterKey, MasterKeyError,
+///     MasterKeyId, WrappedKey,
+/// };
+///
+/// struct ToyKms {
+///     id: MasterKeyId,
+///     remote: LocalMasterKey, // stands in for a network call to the KMS
+///     calls: AtomicUsize,
+///     available: bool,
+/// }
+///
+/// impl MasterKey for ToyKms {
+///     fn id(&self) -> &MasterKeyId {
+///         &self.id
+///     }
+///     fn wrap(&self, key: &KeyMaterial, aad: &[u8]) -> Result<WrappedKey, Error> {
+///         self.calls.fetch_add(1, Ordering::Relaxed);
+///         self.remote.wrap(key, aad) // a real client sends `aad` as the encryption context
+///     }
+///     fn unwrap(&self, wrapped: &WrappedKey, aad: &[u8]) -> Result<KeyMaterial, Error> {
+///         self.calls.fetch_add(1, Ordering::Relaxed);
+///         if !self.available {
+///             return Err(MasterKeyError::Provider("kms: throttled".into()).into());
+///         }
+///         self.remote.unwrap(wrapped, aad)
+///     }
+/// }
+///
+/// let kms = ToyKms {
+///     id: MasterKeyId::new("toy-kms:eu-central/key/1"),
+///     remote: LocalMasterKey::generate()?,
+///     calls: AtomicUsize::new(0),
+///     available: true,
+/// };
+/// let ring = Keyring::create("tokens", "eu-central", &kms, std::time::SystemTime::now())?;
+/// let json = ring.to_json()?;
+/// assert_eq!(json.matches("toy-kms:eu-central/key/1").count(), 1);
+/// let loaded = Keyring::from_json(&json, &kms)?;
+/// let ctx = Context::new();
+/// for _ in 0..100 {
+///     loaded.open(&loaded.seal(b"x", &ctx)?, &ctx)?;
+/// }
+/// assert_eq!(kms.calls.load(Ordering::Relaxed), 2); // one wrap at create, one unwrap at load
+///
+/// let down = ToyKms { available: false, calls: AtomicUsize::new(0), ..kms };
+/// assert!(matches!(
+///     Keyring::from_json(&json, &down),
+///     Err(Error::MasterKey(MasterKeyError::Provider(_)))
+/// ));
+/// # Ok::<(), Error>(())
+/// ```
 pub trait MasterKey: Send + Sync {
     /// Stable identifier stored in the keyring file.
     fn id(&self) -> &MasterKeyId;

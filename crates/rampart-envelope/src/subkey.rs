@@ -39,6 +39,22 @@ const SEALERS_PER_THREAD: usize = 8;
 pub(crate) const DEFAULT_OPEN_CACHE: usize = 1024;
 
 /// How a keyring chooses nonces when sealing.
+///
+/// ```
+/// use rampart_envelope::{Context, Keyring, LocalMasterKey, NonceSource};
+///
+/// let master = LocalMasterKey::generate()?;
+/// let mut ring = Keyring::create("tokens", "eu-central", &master, std::time::SystemTime::now())?;
+/// assert_eq!(NonceSource::default(), NonceSource::Counter);
+/// // A VM image that is snapshotted and cannot run a restore hook calling reseed():
+/// ring.set_nonce_source(NonceSource::OsRandom);
+/// let ctx = Context::new();
+/// let a = ring.seal(b"same", &ctx)?;
+/// let b = ring.seal(b"same", &ctx)?;
+/// assert_ne!(a[28..40], b[28..40]); // nonces (bytes 28..40) differ
+/// assert_eq!(&ring.open(&a, &ctx)?[..], b"same");
+/// # Ok::<(), rampart_envelope::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NonceSource {

@@ -20,6 +20,34 @@ use crate::{Context, Keyring};
 /// Errors from `read` are `io::Error`s that carry the crate's [`Error`]; get it back with
 /// [`file_error`](super::file_error). `Truncated` maps to `ErrorKind::UnexpectedEof`, every
 /// other failure to `ErrorKind::InvalidData`.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use rampart_envelope::stream::{DecryptingReader, EncryptingWriter, file_error};
+/// use rampart_envelope::{Context, Keyring, LocalMasterKey};
+///
+/// let master = LocalMasterKey::generate()?;
+/// let ring = Keyring::create("uploads", "eu-central", &master, std::time::SystemTime::now())?;
+/// let ctx = Context::new().with("file", "report.csv");
+/// let mut w = EncryptingWriter::new(&ring, &ctx, Vec::new())?;
+/// w.write_all(b"id,amount\n1,9.99\n")?;
+/// let mut file = w.finish()?;
+///
+/// let mut plain = Vec::new();
+/// DecryptingReader::new(&ring, &ctx, &file[..])?.read_to_end(&mut plain)?;
+/// assert_eq!(plain, b"id,amount\n1,9.99\n");
+///
+/// // A flipped body byte: the segment fails and no plaintext of it is released.
+/// let last = file.len() - 1;
+/// file[last] ^= 1;
+/// let mut out = Vec::new();
+/// let err = DecryptingReader::new(&ring, &ctx, &file[..])?.read_to_end(&mut out).unwrap_err();
+/// assert!(file_error(&err).is_some_and(|e| e.is_tampered()));
+/// assert!(out.is_empty());
+/// // Another context does not even open the header.
+/// assert!(DecryptingReader::new(&ring, &Context::new(), &file[..]).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct DecryptingReader<R: Read> {
     inner: R,
     key: PayloadKey,
@@ -59,8 +87,9 @@ impl<R: Read> DecryptingReader<R> {
     /// `Truncated` for a short header, the header parse errors of
     /// [`FileHeader::parse`](super::FileHeader::parse), the keyring's errors for the data-key
     /// slot (wrong keyring or region, retired version, [`Error::Expired`] for a purged
-    /// retention bucket, `Authentication` for a wrong context), `CommitmentMismatch` if the
-    /// header's immutable fields were altered, and `FileError::Io` for read errors.
+    /// retention bucket, `Authentication` for a wrong context),
+    /// [`FileError::HeaderCommitment`](crate::FileError::HeaderCommitment) if the header's
+    /// immutable fields were altered, and `FileError::Io` for read errors.
     pub fn new(keyring: &Keyring, context: &Context, mut inner: R) -> Result<Self, Error> {
         let mut head = [0u8; HEADER_LEN];
         let n = read_full(&mut inner, &mut head).map_err(dek::io_error)?;

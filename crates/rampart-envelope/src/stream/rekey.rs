@@ -58,6 +58,35 @@ pub fn needs_rekey(keyring: &Keyring, header: &FileHeader) -> Result<bool, Error
 /// The old header is verified first (data key opens, commitment matches), so a tampered
 /// header is never re-wrapped into a seemingly fresh one.
 ///
+/// ```
+/// use std::io::{Read, Write};
+/// use rampart_envelope::stream::{
+///     DecryptingReader, EncryptingWriter, FileHeader, HEADER_LEN, rewrap_header, wrapping_version,
+/// };
+/// use rampart_envelope::{Context, Keyring, LocalMasterKey};
+///
+/// let master = LocalMasterKey::generate()?;
+/// let now = std::time::SystemTime::now();
+/// let mut ring = Keyring::create("exports", "eu-central", &master, now)?;
+/// let ctx = Context::new().with("object", "exports/2026-11.xlsx");
+/// let mut w = EncryptingWriter::new(&ring, &ctx, Vec::new())?;
+/// w.write_all(&[7u8; 100_000])?;
+/// let object = w.finish()?;
+/// ring.rotate(&master, now)?;
+///
+/// let header = FileHeader::parse(&object)?;
+/// let new_header = rewrap_header(&ring, &ctx, &header)?.expect("wrapped under v1");
+/// assert_eq!(wrapping_version(&new_header)?, 2);
+/// // New header + the body exactly as stored (an object store can copy it server-side).
+/// let mut rekeyed = new_header.as_bytes().to_vec();
+/// rekeyed.extend_from_slice(&object[HEADER_LEN..]);
+/// let mut plain = Vec::new();
+/// DecryptingReader::new(&ring, &ctx, &rekeyed[..])?.read_to_end(&mut plain)?;
+/// assert_eq!(plain, vec![7u8; 100_000]);
+/// assert!(rewrap_header(&ring, &ctx, &new_header)?.is_none()); // already current
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Errors
 /// [`Error::RetentionReencrypt`] for a retention keyring (moving a file into the current
 /// bucket would extend its retention); the errors of opening the file
@@ -83,6 +112,34 @@ pub fn rewrap_header(
 /// copied to a temporary file in the same directory, fsync, rename, fsync of the directory),
 /// so a crash leaves either the old or the new file, never a mix. The body is copied byte
 /// for byte, never decrypted.
+///
+/// ```
+/// use std::io::Write;
+/// use rampart_envelope::stream::{EncryptingWriter, RekeyOutcome, rekey_file};
+/// use rampart_envelope::{Context, Keyring, LocalMasterKey};
+///
+/// let master = LocalMasterKey::generate()?;
+/// let now = std::time::SystemTime::now();
+/// let mut ring = Keyring::create("uploads", "eu-central", &master, now)?;
+/// let ctx = Context::new().with("file", "a.csv");
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("a.csv.rpf");
+/// let mut w = EncryptingWriter::new(&ring, &ctx, std::fs::File::create(&path)?)?;
+/// w.write_all(b"a,b\n1,2\n")?;
+/// w.finish()?.sync_all()?;
+///
+/// ring.rotate(&master, now)?;
+/// assert_eq!(rekey_file(&ring, &ctx, &path)?, RekeyOutcome::Rekeyed { from: 1, to: 2 });
+/// assert_eq!(rekey_file(&ring, &ctx, &path)?, RekeyOutcome::AlreadyCurrent { version: 2 });
+/// ring.retire_below(2, now)?; // the file no longer needs version 1
+/// let mut plain = Vec::new();
+/// std::io::Read::read_to_end(
+///     &mut rampart_envelope::stream::DecryptingReader::new(&ring, &ctx, std::fs::File::open(&path)?)?,
+///     &mut plain,
+/// )?;
+/// assert_eq!(plain, b"a,b\n1,2\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Errors
 /// The errors of [`rewrap_header`] (including [`Error::RetentionReencrypt`], checked before

@@ -64,7 +64,8 @@ impl<W: Write> EncryptingWriter<W> {
     ///
     /// # Errors
     /// Whatever sealing the data key under the keyring returns (for example no usable
-    /// primary version), or `FileError::SlotSize` if the sealed key does not fit the slot.
+    /// primary version), or `InvalidOperation` if the sealed key does not fit the 120-byte
+    /// header slot (not possible with this crate's sealed-value format v1).
     pub fn new(keyring: &Keyring, context: &Context, inner: W) -> Result<Self, Error> {
         let (header, key) = dek::new_file(keyring, context)?;
         Ok(Self::from_parts(header, key, inner))
