@@ -51,23 +51,6 @@ fn service() -> ApiKeys {
     )
 }
 
-/// CRC32 (IEEE) written out here, as an attacker forging checksums would: the checksum is
-/// a public function of the text.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 /// `key` with the random character at `index` replaced by a different one, checksum fixed.
 fn forge(key: &str, index: usize, rng: &mut BenchRng) -> String {
     let mut bytes = key.as_bytes().to_vec();
@@ -79,7 +62,7 @@ fn forge(key: &str, index: usize, rng: &mut BenchRng) -> String {
         }
     }
     let body_len = bytes.len() - 6;
-    let mut v = crc32(&bytes[..body_len]);
+    let mut v = crc32fast::hash(&bytes[..body_len]);
     for slot in bytes[body_len..].iter_mut().rev() {
         *slot = ALPHABET[(v % 62) as usize];
         v /= 62;

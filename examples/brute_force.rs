@@ -268,7 +268,7 @@ const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop
 fn well_formed_guess(public: &str, n: u32) -> String {
     let mut key = format!("{public}_");
     key.extend((0..32u32).map(|i| char::from(BASE62[((n * 7919 + i * 104_729) % 62) as usize])));
-    let mut sum = crc32(key.as_bytes());
+    let mut sum = crc32fast::hash(key.as_bytes());
     let mut digits = [b'0'; 6];
     for d in digits.iter_mut().rev() {
         *d = BASE62[(sum % 62) as usize];
@@ -276,20 +276,4 @@ fn well_formed_guess(public: &str, n: u32) -> String {
     }
     key.extend(digits.iter().map(|&d| char::from(d)));
     key
-}
-
-/// CRC-32 (IEEE), bit by bit: all an attacker needs to forge a well-formed key.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use rampart_xmldsig::SignatureAlgorithm;
+use rampart_xmldsig::{SIGNATURE_ALGORITHMS, SignatureAlgorithm};
 
 use crate::cert::Certificate;
 use crate::error::Error;
@@ -164,23 +164,12 @@ pub struct Algorithms {
     /// RSA keys from 1024 to 2047 bits are accepted.
     pub small_rsa_keys: bool,
     /// `None`: every SignatureMethod rampart-xmldsig supports (the safe default set). `Some`:
-    /// a bit per entry of [`SIGNATURE_ALGORITHMS`] (a bit set keeps `Algorithms` `Copy`).
+    /// a bit per entry of [`rampart_xmldsig::SIGNATURE_ALGORITHMS`] (a bit set keeps `Algorithms` `Copy`).
     allowed: Option<u16>,
 }
 
-/// The SignatureMethods an allow-list can name, in bit order. An algorithm a later
-/// rampart-xmldsig adds is outside every allow-list until it is listed here.
-const SIGNATURE_ALGORITHMS: [SignatureAlgorithm; 9] = [
-    SignatureAlgorithm::RsaSha1,
-    SignatureAlgorithm::RsaSha256,
-    SignatureAlgorithm::RsaSha384,
-    SignatureAlgorithm::RsaSha512,
-    SignatureAlgorithm::RsaPssSha256,
-    SignatureAlgorithm::RsaPssSha384,
-    SignatureAlgorithm::RsaPssSha512,
-    SignatureAlgorithm::EcdsaSha256,
-    SignatureAlgorithm::EcdsaSha384,
-];
+// A bit per entry of rampart-xmldsig's list: the mask must hold them all.
+const _: () = assert!(SIGNATURE_ALGORITHMS.len() <= 16);
 
 impl Algorithms {
     /// Whether a signature with this SignatureMethod passes the allow-list (SHA-1 still needs

@@ -31,7 +31,9 @@ pub enum SignatureAlgorithm {
     EcdsaSha384,
 }
 
-const SIGNATURE_ALGORITHMS: [SignatureAlgorithm; 9] = [
+/// Every signature algorithm this crate implements, in a fixed order (callers may number
+/// them, e.g. for a bit set; new algorithms are appended).
+pub const SIGNATURE_ALGORITHMS: [SignatureAlgorithm; 9] = [
     SignatureAlgorithm::RsaSha1,
     SignatureAlgorithm::RsaSha256,
     SignatureAlgorithm::RsaSha384,

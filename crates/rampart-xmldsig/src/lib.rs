@@ -64,7 +64,8 @@ mod tree;
 mod verify;
 
 pub use algorithms::{
-    DSIG_NS, DigestAlgorithm, ENVELOPED_SIGNATURE, EXC_C14N_NS, SignatureAlgorithm,
+    DSIG_NS, DigestAlgorithm, ENVELOPED_SIGNATURE, EXC_C14N_NS, SIGNATURE_ALGORITHMS,
+    SignatureAlgorithm,
 };
 pub use c14n::{C14nAlgorithm, Canonicalizer, DEFAULT_MAX_CANONICAL_BYTES};
 pub use error::{Error, KeyError, LimitError, ParseError, SignError, SignatureError};
