@@ -145,7 +145,7 @@ impl ServiceProvider {
         let xml = trace.record(
             "input",
             |x: &Vec<u8>| format!("{} bytes of xml", x.len()),
-            self.decode_input(input),
+            self.decode_response(input),
         )?;
         let limits = Limits::default().with_max_bytes(self.max_response_bytes);
         let doc = trace.record(
@@ -164,7 +164,30 @@ impl ServiceProvider {
         Ok(ValidatedResponse { login, now })
     }
 
-    fn decode_input(&self, input: &[u8]) -> Result<Vec<u8>, Error> {
+    /// The XML that [`validate_response`](Self::validate_response) reads from `input`: raw
+    /// XML as it is, or the base64 `SAMLResponse` form value of the HTTP-POST binding (white
+    /// space, which some IdPs insert, removed), within
+    /// [`max_response_bytes`](crate::ServiceProviderBuilder::max_response_bytes).
+    ///
+    /// For tools that show a person what arrived. Nothing in it is verified: read identity
+    /// data only from a validated [`Login`](crate::Login).
+    ///
+    /// ```
+    /// # let cert = rampart_saml::Certificate::from_pem(&std::fs::read("tests/keys/idp.cert.pem")?)?;
+    /// # let idp = rampart_saml::IdentityProvider::new("https://idp.example.com/metadata", [cert])?;
+    /// # let sp = rampart_saml::ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+    /// #     .identity_provider(idp)
+    /// #     .build()?;
+    /// assert_eq!(sp.decode_response(b"  PHIvPg==\n")?, b"<r/>");
+    /// assert_eq!(sp.decode_response(b"<r/>")?, b"<r/>");
+    /// assert!(sp.decode_response(b"not base64!").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Input`] when the input is empty, too large, neither XML nor base64, or
+    /// base64 of something that is not XML.
+    pub fn decode_response(&self, input: &[u8]) -> Result<Vec<u8>, Error> {
         let start = input
             .iter()
             .position(|b| !b.is_ascii_whitespace())

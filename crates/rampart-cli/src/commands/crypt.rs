@@ -58,8 +58,8 @@ fn encrypt_inner(args: &CryptArgs) -> Result<Report, Failure> {
     if ring.kind() == KeyringKind::Retention {
         return Err(Failure::input(
             "unsupported_keyring",
-            "retention keyrings create their bucket keys as they seal; encrypt through the \
-             service that owns the keyring",
+            "retention keyrings seal under time buckets that only their one writer prepares \
+             and saves; encrypt through the service that owns the keyring",
         ));
     }
     let version = ring.primary_version();

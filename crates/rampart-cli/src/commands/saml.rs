@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use base64::Engine as _;
 use rampart::saml::{
     Certificate, DEFAULT_MAX_AUTHN_AGE, Error, Expected, IdentityProvider, IdpMetadata, Login,
     ServiceProvider, ServiceProviderBuilder, SignatureError, SigningKey, SpMetadata, TimeError,
@@ -165,7 +164,7 @@ fn verify(
     explain: bool,
     input: &[u8],
 ) -> Result<Report, Failure> {
-    let run = |entity: &str| -> Result<(Result<Login, Error>, Trace, Duration), Failure> {
+    let run = |entity: &str| -> Result<(Result<Login, Error>, Trace, ServiceProvider), Failure> {
         let mut builder = sp.builder(entity)?;
         let expected = match request_id {
             Some(id) => Expected::Request(id),
@@ -179,21 +178,22 @@ fn verify(
         let result = provider
             .validate_response_explained(input, expected, now, &mut trace)
             .map(rampart::saml::ValidatedResponse::into_login_without_replay_check);
-        Ok((result, trace, provider.clock_skew()))
+        Ok((result, trace, provider))
     };
-    let (result, trace, skew, issuer_checked) = match idp_entity_id {
+    let (result, trace, provider, issuer_checked) = match idp_entity_id {
         Some(entity) => {
-            let (r, t, skew) = run(entity)?;
-            (r, t, skew, true)
+            let (r, t, p) = run(entity)?;
+            (r, t, p, true)
         }
         None => match run(UNKNOWN_IDP)? {
             (Err(Error::Mismatch(rampart::saml::MismatchError::Issuer { found })), _, _) => {
-                let (r, t, skew) = run(&found)?;
-                (r, t, skew, false)
+                let (r, t, p) = run(&found)?;
+                (r, t, p, false)
             }
-            (r, t, skew) => (r, t, skew, false),
+            (r, t, p) => (r, t, p, false),
         },
     };
+    let skew = provider.clock_skew();
     if !explain {
         return match result {
             Ok(login) => {
@@ -239,7 +239,10 @@ fn verify(
                 .with("clock", clock);
             // The document is parsed again here, for information only: nothing read from it
             // below decides anything.
-            let doc = decoded_document(input);
+            let doc = provider
+                .decode_response(input)
+                .ok()
+                .and_then(|xml| Document::parse(&xml).ok());
             match &err {
                 // A signature no trusted key verifies: rampart-saml calls it an untrusted key
                 // when KeyInfo names another certificate, and an invalid signature otherwise
@@ -304,25 +307,6 @@ fn verdict_failure(err: &Error) -> Failure {
 
 const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 const DSIG_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
-
-/// The response as a tree: raw XML, or the base64 form value (as rampart-saml detects it).
-/// `None` when it cannot be read (rampart-saml has then said why).
-fn decoded_document(input: &[u8]) -> Option<Document> {
-    let body = input.trim_ascii_start();
-    let xml = if body.starts_with(b"<") || body.starts_with("\u{feff}".as_bytes()) {
-        body.to_vec()
-    } else {
-        let compact: Vec<u8> = body
-            .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace())
-            .collect();
-        base64::engine::general_purpose::STANDARD
-            .decode(compact)
-            .ok()?
-    };
-    Document::parse(&xml).ok()
-}
 
 fn certificate_json(c: &Certificate) -> Value {
     json!({ "subject": c.subject(), "sha256": c.sha256_fingerprint() })
