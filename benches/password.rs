@@ -11,7 +11,8 @@
 //! Where an entry has an `_again` twin, it was measured before and after its baseline, and the
 //! ratio uses the mean of the two: the shared machine's load drifts within a run.
 //! - `limiter_throughput`: 8 async logins (`hash_async`) on a 2-thread tokio runtime with a
-//!   limiter of 1 worker vs 2 workers; beside them, the machine's ceiling in the same run:
+//!   limiter of 1 worker vs 2 workers, then the same limiter called synchronously (`hash`) from
+//!   1 or 2 plain threads; beside them, the machine's ceiling in the same run:
 //!   8 hashes with the `argon2` crate on 1 plain thread vs 2, with fresh memory per hash
 //!   (`direct`) and with memory reused per thread, unwiped and wiped (what a limiter worker does).
 //!
@@ -205,6 +206,28 @@ fn limiter_throughput(c: &mut Criterion) {
                         .collect();
                     for t in tasks {
                         black_box(t.await.expect("join").expect("hash"));
+                    }
+                });
+            });
+        });
+    }
+    // The same limiter called synchronously from plain threads: separates the limiter's
+    // own cost from the async hand-off (admission, blocking pool).
+    for workers in [1usize, 2] {
+        let hasher = Hasher::builder()
+            .limiter(LimiterConfig::default().max_workers(workers))
+            .build()
+            .expect("hasher");
+        g.bench_function(format!("8_logins_sync_{workers}_worker"), |b| {
+            b.iter(|| {
+                std::thread::scope(|s| {
+                    for _ in 0..workers {
+                        let h = &hasher;
+                        s.spawn(move || {
+                            for _ in 0..8 / workers {
+                                black_box(h.hash(&Password::new(PW)).expect("hash"));
+                            }
+                        });
                     }
                 });
             });
