@@ -176,6 +176,22 @@ fn hash_and_verify(c: &mut Criterion) {
     g.finish();
 }
 
+/// 8 jobs split evenly over one plain thread per element of `per_thread`, each thread
+/// handed its own element (its reused memory, or nothing).
+fn eight_jobs_on_threads<T: Send>(per_thread: &mut [T], job: impl Fn(&mut T) + Sync) {
+    let jobs_each = 8 / per_thread.len();
+    std::thread::scope(|s| {
+        for own in per_thread {
+            let job = &job;
+            s.spawn(move || {
+                for _ in 0..jobs_each {
+                    job(own);
+                }
+            });
+        }
+    });
+}
+
 fn limiter_throughput(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -185,7 +201,7 @@ fn limiter_throughput(c: &mut Criterion) {
     let mut g = group(c, "password/limiter_throughput");
     g.measurement_time(Duration::from_secs(8));
     g.sample_size(10);
-    for workers in [1usize, 2] {
+    let hashers = [1usize, 2].map(|workers| {
         let hasher = Hasher::builder()
             .limiter(LimiterConfig::default().max_workers(workers))
             .build()
@@ -195,7 +211,10 @@ fn limiter_throughput(c: &mut Criterion) {
             workers,
             "need {workers} cores for this bench"
         );
-        g.bench_function(format!("8_logins_{workers}_worker"), |b| {
+        hasher
+    });
+    for hasher in &hashers {
+        g.bench_function(format!("8_logins_{}_worker", hasher.workers()), |b| {
             b.iter(|| {
                 rt.block_on(async {
                     let tasks: Vec<_> = (0..8)
@@ -211,24 +230,15 @@ fn limiter_throughput(c: &mut Criterion) {
             });
         });
     }
-    // The same limiter called synchronously from plain threads: separates the limiter's
+    // The same limiters called synchronously from plain threads: separates the limiter's
     // own cost from the async hand-off (admission, blocking pool).
-    for workers in [1usize, 2] {
-        let hasher = Hasher::builder()
-            .limiter(LimiterConfig::default().max_workers(workers))
-            .build()
-            .expect("hasher");
+    for hasher in &hashers {
+        let workers = hasher.workers();
         g.bench_function(format!("8_logins_sync_{workers}_worker"), |b| {
+            let mut threads = vec![(); workers];
             b.iter(|| {
-                std::thread::scope(|s| {
-                    for _ in 0..workers {
-                        let h = &hasher;
-                        s.spawn(move || {
-                            for _ in 0..8 / workers {
-                                black_box(h.hash(&Password::new(PW)).expect("hash"));
-                            }
-                        });
-                    }
+                eight_jobs_on_threads(&mut threads, |()| {
+                    black_box(hasher.hash(&Password::new(PW)).expect("hash"));
                 });
             });
         });
@@ -250,15 +260,8 @@ fn limiter_throughput(c: &mut Criterion) {
                     .map(|_| reuse.map_or_else(Vec::new, |_| vec![argon2::Block::new(); 19 * 1024]))
                     .collect();
                 b.iter(|| {
-                    std::thread::scope(|s| {
-                        for blocks in &mut mem {
-                            let direct = &direct;
-                            s.spawn(move || {
-                                for _ in 0..8 / threads {
-                                    black_box(hash_on_thread(direct, blocks, reuse));
-                                }
-                            });
-                        }
+                    eight_jobs_on_threads(&mut mem, |blocks| {
+                        black_box(hash_on_thread(&direct, blocks, reuse));
                     });
                 });
             });
