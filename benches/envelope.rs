@@ -5,7 +5,8 @@
 //! counter nonce (no RNG call, no header, empty AAD), copying into a fresh `Vec` as any API
 //! returning owned bytes must. `seal`, `open` (subkey cached) and `open_cold` (subkey derived
 //! and commitment recomputed on every call) are `Keyring` calls with a two-pair context;
-//! `seal_no_pid_check` is `NonceSource::CounterAssumingReseedAfterFork` (no getpid per seal).
+//! `seal` detects fork through a `pthread_atfork` count (the default); `seal_pid_check` is
+//! `NonceSource::CounterWithPidCheck` (one getpid per seal).
 //! A last group loads a keyring file of 100 versions.
 //!
 //! `cargo bench -p rampart --no-default-features --features envelope --bench envelope`
@@ -40,9 +41,10 @@ fn values(c: &mut Criterion) {
     let ctx = Context::new()
         .with("tenant", "4242")
         .with("column", "oauth_token");
-    // Same keyring without the per-seal getpid (the caller promises reseed() after fork).
-    let mut unchecked = Keyring::from_json(&ring.to_json().expect("json"), &master).expect("load");
-    unchecked.set_nonce_source(NonceSource::CounterAssumingReseedAfterFork);
+    // Same keyring with the per-seal getpid (for processes that fork without atfork handlers).
+    let mut pid_checked =
+        Keyring::from_json(&ring.to_json().expect("json"), &master).expect("load");
+    pid_checked.set_nonce_source(NonceSource::CounterWithPidCheck);
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[7u8; 32]).expect("key"));
 
     // A second keyring with a 1-entry open cache: alternating between two values sealed under
@@ -71,8 +73,8 @@ fn values(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("seal", label), |b| {
             b.iter(|| ring.seal(black_box(&plaintext), &ctx).expect("seal"));
         });
-        g.bench_function(BenchmarkId::new("seal_no_pid_check", label), |b| {
-            b.iter(|| unchecked.seal(black_box(&plaintext), &ctx).expect("seal"));
+        g.bench_function(BenchmarkId::new("seal_pid_check", label), |b| {
+            b.iter(|| pid_checked.seal(black_box(&plaintext), &ctx).expect("seal"));
         });
 
         let mut sealed_ring = Vec::with_capacity(size + 16);

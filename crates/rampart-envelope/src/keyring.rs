@@ -985,7 +985,7 @@ mod fork_and_snapshot_tests {
 
     use super::*;
     use crate::master_key::LocalMasterKey;
-    use crate::subkey::{FAKE_PID, ThreadState};
+    use crate::subkey::{FAKE_PID, SIMULATED_FORKS, ThreadState};
 
     fn ring() -> (Keyring, Context) {
         let m = LocalMasterKey::generate().unwrap();
@@ -1009,32 +1009,52 @@ mod fork_and_snapshot_tests {
         (0..n).map(|_| ring.seal(b"x", ctx).unwrap()).collect()
     }
 
-    #[test]
-    fn forked_child_never_repeats_a_parent_nonce() {
-        let (ring, ctx) = ring();
-        FAKE_PID.with(|p| p.set(Some(1000)));
-        seal_n(&ring, &ctx, 10);
+    /// Seals as a parent, then as its "child": the thread state at the fork restored and
+    /// `fork` applied to it (how the child learns that it is one). Returns both runs.
+    fn parent_and_child(ring: &Keyring, ctx: &Context, fork: impl FnOnce()) -> [Vec<Vec<u8>>; 2] {
+        seal_n(ring, ctx, 10);
         let at_fork = snapshot();
-        let parent = seal_n(&ring, &ctx, 100);
-        // The child continues from the memory at the fork, with a new pid.
+        let parent = seal_n(ring, ctx, 100);
         restore(at_fork);
-        FAKE_PID.with(|p| p.set(Some(1001)));
-        let child = seal_n(&ring, &ctx, 100);
-        FAKE_PID.with(|p| p.set(None));
+        fork();
+        [parent, seal_n(ring, ctx, 100)]
+    }
 
+    fn assert_no_shared_nonce(ring: &Keyring, ctx: &Context, [parent, child]: &[Vec<Vec<u8>>; 2]) {
         let parent_pairs: HashSet<_> = parent.iter().map(|c| salt_nonce(c)).collect();
         assert_eq!(parent_pairs.len(), 100);
-        for c in &child {
+        for c in child {
             assert!(
                 !parent_pairs.contains(&salt_nonce(c)),
                 "nonce reused after fork"
             );
-            assert_eq!(&ring.open(c, &ctx).unwrap()[..], b"x");
+            assert_eq!(&ring.open(c, ctx).unwrap()[..], b"x");
         }
         assert_ne!(
             parent[0][off::SALT..off::NONCE],
             child[0][off::SALT..off::NONCE]
         );
+    }
+
+    #[test]
+    fn forked_child_never_repeats_a_parent_nonce() {
+        // Default source: the child sees the atfork handler's count go up.
+        let (ring, ctx) = ring();
+        let runs = parent_and_child(&ring, &ctx, || {
+            SIMULATED_FORKS.with(|f| f.set(f.get() + 1));
+        });
+        assert_no_shared_nonce(&ring, &ctx, &runs);
+    }
+
+    #[test]
+    fn forked_child_with_pid_check_never_repeats_a_parent_nonce() {
+        // CounterWithPidCheck: no atfork handler ran (a raw clone), only the pid changed.
+        let (mut ring, ctx) = ring();
+        ring.set_nonce_source(NonceSource::CounterWithPidCheck);
+        FAKE_PID.with(|p| p.set(Some(1000)));
+        let runs = parent_and_child(&ring, &ctx, || FAKE_PID.with(|p| p.set(Some(1001))));
+        FAKE_PID.with(|p| p.set(None));
+        assert_no_shared_nonce(&ring, &ctx, &runs);
     }
 
     #[test]

@@ -75,17 +75,18 @@
 //! - **Across subkeys** (threads, processes, replicas, restarts) a repeat needs two equal salts:
 //!   probability ≤ n²/2^129 for n sealer instances per version key, which stays below 2^-32
 //!   up to **n = 2^48 instances** per version. No replica counts anything with another.
-//! - **Fork.** A forked child inherits its parent's sealer state. Each seal compares the
-//!   current process id with the one the sealer was created under and draws a new salt when
-//!   it changed (one `getpid` call per seal; see BENCHMARKS.md for its cost).
-//! - **VM snapshot restore, CRIU, cloned containers** duplicate memory without a pid change:
-//!   call [`reseed()`] from the restore hook (every sealer in every thread then draws a new
+//! - **Fork.** A forked child inherits its parent's sealer state. A `pthread_atfork` child
+//!   handler (the forkguard crate: registering one needs `unsafe`, which this crate forbids)
+//!   counts forks; each seal reads the count (one atomic load) and a sealer created before a
+//!   fork draws a new salt. Processes that fork without running atfork handlers (a raw
+//!   `clone` system call, glibc's `_Fork`) choose [`NonceSource::CounterWithPidCheck`],
+//!   which compares the process id on every seal (one `getpid` call; see BENCHMARKS.md).
+//!   `tests/fork.rs` forks for real and checks that parent and child never share a nonce.
+//! - **VM snapshot restore, CRIU, cloned containers** duplicate memory without a fork: call
+//!   [`reseed()`] from the restore hook (every sealer in every thread then draws a new
 //!   salt), or choose [`NonceSource::OsRandom`] (an OS-random nonce per seal, a new subkey
 //!   every 2^20 seals, about 300 ns more per seal) when no hook exists.
-//! - [`NonceSource::CounterAssumingReseedAfterFork`] skips the pid check for processes that
-//!   never fork after sealing or call [`reseed()`] in every child; its name says the promise.
-//! - No `pthread_atfork` hook: the crate forbids `unsafe`.
-//!
+
 //! # Key commitment
 //!
 //! `C` comes from the same PRK as `K_s` under another label (as the AWS Encryption SDK's

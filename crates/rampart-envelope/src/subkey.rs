@@ -7,9 +7,10 @@
 //! counter. Each thread has its own sealer per version key, so sealing needs no lock and no
 //! coordination between threads, processes or replicas.
 //!
-//! Fork and snapshot safety: a sealer remembers the process id and the global reseed epoch it
-//! was created under. A seal in a forked child (pid differs) or after [`reseed`] (epoch
-//! differs) throws the sealer away and draws a new salt from the OS before sealing.
+//! Fork and snapshot safety: a sealer remembers the fork count (kept by a `pthread_atfork`
+//! child handler, through forkguard) or, in [`NonceSource::CounterWithPidCheck`], the process
+//! id it was created under, and the global reseed epoch. A seal in a forked child or after
+//! [`reseed`] throws the sealer away and draws a new salt from the OS before sealing.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -58,20 +59,21 @@ pub(crate) const DEFAULT_OPEN_CACHE: usize = 1024;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NonceSource {
-    /// Default: a per-thread subkey with a counter nonce. Fast (no syscall per seal); safe
-    /// across `fork()` (detected by pid) and, after [`reseed`] is called, across VM snapshot
-    /// restores.
+    /// Default: a per-thread subkey with a counter nonce. Fast (no system call per seal);
+    /// safe across `fork()` (a `pthread_atfork` child handler counts forks, and a sealer
+    /// created before a fork is never used after it) and, after [`reseed`] is called, across
+    /// VM snapshot restores.
     #[default]
     Counter,
+    /// Counter nonces that also compare the process id on every seal (one `getpid` system
+    /// call, about as much as the AES-GCM call itself at 64 bytes). For processes that fork
+    /// without running `pthread_atfork` handlers (a raw `clone` system call, glibc's
+    /// `_Fork`), which the default cannot see.
+    CounterWithPidCheck,
     /// Opt-in for platforms that snapshot and cannot call [`reseed`]: a fresh OS-random nonce
     /// per seal and a fresh subkey every 2^20 seals. Costs one OS random call (~300 ns) per
     /// seal, but relies only on the kernel's RNG being reseeded after a restore.
     OsRandom,
-    /// Counter nonces **without** the per-seal process-id check: saves one `getpid` system
-    /// call per seal (on a loaded VM as much as the AES-GCM call itself at 64 bytes). Only for
-    /// processes that never `fork()` after sealing, or whose every child calls [`reseed`]
-    /// before sealing: otherwise parent and child repeat nonces, which breaks AES-GCM.
-    CounterAssumingReseedAfterFork,
 }
 
 /// A derived subkey and its commitment.
@@ -125,7 +127,7 @@ static RESEED_EPOCH: AtomicU64 = AtomicU64::new(0);
 ///
 /// Call it after a VM snapshot is restored, or in any situation where process memory may
 /// have been duplicated without a pid change (CRIU checkpoint/restore, a cloned container).
-/// `fork()` needs no call: it is detected by the process id. Cheap: one atomic increment;
+/// `fork()` needs no call: it is detected (see [`NonceSource`]). Cheap: one atomic increment;
 /// sealers pay one re-derivation (~1 µs) each afterwards.
 ///
 /// ```
@@ -165,6 +167,65 @@ fn current_pid() -> u32 {
     std::process::id()
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Test hook: forks this thread pretends happened (simulates the atfork handler firing).
+    pub(crate) static SIMULATED_FORKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How a sealer notices that the process forked after it was created.
+#[derive(Clone)]
+enum ForkWatch {
+    /// The fork count of a `pthread_atfork` child handler: one atomic load per check.
+    #[cfg(unix)]
+    Atfork {
+        guard: forkguard::atfork::Guard,
+        #[cfg(test)]
+        simulated: u64,
+    },
+    /// The process id at creation: one `getpid` system call per check, but it also sees
+    /// forks that skip the atfork handlers.
+    Pid(u32),
+}
+
+impl ForkWatch {
+    /// Taken before the sealer's salt is drawn, so a fork at any later point is seen.
+    fn new(source: NonceSource) -> ForkWatch {
+        #[cfg(unix)]
+        if source != NonceSource::CounterWithPidCheck {
+            // pthread_atfork fails only without memory for the handler: fall back to the pid.
+            if let Ok(guard) = forkguard::atfork::Guard::try_new() {
+                return ForkWatch::Atfork {
+                    guard,
+                    #[cfg(test)]
+                    simulated: SIMULATED_FORKS.with(std::cell::Cell::get),
+                };
+            }
+        }
+        let _ = source;
+        ForkWatch::Pid(current_pid())
+    }
+
+    fn forked(&self) -> bool {
+        match self {
+            #[cfg(unix)]
+            ForkWatch::Atfork {
+                guard,
+                #[cfg(test)]
+                simulated,
+            } => {
+                #[cfg(test)]
+                if *simulated != SIMULATED_FORKS.with(std::cell::Cell::get) {
+                    return true;
+                }
+                // A copy, so the check reads the count without recording it as seen.
+                guard.clone().detected_fork()
+            }
+            ForkWatch::Pid(pid) => *pid != current_pid(),
+        }
+    }
+}
+
 // ---- per-thread sealers --------------------------------------------------------------------
 
 /// One subkey instance in one thread.
@@ -174,7 +235,7 @@ pub(crate) struct Sealer {
     key_uid: u64,
     /// Dies when the version key is dropped or destroyed: lets threads prune dead sealers.
     alive: Weak<()>,
-    pid: u32,
+    fork_watch: ForkWatch,
     epoch: u64,
     source: NonceSource,
     pub(crate) subkey: Arc<Subkey>,
@@ -185,22 +246,21 @@ pub(crate) struct Sealer {
 
 impl Sealer {
     fn is_fresh(&self, source: NonceSource) -> bool {
-        let (limit, check_pid) = match self.source {
-            NonceSource::Counter => (COUNTER_SEALS_PER_SUBKEY, true),
-            NonceSource::OsRandom => (RANDOM_SEALS_PER_SUBKEY, true),
-            NonceSource::CounterAssumingReseedAfterFork => (COUNTER_SEALS_PER_SUBKEY, false),
+        let limit = match self.source {
+            NonceSource::Counter | NonceSource::CounterWithPidCheck => COUNTER_SEALS_PER_SUBKEY,
+            NonceSource::OsRandom => RANDOM_SEALS_PER_SUBKEY,
         };
         self.source == source
             && self.count < limit
             && self.epoch == epoch()
-            && (!check_pid || self.pid == current_pid())
+            && !self.fork_watch.forked()
     }
 
     /// Writes the next nonce into the header template and returns it.
     fn next_nonce(&mut self) -> Result<[u8; NONCE_LEN], Error> {
         let mut nonce = [0u8; NONCE_LEN];
         match self.source {
-            NonceSource::Counter | NonceSource::CounterAssumingReseedAfterFork => {
+            NonceSource::Counter | NonceSource::CounterWithPidCheck => {
                 nonce[4..].copy_from_slice(&self.count.to_be_bytes());
             }
             NonceSource::OsRandom => primitives::os_fill(&mut nonce)?,
@@ -264,6 +324,8 @@ impl ThreadState {
                 if self.sealers.len() >= SEALERS_PER_THREAD {
                     self.sealers.remove(0);
                 }
+                let fork_watch = ForkWatch::new(spec.source);
+                let epoch = epoch();
                 let mut salt = [0u8; SALT_LEN];
                 primitives::os_fill(&mut salt)?;
                 let subkey = Arc::new(derive(spec.version_key, &salt, &spec.prefix, spec.binding));
@@ -275,8 +337,8 @@ impl ThreadState {
                 self.sealers.push(Sealer {
                     key_uid: spec.key_uid,
                     alive: Arc::downgrade(spec.alive),
-                    pid: current_pid(),
-                    epoch: epoch(),
+                    fork_watch,
+                    epoch,
                     source: spec.source,
                     subkey,
                     header,
