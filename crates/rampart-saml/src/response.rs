@@ -215,7 +215,12 @@ impl ServiceProvider {
         }
         // Most IdPs send one line; only copy when there is white space to strip.
         let stripped;
-        let compact: &[u8] = if body.iter().any(u8::is_ascii_whitespace) {
+        // Branch-free so it vectorizes: an early-exit scan of the 11 KiB form value cost more
+        // than decoding it.
+        let has_space = body.iter().fold(false, |acc, &b| {
+            acc | matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0C')
+        });
+        let compact: &[u8] = if has_space {
             let mut v = body.to_vec();
             v.retain(|b| !b.is_ascii_whitespace());
             stripped = v;

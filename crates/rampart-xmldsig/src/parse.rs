@@ -356,16 +356,20 @@ impl Builder<'_, '_> {
         if contiguous {
             value.len += to_u32(piece_len);
         } else {
+            // Copied within the buffer: a temporary String per piece was two allocations for
+            // every text with a reference in it (`a &amp; b`).
             if value.end() != tail {
                 // Move the run to the tail of the buffer so it can grow there.
-                let prev = self.doc.str(value).to_owned();
-                value = self.push_owned(&prev);
+                self.doc
+                    .buf
+                    .extend_from_within(value.start as usize..value.end() as usize);
+                value.start = tail;
             }
             match piece {
-                Piece::Input(s) => {
-                    let text = self.doc.str(s).to_owned();
-                    self.doc.buf.push_str(&text);
-                }
+                Piece::Input(s) => self
+                    .doc
+                    .buf
+                    .extend_from_within(s.start as usize..s.end() as usize),
                 Piece::Owned(s) => self.doc.buf.push_str(s),
             }
             value.len += to_u32(piece_len);

@@ -326,6 +326,43 @@ fn fuzz_regression_empty_prefix_before_colon_is_rejected() {
     ));
 }
 
+/// QNames (Namespaces in XML 1.0, section 4), as element and attribute names, ASCII and not
+/// (ASCII names are checked by a table, the others character by character).
+#[test]
+fn qualified_names_are_checked_in_every_shape() {
+    let ok = |name: &str| {
+        let xml =
+            format!("<r xmlns:p='urn:p' xmlns:\u{e9}t\u{e9}='urn:e'><{name} {name}='1'/></r>");
+        Document::parse(xml.as_bytes()).is_ok()
+    };
+    for name in [
+        "a",
+        "_a.b-c9",
+        "p:a",
+        "p:_",
+        "\u{e9}t\u{e9}:a",
+        "p:\u{e9}",
+        "\u{e9}",
+    ] {
+        assert!(ok(name), "{name} is a QName");
+    }
+    for name in [
+        "p:a:b",
+        "p::a",
+        "p:",
+        "p:9",
+        "p:-a",
+        "9a",
+        "-a",
+        ".a",
+        "a\u{d7}",
+        "p:a\u{d7}",
+        "\u{e9}::a",
+    ] {
+        assert!(!ok(name), "{name} is not a QName");
+    }
+}
+
 #[test]
 fn namespaces_in_scope_limit() {
     let limits = Limits::default().with_max_namespaces_in_scope(4);
