@@ -86,7 +86,7 @@
 //!   [`reseed()`] from the restore hook (every sealer in every thread then draws a new
 //!   salt), or choose [`NonceSource::OsRandom`] (an OS-random nonce per seal, a new subkey
 //!   every 2^20 seals, about 300 ns more per seal) when no hook exists.
-
+//!
 //! # Key commitment
 //!
 //! `C` comes from the same PRK as `K_s` under another label (as the AWS Encryption SDK's
