@@ -15,6 +15,8 @@
 //!   1 or 2 plain threads; beside them, the machine's ceiling in the same run:
 //!   8 hashes with the `argon2` crate on 1 plain thread vs 2, with fresh memory per hash
 //!   (`direct`) and with memory reused per thread, unwiped and wiped (what a limiter worker does).
+//!   Then the async limiter's and the wiped plain threads' speed-ups again, from 25 interleaved
+//!   rounds (`paired/...`), which a load drifting between criterion's entries cannot skew.
 //!
 //! `cargo bench -p rampart --no-default-features --features password,tokio --bench password`
 #![allow(missing_docs)] // criterion_group! generates an undocumented pub fn
@@ -39,12 +41,20 @@ fn argon2_direct() -> argon2::Argon2<'static> {
     )
 }
 
-/// One argon2 hash: into fresh memory (`reuse` None), or into `blocks`, wiped afterwards when
-/// `reuse` is `Some(true)`.
+/// How a plain thread treats its reused blocks after each hash.
+#[derive(Clone, Copy)]
+enum Wipe {
+    No,
+    /// `zeroize`, as a limiter worker does.
+    Volatile,
+}
+
+/// One argon2 hash: into fresh memory (`reuse` None), or into `blocks`, treated afterwards as
+/// `reuse` says.
 fn hash_on_thread(
     direct: &argon2::Argon2<'_>,
     blocks: &mut [argon2::Block],
-    reuse: Option<bool>,
+    reuse: Option<Wipe>,
 ) -> [u8; 32] {
     let mut out = [0u8; 32];
     let (pw, salt) = (PW.as_bytes(), b"somesaltsomesalt");
@@ -52,17 +62,17 @@ fn hash_on_thread(
         None => direct.hash_password_into(pw, salt, &mut out),
         Some(wipe) => {
             let r = direct.hash_password_into_with_memory(pw, salt, &mut out, &mut *blocks);
-            if wipe {
-                blocks.iter_mut().for_each(Zeroize::zeroize);
+            match wipe {
+                Wipe::No => {}
+                Wipe::Volatile => blocks.iter_mut().for_each(Zeroize::zeroize),
             }
             r
         }
     }
-    .expect("hash");
+    .expect("argon2");
     out
 }
 
-/// Runs the reference C implementation once; `None` when the command is missing.
 fn c_cli(m_kib: u32, t: u32) -> Option<()> {
     let mut child = Command::new("argon2")
         .args([
@@ -192,6 +202,56 @@ fn eight_jobs_on_threads<T: Send>(per_thread: &mut [T], job: impl Fn(&mut T) + S
     });
 }
 
+/// 8 concurrent `hash_async` logins on `rt`, until all are done.
+fn eight_async_logins(rt: &tokio::runtime::Runtime, hasher: &Hasher) {
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let h = hasher.clone();
+                tokio::spawn(async move { h.hash_async(Password::new(PW)).await })
+            })
+            .collect();
+        for t in tasks {
+            black_box(t.await.expect("join").expect("hash"));
+        }
+    });
+}
+
+/// Speed-ups measured in interleaved rounds: each round times every contestant's 1-worker and
+/// 2-worker run back to back (in an order that rotates), so a neighbour's load that drifts over
+/// seconds hits both sides of each ratio alike. Prints the median ratio and its spread.
+fn paired_speedups(rounds: usize, contestants: &mut [(&str, &mut dyn FnMut(usize))]) {
+    let mut ratios = vec![Vec::with_capacity(rounds); contestants.len()];
+    for round in 0..=rounds {
+        for (i, (_, run)) in contestants.iter_mut().enumerate() {
+            let mut time = |workers: usize| {
+                let start = std::time::Instant::now();
+                run(workers);
+                start.elapsed().as_secs_f64()
+            };
+            let (one, two) = if round % 2 == 0 {
+                let one = time(1);
+                (one, time(2))
+            } else {
+                let two = time(2);
+                (time(1), two)
+            };
+            if round > 0 {
+                ratios[i].push(one / two); // round 0 warms up
+            }
+        }
+    }
+    for ((name, _), r) in contestants.iter().zip(&mut ratios) {
+        r.sort_by(f64::total_cmp);
+        println!(
+            "password/limiter_throughput/paired/{name}: 2 workers vs 1, median {:.2}x over {rounds} interleaved rounds (min {:.2}x, max {:.2}x)",
+            r[r.len() / 2],
+            r[0],
+            r[r.len() - 1],
+        );
+    }
+}
+
 fn limiter_throughput(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -215,23 +275,11 @@ fn limiter_throughput(c: &mut Criterion) {
     });
     for hasher in &hashers {
         g.bench_function(format!("8_logins_{}_worker", hasher.workers()), |b| {
-            b.iter(|| {
-                rt.block_on(async {
-                    let tasks: Vec<_> = (0..8)
-                        .map(|_| {
-                            let h = hasher.clone();
-                            tokio::spawn(async move { h.hash_async(Password::new(PW)).await })
-                        })
-                        .collect();
-                    for t in tasks {
-                        black_box(t.await.expect("join").expect("hash"));
-                    }
-                });
-            });
+            b.iter(|| eight_async_logins(&rt, hasher));
         });
     }
     // The same limiters called synchronously from plain threads: separates the limiter's
-    // own cost from the async hand-off (admission, blocking pool).
+    // own cost from the async hand-off (queue, worker threads, reply channel).
     for hasher in &hashers {
         let workers = hasher.workers();
         g.bench_function(format!("8_logins_sync_{workers}_worker"), |b| {
@@ -248,10 +296,10 @@ fn limiter_throughput(c: &mut Criterion) {
     // its own blocks like a limiter worker, without and with the wipe. The reused-memory
     // pairs show what the machine's shared memory bandwidth allows warm workers.
     let direct = argon2_direct();
-    let variants: [(&str, Option<bool>); 3] = [
+    let variants: [(&str, Option<Wipe>); 3] = [
         ("direct", None),
-        ("reused_memory", Some(false)),
-        ("reused_memory_wiped", Some(true)),
+        ("reused_memory", Some(Wipe::No)),
+        ("reused_memory_wiped", Some(Wipe::Volatile)),
     ];
     for (name, reuse) in variants {
         for threads in [1usize, 2] {
@@ -268,6 +316,24 @@ fn limiter_throughput(c: &mut Criterion) {
         }
     }
     g.finish();
+    // Criterion measures each entry over its own seconds; on a shared machine the load moves
+    // between them. The same ratios from interleaved runs:
+    let mut memory: Vec<Vec<argon2::Block>> = (0..2)
+        .map(|_| vec![argon2::Block::new(); 19 * 1024])
+        .collect();
+    let mut limiter = |workers: usize| eight_async_logins(&rt, &hashers[workers - 1]);
+    let mut plain_wiped = |workers: usize| {
+        eight_jobs_on_threads(&mut memory[..workers], |blocks| {
+            black_box(hash_on_thread(&direct, blocks, Some(Wipe::Volatile)));
+        });
+    };
+    paired_speedups(
+        25,
+        &mut [
+            ("limiter_async", &mut limiter),
+            ("argon2_reused_memory_wiped", &mut plain_wiped),
+        ],
+    );
 }
 
 criterion_group!(benches, hash_and_verify, limiter_throughput);

@@ -86,7 +86,8 @@ pub enum Error {
     #[error("the system random number generator failed")]
     Rng,
 
-    /// The blocking task running the hash failed (panicked or was cancelled).
+    /// The hash of an async call failed on its worker thread (it panicked, or no worker
+    /// thread could be started).
     #[error("the hashing task failed")]
     TaskFailed,
 

@@ -48,6 +48,9 @@ pub(crate) struct Inner {
     pub(crate) peppers: Peppers,
     pub(crate) caps: Caps,
     pub(crate) limiter: Limiter,
+    /// The limiter's worker threads for async calls.
+    #[cfg(feature = "tokio")]
+    pub(crate) pool: crate::pool::Pool,
     pub(crate) max_password_bytes: usize,
     /// A hash of nothing, at the current parameters and pepper, for unknown users.
     pub(crate) dummy: String,
@@ -182,6 +185,8 @@ impl HasherBuilder {
                 params: self.params,
                 peppers,
                 caps,
+                #[cfg(feature = "tokio")]
+                pool: crate::pool::Pool::new(limiter.workers()),
                 limiter,
                 max_password_bytes,
                 dummy,

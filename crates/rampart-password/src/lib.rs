@@ -48,6 +48,8 @@ mod normalize;
 mod params;
 mod pepper;
 mod policy;
+#[cfg(feature = "tokio")]
+mod pool;
 mod secret;
 mod stored;
 mod verify;

@@ -16,6 +16,9 @@
 //! wiped before it is freed and before the budget is given back. Jobs are served in arrival
 //! order once one has to wait, so a job needing several slots is not starved by a stream of
 //! one-slot jobs.
+//!
+//! Async calls (feature `tokio`) wait in the queue of the limiter's own threads, one per
+//! worker (`pool`), and count against `max_queue` there like synchronous callers waiting here.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -173,17 +176,15 @@ pub(crate) struct Limiter {
     /// Most memory one job may have of its own: the whole budget.
     max_job_blocks: usize,
     meter: Arc<Meter>,
-    waiting: AtomicUsize,
+    waiting: Arc<AtomicUsize>,
     max_queue: Option<usize>,
-    #[cfg(feature = "tokio")]
-    admission: Arc<tokio::sync::Semaphore>,
 }
 
 /// One caller counted against `max_queue`; dropping it (on any exit, including a cancelled
 /// future) leaves the queue.
-struct Waiting<'a>(&'a AtomicUsize);
+pub(crate) struct Waiting(Arc<AtomicUsize>);
 
-impl Drop for Waiting<'_> {
+impl Drop for Waiting {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
@@ -217,10 +218,8 @@ impl Limiter {
             slot_blocks,
             max_job_blocks: budget_blocks,
             meter: Arc::new(Meter::default()),
-            waiting: AtomicUsize::new(0),
+            waiting: Arc::new(AtomicUsize::new(0)),
             max_queue: config.max_queue,
-            #[cfg(feature = "tokio")]
-            admission: Arc::new(tokio::sync::Semaphore::new(workers)),
         })
     }
 
@@ -248,9 +247,9 @@ impl Limiter {
     ///
     /// # Errors
     /// [`Error::Overloaded`] when `max_queue` callers are already waiting.
-    fn enqueue(&self) -> Result<Waiting<'_>, Error> {
+    pub(crate) fn enqueue(&self) -> Result<Waiting, Error> {
         let queued = self.waiting.fetch_add(1, Ordering::SeqCst) + 1;
-        let guard = Waiting(&self.waiting);
+        let guard = Waiting(Arc::clone(&self.waiting));
         if self.max_queue.is_some_and(|max| queued > max) {
             return Err(Error::Overloaded);
         }
@@ -350,21 +349,6 @@ impl Limiter {
             temp: None,
             used: 0,
         })
-    }
-
-    /// Waits, without blocking the executor, until a worker may start a blocking job.
-    #[cfg(feature = "tokio")]
-    pub(crate) async fn admit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, Error> {
-        if let Ok(permit) = self.admission.clone().try_acquire_owned() {
-            return Ok(permit);
-        }
-        // Held across the await, so a dropped (cancelled, timed out) future leaves the queue.
-        let _waiting = self.enqueue()?;
-        self.admission
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Error::TaskFailed)
     }
 }
 
@@ -696,41 +680,5 @@ mod tests {
         drop(held);
         t.join().unwrap();
         assert_eq!(l.waiting(), 0);
-    }
-
-    /// Async waiters that are cancelled (timed out or dropped) leave the queue, so with a
-    /// bounded queue later callers are still admitted.
-    #[cfg(feature = "tokio")]
-    #[tokio::test(flavor = "current_thread")]
-    async fn cancelled_async_waits_leave_the_queue() {
-        let l = Limiter::new(LimiterConfig::default().max_workers(1).max_queue(1), 16).unwrap();
-        let held = l.admit().await.unwrap();
-        for _ in 0..50 {
-            let r = tokio::time::timeout(Duration::from_millis(1), l.admit()).await;
-            assert!(r.is_err(), "timed out while queued, not refused");
-        }
-        for _ in 0..50 {
-            let mut waiter = Box::pin(l.admit());
-            assert!(futures_poll_once(waiter.as_mut()).await.is_none());
-            drop(waiter);
-        }
-        assert_eq!(l.waiting(), 0);
-        let (next, ()) = tokio::join!(l.admit(), async move {
-            tokio::task::yield_now().await;
-            drop(held);
-        });
-        assert!(next.is_ok(), "a new waiter is admitted");
-    }
-
-    /// Polls a future once; `None` if it is still pending.
-    #[cfg(feature = "tokio")]
-    async fn futures_poll_once<F: std::future::Future + Unpin>(mut f: F) -> Option<F::Output> {
-        std::future::poll_fn(|cx| {
-            std::task::Poll::Ready(match std::pin::Pin::new(&mut f).poll(cx) {
-                std::task::Poll::Ready(v) => Some(v),
-                std::task::Poll::Pending => None,
-            })
-        })
-        .await
     }
 }

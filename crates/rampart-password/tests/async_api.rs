@@ -35,7 +35,7 @@ async fn async_hash_and_verify_round_trip() {
 }
 
 /// On a single-threaded runtime, a timer keeps ticking while hashes run: the hashes are on
-/// blocking threads, not on the executor.
+/// the limiter's worker threads, not on the executor.
 #[tokio::test(flavor = "current_thread")]
 async fn hashing_does_not_block_the_executor() {
     let h = Hasher::builder()

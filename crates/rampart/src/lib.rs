@@ -48,8 +48,8 @@ notify at 20 consecutive failures ([`attempts::policy`]).
 
 Argon2 takes tens of milliseconds of CPU: inside an async handler, hash and verify with the
 `tokio` feature's `_async` methods ([`password::Hasher::verify_or_dummy_async`] here), which
-wait for the hasher's limiter and run on tokio's blocking pool, never on the executor's
-worker threads. The synchronous [`password::Hasher::verify_or_dummy`] is for threads that may
+queue for the hasher's limiter and run on its worker threads, never on the executor's
+threads. The synchronous [`password::Hasher::verify_or_dummy`] is for threads that may
 block (a CLI, a sync server, or your own `spawn_blocking`).
 
 ```
@@ -75,7 +75,7 @@ async fn log_in(
             return Ok(Login::RetryLater); // HTTP 429 with Retry-After
         }
     }
-    // Off the executor: the blocking pool, behind the hasher's limiter. Unknown accounts are
+    // Off the executor: on the hasher's limiter workers. Unknown accounts are
     // checked against the dummy hash at the same cost.
     let stored = users.get(account).cloned();
     let verdict = hasher.verify_or_dummy_async(password, stored).await?;
@@ -307,7 +307,7 @@ ring.save(&path)?;
 //! |---|---|---|
 //! | `envelope`, `password`, `apikey`, `xmldsig`, `saml`, `attempts` | yes | the crate of the same name |
 //! | `legacy` | yes | bcrypt, scrypt, PBKDF2 and Django hashes in [`password`], for migration |
-//! | `tokio` | yes | async hashing on blocking threads behind the limiter |
+//! | `tokio` | yes | async hashing on the limiter's worker threads |
 //! | `redis` | no | Redis attempt store and SAML replay cache, for several replicas |
 //! | `smtp` | no | email notifications of failed-attempt streaks |
 #![forbid(unsafe_code)]
