@@ -6,7 +6,8 @@
 //!   parameters (allocates fresh blocks per call, never wipes them). For context, the reference
 //!   C implementation via Debian's `argon2` command, including a process spawn; the
 //!   `c_cli_spawn_only` entry (m=8 KiB, t=1) estimates that spawn overhead.
-//! - `dummy_vs_real`: a real verification (valid, no upgrade) vs the dummy one for unknown users.
+//! - `dummy_vs_real`: a real verification (valid, no upgrade) vs the dummy one for unknown users,
+//!   then their ratio again from 41 interleaved rounds (`paired/...`).
 //!
 //! Where an entry has an `_again` twin, it was measured before and after its baseline, and the
 //! ratio uses the mean of the two: the shared machine's load drifts within a run.
@@ -17,6 +18,7 @@
 //!   (`direct`) and with memory reused per thread, unwiped and wiped (what a limiter worker does).
 //!   Then the async limiter's and the wiped plain threads' speed-ups again, from 25 interleaved
 //!   rounds (`paired/...`), which a load drifting between criterion's entries cannot skew.
+//!   Run only the paired measurements with `--bench paired`.
 //!
 //! `cargo bench -p rampart --no-default-features --features password,tokio --bench password`
 #![allow(missing_docs)] // criterion_group! generates an undocumented pub fn
@@ -184,6 +186,21 @@ fn hash_and_verify(c: &mut Criterion) {
         b.iter(|| black_box(hasher.verify(&pw, &stored).expect("verify")));
     });
     g.finish();
+    let pw = Password::new(PW);
+    let mut dummy_or_real = |side: usize| {
+        black_box(if side == 0 {
+            hasher.dummy_verify(&pw)
+        } else {
+            hasher.verify(&pw, &stored)
+        })
+        .expect("verify");
+    };
+    paired_ratios(
+        "dummy_vs_real",
+        "time of a dummy / a real verification",
+        41,
+        &mut [("dummy_verify", &mut dummy_or_real)],
+    );
 }
 
 /// 8 jobs split evenly over one plain thread per element of `per_thread`, each thread
@@ -217,34 +234,40 @@ fn eight_async_logins(rt: &tokio::runtime::Runtime, hasher: &Hasher) {
     });
 }
 
-/// Speed-ups measured in interleaved rounds: each round times every contestant's 1-worker and
-/// 2-worker run back to back (in an order that rotates), so a neighbour's load that drifts over
-/// seconds hits both sides of each ratio alike. Prints the median ratio and its spread.
-fn paired_speedups(rounds: usize, contestants: &mut [(&str, &mut dyn FnMut(usize))]) {
+/// Ratios measured in interleaved rounds: each round times every contestant's two sides back
+/// to back (in an order that alternates), so a neighbour's load that drifts over seconds hits
+/// both sides of each ratio alike. A contestant runs side 0 (the numerator) or side 1; the
+/// median ratio and its spread are printed as `password/{group}/paired/{name}`.
+fn paired_ratios(
+    group: &str,
+    what: &str,
+    rounds: usize,
+    contestants: &mut [(&str, &mut dyn FnMut(usize))],
+) {
     let mut ratios = vec![Vec::with_capacity(rounds); contestants.len()];
     for round in 0..=rounds {
         for (i, (_, run)) in contestants.iter_mut().enumerate() {
-            let mut time = |workers: usize| {
+            let mut time = |side: usize| {
                 let start = std::time::Instant::now();
-                run(workers);
+                run(side);
                 start.elapsed().as_secs_f64()
             };
-            let (one, two) = if round % 2 == 0 {
-                let one = time(1);
-                (one, time(2))
+            let (num, den) = if round % 2 == 0 {
+                let num = time(0);
+                (num, time(1))
             } else {
-                let two = time(2);
-                (time(1), two)
+                let den = time(1);
+                (time(0), den)
             };
             if round > 0 {
-                ratios[i].push(one / two); // round 0 warms up
+                ratios[i].push(num / den); // round 0 warms up
             }
         }
     }
     for ((name, _), r) in contestants.iter().zip(&mut ratios) {
         r.sort_by(f64::total_cmp);
         println!(
-            "password/limiter_throughput/paired/{name}: 2 workers vs 1, median {:.2}x over {rounds} interleaved rounds (min {:.2}x, max {:.2}x)",
+            "password/{group}/paired/{name}: {what}, median {:.2} over {rounds} interleaved rounds (min {:.2}, max {:.2})",
             r[r.len() / 2],
             r[0],
             r[r.len() - 1],
@@ -321,13 +344,15 @@ fn limiter_throughput(c: &mut Criterion) {
     let mut memory: Vec<Vec<argon2::Block>> = (0..2)
         .map(|_| vec![argon2::Block::new(); 19 * 1024])
         .collect();
-    let mut limiter = |workers: usize| eight_async_logins(&rt, &hashers[workers - 1]);
-    let mut plain_wiped = |workers: usize| {
-        eight_jobs_on_threads(&mut memory[..workers], |blocks| {
+    let mut limiter = |side: usize| eight_async_logins(&rt, &hashers[side]);
+    let mut plain_wiped = |side: usize| {
+        eight_jobs_on_threads(&mut memory[..=side], |blocks| {
             black_box(hash_on_thread(&direct, blocks, Some(Wipe::Volatile)));
         });
     };
-    paired_speedups(
+    paired_ratios(
+        "limiter_throughput",
+        "time with 1 worker / 2 workers (the speed-up)",
         25,
         &mut [
             ("limiter_async", &mut limiter),
