@@ -33,6 +33,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use rampart::password::{Hasher, LimiterConfig, Password};
 use zeroize::Zeroize;
 
+#[path = "common/paired.rs"]
+mod paired;
+use paired::paired_ratios;
+
 const PW: &str = "correct horse battery staple";
 
 fn argon2_direct() -> argon2::Argon2<'static> {
@@ -196,7 +200,7 @@ fn hash_and_verify(c: &mut Criterion) {
         .expect("verify");
     };
     paired_ratios(
-        "dummy_vs_real",
+        "password/dummy_vs_real",
         "time of a dummy / a real verification",
         41,
         &mut [("dummy_verify", &mut dummy_or_real)],
@@ -232,47 +236,6 @@ fn eight_async_logins(rt: &tokio::runtime::Runtime, hasher: &Hasher) {
             black_box(t.await.expect("join").expect("hash"));
         }
     });
-}
-
-/// Ratios measured in interleaved rounds: each round times every contestant's two sides back
-/// to back (in an order that alternates), so a neighbour's load that drifts over seconds hits
-/// both sides of each ratio alike. A contestant runs side 0 (the numerator) or side 1; the
-/// median ratio and its spread are printed as `password/{group}/paired/{name}`.
-fn paired_ratios(
-    group: &str,
-    what: &str,
-    rounds: usize,
-    contestants: &mut [(&str, &mut dyn FnMut(usize))],
-) {
-    let mut ratios = vec![Vec::with_capacity(rounds); contestants.len()];
-    for round in 0..=rounds {
-        for (i, (_, run)) in contestants.iter_mut().enumerate() {
-            let mut time = |side: usize| {
-                let start = std::time::Instant::now();
-                run(side);
-                start.elapsed().as_secs_f64()
-            };
-            let (num, den) = if round % 2 == 0 {
-                let num = time(0);
-                (num, time(1))
-            } else {
-                let den = time(1);
-                (time(0), den)
-            };
-            if round > 0 {
-                ratios[i].push(num / den); // round 0 warms up
-            }
-        }
-    }
-    for ((name, _), r) in contestants.iter().zip(&mut ratios) {
-        r.sort_by(f64::total_cmp);
-        println!(
-            "password/{group}/paired/{name}: {what}, median {:.2} over {rounds} interleaved rounds (min {:.2}, max {:.2})",
-            r[r.len() / 2],
-            r[0],
-            r[r.len() - 1],
-        );
-    }
 }
 
 fn limiter_throughput(c: &mut Criterion) {
@@ -351,7 +314,7 @@ fn limiter_throughput(c: &mut Criterion) {
         });
     };
     paired_ratios(
-        "limiter_throughput",
+        "password/limiter_throughput",
         "time with 1 worker / 2 workers (the speed-up)",
         25,
         &mut [

@@ -8,6 +8,8 @@
 //! Three more floors in the same group, work that no design over the chosen crates can skip:
 //! base64 decoding of the form value, quick-xml tokenizing the response with nothing built,
 //! and ring's SHA-256 of the canonical assertion (the digest the signature covers).
+//! Then the full validation's ratio to RSA and the floors' sum's ratio to RSA again, from 41
+//! interleaved rounds (`saml_validate/paired/...`; `--bench paired` runs only these).
 //!
 //! `cargo bench -p rampart --no-default-features --features saml --bench saml`
 
@@ -15,6 +17,8 @@
 #![allow(missing_docs)]
 
 mod common;
+#[path = "common/paired.rs"]
+mod paired;
 
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
@@ -113,6 +117,45 @@ fn validate_bench(c: &mut Criterion) {
         b.iter(|| ring::digest::digest(&ring::digest::SHA256, black_box(&signed_bytes)));
     });
     g.finish();
+
+    // The headline ratio and the floors' again, from interleaved rounds of 100 calls a side:
+    // criterion's entries run seconds apart, and this machine's steal time moves between them.
+    const BATCH: usize = 100;
+    let validate = || {
+        let v = sp
+            .validate_response(black_box(form_value.as_bytes()), expected, now)
+            .expect("valid");
+        black_box(v.into_login_without_replay_check());
+    };
+    let rsa = || {
+        key.verify(black_box(&canonical), black_box(&signature))
+            .expect("valid");
+    };
+    let floors = || {
+        rsa();
+        black_box(
+            base64::engine::general_purpose::STANDARD
+                .decode(black_box(form_value.as_bytes()))
+                .expect("base64"),
+        );
+        black_box(common::tokenize(black_box(RESPONSE)));
+        black_box(ring::digest::digest(
+            &ring::digest::SHA256,
+            black_box(&signed_bytes),
+        ));
+    };
+    let batch = |f: &dyn Fn()| (0..BATCH).for_each(|_| f());
+    let mut full = |side: usize| batch(if side == 0 { &validate } else { &rsa });
+    let mut floor_sum = |side: usize| batch(if side == 0 { &floors } else { &rsa });
+    paired::paired_ratios(
+        "saml_validate",
+        "time of the named work / ring's RSA-2048 verification alone",
+        41,
+        &mut [
+            ("rampart_saml_full_validation_8k", &mut full),
+            ("floors_rsa_base64_tokenize_sha256", &mut floor_sum),
+        ],
+    );
 }
 
 /// The IdP's RSAPublicKey DER (what ring verifies with), from the test IdP's private key.

@@ -1,6 +1,8 @@
 //! The seam with rampart-xmldsig: signature verification of responses and enveloped signing
 //! of POST-binding requests. Nothing else in this crate touches XML-DSig.
 
+use std::borrow::Cow;
+
 use rampart_xmldsig::{
     self as xmldsig, Document, Element, SignOptions, SignedElement, TrustedKey, VerifyOptions,
 };
@@ -24,8 +26,11 @@ impl<'d> View<'d> for SignedElement<'d> {
     fn child_elements(&self) -> impl Iterator<Item = Self> + 'd {
         self.children()
     }
-    fn text(&self) -> String {
+    fn text(&self) -> Cow<'d, str> {
         SignedElement::text(self)
+    }
+    fn push_text(&self, out: &mut String) {
+        SignedElement::push_text(self, out);
     }
 }
 

@@ -284,8 +284,17 @@ impl<'d> Validation<'_, 'd> {
         };
         self.trace.record("version", |()| "2.0".into(), r)?;
         let r = self.check_unsolicited_allowed();
-        self.trace
-            .record("solicitation", |s: &String| s.clone(), r)?;
+        let expected = self.expected;
+        self.trace.record(
+            "solicitation",
+            |()| match expected {
+                Expected::Request(id) => format!("answer to request {id:?} expected"),
+                Expected::Unsolicited => {
+                    "unsolicited (idp-initiated) response, accepted by configuration".into()
+                }
+            },
+            r,
+        )?;
         let r = check_status(root);
         self.trace.record("status", |()| "Success".into(), r)?;
         let r = check_unique_ids(root);
@@ -382,18 +391,18 @@ impl<'d> Validation<'_, 'd> {
             None
         };
         login.signed = signed;
-        login.signing_certificate_sha256 =
-            self.sp.idp.certificates[certificate].sha256_fingerprint();
+        login.signing_certificate_sha256 = self.sp.idp.certificates[certificate]
+            .sha256_fingerprint()
+            .to_owned();
         Ok(login)
     }
 
-    fn check_unsolicited_allowed(&self) -> Result<String, Error> {
+    fn check_unsolicited_allowed(&self) -> Result<(), Error> {
         match self.expected {
-            Expected::Request(id) => Ok(format!("answer to request {id:?} expected")),
-            Expected::Unsolicited if self.sp.accept_idp_initiated => {
-                Ok("unsolicited (idp-initiated) response, accepted by configuration".into())
+            Expected::Unsolicited if !self.sp.accept_idp_initiated => {
+                Err(MismatchError::Unsolicited.into())
             }
-            Expected::Unsolicited => Err(MismatchError::Unsolicited.into()),
+            _ => Ok(()),
         }
     }
 
@@ -435,13 +444,12 @@ impl<'d> Validation<'_, 'd> {
             );
             return Err(Error::AssertionCount { found: stray + 1 });
         }
-        self.trace.pass(
-            "assertion",
+        self.trace.pass("assertion", || {
             format!(
                 "exactly one assertion (ID {:?})",
                 chosen.attribute("ID").unwrap_or("")
-            ),
-        );
+            )
+        });
         Ok(chosen)
     }
 
@@ -497,38 +505,60 @@ impl<'d> Validation<'_, 'd> {
     }
 
     fn check_header(&mut self, h: &Header, response_signed: bool) -> Result<(), Error> {
-        let r: Result<String, Error> = match (&h.destination, response_signed) {
-            (Some(d), _) if self.acs_matches(d) => Ok(format!("{d:?} is our acs url")),
+        // Details are formatted in the closures, only when the trace records.
+        let r: Result<Option<&str>, Error> = match (&h.destination, response_signed) {
+            (Some(d), _) if self.acs_matches(d) => Ok(Some(d)),
             (Some(d), _) => Err(MismatchError::Destination { found: d.clone() }.into()),
             (None, true) => Err(MismatchError::MissingDestination.into()),
-            (None, false) => Ok("absent (allowed: the response is not signed)".into()),
+            (None, false) => Ok(None),
         };
-        self.trace
-            .record("destination", |s: &String| s.clone(), r)?;
-        let r: Result<String, Error> = match &h.issuer {
-            Some(i) if *i == self.sp.idp.entity_id => {
-                Ok(format!("response issuer {i:?} is the configured idp"))
-            }
+        self.trace.record(
+            "destination",
+            |d: &Option<&str>| match d {
+                Some(d) => format!("{d:?} is our acs url"),
+                None => "absent (allowed: the response is not signed)".into(),
+            },
+            r,
+        )?;
+        let r: Result<Option<&str>, Error> = match &h.issuer {
+            Some(i) if *i == self.sp.idp.entity_id => Ok(Some(i)),
             Some(i) => Err(MismatchError::Issuer { found: i.clone() }.into()),
-            None => Ok("response has no issuer (optional, SAML core 3.2.2)".into()),
+            None => Ok(None),
         };
-        self.trace
-            .record("issuer.response", |s: &String| s.clone(), r)?;
+        self.trace.record(
+            "issuer.response",
+            |i: &Option<&str>| match i {
+                Some(i) => format!("response issuer {i:?} is the configured idp"),
+                None => "response has no issuer (optional, SAML core 3.2.2)".into(),
+            },
+            r,
+        )?;
         let r = self.check_in_response_to(h.in_response_to.as_deref(), true);
-        self.trace
-            .record("in_response_to.response", |s: &String| s.clone(), r)?;
+        let expected = self.expected;
+        self.trace.record(
+            "in_response_to.response",
+            |f: &Option<&str>| match (f, expected) {
+                (Some(f), _) => format!("{f:?} matches the outstanding request"),
+                (None, Expected::Unsolicited) => "absent (unsolicited)".into(),
+                (None, Expected::Request(_)) => "absent".into(),
+            },
+            r,
+        )?;
         Ok(())
     }
 
     /// `optional`: at the Response level InResponseTo may be absent even for a solicited
     /// response; the bearer SubjectConfirmationData must carry it (profiles 4.1.4.2).
-    fn check_in_response_to(&self, found: Option<&str>, optional: bool) -> Result<String, Error> {
+    /// The matched value, or `None` when it is allowed to be absent.
+    fn check_in_response_to<'f>(
+        &self,
+        found: Option<&'f str>,
+        optional: bool,
+    ) -> Result<Option<&'f str>, Error> {
         match (self.expected, found) {
-            (Expected::Request(id), Some(f)) if f == id => {
-                Ok(format!("{f:?} matches the outstanding request"))
-            }
-            (Expected::Request(_), None) if optional => Ok("absent".into()),
-            (Expected::Unsolicited, None) => Ok("absent (unsolicited)".into()),
+            (Expected::Request(id), Some(f)) if f == id => Ok(Some(f)),
+            (Expected::Request(_), None) if optional => Ok(None),
+            (Expected::Unsolicited, None) => Ok(None),
             (_, f) => Err(MismatchError::InResponseTo {
                 found: f.unwrap_or("").to_owned(),
             }
@@ -584,7 +614,8 @@ impl<'d> Validation<'_, 'd> {
     }
 
     fn read_assertion<V: View<'d>>(&mut self, a: V) -> Result<Login, Error> {
-        let now_text = xsd::format_datetime(self.now);
+        let now = self.now;
+        let now_text = || xsd::format_datetime(now);
         let skew = self.skew().as_secs();
         let r = match a.attribute("Version") {
             Some("2.0") => Ok(()),
@@ -640,8 +671,9 @@ impl<'d> Validation<'_, 'd> {
             "subject_confirmation",
             |(t, irt): &(OffsetDateTime, Option<String>)| {
                 format!(
-                    "bearer; recipient is our acs url; in-response-to {irt:?}; not on or after {} (now {now_text}, skew {skew} s)",
-                    xsd::format_datetime(SystemTime::from(*t))
+                    "bearer; recipient is our acs url; in-response-to {irt:?}; not on or after {} (now {}, skew {skew} s)",
+                    xsd::format_datetime(SystemTime::from(*t)),
+                    now_text()
                 )
             },
             r,
@@ -653,8 +685,9 @@ impl<'d> Validation<'_, 'd> {
             "conditions",
             |(noa, otu): &(Option<OffsetDateTime>, bool)| {
                 format!(
-                    "audience includes {:?}; window ok (now {now_text}, skew {skew} s, not on or after {}){}",
+                    "audience includes {:?}; window ok (now {}, skew {skew} s, not on or after {}){}",
                     self.sp.entity_id,
+                    now_text(),
                     noa.map_or("unbounded".to_string(), |t| xsd::format_datetime(SystemTime::from(t))),
                     if *otu { "; OneTimeUse" } else { "" }
                 )
@@ -802,19 +835,18 @@ impl<'d> Validation<'_, 'd> {
             Some(raw) => Some(self.check_not_on_or_after("conditions", raw)?),
             None => None,
         };
-        let restrictions = c.children_named(ns::ASSERTION, "AudienceRestriction");
-        if restrictions.is_empty() && !self.sp.allow_missing_audience {
+        let mut restrictions = c
+            .children_named(ns::ASSERTION, "AudienceRestriction")
+            .peekable();
+        if restrictions.peek().is_none() && !self.sp.allow_missing_audience {
             return Err(MismatchError::MissingAudience.into());
         }
         // Every AudienceRestriction must be satisfied (SAML core 2.5.1.4).
         for r in restrictions {
-            let audiences: Vec<String> = r
-                .children_named(ns::ASSERTION, "Audience")
-                .iter()
-                .map(|x| x.text().trim().to_owned())
-                .collect();
-            if !audiences.contains(&self.sp.entity_id) {
-                return Err(MismatchError::Audience { found: audiences }.into());
+            let audiences = || r.children_named(ns::ASSERTION, "Audience");
+            if !audiences().any(|x| x.text().trim() == self.sp.entity_id) {
+                let found = audiences().map(|x| x.text().trim().to_owned()).collect();
+                return Err(MismatchError::Audience { found }.into());
             }
         }
         let one_time_use = c.first_child(ns::ASSERTION, "OneTimeUse").is_some();
@@ -888,7 +920,6 @@ fn read_attributes<'d, V: View<'d>>(a: V) -> Result<Vec<Attribute>, Error> {
             }
             let values = at
                 .children_named(ns::ASSERTION, "AttributeValue")
-                .into_iter()
                 .map(|v| {
                     if v.attribute_ns(ns::XSI, "nil")
                         .is_some_and(|n| n == "true" || n == "1")

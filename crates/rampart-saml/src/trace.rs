@@ -49,12 +49,14 @@ impl Trace {
         }
     }
 
-    pub(crate) fn pass(&mut self, check: &'static str, detail: impl Into<String>) {
+    /// `detail` is only called when the trace records: formatting it for the silent trace
+    /// was wasted work on every validation.
+    pub(crate) fn pass(&mut self, check: &'static str, detail: impl FnOnce() -> String) {
         if self.enabled {
             self.steps.push(Step {
                 check,
                 passed: true,
-                detail: detail.into(),
+                detail: detail(),
             });
         }
     }
@@ -79,7 +81,7 @@ impl Trace {
     ) -> Result<T, E> {
         if self.enabled {
             match &r {
-                Ok(v) => self.pass(check, ok_detail(v)),
+                Ok(v) => self.pass(check, || ok_detail(v)),
                 Err(e) => self.fail(check, e.to_string()),
             }
         }

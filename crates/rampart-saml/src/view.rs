@@ -4,6 +4,8 @@
 //! Reading code is generic over it so the same code reads both, and the type says which one a
 //! value came from.
 
+use std::borrow::Cow;
+
 use rampart_xmldsig::Element;
 
 /// Depth bound for [`deep_text`]: attribute values are shallow; anything deeper is refused
@@ -15,10 +17,16 @@ pub(crate) trait View<'d>: Copy + 'd {
     fn attribute(&self, local: &str) -> Option<&'d str>;
     fn attribute_ns(&self, ns: &str, local: &str) -> Option<&'d str>;
     fn child_elements(&self) -> impl Iterator<Item = Self> + 'd;
-    fn text(&self) -> String;
+    fn text(&self) -> Cow<'d, str>;
+    fn push_text(&self, out: &mut String);
 
-    fn children_named(&self, ns: &str, local: &str) -> Vec<Self> {
-        self.child_elements().filter(|c| c.is(ns, local)).collect()
+    /// Names are the crate's constants, so the iterator borrows nothing from the caller.
+    fn children_named(
+        &self,
+        ns: &'static str,
+        local: &'static str,
+    ) -> impl Iterator<Item = Self> + 'd {
+        self.child_elements().filter(move |c| c.is(ns, local))
     }
 
     fn first_child(&self, ns: &str, local: &str) -> Option<Self> {
@@ -39,8 +47,11 @@ impl<'d> View<'d> for Element<'d> {
     fn child_elements(&self) -> impl Iterator<Item = Self> + 'd {
         self.children()
     }
-    fn text(&self) -> String {
+    fn text(&self) -> Cow<'d, str> {
         Element::text(self)
+    }
+    fn push_text(&self, out: &mut String) {
+        Element::push_text(self, out);
     }
 }
 
@@ -48,7 +59,7 @@ impl<'d> View<'d> for Element<'d> {
 /// content). Comments never split a value (the tree skips them).
 pub(crate) fn deep_text<'d, V: View<'d>>(v: V) -> String {
     fn walk<'d, V: View<'d>>(v: V, depth: usize, out: &mut String) {
-        out.push_str(&v.text());
+        v.push_text(out);
         if depth < MAX_VALUE_DEPTH {
             for c in v.child_elements() {
                 walk(c, depth + 1, out);

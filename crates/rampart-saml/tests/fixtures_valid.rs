@@ -169,6 +169,17 @@ fn explain_lists_every_check_in_order() {
         "trace names the matching certificate:\n{text}"
     );
     assert!(text.contains("skew 90 s"), "{text}");
+    // Details are formatted lazily, only for a recording trace: each is still there.
+    for detail in [
+        "answer to request \"_req0123456789abcdef0123456789abcdef\" expected",
+        "exactly one assertion (ID \"",
+        "\"https://sp.example.com/saml/acs\" is our acs url",
+        "response issuer \"https://idp.example.com/metadata\" is the configured idp",
+        "\"_req0123456789abcdef0123456789abcdef\" matches the outstanding request",
+        "(now 2030-01-01T00:01:00Z, skew 90 s",
+    ] {
+        assert!(text.contains(detail), "missing {detail:?} in\n{text}");
+    }
 }
 
 #[test]

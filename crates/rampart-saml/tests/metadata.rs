@@ -230,7 +230,8 @@ fn sp_metadata_lists_entity_acs_formats_and_certificate() {
         .descendants()
         .find(|e| e.local_name() == "X509Certificate")
         .unwrap()
-        .text();
+        .text()
+        .into_owned();
     assert_eq!(
         rampart_saml::Certificate::from_base64(&cert_b64).unwrap(),
         cert("keys/sp.cert.pem")

@@ -72,7 +72,7 @@ fn several_acs_urls_and_name_id_formats_in_order_and_escaped() {
     let sso = sso(&doc);
     let formats: Vec<String> = sso
         .children_named(MD, "NameIDFormat")
-        .map(|e| e.text())
+        .map(|e| e.text().into_owned())
         .collect();
     assert_eq!(formats, [name_id_format::PERSISTENT, name_id_format::EMAIL]);
     let acs: Vec<_> = sso.children_named(MD, "AssertionConsumerService").collect();

@@ -5,6 +5,8 @@
 //! starts as a copy of the input; names and values that need no decoding are ranges of that
 //! copy, and decoded values (entities, normalized line ends) are appended after it.
 
+use std::borrow::Cow;
+
 use crate::error::Error;
 use crate::limits::Limits;
 
@@ -363,15 +365,35 @@ impl<'d> Element<'d> {
     /// The concatenation of all direct text children (CDATA included, comments and
     /// processing instructions skipped), so `a<!---->b` reads as `ab`: a comment cannot cut
     /// a value short. Text of child elements is not included.
-    pub fn text(&self) -> String {
-        let mut out = String::new();
-        for i in self.doc.child_nodes(self.idx) {
-            let n = self.doc.node(i);
-            if n.kind == Kind::Text {
-                out.push_str(self.doc.str(n.value));
+    ///
+    /// Borrowed from the document unless a comment, processing instruction or child element
+    /// splits the text (adjacent text, CDATA and references are already one run).
+    pub fn text(&self) -> Cow<'d, str> {
+        let mut texts = self.text_runs();
+        match (texts.next(), texts.next()) {
+            (None, _) => Cow::Borrowed(""),
+            (Some(only), None) => Cow::Borrowed(only),
+            (Some(_), Some(_)) => {
+                let mut out = String::new();
+                self.push_text(&mut out);
+                Cow::Owned(out)
             }
         }
-        out
+    }
+
+    /// Appends what [`Element::text`] returns to `out`, without an intermediate string.
+    pub fn push_text(&self, out: &mut String) {
+        for t in self.text_runs() {
+            out.push_str(t);
+        }
+    }
+
+    fn text_runs(&self) -> impl Iterator<Item = &'d str> + 'd {
+        let doc = self.doc;
+        doc.child_nodes(self.idx).filter_map(move |i| {
+            let n = doc.node(i);
+            (n.kind == Kind::Text).then(|| doc.str(n.value))
+        })
     }
 
     /// True when the element has a child element, or a text child that is not only XML

@@ -1,6 +1,7 @@
 //! XML-DSig verification (XML Signature Syntax and Processing, second edition, section 3.2)
 //! restricted to what SAML needs, so that every known attack shape is rejected by structure.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use base64::Engine as _;
@@ -261,9 +262,13 @@ impl<'d> SignedElement<'d> {
             }
         })
     }
-    /// Concatenation of all direct text children (comments skipped).
-    pub fn text(&self) -> String {
+    /// Concatenation of all direct text children (comments skipped), borrowed when one run.
+    pub fn text(&self) -> Cow<'d, str> {
         self.el.text()
+    }
+    /// Appends what [`SignedElement::text`] returns to `out`.
+    pub fn push_text(&self, out: &mut String) {
+        self.el.push_text(out);
     }
     /// Byte offset of the element.
     pub fn position(&self) -> usize {
@@ -305,7 +310,7 @@ fn base64_value(el: Element<'_>) -> Result<Vec<u8>, Error> {
     if el.children().next().is_some() {
         return Err(structure(el, "child element inside a base64 value"));
     }
-    let mut text = el.text();
+    let mut text = el.text().into_owned();
     text.retain(|c| !matches!(c, ' ' | '\t' | '\n' | '\r'));
     base64::engine::general_purpose::STANDARD
         .decode(text.as_bytes())

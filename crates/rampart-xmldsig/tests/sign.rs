@@ -142,7 +142,8 @@ fn certificate_goes_in_key_info() {
         .descendants()
         .find(|e| e.is(DSIG_NS, "X509Certificate"))
         .unwrap()
-        .text();
+        .text()
+        .into_owned();
     assert_eq!(
         base64::engine::general_purpose::STANDARD
             .decode(cert)
@@ -236,7 +237,7 @@ fn pss_signed(uri: &str, pss: &'static dyn ring::signature::RsaEncoding) -> Vec<
     let mut value = vec![0; pair.public().modulus_len()];
     pair.sign(pss, &ring::rand::SystemRandom::new(), &si_bytes, &mut value)
         .unwrap();
-    let old = sig.children().nth(1).unwrap().text();
+    let old = sig.children().nth(1).unwrap().text().into_owned();
     s.replace(
         &old,
         &base64::engine::general_purpose::STANDARD.encode(value),

@@ -54,6 +54,20 @@ fn comment_inside_text_does_not_cut_the_value_short() {
 }
 
 #[test]
+fn text_is_borrowed_when_one_run_and_joined_when_split() {
+    use std::borrow::Cow;
+    let doc = Document::parse(b"<a><b>one &amp; two</b><c>x<!---->y<d/>z</c><e/></a>").unwrap();
+    let kids: Vec<_> = doc.root().children().collect();
+    assert!(matches!(kids[0].text(), Cow::Borrowed("one & two")));
+    assert!(matches!(kids[1].text(), Cow::Owned(ref s) if s == "xyz"));
+    assert!(matches!(kids[2].text(), Cow::Borrowed("")));
+    let mut out = String::from(">");
+    kids[1].push_text(&mut out);
+    kids[0].push_text(&mut out);
+    assert_eq!(out, ">xyzone & two");
+}
+
+#[test]
 fn cdata_and_references_join_the_text() {
     let doc = Document::parse(b"<a>x<![CDATA[<y>]]>&#x7A;</a>").unwrap();
     assert_eq!(doc.root().text(), "x<y>z");

@@ -459,7 +459,11 @@ fn signature_wrapping_copy_is_not_reachable_through_signed_element() {
     );
     let doc = Document::parse(wrapped.as_bytes()).unwrap();
     let v = verify(&doc, first_signature(&doc), &options("rsa2048")).unwrap();
-    let texts: Vec<String> = v.signed().descendants().map(|e| e.text()).collect();
+    let texts: Vec<String> = v
+        .signed()
+        .descendants()
+        .map(|e| e.text().into_owned())
+        .collect();
     assert!(texts.contains(&"bob@example.com".to_owned()));
     assert!(!texts.iter().any(|t| t.contains("admin")));
 }
@@ -627,7 +631,7 @@ fn two_references_verify_when_allowed_and_both_elements_are_returned() {
         &mut value,
     )
     .unwrap();
-    let old_value = sig.children().nth(1).unwrap().text();
+    let old_value = sig.children().nth(1).unwrap().text().into_owned();
     let xml = unsigned.replace(
         &old_value,
         &base64::Engine::encode(&base64::engine::general_purpose::STANDARD, value),
