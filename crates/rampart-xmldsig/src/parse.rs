@@ -25,9 +25,11 @@ pub(crate) fn parse(xml: &[u8], limits: &Limits) -> Result<Document, Error> {
     let mut b = Builder {
         doc: Document {
             buf: String::with_capacity(text.len() + text.len() / 8),
+            // Sized from SAML responses (about one node per 24 bytes, one attribute per 64):
+            // growing these one push at a time was a reallocation per few elements.
             nodes: Vec::with_capacity(text.len() / 24 + 2),
-            attrs: Vec::new(),
-            ns_decls: Vec::new(),
+            attrs: Vec::with_capacity(text.len() / 64 + 2),
+            ns_decls: Vec::with_capacity(8),
             root: NONE,
         },
         input: text,

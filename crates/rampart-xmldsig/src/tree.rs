@@ -154,6 +154,11 @@ impl Document {
         }
     }
 
+    /// Length in bytes of the parsed input (the document node spans all of it).
+    pub(crate) fn input_len(&self) -> usize {
+        self.nodes[0].end as usize
+    }
+
     pub(crate) fn str(&self, s: Span) -> &str {
         &self.buf[s.start as usize..s.end() as usize]
     }

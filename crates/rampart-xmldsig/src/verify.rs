@@ -501,7 +501,9 @@ pub fn verify<'d>(
 
     let index = id_index(doc, &options.id_names())?;
     let mut checked = Vec::with_capacity(references.len());
-    let mut buf = Vec::new();
+    // Canonical forms are about as long as the input they come from: sized once, the buffer
+    // is not regrown (and copied) a dozen times per reference.
+    let mut buf = Vec::with_capacity(doc.input_len());
     for r in references {
         let c = check_reference(*r, signature, &index, options, &mut buf)?;
         checked.push(c);
