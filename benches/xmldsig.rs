@@ -86,12 +86,7 @@ fn verify_bench(c: &mut Criterion) {
         .expect("c14n");
     let sig_value = {
         use base64::Engine as _;
-        let text: String = sig
-            .children()
-            .nth(1)
-            .expect("SignatureValue")
-            .text()
-            .into_owned();
+        let text = sig.children().nth(1).expect("SignatureValue").text();
         base64::engine::general_purpose::STANDARD
             .decode(text.trim())
             .expect("base64")

@@ -549,7 +549,8 @@ impl<'d> Validation<'_, 'd> {
 
     /// `optional`: at the Response level InResponseTo may be absent even for a solicited
     /// response; the bearer SubjectConfirmationData must carry it (profiles 4.1.4.2).
-    /// The matched value, or `None` when it is allowed to be absent.
+    ///
+    /// Returns the matched value, or `None` when it is allowed to be absent.
     fn check_in_response_to<'f>(
         &self,
         found: Option<&'f str>,
