@@ -2,7 +2,7 @@
 //! could no longer be accepted anyway (its NotOnOrAfter plus the clock skew), so the cache
 //! stays bounded by the IdP's assertion lifetime (SAML profiles 4.1.4.5).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::SystemTime;
@@ -73,24 +73,55 @@ pub trait ReplayCache: Send + Sync {
 /// that is 300 000 live entries.
 pub const DEFAULT_MEMORY_CAPACITY: usize = 1_000_000;
 
-/// An in-process replay cache, for a single replica. Expired entries are swept as new ones
-/// arrive.
+/// An in-process replay cache, for a single replica. IDs are keyed with their issuer, as in
+/// the Redis cache, and each insert first drops the entries that have expired (oldest first,
+/// so the cost is per expired entry, not per entry held).
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
 /// use rampart_saml::MemoryReplayCache;
 /// let cache = MemoryReplayCache::with_capacity(10_000);
+/// let idp = "https://idp.example.com";
 /// let now = SystemTime::now();
 /// let until = now + Duration::from_secs(300); // the assertion's NotOnOrAfter plus skew
-/// assert!(cache.insert_if_new_sync("_a1", until, now)?);
-/// assert!(!cache.insert_if_new_sync("_a1", until, now + Duration::from_secs(10))?); // replay
-/// assert_eq!(cache.len(), 1);
+/// assert!(cache.insert_if_new_from_issuer_sync(idp, "_a1", until, now)?);
+/// let later = now + Duration::from_secs(10);
+/// assert!(!cache.insert_if_new_from_issuer_sync(idp, "_a1", until, later)?); // replay
+/// // Another IdP's ID space is its own (SAML core 1.3.4).
+/// assert!(cache.insert_if_new_from_issuer_sync("https://other.example", "_a1", until, later)?);
+/// assert_eq!(cache.len(), 2);
 /// # Ok::<(), rampart_saml::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct MemoryReplayCache {
-    inner: Mutex<HashMap<String, SystemTime>>,
+    inner: Mutex<Entries>,
     capacity: usize,
+}
+
+/// The live IDs, by key and by expiry. Both hold the same (key, expiry) pairs.
+#[derive(Debug, Default)]
+struct Entries {
+    by_key: HashMap<String, SystemTime>,
+    by_expiry: BTreeSet<(SystemTime, String)>,
+}
+
+impl Entries {
+    /// Drops every entry whose expiry is not after `now`.
+    fn sweep(&mut self, now: SystemTime) {
+        while let Some((exp, _)) = self.by_expiry.first()
+            && *exp <= now
+        {
+            if let Some((_, key)) = self.by_expiry.pop_first() {
+                self.by_key.remove(&key);
+            }
+        }
+    }
+}
+
+/// One string per (issuer, ID) pair; the length prefix keeps `("a", "bc")` and `("ab", "c")`
+/// apart.
+fn entry_key(issuer: &str, assertion_id: &str) -> String {
+    format!("{}:{issuer}{assertion_id}", issuer.len())
 }
 
 impl Default for MemoryReplayCache {
@@ -110,12 +141,13 @@ impl MemoryReplayCache {
     #[must_use]
     pub fn with_capacity(capacity: usize) -> Self {
         MemoryReplayCache {
-            inner: Mutex::new(HashMap::new()),
+            inner: Mutex::new(Entries::default()),
             capacity,
         }
     }
 
-    /// The synchronous form of [`ReplayCache::insert_if_new`].
+    /// The synchronous form of [`ReplayCache::insert_if_new`]: keyed as from an empty
+    /// issuer, like the Redis cache; prefer [`MemoryReplayCache::insert_if_new_from_issuer_sync`].
     ///
     /// # Errors
     /// [`Error::ReplayCache`] when the cache is full of unexpired IDs.
@@ -125,34 +157,47 @@ impl MemoryReplayCache {
         expires_at: SystemTime,
         now: SystemTime,
     ) -> Result<bool, Error> {
-        // A poisoned lock only means another thread panicked mid-insert; the map is still a
-        // valid map, so keep serving rather than failing every login.
-        let mut map = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(exp) = map.get(assertion_id)
-            && *exp > now
-        {
+        self.insert_if_new_from_issuer_sync("", assertion_id, expires_at, now)
+    }
+
+    /// The synchronous form of [`ReplayCache::insert_if_new_from_issuer`].
+    ///
+    /// # Errors
+    /// [`Error::ReplayCache`] when the cache is full of unexpired IDs.
+    pub fn insert_if_new_from_issuer_sync(
+        &self,
+        issuer: &str,
+        assertion_id: &str,
+        expires_at: SystemTime,
+        now: SystemTime,
+    ) -> Result<bool, Error> {
+        let key = entry_key(issuer, assertion_id);
+        let mut entries = self.lock();
+        entries.sweep(now);
+        if entries.by_key.contains_key(&key) {
             return Ok(false);
         }
-        if map.len() >= self.capacity {
-            map.retain(|_, exp| *exp > now);
-            if map.len() >= self.capacity {
-                return Err(Error::ReplayCache("memory replay cache is full".into()));
-            }
+        if entries.by_key.len() >= self.capacity {
+            return Err(Error::ReplayCache("memory replay cache is full".into()));
         }
-        map.insert(assertion_id.to_owned(), expires_at);
+        entries.by_expiry.insert((expires_at, key.clone()));
+        entries.by_key.insert(key, expires_at);
         Ok(true)
     }
 
-    /// Number of IDs held (expired ones included until swept).
+    /// Number of IDs held (expired ones included until the next insert drops them).
     #[must_use]
     pub fn len(&self) -> usize {
+        self.lock().by_key.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        // A poisoned lock only means another thread panicked while holding it. Nothing
+        // between an insert's two updates can panic, so the collections still agree: keep
+        // serving rather than failing every login.
         self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .len()
     }
 
     /// True when no ID is held.
@@ -170,6 +215,21 @@ impl ReplayCache for MemoryReplayCache {
         now: SystemTime,
     ) -> impl Future<Output = Result<bool, Error>> + Send {
         std::future::ready(self.insert_if_new_sync(assertion_id, expires_at, now))
+    }
+
+    fn insert_if_new_from_issuer(
+        &self,
+        issuer: &str,
+        assertion_id: &str,
+        expires_at: SystemTime,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<bool, Error>> + Send {
+        std::future::ready(self.insert_if_new_from_issuer_sync(
+            issuer,
+            assertion_id,
+            expires_at,
+            now,
+        ))
     }
 }
 
@@ -343,5 +403,55 @@ mod tests {
                 .unwrap()
         );
         assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn expired_entries_are_dropped_by_the_next_insert() {
+        let c = MemoryReplayCache::with_capacity(100);
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let soon = now + Duration::from_secs(10);
+        let later = now + Duration::from_secs(60);
+        assert!(c.insert_if_new_sync("a", soon, now).unwrap());
+        assert!(c.insert_if_new_sync("b", later, now).unwrap());
+        assert!(c.insert_if_new_sync("c", soon, now).unwrap());
+        assert_eq!(c.len(), 3);
+        // Far from full, yet the two expired entries go; the live one stays a replay.
+        assert!(c.insert_if_new_sync("d", later, soon).unwrap());
+        assert_eq!(c.len(), 2);
+        assert!(!c.insert_if_new_sync("b", later, soon).unwrap());
+    }
+
+    #[test]
+    fn ids_are_keyed_with_their_issuer() {
+        let c = MemoryReplayCache::new();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let exp = now + Duration::from_secs(300);
+        assert!(
+            c.insert_if_new_from_issuer_sync("https://a", "_1", exp, now)
+                .unwrap()
+        );
+        assert!(
+            !c.insert_if_new_from_issuer_sync("https://a", "_1", exp, now)
+                .unwrap()
+        );
+        assert!(
+            c.insert_if_new_from_issuer_sync("https://b", "_1", exp, now)
+                .unwrap()
+        );
+        // The issuer/ID boundary is part of the key.
+        assert!(
+            c.insert_if_new_from_issuer_sync("x", "yz", exp, now)
+                .unwrap()
+        );
+        assert!(
+            c.insert_if_new_from_issuer_sync("xy", "z", exp, now)
+                .unwrap()
+        );
+        // The trait's issuer-less form is the empty issuer, as in the Redis cache.
+        assert!(c.insert_if_new_sync("_1", exp, now).unwrap());
+        assert!(
+            !c.insert_if_new_from_issuer_sync("", "_1", exp, now)
+                .unwrap()
+        );
     }
 }

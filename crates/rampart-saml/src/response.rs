@@ -68,7 +68,8 @@ impl ValidatedResponse {
     /// # Errors
     /// As [`ValidatedResponse::check_replay`].
     pub fn check_replay_in_memory(self, cache: &MemoryReplayCache) -> Result<Login, Error> {
-        let fresh = cache.insert_if_new_sync(
+        let fresh = cache.insert_if_new_from_issuer_sync(
+            &self.login.issuer,
             &self.login.assertion_id,
             self.login.valid_until_system_time(),
             self.now,

@@ -8,6 +8,7 @@ use rampart_saml::{
     Error, Expected, MemoryReplayCache, MismatchError, ServiceProvider, SignatureAlgorithm,
     SignatureError,
 };
+use std::future::Future as _;
 
 fn reject(xml: &str) -> Error {
     match sp().validate_response(xml.as_bytes(), expected(), now()) {
@@ -645,6 +646,31 @@ fn replayed_assertion_is_rejected() {
         .check_replay_in_memory(&cache)
         .unwrap_err();
     assert_eq!(e.kind(), "replay", "{e}");
+}
+
+#[test]
+fn memory_cache_sees_the_same_replay_through_the_trait_and_the_sync_call() {
+    let xml = fixture("both_signed.xml");
+    let cache = MemoryReplayCache::new();
+    let sp = sp();
+    sp.validate_response(xml.as_bytes(), expected(), now())
+        .unwrap()
+        .check_replay_in_memory(&cache)
+        .unwrap();
+    // The async path (what a server generic over ReplayCache calls) keys the same way:
+    // issuer and assertion ID. The memory cache's future is ready on its first poll.
+    let check = sp
+        .validate_response(xml.as_bytes(), expected(), now())
+        .unwrap()
+        .check_replay(&cache);
+    let waker = std::task::Waker::noop();
+    let std::task::Poll::Ready(result) =
+        std::pin::pin!(check).poll(&mut std::task::Context::from_waker(waker))
+    else {
+        panic!("the memory cache never waits");
+    };
+    assert_eq!(result.unwrap_err().kind(), "replay");
+    assert_eq!(cache.len(), 1);
 }
 
 #[test]
