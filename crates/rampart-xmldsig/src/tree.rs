@@ -308,9 +308,11 @@ impl<'d> Element<'d> {
         self.doc
             .attrs_of(self.idx)
             .iter()
+            // Local name first: it is short and tells most attributes apart, where the
+            // namespace URIs are long and mostly shared.
             .find(|a| {
-                a.name.ns.is_some_and(|n| self.doc.str(n) == ns)
-                    && self.doc.str(a.name.local) == local
+                self.doc.str(a.name.local) == local
+                    && a.name.ns.is_some_and(|n| self.doc.str(n) == ns)
             })
             .map(|a| self.doc.str(a.value))
     }
