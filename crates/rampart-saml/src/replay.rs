@@ -2,7 +2,7 @@
 //! could no longer be accepted anyway (its NotOnOrAfter plus the clock skew), so the cache
 //! stays bounded by the IdP's assertion lifetime (SAML profiles 4.1.4.5).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashSet};
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::SystemTime;
@@ -98,21 +98,19 @@ pub struct MemoryReplayCache {
     capacity: usize,
 }
 
-/// The live IDs, by key and by expiry. Both hold the same (key, expiry) pairs.
+/// The live IDs: `keys` for look-up, `by_expiry` for sweeping. Both hold the same keys.
 #[derive(Debug, Default)]
 struct Entries {
-    by_key: HashMap<String, SystemTime>,
+    keys: HashSet<String>,
     by_expiry: BTreeSet<(SystemTime, String)>,
 }
 
 impl Entries {
     /// Drops every entry whose expiry is not after `now`.
     fn sweep(&mut self, now: SystemTime) {
-        while let Some((exp, _)) = self.by_expiry.first()
-            && *exp <= now
-        {
+        while self.by_expiry.first().is_some_and(|(exp, _)| *exp <= now) {
             if let Some((_, key)) = self.by_expiry.pop_first() {
-                self.by_key.remove(&key);
+                self.keys.remove(&key);
             }
         }
     }
@@ -174,21 +172,21 @@ impl MemoryReplayCache {
         let key = entry_key(issuer, assertion_id);
         let mut entries = self.lock();
         entries.sweep(now);
-        if entries.by_key.contains_key(&key) {
+        if entries.keys.contains(&key) {
             return Ok(false);
         }
-        if entries.by_key.len() >= self.capacity {
+        if entries.keys.len() >= self.capacity {
             return Err(Error::ReplayCache("memory replay cache is full".into()));
         }
         entries.by_expiry.insert((expires_at, key.clone()));
-        entries.by_key.insert(key, expires_at);
+        entries.keys.insert(key);
         Ok(true)
     }
 
     /// Number of IDs held (expired ones included until the next insert drops them).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.lock().by_key.len()
+        self.lock().keys.len()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
