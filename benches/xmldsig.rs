@@ -88,7 +88,7 @@ fn verify_bench(c: &mut Criterion) {
         use base64::Engine as _;
         let text = sig.children().nth(1).expect("SignatureValue").text();
         base64::engine::general_purpose::STANDARD
-            .decode(text.trim())
+            .decode(text.trim_ascii())
             .expect("base64")
     };
     let public_key = UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, key.public_key_bytes());

@@ -23,7 +23,7 @@ fn authenticate(
     let Some(token) = header.strip_prefix("Bearer ") else {
         return "401 (no bearer token)".to_owned();
     };
-    match keys.check(store, token.trim(), needs, now) {
+    match keys.check(store, token.trim_ascii(), needs, now) {
         Ok(who) => {
             let note = if who.used_previous_secret() {
                 " (old secret: remind owner)"

@@ -54,7 +54,7 @@ impl HashingKey {
     pub fn from_base64(text: &str) -> Result<Self, Error> {
         let bytes = Zeroizing::new(
             STANDARD
-                .decode(text.trim())
+                .decode(text.trim_ascii())
                 .map_err(|_| ConfigError::HashingKey)?,
         );
         Self::from_bytes(&bytes)

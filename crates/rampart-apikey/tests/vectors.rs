@@ -41,7 +41,7 @@ fn check(
     scopes: &[&str],
     now: SystemTime,
 ) -> Result<(), Error> {
-    let parsed = keys.parse(read(secret_file).trim())?;
+    let parsed = keys.parse(read(secret_file).trim_ascii())?;
     keys.verify(&parsed, Some(Arc::new(rec.clone())), scopes, now)
         .map(|_| ())
 }
@@ -121,7 +121,7 @@ fn v1_records_reserialize_byte_for_byte() {
     ] {
         let text = read(name);
         let again = serde_json::to_string_pretty(&record(name)).unwrap();
-        assert_eq!(again.trim(), text.trim(), "{name}");
+        assert_eq!(again.trim_ascii(), text.trim_ascii(), "{name}");
     }
 }
 

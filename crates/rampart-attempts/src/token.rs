@@ -60,7 +60,8 @@ impl UnlockToken {
     /// # Ok::<(), rampart_attempts::Error>(())
     /// ```
     pub fn parse(text: &str) -> Result<Self, Error> {
-        let text = text.trim();
+        // The token is base64url: only ASCII white space (a pasted newline) is dropped.
+        let text = text.trim_ascii();
         if text.len() != TOKEN_TEXT_LEN {
             return Err(Error::MalformedUnlockToken);
         }

@@ -21,7 +21,7 @@ fn rss_bytes() -> Option<usize> {
         Err(_) => return None,
     };
     let pages: usize = statm
-        .split_whitespace()
+        .split_ascii_whitespace()
         .nth(1)
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("unexpected /proc/self/statm: {statm:?}"));

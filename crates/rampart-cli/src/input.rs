@@ -152,7 +152,7 @@ pub(crate) fn key_text(
     };
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Failure::input("malformed_key", format!("the {what} is not base64 text")))?;
-    Ok(Zeroizing::new(text.trim().to_owned()))
+    Ok(Zeroizing::new(text.trim_ascii().to_owned()))
 }
 
 /// Reads a private key file (PEM): it must be private like a key file, and its bytes are

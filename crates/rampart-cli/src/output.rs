@@ -237,13 +237,13 @@ pub(crate) fn clap_failure(err: &clap::Error, channel: Channel) -> ExitCode {
             let rendered = err.render().to_string();
             // The first paragraph is the error; usage and the `--help` hint follow it.
             let message = rendered
-                .trim_start()
+                .trim_ascii_start()
                 .split("\n\n")
                 .next()
                 .unwrap_or("invalid usage")
                 .trim_start_matches("error: ")
                 .lines()
-                .map(str::trim)
+                .map(str::trim_ascii)
                 .collect::<Vec<_>>()
                 .join(" ");
             emit(channel, &json!({ "error": "usage", "message": message }));

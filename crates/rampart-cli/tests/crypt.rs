@@ -217,7 +217,7 @@ fn value_round_trip_text_and_binary_forms() {
     let text = String::from_utf8(enc.stdout.clone()).unwrap();
     assert!(text.ends_with('\n'), "one line: {text}");
     assert!(
-        text.trim_end()
+        text.trim_ascii_end()
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
         "unpadded base64url text: {text}"
@@ -236,7 +236,7 @@ fn value_round_trip_text_and_binary_forms() {
     assert_eq!(dec.stdout, MARKER);
     assert_eq!(json_stderr(&dec)["kind"], "value");
     // Binary form of the same value, detected too.
-    let binary = URL_SAFE_NO_PAD.decode(text.trim()).unwrap();
+    let binary = URL_SAFE_NO_PAD.decode(text.trim_ascii()).unwrap();
     let dec = s.run("decrypt", &["--context", "column=token"], &binary);
     assert_eq!(dec.status.code(), Some(0));
     assert_eq!(dec.stdout, MARKER);
@@ -614,7 +614,7 @@ fn binary_output_is_refused_at_a_terminal() {
     let binary = s.run("encrypt", &["--value"], MARKER);
     // The binary form of a sealed value: reencrypt a text value into a file, decoded.
     let text = String::from_utf8(binary.stdout).unwrap();
-    let raw = URL_SAFE_NO_PAD.decode(text.trim()).unwrap();
+    let raw = URL_SAFE_NO_PAD.decode(text.trim_ascii()).unwrap();
     s.write("value.bin", &raw);
     s.write("value.txt", text.as_bytes());
     s.keyring("rotate");

@@ -282,7 +282,7 @@ fn password_typed_at_a_terminal_is_not_echoed() {
         .find(|l| l.contains("\"hash\""))
         .unwrap_or_else(|| panic!("no hash in {shown:?}"));
     let start = json_line.find('{').unwrap();
-    let hash: serde_json::Value = serde_json::from_str(json_line[start..].trim()).unwrap();
+    let hash: serde_json::Value = serde_json::from_str(json_line[start..].trim_ascii()).unwrap();
     let stored = hash["hash"].as_str().unwrap();
     assert_eq!(verify(stored, TYPED).status.code(), Some(0));
 }

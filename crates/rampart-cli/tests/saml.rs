@@ -174,6 +174,70 @@ fn verify_without_idp_entity_id_says_the_issuer_was_not_compared() {
     let json = json_stdout(&out);
     assert_eq!(json["issuer"], IDP_ENTITY);
     assert_eq!(json["issuer_checked"], false);
+    assert!(
+        stderr(&out).contains("warning: the Issuer was not checked"),
+        "{}",
+        stderr(&out)
+    );
+    // With the entity id, no warning.
+    let out = verify_strict(&fixture("assertion_signed.xml"), &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+}
+
+/// `--idp-cert bundle.pem` with the next certificate first and the current one second (an
+/// IdP mid-rollover): every certificate of the file is trusted, not only the first.
+#[test]
+fn idp_cert_bundle_trusts_every_certificate_in_it() {
+    let dir = TempDir::new().unwrap();
+    let bundle = dir.path().join("bundle.pem");
+    std::fs::write(&bundle, read("sp.cert.pem") + &read("idp.cert.pem")).unwrap();
+    let out = rampart()
+        .args(["saml", "verify", "--idp-cert"])
+        .arg(&bundle)
+        .args(["--sp-entity-id", SP_ENTITY, "--acs-url", ACS, "--now", NOW])
+        .args(strict(&["--explain"]))
+        .arg(fixture("assertion_signed.xml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json_stdout(&out)["name_id"], "alice@example.com");
+    assert_eq!(
+        stderr(&out).matches("[cert] trusted: ").count(),
+        0,
+        "explain lists trusted certificates only on an untrusted key"
+    );
+    // A bundle with a private key block in it is refused, not partly read.
+    let bad = dir.path().join("bad.pem");
+    std::fs::write(&bad, read("idp.cert.pem") + &read("sp.key.pem")).unwrap();
+    let out = rampart()
+        .args(["saml", "verify", "--idp-cert"])
+        .arg(&bad)
+        .args(["--sp-entity-id", SP_ENTITY, "--acs-url", ACS, "--now", NOW])
+        .args(strict(&[]))
+        .arg(fixture("assertion_signed.xml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(json_stdout(&out)["error"], "invalid_certificate");
+}
+
+#[test]
+fn utf16_response_is_refused_with_a_clear_error() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("utf16.xml");
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in read("assertion_signed.xml").encode_utf16() {
+        bytes.extend(unit.to_le_bytes());
+    }
+    std::fs::write(&path, bytes).unwrap();
+    let out = verify_strict(&path, &[]);
+    assert_ne!(out.status.code(), Some(0));
+    let json = json_stdout(&out);
+    assert!(
+        json["message"].as_str().unwrap().contains("utf-16"),
+        "{json}"
+    );
 }
 
 #[test]

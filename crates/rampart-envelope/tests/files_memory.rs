@@ -26,7 +26,7 @@ fn fill(buf: &mut [u8], offset: u64) {
 fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    line.split_ascii_whitespace().nth(1)?.parse().ok()
 }
 
 #[test]

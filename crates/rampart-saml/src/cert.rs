@@ -64,25 +64,67 @@ impl Certificate {
         })
     }
 
-    /// Reads the first certificate of a PEM text (`-----BEGIN CERTIFICATE-----`), or, when there
-    /// is no PEM armour, the whole text as base64 of DER (how metadata and several IdP admin
-    /// consoles hand certificates out).
+    /// Reads the one certificate of a PEM text (`-----BEGIN CERTIFICATE-----`), or, when
+    /// there is no PEM armour, the whole text as base64 of DER (how metadata and several IdP
+    /// admin consoles hand certificates out).
+    ///
+    /// ```
+    /// let cert = rampart_saml::Certificate::from_pem(&std::fs::read("tests/keys/idp.cert.pem")?)?;
+    /// assert!(cert.subject().contains("rampart test idp"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
-    /// [`Error::Config`] when no certificate can be read.
+    /// [`Error::Config`] when no certificate can be read, or when the text holds several
+    /// (a rollover bundle or a chain): trusting only the first would silently drop the
+    /// others, so read those with [`Certificate::all_from_pem`].
     pub fn from_pem(text: &[u8]) -> Result<Self, Error> {
+        let mut all = Self::all_from_pem(text)?;
+        match all.len() {
+            1 => Ok(all.remove(0)),
+            n => Err(Error::Config(format!(
+                "pem holds {n} certificates where one was expected (use all_from_pem to trust each)"
+            ))),
+        }
+    }
+
+    /// Reads every certificate of a PEM text, in order (an IdP's current and next signing
+    /// certificates in one file), or one certificate from base64 of DER without armour.
+    /// Blocks with other labels (a private key by mistake) are refused, not skipped.
+    ///
+    /// ```
+    /// let mut pem = std::fs::read("tests/keys/idp.cert.pem")?;
+    /// pem.extend(std::fs::read("tests/keys/sp.cert.pem")?);
+    /// let certs = rampart_saml::Certificate::all_from_pem(&pem)?;
+    /// assert_eq!(certs.len(), 2);
+    /// assert!(rampart_saml::Certificate::from_pem(&pem).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the text holds no certificate, a bad block, or a block that is
+    /// not a certificate.
+    pub fn all_from_pem(text: &[u8]) -> Result<Vec<Self>, Error> {
         let s = std::str::from_utf8(text)
             .map_err(|_| Error::Config("certificate is not text".into()))?;
-        if s.contains("-----BEGIN") {
-            for pem in x509_parser::pem::Pem::iter_from_buffer(text) {
-                let pem = pem.map_err(|e| Error::Config(format!("bad pem: {e}")))?;
-                if pem.label == "CERTIFICATE" {
-                    return Self::from_der(&pem.contents);
-                }
+        if !s.contains("-----BEGIN") {
+            return Ok(vec![Self::from_base64(s)?]);
+        }
+        let mut out = Vec::new();
+        for pem in x509_parser::pem::Pem::iter_from_buffer(text) {
+            let pem = pem.map_err(|e| Error::Config(format!("bad pem: {e}")))?;
+            if pem.label != "CERTIFICATE" {
+                return Err(Error::Config(format!(
+                    "pem block {:?} is not a certificate",
+                    pem.label
+                )));
             }
+            out.push(Self::from_der(&pem.contents)?);
+        }
+        if out.is_empty() {
             return Err(Error::Config("no CERTIFICATE block in pem".into()));
         }
-        Self::from_base64(s)
+        Ok(out)
     }
 
     /// Reads base64 of DER, ignoring whitespace (the `ds:X509Certificate` form); base64 of a

@@ -72,8 +72,10 @@ impl IdentityProvider {
         certificates: impl IntoIterator<Item = Certificate>,
     ) -> Result<Self, Error> {
         let entity_id = entity_id.into();
-        if entity_id.trim().is_empty() {
-            return Err(Error::Config("identity provider entity id is empty".into()));
+        if blank_or_padded(&entity_id) {
+            return Err(Error::Config(
+                "identity provider entity id is empty or has white space at either end".into(),
+            ));
         }
         let certificates: Vec<Certificate> = certificates.into_iter().collect();
         if certificates.is_empty() {
@@ -453,10 +455,20 @@ impl<I> ServiceProviderBuilder<I> {
     }
 }
 
+/// Whether a configured identifier is unusable: empty, or with white space of any kind at
+/// either end. Values read from responses are compared exactly (XML white space collapsed,
+/// nothing else), so a padded configured value could never match, or would match only a
+/// value the IdP padded the same way.
+pub(crate) fn blank_or_padded(s: &str) -> bool {
+    s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace)
+}
+
 /// The checks every SP description passes, built for validation or published as metadata.
 pub(crate) fn check_sp_identity(entity_id: &str, acs_urls: &[String]) -> Result<(), Error> {
-    if entity_id.trim().is_empty() {
-        return Err(Error::Config("service provider entity id is empty".into()));
+    if blank_or_padded(entity_id) {
+        return Err(Error::Config(
+            "service provider entity id is empty or has white space at either end".into(),
+        ));
     }
     // Compared as exact strings with Destination and Recipient; not required to be
     // http(s): test suites and some IdPs use opaque values.

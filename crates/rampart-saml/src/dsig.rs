@@ -17,6 +17,9 @@ impl<'d> View<'d> for SignedElement<'d> {
     fn is(&self, ns: &str, local: &str) -> bool {
         SignedElement::is(self, ns, local)
     }
+    fn local_name(&self) -> &'d str {
+        SignedElement::local_name(self)
+    }
     fn attribute(&self, local: &str) -> Option<&'d str> {
         SignedElement::attribute(self, local)
     }

@@ -56,6 +56,28 @@ pub enum Error {
     /// does not decrypt yet.
     #[error("encrypted assertions not supported: {0}")]
     EncryptedNotSupported(&'static str),
+    /// A signed identity value (the NameID) begins or ends with white space: a Unicode space
+    /// (U+00A0, U+3000...), or a space or tab that is not pretty-printing layout (a run
+    /// holding a line break). Identities are compared exactly as signed; such a value is
+    /// refused rather than reported, since a later trim or a padding database collation
+    /// would merge it with the colleague whose value lacks the space.
+    #[error(
+        "{what} begins or ends with white space; identities are compared exactly as the idp signed them"
+    )]
+    WhiteSpaceAround {
+        /// Which value (`nameid`).
+        what: &'static str,
+    },
+    /// The assertion's Conditions hold a condition this SP does not understand: the
+    /// assertion is Indeterminate, never Valid (SAML core 2.5.1).
+    #[error(
+        "condition {name:?} is not understood, so the assertion is not valid (saml core 2.5.1)"
+    )]
+    UnknownCondition {
+        /// The condition's `xsi:type` (for `saml:Condition`) or element name, at most 64
+        /// characters.
+        name: String,
+    },
     /// The metadata document is unusable.
     #[error("invalid metadata: {0}")]
     Metadata(String),
@@ -255,6 +277,8 @@ impl Error {
             },
             Error::Replay { .. } => "replay",
             Error::EncryptedNotSupported(_) => "encrypted_not_supported",
+            Error::WhiteSpaceAround { .. } => "white_space_around_value",
+            Error::UnknownCondition { .. } => "unknown_condition",
             Error::Metadata(_) => "invalid_metadata",
             Error::ReplayCache(_) => "replay_cache_unavailable",
         }

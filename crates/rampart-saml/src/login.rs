@@ -9,6 +9,17 @@ use serde::{Deserialize, Serialize};
 pub const LOGIN_FORMAT_VERSION: u32 = 1;
 
 /// The subject's NameID, read in full (all text nodes, comments ignored: CVE-2017-11428).
+///
+/// `value` holds exactly the characters the IdP signed: never trimmed, case-folded or
+/// normalized. Two NameIDs that differ only in invisible characters (a U+00A0 NO-BREAK SPACE,
+/// a U+200B ZERO WIDTH SPACE, a decomposed `é`) are two identities, as they are to the IdP.
+/// A value with white space at either end is refused during validation
+/// ([`Error::WhiteSpaceAround`](crate::Error::WhiteSpaceAround)), except pretty-printing
+/// layout (XML white space holding a line break, the value on its own line), which is not
+/// part of the value. An application that wants
+/// to merge such variants (say, accounts keyed by e-mail address) does so knowingly with
+/// [`NameId::nfc`] or [`NameId::email_case_folded`], and keys its accounts by that value
+/// from the start.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct NameId {
@@ -22,6 +33,57 @@ pub struct NameId {
     pub sp_name_qualifier: Option<String>,
     /// `SPProvidedID`, if given.
     pub sp_provided_id: Option<String>,
+}
+
+impl NameId {
+    /// The value in Unicode Normalization Form C (UAX #15): a decomposed `e\u{301}` and a
+    /// composed `é` become one string. Nothing is trimmed or case-folded.
+    ///
+    /// ```
+    /// # let id = rampart_saml::NameId::new("Ame\u{301}lie@example.com");
+    /// assert_eq!(id.nfc(), "Am\u{e9}lie@example.com");
+    /// ```
+    #[must_use]
+    pub fn nfc(&self) -> String {
+        use unicode_normalization::UnicodeNormalization as _;
+        self.value.nfc().collect()
+    }
+
+    /// For an e-mail-shaped value (exactly one `@`, with text on both sides): NFC, then
+    /// lower case, the usual key of accounts by e-mail address. `None` for any other value,
+    /// so an opaque persistent identifier is never folded by accident. RFC 5321 lets a mail
+    /// server treat the local part as case-sensitive; folding is the application's choice.
+    ///
+    /// ```
+    /// # use rampart_saml::NameId;
+    /// assert_eq!(NameId::new("Alice@Example.COM").email_case_folded().as_deref(), Some("alice@example.com"));
+    /// assert_eq!(NameId::new("AbC123").email_case_folded(), None);
+    /// ```
+    #[must_use]
+    pub fn email_case_folded(&self) -> Option<String> {
+        let (local, domain) = self.value.split_once('@')?;
+        if local.is_empty() || domain.is_empty() || domain.contains('@') {
+            return None;
+        }
+        Some(self.nfc().to_lowercase())
+    }
+
+    /// A NameID with this value and no format or qualifiers (for tests and for comparing
+    /// with stored identities).
+    ///
+    /// ```
+    /// assert_eq!(rampart_saml::NameId::new("alice").value, "alice");
+    /// ```
+    #[must_use]
+    pub fn new(value: impl Into<String>) -> Self {
+        NameId {
+            value: value.into(),
+            format: None,
+            name_qualifier: None,
+            sp_name_qualifier: None,
+            sp_provided_id: None,
+        }
+    }
 }
 
 /// One attribute with every value, in document order.

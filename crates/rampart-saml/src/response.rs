@@ -21,7 +21,7 @@ use crate::login::{Attribute, LOGIN_FORMAT_VERSION, Login, NameId, SignedParts};
 use crate::ns;
 use crate::replay::{MemoryReplayCache, ReplayCache};
 use crate::trace::Trace;
-use crate::view::{View, deep_text};
+use crate::view::{View, collapsed_text, deep_text, identity_without_layout, simple_text};
 use crate::xsd;
 
 /// What the response is expected to answer.
@@ -194,7 +194,9 @@ impl ServiceProvider {
             .position(|b| !b.is_ascii_whitespace())
             .ok_or_else(|| Error::Input("empty input".into()))?;
         let body = &input[start..];
-        if body.starts_with(b"<") || body.starts_with("\u{feff}".as_bytes()) {
+        // UTF-16 goes to the parser too, which names it (only UTF-8 is read) instead of
+        // calling it "neither xml nor base64".
+        if body.starts_with(b"<") || body.starts_with("\u{feff}".as_bytes()) || looks_utf16(body) {
             if body.len() > self.max_response_bytes {
                 return Err(Error::Input(format!(
                     "response larger than {} bytes",
@@ -242,6 +244,7 @@ impl ServiceProvider {
             .iter()
             .find(|b| !b.is_ascii_whitespace())
             .is_some_and(|&b| b == b'<' || b == 0xEF)
+            && !looks_utf16(&xml)
         {
             return Err(Error::Input("base64 value does not decode to xml".into()));
         }
@@ -339,7 +342,7 @@ impl<'d> Validation<'_, 'd> {
         let (header, signed_assertion, certificate, signed) =
             match (&response_checked, &assertion_checked) {
                 (Some(r), Some(a)) => (
-                    read_header(r.signed),
+                    read_header(r.signed)?,
                     a.signed,
                     a.certificate,
                     SignedParts::ResponseAndAssertion,
@@ -353,14 +356,14 @@ impl<'d> Validation<'_, 'd> {
                             Error::malformed("assertion is not inside the signed response")
                         })?;
                     (
-                        read_header(r.signed),
+                        read_header(r.signed)?,
                         a,
                         r.certificate,
                         SignedParts::Response,
                     )
                 }
                 (None, Some(a)) => (
-                    read_header(root),
+                    read_header(root)?,
                     a.signed,
                     a.certificate,
                     SignedParts::Assertion,
@@ -640,7 +643,8 @@ impl<'d> Validation<'_, 'd> {
         // Issuer (required on an assertion, SAML core 2.3.3).
         let r: Result<String, Error> = match a
             .first_child(ns::ASSERTION, "Issuer")
-            .map(|i| i.text().trim().to_owned())
+            .map(|i| collapsed_text(i, "issuer"))
+            .transpose()?
         {
             Some(i) if i == self.sp.idp.entity_id => Ok(i),
             Some(i) => Err(MismatchError::Issuer { found: i }.into()),
@@ -748,10 +752,10 @@ impl<'d> Validation<'_, 'd> {
             .ok_or_else(|| Error::malformed("subject has no NameID"))?;
         // All text nodes, comments skipped by the tree (CVE-2017-11428); no child elements
         // allowed in a NameID (SAML core 2.2.3: simple content).
-        if n.child_elements().next().is_some() {
-            return Err(Error::malformed("nameid has child elements"));
-        }
-        let value = n.text().trim().to_owned();
+        let text = simple_text(n, "nameid")?;
+        let value = identity_without_layout(&text)
+            .ok_or(Error::WhiteSpaceAround { what: "nameid" })?
+            .to_owned();
         if value.is_empty() {
             return Err(Error::malformed("nameid is empty"));
         }
@@ -824,12 +828,19 @@ impl<'d> Validation<'_, 'd> {
     }
 
     fn check_conditions<V: View<'d>>(&self, a: V) -> Result<(Option<OffsetDateTime>, bool), Error> {
-        let Some(c) = a.first_child(ns::ASSERTION, "Conditions") else {
+        let mut all = a.children_named(ns::ASSERTION, "Conditions");
+        let Some(c) = all.next() else {
             if self.sp.allow_missing_audience {
                 return Ok((None, false));
             }
             return Err(MismatchError::MissingAudience.into());
         };
+        // The schema allows one Conditions (SAML core 2.3.3); reading only the first of
+        // several would skip the others' restrictions.
+        if all.next().is_some() {
+            return Err(Error::malformed("assertion has more than one Conditions"));
+        }
+        let one_time_use = check_condition_kinds(c)?;
         if let Some(nb) = c.attribute("NotBefore") {
             self.check_not_before("conditions", nb)?;
         }
@@ -845,13 +856,16 @@ impl<'d> Validation<'_, 'd> {
         }
         // Every AudienceRestriction must be satisfied (SAML core 2.5.1.4).
         for r in restrictions {
-            let audiences = || r.children_named(ns::ASSERTION, "Audience");
-            if !audiences().any(|x| x.text().trim() == self.sp.entity_id) {
-                let found = audiences().map(|x| x.text().trim().to_owned()).collect();
+            // xs:anyURI: XML white space collapses, nothing else does (an entity id followed
+            // by U+00A0 is another audience).
+            let found = r
+                .children_named(ns::ASSERTION, "Audience")
+                .map(|x| collapsed_text(x, "audience"))
+                .collect::<Result<Vec<_>, _>>()?;
+            if !found.contains(&self.sp.entity_id) {
                 return Err(MismatchError::Audience { found }.into());
             }
         }
-        let one_time_use = c.first_child(ns::ASSERTION, "OneTimeUse").is_some();
         Ok((noa, one_time_use))
     }
 
@@ -883,7 +897,8 @@ impl<'d> Validation<'_, 'd> {
         let class_ref = s
             .first_child(ns::ASSERTION, "AuthnContext")
             .and_then(|c| c.first_child(ns::ASSERTION, "AuthnContextClassRef"))
-            .map(|c| c.text().trim().to_owned());
+            .map(|c| collapsed_text(c, "authncontextclassref"))
+            .transpose()?;
         Ok((
             instant,
             s.attribute("SessionIndex").map(str::to_owned),
@@ -926,12 +941,12 @@ fn read_attributes<'d, V: View<'d>>(a: V) -> Result<Vec<Attribute>, Error> {
                     if v.attribute_ns(ns::XSI, "nil")
                         .is_some_and(|n| n == "true" || n == "1")
                     {
-                        String::new()
+                        Ok(String::new())
                     } else {
                         deep_text(v)
                     }
                 })
-                .collect();
+                .collect::<Result<_, _>>()?;
             out.push(Attribute {
                 name,
                 name_format: at.attribute("NameFormat").map(str::to_owned),
@@ -943,15 +958,65 @@ fn read_attributes<'d, V: View<'d>>(a: V) -> Result<Vec<Attribute>, Error> {
     Ok(out)
 }
 
-fn read_header<'d, V: View<'d>>(r: V) -> Header {
-    Header {
+/// A UTF-16 byte-order mark, or `<` in UTF-16 without one (XML 1.0 appendix F).
+fn looks_utf16(b: &[u8]) -> bool {
+    matches!(
+        b,
+        [0xFE, 0xFF, ..] | [0xFF, 0xFE, ..] | [0, b'<', ..] | [b'<', 0, ..]
+    )
+}
+
+fn read_header<'d, V: View<'d>>(r: V) -> Result<Header, Error> {
+    Ok(Header {
         id: r.attribute("ID").map(str::to_owned),
         destination: r.attribute("Destination").map(str::to_owned),
         in_response_to: r.attribute("InResponseTo").map(str::to_owned),
         issuer: r
             .first_child(ns::ASSERTION, "Issuer")
-            .map(|i| i.text().trim().to_owned()),
+            .map(|i| collapsed_text(i, "issuer"))
+            .transpose()?,
+    })
+}
+
+/// SAML core 2.5.1: a condition the SP does not understand makes the assertion
+/// Indeterminate, which must not be treated as Valid. Known here: AudienceRestriction
+/// (checked by the caller), OneTimeUse (the replay cache enforces it for every assertion)
+/// and ProxyRestriction (limits what a relying party re-issues; this SP issues nothing),
+/// each of the last two at most once (the schema's cardinality). Returns whether OneTimeUse
+/// is present.
+fn check_condition_kinds<'d, V: View<'d>>(c: V) -> Result<bool, Error> {
+    let (mut one_time_use, mut proxy_restriction) = (0, 0);
+    for child in c.child_elements() {
+        if child.is(ns::ASSERTION, "AudienceRestriction") {
+            continue;
+        }
+        let seen = if child.is(ns::ASSERTION, "OneTimeUse") {
+            &mut one_time_use
+        } else if child.is(ns::ASSERTION, "ProxyRestriction") {
+            &mut proxy_restriction
+        } else {
+            return Err(Error::UnknownCondition {
+                name: condition_name(child),
+            });
+        };
+        *seen += 1;
+        if *seen > 1 {
+            return Err(Error::malformed(
+                "conditions repeat OneTimeUse or ProxyRestriction",
+            ));
+        }
     }
+    Ok(one_time_use == 1)
+}
+
+/// How an unknown condition is named in the error: its `xsi:type` for a generic
+/// `saml:Condition`, otherwise its local name.
+fn condition_name<'d, V: View<'d>>(c: V) -> String {
+    let name = match c.attribute_ns(ns::XSI, "type") {
+        Some(t) if c.is(ns::ASSERTION, "Condition") => t,
+        _ => c.local_name(),
+    };
+    name.chars().take(64).collect()
 }
 
 fn out_of_range(what: &'static str, at: &str) -> Error {
@@ -1002,7 +1067,7 @@ fn check_status(root: Element<'_>) -> Result<(), Error> {
     let message = status
         .children_named(ns::PROTOCOL, "StatusMessage")
         .next()
-        .map(|m| m.text().trim().to_owned());
+        .map(|m| m.text().into_owned());
     Err(Error::Status { codes, message })
 }
 

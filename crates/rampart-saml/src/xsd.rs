@@ -7,6 +7,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use rampart_xmldsig::trim_xml_white_space;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 use crate::error::{Error, TimeError};
@@ -18,7 +19,8 @@ const MAX_LEN: usize = 64;
 /// all SAML times are UTC); an explicit offset is honoured.
 pub(crate) fn parse_datetime(s: &str) -> Result<OffsetDateTime, Error> {
     let bad = || Error::Time(TimeError::Invalid(truncate(s)));
-    let t = s.trim();
+    // whiteSpace="collapse": XML white space only; a U+00A0 makes the value invalid.
+    let t = trim_xml_white_space(s);
     if t.len() > MAX_LEN || !t.is_ascii() {
         return Err(bad());
     }
@@ -133,7 +135,7 @@ pub(crate) fn format_datetime(t: SystemTime) -> String {
 /// Negative durations are refused.
 pub(crate) fn parse_duration(s: &str) -> Result<Duration, Error> {
     let bad = || Error::Metadata(format!("invalid xs:duration {:?}", truncate(s)));
-    let t = s.trim();
+    let t = trim_xml_white_space(s);
     if t.len() > MAX_LEN {
         return Err(bad());
     }

@@ -40,7 +40,7 @@ fn reference_uri_cert() -> Certificate {
     )));
     let start = xml.find("X509Certificate>").unwrap() + "X509Certificate>".len();
     let b64: String = xml[start..start + xml[start..].find('<').unwrap()]
-        .split_whitespace()
+        .split_ascii_whitespace()
         .collect();
     let cert = Certificate::from_base64(&b64).unwrap();
     let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, cert.der());

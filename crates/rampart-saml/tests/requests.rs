@@ -247,21 +247,6 @@ fn dir_file(rel: &str) -> std::path::PathBuf {
     common::dir().join(rel)
 }
 
-fn tool_available(tool: &str) -> bool {
-    let ok = std::process::Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{tool} is required under CI=true"
-        );
-        eprintln!("\n!!!!! SKIPPED: {tool} not installed; install it to run this test !!!!!\n");
-    }
-    ok
-}
-
 #[test]
 fn signing_key_refuses_mismatched_certificate_and_hides_itself() {
     let e = SigningKey::from_pem(&read("keys/sp.key.pem"), &read("keys/idp.cert.pem")).unwrap_err();

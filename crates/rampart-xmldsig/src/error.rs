@@ -49,6 +49,12 @@ pub enum ParseError {
     /// The input is not valid UTF-8 (the only encoding accepted).
     #[error("input is not valid utf-8")]
     NotUtf8,
+    /// The input is UTF-16 (a byte-order mark, or `<?` in UTF-16, XML 1.0 appendix F).
+    /// Only UTF-8 is read: convert the document first (`iconv -f UTF-16 -t UTF-8`).
+    #[error(
+        "input is utf-16; only utf-8 is accepted (convert it first, e.g. iconv -f UTF-16 -t UTF-8)"
+    )]
+    Utf16,
     /// The XML declaration names an encoding other than UTF-8.
     #[error("declared encoding {0:?} is not utf-8")]
     UnsupportedEncoding(String),

@@ -24,7 +24,9 @@
 //!   prefixes, non-UTF-8 input and anything beyond the [`Limits`]. Line ends and attribute
 //!   values are normalized as XML 1.0 says, so we see the same values libxml2 does.
 //! - **Text** ([`Element::text`]) is every text child concatenated: a comment cannot cut a
-//!   value short (`admin@example.com<!---->.evil.example`).
+//!   value short (`admin@example.com<!---->.evil.example`). Text is never trimmed; where a
+//!   schema says white space collapses, [`collapse_white_space`] strips XML's four white-space
+//!   characters only, never Unicode spaces such as U+00A0 (an `alice\u{a0}` is not `alice`).
 //! - **Canonicalization** ([`Canonicalizer`]): Exclusive XML Canonicalization 1.0 with and
 //!   without comments and with the InclusiveNamespaces PrefixList, Canonical XML 1.0, and the
 //!   enveloped-signature transform; checked byte for byte against libxml2 on thousands of
@@ -62,6 +64,7 @@ mod parse;
 mod sign;
 mod tree;
 mod verify;
+mod whitespace;
 
 pub use algorithms::{
     DSIG_NS, DigestAlgorithm, ENVELOPED_SIGNATURE, EXC_C14N_NS, SIGNATURE_ALGORITHMS,
@@ -74,3 +77,4 @@ pub use limits::Limits;
 pub use sign::{Placement, SignOptions, sign_enveloped, sign_enveloped_with};
 pub use tree::{Attribute, Document, Element, XML_NS};
 pub use verify::{SignedElement, Verified, VerifyOptions, verify};
+pub use whitespace::{collapse_white_space, is_xml_white_space, trim_xml_white_space};

@@ -13,10 +13,26 @@ use crate::error::{Error, LimitError, ParseError};
 use crate::limits::Limits;
 use crate::tree::{Attr, Document, Kind, NONE, Name, Node, NsDecl, Span, XML_NS, XMLNS_NS};
 
+/// XML 1.0 appendix F: a UTF-16 byte-order mark, or `<?` encoded in UTF-16 without one.
+/// Said apart from "not UTF-8" because XML processors must read UTF-16 and an operator
+/// feeding us such a file needs to know what to convert.
+fn is_utf16(xml: &[u8]) -> bool {
+    matches!(
+        xml,
+        [0xFE, 0xFF, ..]
+            | [0xFF, 0xFE, ..]
+            | [0x00, b'<', 0x00, b'?', ..]
+            | [b'<', 0x00, b'?', 0x00, ..]
+    )
+}
+
 pub(crate) fn parse(xml: &[u8], limits: &Limits) -> Result<Document, Error> {
     let max_bytes = limits.max_bytes.min(Limits::HARD_MAX_BYTES);
     if xml.len() > max_bytes {
         return Err(Error::limit(max_bytes, LimitError::Bytes(max_bytes)));
+    }
+    if is_utf16(xml) {
+        return Err(Error::parse(0, ParseError::Utf16));
     }
     let text =
         std::str::from_utf8(xml).map_err(|e| Error::parse(e.valid_up_to(), ParseError::NotUtf8))?;
@@ -254,15 +270,13 @@ impl Builder<'_, '_> {
                         ));
                     }
                     let content = p.content();
-                    if !content.is_empty()
-                        && !content.starts_with(|c: char| c.is_ascii_whitespace())
-                    {
+                    if !content.is_empty() && !content.starts_with(crate::is_xml_white_space) {
                         return Err(Error::parse(
                             pos,
                             ParseError::InvalidName(target.to_owned()),
                         ));
                     }
-                    let data = content.trim_start_matches(|c: char| c.is_ascii_whitespace());
+                    let data = content.trim_start_matches(crate::is_xml_white_space);
                     let name = Name {
                         prefix: Span::EMPTY,
                         local: self.span_of(target),

@@ -221,6 +221,40 @@ fn non_utf8_is_rejected() {
 }
 
 #[test]
+fn utf16_documents_are_refused_as_utf16_not_as_garbage() {
+    let utf16 = |bom: &[u8], big_endian: bool| {
+        let mut out = bom.to_vec();
+        for unit in "<?xml version=\"1.0\" encoding=\"UTF-16\"?><a>x</a>".encode_utf16() {
+            out.extend(if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
+        }
+        out
+    };
+    for doc in [
+        utf16(&[0xFF, 0xFE], false),
+        utf16(&[0xFE, 0xFF], true),
+        utf16(&[], false),
+        utf16(&[], true),
+    ] {
+        let err = Document::parse(&doc).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Parse {
+                    kind: ParseError::Utf16,
+                    position: 0
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("utf-16"), "{err}");
+    }
+}
+
+#[test]
 fn declared_non_utf8_encoding_is_rejected() {
     assert!(matches!(
         parse_err("<?xml version='1.0' encoding='ISO-8859-1'?><a/>"),

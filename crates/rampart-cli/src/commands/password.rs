@@ -19,7 +19,7 @@ pub(crate) fn run(cmd: PasswordCommand) -> Result<Report, Failure> {
             Ok(Report::success(json!({ "hash": hash })))
         }
         PasswordCommand::Verify { hash } => {
-            let stored = hash.trim();
+            let stored = hash.trim_ascii();
             let password = Password::new(input::secret_from_stdin("password")?.as_str());
             let verdict = hasher.verify(&password, stored).map_err(|e| failure(&e))?;
             Ok(report(&verdict))

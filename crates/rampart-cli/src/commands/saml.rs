@@ -111,7 +111,8 @@ fn trusted_idp(
 ) -> Result<(Option<String>, Vec<Certificate>), Failure> {
     let mut certs = Vec::new();
     for path in cert_files {
-        certs.push(certificate(path)?);
+        // Every certificate of a bundle is trusted: an IdP mid-rollover hands out two.
+        certs.extend(certificates(path)?);
     }
     let mut entity_id = entity_id;
     if let Some(path) = metadata {
@@ -124,9 +125,16 @@ fn trusted_idp(
     Ok((entity_id, certs))
 }
 
+/// One certificate to publish; a bundle is refused rather than cut to its first entry.
 fn certificate(path: &Path) -> Result<Certificate, Failure> {
     let pem = input::document(path)?;
     Certificate::from_pem(&pem)
+        .map_err(|e| Failure::input("invalid_certificate", format!("{}: {e}", path.display())))
+}
+
+fn certificates(path: &Path) -> Result<Vec<Certificate>, Failure> {
+    let pem = input::document(path)?;
+    Certificate::all_from_pem(&pem)
         .map_err(|e| Failure::input("invalid_certificate", format!("{}: {e}", path.display())))
 }
 
@@ -195,13 +203,25 @@ fn verify(
     };
     let skew = provider.clock_skew();
     if !explain {
+        // The JSON says `issuer_checked: false`; a person reading only the verdict is told too.
+        let warning = (!issuer_checked).then(|| {
+            "warning: the Issuer was not checked (no --idp-entity-id or --idp-metadata); \
+             any IdP holding one of the --idp-cert keys is accepted"
+                .to_owned()
+        });
         return match result {
             Ok(login) => {
                 let mut body = login_json(&login);
                 body["issuer_checked"] = Value::Bool(issuer_checked);
-                Ok(Report::success(body))
+                let mut report = Report::success(body);
+                report.notes.extend(warning);
+                Ok(report)
             }
-            Err(err) => Err(verdict_failure(&err)),
+            Err(err) => {
+                let mut failure = verdict_failure(&err);
+                failure.notes.extend(warning);
+                Err(failure)
+            }
         };
     }
     let mut notes = vec![format!(

@@ -3,12 +3,13 @@
 
 use std::time::{Duration, SystemTime};
 
-use rampart_xmldsig::{Document, Element, Limits};
+use rampart_xmldsig::{Document, Element, Limits, collapse_white_space};
 
 use crate::cert::Certificate;
 use crate::config::IdentityProvider;
 use crate::error::Error;
 use crate::ns::{self, binding};
+use crate::view::collapsed_text;
 use crate::xsd;
 
 /// Largest metadata document parsed: 4 MiB (a single IdP's metadata is a few KiB; this
@@ -218,9 +219,11 @@ fn read_entities(
 
 fn read_entity(el: Element<'_>, w: Window, out: &mut Vec<IdpMetadata>) -> Result<(), Error> {
     let w = w.narrow(el)?;
+    // xs:anyURI (metadata 2.3.2): XML white space collapses; anything else is part of the id.
     let entity_id = el
         .attribute("entityID")
-        .filter(|s| !s.trim().is_empty())
+        .map(collapse_white_space)
+        .filter(|s| !s.is_empty())
         .ok_or_else(|| Error::Metadata("entitydescriptor without entityID".into()))?;
     for idp in el.children_named(ns::METADATA, "IDPSSODescriptor") {
         let supports_saml2 = idp
@@ -259,10 +262,10 @@ fn read_entity(el: Element<'_>, w: Window, out: &mut Vec<IdpMetadata>) -> Result
             .collect();
         let name_id_formats = idp
             .children_named(ns::METADATA, "NameIDFormat")
-            .map(|n| n.text().trim().to_owned())
-            .collect();
+            .map(|n| collapsed_text(n, "nameidformat"))
+            .collect::<Result<_, _>>()?;
         out.push(IdpMetadata {
-            entity_id: entity_id.to_owned(),
+            entity_id: entity_id.to_string(),
             signing_certificates: certs,
             sso_services,
             valid_until: w.valid_until,

@@ -98,8 +98,14 @@ impl SpMetadata {
     /// certificate (the IdP could not check the signatures).
     pub fn to_xml(&self) -> Result<String, Error> {
         crate::config::check_sp_identity(&self.entity_id, &self.acs_urls)?;
-        if self.name_id_formats.iter().any(|f| f.trim().is_empty()) {
-            return Err(Error::Config("name id format is empty".into()));
+        if self
+            .name_id_formats
+            .iter()
+            .any(|f| crate::config::blank_or_padded(f))
+        {
+            return Err(Error::Config(
+                "name id format is empty or has white space at either end".into(),
+            ));
         }
         if self.authn_requests_signed && self.signing_certificate.is_none() {
             return Err(Error::Config(

@@ -103,3 +103,66 @@ pub fn sign_assertion(xml: &str) -> String {
 pub fn sign_response(xml: &str) -> String {
     sign_with(xml, RESPONSE_ID, "idp")
 }
+
+/// Whether `tool` runs; if not, says so loudly, and fails under `CI=true` (CI installs it).
+pub fn tool_available(tool: &str) -> bool {
+    let ok = std::process::Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{tool} is required under CI=true"
+        );
+        eprintln!("\n!!!!! SKIPPED: {tool} not installed; install it to run this test !!!!!\n");
+    }
+    ok
+}
+
+/// `template` (a response with `@ASSERTION_SIG@` where the assertion's signature goes, as in
+/// `fixtures/response.template.xml`) with its assertion signed by `xmlsec1`, the third-party
+/// signer, with the test IdP key (RSA-SHA256, exclusive c14n), the way `fixtures/gen.sh`
+/// signs the committed fixtures. Any `@RESPONSE_SIG@` is removed (response unsigned).
+pub fn xmlsec1_sign_assertion(template: &str) -> String {
+    let sig = fixture("sig.template.xml")
+        .replace('\n', "")
+        .replace("@ID@", ASSERTION_ID)
+        .replace(
+            "@SIGALG@",
+            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+        )
+        .replace("@DIGALG@", "http://www.w3.org/2001/04/xmlenc#sha256");
+    let unsigned = template
+        .replace("@RESPONSE_SIG@", "")
+        .replace("@ASSERTION_SIG@", &sig);
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in.xml");
+    let output = tmp.path().join("out.xml");
+    std::fs::write(&input, unsigned).unwrap();
+    let key = dir().join("keys/idp.key.pem");
+    let cert = dir().join("keys/idp.cert.pem");
+    let out = std::process::Command::new("xmlsec1")
+        .arg("--sign")
+        .arg("--privkey-pem")
+        .arg(format!("{},{}", key.display(), cert.display()))
+        .args([
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+        ])
+        .args([
+            "--node-xpath",
+            "/*/*[local-name()='Assertion']/*[local-name()='Signature']",
+        ])
+        .arg("--output")
+        .arg(&output)
+        .arg(&input)
+        .output()
+        .expect("xmlsec1 runs");
+    assert!(
+        out.status.success(),
+        "xmlsec1 --sign: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(output).unwrap()
+}

@@ -40,7 +40,7 @@ pub(crate) fn pythons_with_lxml() -> Vec<(String, String)> {
         if !o.status.success() {
             continue;
         }
-        let out = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+        let out = String::from_utf8_lossy(&o.stdout).trim_ascii().to_owned();
         let (exe, version) = out.rsplit_once(' ').unwrap_or((candidate, "?"));
         let exe = std::fs::canonicalize(exe).map_or(exe.to_owned(), |p| p.display().to_string());
         if !found.iter().any(|(e, _)| *e == exe) {
