@@ -27,17 +27,6 @@ use rampart::attempts::{
     SubjectKind, Tracker, UnlockToken,
 };
 
-/// The memory store needs no async runtime: its futures are ready at once.
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
-
 type Service = Tracker<MemoryStore, FnNotifier<fn(&Notification)>>;
 
 /// The owner's notification (a real service uses `SmtpNotifier`, feature `smtp`).
@@ -72,7 +61,7 @@ struct Reply {
 }
 
 /// A request handler: throttle check, key check, then count the outcome.
-fn handle(
+async fn handle(
     keys: &ApiKeys,
     store: &InMemoryStore,
     tracker: &Service,
@@ -87,7 +76,7 @@ fn handle(
     }
     // All subjects in one store round trip; the most restrictive answer wins.
     let refs: Vec<&Subject> = subjects.iter().collect();
-    match block_on(tracker.check_all(&refs, now))? {
+    match tracker.check_all(&refs, now).await? {
         Decision::Allow => {}
         Decision::RetryAfter(d) => {
             return Ok(Reply {
@@ -112,7 +101,7 @@ fn handle(
     match keys.check(store, secret, &["orders:read"], now) {
         Ok(who) => {
             for s in &subjects {
-                block_on(tracker.record_success(s, now));
+                tracker.record_success(s, now).await;
             }
             Ok(Reply {
                 line: format!("200 OK for {}", who.public_id()),
@@ -125,7 +114,7 @@ fn handle(
                 ..Reply::default()
             };
             for s in &subjects {
-                let out = block_on(tracker.record_failure(s, now))?;
+                let out = tracker.record_failure(s, now).await?;
                 if s.kind() == SubjectKind::ApiKey {
                     reply.line.push_str(&format!(" [key streak {}]", out.count));
                 }
@@ -152,7 +141,8 @@ fn handle(
     }
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn Error>> {
     let keys = ApiKeys::new(
         KeyPrefix::new("rk", "live")?,
         Keyset::new(1, HashingKey::generate()?),
@@ -189,7 +179,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             ParsedApiKey::parse(&guess).is_ok(),
             "the guess is well formed"
         );
-        let reply = handle(&keys, &store, &tracker, &guess, attacker, now)?;
+        let reply = handle(&keys, &store, &tracker, &guess, attacker, now).await?;
         println!("   try {attempt:>2}: {}", reply.line);
         assert!(
             reply.line.contains("secret does not match"),
@@ -198,7 +188,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         );
         owners_mailbox = owners_mailbox.or(reply.unlock_token);
         if attempt == 10 {
-            let early = handle(&keys, &store, &tracker, &guess, attacker, now)?;
+            let early = handle(&keys, &store, &tracker, &guess, attacker, now).await?;
             println!(
                 "   impatient retry at once: {} (no key check done)",
                 early.line
@@ -216,7 +206,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         secret.expose_secret(),
         owner_ip,
         now,
-    )?;
+    )
+    .await?;
     println!("   {}", owner.line);
     assert!(owner.line.starts_with("200"), "{}", owner.line);
 
@@ -228,18 +219,19 @@ fn main() -> Result<(), Box<dyn Error>> {
         secret.expose_secret(),
         attacker,
         now,
-    )?;
+    )
+    .await?;
     println!("   {}", locked.line);
     assert!(locked.line.starts_with("423"), "{}", locked.line);
 
     let token = owners_mailbox.ok_or("no unlock token was issued")?;
     let pair = Subject::api_key_from_ip(issued.public_key.public_id().to_string(), attacker);
     let forged = UnlockToken::parse(&"A".repeat(43))?;
-    let with_forged = block_on(tracker.unlock(&pair, &forged))?;
+    let with_forged = tracker.unlock(&pair, &forged).await?;
     println!("\nunlock with a forged token: {with_forged}");
-    let with_token = block_on(tracker.unlock(&pair, &token))?;
+    let with_token = tracker.unlock(&pair, &token).await?;
     println!("unlock with the owner's token: {with_token}");
-    let again = block_on(tracker.unlock(&pair, &token))?;
+    let again = tracker.unlock(&pair, &token).await?;
     println!("the same token again (single use): {again}");
     assert!(!with_forged && with_token && !again);
     let after = handle(
@@ -249,7 +241,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         secret.expose_secret(),
         attacker,
         now,
-    )?;
+    )
+    .await?;
     println!("   {}", after.line);
     assert!(after.line.starts_with("200"), "{}", after.line);
     Ok(())

@@ -71,7 +71,6 @@ fn main() -> Result<(), Box<dyn Error>> {
                 }
             }
             Verdict::Invalid => println!("{user:>18}: login refused"),
-            other => println!("{user:>18}: {other:?}"),
         }
     }
     println!();

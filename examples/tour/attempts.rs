@@ -8,17 +8,6 @@ use rampart::attempts::{
     SubjectKind, Tracker,
 };
 
-/// The memory store needs no async runtime: its futures are ready at once.
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
-
 fn tell_owner(n: &Notification) {
     println!(
         "   notification: {} failed {} times in a row (once per streak)",
@@ -26,7 +15,7 @@ fn tell_owner(n: &Notification) {
     );
 }
 
-pub(crate) fn run() -> Result<(), Box<dyn Error>> {
+pub(crate) async fn run() -> Result<(), Box<dyn Error>> {
     println!("== rampart-attempts: failed-attempt counting, notification, backoff, lockout");
     let policies = Policies::default().with(
         SubjectKind::Account,
@@ -42,53 +31,53 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     let key = Subject::api_key("pk_live_0123456789ABCDEF");
     println!("   25 wrong secrets against {key}:");
     for _ in 0..25 {
-        block_on(tracker.record_failure(&key, now))?;
+        tracker.record_failure(&key, now).await?;
     }
     println!(
         "   check({key}) -> {:?} (notify-only by default)",
-        block_on(tracker.check(&key, now))?
+        tracker.check(&key, now).await?
     );
 
     // The attacker's (key, IP) pair is throttled: 5 free attempts, then 1 s, 2 s, 4 s...
     let pair = Subject::api_key_from_ip("pk_live_0123456789ABCDEF", "203.0.113.66".parse()?);
-    let delays: Vec<String> = (0..9)
-        .map(|_| {
-            block_on(tracker.record_failure(&pair, now)).map(|o| {
-                o.retry_after
-                    .map_or("0s".to_owned(), |d| format!("{}s", d.as_secs()))
-            })
-        })
-        .collect::<Result<_, _>>()?;
+    let mut delays = Vec::new();
+    for _ in 0..9 {
+        let o = tracker.record_failure(&pair, now).await?;
+        delays.push(
+            o.retry_after
+                .map_or("0s".to_owned(), |d| format!("{}s", d.as_secs())),
+        );
+    }
     println!("   {pair}: delays after each failure {}", delays.join(", "));
-    println!("   check now -> {:?}", block_on(tracker.check(&pair, now))?);
+    println!("   check now -> {:?}", tracker.check(&pair, now).await?);
     now += Duration::from_secs(16);
     println!(
         "   check 16 s later -> {:?}",
-        block_on(tracker.check(&pair, now))?
+        tracker.check(&pair, now).await?
     );
 
     // An account with a hard lockout after 30: the locking failure issues an unlock token.
     let account = Subject::account("ann@example.com");
     let mut token = None;
     for _ in 0..30 {
-        let out = block_on(tracker.record_failure(&account, now))?;
+        let out = tracker.record_failure(&account, now).await?;
         token = token.or(out.unlock_token);
     }
     let token = token.ok_or("lockout issued no token")?;
     println!(
         "   {account} after 30 failures -> {:?}",
-        block_on(tracker.check(&account, now))?
+        tracker.check(&account, now).await?
     );
     println!(
         "   unlock with the emailed token -> {}",
-        block_on(tracker.unlock(&account, &token))?
+        tracker.unlock(&account, &token).await?
     );
     println!(
         "   the same token again -> {} (single use)",
-        block_on(tracker.unlock(&account, &token))?
+        tracker.unlock(&account, &token).await?
     );
-    assert_eq!(block_on(tracker.check(&account, now))?, Decision::Allow);
-    block_on(tracker.record_success(&account, now));
+    assert_eq!(tracker.check(&account, now).await?, Decision::Allow);
+    tracker.record_success(&account, now).await;
     println!(
         "   a success ends the streak; shared counts across replicas: RedisStore (feature redis)"
     );

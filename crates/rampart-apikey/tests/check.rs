@@ -84,6 +84,10 @@ fn issued_key_authenticates_with_its_scopes() {
         v.scopes().collect::<Vec<_>>(),
         ["orders:read", "orders:write"]
     );
+    // has_scope answers for the key's own scopes only (an authorization decision reads it).
+    assert!(v.has_scope("orders:write"));
+    assert!(!v.has_scope("admin"));
+    assert!(!v.has_scope("orders"));
     assert!(!v.used_previous_secret());
     assert!(!v.needs_rehash());
 }

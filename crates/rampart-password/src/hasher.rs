@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
-use rand::RngCore as _;
 use zeroize::Zeroizing;
 
 use crate::error::{ConfigError, Error, Result};
@@ -260,8 +259,10 @@ impl Hasher {
     pub fn hash(&self, password: &Password) -> Result<String> {
         self.check_len(password)?;
         let normalized = nfkc(password);
+        // The OS generator, through the one fallible path the crate has (a getrandom call
+        // costs nothing beside argon2's memory fill): a failure is Error::Rng, never a panic.
         let mut salt = [0u8; SALT_LEN];
-        rand::rng().fill_bytes(&mut salt);
+        fill_random(&mut salt)?;
         let pepper = self.inner.peppers.current();
         let mut output = Zeroizing::new([0u8; OUTPUT_LEN]);
         let params = self.inner.params;

@@ -12,7 +12,6 @@
 //!     Verdict::Valid => println!("welcome back"),
 //!     Verdict::ValidNeedsUpgrade { new_hash, .. } => println!("welcome; store {new_hash}"),
 //!     Verdict::Invalid => println!("wrong password"),
-//!     _ => unreachable!("Verdict is non_exhaustive"),
 //! }
 //! // An unknown user costs the same as a known one:
 //! assert_eq!(hasher.dummy_verify(&Password::new("guess"))?, Verdict::Invalid);

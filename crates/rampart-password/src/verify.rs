@@ -26,8 +26,9 @@ use crate::stored::{Algorithm, Argon2Hash, Parsed};
 /// assert!(!format!("{verdict:?}").contains(new_hash));
 /// # Ok::<(), rampart_password::Error>(())
 /// ```
+// Not `non_exhaustive`: a verdict is matched exhaustively by every caller (a new outcome must
+// break their build, not fall into a wildcard arm that logs the user in or out).
 #[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Verdict {
     /// The password matches and the stored hash is current.
     Valid,

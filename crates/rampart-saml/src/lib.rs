@@ -46,10 +46,24 @@
 //!    3.5.5.2); Issuers are the IdP; InResponseTo is the outstanding request;
 //! 7. NameID read in full (comments cannot truncate it) with its qualifiers; a bearer
 //!    SubjectConfirmation whose Recipient is an ACS URL and whose NotOnOrAfter has not passed;
-//!    Conditions times and every AudienceRestriction; AuthnStatement times and the maximum
-//!    authentication age; attributes with all values;
+//!    one Conditions, whose times pass, every AudienceRestriction names us, and no condition
+//!    is unknown (SAML core 2.5.1: unknown is Indeterminate, never Valid); AuthnStatement
+//!    times and the maximum authentication age; attributes with all values;
 //! 8. replay: [`ValidatedResponse::check_replay`] records the assertion ID until the assertion
 //!    expires ([`MemoryReplayCache`], or `RedisReplayCache` with feature `redis`).
+//!
+//! # Identities are the exact string the IdP signed
+//! Values are read as XML says and nothing more. Where the schema collapses white space
+//! (`xs:anyURI`: Issuer, Audience, AuthnContextClassRef, metadata entity ids) only XML's four
+//! white-space characters are stripped; a U+00A0 or U+3000 stays part of the value, so
+//! `https://sp.example.com/metadata\u{a0}` is not our audience. A NameID (`xs:string`) is
+//! reported as signed, less pretty-printing layout (white space holding a line break); any
+//! other white space at either end refuses the response ([`Error::WhiteSpaceAround`]), since an
+//! application's `trim()` or a padding SQL collation would merge `alice\u{a0}` with `alice`.
+//! Element content is never read short: an Issuer, Audience or NameID with child elements,
+//! or an attribute value nested deeper than 8 levels, is refused. Normalizing identities
+//! (NFC, case folding of e-mail addresses) is the application's explicit choice:
+//! [`NameId::nfc`], [`NameId::email_case_folded`].
 //!
 //! Time: every check takes `now` from the caller and allows [`DEFAULT_CLOCK_SKEW`] (90 s) of
 //! clock difference unless configured otherwise.
