@@ -203,7 +203,7 @@
 //!   makes `fork()` safe by default, at the price of one system call.
 #![forbid(unsafe_code)]
 
-mod atomic_file;
+pub mod atomic_file;
 mod context;
 mod error;
 mod keyring;
@@ -211,6 +211,7 @@ mod keyring_file;
 mod master_key;
 mod primitives;
 mod sealed;
+mod store;
 mod subkey;
 
 #[cfg(feature = "fuzzing")]
@@ -230,4 +231,5 @@ pub use master_key::{
     KeyMaterial, LocalMasterKey, MASTER_KEY_ENV, MasterKey, MasterKeyId, WrappedKey,
 };
 pub use sealed::{MAX_PLAINTEXT_LEN, OVERHEAD, SealedValue};
+pub use store::{DEFAULT_LOCK_WAIT, FileKeyringStore, KeyringStore, StoreLock, StoredKeyring};
 pub use subkey::{NonceSource, reseed};
