@@ -385,15 +385,8 @@ impl Keyring {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn load(path: impl AsRef<Path>, master: &dyn MasterKey) -> Result<Keyring, Error> {
-        let path = path.as_ref();
-        Self::load_from(&FileKeyringStore::new(path), master).map_err(|e| match e {
-            Error::KeyringFile(KeyringFileError::Missing) => KeyringFileError::Io {
-                path: path.to_path_buf(),
-                source: std::io::Error::from(std::io::ErrorKind::NotFound),
-            }
-            .into(),
-            e => e,
-        })
+        let doc = FileKeyringStore::new(path.as_ref()).load_existing()?;
+        Self::from_json(&doc.json, master)
     }
 
     /// Loads the keyring document a [`KeyringStore`] holds ([`KeyringFileError::Missing`]

@@ -550,6 +550,30 @@ impl RetentionKeyring {
     }
 }
 
+impl Keyring {
+    /// The retention policy of a retention keyring (`None` for a values keyring), for tools
+    /// that describe a keyring without taking it over as a [`RetentionKeyring`].
+    ///
+    /// ```
+    /// use rampart_envelope::retention::{BucketSize, RetentionKeyring, RetentionPolicy};
+    /// use rampart_envelope::LocalMasterKey;
+    /// use std::time::Duration;
+    ///
+    /// let master = LocalMasterKey::generate()?;
+    /// let policy = RetentionPolicy::new(BucketSize::Day, Duration::from_secs(14 * 86_400));
+    /// let ring = RetentionKeyring::create("results", "eu", &master, policy)?;
+    /// assert_eq!(ring.keyring().retention_policy(), Some(policy));
+    /// # Ok::<(), rampart_envelope::Error>(())
+    /// ```
+    pub fn retention_policy(&self) -> Option<RetentionPolicy> {
+        let params = self.retention?;
+        Some(RetentionPolicy::new(
+            BucketSize::from_seconds(params.bucket_seconds)?,
+            Duration::from_secs(params.retain_seconds),
+        ))
+    }
+}
+
 /// Seconds since the epoch as a time; clamps instead of panicking on overflow.
 fn secs_to_time(secs: u64) -> SystemTime {
     unix_to_system(i64::try_from(secs).unwrap_or(i64::MAX / 2))

@@ -240,12 +240,26 @@ impl FileKeyringStore {
         }
     }
 
+    /// The stored document; a missing file is the I/O error (with its path), as
+    /// `Keyring::load` has always reported it.
+    pub(crate) fn load_existing(&self) -> Result<StoredKeyring, Error> {
+        let file = File::open(&self.path).map_err(|e| io_err(&self.path, e))?;
+        let (json, stamp) = self.read_from(file)?;
+        let generation = crate::keyring_file::peek_generation(&json)?;
+        self.remember(stamp, generation);
+        Ok(StoredKeyring { json, generation })
+    }
+
     fn read(&self) -> Result<Option<(String, FileStamp)>, Error> {
         let file = match File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_err(&self.path, e)),
         };
+        self.read_from(file).map(Some)
+    }
+
+    fn read_from(&self, file: File) -> Result<(String, FileStamp), Error> {
         let stamp = FileStamp::of(&file.metadata().map_err(|e| io_err(&self.path, e))?);
         let mut text = String::new();
         file.take(MAX_FILE_LEN as u64 + 1)
@@ -254,7 +268,7 @@ impl FileKeyringStore {
         if text.len() > MAX_FILE_LEN {
             return Err(KeyringFileError::TooLarge { max: MAX_FILE_LEN }.into());
         }
-        Ok(Some((text, stamp)))
+        Ok((text, stamp))
     }
 
     fn remember(&self, stamp: FileStamp, generation: u64) {
