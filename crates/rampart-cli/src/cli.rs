@@ -145,6 +145,9 @@ Example:
         /// Buckets to prepare beyond the current one.
         #[arg(long, value_name = "N", default_value_t = 1)]
         ahead: u32,
+        /// Prepare as of this instant (RFC 3339) instead of the clock.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
     },
     /// Destroy the buckets of a retention keyring whose retention has passed (cron).
     #[command(after_help = "\
@@ -157,6 +160,10 @@ Example:
     Purge {
         #[command(flatten)]
         file: KeyringFileArgs,
+        /// Purge as of this instant (RFC 3339) instead of the clock: a time in the future
+        /// destroys data early, on purpose.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
     },
     /// Add a new version and make it the primary (older versions still decrypt). Retention
     /// keyrings are refused (their versions are time buckets: `keyring prepare`).

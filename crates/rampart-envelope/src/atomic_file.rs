@@ -299,6 +299,13 @@ fn unnamed_in(dir: &Path) -> io::Result<Option<File>> {
     if FORCE_NAMED.load(std::sync::atomic::Ordering::Relaxed) {
         return Ok(None);
     }
+    // Debug builds only: lets the `rampart` tool's crash tests exercise the named fallback
+    // (NFS and other systems without O_TMPFILE) in real processes. Forcing the fallback is
+    // harmless, and release builds do not read the variable at all.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("RAMPART_TEST_ONLY_FORCE_NAMED_TEMPORARIES").is_some() {
+        return Ok(None);
+    }
     if !Path::new("/proc/self/fd").is_dir() {
         return Ok(None);
     }

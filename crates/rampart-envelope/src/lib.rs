@@ -206,6 +206,7 @@
 pub mod atomic_file;
 mod context;
 mod error;
+mod handle;
 mod keyring;
 mod keyring_file;
 mod master_key;
@@ -223,6 +224,7 @@ pub mod stream;
 
 pub use context::{Context, MAX_ENCODED_LEN, MAX_KEY_LEN, MAX_PAIRS};
 pub use error::{ContextError, Error, FileError, KeyringFileError, MasterKeyError};
+pub use handle::KeyringHandle;
 pub use keyring::{
     Keyring, KeyringId, KeyringKind, MAX_FILE_LEN, MAX_LABEL_LEN, MAX_VERSIONS, VersionInfo,
     VersionState,

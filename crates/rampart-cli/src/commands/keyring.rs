@@ -76,19 +76,19 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
             })?;
             Ok(Report::success(describe(&ring)))
         }
-        KeyringCommand::Prepare { file, ahead } => {
+        KeyringCommand::Prepare { file, ahead, now } => {
+            let now = instant(now.as_deref())?;
             let master = master_key(&file.master_key)?;
-            let (ring, current) = change_retention(&file.keyring, &master, |r| {
-                r.prepare(SystemTime::now(), ahead)
-            })?;
+            let (ring, current) =
+                change_retention(&file.keyring, &master, |r| r.prepare(now, ahead))?;
             let mut body = describe(ring.keyring());
             body["current_bucket"] = json!(current);
             Ok(Report::success(body))
         }
-        KeyringCommand::Purge { file } => {
+        KeyringCommand::Purge { file, now } => {
+            let now = instant(now.as_deref())?;
             let master = master_key(&file.master_key)?;
-            let (ring, purged) =
-                change_retention(&file.keyring, &master, |r| r.purge(SystemTime::now()))?;
+            let (ring, purged) = change_retention(&file.keyring, &master, |r| r.purge(now))?;
             let purged: Vec<Value> = purged
                 .iter()
                 .map(|p| {
@@ -155,6 +155,21 @@ fn init_retention(
         .map_err(|e| failure(&e))?;
     create(path, &master, |store| ring.keyring().save_to(store))?;
     Ok(Report::success(describe(ring.keyring())))
+}
+
+/// `--now RFC3339`, or the clock.
+fn instant(now: Option<&str>) -> Result<SystemTime, Failure> {
+    let Some(text) = now else {
+        return Ok(SystemTime::now());
+    };
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(SystemTime::from)
+        .map_err(|_| {
+            Failure::input(
+                "invalid_option",
+                format!("--now {text:?} is not an RFC 3339 time"),
+            )
+        })
 }
 
 /// `1h`, `90m`, `14d`, `3600s`: a retention period in whole seconds.
@@ -291,7 +306,12 @@ fn change_then_check<T>(
     // made beside a keyring that does not exist).
     load(path, master)?;
     let store = FileKeyringStore::new(path);
-    let out = Keyring::update(&store, master, f).map_err(|e| lost_race_or(&e, path, master))?;
+    let out = Keyring::update(&store, master, |ring| {
+        let out = f(ring)?;
+        test_only_pause_before_save();
+        Ok(out)
+    })
+    .map_err(|e| lost_race_or(&e, path, master))?;
     check_loads(path, check_with)?;
     Ok(out)
 }
@@ -307,6 +327,19 @@ fn change_retention<T>(
         .map_err(|e| lost_race_or(&e, path, master))?;
     check_loads(path, master)?;
     Ok(out)
+}
+
+/// Debug builds only: `RAMPART_TEST_ONLY_PAUSE_BEFORE_SAVE_MS` holds a change between its
+/// modification and its save, so a test can play a writer that ignores the lock and check
+/// that compare-and-swap refuses. Release builds do not read it.
+fn test_only_pause_before_save() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("RAMPART_TEST_ONLY_PAUSE_BEFORE_SAVE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
 }
 
 /// A lost race says so and shows what is on disk; other errors map as usual.

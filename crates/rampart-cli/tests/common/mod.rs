@@ -2,6 +2,8 @@
 //! secret never shows up in what it printed.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub(crate) mod procs;
+
 use std::process::Output;
 
 use assert_cmd::Command;
