@@ -297,7 +297,7 @@ pub(crate) struct CryptArgs {
 const PASSWORD_AFTER_HELP: &str = "\
 Example:
   printf '%s' \"$PASSWORD\" | rampart password hash
-  printf '%s' \"$PASSWORD\" | rampart password verify '$argon2id$v=19$m=19456,t=2,p=1$...'";
+  printf '%s' \"$PASSWORD\" | rampart password verify --hash-file stored.hash";
 
 /// `rampart password ...`
 #[derive(Debug, Subcommand)]
@@ -310,18 +310,25 @@ Example:
   printf '%s' \"$PASSWORD\" | rampart password hash
   {\"hash\":\"$argon2id$v=19$m=19456,t=2,p=1$...\"}")]
     Hash,
-    /// Verify the password read from stdin against HASH (argon2id, or a legacy bcrypt, scrypt,
-    /// PBKDF2 or Django hash). Exit 0 when valid, 1 when not.
+    /// Verify the password read from stdin against a stored hash (argon2id, or a legacy
+    /// bcrypt, scrypt, PBKDF2 or Django hash). Exit 0 when valid, 1 when not.
     #[command(after_help = "\
-The password is stdin up to EOF, less one trailing newline. Quote HASH: it contains '$'.
+The password is stdin up to EOF, less one trailing newline. The stored hash comes from
+--hash-file, or else from RAMPART_PASSWORD_HASH. A HASH argument still works but is visible to
+every user of the machine in `ps` and lands in shell history (a warning on stderr says so);
+quote it: it contains '$'.
 
 Example:
-  printf '%s' \"$PASSWORD\" | rampart password verify '$2b$12$...'
+  printf '%s' \"$PASSWORD\" | rampart password verify --hash-file stored.hash
+  printf '%s' \"$PASSWORD\" | RAMPART_PASSWORD_HASH=\"$STORED\" rampart password verify
   {\"valid\":true,\"needs_rehash\":true}")]
     Verify {
-        /// The stored hash (PHC string, bcrypt or Django form).
+        /// The stored hash (PHC string, bcrypt or Django form); prefer --hash-file.
         #[arg(value_name = "HASH", allow_hyphen_values = true)]
-        hash: String,
+        hash: Option<String>,
+        /// File holding the stored hash (surrounding whitespace ignored).
+        #[arg(long, value_name = "FILE", conflicts_with = "hash")]
+        hash_file: Option<PathBuf>,
     },
 }
 

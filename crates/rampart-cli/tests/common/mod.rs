@@ -13,7 +13,8 @@ use serde_json::Value;
 pub(crate) fn rampart() -> Command {
     let mut cmd = Command::cargo_bin("rampart").expect("binary built");
     cmd.env_remove("RAMPART_MASTER_KEY")
-        .env_remove("RAMPART_APIKEY_HASHING_KEY");
+        .env_remove("RAMPART_APIKEY_HASHING_KEY")
+        .env_remove("RAMPART_PASSWORD_HASH");
     cmd
 }
 
