@@ -59,7 +59,7 @@ fn retire_racing_rotate_never_brings_the_retired_version_back() {
         ok(&run(&refs(&keyring("init", &ring, &[])), &d.key));
         ok(&run(&refs(&keyring("rotate", &ring, &[])), &d.key));
         let retire = spawn(
-            &refs(&keyring("retire", &ring, &["--below", "2", "--yes"])),
+            &refs(&keyring("retire", &ring, &["--below", "2"])),
             &d.key,
         );
         let rotate = spawn(&refs(&keyring("rotate", &ring, &[])), &d.key);
