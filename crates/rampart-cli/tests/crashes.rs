@@ -56,7 +56,14 @@ fn keyring_changes_killed_at_random_points(named: bool) {
             kr("rotate").to_vec()
         } else {
             // Rewrap to the same key: a full rewrite of the file, like any change.
-            vec!["keyring", "rewrap", "--keyring", &ring_s, "--new-master-key-file", key.to_str().unwrap()]
+            vec![
+                "keyring",
+                "rewrap",
+                "--keyring",
+                &ring_s,
+                "--new-master-key-file",
+                key.to_str().unwrap(),
+            ]
         };
         kill_midway(&args, &key, named, window, &mut jitter);
         // The keyring loads: the old file or the new one.
@@ -109,7 +116,10 @@ fn decrypt_killed_at_random_points(named: bool) {
     std::fs::write(&input, &plain).unwrap();
     let sealed = dir.path().join("in.bin.rpf");
     let (input_s, sealed_s) = (input.display().to_string(), sealed.display().to_string());
-    ok(&run(&["encrypt", "--keyring", &ring_s, &input_s, "-o", &sealed_s], &key));
+    ok(&run(
+        &["encrypt", "--keyring", &ring_s, &input_s, "-o", &sealed_s],
+        &key,
+    ));
     std::fs::remove_file(&input).unwrap();
     let out_dir = dir.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
@@ -172,9 +182,22 @@ fn output_replaced_by_o_keeps_its_mode() {
     std::fs::write(&sealed, b"placeholder").unwrap();
     std::fs::set_permissions(&sealed, std::fs::Permissions::from_mode(0o640)).unwrap();
     let (input_s, sealed_s) = (input.display().to_string(), sealed.display().to_string());
-    ok(&run(&["encrypt", "--keyring", &ring_s, &input_s, "-o", &sealed_s], &key));
+    ok(&run(
+        &["encrypt", "--keyring", &ring_s, &input_s, "-o", &sealed_s],
+        &key,
+    ));
     ok(&run(&["keyring", "rotate", "--keyring", &ring_s], &key));
-    ok(&run(&["reencrypt", "--keyring", &ring_s, &sealed_s, "-o", &sealed_s], &key));
+    ok(&run(
+        &[
+            "reencrypt",
+            "--keyring",
+            &ring_s,
+            &sealed_s,
+            "-o",
+            &sealed_s,
+        ],
+        &key,
+    ));
     let mode = std::fs::metadata(&sealed).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o640, "reencrypt -o same-file keeps the mode");
 }

@@ -434,7 +434,10 @@ fn retire_help_says_copies_still_open_retired_data_until_rewrap() {
         .output()
         .unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    assert!(help.contains("--dry-run") && help.contains("--yes"), "{help}");
+    assert!(
+        help.contains("--dry-run") && help.contains("--yes"),
+        "{help}"
+    );
     assert!(help.contains("Copies and backups"), "{help}");
     assert!(help.contains("keyring rewrap"), "{help}");
 }
@@ -465,11 +468,19 @@ fn retire_at_a_terminal_asks_and_writes_nothing_unless_confirmed() {
     let text = String::from_utf8_lossy(&run.transcript);
     assert_eq!(run.code, Some(1), "{text}");
     assert!(text.contains("not_confirmed"), "{text}");
-    assert!(text.contains("keyring rewrap"), "the prompt says what copies still do: {text}");
+    assert!(
+        text.contains("keyring rewrap"),
+        "the prompt says what copies still do: {text}"
+    );
     assert_eq!(std::fs::read(&s.ring).unwrap(), before, "nothing written");
 
     let run = common::rampart_in_terminal(&declined, Some(("Type 'retire'", "retire"))).unwrap();
-    assert_eq!(run.code, Some(0), "{}", String::from_utf8_lossy(&run.transcript));
+    assert_eq!(
+        run.code,
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.transcript)
+    );
 
     s.keyring(&["rotate"]);
     let yes = args(&["--yes"]);
@@ -477,5 +488,10 @@ fn retire_at_a_terminal_asks_and_writes_nothing_unless_confirmed() {
     // --below 3 now; --yes never asks.
     yes[3] = OsStr::new("3");
     let run = common::rampart_in_terminal(&yes, None).unwrap();
-    assert_eq!(run.code, Some(0), "{}", String::from_utf8_lossy(&run.transcript));
+    assert_eq!(
+        run.code,
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.transcript)
+    );
 }

@@ -317,7 +317,11 @@ fn verify_reads_the_hash_from_a_file_or_the_environment_without_the_ps_warning()
     for out in [&from_file, &from_env] {
         assert_eq!(out.status.code(), Some(0));
         assert_eq!(json_stdout(out)["valid"], true);
-        assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let wrong = rampart()
         .args(["password", "verify", "--hash-file"])
@@ -334,5 +338,8 @@ fn verify_with_the_hash_as_an_argument_still_works_but_warns_about_ps() {
     assert_eq!(out.status.code(), Some(0));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("visible to other users in `ps`"), "{err}");
-    assert!(!err.contains(BCRYPT), "the warning does not repeat the hash");
+    assert!(
+        !err.contains(BCRYPT),
+        "the warning does not repeat the hash"
+    );
 }

@@ -58,10 +58,7 @@ fn retire_racing_rotate_never_brings_the_retired_version_back() {
         let ring = d.ring(round);
         ok(&run(&refs(&keyring("init", &ring, &[])), &d.key));
         ok(&run(&refs(&keyring("rotate", &ring, &[])), &d.key));
-        let retire = spawn(
-            &refs(&keyring("retire", &ring, &["--below", "2"])),
-            &d.key,
-        );
+        let retire = spawn(&refs(&keyring("retire", &ring, &["--below", "2"])), &d.key);
         let rotate = spawn(&refs(&keyring("rotate", &ring, &[])), &d.key);
         let retired = ok(&retire.wait_with_output().unwrap());
         let rotated = ok(&rotate.wait_with_output().unwrap());
@@ -104,10 +101,18 @@ fn rotate_racing_rotate_with_concurrent_sealing_loses_no_value() {
             .collect();
         let mut rotated_to: Vec<u64> = rotates
             .into_iter()
-            .map(|c| ok(&c.wait_with_output().unwrap())["rotated_to"].as_u64().unwrap())
+            .map(|c| {
+                ok(&c.wait_with_output().unwrap())["rotated_to"]
+                    .as_u64()
+                    .unwrap()
+            })
             .collect();
         rotated_to.sort_unstable();
-        assert_eq!(rotated_to, [2, 3], "round {round}: two rotations, two versions");
+        assert_eq!(
+            rotated_to,
+            [2, 3],
+            "round {round}: two rotations, two versions"
+        );
         assert_eq!(
             states(&list(&d, &ring)),
             [
@@ -174,7 +179,12 @@ fn init_refuses_a_dangling_symlink_and_leaves_it_alone() {
     let (code, json) = outcome(&run(&refs(&keyring("init", &ring, &[])), &d.key));
     assert_eq!(code, Some(2));
     assert_eq!(json["error"], "keyring_exists");
-    assert!(std::fs::symlink_metadata(&ring).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(&ring)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert!(!target.exists(), "nothing was created through the link");
     assert_eq!(entries(d.dir.path()), ["master.key", "tokens.json"]);
 }
@@ -188,8 +198,16 @@ fn rotate_refuses_a_keyring_path_that_is_a_symlink() {
     let link = d.dir.path().join("link.json");
     std::os::unix::fs::symlink(&real, &link).unwrap();
     let (code, json) = outcome(&run(&refs(&keyring("rotate", &link, &[])), &d.key));
-    assert_eq!((code, json["error"].as_str()), (Some(2), Some("keyring_symlink")));
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(
+        (code, json["error"].as_str()),
+        (Some(2), Some("keyring_symlink"))
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     // Readers follow it.
     assert_eq!(states(&list(&d, &link)), [(1, "primary".to_owned())]);
 }
@@ -218,5 +236,9 @@ fn a_writer_that_loses_the_compare_and_swap_exits_1_and_writes_nothing() {
         "the keyring changed while this command ran; nothing was written"
     );
     assert_eq!(json["on_disk"]["generation"], 1, "{json}");
-    assert_eq!(std::fs::read(&ring).unwrap(), generation_1, "nothing was written");
+    assert_eq!(
+        std::fs::read(&ring).unwrap(),
+        generation_1,
+        "nothing was written"
+    );
 }

@@ -40,7 +40,16 @@ impl S {
         std::fs::write(&plain, vec![7u8; 200_000]).unwrap();
         let out = self.path(name);
         ok(&run(
-            &["encrypt", "--keyring", &self.ring, CTX[0], CTX[1], &plain, "-o", &out],
+            &[
+                "encrypt",
+                "--keyring",
+                &self.ring,
+                CTX[0],
+                CTX[1],
+                &plain,
+                "-o",
+                &out,
+            ],
             &self.key,
         ));
         std::fs::remove_file(&plain).unwrap();
@@ -48,13 +57,25 @@ impl S {
     }
 
     fn rotate(&self) {
-        ok(&run(&["keyring", "rotate", "--keyring", &self.ring], &self.key));
+        ok(&run(
+            &["keyring", "rotate", "--keyring", &self.ring],
+            &self.key,
+        ));
     }
 
     fn reencrypt(&self, input: &str, ctx: [&str; 2], verify: bool) -> (Option<i32>, Value, bool) {
         let out = self.path("out.rpf");
         let _ = std::fs::remove_file(&out);
-        let mut args = vec!["reencrypt", "--keyring", &self.ring, ctx[0], ctx[1], input, "-o", &out];
+        let mut args = vec![
+            "reencrypt",
+            "--keyring",
+            &self.ring,
+            ctx[0],
+            ctx[1],
+            input,
+            "-o",
+            &out,
+        ];
         if verify {
             args.push("--verify");
         }
@@ -104,7 +125,10 @@ fn cases(rotated: bool) {
     assert_eq!(json["verified"], "header");
     // A wrong context fails on the header alone, with or without --verify.
     assert_refused(&s.reencrypt(&wrong_ctx, WRONG_CTX, false), "wrong context");
-    assert_refused(&s.reencrypt(&wrong_ctx, WRONG_CTX, true), "wrong context, --verify");
+    assert_refused(
+        &s.reencrypt(&wrong_ctx, WRONG_CTX, true),
+        "wrong context, --verify",
+    );
     // A damaged body needs --verify, which reads it all.
     let r = s.reencrypt(&truncated, CTX, true);
     assert_refused(&r, "truncated body");
@@ -141,7 +165,15 @@ fn reencrypt_of_values_always_opens_them() {
     };
     let run_value = |text: &str, ctx: [&str; 2]| {
         let out = common::procs::run_with_stdin(
-            &["reencrypt", "--keyring", &s.ring, ctx[0], ctx[1], "-o", &s.path("v.out")],
+            &[
+                "reencrypt",
+                "--keyring",
+                &s.ring,
+                ctx[0],
+                ctx[1],
+                "-o",
+                &s.path("v.out"),
+            ],
             &s.key,
             text.as_bytes(),
         );
@@ -150,19 +182,38 @@ fn reencrypt_of_values_always_opens_them() {
     let sealed = value("token");
     let (code, json) = run_value(&sealed, CTX);
     assert_eq!(code, Some(0), "{json}");
-    assert_eq!((json["changed"].clone(), json["verified"].clone()), (false.into(), "full".into()));
-    assert_eq!(run_value(&sealed, WRONG_CTX).0, Some(1), "wrong context at the primary");
+    assert_eq!(
+        (json["changed"].clone(), json["verified"].clone()),
+        (false.into(), "full".into())
+    );
+    assert_eq!(
+        run_value(&sealed, WRONG_CTX).0,
+        Some(1),
+        "wrong context at the primary"
+    );
     // Flip a character of the ciphertext part (the header stays parseable).
     let mut garbled: Vec<u8> = sealed.trim().bytes().collect();
     let i = garbled.len() - 5;
     garbled[i] = if garbled[i] == b'A' { b'B' } else { b'A' };
     let garbled = String::from_utf8(garbled).unwrap();
-    assert_eq!(run_value(&garbled, CTX).0, Some(1), "garbage at the primary");
+    assert_eq!(
+        run_value(&garbled, CTX).0,
+        Some(1),
+        "garbage at the primary"
+    );
     s.rotate();
     let (code, json) = run_value(&sealed, CTX);
     assert_eq!((code, json["changed"].clone()), (Some(0), true.into()));
-    assert_eq!(run_value(&sealed, WRONG_CTX).0, Some(1), "wrong context after rotation");
-    assert_eq!(run_value(&garbled, CTX).0, Some(1), "garbage after rotation");
+    assert_eq!(
+        run_value(&sealed, WRONG_CTX).0,
+        Some(1),
+        "wrong context after rotation"
+    );
+    assert_eq!(
+        run_value(&garbled, CTX).0,
+        Some(1),
+        "garbage after rotation"
+    );
 }
 
 #[test]
@@ -170,7 +221,17 @@ fn verify_is_refused_on_encrypt_and_decrypt() {
     let s = S::new();
     let good = s.file("good.rpf");
     let (code, json) = outcome(&run(
-        &["decrypt", "--keyring", &s.ring, CTX[0], CTX[1], &good, "-o", &s.path("x"), "--verify"],
+        &[
+            "decrypt",
+            "--keyring",
+            &s.ring,
+            CTX[0],
+            CTX[1],
+            &good,
+            "-o",
+            &s.path("x"),
+            "--verify",
+        ],
         &s.key,
     ));
     assert_eq!((code, json["error"].as_str()), (Some(2), Some("usage")));

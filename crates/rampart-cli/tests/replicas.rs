@@ -62,7 +62,12 @@ struct Replica {
 impl Replica {
     fn start(ring: &Path, key: &Path) -> Self {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "replica_child", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "replica_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, ring)
             .env("RAMPART_TEST_REPLICA_KEY", key)
             .stdin(Stdio::piped())
@@ -84,7 +89,10 @@ impl Replica {
         self.stdin.flush().unwrap();
         loop {
             let mut line = String::new();
-            assert!(self.stdout.read_line(&mut line).unwrap() > 0, "replica died");
+            assert!(
+                self.stdout.read_line(&mut line).unwrap() > 0,
+                "replica died"
+            );
             // libtest may print "test replica_child ... " before the first reply.
             if let Some(at) = line.find("REPLY ") {
                 let reply = line[at + 6..].trim_end();
@@ -134,7 +142,10 @@ fn a_running_replica_follows_a_rotation_made_by_another_process() {
             &key,
             sealed.as_bytes(),
         );
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     };
     ok(&run(&["keyring", "init", "--keyring", &ring_s], &key));
     let mut replica = Replica::start(&ring, &key);
@@ -164,7 +175,10 @@ fn a_running_replica_follows_a_rotation_made_by_another_process() {
     std::fs::write(&ring, &broken).unwrap();
     assert_eq!(version(&replica.ask("seal still").unwrap()), 3);
     let status = replica.ask("status").unwrap();
-    assert!(status.starts_with("reload_error") && status.contains("integrity"), "{status}");
+    assert!(
+        status.starts_with("reload_error") && status.contains("integrity"),
+        "{status}"
+    );
     std::fs::write(&ring, &good).unwrap();
     assert_eq!(version(&replica.ask("seal again").unwrap()), 3);
     assert_eq!(replica.ask("status").unwrap(), "fine");
@@ -173,12 +187,21 @@ fn a_running_replica_follows_a_rotation_made_by_another_process() {
     // Rotated and version 3 retired on disk, but the file then fails to verify: the replica
     // cannot reload, and refuses to seal under version 3 rather than make unreadable data.
     ok(&run(&["keyring", "rotate", "--keyring", &ring_s], &key));
-    ok(&run(&["keyring", "retire", "--keyring", &ring_s, "--below", "4"], &key));
+    ok(&run(
+        &["keyring", "retire", "--keyring", &ring_s, "--below", "4"],
+        &key,
+    ));
     let retired = std::fs::read_to_string(&ring).unwrap();
-    std::fs::write(&ring, retired.replacen("\"min_decrypt\": 4", "\"min_decrypt\": 3", 1))
-        .unwrap();
+    std::fs::write(
+        &ring,
+        retired.replacen("\"min_decrypt\": 4", "\"min_decrypt\": 3", 1),
+    )
+    .unwrap();
     let refused = replica.ask("seal doomed").unwrap_err();
-    assert!(refused.contains("refusing to seal under key version 3"), "{refused}");
+    assert!(
+        refused.contains("refusing to seal under key version 3"),
+        "{refused}"
+    );
     std::fs::write(&ring, &retired).unwrap();
     assert_eq!(version(&replica.ask("seal fine").unwrap()), 4);
 }

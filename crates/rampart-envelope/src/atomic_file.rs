@@ -475,7 +475,9 @@ mod tests {
     /// are serialised by this mutex.
     fn both_ways(f: impl Fn()) {
         static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _g = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _g = SERIAL
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for named in [false, true] {
             FORCE_NAMED.store(named, Ordering::Relaxed);
             f();
@@ -502,7 +504,10 @@ mod tests {
         let p = dir.path().join("plain.txt");
         let mut out = AtomicFile::new(&p).unwrap();
         out.write_all(b"secret plaintext").unwrap();
-        assert!(entries(dir.path()).is_empty(), "the half-written file has no name");
+        assert!(
+            entries(dir.path()).is_empty(),
+            "the half-written file has no name"
+        );
         drop(out);
         assert!(entries(dir.path()).is_empty());
     }
@@ -585,7 +590,10 @@ mod tests {
             let mut out = AtomicFile::new(&p).unwrap().keep_metadata(true);
             out.write_all(b"new").unwrap();
             out.commit().unwrap();
-            assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o640);
+            assert_eq!(
+                fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                0o640
+            );
             let fresh = dir.path().join("fresh");
             let mut out = AtomicFile::new(&fresh).unwrap().keep_metadata(true);
             out.write_all(b"x").unwrap();

@@ -61,7 +61,6 @@ pub struct KeyringHandle {
     last_error: Mutex<Option<Arc<Error>>>,
 }
 
-
 impl fmt::Debug for KeyringHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyringHandle")
@@ -122,8 +121,10 @@ impl KeyringHandle {
     /// The store's and [`Keyring::load_from`]'s errors (shared: the same error is kept).
     pub fn reload_if_changed(&self) -> Result<bool, Arc<Error>> {
         let result = self.try_reload().map_err(Arc::new);
-        *self.last_error.lock().unwrap_or_else(PoisonError::into_inner) =
-            result.as_ref().err().map(Arc::clone);
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = result.as_ref().err().map(Arc::clone);
         result
     }
 
@@ -149,7 +150,10 @@ impl KeyringHandle {
     /// shows the primary in use retired.
     pub fn sealing_keyring(&self) -> Result<Arc<Keyring>, Error> {
         let due = {
-            let mut last = self.last_check.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut last = self
+                .last_check
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             let due = last.is_none_or(|t| t.elapsed() >= self.check_interval);
             if due {
                 *last = Some(Instant::now());
@@ -224,4 +228,3 @@ impl KeyringHandle {
         self.open(&ct, context)
     }
 }
-

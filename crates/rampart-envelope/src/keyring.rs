@@ -17,12 +17,12 @@ use zeroize::Zeroizing;
 
 use crate::context::Context;
 use crate::error::{Error, KeyringFileError, MasterKeyError};
-use crate::store::{FileKeyringStore, KeyringStore, StoredKeyring};
 use crate::master_key::{KeyMaterial, MasterKey, MasterKeyId, WrappedKey};
 use crate::primitives::{self, KEY_LEN};
 use crate::sealed::{
     self, FORMAT_V1, HEADER_LEN, MAX_PLAINTEXT_LEN, OVERHEAD, SUITE_AES256GCM_HKDF, off,
 };
+use crate::store::{FileKeyringStore, KeyringStore, StoredKeyring};
 use crate::subkey::{self, CacheKey, NonceSource, SealerSpec, SubkeyCache, THREAD};
 
 /// Largest keyring file [`Keyring::load`] reads.

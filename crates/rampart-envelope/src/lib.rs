@@ -160,10 +160,15 @@
 //!     { "version": 3, "state": "primary", "created": "2026-07-01T00:00:00Z", "wrapped": "base64url" }
 //!   ],
 //!   "retention": null,
+//!   "generation": 7,
 //!   "integrity": "base64url"
 //! }
 //! ```
 //!
+//! - `generation`: raised by one at every save, covered by the MAC; the compare-and-swap
+//!   token (see [`KeyringStore`]). Documents written before it existed have no such field:
+//!   they load as generation 0 and their MAC (computed without the field) still verifies;
+//!   removing the field from a newer document breaks its MAC.
 //! - `wrapped`: `nonce(12) ‖ AES-256-GCM(version key) ‖ tag(16)` under a KRK-derived key, AAD
 //!   binding keyring id, region, version and creation time.
 //! - `integrity`: HMAC-SHA256 under a KRK-derived key over

@@ -290,10 +290,9 @@ impl KeyringStore for FileKeyringStore {
 
     fn compare_and_swap(&self, expected: Option<u64>, new: &StoredKeyring) -> Result<(), Error> {
         self.refuse_symlink()?;
-        let found = match self.read()? {
-            None => None,
-            Some((json, _)) => Some(crate::keyring_file::peek_generation(&json).unwrap_or(0)),
-        };
+        let found = self
+            .read()?
+            .map(|(json, _)| crate::keyring_file::peek_generation(&json).unwrap_or(0));
         match (expected, found) {
             (None, Some(_)) => return Err(Error::KeyringExists),
             (e, f) if e != f => {

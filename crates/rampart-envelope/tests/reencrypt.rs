@@ -480,7 +480,8 @@ fn verify_reports_files_with_damaged_bodies_as_unreadable_at_the_primary_and_aft
     let mut ring = rampart_envelope::Keyring::create("f", "eu", &master, now).unwrap();
     let ctx = rampart_envelope::Context::new().with("k", "v");
     let file = |ring: &rampart_envelope::Keyring| {
-        let mut w = rampart_envelope::stream::EncryptingWriter::new(ring, &ctx, Vec::new()).unwrap();
+        let mut w =
+            rampart_envelope::stream::EncryptingWriter::new(ring, &ctx, Vec::new()).unwrap();
         w.write_all(&[1u8; 100_000]).unwrap();
         w.finish().unwrap()
     };
@@ -508,7 +509,10 @@ fn verify_reports_files_with_damaged_bodies_as_unreadable_at_the_primary_and_aft
         let verified = run(true);
         let ids: Vec<u32> = verified.failed.iter().map(|(id, _)| *id).collect();
         assert_eq!(ids, [2, 3], "rotated: {rotated}");
-        assert!(matches!(verified.failed[0].1, rampart_envelope::Error::Truncated));
+        assert!(matches!(
+            verified.failed[0].1,
+            rampart_envelope::Error::Truncated
+        ));
         // Without verify only headers are opened: the bodies are not read.
         assert_eq!(run(false).progress.failed, 0, "rotated: {rotated}");
     }

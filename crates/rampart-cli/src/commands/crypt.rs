@@ -15,12 +15,12 @@ use std::time::SystemTime;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rampart::envelope::atomic_file::{AtomicFile, sweep_stale};
+use rampart::envelope::retention::RetentionKeyring;
 use rampart::envelope::stream::{
     DecryptingReader, Detected, EncryptingWriter, FileHeader, HEADER_LEN, detect, file_error,
     rewrap_header,
 };
-use rampart::envelope::atomic_file::{AtomicFile, sweep_stale};
-use rampart::envelope::retention::RetentionKeyring;
 use rampart::envelope::{Context, Keyring, KeyringKind, MAX_PLAINTEXT_LEN};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
@@ -65,13 +65,11 @@ fn encrypt_inner(args: &CryptArgs) -> Result<Report, Failure> {
         // The current bucket, which `keyring prepare` (or init) must have saved: this
         // process never invents a bucket key that exists nowhere else.
         retention = RetentionKeyring::from_keyring(loaded).map_err(|e| failure(&e))?;
-        retention
-            .sealing_keyring(SystemTime::now())
-            .map_err(|e| {
-                let f = failure(&e);
-                let message = format!("{}; run `rampart keyring prepare`", f.message);
-                Failure { message, ..f }
-            })?
+        retention.sealing_keyring(SystemTime::now()).map_err(|e| {
+            let f = failure(&e);
+            let message = format!("{}; run `rampart keyring prepare`", f.message);
+            Failure { message, ..f }
+        })?
     } else {
         &loaded
     };

@@ -142,7 +142,8 @@ pub(crate) fn failure(err: &Error) -> Failure {
 }
 
 /// What a writer that lost a race to another writer says (exit 1).
-pub(crate) const LOST_RACE: &str = "the keyring changed while this command ran; nothing was written";
+pub(crate) const LOST_RACE: &str =
+    "the keyring changed while this command ran; nothing was written";
 
 fn verdict_kind(err: &Error) -> Option<&'static str> {
     Some(match err {

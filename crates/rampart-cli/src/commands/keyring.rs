@@ -71,9 +71,8 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
         } => {
             let old = master_key(&file.master_key)?;
             let new = master_key_file(&new_master_key_file)?;
-            let (ring, ()) = change_then_check(&file.keyring, &old, &new, |ring| {
-                ring.rewrap(&old, &new)
-            })?;
+            let (ring, ()) =
+                change_then_check(&file.keyring, &old, &new, |ring| ring.rewrap(&old, &new))?;
             Ok(Report::success(describe(&ring)))
         }
         KeyringCommand::Prepare { file, ahead, now } => {
@@ -133,16 +132,14 @@ fn init_retention(
     refuse_existing(path)?;
     let retain = parse_duration(retention)?;
     let bucket = match bucket {
-        None if retain < Duration::from_secs(2 * 86_400) => BucketSize::Hour,
-        None => BucketSize::Day,
-        Some("hour") => BucketSize::Hour,
-        Some("day") => BucketSize::Day,
-        Some(_) => {
-            return Err(Failure::input(
-                "invalid_option",
-                "--bucket is hour or day",
-            ));
-        }
+        None if retain < Duration::from_secs(2 * 86_400) => "hour",
+        None => "day",
+        Some(b) => b,
+    };
+    let bucket = match bucket {
+        "hour" => BucketSize::Hour,
+        "day" => BucketSize::Day,
+        _ => return Err(Failure::input("invalid_option", "--bucket is hour or day")),
     };
     let name = keyring_name(path)?;
     let master = master_key(&file.master_key)?;
@@ -323,8 +320,8 @@ fn change_retention<T>(
 ) -> Result<(RetentionKeyring, T), Failure> {
     load(path, master)?;
     let store = FileKeyringStore::new(path);
-    let out = RetentionKeyring::update(&store, master, f)
-        .map_err(|e| lost_race_or(&e, path, master))?;
+    let out =
+        RetentionKeyring::update(&store, master, f).map_err(|e| lost_race_or(&e, path, master))?;
     check_loads(path, master)?;
     Ok(out)
 }
@@ -398,8 +395,20 @@ mod tests {
     fn retention_durations_parse_with_their_unit() {
         assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
         assert_eq!(parse_duration("90m").unwrap(), Duration::from_secs(5400));
-        assert_eq!(parse_duration("14d").unwrap(), Duration::from_secs(14 * 86_400));
-        for bad in ["", "h", "1", "0h", "1w", "-1h", "1.5h", "99999999999999999999d"] {
+        assert_eq!(
+            parse_duration("14d").unwrap(),
+            Duration::from_secs(14 * 86_400)
+        );
+        for bad in [
+            "",
+            "h",
+            "1",
+            "0h",
+            "1w",
+            "-1h",
+            "1.5h",
+            "99999999999999999999d",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }
