@@ -67,9 +67,15 @@ pub(crate) enum Command {
 // keyring
 
 const KEYRING_AFTER_HELP: &str = "\
+Every change (init, rotate, retire, rewrap, prepare, purge) holds an exclusive lock on the
+sidecar file .NAME.lock beside the keyring from load to save, and saves only if the keyring is
+still the generation it loaded: two changes at once run one after the other, and a change that
+finds the keyring changed under it writes nothing and exits 1. Reading commands never lock.
+
 Example:
   rampart keyring init --keyring tokens.json --region eu-central --master-key-file master.key
-  rampart keyring rotate --keyring tokens.json --master-key-file master.key";
+  rampart keyring rotate --keyring tokens.json --master-key-file master.key
+  rampart keyring init --keyring uploads.json --retention 1h --master-key-file master.key";
 
 /// Where the master key comes from.
 #[derive(Debug, Args)]
@@ -93,19 +99,74 @@ pub(crate) struct KeyringFileArgs {
 /// `rampart keyring ...`
 #[derive(Debug, Subcommand)]
 pub(crate) enum KeyringCommand {
-    /// Create a new keyring with one primary version (refuses to overwrite a file).
+    /// Create a new keyring with one primary version, or a retention keyring with
+    /// --retention (never overwrites anything: a file, a directory or a symlink at FILE).
     #[command(after_help = "\
+With --retention, the keyring holds one key per time bucket (an hour, or a day for retention
+periods of 2 days and more; --bucket chooses) and `keyring purge` destroys the buckets older
+than the retention period: what was encrypted in them becomes unreadable everywhere, backups
+of the data included. Keep a retention keyring itself OUT of backups. Init prepares the
+current bucket and --ahead more; afterwards run, more often than a bucket lasts (cron):
+  rampart keyring prepare --keyring uploads.json --ahead 2 && rampart keyring purge --keyring uploads.json
+
 Example:
   head -c 32 /dev/urandom | base64 > master.key && chmod 600 master.key
-  rampart keyring init --keyring tokens.json --region eu-central --master-key-file master.key")]
+  rampart keyring init --keyring tokens.json --region eu-central --master-key-file master.key
+  rampart keyring init --keyring uploads.json --retention 1h --master-key-file master.key
+  rampart keyring init --keyring results.json --retention 14d --master-key-file master.key")]
     Init {
         #[command(flatten)]
         file: KeyringFileArgs,
         /// Region label bound into every ciphertext of this keyring.
         #[arg(long, value_name = "R")]
         region: Option<String>,
+        /// Make a retention keyring keeping data this long: a number and s, m, h or d
+        /// (1h, 90m, 14d).
+        #[arg(long, value_name = "DURATION")]
+        retention: Option<String>,
+        /// Bucket size of a retention keyring [default: hour below 2 days of retention,
+        /// day from 2 days].
+        #[arg(long, value_name = "hour|day", requires = "retention")]
+        bucket: Option<String>,
+        /// Buckets to prepare beyond the current one [retention keyrings; default: 1].
+        #[arg(long, value_name = "N", requires = "retention")]
+        ahead: Option<u32>,
     },
-    /// Add a new version and make it the primary (older versions still decrypt).
+    /// Create the current time bucket of a retention keyring and the next N (cron, with purge).
+    #[command(after_help = "\
+Replicas seal only in buckets the keyring file holds; prepare more buckets ahead than replicas
+take to reload the file.
+
+Example:
+  rampart keyring prepare --keyring uploads.json --ahead 2 --master-key-file master.key")]
+    Prepare {
+        #[command(flatten)]
+        file: KeyringFileArgs,
+        /// Buckets to prepare beyond the current one.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        ahead: u32,
+        /// Prepare as of this instant (RFC 3339) instead of the clock.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+    },
+    /// Destroy the buckets of a retention keyring whose retention has passed (cron).
+    #[command(after_help = "\
+What was encrypted in a purged bucket is unreadable from then on, in every copy of the data.
+Copies and backups of the keyring FILE made before the purge still hold the bucket keys: keep
+retention keyrings out of backups.
+
+Example:
+  rampart keyring purge --keyring uploads.json --master-key-file master.key")]
+    Purge {
+        #[command(flatten)]
+        file: KeyringFileArgs,
+        /// Purge as of this instant (RFC 3339) instead of the clock: a time in the future
+        /// destroys data early, on purpose.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+    },
+    /// Add a new version and make it the primary (older versions still decrypt). Retention
+    /// keyrings are refused (their versions are time buckets: `keyring prepare`).
     #[command(after_help = "\
 Example:
   RAMPART_MASTER_KEY=\"$(cat master.key)\" rampart keyring rotate --keyring tokens.json")]
@@ -125,14 +186,32 @@ Example:
     /// Destroy the key material of every version below VERSION. Irreversible: data sealed
     /// under those versions becomes unreadable (crypto-shredding).
     #[command(after_help = "\
+Run `rampart reencrypt --verify` over the data first (it reports what will not open), then
+--dry-run to see what would be destroyed. At a terminal, retire asks for confirmation unless
+--yes is given; from a script (stdin not a terminal) it does not ask.
+
+Retiring removes the keys from THIS file only. Copies and backups of the keyring file made
+before still open the retired data, with the same master key, until the master key is rotated
+with `rampart keyring rewrap` and the old master key is destroyed: that is what makes the
+shredding final. Retention keyrings are refused: use `keyring purge`.
+
 Example (after re-encrypting everything to version 3):
-  rampart keyring retire --keyring tokens.json --below 3 --master-key-file master.key")]
+  rampart keyring retire --keyring tokens.json --below 3 --dry-run --master-key-file master.key
+  rampart keyring retire --keyring tokens.json --below 3 --yes --master-key-file master.key
+  rampart keyring rewrap --keyring tokens.json --master-key-file master.key \\
+      --new-master-key-file new-master.key && shred -u master.key")]
     Retire {
         #[command(flatten)]
         file: KeyringFileArgs,
         /// Versions strictly below this one are retired.
         #[arg(long, value_name = "VERSION")]
         below: u32,
+        /// List what would be destroyed; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask for confirmation at a terminal.
+        #[arg(long)]
+        yes: bool,
     },
     /// Re-wrap the keyring under a new master key; encrypted data is not touched.
     #[command(after_help = "\
@@ -153,7 +232,9 @@ Example:
 // encrypt / decrypt / reencrypt
 
 const ENCRYPT_AFTER_HELP: &str = "\
-IN and OUT default to stdin and stdout (\"-\" names them too). Files are streamed in 64 KiB
+IN and OUT default to stdin and stdout (\"-\" names them too). With a retention keyring the
+data goes into the current time bucket (which `keyring prepare` must have made) and becomes
+unreadable once `keyring purge` destroys it. Files are streamed in 64 KiB
 authenticated segments in constant memory; --value makes a sealed value (base64url text) for a
 database column instead. The same --context pairs must be given to decrypt.
 
@@ -164,7 +245,8 @@ Example:
 
 const DECRYPT_AFTER_HELP: &str = "\
 Detects an encrypted file or a sealed value (binary or base64url text) from its header.
-With -o, OUT only appears once the whole input has authenticated; on stdout, a file's
+With -o, OUT only appears once the whole input has authenticated (until then the plaintext is
+in a file with no name, which a crash leaves nowhere); on stdout, a file's
 plaintext is written segment by segment, each authenticated before it is released.
 
 Example:
@@ -173,7 +255,13 @@ Example:
 
 const REENCRYPT_AFTER_HELP: &str = "\
 Files are re-keyed by re-wrapping their data key under the primary version (the body is
-copied unchanged); sealed values are opened and sealed again, keeping their form.
+copied unchanged); sealed values are opened and sealed again, keeping their form. The input
+is always opened, also when it is already at the primary version: a wrong --context, a
+tampered header or a retired version is an error (exit 1), never \"changed\":false.
+With --verify, a file's whole body is authenticated while it is copied (constant memory), so
+a truncated or corrupted body is caught too; the JSON says \"verified\":\"full\" (values are
+always fully verified) or \"header\". Run it with --verify over everything before
+`keyring retire`: what fails here will not open after the retire either.
 
 Example:
   rampart keyring rotate --keyring uploads.json --master-key-file master.key
@@ -193,9 +281,14 @@ pub(crate) struct CryptArgs {
     /// Input file; stdin when absent or "-".
     #[arg(value_name = "IN")]
     pub(crate) input: Option<PathBuf>,
-    /// Output file, replaced atomically; stdout when absent or "-".
+    /// Output file, replaced atomically (it keeps the mode of the file it replaces); stdout
+    /// when absent or "-".
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     pub(crate) output: Option<PathBuf>,
+    /// Authenticate a file's whole body while copying it, not only its header
+    /// [reencrypt only].
+    #[arg(long)]
+    pub(crate) verify: bool,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -204,7 +297,7 @@ pub(crate) struct CryptArgs {
 const PASSWORD_AFTER_HELP: &str = "\
 Example:
   printf '%s' \"$PASSWORD\" | rampart password hash
-  printf '%s' \"$PASSWORD\" | rampart password verify '$argon2id$v=19$m=19456,t=2,p=1$...'";
+  printf '%s' \"$PASSWORD\" | rampart password verify --hash-file stored.hash";
 
 /// `rampart password ...`
 #[derive(Debug, Subcommand)]
@@ -217,18 +310,25 @@ Example:
   printf '%s' \"$PASSWORD\" | rampart password hash
   {\"hash\":\"$argon2id$v=19$m=19456,t=2,p=1$...\"}")]
     Hash,
-    /// Verify the password read from stdin against HASH (argon2id, or a legacy bcrypt, scrypt,
-    /// PBKDF2 or Django hash). Exit 0 when valid, 1 when not.
+    /// Verify the password read from stdin against a stored hash (argon2id, or a legacy
+    /// bcrypt, scrypt, PBKDF2 or Django hash). Exit 0 when valid, 1 when not.
     #[command(after_help = "\
-The password is stdin up to EOF, less one trailing newline. Quote HASH: it contains '$'.
+The password is stdin up to EOF, less one trailing newline. The stored hash comes from
+--hash-file, or else from RAMPART_PASSWORD_HASH. A HASH argument still works but is visible to
+every user of the machine in `ps` and lands in shell history (a warning on stderr says so);
+quote it: it contains '$'.
 
 Example:
-  printf '%s' \"$PASSWORD\" | rampart password verify '$2b$12$...'
+  printf '%s' \"$PASSWORD\" | rampart password verify --hash-file stored.hash
+  printf '%s' \"$PASSWORD\" | RAMPART_PASSWORD_HASH=\"$STORED\" rampart password verify
   {\"valid\":true,\"needs_rehash\":true}")]
     Verify {
-        /// The stored hash (PHC string, bcrypt or Django form).
+        /// The stored hash (PHC string, bcrypt or Django form); prefer --hash-file.
         #[arg(value_name = "HASH", allow_hyphen_values = true)]
-        hash: String,
+        hash: Option<String>,
+        /// File holding the stored hash (surrounding whitespace ignored).
+        #[arg(long, value_name = "FILE", conflicts_with = "hash")]
+        hash_file: Option<PathBuf>,
     },
 }
 

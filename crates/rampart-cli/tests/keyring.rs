@@ -406,3 +406,92 @@ fn rotate_of_a_missing_file_exits_2_and_creates_nothing() {
     );
     assert!(!s.ring.exists(), "rotate does not create a keyring");
 }
+
+#[test]
+fn retire_dry_run_lists_what_would_be_destroyed_and_changes_nothing() {
+    let s = Setup::new();
+    s.init();
+    s.keyring(&["rotate"]);
+    s.keyring(&["rotate"]);
+    let before = std::fs::read(&s.ring).unwrap();
+    let out = s.keyring(&["retire", "--below", "3", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0));
+    let json = json_stdout(&out);
+    assert_eq!(json["dry_run"], true);
+    assert_eq!(json["would_retire"], serde_json::json!([1, 2]));
+    assert!(json["note"].as_str().unwrap().contains("keyring rewrap"));
+    assert_eq!(std::fs::read(&s.ring).unwrap(), before, "nothing written");
+    let out = s.keyring(&["retire", "--below", "3"]);
+    let json = json_stdout(&out);
+    assert_eq!(json["retired"], serde_json::json!([1, 2]));
+    assert!(json["note"].as_str().unwrap().contains("backups"));
+}
+
+#[test]
+fn retire_help_says_copies_still_open_retired_data_until_rewrap() {
+    let out = rampart()
+        .args(["keyring", "retire", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("--dry-run") && help.contains("--yes"),
+        "{help}"
+    );
+    assert!(help.contains("Copies and backups"), "{help}");
+    assert!(help.contains("keyring rewrap"), "{help}");
+}
+
+#[test]
+fn retire_at_a_terminal_asks_and_writes_nothing_unless_confirmed() {
+    use std::ffi::OsStr;
+    let s = Setup::new();
+    s.init();
+    s.keyring(&["rotate"]);
+    let before = std::fs::read(&s.ring).unwrap();
+    let args = |extra: &[&'static str]| {
+        let mut v: Vec<std::ffi::OsString> = ["keyring", "retire", "--below", "2", "--keyring"]
+            .iter()
+            .map(Into::into)
+            .collect();
+        v.push(s.ring.clone().into());
+        v.push("--master-key-file".into());
+        v.push(s.key.clone().into());
+        v.extend(extra.iter().map(Into::into));
+        v
+    };
+    let declined = args(&[]);
+    let declined: Vec<&OsStr> = declined.iter().map(std::ffi::OsString::as_os_str).collect();
+    let Some(run) = common::rampart_in_terminal(&declined, Some(("Type 'retire'", "no"))) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&run.transcript);
+    assert_eq!(run.code, Some(1), "{text}");
+    assert!(text.contains("not_confirmed"), "{text}");
+    assert!(
+        text.contains("keyring rewrap"),
+        "the prompt says what copies still do: {text}"
+    );
+    assert_eq!(std::fs::read(&s.ring).unwrap(), before, "nothing written");
+
+    let run = common::rampart_in_terminal(&declined, Some(("Type 'retire'", "retire"))).unwrap();
+    assert_eq!(
+        run.code,
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.transcript)
+    );
+
+    s.keyring(&["rotate"]);
+    let yes = args(&["--yes"]);
+    let mut yes: Vec<&OsStr> = yes.iter().map(std::ffi::OsString::as_os_str).collect();
+    // --below 3 now; --yes never asks.
+    yes[3] = OsStr::new("3");
+    let run = common::rampart_in_terminal(&yes, None).unwrap();
+    assert_eq!(
+        run.code,
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.transcript)
+    );
+}

@@ -286,3 +286,60 @@ fn password_typed_at_a_terminal_is_not_echoed() {
     let stored = hash["hash"].as_str().unwrap();
     assert_eq!(verify(stored, TYPED).status.code(), Some(0));
 }
+
+#[test]
+fn verify_reads_the_hash_from_a_file_or_the_environment_without_the_ps_warning() {
+    let hashed = json_stdout(
+        &rampart()
+            .args(["password", "hash"])
+            .write_stdin(PASSWORD)
+            .output()
+            .unwrap(),
+    )["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dir = tempfile::TempDir::new().unwrap();
+    let file = dir.path().join("stored.hash");
+    std::fs::write(&file, format!("{hashed}\n")).unwrap();
+    let from_file = rampart()
+        .args(["password", "verify", "--hash-file"])
+        .arg(&file)
+        .write_stdin(PASSWORD)
+        .output()
+        .unwrap();
+    let from_env = rampart()
+        .args(["password", "verify"])
+        .env("RAMPART_PASSWORD_HASH", &hashed)
+        .write_stdin(PASSWORD)
+        .output()
+        .unwrap();
+    for out in [&from_file, &from_env] {
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(json_stdout(out)["valid"], true);
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let wrong = rampart()
+        .args(["password", "verify", "--hash-file"])
+        .arg(&file)
+        .write_stdin("wrong")
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(1));
+}
+
+#[test]
+fn verify_with_the_hash_as_an_argument_still_works_but_warns_about_ps() {
+    let out = verify(BCRYPT, "U*U");
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("visible to other users in `ps`"), "{err}");
+    assert!(
+        !err.contains(BCRYPT),
+        "the warning does not repeat the hash"
+    );
+}

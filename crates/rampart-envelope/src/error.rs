@@ -139,9 +139,53 @@ pub enum Error {
         primary: u32,
     },
 
+    // ---- keyring storage -----------------------------------------------------------------
+    /// Compare-and-swap refused a save: the stored keyring is not the generation this one
+    /// was loaded from (another writer saved in between, or it was removed). Nothing was
+    /// written; load again and redo the change.
+    #[error(
+        "the keyring changed while this change was made (loaded generation {}, stored generation {}); nothing was written",
+        .expected.map_or_else(|| "none".to_owned(), |n| n.to_string()),
+        .found.map_or_else(|| "none".to_owned(), |n| n.to_string())
+    )]
+    KeyringChanged {
+        /// The generation this keyring was loaded at (`None`: a new keyring).
+        expected: Option<u64>,
+        /// The generation stored now (`None`: nothing stored).
+        found: Option<u64>,
+    },
+    /// Creating a keyring where one (or anything else, such as a symlink) already exists:
+    /// keyrings are never overwritten. Nothing was written.
+    #[error("a keyring already exists there; a keyring is never overwritten")]
+    KeyringExists,
+    /// An operation of values keyrings was asked of a retention keyring, whose versions are
+    /// time buckets made by `prepare` and destroyed by `purge` in time order.
+    #[error(
+        "{operation} does not apply to a retention keyring: its versions are time buckets, created by prepare and destroyed by purge"
+    )]
+    NotForRetention {
+        /// The refused operation (`"rotate"`, `"retire"`...).
+        operation: &'static str,
+    },
+    /// A [`KeyringHandle`](crate::KeyringHandle) refused to seal: the stored keyring, which
+    /// could not be loaded, shows its primary version retired.
+    #[error(
+        "refusing to seal under key version {version}: the stored keyring has retired it (and could not be reloaded)"
+    )]
+    PrimaryRetiredInStore {
+        /// The version the handle would have sealed under.
+        version: u32,
+    },
+
     // ---- integrity -----------------------------------------------------------------------
-    /// The key commitment in the header does not match the key: tampered or forged.
-    #[error("key commitment mismatch: ciphertext was tampered with")]
+    /// The key commitment in the header does not match the key. Either the ciphertext was
+    /// tampered with or forged, or this keyring holds a different key under the version the
+    /// value names: the keyring lost the version it was sealed under (a keyring file replaced
+    /// by another one's version of the same number, as two unserialised rotations used to
+    /// make). Both mean the value does not open with this keyring.
+    #[error(
+        "key commitment mismatch: the ciphertext was tampered with, or this keyring lost the key version it was sealed under (its version number now holds another key)"
+    )]
     CommitmentMismatch,
     /// The authentication tag did not verify: the ciphertext or its context was altered.
     #[error("authentication failed: ciphertext or context was altered")]
@@ -338,6 +382,24 @@ pub enum KeyringFileError {
         /// The limit.
         max: usize,
     },
+    /// The keyring path is a symbolic link. Writers replace the file by rename, which would
+    /// replace the link instead of the file it points to; give the real path.
+    #[error("{path} is a symbolic link; give the keyring file's real path")]
+    Symlink {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// Another process held the keyring's lock file for longer than the wait allowed.
+    #[error("another process holds the keyring lock {path} (waited {waited_secs} s)")]
+    Locked {
+        /// The sidecar lock file.
+        path: PathBuf,
+        /// How long we waited.
+        waited_secs: u64,
+    },
+    /// The store holds no keyring document.
+    #[error("no keyring is stored there")]
+    Missing,
 }
 
 /// Problems specific to encrypted files (streams); see the `stream` module.

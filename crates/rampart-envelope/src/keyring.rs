@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use ring::aead::{Aad, LessSafeKey, Nonce};
@@ -15,12 +16,13 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::context::Context;
-use crate::error::{Error, MasterKeyError};
+use crate::error::{Error, KeyringFileError, MasterKeyError};
 use crate::master_key::{KeyMaterial, MasterKey, MasterKeyId, WrappedKey};
 use crate::primitives::{self, KEY_LEN};
 use crate::sealed::{
     self, FORMAT_V1, HEADER_LEN, MAX_PLAINTEXT_LEN, OVERHEAD, SUITE_AES256GCM_HKDF, off,
 };
+use crate::store::{FileKeyringStore, KeyringStore, StoredKeyring};
 use crate::subkey::{self, CacheKey, NonceSource, SealerSpec, SubkeyCache, THREAD};
 
 /// Largest keyring file [`Keyring::load`] reads.
@@ -183,7 +185,13 @@ pub struct Keyring {
     /// `rampart:keyring`, encoded once and bound through the subkey derivation (ENVELOPE.md §5).
     pub(crate) aad_binding: Vec<u8>,
     pub(crate) cache: SubkeyCache,
+    /// The stored generation this keyring was loaded at or last saved as; [`NOT_STORED`]
+    /// for a keyring never stored. Atomic because `save` takes `&self`.
+    pub(crate) generation: AtomicU64,
 }
+
+/// `generation` of a keyring that was never stored (a real generation never gets there).
+const NOT_STORED: u64 = u64::MAX;
 
 impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -196,6 +204,7 @@ impl fmt::Debug for Keyring {
             .field("primary", &self.primary)
             .field("min_decrypt", &self.min_decrypt)
             .field("versions", &self.versions.len())
+            .field("generation", &self.generation())
             .finish_non_exhaustive()
     }
 }
@@ -343,10 +352,12 @@ impl Keyring {
             nonce_source: NonceSource::default(),
             aad_binding,
             cache: SubkeyCache::new(subkey::DEFAULT_OPEN_CACHE),
+            generation: AtomicU64::new(NOT_STORED),
         }
     }
 
-    /// Loads a keyring file and unwraps it with `master` (one provider call).
+    /// Loads a keyring file and unwraps it with `master` (one provider call). Readers never
+    /// lock: the file is only ever replaced whole, by rename.
     ///
     /// Refuses (with distinct errors) a file larger than [`MAX_FILE_LEN`], one that does not
     /// parse or breaks the format's rules ([`Error::KeyringFile`]), one wrapped by another
@@ -374,14 +385,45 @@ impl Keyring {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn load(path: impl AsRef<Path>, master: &dyn MasterKey) -> Result<Keyring, Error> {
-        crate::keyring_file::load(path.as_ref(), master)
+        let doc = FileKeyringStore::new(path.as_ref()).load_existing()?;
+        Self::from_json(&doc.json, master)
     }
 
-    /// Saves atomically: temp file in the same directory (mode 0600), fsync, rename over
-    /// `path`, fsync the directory. A crash leaves the old file or the new one, never a mix.
+    /// Loads the keyring document a [`KeyringStore`] holds ([`KeyringFileError::Missing`]
+    /// when it holds none); same checks as [`Keyring::load`].
     ///
     /// ```
-    /// use rampart_envelope::{Keyring, LocalMasterKey};
+    /// use rampart_envelope::{FileKeyringStore, Keyring, LocalMasterKey};
+    ///
+    /// let master = LocalMasterKey::generate()?;
+    /// let dir = tempfile::tempdir()?;
+    /// let store = FileKeyringStore::new(dir.path().join("k.json"));
+    /// Keyring::create("k", "eu", &master, std::time::SystemTime::now())?.save_to(&store)?;
+    /// assert_eq!(Keyring::load_from(&store, &master)?.generation(), Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn load_from(store: &dyn KeyringStore, master: &dyn MasterKey) -> Result<Keyring, Error> {
+        let doc = store.load()?.ok_or(KeyringFileError::Missing)?;
+        let ring = Self::from_json(&doc.json, master)?;
+        if ring.generation() != Some(doc.generation) {
+            return Err(KeyringFileError::Inconsistent(
+                "the store's generation differs from the document's",
+            )
+            .into());
+        }
+        Ok(ring)
+    }
+
+    /// Saves to a keyring file, atomically and with compare-and-swap, under the file's
+    /// sidecar lock (see [`FileKeyringStore`] and [`Keyring::save_to`]).
+    ///
+    /// A keyring made by [`Keyring::create`] is created with no-replace semantics
+    /// ([`Error::KeyringExists`] if anything is at `path`); a loaded one replaces the file
+    /// only if it is still the generation it was loaded at ([`Error::KeyringChanged`]
+    /// otherwise). A crash leaves the old file or the new one, and no copy.
+    ///
+    /// ```
+    /// use rampart_envelope::{Error, Keyring, LocalMasterKey};
     ///
     /// let master = LocalMasterKey::generate()?;
     /// let now = std::time::SystemTime::now();
@@ -389,14 +431,104 @@ impl Keyring {
     /// let dir = tempfile::tempdir()?;
     /// let path = dir.path().join("tokens.keyring.json");
     /// ring.save(&path)?;
+    /// let mut stale = Keyring::load(&path, &master)?;
     /// ring.rotate(&master, now)?;
     /// ring.save(&path)?; // replaces the file atomically
     /// assert_eq!(Keyring::load(&path, &master)?.primary_version(), Some(2));
-    /// assert_eq!(std::fs::read_dir(dir.path())?.count(), 1, "no temporary left behind");
+    /// // A writer that loaded before that save loses the race instead of undoing it:
+    /// stale.rotate(&master, now)?;
+    /// assert!(matches!(stale.save(&path), Err(Error::KeyringChanged { .. })));
+    /// assert!(Keyring::create("tokens", "eu", &master, now)?.save(&path).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
-        crate::keyring_file::save(self, path.as_ref())
+        let store = FileKeyringStore::new(path.as_ref());
+        let _lock = store.lock()?;
+        self.save_to(&store)
+    }
+
+    /// Saves to `store` with compare-and-swap: a new keyring (never stored) only if the
+    /// store holds none ([`Error::KeyringExists`]), a loaded one only if the store still
+    /// holds the generation it was loaded at ([`Error::KeyringChanged`]). The saved document
+    /// carries the next generation, which this keyring then has. Take the store's lock
+    /// around load, change and save ([`Keyring::update`] does) so that writers queue instead
+    /// of failing.
+    ///
+    /// ```
+    /// use rampart_envelope::{FileKeyringStore, Keyring, LocalMasterKey};
+    ///
+    /// let master = LocalMasterKey::generate()?;
+    /// let dir = tempfile::tempdir()?;
+    /// let store = FileKeyringStore::new(dir.path().join("k.json"));
+    /// let ring = Keyring::create("k", "eu", &master, std::time::SystemTime::now())?;
+    /// assert_eq!(ring.generation(), None);
+    /// ring.save_to(&store)?;
+    /// assert_eq!(ring.generation(), Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save_to(&self, store: &dyn KeyringStore) -> Result<(), Error> {
+        let expected = self.generation();
+        let next = match expected {
+            None => 1,
+            Some(g) => g
+                .checked_add(1)
+                .filter(|&n| n != NOT_STORED)
+                .ok_or(Error::InvalidOperation("generation exhausted"))?,
+        };
+        let json = crate::keyring_file::to_json_at(self, next)?;
+        store.compare_and_swap(expected, &StoredKeyring::new(json, next))?;
+        self.set_generation(Some(next));
+        Ok(())
+    }
+
+    /// Changes the stored keyring under the store's lock: load, `change`, save with
+    /// compare-and-swap. Returns the saved keyring and what `change` returned. Nothing is
+    /// saved when `change` fails. Two processes doing this at once run one after the other;
+    /// a writer that ignores the lock makes this fail with [`Error::KeyringChanged`], never
+    /// silently undo its change.
+    ///
+    /// ```
+    /// use rampart_envelope::{FileKeyringStore, Keyring, LocalMasterKey};
+    /// use std::time::SystemTime;
+    ///
+    /// let master = LocalMasterKey::generate()?;
+    /// let dir = tempfile::tempdir()?;
+    /// let store = FileKeyringStore::new(dir.path().join("tokens.json"));
+    /// Keyring::create("tokens", "eu", &master, SystemTime::now())?.save_to(&store)?;
+    /// let (_, v) = Keyring::update(&store, &master, |r| r.rotate(&master, SystemTime::now()))?;
+    /// let (ring, retired) = Keyring::update(&store, &master, |r| r.retire_below(v, SystemTime::now()))?;
+    /// assert_eq!((v, retired), (2, vec![1]));
+    /// assert_eq!(ring.generation(), Some(3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The store's lock and load errors, the errors of `change`, and those of
+    /// [`Keyring::save_to`].
+    pub fn update<T>(
+        store: &dyn KeyringStore,
+        master: &dyn MasterKey,
+        change: impl FnOnce(&mut Keyring) -> Result<T, Error>,
+    ) -> Result<(Keyring, T), Error> {
+        let _lock = store.lock()?;
+        let mut ring = Self::load_from(store, master)?;
+        let out = change(&mut ring)?;
+        ring.save_to(store)?;
+        Ok((ring, out))
+    }
+
+    /// The stored generation this keyring was loaded at or last saved as (`None`: never
+    /// stored). It goes up by one at every save.
+    pub fn generation(&self) -> Option<u64> {
+        match self.generation.load(Ordering::Acquire) {
+            NOT_STORED => None,
+            g => Some(g),
+        }
+    }
+
+    pub(crate) fn set_generation(&self, generation: Option<u64>) {
+        self.generation
+            .store(generation.unwrap_or(NOT_STORED), Ordering::Release);
     }
 
     /// Parses a keyring document (the file's contents); same checks as [`Keyring::load`].
@@ -493,7 +625,11 @@ impl Keyring {
 
     /// Adds a new version in state [`VersionState::Staged`]: it decrypts but does not seal
     /// until [`Keyring::promote`]. Lets every replica learn a key before anything uses it.
+    ///
+    /// [`Error::NotForRetention`] for a retention keyring: its version numbers are time
+    /// buckets, and the next number would be a bucket out of time order.
     pub fn add_version(&mut self, master: &dyn MasterKey, now: SystemTime) -> Result<u32, Error> {
+        self.refuse_retention("rotate")?;
         self.check_master(master)?;
         let v = self.next_version_number()?;
         self.insert_version(v, VersionState::Staged, now)?;
@@ -575,7 +711,11 @@ impl Keyring {
     /// assert!(ring.retire_below(3, now).is_err()); // never the primary
     /// # Ok::<(), Error>(())
     /// ```
+    ///
+    /// [`Error::NotForRetention`] for a retention keyring (buckets are destroyed by
+    /// [`purge`](crate::retention::RetentionKeyring::purge), in time order).
     pub fn retire_below(&mut self, version: u32, now: SystemTime) -> Result<Vec<u32>, Error> {
+        self.refuse_retention("retire")?;
         let primary = self.primary.ok_or(Error::NoPrimary)?;
         if version > primary {
             return Err(Error::InvalidOperation(
@@ -959,6 +1099,13 @@ impl Keyring {
         self.refuse_retention_reencrypt()?;
         let plain = self.open(ciphertext, context)?;
         self.seal(&plain, context)
+    }
+
+    fn refuse_retention(&self, operation: &'static str) -> Result<(), Error> {
+        match self.kind {
+            KeyringKind::Retention => Err(Error::NotForRetention { operation }),
+            KeyringKind::Values => Ok(()),
+        }
     }
 
     /// Every path that moves data to the primary (values, file re-keying, jobs) asks here.

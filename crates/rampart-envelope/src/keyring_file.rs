@@ -37,8 +37,6 @@
 //!   ([`MAX_RETENTION`](crate::retention::MAX_RETENTION)) in seconds.
 
 use std::collections::BTreeMap;
-use std::io::{Read as _, Write as _};
-use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -71,8 +69,18 @@ struct Doc {
     rotate_after_seconds: Option<u64>,
     versions: Vec<VersionDoc>,
     retention: Option<RetentionParams>,
+    /// Compare-and-swap counter: +1 at every save. Absent (0) in documents written before it
+    /// existed, and then also absent from their MAC input, so those documents still verify;
+    /// once present it is MAC-covered like every other field.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    generation: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     integrity: Option<String>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize, Deserialize)]
@@ -119,7 +127,7 @@ fn mac_input(doc: &Doc) -> Result<Vec<u8>, Error> {
     Ok(input)
 }
 
-fn to_doc(ring: &Keyring) -> Result<Doc, Error> {
+fn to_doc(ring: &Keyring, generation: u64) -> Result<Doc, Error> {
     let mut versions = Vec::with_capacity(ring.versions.len());
     for (&version, v) in &ring.versions {
         versions.push(VersionDoc {
@@ -146,6 +154,7 @@ fn to_doc(ring: &Keyring) -> Result<Doc, Error> {
         rotate_after_seconds: ring.rotate_after.map(|d| d.as_secs()),
         versions,
         retention: ring.retention,
+        generation,
         integrity: None,
     };
     let tag = ring::hmac::sign(&ring.krk.integrity, &mac_input(&doc)?);
@@ -153,8 +162,14 @@ fn to_doc(ring: &Keyring) -> Result<Doc, Error> {
     Ok(doc)
 }
 
+/// The document as `ring` holds it (its current generation).
 pub(crate) fn to_json(ring: &Keyring) -> Result<String, Error> {
-    let doc = to_doc(ring)?;
+    to_json_at(ring, ring.generation().unwrap_or(0))
+}
+
+/// The document with `generation` written in it (and covered by the MAC).
+pub(crate) fn to_json_at(ring: &Keyring, generation: u64) -> Result<String, Error> {
+    let doc = to_doc(ring, generation)?;
     let mut s =
         serde_json::to_string_pretty(&doc).map_err(|e| KeyringFileError::Json(e.to_string()))?;
     s.push('\n');
@@ -346,6 +361,7 @@ pub(crate) fn from_json(json: &str, master: &dyn MasterKey) -> Result<Keyring, E
     ring.rotate_after = doc.rotate_after_seconds.map(Duration::from_secs);
     ring.versions = versions;
     ring.retention = doc.retention;
+    ring.set_generation(Some(doc.generation));
     Ok(ring)
 }
 
@@ -379,27 +395,40 @@ fn parse_id(s: &str) -> Result<KeyringId, Error> {
         .map_err(|_| invalid("keyring_id", "must be 8 lower-case hex digits"))
 }
 
-fn io_err(path: &Path, source: std::io::Error) -> Error {
-    KeyringFileError::Io {
-        path: path.to_path_buf(),
-        source,
+/// The `generation` of a document, without verifying anything (a compare-and-swap token:
+/// the document itself is verified when it is loaded). 0 when absent (older documents).
+pub(crate) fn peek_generation(json: &str) -> Result<u64, Error> {
+    #[derive(Deserialize)]
+    struct Peek {
+        #[serde(default)]
+        generation: u64,
     }
-    .into()
+    serde_json::from_str::<Peek>(json)
+        .map(|p| p.generation)
+        .map_err(|e| KeyringFileError::Json(e.to_string()).into())
 }
 
-pub(crate) fn load(path: &Path, master: &dyn MasterKey) -> Result<Keyring, Error> {
-    let file = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
-    let mut text = String::new();
-    file.take(MAX_FILE_LEN as u64 + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| io_err(path, e))?;
-    from_json(&text, master)
-}
-
-pub(crate) fn save(ring: &Keyring, path: &Path) -> Result<(), Error> {
-    let json = to_json(ring)?;
-    crate::atomic_file::write_atomically(path, |f| f.write_all(json.as_bytes()))
-        .map_err(|e| io_err(path, e))
+/// The versions a document marks retired, without verifying it: used only to refuse more
+/// (a handle that cannot load the stored keyring will not seal under a version it shows
+/// retired), never to accept anything.
+pub(crate) fn peek_retired(json: &str) -> Option<Vec<u32>> {
+    #[derive(Deserialize)]
+    struct PeekVersion {
+        version: u32,
+        state: VersionState,
+    }
+    #[derive(Deserialize)]
+    struct Peek {
+        versions: Vec<PeekVersion>,
+    }
+    let doc: Peek = serde_json::from_str(json).ok()?;
+    Some(
+        doc.versions
+            .iter()
+            .filter(|v| v.state == VersionState::Retired)
+            .map(|v| v.version)
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -417,7 +446,7 @@ mod tests {
     }
 
     fn resign(ring: &Keyring, f: impl FnOnce(&mut Doc)) -> String {
-        let mut doc = to_doc(ring).unwrap();
+        let mut doc = to_doc(ring, 0).unwrap();
         doc.integrity = None;
         f(&mut doc);
         let tag = ring::hmac::sign(&ring.krk.integrity, &mac_input(&doc).unwrap());

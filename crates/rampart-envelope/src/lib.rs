@@ -160,10 +160,15 @@
 //!     { "version": 3, "state": "primary", "created": "2026-07-01T00:00:00Z", "wrapped": "base64url" }
 //!   ],
 //!   "retention": null,
+//!   "generation": 7,
 //!   "integrity": "base64url"
 //! }
 //! ```
 //!
+//! - `generation`: raised by one at every save, covered by the MAC; the compare-and-swap
+//!   token (see [`KeyringStore`]). Documents written before it existed have no such field:
+//!   they load as generation 0 and their MAC (computed without the field) still verifies;
+//!   removing the field from a newer document breaks its MAC.
 //! - `wrapped`: `nonce(12) ‖ AES-256-GCM(version key) ‖ tag(16)` under a KRK-derived key, AAD
 //!   binding keyring id, region, version and creation time.
 //! - `integrity`: HMAC-SHA256 under a KRK-derived key over
@@ -203,14 +208,16 @@
 //!   makes `fork()` safe by default, at the price of one system call.
 #![forbid(unsafe_code)]
 
-mod atomic_file;
+pub mod atomic_file;
 mod context;
 mod error;
+mod handle;
 mod keyring;
 mod keyring_file;
 mod master_key;
 mod primitives;
 mod sealed;
+mod store;
 mod subkey;
 
 #[cfg(feature = "fuzzing")]
@@ -222,6 +229,7 @@ pub mod stream;
 
 pub use context::{Context, MAX_ENCODED_LEN, MAX_KEY_LEN, MAX_PAIRS};
 pub use error::{ContextError, Error, FileError, KeyringFileError, MasterKeyError};
+pub use handle::KeyringHandle;
 pub use keyring::{
     Keyring, KeyringId, KeyringKind, MAX_FILE_LEN, MAX_LABEL_LEN, MAX_VERSIONS, VersionInfo,
     VersionState,
@@ -230,4 +238,5 @@ pub use master_key::{
     KeyMaterial, LocalMasterKey, MASTER_KEY_ENV, MasterKey, MasterKeyId, WrappedKey,
 };
 pub use sealed::{MAX_PLAINTEXT_LEN, OVERHEAD, SealedValue};
+pub use store::{DEFAULT_LOCK_WAIT, FileKeyringStore, KeyringStore, StoreLock, StoredKeyring};
 pub use subkey::{NonceSource, reseed};

@@ -172,6 +172,20 @@ pub trait MasterKey: Send + Sync {
     fn unwrap(&self, wrapped: &WrappedKey, aad: &[u8]) -> Result<KeyMaterial, Error>;
 }
 
+/// A shared master key (for example one `Arc<LocalMasterKey>` held by a
+/// [`KeyringHandle`](crate::KeyringHandle) and by the code that rotates).
+impl<T: MasterKey + ?Sized> MasterKey for std::sync::Arc<T> {
+    fn id(&self) -> &MasterKeyId {
+        (**self).id()
+    }
+    fn wrap(&self, key: &KeyMaterial, aad: &[u8]) -> Result<WrappedKey, Error> {
+        (**self).wrap(key, aad)
+    }
+    fn unwrap(&self, wrapped: &WrappedKey, aad: &[u8]) -> Result<KeyMaterial, Error> {
+        (**self).unwrap(wrapped, aad)
+    }
+}
+
 /// A local 256-bit master key, read from a file or `RAMPART_MASTER_KEY` (32 bytes in base64).
 ///
 /// The raw key never wraps anything directly: a wrapping key and a key check value (KCV) are

@@ -358,6 +358,7 @@ pub struct ReencryptJob<'a, Id> {
     total: Option<u64>,
     max_per_sec: Option<u64>,
     on_progress: Option<ProgressFn<'a>>,
+    verify: bool,
 }
 
 impl<Id> core::fmt::Debug for ReencryptJob<'_, Id> {
@@ -385,7 +386,38 @@ impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
             total: None,
             max_per_sec: None,
             on_progress: None,
+            verify: false,
         }
+    }
+
+    /// Authenticates every item completely, also those already under the primary version:
+    /// a file's whole body (in memory here, since items are byte vectors), not only its
+    /// header. Without it, values are still opened (that is the whole value) and files'
+    /// headers are opened (data key, commitment, context) but their bodies are copied
+    /// unread. Items that do not open are reported in [`JobReport::failed`] (unreadable:
+    /// they will not open after a retire either), apart from failures to write, which stop
+    /// the run with the commit's error. Gate `retire_below` on a verified run with
+    /// `progress.failed == 0`.
+    ///
+    /// ```
+    /// # use rampart_envelope::{Context, Keyring, LocalMasterKey};
+    /// # use rampart_envelope::reencrypt::{MemoryCheckpoint, ReencryptJob};
+    /// # let master = LocalMasterKey::generate()?;
+    /// let ring = Keyring::create("t", "eu", &master, std::time::SystemTime::now())?;
+    /// let ctx = Context::new();
+    /// let mut bad = ring.seal(b"x", &ctx)?;
+    /// let last = bad.len() - 1;
+    /// bad[last] ^= 1; // at the primary version already, but it will never open
+    /// let report = ReencryptJob::new(&ring, |_: &u32| ctx.clone())
+    ///     .verify(true)
+    ///     .run(vec![(1u32, bad)], &mut MemoryCheckpoint::new(), |_| Ok::<(), rampart_envelope::Error>(()))?;
+    /// assert_eq!(report.progress.failed, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn verify(mut self, verify: bool) -> Self {
+        self.verify = verify;
+        self
     }
 
     /// Items per batch (at least 1; default [`DEFAULT_BATCH_SIZE`]).
@@ -543,10 +575,19 @@ impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
         })
     }
 
-    /// Returns the upgraded ciphertext, or `None` if it is already under the primary.
+    /// Returns the upgraded ciphertext, or `None` if it is already under the primary. The
+    /// input is opened in every case (see [`verify`](Self::verify)).
     fn upgrade(&self, ct: &[u8], context: &Context) -> Result<Option<Vec<u8>>, Error> {
         if let Detected::EncryptedFile { .. } = detect(ct) {
             let header = FileHeader::parse(ct)?;
+            if self.verify {
+                let mut reader = crate::stream::DecryptingReader::new(self.keyring, context, ct)?;
+                std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| {
+                    crate::stream::file_error(&e)
+                        .map(copy_error)
+                        .unwrap_or_else(|| FileError::Io(e).into())
+                })?;
+            }
             return Ok(rewrap_header(self.keyring, context, &header)?.map(|h| {
                 let mut out = Vec::with_capacity(ct.len());
                 out.extend_from_slice(h.as_bytes());
@@ -555,6 +596,8 @@ impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
             }));
         }
         if !self.keyring.needs_reencrypt(ct)? {
+            // Already current, but a value that does not open must be reported, not skipped.
+            self.keyring.open(ct, context)?;
             return Ok(None);
         }
         Ok(Some(self.keyring.reencrypt(ct, context)?))
@@ -580,6 +623,24 @@ impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
                 std::thread::sleep(wait);
             }
         }
+    }
+}
+
+/// The reader's errors travel inside `io::Error`; keep the kinds a report needs.
+fn copy_error(e: &Error) -> Error {
+    match e {
+        Error::Truncated => Error::Truncated,
+        Error::File(FileError::SegmentAuthentication { segment }) => {
+            FileError::SegmentAuthentication { segment: *segment }.into()
+        }
+        Error::File(FileError::HeaderCommitment) => FileError::HeaderCommitment.into(),
+        Error::Authentication => Error::Authentication,
+        Error::CommitmentMismatch => Error::CommitmentMismatch,
+        other => FileError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            other.to_string(),
+        ))
+        .into(),
     }
 }
 

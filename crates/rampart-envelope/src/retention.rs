@@ -277,13 +277,54 @@ impl RetentionKeyring {
         Self::from_keyring(Keyring::load(path, master)?)
     }
 
-    /// Saves the keyring file atomically (see `Keyring::save`). Call it after every purge:
-    /// until then the purged keys are still in the file.
+    /// Saves the keyring file atomically, with compare-and-swap, under its lock (see
+    /// `Keyring::save`). Call it after every purge: until then the purged keys are still in
+    /// the file.
     ///
     /// # Errors
-    /// The errors of `Keyring::save`.
+    /// The errors of `Keyring::save` (`KeyringChanged` when another writer saved since this
+    /// keyring was loaded: reload, prepare or purge again, save).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), Error> {
         self.ring.save(path)
+    }
+
+    /// The writer's step under the store's lock: load, `change` (prepare, purge), save with
+    /// compare-and-swap. Two writers (two cron runs, or a cron run and an operator) then
+    /// run one after the other, and neither undoes the other's purge.
+    ///
+    /// ```
+    /// use rampart_envelope::retention::{BucketSize, RetentionKeyring, RetentionPolicy};
+    /// use rampart_envelope::{FileKeyringStore, LocalMasterKey};
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let master = LocalMasterKey::generate()?;
+    /// let dir = tempfile::tempdir()?;
+    /// let store = FileKeyringStore::new(dir.path().join("uploads.json"));
+    /// let policy = RetentionPolicy::new(BucketSize::Hour, Duration::from_secs(3600));
+    /// RetentionKeyring::create("uploads", "eu", &master, policy)?.keyring().save_to(&store)?;
+    /// let now = SystemTime::now();
+    /// let (ring, bucket) = RetentionKeyring::update(&store, &master, |r| {
+    ///     let b = r.prepare(now, 2)?;
+    ///     r.purge(now)?;
+    ///     Ok(b)
+    /// })?;
+    /// assert_eq!(ring.buckets().len(), 3);
+    /// # let _ = bucket;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As `Keyring::update`, and [`from_keyring`](Self::from_keyring)'s for a values keyring.
+    pub fn update<T>(
+        store: &dyn crate::KeyringStore,
+        master: &dyn MasterKey,
+        change: impl FnOnce(&mut RetentionKeyring) -> Result<T, Error>,
+    ) -> Result<(RetentionKeyring, T), Error> {
+        let _lock = store.lock()?;
+        let mut ring = Self::from_keyring(Keyring::load_from(store, master)?)?;
+        let out = change(&mut ring)?;
+        ring.ring.save_to(store)?;
+        Ok((ring, out))
     }
 
     /// The policy.
@@ -506,6 +547,30 @@ impl RetentionKeyring {
                 purged_at: v.retired,
             })
             .collect()
+    }
+}
+
+impl Keyring {
+    /// The retention policy of a retention keyring (`None` for a values keyring), for tools
+    /// that describe a keyring without taking it over as a [`RetentionKeyring`].
+    ///
+    /// ```
+    /// use rampart_envelope::retention::{BucketSize, RetentionKeyring, RetentionPolicy};
+    /// use rampart_envelope::LocalMasterKey;
+    /// use std::time::Duration;
+    ///
+    /// let master = LocalMasterKey::generate()?;
+    /// let policy = RetentionPolicy::new(BucketSize::Day, Duration::from_secs(14 * 86_400));
+    /// let ring = RetentionKeyring::create("results", "eu", &master, policy)?;
+    /// assert_eq!(ring.keyring().retention_policy(), Some(policy));
+    /// # Ok::<(), rampart_envelope::Error>(())
+    /// ```
+    pub fn retention_policy(&self) -> Option<RetentionPolicy> {
+        let params = self.retention?;
+        Some(RetentionPolicy::new(
+            BucketSize::from_seconds(params.bucket_seconds)?,
+            Duration::from_secs(params.retain_seconds),
+        ))
     }
 }
 

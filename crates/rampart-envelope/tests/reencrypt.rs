@@ -471,3 +471,49 @@ fn inconsistent_checkpoint_documents_are_refused() {
         assert!(matches!(res, Err(Error::File(_))), "{doc}: {res:?}");
     }
 }
+
+#[test]
+fn verify_reports_files_with_damaged_bodies_as_unreadable_at_the_primary_and_after_rotation() {
+    use std::io::Write as _;
+    let master = rampart_envelope::LocalMasterKey::generate().unwrap();
+    let now = std::time::SystemTime::now();
+    let mut ring = rampart_envelope::Keyring::create("f", "eu", &master, now).unwrap();
+    let ctx = rampart_envelope::Context::new().with("k", "v");
+    let file = |ring: &rampart_envelope::Keyring| {
+        let mut w =
+            rampart_envelope::stream::EncryptingWriter::new(ring, &ctx, Vec::new()).unwrap();
+        w.write_all(&[1u8; 100_000]).unwrap();
+        w.finish().unwrap()
+    };
+    for rotated in [false, true] {
+        let good = file(&ring);
+        let mut truncated = file(&ring);
+        truncated.truncate(200 + 65_552); // the final segment is gone
+        let mut garbage = file(&ring);
+        let n = garbage.len();
+        garbage[n - 40] ^= 1;
+        if rotated {
+            ring.rotate(&master, now).unwrap();
+        }
+        let items = vec![(1u32, good), (2, truncated), (3, garbage)];
+        let run = |verify: bool| {
+            rampart_envelope::reencrypt::ReencryptJob::new(&ring, |_: &u32| ctx.clone())
+                .verify(verify)
+                .run(
+                    items.clone(),
+                    &mut rampart_envelope::reencrypt::MemoryCheckpoint::new(),
+                    |_| Ok::<(), rampart_envelope::Error>(()),
+                )
+                .unwrap()
+        };
+        let verified = run(true);
+        let ids: Vec<u32> = verified.failed.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, [2, 3], "rotated: {rotated}");
+        assert!(matches!(
+            verified.failed[0].1,
+            rampart_envelope::Error::Truncated
+        ));
+        // Without verify only headers are opened: the bodies are not read.
+        assert_eq!(run(false).progress.failed, 0, "rotated: {rotated}");
+    }
+}

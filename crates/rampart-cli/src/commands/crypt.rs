@@ -3,16 +3,20 @@
 //! (`rampart_envelope::stream::detect`).
 //!
 //! Data goes to `-o OUT` or stdout; the JSON report goes to stdout, or to stderr when stdout
-//! carries the data. An OUT file is written to a temporary file beside it (mode 0600) and
-//! renamed into place only when the whole operation succeeded: a decryption that fails half
-//! way leaves no partial plaintext behind.
+//! carries the data. An OUT file is written to a file with no name in OUT's directory
+//! (rampart-envelope's `AtomicFile`: `O_TMPFILE`, or a locked temporary that the next run
+//! sweeps), which replaces OUT only when the whole operation succeeded, keeping OUT's mode:
+//! a decryption that fails or is killed half way leaves no partial plaintext behind.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::time::SystemTime;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rampart::envelope::atomic_file::{AtomicFile, sweep_stale};
+use rampart::envelope::retention::RetentionKeyring;
 use rampart::envelope::stream::{
     DecryptingReader, Detected, EncryptingWriter, FileHeader, HEADER_LEN, detect, file_error,
     rewrap_header,
@@ -54,14 +58,21 @@ fn on_channel(args: &CryptArgs, result: Result<Report, Failure>) -> Result<Repor
 }
 
 fn encrypt_inner(args: &CryptArgs) -> Result<Report, Failure> {
-    let (ring, context) = prepare(args)?;
-    if ring.kind() == KeyringKind::Retention {
-        return Err(Failure::input(
-            "unsupported_keyring",
-            "retention keyrings seal under time buckets that only their one writer prepares \
-             and saves; encrypt through the service that owns the keyring",
-        ));
-    }
+    refuse_verify_flag(args)?;
+    let (loaded, context) = prepare(args)?;
+    let mut retention;
+    let ring: &Keyring = if loaded.kind() == KeyringKind::Retention {
+        // The current bucket, which `keyring prepare` (or init) must have saved: this
+        // process never invents a bucket key that exists nowhere else.
+        retention = RetentionKeyring::from_keyring(loaded).map_err(|e| failure(&e))?;
+        retention.sealing_keyring(SystemTime::now()).map_err(|e| {
+            let f = failure(&e);
+            let message = format!("{}; run `rampart keyring prepare`", f.message);
+            Failure { message, ..f }
+        })?
+    } else {
+        &loaded
+    };
     let version = ring.primary_version();
     let mut source = Source::open(args.input.as_deref())?;
     let mut sink = Sink::open(args.output.as_deref())?;
@@ -89,7 +100,7 @@ fn encrypt_inner(args: &CryptArgs) -> Result<Report, Failure> {
     }
     let progress = Progress::start(source.len, "encrypting");
     let mut reader = progress.reader(&mut source.reader);
-    let mut writer = EncryptingWriter::new(&ring, &context, &mut sink).map_err(|e| failure(&e))?;
+    let mut writer = EncryptingWriter::new(ring, &context, &mut sink).map_err(|e| failure(&e))?;
     let copied = io::copy(&mut reader, &mut writer).map_err(|e| stream_failure(&e, "encrypt"))?;
     writer.finish().map_err(|e| stream_failure(&e, "encrypt"))?;
     progress.finish();
@@ -108,6 +119,7 @@ fn encrypt_inner(args: &CryptArgs) -> Result<Report, Failure> {
 
 fn decrypt_inner(args: &CryptArgs) -> Result<Report, Failure> {
     refuse_value_flag(args)?;
+    refuse_verify_flag(args)?;
     let (ring, context) = prepare(args)?;
     let mut source = Source::open(args.input.as_deref())?;
     let head = source.peek(HEADER_LEN)?;
@@ -158,42 +170,60 @@ fn reencrypt_inner(args: &CryptArgs) -> Result<Report, Failure> {
     {
         return Err(binary_to_terminal());
     }
+    let primary = ring.primary_version();
     let body = match detected {
         Detected::EncryptedFile { .. } => {
             let header = FileHeader::parse(&head).map_err(|e| failure(&e))?;
             let from = version_of(&ring, header.wrapped_key())?;
-            // Only the 120-byte data-key slot changes; the body is copied byte for byte,
-            // never decrypted. rewrap_header verifies the old header first.
+            // Only the 120-byte data-key slot changes; the body is copied byte for byte.
+            // rewrap_header opens the header (data key, commitment, context) even when it is
+            // already current, so a file that will not open is never reported unchanged.
             let new_header = rewrap_header(&ring, &context, &header).map_err(|e| failure(&e))?;
-            let (out_header, changed) = match &new_header {
-                Some(h) => (h.as_bytes(), true),
-                None => (header.as_bytes(), false),
-            };
-            sink.write_data(out_header)?;
+            let changed = new_header.is_some();
+            let out_header = new_header.as_ref().unwrap_or(&header);
+            sink.write_data(out_header.as_bytes())?;
             let progress = Progress::start(
                 source.len.map(|l| l.saturating_sub(HEADER_LEN as u64)),
                 "re-keying",
             );
-            io::copy(&mut progress.reader(&mut source.reader), &mut sink)
-                .map_err(|e| io_failure("copy", &e))?;
+            let body = progress.reader(&mut source.reader);
+            if args.verify {
+                // Authenticate every segment of the body as it streams to the output; the
+                // plaintext is dropped segment by segment (constant memory).
+                let teed = Tee {
+                    inner: body,
+                    copy: &mut sink,
+                };
+                let mut plain = DecryptingReader::new(
+                    &ring,
+                    &context,
+                    io::Cursor::new(header.as_bytes().to_vec()).chain(teed),
+                )
+                .map_err(|e| failure(&e))?;
+                io::copy(&mut plain, &mut io::sink())
+                    .map_err(|e| stream_failure(&e, "reencrypt"))?;
+            } else {
+                io::copy(&mut { body }, &mut sink).map_err(|e| io_failure("copy", &e))?;
+            }
             progress.finish();
-            json!({ "kind": "file", "from_version": from, "to_version": ring.primary_version(), "changed": changed })
+            json!({
+                "kind": "file", "from_version": from, "to_version": primary, "changed": changed,
+                "verified": if args.verify { "full" } else { "header" },
+            })
         }
         Detected::SealedValue => {
             let sealed = source.rest_after(head, sealed_limit())?;
-            let from = version_of(&ring, &sealed)?;
-            let resealed = ring.reencrypt(&sealed, &context).map_err(|e| failure(&e))?;
-            sink.write_data(&resealed)?;
-            json!({ "kind": "value", "from_version": from, "to_version": ring.primary_version(), "changed": true })
+            let (out, from, changed) = reencrypt_value(&ring, &context, &sealed)?;
+            sink.write_data(&out)?;
+            json!({ "kind": "value", "from_version": from, "to_version": primary, "changed": changed, "verified": "full" })
         }
         Detected::SealedValueText => {
             let text = source.rest_after(head, sealed_limit())?;
             let sealed = decode_text(&text)?;
-            let from = version_of(&ring, &sealed)?;
-            let resealed = ring.reencrypt(&sealed, &context).map_err(|e| failure(&e))?;
-            sink.write_data(URL_SAFE_NO_PAD.encode(resealed).as_bytes())?;
+            let (out, from, changed) = reencrypt_value(&ring, &context, &sealed)?;
+            sink.write_data(URL_SAFE_NO_PAD.encode(out).as_bytes())?;
             sink.write_data(b"\n")?;
-            json!({ "kind": "value", "from_version": from, "to_version": ring.primary_version(), "changed": true })
+            json!({ "kind": "value", "from_version": from, "to_version": primary, "changed": changed, "verified": "full" })
         }
         _ => return Err(unrecognized()),
     };
@@ -202,6 +232,49 @@ fn reencrypt_inner(args: &CryptArgs) -> Result<Report, Failure> {
     body["keyring"] = Value::String(ring.name().to_owned());
     body["output"] = sink_name(args.output.as_deref());
     Ok(report(channel, body))
+}
+
+/// Opens a sealed value (always: a value that does not open is an error, at the primary
+/// version too) and seals it again under the primary if it is older. Returns the output,
+/// the version it was under and whether it changed.
+fn reencrypt_value(
+    ring: &Keyring,
+    context: &Context,
+    sealed: &[u8],
+) -> Result<(Vec<u8>, u32, bool), Failure> {
+    let from = version_of(ring, sealed)?;
+    if ring.needs_reencrypt(sealed).map_err(|e| failure(&e))? {
+        let resealed = ring.reencrypt(sealed, context).map_err(|e| failure(&e))?;
+        Ok((resealed, from, true))
+    } else {
+        ring.open(sealed, context).map_err(|e| failure(&e))?;
+        Ok((sealed.to_vec(), from, false))
+    }
+}
+
+/// Copies what is read through it to `copy` (the body of a re-keyed file, verified on the
+/// way by the `DecryptingReader` that reads through it).
+struct Tee<'a, R, W> {
+    inner: R,
+    copy: &'a mut W,
+}
+
+impl<R: Read, W: Write> Read for Tee<'_, R, W> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.copy.write_all(&buf[..n])?;
+        Ok(n)
+    }
+}
+
+fn refuse_verify_flag(args: &CryptArgs) -> Result<(), Failure> {
+    if args.verify {
+        return Err(Failure::input(
+            "usage",
+            "--verify applies to reencrypt only: decrypt always authenticates everything",
+        ));
+    }
+    Ok(())
 }
 
 fn refuse_value_flag(args: &CryptArgs) -> Result<(), Failure> {
@@ -356,32 +429,25 @@ impl Source {
     }
 }
 
-/// The output: stdout, or a temporary file renamed over OUT on success.
+/// The output: stdout, or a file with no name that replaces OUT on success.
 enum Sink {
     Stdout(BufWriter<io::Stdout>),
-    File {
-        tmp: BufWriter<tempfile::NamedTempFile>,
-        path: PathBuf,
-    },
+    File(BufWriter<AtomicFile>),
 }
 
 impl Sink {
     fn open(path: Option<&Path>) -> Result<Self, Failure> {
         match path {
             Some(p) if p != Path::new("-") => {
-                let dir = match p.parent() {
-                    Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-                    _ => PathBuf::from("."),
-                };
                 let name = p.display().to_string();
-                let tmp = tempfile::Builder::new()
-                    .prefix(".rampart-")
-                    .tempfile_in(&dir)
-                    .map_err(|e| io_failure(&name, &e))?;
-                Ok(Self::File {
-                    tmp: BufWriter::with_capacity(1 << 16, tmp),
-                    path: p.to_path_buf(),
-                })
+                // What a killed earlier run may have left (only where the file system has no
+                // O_TMPFILE, or in the instant before its rename): locked temporaries of
+                // live runs are kept.
+                let _ = sweep_stale(p);
+                let out = AtomicFile::new(p)
+                    .map_err(|e| io_failure(&name, &e))?
+                    .keep_metadata(true);
+                Ok(Self::File(BufWriter::with_capacity(1 << 16, out)))
             }
             _ => Ok(Self::Stdout(BufWriter::with_capacity(
                 1 << 16,
@@ -398,8 +464,8 @@ impl Sink {
         self.write_all(data).map_err(|e| io_failure("output", &e))
     }
 
-    /// Flushes, and for a file renames it into place (after fsync). Returns where the
-    /// report goes: stderr when stdout carried the data.
+    /// Flushes, and for a file fsyncs it, renames it into place and fsyncs the directory.
+    /// Returns where the report goes: stderr when stdout carried the data.
     fn commit(&mut self) -> Result<Channel, Failure> {
         let placeholder = Self::Stdout(BufWriter::new(io::stdout()));
         match std::mem::replace(self, placeholder) {
@@ -407,14 +473,12 @@ impl Sink {
                 out.flush().map_err(|e| io_failure("stdout", &e))?;
                 Ok(Channel::Stderr)
             }
-            Self::File { tmp, path } => {
-                let name = path.display().to_string();
-                let tmp = tmp.into_inner().map_err(|e| io_failure(&name, e.error()))?;
-                tmp.as_file()
-                    .sync_all()
-                    .map_err(|e| io_failure(&name, &e))?;
-                tmp.persist(&path)
-                    .map_err(|e| io_failure(&name, &e.error))?;
+            Self::File(out) => {
+                let out = out
+                    .into_inner()
+                    .map_err(|e| io_failure("output", e.error()))?;
+                let name = out.target().display().to_string();
+                out.commit().map_err(|e| io_failure(&name, &e))?;
                 Ok(Channel::Stdout)
             }
         }
@@ -425,14 +489,14 @@ impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Self::Stdout(out) => out.write(buf),
-            Self::File { tmp, .. } => tmp.write(buf),
+            Self::File(out) => out.write(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Self::Stdout(out) => out.flush(),
-            Self::File { tmp, .. } => tmp.flush(),
+            Self::File(out) => out.flush(),
         }
     }
 }

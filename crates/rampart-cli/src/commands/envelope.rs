@@ -6,8 +6,8 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use rampart::envelope::{
-    Error, FileError, Keyring, KeyringFileError, LocalMasterKey, MASTER_KEY_ENV, MasterKeyError,
-    VersionInfo, VersionState,
+    Error, FileError, Keyring, KeyringFileError, KeyringKind, LocalMasterKey, MASTER_KEY_ENV,
+    MasterKeyError, VersionInfo, VersionState,
 };
 use serde_json::{Value, json};
 
@@ -51,18 +51,49 @@ fn path_value(path: &Path) -> Value {
 }
 
 /// `{"keyring":..,"region":..,"versions":[{"version":1,"state":"primary","created_at":..}]}`
-/// plus the keyring id, primary, minimum decryption version and master key id (public).
+/// plus the keyring id, kind, primary, minimum decryption version, master key id (public) and
+/// the stored generation; for a retention keyring also its policy and every bucket's times.
 pub(crate) fn describe(ring: &Keyring) -> Value {
     let versions: Vec<Value> = ring.versions().iter().map(version_json).collect();
-    json!({
+    let mut body = json!({
         "keyring": ring.name(),
         "region": ring.region(),
         "id": ring.id().to_string(),
+        "kind": kind_name(ring.kind()),
         "primary": ring.primary_version(),
         "min_decrypt": ring.min_decrypt(),
         "master_key": ring.master_key_id().as_str(),
+        "generation": ring.generation(),
         "versions": versions,
-    })
+    });
+    if let Some(policy) = ring.retention_policy() {
+        let bucket = policy.bucket.seconds();
+        let retain = policy.retention.as_secs();
+        body["retention"] = json!({ "bucket_seconds": bucket, "retain_seconds": retain });
+        // Each bucket's time range and when a purge destroys it, so cron output says
+        // exactly what is still readable.
+        for v in body["versions"].as_array_mut().into_iter().flatten() {
+            let n = v["version"].as_u64().unwrap_or(0);
+            let start = n.saturating_mul(bucket);
+            let end = start.saturating_add(bucket);
+            v["bucket_start"] = Value::String(rfc3339_secs(start));
+            v["bucket_end"] = Value::String(rfc3339_secs(end));
+            v["expires_at"] = Value::String(rfc3339_secs(end.saturating_add(retain)));
+        }
+    }
+    body
+}
+
+fn rfc3339_secs(secs: u64) -> String {
+    rfc3339(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
+fn kind_name(kind: KeyringKind) -> &'static str {
+    match kind {
+        KeyringKind::Values => "values",
+        KeyringKind::Retention => "retention",
+        _ => "unknown",
+    }
 }
 
 fn version_json(v: &VersionInfo) -> Value {
@@ -99,12 +130,20 @@ pub(crate) fn rfc3339(t: SystemTime) -> String {
 /// a negative verdict, exit 1; everything else (master key, keyring file, malformed input,
 /// I/O) is an input error, exit 2. rampart-envelope's messages carry no key or plaintext.
 pub(crate) fn failure(err: &Error) -> Failure {
+    if let Error::KeyringChanged { .. } = err {
+        // A lost race is a refusal, never a success: exit 1, in the operator's words.
+        return Failure::rejected("keyring_changed", LOST_RACE);
+    }
     let message = err.to_string();
     match verdict_kind(err) {
         Some(kind) => Failure::rejected(kind, message),
         None => Failure::input(input_kind(err), message),
     }
 }
+
+/// What a writer that lost a race to another writer says (exit 1).
+pub(crate) const LOST_RACE: &str =
+    "the keyring changed while this command ran; nothing was written";
 
 fn verdict_kind(err: &Error) -> Option<&'static str> {
     Some(match err {
@@ -138,8 +177,13 @@ fn input_kind(err: &Error) -> &'static str {
         Error::KeyringFile(e) => match e {
             KeyringFileError::Io { .. } => "io",
             KeyringFileError::IntegrityMismatch => "keyring_integrity",
+            KeyringFileError::Symlink { .. } => "keyring_symlink",
+            KeyringFileError::Locked { .. } => "keyring_locked",
             _ => "malformed_keyring",
         },
+        Error::KeyringExists => "keyring_exists",
+        Error::NotForRetention { .. } | Error::RetentionReencrypt => "retention_keyring",
+        Error::BucketNotPrepared { .. } => "bucket_not_prepared",
         Error::File(FileError::Io(_)) => "io",
         Error::File(_) | Error::UnsupportedFormat { .. } | Error::UnsupportedSuite { .. } => {
             "unsupported_format"

@@ -1,35 +1,54 @@
-//! `rampart keyring init|rotate|list|retire|rewrap`.
+//! `rampart keyring init|rotate|list|retire|rewrap|prepare|purge`.
 //!
-//! Every change is saved atomically by rampart-envelope (temp file, fsync, rename), and is
-//! checked by loading the saved file back before the command reports success, so an
-//! operator never walks away from a keyring that does not open.
+//! Every change runs under the keyring's sidecar lock from load to save and saves with
+//! compare-and-swap (rampart-envelope's `Keyring::update`): a cron `rotate` and an operator's
+//! `retire` run one after the other instead of undoing each other, and a change that still
+//! finds the keyring changed under it writes nothing and exits 1 ("keyring_changed", with what
+//! is on disk). Init creates with no-replace semantics. Every saved keyring is loaded back
+//! before the command reports success, so an operator never walks away from a keyring that
+//! does not open.
 
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::Path;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-use rampart::envelope::{Keyring, LocalMasterKey};
+use rampart::envelope::retention::{BucketSize, RetentionKeyring, RetentionPolicy};
+use rampart::envelope::{Error, FileKeyringStore, Keyring, LocalMasterKey, MasterKey};
 use serde_json::{Value, json};
 
-use super::envelope::{describe, failure, load, master_key, master_key_file};
+use super::envelope::{LOST_RACE, describe, failure, load, master_key, master_key_file, rfc3339};
 use crate::cli::{KeyringCommand, KeyringFileArgs};
 use crate::output::{Failure, Report};
 
 /// Region label when `--region` is not given.
 const DEFAULT_REGION: &str = "default";
 
+/// What retire output and help say about copies of the keyring file.
+const COPIES_NOTE: &str = "copies and backups of the keyring file made before this still open \
+     the retired versions' data with the same master key; rotate the master key with \
+     `rampart keyring rewrap` and destroy the old one to make the shredding final";
+
 /// Runs a keyring subcommand.
 pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
     match cmd {
-        KeyringCommand::Init { file, region } => {
-            init(&file, region.as_deref().unwrap_or(DEFAULT_REGION))
+        KeyringCommand::Init {
+            file,
+            region,
+            retention,
+            bucket,
+            ahead,
+        } => {
+            let region = region.as_deref().unwrap_or(DEFAULT_REGION);
+            match retention {
+                None => init(&file, region),
+                Some(r) => init_retention(&file, region, &r, bucket.as_deref(), ahead.unwrap_or(1)),
+            }
         }
         KeyringCommand::Rotate { file } => {
             let master = master_key(&file.master_key)?;
-            let mut ring = load(&file.keyring, &master)?;
-            let version = ring
-                .rotate(&master, SystemTime::now())
-                .map_err(|e| failure(&e))?;
-            save_checked(&ring, &file.keyring, &master)?;
+            let (ring, version) = change(&file.keyring, &master, |ring| {
+                ring.rotate(&master, SystemTime::now())
+            })?;
             Ok(Report::success(with(
                 describe(&ring),
                 "rotated_to",
@@ -40,51 +59,297 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
             let ring = load(&file.keyring, &master_key(&file.master_key)?)?;
             Ok(Report::success(describe(&ring)))
         }
-        KeyringCommand::Retire { file, below } => {
-            let master = master_key(&file.master_key)?;
-            let mut ring = load(&file.keyring, &master)?;
-            let retired = ring
-                .retire_below(below, SystemTime::now())
-                .map_err(|e| failure(&e))?;
-            save_checked(&ring, &file.keyring, &master)?;
-            Ok(Report::success(with(
-                describe(&ring),
-                "retired",
-                json!(retired),
-            )))
-        }
+        KeyringCommand::Retire {
+            file,
+            below,
+            dry_run,
+            yes,
+        } => retire(&file, below, dry_run, yes),
         KeyringCommand::Rewrap {
             file,
             new_master_key_file,
         } => {
             let old = master_key(&file.master_key)?;
             let new = master_key_file(&new_master_key_file)?;
-            let mut ring = load(&file.keyring, &old)?;
-            ring.rewrap(&old, &new).map_err(|e| failure(&e))?;
-            save_checked(&ring, &file.keyring, &new)?;
+            let (ring, ()) =
+                change_then_check(&file.keyring, &old, &new, |ring| ring.rewrap(&old, &new))?;
             Ok(Report::success(describe(&ring)))
+        }
+        KeyringCommand::Prepare { file, ahead, now } => {
+            let now = instant(now.as_deref())?;
+            let master = master_key(&file.master_key)?;
+            let (ring, current) =
+                change_retention(&file.keyring, &master, |r| r.prepare(now, ahead))?;
+            let mut body = describe(ring.keyring());
+            body["current_bucket"] = json!(current);
+            Ok(Report::success(body))
+        }
+        KeyringCommand::Purge { file, now } => {
+            let now = instant(now.as_deref())?;
+            let master = master_key(&file.master_key)?;
+            let (ring, purged) = change_retention(&file.keyring, &master, |r| r.purge(now))?;
+            let purged: Vec<Value> = purged
+                .iter()
+                .map(|p| {
+                    json!({
+                        "bucket": p.bucket,
+                        "start": rfc3339(p.start),
+                        "end": rfc3339(p.end),
+                        "purged_at": rfc3339(p.purged_at),
+                    })
+                })
+                .collect();
+            let mut body = describe(ring.keyring());
+            body["purged"] = Value::Array(purged);
+            body["note"] = json!(
+                "copies and backups of the keyring file made before this purge still hold \
+                 the purged bucket keys: keep retention keyrings out of backups"
+            );
+            Ok(Report::success(body))
         }
     }
 }
 
 fn init(file: &KeyringFileArgs, region: &str) -> Result<Report, Failure> {
     let path = &file.keyring;
-    // Overwriting a keyring would destroy every key in it: refuse, always.
-    if path.exists() {
-        return Err(Failure::input(
-            "keyring_exists",
-            format!(
-                "{} already exists; a keyring is never overwritten",
-                path.display()
-            ),
-        ));
-    }
+    refuse_existing(path)?;
     let name = keyring_name(path)?;
     let master = master_key(&file.master_key)?;
     let ring =
         Keyring::create(&name, region, &master, SystemTime::now()).map_err(|e| failure(&e))?;
-    save_checked(&ring, path, &master)?;
+    create(path, &master, |store| ring.save_to(store))?;
     Ok(Report::success(describe(&ring)))
+}
+
+fn init_retention(
+    file: &KeyringFileArgs,
+    region: &str,
+    retention: &str,
+    bucket: Option<&str>,
+    ahead: u32,
+) -> Result<Report, Failure> {
+    let path = &file.keyring;
+    refuse_existing(path)?;
+    let retain = parse_duration(retention)?;
+    let bucket = match bucket {
+        None if retain < Duration::from_secs(2 * 86_400) => "hour",
+        None => "day",
+        Some(b) => b,
+    };
+    let bucket = match bucket {
+        "hour" => BucketSize::Hour,
+        "day" => BucketSize::Day,
+        _ => return Err(Failure::input("invalid_option", "--bucket is hour or day")),
+    };
+    let name = keyring_name(path)?;
+    let master = master_key(&file.master_key)?;
+    let mut ring =
+        RetentionKeyring::create(&name, region, &master, RetentionPolicy::new(bucket, retain))
+            .map_err(|e| failure(&e))?;
+    // Buckets exist before anyone encrypts: a bucket key only in one process's memory
+    // would be lost with it, and the data with it.
+    ring.prepare(SystemTime::now(), ahead)
+        .map_err(|e| failure(&e))?;
+    create(path, &master, |store| ring.keyring().save_to(store))?;
+    Ok(Report::success(describe(ring.keyring())))
+}
+
+/// `--now RFC3339`, or the clock.
+fn instant(now: Option<&str>) -> Result<SystemTime, Failure> {
+    let Some(text) = now else {
+        return Ok(SystemTime::now());
+    };
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(SystemTime::from)
+        .map_err(|_| {
+            Failure::input(
+                "invalid_option",
+                format!("--now {text:?} is not an RFC 3339 time"),
+            )
+        })
+}
+
+/// `1h`, `90m`, `14d`, `3600s`: a retention period in whole seconds.
+fn parse_duration(text: &str) -> Result<Duration, Failure> {
+    let bad = || {
+        Failure::input(
+            "invalid_option",
+            format!("--retention {text:?}: give a number and s, m, h or d (1h, 90m, 14d)"),
+        )
+    };
+    let (digits, unit) = text.split_at(text.len().saturating_sub(1));
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    let secs = n.checked_mul(scale).filter(|&s| s > 0).ok_or_else(bad)?;
+    Ok(Duration::from_secs(secs))
+}
+
+fn retire(file: &KeyringFileArgs, below: u32, dry_run: bool, yes: bool) -> Result<Report, Failure> {
+    let master = master_key(&file.master_key)?;
+    // What would be destroyed, from the keyring as it is now (no lock: nothing is written).
+    let mut preview = load(&file.keyring, &master)?;
+    let would = preview
+        .retire_below(below, SystemTime::now())
+        .map_err(|e| failure(&e))?;
+    if dry_run {
+        let mut body = describe(&load(&file.keyring, &master)?);
+        body["dry_run"] = json!(true);
+        body["would_retire"] = json!(would);
+        body["note"] = json!(COPIES_NOTE);
+        return Ok(Report::success(body));
+    }
+    if !would.is_empty() && !yes && std::io::stdin().is_terminal() {
+        confirm_retire(preview.name(), &would)?;
+    }
+    let (ring, retired) = change(&file.keyring, &master, |ring| {
+        ring.retire_below(below, SystemTime::now())
+    })?;
+    let mut body = with(describe(&ring), "retired", json!(retired));
+    body["note"] = json!(COPIES_NOTE);
+    Ok(Report::success(body))
+}
+
+/// Asks at the terminal; anything but "retire" aborts with exit 1 and nothing written.
+fn confirm_retire(name: &str, versions: &[u32]) -> Result<(), Failure> {
+    let list: Vec<String> = versions.iter().map(u32::to_string).collect();
+    let mut err = std::io::stderr().lock();
+    let _ = write!(
+        err,
+        "Retire version(s) {} of keyring {name:?}? Their keys are destroyed: data sealed under \
+         them becomes unreadable. Note: {COPIES_NOTE}.\nType 'retire' to confirm: ",
+        list.join(", ")
+    );
+    let _ = err.flush();
+    drop(err);
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| crate::output::io_failure("stdin", &e))?;
+    if answer.trim_ascii() == "retire" {
+        Ok(())
+    } else {
+        Err(Failure::rejected(
+            "not_confirmed",
+            "retire was not confirmed; nothing was written",
+        ))
+    }
+}
+
+/// Refuses init over anything at `path`, a symlink (even a dangling one) included. The
+/// no-replace creation makes this final; this check gives the plain message early.
+fn refuse_existing(path: &Path) -> Result<(), Failure> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(Failure::input(
+            "keyring_exists",
+            format!(
+                "{} is a symbolic link; a keyring is never created through a link or over one",
+                path.display()
+            ),
+        )),
+        Ok(_) => Err(exists(path)),
+        Err(_) => Ok(()),
+    }
+}
+
+fn exists(path: &Path) -> Failure {
+    Failure::input(
+        "keyring_exists",
+        format!(
+            "{} already exists; a keyring is never overwritten",
+            path.display()
+        ),
+    )
+}
+
+/// Creates the keyring file under its lock with no-replace semantics, then loads it back.
+fn create(
+    path: &Path,
+    master: &LocalMasterKey,
+    save: impl FnOnce(&FileKeyringStore) -> Result<(), Error>,
+) -> Result<(), Failure> {
+    let store = FileKeyringStore::new(path);
+    let lock = rampart::envelope::KeyringStore::lock(&store).map_err(|e| failure(&e))?;
+    save(&store).map_err(|e| match e {
+        Error::KeyringExists => exists(path),
+        e => failure(&e),
+    })?;
+    drop(lock);
+    check_loads(path, master)
+}
+
+/// Load, change, save under the lock; then load the result back.
+fn change<T>(
+    path: &Path,
+    master: &LocalMasterKey,
+    f: impl FnOnce(&mut Keyring) -> Result<T, Error>,
+) -> Result<(Keyring, T), Failure> {
+    change_then_check(path, master, master, f)
+}
+
+fn change_then_check<T>(
+    path: &Path,
+    master: &LocalMasterKey,
+    check_with: &LocalMasterKey,
+    f: impl FnOnce(&mut Keyring) -> Result<T, Error>,
+) -> Result<(Keyring, T), Failure> {
+    // A missing or unreadable keyring fails here with the load's error (and no lock file is
+    // made beside a keyring that does not exist).
+    load(path, master)?;
+    let store = FileKeyringStore::new(path);
+    let out = Keyring::update(&store, master, |ring| {
+        let out = f(ring)?;
+        test_only_pause_before_save();
+        Ok(out)
+    })
+    .map_err(|e| lost_race_or(&e, path, master))?;
+    check_loads(path, check_with)?;
+    Ok(out)
+}
+
+fn change_retention<T>(
+    path: &Path,
+    master: &LocalMasterKey,
+    f: impl FnOnce(&mut RetentionKeyring) -> Result<T, Error>,
+) -> Result<(RetentionKeyring, T), Failure> {
+    load(path, master)?;
+    let store = FileKeyringStore::new(path);
+    let out =
+        RetentionKeyring::update(&store, master, f).map_err(|e| lost_race_or(&e, path, master))?;
+    check_loads(path, master)?;
+    Ok(out)
+}
+
+/// Debug builds only: `RAMPART_TEST_ONLY_PAUSE_BEFORE_SAVE_MS` holds a change between its
+/// modification and its save, so a test can play a writer that ignores the lock and check
+/// that compare-and-swap refuses. Release builds do not read it.
+fn test_only_pause_before_save() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("RAMPART_TEST_ONLY_PAUSE_BEFORE_SAVE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+
+/// A lost race says so and shows what is on disk; other errors map as usual.
+fn lost_race_or(err: &Error, path: &Path, master: &dyn MasterKey) -> Failure {
+    let f = failure(err);
+    if let Error::KeyringChanged { .. } = err {
+        let on_disk = match Keyring::load(path, master) {
+            Ok(ring) => describe(&ring),
+            Err(e) => json!({ "error": e.to_string() }),
+        };
+        return Failure::rejected("keyring_changed", LOST_RACE).with("on_disk", on_disk);
+    }
+    f
 }
 
 /// The keyring's name is its file name without the extension (`tokens.json` -> `tokens`);
@@ -105,9 +370,8 @@ fn keyring_name(path: &Path) -> Result<String, Failure> {
         })
 }
 
-/// Saves atomically, then loads the result back with `master`.
-fn save_checked(ring: &Keyring, path: &Path, master: &LocalMasterKey) -> Result<(), Failure> {
-    ring.save(path).map_err(|e| failure(&e))?;
+/// Loads the saved file back with `master`.
+fn check_loads(path: &Path, master: &LocalMasterKey) -> Result<(), Failure> {
     Keyring::load(path, master).map_err(|e| {
         let f = failure(&e);
         Failure::input(
@@ -121,4 +385,31 @@ fn save_checked(ring: &Keyring, path: &Path, master: &LocalMasterKey) -> Result<
 fn with(mut body: Value, key: &str, value: Value) -> Value {
     body[key] = value;
     body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_durations_parse_with_their_unit() {
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_duration("90m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(
+            parse_duration("14d").unwrap(),
+            Duration::from_secs(14 * 86_400)
+        );
+        for bad in [
+            "",
+            "h",
+            "1",
+            "0h",
+            "1w",
+            "-1h",
+            "1.5h",
+            "99999999999999999999d",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }

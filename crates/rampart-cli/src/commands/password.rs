@@ -18,12 +18,38 @@ pub(crate) fn run(cmd: PasswordCommand) -> Result<Report, Failure> {
             let hash = hasher.hash(&password).map_err(|e| failure(&e))?;
             Ok(Report::success(json!({ "hash": hash })))
         }
-        PasswordCommand::Verify { hash } => {
-            let stored = hash.trim_ascii();
+        PasswordCommand::Verify { hash, hash_file } => {
+            let stored = stored_hash(hash, hash_file.as_deref())?;
+            let stored = stored.trim_ascii();
             let password = Password::new(input::secret_from_stdin("password")?.as_str());
             let verdict = hasher.verify(&password, stored).map_err(|e| failure(&e))?;
             Ok(report(&verdict))
         }
+    }
+}
+
+/// Where the stored hash comes from: `--hash-file`, `RAMPART_PASSWORD_HASH`, or (with a
+/// warning) the argument.
+const HASH_ENV: &str = "RAMPART_PASSWORD_HASH";
+
+fn stored_hash(arg: Option<String>, file: Option<&std::path::Path>) -> Result<String, Failure> {
+    if let Some(hash) = arg {
+        // A hash is not the password, but it is what an offline guessing attack starts from.
+        eprintln!(
+            "rampart: warning: a hash given as an argument is visible to other users in `ps` \
+             and is kept in shell history; use --hash-file FILE or {HASH_ENV}"
+        );
+        return Ok(hash);
+    }
+    if let Some(path) = file {
+        return input::text_document(path);
+    }
+    match std::env::var(HASH_ENV) {
+        Ok(hash) if !hash.trim_ascii().is_empty() => Ok(hash),
+        _ => Err(Failure::input(
+            "usage",
+            format!("give the stored hash with --hash-file FILE or in {HASH_ENV}"),
+        )),
     }
 }
 

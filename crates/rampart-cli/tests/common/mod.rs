@@ -2,6 +2,8 @@
 //! secret never shows up in what it printed.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub(crate) mod procs;
+
 use std::process::Output;
 
 use assert_cmd::Command;
@@ -11,7 +13,8 @@ use serde_json::Value;
 pub(crate) fn rampart() -> Command {
     let mut cmd = Command::cargo_bin("rampart").expect("binary built");
     cmd.env_remove("RAMPART_MASTER_KEY")
-        .env_remove("RAMPART_APIKEY_HASHING_KEY");
+        .env_remove("RAMPART_APIKEY_HASHING_KEY")
+        .env_remove("RAMPART_PASSWORD_HASH");
     cmd
 }
 

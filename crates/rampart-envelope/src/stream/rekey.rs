@@ -55,8 +55,11 @@ pub fn needs_rekey(keyring: &Keyring, header: &FileHeader) -> Result<bool, Error
 /// `None` if it already is. The body that follows the header stays valid unchanged. Use it
 /// where files live in an object store: write the new header, copy the body as is.
 ///
-/// The old header is verified first (data key opens, commitment matches), so a tampered
-/// header is never re-wrapped into a seemingly fresh one.
+/// The header is always verified first (data key opens under `context`, commitment
+/// matches), also when it is already current: a wrong context or a tampered header is an
+/// error, never a quiet `None`, so a migration can tell which files will not open before it
+/// retires their version. The body is not read (see
+/// [`DecryptingReader`](super::DecryptingReader) to authenticate it too).
 ///
 /// ```
 /// use std::io::{Read, Write};
@@ -98,10 +101,11 @@ pub fn rewrap_header(
     header: &FileHeader,
 ) -> Result<Option<FileHeader>, Error> {
     keyring.refuse_retention_reencrypt()?;
-    if !needs_rekey(keyring, header)? {
+    let current = !needs_rekey(keyring, header)?;
+    dek::open_file(keyring, context, header)?;
+    if current {
         return Ok(None);
     }
-    dek::open_file(keyring, context, header)?;
     let resealed = keyring.reencrypt(header.wrapped_key(), &dek_context(context, header.salt()))?;
     let slot = to_slot(resealed.as_ref())?;
     Ok(Some(header.with_slot(&slot)))
