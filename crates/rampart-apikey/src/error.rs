@@ -128,6 +128,35 @@ impl Error {
         }
     }
 
+    /// A stable, machine-readable name for the error (for logs, metrics and the CLI's
+    /// `"error"` field); it does not change between releases.
+    ///
+    /// ```
+    /// # use rampart_apikey::ParsedApiKey;
+    /// let err = ParsedApiKey::parse("rk_live_0123456789ABCDEF_00000000000000000000000000000000000000")
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), "bad_checksum");
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Malformed(_) => "malformed",
+            Self::BadChecksum { .. } => "bad_checksum",
+            Self::UnexpectedPrefix { .. } => "unexpected_prefix",
+            Self::PairMismatch { .. } => "pair_mismatch",
+            Self::UnknownKey { .. } => "unknown_key",
+            Self::Mismatch { .. } => "mismatch",
+            Self::Expired { .. } => "expired",
+            Self::RotatedOut { .. } => "rotated_out",
+            Self::Revoked { .. } => "revoked",
+            Self::MissingScope { .. } => "missing_scope",
+            Self::UnknownHashingKeyVersion { .. } => "unknown_hashing_key_version",
+            Self::Store(_) => "store",
+            Self::Config(_) => "invalid_option",
+            Self::Random => "random_failed",
+        }
+    }
+
     /// True for failures caused by the presented credential (malformed, checksum, unknown,
     /// mismatch, expired, rotated out, revoked, scope, prefix, pair), false for server-side
     /// problems (store, configuration, randomness, unknown hashing key version) that should

@@ -29,6 +29,31 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// A stable, machine-readable name for the error (for logs and metrics); it does not
+    /// change between releases.
+    ///
+    /// ```
+    /// use rampart_attempts::{Error, StoreError};
+    /// assert_eq!(Error::Store(StoreError::Unavailable).kind(), "store_unavailable");
+    /// assert_eq!(Error::MalformedUnlockToken.kind(), "malformed_unlock_token");
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Store(StoreError::Unavailable) => "store_unavailable",
+            Error::Store(StoreError::UnexpectedReply) => "store_unexpected_reply",
+            Error::Store(StoreError::Setup { .. }) => "store_setup",
+            Error::Notify(NotifyError::InvalidAddress) => "notify_invalid_address",
+            Error::Notify(NotifyError::Message { .. }) => "notify_message",
+            Error::Notify(NotifyError::Delivery { .. }) => "notify_delivery",
+            Error::MalformedUnlockToken => "malformed_unlock_token",
+            Error::Random => "random_failed",
+            Error::InvalidConfig { .. } => "invalid_config",
+        }
+    }
+}
+
 /// Failures of a store.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -134,7 +134,10 @@ fn a_running_replica_follows_a_rotation_made_by_another_process() {
             plain.as_bytes(),
         );
         assert_eq!(out.status.code(), Some(0));
-        String::from_utf8(out.stdout).unwrap().trim_ascii().to_owned()
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim_ascii()
+            .to_owned()
     };
     let cli_open = |sealed: &str| {
         let out = run_with_stdin(

@@ -212,6 +212,49 @@ pub enum Error {
 }
 
 impl Error {
+    /// A stable, machine-readable name for the error, e.g. `"commitment_mismatch"`: for logs,
+    /// metrics and the CLI's `"error"` field. The strings do not change between releases (a
+    /// new variant gets a new string); the message ([`Display`](std::fmt::Display)) may.
+    ///
+    /// ```
+    /// use rampart_envelope::{Error, MasterKeyError};
+    /// assert_eq!(Error::CommitmentMismatch.kind(), "commitment_mismatch");
+    /// assert_eq!(Error::MasterKey(MasterKeyError::Unwrap).kind(), "wrong_master_key");
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Truncated => "truncated",
+            Error::UnsupportedFormat { .. } | Error::UnsupportedSuite { .. } => {
+                "unsupported_format"
+            }
+            Error::MalformedText => "malformed_input",
+            Error::TooLarge { .. } => "too_large",
+            Error::KeyringMismatch { .. } => "keyring_mismatch",
+            Error::RegionMismatch { .. } => "region_mismatch",
+            Error::UnknownKeyVersion { .. } => "unknown_key_version",
+            Error::BelowMinDecrypt { .. } => "below_min_decrypt",
+            Error::KeyRetired { .. } => "key_retired",
+            Error::Expired { .. } => "expired",
+            Error::NoPrimary => "no_primary",
+            Error::InvalidOperation(_) => "invalid_operation",
+            Error::VersionExists { .. } => "version_exists",
+            Error::RetentionReencrypt | Error::NotForRetention { .. } => "retention_keyring",
+            Error::BucketNotPrepared { .. } => "bucket_not_prepared",
+            Error::CheckpointTargetChanged { .. } => "checkpoint_target_changed",
+            Error::KeyringChanged { .. } => "keyring_changed",
+            Error::KeyringExists => "keyring_exists",
+            Error::PrimaryRetiredInStore { .. } => "primary_retired_in_store",
+            Error::CommitmentMismatch => "commitment_mismatch",
+            Error::Authentication => "authentication_failed",
+            Error::Context(_) => "malformed_context",
+            Error::MasterKey(e) => e.kind(),
+            Error::KeyringFile(e) => e.kind(),
+            Error::File(e) => e.kind(),
+            Error::Random => "random_failed",
+        }
+    }
+
     /// True when the error means "this ciphertext was altered or forged": callers must treat
     /// [`Error::CommitmentMismatch`] and [`Error::Authentication`] alike (ENVELOPE.md §12),
     /// and their file-format counterparts [`FileError::HeaderCommitment`] and
@@ -320,6 +363,23 @@ pub enum MasterKeyError {
     Provider(String),
 }
 
+impl MasterKeyError {
+    /// The stable name of the error (see [`Error::kind`]).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            MasterKeyError::Missing { .. } => "missing_master_key",
+            MasterKeyError::Malformed | MasterKeyError::WrongLength { .. } => {
+                "malformed_master_key"
+            }
+            MasterKeyError::InsecurePermissions { .. } => "insecure_key_file",
+            MasterKeyError::Io { .. } => "io",
+            MasterKeyError::WrongMasterKey { .. } | MasterKeyError::Unwrap => "wrong_master_key",
+            MasterKeyError::Provider(_) => "master_key",
+        }
+    }
+}
+
 /// Problems with a keyring file (ENVELOPE.md §11).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -402,6 +462,30 @@ pub enum KeyringFileError {
     Missing,
 }
 
+impl KeyringFileError {
+    /// The stable name of the error (see [`Error::kind`]). Every way a keyring document can
+    /// be unreadable is `malformed_keyring`; its message says which.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KeyringFileError::Io { .. } => "io",
+            KeyringFileError::IntegrityMismatch => "keyring_integrity",
+            KeyringFileError::Symlink { .. } => "keyring_symlink",
+            KeyringFileError::Locked { .. } => "keyring_locked",
+            KeyringFileError::TooLarge { .. }
+            | KeyringFileError::Json(_)
+            | KeyringFileError::NotAKeyring
+            | KeyringFileError::UnsupportedVersion { .. }
+            | KeyringFileError::InvalidField { .. }
+            | KeyringFileError::DuplicateVersion { .. }
+            | KeyringFileError::Inconsistent(_)
+            | KeyringFileError::VersionUnwrap { .. }
+            | KeyringFileError::TooManyVersions { .. } => "malformed_keyring",
+            KeyringFileError::Missing => "keyring_missing",
+        }
+    }
+}
+
 /// Problems specific to encrypted files (streams); see the `stream` module.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -442,4 +526,21 @@ pub enum FileError {
     /// Reading or writing failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl FileError {
+    /// The stable name of the error (see [`Error::kind`]).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FileError::HeaderCommitment => "header_commitment",
+            FileError::SegmentAuthentication { .. } => "segment_authentication",
+            FileError::Io(_) => "io",
+            FileError::BadMagic
+            | FileError::UnsupportedVersion { .. }
+            | FileError::UnsupportedSuite { .. }
+            | FileError::UnsupportedSegmentSize { .. } => "unsupported_format",
+            FileError::BadSeek => "bad_seek",
+        }
+    }
 }

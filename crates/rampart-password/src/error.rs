@@ -96,6 +96,36 @@ pub enum Error {
     BreachedList(#[from] std::io::Error),
 }
 
+impl Error {
+    /// A stable, machine-readable name for the error (for logs, metrics and the CLI's
+    /// `"error"` field); it does not change between releases.
+    ///
+    /// ```
+    /// use rampart_password::{Error, Hasher, Password};
+    /// let err = Hasher::new().verify(&Password::new("pw"), "not a hash").unwrap_err();
+    /// assert_eq!(err.kind(), "malformed_hash");
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Malformed(_) => "malformed_hash",
+            Error::UnsupportedAlgorithm { .. } | Error::LegacyFormatDisabled { .. } => {
+                "unsupported_algorithm"
+            }
+            Error::ParamsAboveCap { .. } => "params_above_cap",
+            Error::AboveMemoryBudget { .. } => "above_memory_budget",
+            Error::UnknownPepperVersion { .. } => "pepper_required",
+            Error::PasswordTooLong { .. } => "password_too_long",
+            Error::Config(_) => "invalid_config",
+            Error::Policy(_) => "policy_rejected",
+            Error::Overloaded => "overloaded",
+            Error::Rng => "random_failed",
+            Error::TaskFailed => "task_failed",
+            Error::BreachedList(_) => "breached_list_unreadable",
+        }
+    }
+}
+
 /// Why a stored hash could not be parsed. Each variant names the broken part, never its value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

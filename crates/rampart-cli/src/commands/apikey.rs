@@ -88,7 +88,7 @@ fn check(
             "used_previous_secret": ok.used_previous_secret(),
         }))),
         Err(err) if err.is_credential_failure() => {
-            let mut failure = Failure::rejected(kind(&err), err.to_string());
+            let mut failure = Failure::rejected(err.kind(), err.to_string());
             if let Some(id) = err.public_id() {
                 failure = failure.with("public_id", Value::String(id.to_string()));
             }
@@ -113,30 +113,8 @@ fn hashing_key(args: &HashingKeyArgs) -> Result<HashingKey, Failure> {
     })
 }
 
-/// The verdict's name for each credential failure (rampart-apikey's variants).
-fn kind(err: &Error) -> &'static str {
-    match err {
-        Error::Malformed(_) => "malformed",
-        Error::BadChecksum { .. } => "bad_checksum",
-        Error::UnexpectedPrefix { .. } => "unexpected_prefix",
-        Error::PairMismatch { .. } => "pair_mismatch",
-        Error::UnknownKey { .. } => "unknown_key",
-        Error::Mismatch { .. } => "mismatch",
-        Error::Expired { .. } => "expired",
-        Error::RotatedOut { .. } => "rotated_out",
-        Error::Revoked { .. } => "revoked",
-        Error::MissingScope { .. } => "missing_scope",
-        _ => "rejected",
-    }
-}
-
 /// Configuration problems (prefix, scopes, hashing key version): exit 2. rampart-apikey's
 /// messages never contain secret text.
 fn input_error(err: &Error) -> Failure {
-    let kind = match err {
-        Error::Config(_) => "invalid_option",
-        Error::UnknownHashingKeyVersion { .. } => "unknown_hashing_key_version",
-        _ => "apikey_error",
-    };
-    Failure::input(kind, err.to_string())
+    Failure::input(err.kind(), err.to_string())
 }

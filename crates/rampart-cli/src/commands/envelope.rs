@@ -6,8 +6,8 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use rampart::envelope::{
-    Error, FileError, Keyring, KeyringFileError, KeyringKind, LocalMasterKey, MASTER_KEY_ENV,
-    MasterKeyError, VersionInfo, VersionState,
+    Error, FileError, Keyring, KeyringKind, LocalMasterKey, MASTER_KEY_ENV, VersionInfo,
+    VersionState,
 };
 use serde_json::{Value, json};
 
@@ -135,9 +135,10 @@ pub(crate) fn failure(err: &Error) -> Failure {
         return Failure::rejected("keyring_changed", LOST_RACE);
     }
     let message = err.to_string();
-    match verdict_kind(err) {
-        Some(kind) => Failure::rejected(kind, message),
-        None => Failure::input(input_kind(err), message),
+    if is_verdict(err) {
+        Failure::rejected(err.kind(), message)
+    } else {
+        Failure::input(err.kind(), message)
     }
 }
 
@@ -145,54 +146,19 @@ pub(crate) fn failure(err: &Error) -> Failure {
 pub(crate) const LOST_RACE: &str =
     "the keyring changed while this command ran; nothing was written";
 
-fn verdict_kind(err: &Error) -> Option<&'static str> {
-    Some(match err {
-        Error::Authentication => "authentication_failed",
-        Error::CommitmentMismatch => "commitment_mismatch",
-        Error::Truncated => "truncated",
-        Error::KeyringMismatch { .. } => "keyring_mismatch",
-        Error::RegionMismatch { .. } => "region_mismatch",
-        Error::UnknownKeyVersion { .. } => "unknown_key_version",
-        Error::BelowMinDecrypt { .. } => "below_min_decrypt",
-        Error::KeyRetired { .. } => "key_retired",
-        Error::Expired { .. } => "expired",
-        Error::File(FileError::HeaderCommitment) => "header_commitment",
-        Error::File(FileError::SegmentAuthentication { .. }) => "segment_authentication",
-        _ => return None,
-    })
-}
-
-fn input_kind(err: &Error) -> &'static str {
-    match err {
-        Error::MasterKey(e) => match e {
-            MasterKeyError::Missing { .. } => "missing_master_key",
-            MasterKeyError::Malformed | MasterKeyError::WrongLength { .. } => {
-                "malformed_master_key"
-            }
-            MasterKeyError::InsecurePermissions { .. } => "insecure_key_file",
-            MasterKeyError::Io { .. } => "io",
-            MasterKeyError::WrongMasterKey { .. } | MasterKeyError::Unwrap => "wrong_master_key",
-            _ => "master_key",
-        },
-        Error::KeyringFile(e) => match e {
-            KeyringFileError::Io { .. } => "io",
-            KeyringFileError::IntegrityMismatch => "keyring_integrity",
-            KeyringFileError::Symlink { .. } => "keyring_symlink",
-            KeyringFileError::Locked { .. } => "keyring_locked",
-            _ => "malformed_keyring",
-        },
-        Error::KeyringExists => "keyring_exists",
-        Error::NotForRetention { .. } | Error::RetentionReencrypt => "retention_keyring",
-        Error::BucketNotPrepared { .. } => "bucket_not_prepared",
-        Error::File(FileError::Io(_)) => "io",
-        Error::File(_) | Error::UnsupportedFormat { .. } | Error::UnsupportedSuite { .. } => {
-            "unsupported_format"
-        }
-        Error::MalformedText => "malformed_input",
-        Error::TooLarge { .. } => "too_large",
-        Error::Context(_) => "malformed_context",
-        Error::NoPrimary => "no_primary",
-        Error::InvalidOperation(_) => "invalid_operation",
-        _ => "envelope_error",
-    }
+/// "This ciphertext does not open with this keyring and context": exit 1.
+fn is_verdict(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::Authentication
+            | Error::CommitmentMismatch
+            | Error::Truncated
+            | Error::KeyringMismatch { .. }
+            | Error::RegionMismatch { .. }
+            | Error::UnknownKeyVersion { .. }
+            | Error::BelowMinDecrypt { .. }
+            | Error::KeyRetired { .. }
+            | Error::Expired { .. }
+            | Error::File(FileError::HeaderCommitment | FileError::SegmentAuthentication { .. })
+    )
 }

@@ -72,15 +72,5 @@ fn report(verdict: &Verdict) -> Report {
 /// machine: none is a verdict on the password, so all exit 2. Messages come from
 /// rampart-password, which never puts a password or hash output in them.
 fn failure(err: &Error) -> Failure {
-    let kind = match err {
-        Error::Malformed(_) => "malformed_hash",
-        Error::UnsupportedAlgorithm { .. } | Error::LegacyFormatDisabled { .. } => {
-            "unsupported_algorithm"
-        }
-        Error::ParamsAboveCap { .. } => "params_above_cap",
-        Error::UnknownPepperVersion { .. } => "pepper_required",
-        Error::PasswordTooLong { .. } => "password_too_long",
-        _ => "password_error",
-    };
-    Failure::input(kind, err.to_string())
+    Failure::input(err.kind(), err.to_string())
 }
