@@ -38,7 +38,27 @@ proptest! {
 
     #[test]
     fn any_changed_context_value_fails(pt in proptest::collection::vec(any::<u8>(), 0..64),
-                                       pairs in context(), extra in "[a-z]{1,8}") {
+                                       pairs in proptest::collection::btree_map("[a-z_]{1,12}", "\\PC{0,24}", 1..6),
+                                       pick in any::<proptest::sample::Index>(),
+                                       other in "\\PC{0,24}") {
+        // Same keys, one value changed (a moved row, another tenant): never opens.
+        let (_, ring) = fixture();
+        let pairs: Vec<(String, String)> = pairs.into_iter().collect();
+        let ctx: Context = pairs.iter().cloned().collect();
+        let ct = ring.seal(&pt, &ctx).unwrap();
+        let at = pick.index(pairs.len());
+        prop_assume!(pairs[at].1 != other);
+        let changed: Context = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, (k, v))| (k.clone(), if i == at { other.clone() } else { v.clone() }))
+            .collect();
+        prop_assert!(ring.open(&ct, &changed).is_err());
+    }
+
+    #[test]
+    fn an_added_context_pair_fails(pt in proptest::collection::vec(any::<u8>(), 0..64),
+                                   pairs in context(), extra in "[a-z]{1,8}") {
         let (_, ring) = fixture();
         let ctx: Context = pairs.iter().cloned().collect();
         let ct = ring.seal(&pt, &ctx).unwrap();
