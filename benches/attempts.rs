@@ -16,7 +16,6 @@
 
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -102,44 +101,6 @@ fn memory(c: &mut Criterion) {
     g.finish();
 }
 
-struct Server {
-    child: Child,
-    _dir: tempfile::TempDir,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_redis() -> Option<Server> {
-    let dir = tempfile::tempdir().ok()?;
-    let sock = dir.path().join("redis.sock");
-    let child = Command::new("redis-server")
-        .args(["--port", "0", "--unixsocket"])
-        .arg(&sock)
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::os::unix::net::UnixStream::connect(&sock).is_err() {
-        if Instant::now() > deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Some(Server {
-        child,
-        _dir: dir,
-        url: format!("redis+unix://{}", sock.display()),
-    })
-}
-
 /// Runs `iters` calls of `op` with IN_FLIGHT tasks and returns the wall time.
 fn concurrent<F, Fut>(rt: &tokio::runtime::Runtime, iters: u64, op: F) -> Duration
 where
@@ -169,8 +130,8 @@ where
 }
 
 fn redis(c: &mut Criterion) {
-    let Some(server) = start_redis() else {
-        eprintln!("\n!!!!!! attempts_redis SKIPPED: redis-server not found !!!!!!\n");
+    // Skips loudly without redis-server (benches are not run under CI).
+    let Some(server) = rampart_testkit::RedisServer::start() else {
         return;
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -180,7 +141,7 @@ fn redis(c: &mut Criterion) {
         .unwrap();
     let store = rt
         .block_on(RedisStore::connect(
-            RedisConfig::new(server.url.clone()).prefix("bench:"),
+            RedisConfig::new(server.url()).prefix("bench:"),
         ))
         .unwrap();
     let tracker = Arc::new(Tracker::new(store.clone()));
@@ -191,7 +152,7 @@ fn redis(c: &mut Criterion) {
     )));
     let conn = rt
         .block_on(redis::aio::ConnectionManager::new(
-            redis::Client::open(server.url.clone()).unwrap(),
+            redis::Client::open(server.url()).unwrap(),
         ))
         .unwrap();
     let keys: Arc<Vec<String>> = Arc::new(subjects.iter().map(|s| store.key_of(s)).collect());

@@ -6,7 +6,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Collect, RedisServer, t0};
+use common::{Collect, RedisServer, connection, t0};
 use rampart_attempts::{
     Decision, Error, FailureMode, HealthEvent, RedisConfig, RedisStore, StoreError, Subject,
     Tracker,
@@ -98,7 +98,7 @@ async fn keys_live_under_the_prefix_and_expire_with_the_idle_period() {
     tracker.record_failure(&subject, t0()).await.unwrap();
     let key = s.key_of(&subject);
     assert_eq!(key, "svc1:a:carol");
-    let mut conn = server.connection();
+    let mut conn = connection(&server);
     let ttl: i64 = redis::cmd("PTTL").arg(&key).query(&mut conn).unwrap();
     assert!(
         ttl > 23 * 3600 * 1000 && ttl <= 24 * 3600 * 1000,
@@ -126,7 +126,7 @@ async fn success_returns_without_waiting_on_a_frozen_redis() {
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     assert!(fut.as_mut().poll(&mut cx).is_ready());
     server.signal("-CONT");
-    let mut conn = server.connection();
+    let mut conn = connection(&server);
     let key = tracker.store().key_of(&subject);
     eventually("the background reset to land", || {
         !conn.exists::<_, bool>(&key).unwrap()
@@ -232,7 +232,7 @@ async fn outage_fails_open_to_memory_reports_it_and_recovers_after_restart() {
     let to_fallback = u32::try_from(after - before).unwrap();
     assert!(to_fallback < tries, "the try that recovered went to Redis");
     assert_eq!(count, tries - to_fallback + 1);
-    let mut conn = server.connection();
+    let mut conn = connection(&server);
     let stored: u32 = conn.hget(tracker.store().key_of(&acct), "c").unwrap();
     assert_eq!(stored, count);
 }
@@ -299,7 +299,7 @@ fn connect_outside_a_runtime_is_a_setup_error() {
 
 /// Loads the golden records of tests/vectors/redis_streak_v1.txt under `prefix`.
 fn load_golden(server: &RedisServer, prefix: &str) {
-    let mut conn = server.connection();
+    let mut conn = connection(server);
     let text = include_str!("vectors/redis_streak_v1.txt");
     let mut key = String::new();
     for line in text
@@ -414,7 +414,7 @@ async fn the_locking_failure_stores_its_token_in_the_same_script() {
         .unwrap();
     let acct = Subject::account("grace");
     let key = tracker.store().key_of(&acct);
-    let mut conn = server.connection();
+    let mut conn = connection(&server);
     tracker.record_failure(&acct, t0()).await.unwrap();
     let mut per_failure = Vec::new();
     let mut token = None;
@@ -617,7 +617,7 @@ async fn check_all_reads_every_subject_in_one_script() {
     for _ in 0..3 {
         tracker.record_failure(&subjects[1], t0()).await.unwrap();
     }
-    let mut conn = server.connection();
+    let mut conn = connection(&server);
     let calls = server_calls(&mut conn);
     let decision = tracker.check_all(&refs, t0()).await.unwrap();
     assert_eq!(decision, Decision::RetryAfter(Duration::from_secs(1)));

@@ -9,8 +9,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{missing_tool, t0};
+use common::t0;
 use rampart_attempts::{MemoryStore, Notifier, NotifyError, SmtpNotifier, Subject, Tracker};
+use rampart_testkit::tool::missing as missing_tool;
 
 /// A python3 that can import aiosmtpd (PATH first, then the system one).
 fn python_with_aiosmtpd() -> Option<&'static str> {

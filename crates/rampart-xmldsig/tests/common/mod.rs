@@ -5,21 +5,7 @@ use std::process::Command;
 
 pub(crate) mod generate;
 
-/// True under CI, where a missing tool is a failure, not a skip.
-pub(crate) fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Skips loudly (or panics under `CI=true`) because `what` is missing.
-pub(crate) fn missing(what: &str) {
-    assert!(
-        !in_ci(),
-        "{what} is required under CI=true but was not found"
-    );
-    eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-    eprintln!("!!! SKIPPED: {what} not found; this test did not run.");
-    eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
-}
+pub(crate) use rampart_testkit::tool::missing;
 
 /// Every distinct python3 that can `import lxml`, with the libxml2 version lxml runs on:
 /// Debian's /usr/bin/python3 (python3-lxml on the system libxml2, the one xmlsec1 uses) and

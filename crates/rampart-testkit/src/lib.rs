@@ -1,0 +1,21 @@
+//! What every Rampart crate's tests repeated, in one home: real servers started by the test
+//! itself, the "skip loudly, fail under `CI=true`" rule for missing tools, and a `block_on`
+//! for futures that never wait. A dev-dependency only: no Rampart crate links it.
+//!
+//! ```
+//! use rampart_testkit::{RedisServer, tool};
+//!
+//! // Skips with a loud message on a laptop without Redis; under CI=true it panics instead.
+//! if let Some(server) = RedisServer::start() {
+//!     assert!(server.url().starts_with("redis+unix://"));
+//! }
+//! assert!(tool::available("sh"));
+//! ```
+#![forbid(unsafe_code)]
+
+mod future;
+mod redis;
+pub mod tool;
+
+pub use future::block_on_ready;
+pub use redis::RedisServer;
