@@ -1,6 +1,6 @@
 //! The command line, declared with clap's derive API.
 //!
-//! This file is the contract of DESIGN.md ("Command-line contract of `rampart`") in code: every
+//! This file is the "Command-line contract of `rampart`" of `docs/design.md` in code: every
 //! subcommand, option and positional argument listed there, and nothing that carries a secret.
 //! Secrets (passwords, API secrets, master keys) have no argument on purpose: arguments are
 //! visible to every user of the machine through the process table and land in shell history.

@@ -2,7 +2,7 @@
 //! API keys and SAML debugging.
 //!
 //! The contract (subcommands, JSON output, exit codes 0/1/2, secrets never in arguments) is
-//! the "Command-line contract of `rampart`" in DESIGN.md; `cli.rs` declares it, `output.rs`
+//! the "Command-line contract of `rampart`" in `docs/design.md`; `cli.rs` declares it, `output.rs`
 //! enforces the output rules, and `commands/` holds one module per subcommand family.
 #![forbid(unsafe_code)]
 

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use serde_json::{Map, Value, json};
 
-/// Exit status of a run (DESIGN.md, command-line contract).
+/// Exit status of a run (`docs/design.md`, command-line contract).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exit {
     /// The command did what was asked, or the verdict is positive.

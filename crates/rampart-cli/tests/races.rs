@@ -1,8 +1,8 @@
 //! Operators race: `keyring` commands started at the same moment as separate OS processes of
-//! the built binary, 50 rounds each, with exact expected outcomes. Before the sidecar lock and
-//! compare-and-swap, each of these failed within a few rounds: a retired version came back,
-//! two rotations both made "version 2" (values sealed under the losing one were lost), and
-//! two inits both succeeded.
+//! the built binary, 50 rounds each, with exact expected outcomes. Without the sidecar lock
+//! and compare-and-swap each of these fails within a few rounds: a retired version comes
+//! back, two rotations both make "version 2" (values sealed under the losing one are lost),
+//! or two inits both succeed.
 
 mod common;
 

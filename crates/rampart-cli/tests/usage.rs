@@ -6,7 +6,8 @@ mod common;
 use common::{json_stdout, rampart};
 use predicates::prelude::*;
 
-/// Every subcommand path of the contract in DESIGN.md.
+/// Subcommand paths of the contract in `docs/design.md` (command-line contract). Not yet
+/// listed here: `keyring prepare` and `keyring purge`.
 const SUBCOMMANDS: &[&[&str]] = &[
     &["keyring"],
     &["keyring", "init"],

@@ -1,4 +1,4 @@
-//! Caller context bound as associated data (ENVELOPE.md §5).
+//! Caller context bound as associated data (`docs/envelope.md` §5).
 //!
 //! A context is a set of key/value pairs such as `tenant`, `table`, `column`. It is not stored
 //! in the ciphertext: the caller supplies the same context to open. A value copied to another

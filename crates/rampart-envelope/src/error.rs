@@ -1,4 +1,4 @@
-//! The crate's one error type and its nested families (ENVELOPE.md §12).
+//! The crate's one error type and its nested families (`docs/envelope.md` §12).
 //!
 //! Messages are lower-case and never contain key bytes, plaintext or wrapped keys. Callers
 //! that only need "did it open" match [`Error::is_tampered`]; operators read the specific
@@ -181,8 +181,8 @@ pub enum Error {
     /// The key commitment in the header does not match the key. Either the ciphertext was
     /// tampered with or forged, or this keyring holds a different key under the version the
     /// value names: the keyring lost the version it was sealed under (a keyring file replaced
-    /// by another one's version of the same number, as two unserialised rotations used to
-    /// make). Both mean the value does not open with this keyring.
+    /// by another one's version of the same number, as two rotations that bypass the lock and
+    /// compare-and-swap could make). Both mean the value does not open with this keyring.
     #[error(
         "key commitment mismatch: the ciphertext was tampered with, or this keyring lost the key version it was sealed under (its version number now holds another key)"
     )]
@@ -256,10 +256,11 @@ impl Error {
     }
 
     /// True when the error means "this ciphertext was altered or forged": callers must treat
-    /// [`Error::CommitmentMismatch`] and [`Error::Authentication`] alike (ENVELOPE.md §12),
-    /// and their file-format counterparts [`FileError::HeaderCommitment`] and
-    /// [`FileError::SegmentAuthentication`] (which also covers data appended after the final
-    /// segment: that segment then fails as a non-final one).
+    /// [`Error::CommitmentMismatch`] and [`Error::Authentication`] alike
+    /// (`docs/envelope.md` §12), and their file-format counterparts
+    /// [`FileError::HeaderCommitment`] and [`FileError::SegmentAuthentication`] (which also
+    /// covers data appended after the final segment: that segment then fails as a non-final
+    /// one).
     pub fn is_tampered(&self) -> bool {
         matches!(
             self,
@@ -272,7 +273,7 @@ impl Error {
     }
 }
 
-/// Problems with a context (ENVELOPE.md §5).
+/// Problems with a context (`docs/envelope.md` §5).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ContextError {
@@ -380,7 +381,7 @@ impl MasterKeyError {
     }
 }
 
-/// Problems with a keyring file (ENVELOPE.md §11).
+/// Problems with a keyring file (`docs/envelope.md` §11).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyringFileError {

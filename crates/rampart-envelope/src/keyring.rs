@@ -1,7 +1,7 @@
 //! The keyring: an id, a region, numbered versions, and the operations on them
-//! (ENVELOPE.md §1, §6). Sealing and opening live here too because they are operations of the
-//! keyring; the byte layout lives in `sealed.rs`, subkeys in `subkey.rs`, the file format in
-//! `keyring_file.rs`.
+//! (`docs/envelope.md` §1, §6). Sealing and opening live here too because they are
+//! operations of the keyring; the byte layout lives in `sealed.rs`, subkeys in `subkey.rs`,
+//! the file format in `keyring_file.rs`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -42,7 +42,7 @@ impl fmt::Display for KeyringId {
     }
 }
 
-/// The life-cycle state of a key version (ENVELOPE.md §6).
+/// The life-cycle state of a key version (`docs/envelope.md` §6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
@@ -147,9 +147,10 @@ impl Krk {
 
 /// A keyring: the unit of rotation, retirement and master-key wrapping.
 ///
-/// Two-level hierarchy (ENVELOPE.md §1): the master key wraps one keyring key (KRK); the KRK
-/// wraps every version key. Loading therefore costs one master-key call however many versions
-/// there are. `Keyring` is `Send + Sync`: share it in an `Arc` and seal/open from any thread.
+/// Two-level hierarchy (`docs/envelope.md` §1): the master key wraps one keyring key (KRK);
+/// the KRK wraps every version key. Loading therefore costs one master-key call however many
+/// versions there are. `Keyring` is `Send + Sync`: share it in an `Arc` and seal/open from
+/// any thread.
 ///
 /// ```
 /// use std::time::SystemTime;
@@ -182,7 +183,8 @@ pub struct Keyring {
     pub(crate) retention: Option<RetentionParams>,
     pub(crate) nonce_source: NonceSource,
     /// `u16 len ‖ region ‖ u16 len ‖ name`: the reserved context pairs `rampart:region` and
-    /// `rampart:keyring`, encoded once and bound through the subkey derivation (ENVELOPE.md §5).
+    /// `rampart:keyring`, encoded once and bound through the subkey derivation
+    /// (`docs/envelope.md` §5).
     pub(crate) aad_binding: Vec<u8>,
     pub(crate) cache: SubkeyCache,
     /// The stored generation this keyring was loaded at or last saved as; [`NOT_STORED`]
@@ -957,7 +959,7 @@ impl Keyring {
             t.borrow_mut().with_next(&spec, on_new, |sealer, aad| {
                 // AAD is the caller's context only: every header byte but the nonce and the
                 // commitment feeds the subkey derivation, the nonce is GCM's own input, and
-                // the commitment is compared before decryption (crate docs, "Design").
+                // the commitment is compared before decryption (`docs/envelope.md` §2).
                 aad.clear();
                 context.encode_into(aad)?;
                 let mut out = Vec::with_capacity(OVERHEAD + plaintext.len());

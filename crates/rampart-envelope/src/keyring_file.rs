@@ -1,4 +1,4 @@
-//! The keyring file: versioned JSON, integrity MAC, atomic writes (ENVELOPE.md §11).
+//! The keyring file: versioned JSON, integrity MAC, atomic writes (`docs/envelope.md` §11).
 //!
 //! ```json
 //! {
@@ -30,8 +30,8 @@
 //!   `"rampart/keyring-integrity/v1\n" ‖` the compact JSON serialization of this document
 //!   without the `integrity` field, fields in the order above. It is computed from parsed
 //!   values, so whitespace does not matter but any change of content does.
-//! - Times are RFC 3339 in UTC, whole seconds. `rotate_after_seconds` (ENVELOPE.md wrote
-//!   `"P90D"`) is a plain integer so that no ISO 8601 duration parser is needed.
+//! - Times are RFC 3339 in UTC, whole seconds. `rotate_after_seconds` is a plain integer (not
+//!   an ISO 8601 duration such as `"P90D"`) so that no duration parser is needed.
 //! - `retention`: `null`, or `{ "bucket_seconds": N, "retain_seconds": M }` for retention
 //!   keyrings; `N` is 3600 or 86400, `M` from 1 to 100 years
 //!   ([`MAX_RETENTION`](crate::retention::MAX_RETENTION)) in seconds.
@@ -636,7 +636,7 @@ mod tests {
 
     #[test]
     fn huge_retain_seconds_is_refused_at_load_instead_of_overflowing_later() {
-        // Accepted before, `buckets()` then panicked on `bucket_end + retention`.
+        // Past the limit, `buckets()` would overflow `bucket_end + retention`.
         let (m, r) = retention_fixture();
         for retain in [
             u64::MAX,

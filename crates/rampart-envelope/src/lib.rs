@@ -109,9 +109,9 @@
 //! [`Keyring::rotate`] = [`Keyring::add_version`] + [`Keyring::promote`]. Then re-encrypt
 //! ([`Keyring::needs_reencrypt`] reads the header only; [`Keyring::reencrypt`] never hands the
 //! plaintext to the caller), optionally gate with [`Keyring::set_min_decrypt`] (reversible),
-//! and finally [`Keyring::retire_below`] (irreversible). Unlike ENVELOPE.md's proposal,
-//! `retire_below(v)` raises `min_decrypt` to `v` itself instead of requiring it first: the CLI's
-//! `keyring retire --below V` is then one step, and retiring is the stronger gate anyway.
+//! and finally [`Keyring::retire_below`] (irreversible). `retire_below(v)` raises
+//! `min_decrypt` to `v` itself instead of requiring a `set_min_decrypt(v)` first: retiring is
+//! the stronger gate anyway, and the CLI's `keyring retire --below V` stays one step.
 //!
 //! # What "destroyed" covers
 //!
@@ -176,8 +176,8 @@
 //!   `integrity` (fields in the order above), computed from parsed values: whitespace does not
 //!   matter, any change of content does. It stops a file-level attacker from moving `primary`
 //!   or `min_decrypt` or re-adding a tombstoned key.
-//! - Times are RFC 3339 UTC whole seconds. `rotate_after_seconds` is an integer where
-//!   ENVELOPE.md wrote `"P90D"`, so no ISO 8601 duration parser is needed.
+//! - Times are RFC 3339 UTC whole seconds. `rotate_after_seconds` is a plain integer (not an
+//!   ISO 8601 duration such as `"P90D"`), so no duration parser is needed.
 //! - `kind` is `values` or `retention`; `retention` holds `{ "bucket_seconds", "retain_seconds" }`
 //!   for retention keyrings (see [`retention`]).
 //! - Loading refuses, each with its own [`KeyringFileError`]: files over [`MAX_FILE_LEN`],
@@ -185,7 +185,9 @@
 //!   one primary, `primary < min_decrypt`, live versions without keys, tombstones with keys.
 //! - [`Keyring::save`] writes a temp file (mode 0600) in the same directory, fsyncs it, renames
 //!   it over the target and fsyncs the directory: a crash leaves the old or the new file.
-//!   One writer at a time (an operator or the CLI); replicas only load.
+//!   Writers hold the sidecar lock `.NAME.lock` from load to save and save with
+//!   compare-and-swap on `generation` ([`Keyring::update`], [`KeyringStore`]); replicas only
+//!   load ([`KeyringHandle`]).
 //!
 //! Golden files in `tests/vectors/values-v1/` (a keyring, its master key, ciphertexts with their
 //! contexts) must open with every future version of this crate.
@@ -197,15 +199,22 @@
 //! duplicate keys, no keys starting `rampart:`; keyring names and regions 1 to
 //! [`MAX_LABEL_LEN`] bytes; up to [`MAX_VERSIONS`] versions.
 //!
-//! # Design notes (where this differs from ENVELOPE.md, and why)
+//! # Design notes
 //!
-//! - **GCM AAD is the context only.** The proposal fed `header[0..72] ‖ context` to GCM. Every
-//!   header field is already bound (through the subkey derivation, the nonce or the
-//!   commitment check), and ring's GHASH over ~100 extra AAD bytes cost about as much as
-//!   sealing a 64-byte value, so the header and the reserved `rampart:region`/`rampart:keyring`
-//!   pairs go into the HKDF info, computed once per sealer instead of once per message.
-//! - **Per-seal fork check.** The proposal only offered `reseed()`; a pid comparison per seal
-//!   makes `fork()` safe by default, at the price of one system call.
+//! The full design, byte by byte and with the reason for each choice, is `docs/envelope.md`
+//! in the repository (its sections §1 to §12 are what this crate's comments cite).
+//!
+//! - **GCM AAD is the context only.** Every header field is already bound (through the
+//!   subkey derivation, the nonce or the commitment check), and GHASH over ~100 extra AAD
+//!   bytes per message costs about as much as sealing a 64-byte value (measured on a 2-vCPU
+//!   machine), so the header prefix and the keyring binding (region label, keyring name) go
+//!   into the HKDF info, computed once per sealer instead of once per message.
+//! - **Fork safety by default, without a system call per seal.** A `pthread_atfork` child
+//!   handler (through forkguard) counts forks and each seal reads the count, so `fork()` needs
+//!   no caller action; [`NonceSource::CounterWithPidCheck`] adds a per-seal pid comparison for
+//!   forks that skip atfork handlers, and [`reseed()`] covers snapshot restores.
+//! - **`retire_below` raises `min_decrypt`** instead of requiring it to be raised first (see
+//!   Rotation above).
 #![forbid(unsafe_code)]
 
 pub mod atomic_file;

@@ -1,5 +1,5 @@
-//! Master key providers (ENVELOPE.md §10): the one seam where a local key, an HSM (PKCS#11)
-//! or a cloud KMS plugs in.
+//! Master key providers (`docs/envelope.md` §10): the one seam where a local key, an HSM
+//! (PKCS#11) or a cloud KMS plugs in.
 //!
 //! A master key only wraps and unwraps 32-byte keys. The keyring calls it once per keyring
 //! load, rotate and rewrap (to wrap or unwrap the keyring key, KRK), never per message.
@@ -16,7 +16,8 @@ use zeroize::{Zeroize as _, Zeroizing};
 use crate::error::{Error, MasterKeyError};
 use crate::primitives::{self, B64_MASTER, KEY_LEN};
 
-/// The environment variable [`LocalMasterKey::from_env`] reads (DESIGN.md, CLI contract).
+/// The environment variable [`LocalMasterKey::from_env`] reads (`docs/design.md`,
+/// command-line contract).
 pub const MASTER_KEY_ENV: &str = "RAMPART_MASTER_KEY";
 
 /// Largest master key file we read: 32 bytes in base64 plus generous whitespace.

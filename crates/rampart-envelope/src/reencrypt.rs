@@ -1,5 +1,5 @@
 //! Re-encryption jobs: move stored ciphertexts to the keyring's primary version, in
-//! batches, resumable after a crash, with progress reports (ENVELOPE.md section 7).
+//! batches, resumable after a crash, with progress reports (`docs/envelope.md` §7).
 //!
 //! Run a job after a rotation (the new version is primary) and before raising the minimum
 //! decryption version; only when a job has finished with no failures is it safe to

@@ -1,5 +1,5 @@
 //! Retention keyrings: one key per time bucket, destroyed when the bucket expires
-//! (crypto-shredding, ENVELOPE.md section 9).
+//! (crypto-shredding, `docs/envelope.md` §9).
 //!
 //! A [`RetentionKeyring`] is a keyring of kind `Retention` whose version numbers are bucket
 //! indexes: hours (or days) since the Unix epoch. Sealing at time `now` uses the key of
@@ -397,8 +397,8 @@ impl RetentionKeyring {
                 self.ring.insert_version(b, VersionState::Staged, now)?;
             }
         }
-        // Found by fuzzing: behind a newer primary, a purged bucket of `now` was reported as
-        // prepared, and the seal that followed failed.
+        // Behind a newer primary, a purged bucket of `now` must not count as prepared: the
+        // seal that follows would fail. Say that it expired.
         if let Some(v) = self.ring.versions.get(&current)
             && v.state == VersionState::Retired
         {

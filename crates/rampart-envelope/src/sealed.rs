@@ -1,4 +1,4 @@
-//! The sealed value wire format, v1 (ENVELOPE.md §2), and its text/serde form.
+//! The sealed value wire format, v1 (`docs/envelope.md` §2), and its text/serde form.
 //!
 //! ```text
 //! offset size field

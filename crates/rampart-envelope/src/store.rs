@@ -1,9 +1,10 @@
 //! Where a keyring document lives, and how changes to it stay right when writers race.
 //!
 //! Every change of a keyring is load, modify, save. Two writers doing that at once (a cron
-//! `keyring rotate` and an operator's `keyring retire`) used to both succeed, the last rename
-//! winning: a retired version came back, or two different "version 2" keys existed and
-//! values sealed under the losing one were lost. Two mechanisms stop that:
+//! `keyring rotate` and an operator's `keyring retire`) would both succeed, the last rename
+//! winning: a retired version would come back, or two different "version 2" keys would exist
+//! and values sealed under the losing one would be lost. Two mechanisms stop that
+//! (`docs/envelope.md` §11):
 //!
 //! - **Serialised changes.** [`KeyringStore::lock`] is held across load, modify and save
 //!   ([`Keyring::update`] does the three under it). For files it is an exclusive `flock` on

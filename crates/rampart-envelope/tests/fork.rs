@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use rampart_envelope::{Context, Keyring, LocalMasterKey, NonceSource};
 
-/// Salt and nonce of a sealed value (ENVELOPE.md §5 header: salt at 12..28, nonce 28..40).
+/// Salt and nonce of a sealed value (`docs/envelope.md` §2: salt at 12..28, nonce 28..40).
 fn salt_nonce(sealed: &[u8]) -> [u8; 28] {
     sealed[12..40].try_into().expect("header")
 }

@@ -393,8 +393,9 @@ fn reencrypt_job_on_a_retention_keyring_is_refused_before_reading_anything() {
 
 #[test]
 fn prepare_for_a_purged_bucket_is_expired_even_behind_a_newer_primary() {
-    // Fuzzing regression (envelope_keyring_resigned): the clock went back past a purge
-    // while a newer bucket was primary; prepare returned Ok and the next seal failed.
+    // The clock goes back past a purge while a newer bucket is primary (a shape the
+    // envelope_keyring_resigned fuzz target reaches): prepare must not report the purged
+    // bucket as prepared, or the next seal fails.
     let master = LocalMasterKey::generate().unwrap();
     let mut ring = hourly_prepared(&master);
     ring.prepare(t0(), 2).unwrap();

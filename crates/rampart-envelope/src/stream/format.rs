@@ -11,8 +11,8 @@ pub(crate) const MAGIC: [u8; 3] = *b"RPF";
 pub(crate) const FORMAT_V1: u8 = 0x01;
 /// Suite 1: AES-256-GCM STREAM over HKDF-SHA256-derived payload key, 32-byte commitment.
 pub(crate) const SUITE_V1: u8 = 0x01;
-/// log2 of the plaintext segment size: 2^16 = 64 KiB (ENVELOPE.md section 8: ring's peak
-/// throughput at 0.024% size overhead).
+/// log2 of the plaintext segment size: 2^16 = 64 KiB, where ring reaches its peak throughput
+/// at 0.024% size overhead (`docs/envelope.md` §8).
 pub(crate) const LOG2_SEGMENT_V1: u8 = 16;
 
 /// Total header length in bytes.

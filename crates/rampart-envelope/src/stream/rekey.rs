@@ -1,4 +1,4 @@
-//! Re-keying files by re-wrapping their data key only (ENVELOPE.md sections 7 and 8).
+//! Re-keying files by re-wrapping their data key only (`docs/envelope.md` §7, §8).
 //!
 //! The body of a file never depends on which key version wrapped its DEK (the slot is
 //! outside the payload key derivation), so moving a file to the primary version rewrites

@@ -55,7 +55,7 @@ impl PayloadKey {
         &self.commitment
     }
 
-    /// Checks the header's commitment in constant time (ENVELOPE.md section 4): a header
+    /// Checks the header's commitment in constant time (`docs/envelope.md` §4, §8): a header
     /// whose immutable fields or context were altered fails here, before any segment.
     pub(crate) fn check_commitment(&self, stored: &[u8]) -> Result<(), Error> {
         if bool::from(self.commitment.ct_eq(stored)) {
