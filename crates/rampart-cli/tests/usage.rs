@@ -6,8 +6,7 @@ mod common;
 use common::{json_stdout, rampart};
 use predicates::prelude::*;
 
-/// Subcommand paths of the contract in `docs/design.md` (command-line contract). Not yet
-/// listed here: `keyring prepare` and `keyring purge`.
+/// Every subcommand path of the contract in `docs/design.md` (command-line contract).
 const SUBCOMMANDS: &[&[&str]] = &[
     &["keyring"],
     &["keyring", "init"],
