@@ -37,15 +37,20 @@
 //!
 //! # When Redis is unreachable
 //!
-//! Every call has a timeout ([`RedisConfig::timeout`], default 250 ms). On an error or a
-//! timeout the store reports the outage ([`RedisStore::health`], and the hook of
+//! Every call has a timeout ([`RedisConfig::timeout`], default 250 ms). A connection error
+//! (a restarted or failed-over server met on a connection that was open before) is retried
+//! once on a fresh connection within that deadline, and only then counts: a replica that was
+//! idle while Redis restarted keeps counting in Redis ([`Health::reconnect_retries`]). On an
+//! error or a timeout the store reports the outage ([`RedisStore::health`], and the hook of
 //! [`RedisConfig::on_health_change`]) and, by default ([`FailureMode::FailOpen`]), answers from
 //! a per-replica [`MemoryStore`]: a Redis outage does not become a login outage, and each
 //! replica still counts, throttles and notifies for what it sees (so during an outage a
 //! streak can notify once per replica, with different idempotency keys). While Redis is
 //! down, calls go straight to the fallback and one call per [`RedisConfig::probe_interval`]
-//! (default 1 s) tries Redis again; the first success ends the outage. Counts kept in the
-//! fallback are not merged back. A call
+//! (default 1 s) tries Redis again, and [`RedisStore::ping`] probes at once (a readiness
+//! check ends an outage as soon as Redis answers); the first success ends the outage. Counts
+//! kept in the fallback are not merged back: a streak that straddles an outage of this
+//! replica may notify late or twice (once from memory, once from Redis). A call
 //! that timed out may still run on Redis later (a frozen server runs what it had queued when
 //! it thaws), so a failure answered by the fallback can be counted in Redis too: counts err
 //! towards more failures, never fewer. With [`FailureMode::FailClosed`] the tracker's calls
@@ -128,6 +133,9 @@ pub struct Health {
     pub resets_applied: u64,
     /// Reset batches that failed (Redis unavailable).
     pub reset_batches_failed: u64,
+    /// Calls retried once on a fresh connection after their connection broke (a restarted
+    /// server); each one that then succeeded was not an outage.
+    pub reconnect_retries: u64,
     /// The last error seen, if any.
     pub last_error: Option<String>,
 }
@@ -288,6 +296,7 @@ struct Counters {
     resets_dropped: AtomicU64,
     resets_applied: AtomicU64,
     reset_batches_failed: AtomicU64,
+    reconnect_retries: AtomicU64,
 }
 
 struct Outage {
@@ -471,6 +480,7 @@ impl RedisStore {
             resets_dropped: c.resets_dropped.load(Ordering::Relaxed),
             resets_applied: c.resets_applied.load(Ordering::Relaxed),
             reset_batches_failed: c.reset_batches_failed.load(Ordering::Relaxed),
+            reconnect_retries: c.reconnect_retries.load(Ordering::Relaxed),
             last_error: outage.last_error.clone(),
         }
     }
@@ -483,9 +493,15 @@ impl RedisStore {
     /// Sends `PING` (with the timeout) and updates the health; returns whether Redis answered.
     /// Useful in a readiness probe, or to end an outage without waiting for traffic.
     pub async fn ping(&self) -> bool {
-        let mut conn = self.inner.conn.clone();
+        // An explicit probe: due now, whatever the probe interval says.
+        lock(&self.inner.outage).next_probe = Instant::now();
         let cmd = redis::cmd("PING");
-        let reply = self.call(cmd.query_async::<String>(&mut conn)).await;
+        let reply = self
+            .call(|mut c| {
+                let cmd = &cmd;
+                async move { cmd.query_async::<String>(&mut c).await }
+            })
+            .await;
         reply.is_ok()
     }
 
@@ -513,11 +529,31 @@ impl RedisStore {
 
     /// Runs one Redis call with the timeout and tracks health. `Err(())` means "use the
     /// failure mode".
-    async fn call<T>(&self, op: impl Future<Output = RedisResult<T>>) -> Result<T, ()> {
+    ///
+    /// A connection that broke (a restarted or failed-over server, a dropped socket) fails
+    /// the first command sent on it; the connection manager reconnects on the next one. So a
+    /// connection error is retried once, on the fresh connection and within the same
+    /// deadline, before it counts as an outage: otherwise a replica that was idle while Redis
+    /// restarted would fall back to memory for a whole probe interval and split a streak's
+    /// count between Redis and itself. A command that reached the server before its
+    /// connection dropped may run twice; counts then err towards more failures, never fewer.
+    async fn call<T, Fut>(&self, mut op: impl FnMut(ConnectionManager) -> Fut) -> Result<T, ()>
+    where
+        Fut: Future<Output = RedisResult<T>>,
+    {
         if self.skip_redis() {
             return Err(());
         }
-        match tokio::time::timeout(self.inner.timeout, op).await {
+        let deadline = tokio::time::Instant::now() + self.inner.timeout;
+        let mut reply = tokio::time::timeout_at(deadline, op(self.inner.conn.clone())).await;
+        if matches!(&reply, Ok(Err(e)) if is_broken_connection(e)) {
+            self.inner
+                .counters
+                .reconnect_retries
+                .fetch_add(1, Ordering::Relaxed);
+            reply = tokio::time::timeout_at(deadline, op(self.inner.conn.clone())).await;
+        }
+        match reply {
             Ok(Ok(v)) => {
                 self.mark_up();
                 Ok(v)
@@ -590,7 +626,6 @@ impl RedisStore {
         now_ms: u64,
         token: Option<&TokenHash>,
     ) -> Result<Vec<i64>, ()> {
-        let mut conn = self.inner.conn.clone();
         let mut inv = self.inner.scripts.fail.key(key);
         inv.arg(now_ms)
             .arg(rule.idle_ms)
@@ -599,8 +634,17 @@ impl RedisStore {
         // An empty argument: no token (a lock started without one keeps no stale token).
         inv.arg(rule.lock_ms)
             .arg(token.map_or(&[][..], |t| &t.0[..]));
-        self.call(inv.invoke_async::<Vec<i64>>(&mut conn)).await
+        self.call(|mut c| {
+            let inv = &inv;
+            async move { inv.invoke_async::<Vec<i64>>(&mut c).await }
+        })
+        .await
     }
+}
+
+/// An error of the connection rather than of the command: worth one retry on a fresh one.
+fn is_broken_connection(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal()
 }
 
 fn streak_from(reply: &[i64]) -> Result<Streak, StoreError> {
@@ -657,10 +701,15 @@ impl Backend for RedisStore {
         idle_ms: u64,
         now_ms: u64,
     ) -> Result<Option<Streak>, StoreError> {
-        let mut conn = self.inner.conn.clone();
         let mut inv = self.inner.scripts.peek.key(self.key_of(subject));
         inv.arg(now_ms).arg(idle_ms);
-        match self.call(inv.invoke_async::<Vec<i64>>(&mut conn)).await {
+        match self
+            .call(|mut c| {
+                let inv = &inv;
+                async move { inv.invoke_async::<Vec<i64>>(&mut c).await }
+            })
+            .await
+        {
             Ok(reply) if reply.is_empty() => {
                 self.inner.hints.set(subject, false, now_ms);
                 Ok(None)
@@ -678,14 +727,16 @@ impl Backend for RedisStore {
         subjects: &[(&Subject, u64)],
         now_ms: u64,
     ) -> Result<Vec<Option<Streak>>, StoreError> {
-        let mut conn = self.inner.conn.clone();
         let mut inv = self.inner.scripts.peek_many.prepare_invoke();
         inv.arg(now_ms);
         for (subject, idle_ms) in subjects {
             inv.key(self.key_of(subject)).arg(*idle_ms);
         }
         match self
-            .call(inv.invoke_async::<Vec<Vec<i64>>>(&mut conn))
+            .call(|mut c| {
+                let inv = &inv;
+                async move { inv.invoke_async::<Vec<Vec<i64>>>(&mut c).await }
+            })
             .await
         {
             Ok(replies) if replies.len() == subjects.len() => subjects
@@ -735,10 +786,12 @@ impl Backend for RedisStore {
 
     async fn unlock(&self, subject: &Subject, hash: &TokenHash) -> Result<bool, StoreError> {
         let key = self.key_of(subject);
-        let mut conn = self.inner.conn.clone();
         let get = self.inner.scripts.get_token.key(&key);
         let Ok(stored) = self
-            .call(get.invoke_async::<Option<Vec<u8>>>(&mut conn))
+            .call(|mut c| {
+                let get = &get;
+                async move { get.invoke_async::<Option<Vec<u8>>>(&mut c).await }
+            })
             .await
         else {
             return self.degraded(|m| m.unlock(subject, hash));
@@ -749,7 +802,13 @@ impl Backend for RedisStore {
         }
         let mut take = self.inner.scripts.take_token.key(&key);
         take.arg(&hash.0[..]);
-        match self.call(take.invoke_async::<i64>(&mut conn)).await {
+        match self
+            .call(|mut c| {
+                let take = &take;
+                async move { take.invoke_async::<i64>(&mut c).await }
+            })
+            .await
+        {
             Ok(n) => {
                 self.inner.fallback.unlock(subject, hash);
                 Ok(n == 1)

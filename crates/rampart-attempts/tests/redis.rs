@@ -634,3 +634,74 @@ async fn check_all_reads_every_subject_in_one_script() {
     );
     assert!(tracker.store().health().fallback_operations >= 1);
 }
+
+/// Redis killed (SIGKILL) and restarted on the same socket while replica A keeps working and
+/// replica B sits idle. B's first call after the restart meets its dead connection: it is
+/// retried on a fresh one instead of starting an outage, so a streak that crosses the
+/// threshold after the restart is counted in one place and notified exactly once. (Before,
+/// B fell back to memory for its probe interval and the streak was split: no notification.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_and_restarted_redis_loses_no_count_and_notifies_once() {
+    let Some(mut server) = RedisServer::start() else {
+        return;
+    };
+    // A probe interval far longer than the test: any outage B declared would split counts.
+    let base = config(&server)
+        .timeout(Duration::from_secs(2))
+        .probe_interval(Duration::from_secs(30));
+    let cfg = || base.clone();
+    for round in 0..5 {
+        let notes = Collect::default();
+        let a = Arc::new(Tracker::new(store(&server, cfg()).await).with_notifier(notes.clone()));
+        let b = Arc::new(Tracker::new(store(&server, cfg()).await).with_notifier(notes.clone()));
+        let warm = Subject::api_key(format!("pk_warm_{round}"));
+        a.record_failure(&warm, t0()).await.unwrap();
+        b.record_failure(&warm, t0()).await.unwrap();
+
+        server.stop();
+        // A keeps working during the outage (fail-open to its memory); B is idle.
+        let (_, took) = timed(a.record_failure(&warm, t0())).await;
+        assert!(
+            took < Duration::from_secs(2) + HANG_SLACK,
+            "a call hung: {took:?}"
+        );
+        server.restart();
+        // A's outage ends when it sees Redis again (a readiness probe would do the same).
+        assert!(a.store().ping().await, "A reaches the restarted server");
+
+        let key = Subject::api_key(format!("pk_after_restart_{round}"));
+        let tasks: Vec<_> = (0..30)
+            .map(|i| {
+                let tracker = Arc::clone(if i % 2 == 0 { &a } else { &b });
+                let key = key.clone();
+                tokio::spawn(async move {
+                    let (out, took) = timed(tracker.record_failure(&key, t0())).await;
+                    out.unwrap();
+                    assert!(
+                        took < Duration::from_secs(2) + HANG_SLACK,
+                        "a call hung: {took:?}"
+                    );
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let hb = b.store().health();
+        assert_eq!(hb.outages, 0, "round {round}: B declared an outage: {hb:?}");
+        assert!(
+            hb.reconnect_retries >= 1,
+            "round {round}: B never met its dead connection"
+        );
+        assert_eq!(hb.fallback_operations, 0, "round {round}: {hb:?}");
+        assert_eq!(
+            notes.all().len(),
+            1,
+            "round {round}: exactly one notification for the streak across both replicas"
+        );
+        assert_eq!(notes.all()[0].count, 20);
+        let mut conn = connection(&server);
+        let stored: u32 = conn.hget(a.store().key_of(&key), "c").unwrap();
+        assert_eq!(stored, 30, "round {round}: every failure is in Redis");
+    }
+}
