@@ -73,8 +73,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         );
     }
     println!(
-        "\nas stored in a session (serde): {}",
-        serde_json::to_string(&login)?
+        "\nas stored in a session (serde, a LoginRecord): {}",
+        serde_json::to_string(&login.to_record())?
             .chars()
             .take(160)
             .collect::<String>()

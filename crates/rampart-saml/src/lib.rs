@@ -79,7 +79,7 @@ pub use config::{
     name_id_format,
 };
 pub use error::{Error, MismatchError, SignatureError, TimeError};
-pub use login::{Attribute, LOGIN_FORMAT_VERSION, Login, NameId, SignedParts};
+pub use login::{Attribute, LOGIN_FORMAT_VERSION, Login, LoginRecord, NameId, SignedParts};
 pub use metadata::{Endpoint, IdpMetadata, MAX_METADATA_BYTES, SpMetadata};
 pub use ns::binding;
 /// SignatureMethods, as named by [`ServiceProviderBuilder::allowed_signature_algorithms`].

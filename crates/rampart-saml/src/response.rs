@@ -53,7 +53,7 @@ impl ValidatedResponse {
     /// fails (the login is then refused: fail closed).
     pub async fn check_replay(self, cache: &impl ReplayCache) -> Result<Login, Error> {
         let fresh = cache
-            .insert_if_new_from_issuer(
+            .insert_if_new(
                 &self.login.issuer,
                 &self.login.assertion_id,
                 self.login.valid_until_system_time(),
@@ -68,7 +68,7 @@ impl ValidatedResponse {
     /// # Errors
     /// As [`ValidatedResponse::check_replay`].
     pub fn check_replay_in_memory(self, cache: &MemoryReplayCache) -> Result<Login, Error> {
-        let fresh = cache.insert_if_new_from_issuer_sync(
+        let fresh = cache.insert_if_new_sync(
             &self.login.issuer,
             &self.login.assertion_id,
             self.login.valid_until_system_time(),
