@@ -4,7 +4,8 @@
 use std::borrow::Cow;
 
 use rampart_xmldsig::{
-    self as xmldsig, Document, Element, SignOptions, SignedElement, TrustedKey, VerifyOptions,
+    self as xmldsig, Document, Element, Placement, SignOptions, SignedElement, TrustedKey,
+    VerifyOptions,
 };
 
 use crate::cert::Certificate;
@@ -193,12 +194,34 @@ fn map_error(e: xmldsig::Error, signature: Element<'_>, trusted: &[Certificate])
     }
 }
 
+/// Where SAML puts an enveloped `ds:Signature`: right after the element's leading
+/// `saml:Issuer`, or as its first child when it has none (SAML core 2.0, 2.3.3 and 3.2.1;
+/// metadata 2.0, 2.3.2). For signing SAML documents with `rampart_xmldsig::sign_enveloped_with`.
+///
+/// ```
+/// # let key = rampart_xmldsig::SigningKey::from_pkcs8_pem(&std::fs::read("tests/keys/idp.key.pem")?)?;
+/// let xml = br#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a"><saml:Issuer>idp</saml:Issuer><saml:Subject/></saml:Assertion>"#;
+/// let options = rampart_xmldsig::SignOptions::new().placement(rampart_saml::signature_placement());
+/// let signed = String::from_utf8(rampart_xmldsig::sign_enveloped_with(xml, "_a", &key, &options)?)?;
+/// assert!(signed.contains("</saml:Issuer><ds:Signature"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn signature_placement() -> Placement {
+    Placement::AfterLeading {
+        namespace: crate::ns::ASSERTION.to_owned(),
+        local: "Issuer".to_owned(),
+    }
+}
+
 /// Signs an AuthnRequest with an enveloped signature (RSA-SHA256, exclusive c14n, SHA-256),
 /// placed after its Issuer (SAML core 3.2.1), with our certificate in KeyInfo.
 pub(crate) fn sign_request(xml: &str, id: &str, key: &SigningKey) -> Result<String, Error> {
     let signer = xmldsig::SigningKey::from_pkcs8_der(key.expose_secret_pkcs8())
         .map_err(|e| Error::Config(format!("signing key: {e}")))?;
-    let options = SignOptions::new().certificate_der(key.certificate().der());
+    let options = SignOptions::new()
+        .placement(signature_placement())
+        .certificate_der(key.certificate().der());
     let signed = xmldsig::sign_enveloped_with(xml.as_bytes(), id, &signer, &options)
         .map_err(|e| Error::Config(format!("signing the request failed: {e}")))?;
     String::from_utf8(signed).map_err(|_| Error::Config("signed request is not utf-8".into()))

@@ -78,6 +78,7 @@ pub use config::{
     MAX_RESPONSE_BYTES_LIMIT, NeedsIdentityProvider, ServiceProvider, ServiceProviderBuilder,
     name_id_format,
 };
+pub use dsig::signature_placement;
 pub use error::{Error, MismatchError, SignatureError, TimeError};
 pub use login::{Attribute, LOGIN_FORMAT_VERSION, Login, LoginRecord, NameId, SignedParts};
 pub use metadata::{Endpoint, IdpMetadata, MAX_METADATA_BYTES, SpMetadata};

@@ -42,7 +42,8 @@
 //!   signature itself. Code that reads identity data from it cannot read an unsigned copy.
 //! - **Signing** ([`sign_enveloped`]): enveloped signatures with exclusive C14N and
 //!   RSA-SHA256 or ECDSA-P256-SHA256, for AuthnRequests, metadata and tests; the input bytes
-//!   are kept and one `ds:Signature` is inserted ([`Placement`]).
+//!   are kept and one `ds:Signature` is inserted where the caller's schema wants it
+//!   ([`Placement`]).
 //!
 //! Not supported, on purpose: DTDs and their attribute defaults or ID declarations, XPath and
 //! XSLT transforms, external references, whole-document (`URI=""`) references from a
