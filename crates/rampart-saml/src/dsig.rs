@@ -10,7 +10,7 @@ use rampart_xmldsig::{
 
 use crate::cert::Certificate;
 use crate::config::{Algorithms, ServiceProvider};
-use crate::error::{Error, SignatureError};
+use crate::error::{AlgorithmError, Error, SignatureError};
 use crate::signing::SigningKey;
 use crate::view::View;
 
@@ -122,10 +122,12 @@ fn refuse_unknown_algorithms(signature: Element<'_>, algorithms: Algorithms) -> 
         let uri = m.attribute("Algorithm").unwrap_or("");
         match xmldsig::SignatureAlgorithm::from_uri(uri) {
             None => {
-                return Err(SignatureError::Algorithm(format!(
-                    "signature method {uri:?} is not supported"
-                ))
-                .into());
+                return Err(
+                    SignatureError::Algorithm(AlgorithmError::UnsupportedSignatureMethod(
+                        uri.to_owned(),
+                    ))
+                    .into(),
+                );
             }
             Some(a) if !algorithms.allows_signature_algorithm(a) => {
                 return Err(SignatureError::AlgorithmNotAllowed(uri.to_owned()).into());
@@ -137,10 +139,12 @@ fn refuse_unknown_algorithms(signature: Element<'_>, algorithms: Algorithms) -> 
         for m in r.children_named(crate::ns::DSIG, "DigestMethod") {
             let uri = m.attribute("Algorithm").unwrap_or("");
             if xmldsig::DigestAlgorithm::from_uri(uri).is_none() {
-                return Err(SignatureError::Algorithm(format!(
-                    "digest method {uri:?} is not supported"
-                ))
-                .into());
+                return Err(
+                    SignatureError::Algorithm(AlgorithmError::UnsupportedDigestMethod(
+                        uri.to_owned(),
+                    ))
+                    .into(),
+                );
             }
         }
     }
@@ -174,12 +178,15 @@ fn keyinfo_names_only_untrusted_certificates(
 
 fn map_error(e: xmldsig::Error, signature: Element<'_>, trusted: &[Certificate]) -> Error {
     use xmldsig::SignatureError as S;
-    let message = e.to_string();
     match e {
-        xmldsig::Error::Parse { .. } | xmldsig::Error::Limit { .. } => Error::Xml(message),
-        xmldsig::Error::Signature { reason, .. } => match reason {
+        xmldsig::Error::Parse { .. } | xmldsig::Error::Limit { .. } => Error::Xml(e),
+        xmldsig::Error::Signature {
+            element,
+            position,
+            reason,
+        } => match reason {
             S::UnsupportedAlgorithm(_) | S::Sha1NotAllowed | S::KeyTooSmall => {
-                SignatureError::Algorithm(reason.to_string()).into()
+                SignatureError::Algorithm(AlgorithmError::Refused(reason)).into()
             }
             S::SignatureInvalid
                 if keyinfo_names_only_untrusted_certificates(signature, trusted) =>
@@ -188,9 +195,14 @@ fn map_error(e: xmldsig::Error, signature: Element<'_>, trusted: &[Certificate])
             }
             S::DuplicateId(id) => SignatureError::DuplicateId(id).into(),
             // Including SignatureInvalid when KeyInfo names a trusted certificate or none.
-            _ => SignatureError::Invalid(message).into(),
+            reason => SignatureError::Invalid(xmldsig::Error::Signature {
+                element,
+                position,
+                reason,
+            })
+            .into(),
         },
-        _ => SignatureError::Invalid(message).into(),
+        _ => SignatureError::Invalid(e).into(),
     }
 }
 

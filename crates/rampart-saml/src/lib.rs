@@ -79,7 +79,9 @@ pub use config::{
     name_id_format,
 };
 pub use dsig::signature_placement;
-pub use error::{Error, MismatchError, SignatureError, TimeError};
+pub use error::{
+    AlgorithmError, Error, MismatchError, ReplayCacheError, SignatureError, TimeError,
+};
 pub use login::{Attribute, LOGIN_FORMAT_VERSION, Login, LoginRecord, NameId, SignedParts};
 pub use metadata::{Endpoint, IdpMetadata, MAX_METADATA_BYTES, SpMetadata};
 pub use ns::binding;

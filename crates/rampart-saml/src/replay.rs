@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use crate::error::Error;
+use crate::error::{Error, ReplayCacheError};
 
 /// Remembers assertion IDs. Implementations must be atomic across every replica that shares
 /// them: two concurrent calls with the same ID must not both return `Ok(true)`.
@@ -149,7 +149,7 @@ impl MemoryReplayCache {
             return Ok(false);
         }
         if entries.keys.len() >= self.capacity {
-            return Err(Error::ReplayCache("memory replay cache is full".into()));
+            return Err(Error::ReplayCache(ReplayCacheError::Full));
         }
         entries.by_expiry.insert((expires_at, key.clone()));
         entries.keys.insert(key);
@@ -197,10 +197,10 @@ mod redis_cache {
     use redis::aio::ConnectionManager;
 
     use super::ReplayCache;
-    use crate::error::Error;
+    use crate::error::{Error, ReplayCacheError};
 
     fn unavailable(e: redis::RedisError) -> Error {
-        Error::ReplayCache(e.to_string())
+        Error::ReplayCache(ReplayCacheError::Redis(e))
     }
 
     /// A replay cache in Redis, shared by every replica: `SET key 1 NX PX ttl`, atomic on the

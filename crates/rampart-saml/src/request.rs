@@ -283,12 +283,12 @@ impl AuthnRequest {
     ) -> Result<String, Error> {
         check_relay_state(relay_state)?;
         let mut deflater = DeflateEncoder::new(Vec::new(), Compression::default());
-        deflater
-            .write_all(self.xml.as_bytes())
-            .map_err(|e| Error::Config(format!("deflate failed: {e}")))?;
+        // Deflating into memory has no I/O that could fail; the error is kept as a refusal
+        // rather than a panic all the same.
         let deflated = deflater
-            .finish()
-            .map_err(|e| Error::Config(format!("deflate failed: {e}")))?;
+            .write_all(self.xml.as_bytes())
+            .and_then(|()| deflater.finish())
+            .map_err(|_| Error::Config("deflate failed".into()))?;
         let mut query = format!(
             "SAMLRequest={}",
             utf8_percent_encode(&STANDARD.encode(deflated), QUERY_VALUE)

@@ -152,7 +152,7 @@ impl ServiceProvider {
         let doc = trace.record(
             "xml",
             |_| "parsed (no doctype, no entities, within limits)".into(),
-            Document::parse_with_limits(&xml, &limits).map_err(|e| Error::Xml(e.to_string())),
+            Document::parse_with_limits(&xml, &limits).map_err(Error::Xml),
         )?;
         let login = Validation {
             sp: self,

@@ -219,10 +219,149 @@ pub enum SignError {
 }
 
 impl Error {
+    /// A stable, machine-readable name for the error, e.g. `"digest_mismatch"`, for logs and
+    /// for tools that print a verdict. One string per variant of the nested enums; these
+    /// strings do not change between releases (new variants get new strings).
+    ///
+    /// ```
+    /// let e = rampart_xmldsig::Document::parse(b"<!DOCTYPE x><x/>").unwrap_err();
+    /// assert_eq!(e.kind(), "doctype_not_allowed");
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Parse { kind, .. } => kind.kind(),
+            Error::Limit { limit, .. } => limit.kind(),
+            Error::Signature { reason, .. } => reason.kind(),
+            Error::Key(e) => e.kind(),
+            Error::Sign(e) => e.kind(),
+        }
+    }
+
     pub(crate) fn parse(position: usize, kind: ParseError) -> Self {
         Error::Parse { position, kind }
     }
     pub(crate) fn limit(position: usize, limit: LimitError) -> Self {
         Error::Limit { position, limit }
+    }
+}
+
+impl ParseError {
+    /// A stable, machine-readable name (see [`Error::kind`]).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ParseError::NotUtf8 => "not_utf8",
+            ParseError::Utf16 => "utf16_not_supported",
+            ParseError::UnsupportedEncoding(_) => "unsupported_encoding",
+            ParseError::DoctypeNotAllowed => "doctype_not_allowed",
+            ParseError::EntityNotAllowed(_) => "entity_not_allowed",
+            ParseError::InvalidCharRef(_) => "invalid_char_ref",
+            ParseError::InvalidChar(_) => "invalid_char",
+            ParseError::DuplicateAttribute(_) => "duplicate_attribute",
+            ParseError::UndeclaredPrefix(_) => "undeclared_prefix",
+            ParseError::InvalidNamespaceDeclaration(_) => "invalid_namespace_declaration",
+            ParseError::InvalidName(_) => "invalid_name",
+            ParseError::MismatchedEndTag(_) => "mismatched_end_tag",
+            ParseError::UnclosedElement(_) => "unclosed_element",
+            ParseError::NoRootElement => "no_root_element",
+            ParseError::ContentOutsideRoot => "content_outside_root",
+            ParseError::BadDeclaration => "bad_declaration",
+            ParseError::Syntax(_) => "syntax",
+        }
+    }
+}
+
+impl LimitError {
+    /// A stable, machine-readable name (see [`Error::kind`]).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LimitError::Bytes(_) => "limit_bytes",
+            LimitError::Depth(_) => "limit_depth",
+            LimitError::Nodes(_) => "limit_nodes",
+            LimitError::AttributesPerElement(_) => "limit_attributes_per_element",
+            LimitError::TextLength(_) => "limit_text_length",
+            LimitError::NamespacesInScope(_) => "limit_namespaces_in_scope",
+            LimitError::CanonicalOutput(_) => "limit_canonical_output",
+            LimitError::PrefixList(_) => "limit_prefix_list",
+        }
+    }
+}
+
+impl SignatureError {
+    /// A stable, machine-readable name (see [`Error::kind`]).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SignatureError::Structure(_) => "signature_structure",
+            SignatureError::UnsupportedAlgorithm(_) => "unsupported_algorithm",
+            SignatureError::Sha1NotAllowed => "sha1_not_allowed",
+            SignatureError::TransformNotAllowed(_) => "transform_not_allowed",
+            SignatureError::TooManyReferences { .. } => "too_many_references",
+            SignatureError::UnsupportedReferenceUri(_) => "unsupported_reference_uri",
+            SignatureError::ReferenceNotFound(_) => "reference_not_found",
+            SignatureError::DuplicateId(_) => "duplicate_id",
+            SignatureError::BadBase64 => "bad_base64",
+            SignatureError::DigestMismatch => "digest_mismatch",
+            SignatureError::SignatureInvalid => "signature_invalid",
+            SignatureError::KeyTooSmall => "key_too_small",
+            SignatureError::NoTrustedKeys => "no_trusted_keys",
+        }
+    }
+}
+
+impl KeyError {
+    /// A stable, machine-readable name (see [`Error::kind`]).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KeyError::Pem(_) => "pem_block_missing",
+            KeyError::Certificate => "invalid_certificate",
+            KeyError::UnsupportedKey(_) => "unsupported_key",
+            KeyError::PrivateKey => "invalid_private_key",
+        }
+    }
+}
+
+impl SignError {
+    /// A stable, machine-readable name (see [`Error::kind`]).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SignError::IdNotFound(_) => "sign_id_not_found",
+            SignError::DuplicateId(_) => "sign_duplicate_id",
+            SignError::InsertionPoint(_) => "sign_insertion_point_not_found",
+            SignError::Crypto => "sign_failed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_distinct_across_families() {
+        let errors = [
+            Error::parse(0, ParseError::Syntax(String::new())),
+            Error::parse(0, ParseError::DoctypeNotAllowed),
+            Error::limit(0, LimitError::Bytes(1)),
+            Error::Signature {
+                element: String::new(),
+                position: 0,
+                reason: SignatureError::DuplicateId(String::new()),
+            },
+            Error::Signature {
+                element: String::new(),
+                position: 0,
+                reason: SignatureError::DigestMismatch,
+            },
+            Error::Key(KeyError::Certificate),
+            Error::Sign(SignError::DuplicateId(String::new())),
+            Error::Sign(SignError::Crypto),
+        ];
+        let kinds: std::collections::HashSet<_> = errors.iter().map(Error::kind).collect();
+        assert_eq!(kinds.len(), errors.len());
     }
 }

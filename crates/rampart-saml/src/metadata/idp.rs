@@ -108,8 +108,7 @@ impl IdpMetadata {
         let limits = Limits::default()
             .with_max_bytes(MAX_METADATA_BYTES)
             .with_max_nodes(500_000);
-        let doc =
-            Document::parse_with_limits(xml, &limits).map_err(|e| Error::Xml(e.to_string()))?;
+        let doc = Document::parse_with_limits(xml, &limits).map_err(Error::Xml)?;
         let root = doc.root();
         let mut out = Vec::new();
         if root.is(ns::METADATA, "EntityDescriptor") {
@@ -164,7 +163,12 @@ impl IdpMetadata {
         }
         let mut idp =
             IdentityProvider::new(self.entity_id.clone(), self.signing_certificates.clone())
-                .map_err(|e| Error::Metadata(e.to_string()))?;
+                .map_err(|e| match e {
+                    // The metadata names no usable entity id or certificate: its fault, not
+                    // the caller's configuration.
+                    Error::Config(m) => Error::Metadata(m),
+                    e => e,
+                })?;
         idp.sso_redirect_url = self.sso_url(binding::HTTP_REDIRECT).map(str::to_owned);
         idp.sso_post_url = self.sso_url(binding::HTTP_POST).map(str::to_owned);
         idp.want_authn_requests_signed = self.want_authn_requests_signed;
