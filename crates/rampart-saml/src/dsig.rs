@@ -8,10 +8,10 @@ use rampart_xmldsig::{
     VerifyOptions,
 };
 
-use crate::cert::Certificate;
+use rampart_xmldsig::{Certificate, SigningKey};
+
 use crate::config::{Algorithms, ServiceProvider};
 use crate::error::{AlgorithmError, Error, SignatureError};
-use crate::signing::SigningKey;
 use crate::view::View;
 
 impl<'d> View<'d> for SignedElement<'d> {
@@ -47,8 +47,10 @@ pub(crate) fn verify_options(
     let keys = certs
         .iter()
         .map(|c| {
-            TrustedKey::from_der_certificate(c.der())
-                .map_err(|e| Error::Config(format!("idp certificate {}: {e}", c.subject())))
+            TrustedKey::from_certificate(c.clone()).map_err(|source| Error::Key {
+                what: "idp certificate",
+                source,
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut o = VerifyOptions::new(keys)
@@ -226,15 +228,20 @@ pub fn signature_placement() -> Placement {
     }
 }
 
-/// Signs an AuthnRequest with an enveloped signature (RSA-SHA256, exclusive c14n, SHA-256),
-/// placed after its Issuer (SAML core 3.2.1), with our certificate in KeyInfo.
+/// Signs an AuthnRequest with an enveloped signature (RSA-SHA256 or ECDSA-SHA256 by key type,
+/// exclusive c14n, SHA-256), placed after its Issuer (SAML core 3.2.1), with our certificate
+/// in KeyInfo.
 pub(crate) fn sign_request(xml: &str, id: &str, key: &SigningKey) -> Result<String, Error> {
-    let signer = xmldsig::SigningKey::from_pkcs8_der(key.expose_secret_pkcs8())
-        .map_err(|e| Error::Config(format!("signing key: {e}")))?;
-    let options = SignOptions::new()
-        .placement(signature_placement())
-        .certificate_der(key.certificate().der());
-    let signed = xmldsig::sign_enveloped_with(xml.as_bytes(), id, &signer, &options)
-        .map_err(|e| Error::Config(format!("signing the request failed: {e}")))?;
+    let mut options = SignOptions::new().placement(signature_placement());
+    if let Some(c) = key.certificate() {
+        options = options.certificate_der(c.der());
+    }
+    let signed =
+        xmldsig::sign_enveloped_with(xml.as_bytes(), id, key, &options).map_err(|source| {
+            Error::Key {
+                what: "signing key",
+                source,
+            }
+        })?;
     String::from_utf8(signed).map_err(|_| Error::Config("signed request is not utf-8".into()))
 }

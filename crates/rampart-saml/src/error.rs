@@ -10,9 +10,19 @@ use std::fmt;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The configuration is not usable (missing keys, bad URL, bad key file, ...).
+    /// The configuration is not usable (missing keys, bad URL, ...).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A configured certificate or key cannot be used (an IdP certificate whose key type
+    /// cannot verify signatures, a signing failure); rampart-xmldsig's error says why.
+    #[error("invalid configuration: {what}: {source}")]
+    Key {
+        /// Which certificate or key (`idp certificate`, `signing key`).
+        what: &'static str,
+        /// What rampart-xmldsig refused.
+        #[source]
+        source: rampart_xmldsig::Error,
+    },
     /// The `SAMLResponse` value is neither XML nor valid base64 of XML, or is too large.
     #[error("malformed input: {0}")]
     Input(String),
@@ -82,6 +92,15 @@ pub enum Error {
     /// The metadata document is unusable.
     #[error("invalid metadata: {0}")]
     Metadata(String),
+    /// A signing certificate in the metadata cannot be read.
+    #[error("invalid metadata: signing certificate of {entity_id:?}: {source}")]
+    MetadataCertificate {
+        /// The entity whose KeyDescriptor holds it.
+        entity_id: String,
+        /// What rampart-xmldsig refused.
+        #[source]
+        source: rampart_xmldsig::Error,
+    },
     /// The replay cache back end failed (e.g. Redis unreachable). Fail closed.
     #[error("replay cache unavailable: {0}")]
     ReplayCache(#[source] ReplayCacheError),
@@ -274,7 +293,7 @@ impl Error {
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
-            Error::Config(_) => "config",
+            Error::Config(_) | Error::Key { .. } => "config",
             Error::Input(_) => "malformed_input",
             Error::Xml(_) => "xml_refused",
             Error::Malformed(_) => "malformed_saml",
@@ -287,7 +306,7 @@ impl Error {
             Error::EncryptedNotSupported(_) => "encrypted_not_supported",
             Error::WhiteSpaceAround { .. } => "white_space_around_value",
             Error::UnknownCondition { .. } => "unknown_condition",
-            Error::Metadata(_) => "invalid_metadata",
+            Error::Metadata(_) | Error::MetadataCertificate { .. } => "invalid_metadata",
             Error::ReplayCache(_) => "replay_cache_unavailable",
         }
     }

@@ -55,7 +55,6 @@
 //! clock difference unless configured otherwise.
 #![forbid(unsafe_code)]
 
-mod cert;
 mod config;
 mod dsig;
 mod error;
@@ -66,12 +65,10 @@ mod ns;
 mod replay;
 mod request;
 mod response;
-mod signing;
 mod trace;
 mod view;
 mod xsd;
 
-pub use cert::Certificate;
 pub use config::{
     Algorithms, DEFAULT_CLOCK_SKEW, DEFAULT_MAX_AUTHN_AGE, DEFAULT_MAX_RESPONSE_BYTES,
     EncryptedAssertions, IdentityProvider, MAX_AUTHN_AGE_LIMIT, MAX_CLOCK_SKEW,
@@ -87,13 +84,17 @@ pub use metadata::{Endpoint, IdpMetadata, MAX_METADATA_BYTES, SpMetadata};
 pub use ns::binding;
 /// SignatureMethods, as named by [`ServiceProviderBuilder::allowed_signature_algorithms`].
 pub use rampart_xmldsig::SignatureAlgorithm;
+/// The SP's signing key (RSA or ECDSA P-256) with its certificate
+/// ([`SigningKey::with_certificate`]), as rampart-xmldsig signs with it.
+pub use rampart_xmldsig::SigningKey;
+/// Certificates (the IdP's trust anchors, the SP's own) and their fingerprints: one type,
+/// parsed once, shared with rampart-xmldsig.
+pub use rampart_xmldsig::{Certificate, Sha256Fingerprint};
 #[cfg(feature = "redis")]
 pub use replay::RedisReplayCache;
 pub use replay::{DEFAULT_MEMORY_CAPACITY, MemoryReplayCache, ReplayCache};
 pub use request::{
     AuthnContextComparison, AuthnRequest, AuthnRequestBuilder, MAX_RELAY_STATE_BYTES, PostForm,
-    RSA_SHA256,
 };
 pub use response::{Expected, ValidatedResponse};
-pub use signing::SigningKey;
 pub use trace::{Step, Trace};

@@ -396,8 +396,8 @@ impl<'d> Validation<'_, 'd> {
         };
         login.signed = signed;
         login.signing_certificate_sha256 = self.sp.idp.certificates[certificate]
-            .sha256_fingerprint()
-            .to_owned();
+            .fingerprint_sha256()
+            .to_string();
         Ok(login)
     }
 
@@ -497,7 +497,7 @@ impl<'d> Validation<'_, 'd> {
                     parent.attribute("ID").unwrap_or(""),
                     parent.position(),
                     certs[c.certificate].subject(),
-                    certs[c.certificate].sha256_fingerprint()
+                    certs[c.certificate].fingerprint_sha256()
                 )
             },
             r,

@@ -463,7 +463,7 @@ fn keyinfo_is_ignored_for_trust_when_it_names_another_certificate() {
         login
             .login_unchecked_for_replay()
             .signing_certificate_sha256,
-        cert("keys/idp.cert.pem").sha256_fingerprint()
+        cert("keys/idp.cert.pem").fingerprint_sha256().to_string()
     );
 }
 

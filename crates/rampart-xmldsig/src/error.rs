@@ -198,6 +198,25 @@ pub enum KeyError {
     /// The private key is not PKCS#8 RSA or ECDSA P-256, or is malformed.
     #[error("private key is not a usable pkcs#8 rsa or ecdsa p-256 key")]
     PrivateKey,
+    /// A PKCS#1 `RSA PRIVATE KEY` where PKCS#8 is expected.
+    #[error("pkcs#1 key: convert with `openssl pkcs8 -topk8 -nocrypt`")]
+    Pkcs1,
+    /// The certificate holds another public key than the private key's.
+    #[error("certificate does not match the private key")]
+    CertificateMismatch,
+    /// A PEM text holds several certificates where one was expected.
+    #[error("pem holds {0} certificates where one was expected (read each with all_from_pem)")]
+    SeveralCertificates(usize),
+    /// A PEM block that is not a certificate (a private key by mistake) where certificates
+    /// are expected.
+    #[error("pem block {0:?} is not a certificate")]
+    UnexpectedPemBlock(String),
+    /// A certificate given as text that is not UTF-8.
+    #[error("certificate is not text")]
+    NotText,
+    /// A certificate that is neither PEM nor base64 of DER.
+    #[error("certificate is neither pem nor base64")]
+    NotBase64,
 }
 
 /// Why signing failed.
@@ -320,6 +339,12 @@ impl KeyError {
             KeyError::Certificate => "invalid_certificate",
             KeyError::UnsupportedKey(_) => "unsupported_key",
             KeyError::PrivateKey => "invalid_private_key",
+            KeyError::Pkcs1 => "pkcs1_private_key",
+            KeyError::CertificateMismatch => "certificate_mismatch",
+            KeyError::SeveralCertificates(_) => "several_certificates",
+            KeyError::UnexpectedPemBlock(_) => "unexpected_pem_block",
+            KeyError::NotText => "certificate_not_text",
+            KeyError::NotBase64 => "certificate_not_base64",
         }
     }
 }

@@ -58,6 +58,7 @@
 
 mod algorithms;
 mod c14n;
+mod cert;
 mod error;
 mod key;
 mod limits;
@@ -72,6 +73,7 @@ pub use algorithms::{
     SignatureAlgorithm,
 };
 pub use c14n::{C14nAlgorithm, Canonicalizer, DEFAULT_MAX_CANONICAL_BYTES};
+pub use cert::{Certificate, Sha256Fingerprint};
 pub use error::{Error, KeyError, LimitError, ParseError, SignError, SignatureError};
 pub use key::{SigningKey, TrustedKey};
 pub use limits::Limits;

@@ -3,9 +3,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use rampart_xmldsig::{Document, Element, Limits, collapse_white_space};
+use rampart_xmldsig::{Certificate, Document, Element, Limits, collapse_white_space};
 
-use crate::cert::Certificate;
 use crate::config::IdentityProvider;
 use crate::error::Error;
 use crate::ns::{self, binding};
@@ -245,8 +244,11 @@ fn read_entity(el: Element<'_>, w: Window, out: &mut Vec<IdpMetadata>) -> Result
             for ki in kd.children_named(ns::DSIG, "KeyInfo") {
                 for data in ki.children_named(ns::DSIG, "X509Data") {
                     for c in data.children_named(ns::DSIG, "X509Certificate") {
-                        let cert = Certificate::from_base64(&c.text()).map_err(|e| {
-                            Error::Metadata(format!("signing certificate of {entity_id:?}: {e}"))
+                        let cert = Certificate::from_base64(&c.text()).map_err(|source| {
+                            Error::MetadataCertificate {
+                                entity_id: entity_id.to_string(),
+                                source,
+                            }
                         })?;
                         if !certs.contains(&cert) {
                             certs.push(cert);
