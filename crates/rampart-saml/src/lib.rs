@@ -54,6 +54,7 @@
 //! Time: every check takes `now` from the caller and allows [`DEFAULT_CLOCK_SKEW`] (90 s) of
 //! clock difference unless configured otherwise.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod config;
 mod dsig;
@@ -91,6 +92,7 @@ pub use rampart_xmldsig::SigningKey;
 /// parsed once, shared with rampart-xmldsig.
 pub use rampart_xmldsig::{Certificate, Sha256Fingerprint};
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use replay::RedisReplayCache;
 pub use replay::{DEFAULT_MEMORY_CAPACITY, MemoryReplayCache, ReplayCache};
 pub use request::{

@@ -225,6 +225,7 @@ mod redis_cache {
     /// # Ok(()) }
     /// ```
     #[derive(Clone)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub struct RedisReplayCache {
         conn: ConnectionManager,
         prefix: String,

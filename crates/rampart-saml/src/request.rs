@@ -95,6 +95,7 @@ pub struct AuthnRequest {
 
 /// A request ready for the HTTP-POST binding: the HTML page that auto-submits it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PostForm {
     /// The complete HTML document (auto-submits with script, has a button for no-script).
     pub html: String,
