@@ -97,9 +97,58 @@ pub enum ParseError {
     /// An XML declaration that is not at the very start of the document.
     #[error("misplaced or malformed xml declaration")]
     BadDeclaration,
-    /// Any other syntax error reported by the tokenizer.
+    /// A syntax rule this crate checks itself (attribute layout, `]]>` in text, ...).
     #[error("malformed xml: {0}")]
     Syntax(String),
+    /// Markup the tokenizer could not read (an unclosed comment, tag or CDATA section, ...).
+    #[error("malformed xml: {0}")]
+    Markup(MarkupError),
+}
+
+/// Markup the tokenizer could not read: this crate's names for quick-xml's syntax errors, so
+/// the public error does not depend on the tokenizer's types or messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MarkupError {
+    /// `<!` followed by something other than a comment, CDATA section or DOCTYPE.
+    #[error("unknown markup after '<!'")]
+    InvalidBangMarkup,
+    /// A processing instruction without its `?>`.
+    #[error("processing instruction not closed")]
+    UnclosedProcessingInstruction,
+    /// An XML declaration without its `?>`.
+    #[error("xml declaration not closed")]
+    UnclosedXmlDeclaration,
+    /// A comment without its `-->`.
+    #[error("comment not closed")]
+    UnclosedComment,
+    /// A DOCTYPE without its `>`.
+    #[error("doctype not closed")]
+    UnclosedDoctype,
+    /// A CDATA section without its `]]>`.
+    #[error("cdata section not closed")]
+    UnclosedCData,
+    /// A start or end tag without its `>`.
+    #[error("tag not closed")]
+    UnclosedTag,
+    /// An attribute value without its closing quote.
+    #[error("attribute value not closed")]
+    UnclosedAttributeValue,
+    /// An XML declaration without a usable `version`.
+    #[error("xml declaration without a valid version")]
+    DeclarationVersion,
+    /// A DOCTYPE without a name.
+    #[error("doctype without a name")]
+    DoctypeName,
+    /// `--` inside a comment (XML 1.0 section 2.5).
+    #[error("'--' inside a comment")]
+    DoubleHyphenInComment,
+    /// An entity or character reference without its `;`.
+    #[error("reference not closed")]
+    UnclosedReference,
+    /// Anything else the tokenizer refused.
+    #[error("unreadable markup")]
+    Other,
 }
 
 /// Which documented limit was exceeded.
@@ -287,6 +336,7 @@ impl ParseError {
             ParseError::ContentOutsideRoot => "content_outside_root",
             ParseError::BadDeclaration => "bad_declaration",
             ParseError::Syntax(_) => "syntax",
+            ParseError::Markup(_) => "malformed_markup",
         }
     }
 }

@@ -74,7 +74,7 @@ pub use algorithms::{
 };
 pub use c14n::{C14nAlgorithm, Canonicalizer, DEFAULT_MAX_CANONICAL_BYTES};
 pub use cert::{Certificate, Sha256Fingerprint};
-pub use error::{Error, KeyError, LimitError, ParseError, SignError, SignatureError};
+pub use error::{Error, KeyError, LimitError, MarkupError, ParseError, SignError, SignatureError};
 pub use key::{SigningKey, TrustedKey};
 pub use limits::Limits;
 pub use sign::{Placement, SignOptions, sign_enveloped, sign_enveloped_with};
