@@ -47,8 +47,8 @@ impl Sha256Fingerprint {
 
 impl fmt::Display for Sha256Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // One write of a stack buffer: every validated SAML login carries this string, and
-        // formatting byte by byte showed up in profiles.
+        // One write of a stack buffer rather than a write per byte: every validated SAML
+        // login formats a fingerprint.
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
         let mut out = [b':'; 32 * 3 - 1];
         for (i, b) in self.0.iter().enumerate() {

@@ -31,9 +31,9 @@
 //!   without comments and with the InclusiveNamespaces PrefixList, Canonical XML 1.0, and the
 //!   enveloped-signature transform; checked byte for byte against libxml2 on thousands of
 //!   generated documents and against xmlsec1 on live signatures.
-//! - **Verification** ([`verify`]): keys come only from the caller ([`TrustedKey`], X.509
-//!   certificates), never from `KeyInfo`; only `#id` same-document references, by ID
-//!   attributes the caller declares, in a document where no ID value repeats; whitelisted
+//! - **Verification** ([`verify`]): keys come only from the caller ([`TrustedKey`], from X.509
+//!   [`Certificate`]s parsed once), never from `KeyInfo`; only `#id` same-document references,
+//!   by ID attributes the caller declares, in a document where no ID value repeats; whitelisted
 //!   transforms; one reference unless allowed; exactly one `SignedInfo`, whose own
 //!   `DigestValue` and `SignatureValue` are read as their full text; digests compared in
 //!   constant time; SHA-1 and RSA keys under 2048 bits only behind loudly named options.
