@@ -341,6 +341,29 @@ impl ParseError {
     }
 }
 
+impl MarkupError {
+    /// A stable, machine-readable name for the finer reason ([`Error::kind`] is
+    /// `malformed_markup` for all of them).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            MarkupError::InvalidBangMarkup => "invalid_bang_markup",
+            MarkupError::UnclosedProcessingInstruction => "unclosed_processing_instruction",
+            MarkupError::UnclosedXmlDeclaration => "unclosed_xml_declaration",
+            MarkupError::UnclosedComment => "unclosed_comment",
+            MarkupError::UnclosedDoctype => "unclosed_doctype",
+            MarkupError::UnclosedCData => "unclosed_cdata",
+            MarkupError::UnclosedTag => "unclosed_tag",
+            MarkupError::UnclosedAttributeValue => "unclosed_attribute_value",
+            MarkupError::DeclarationVersion => "declaration_version",
+            MarkupError::DoctypeName => "doctype_name",
+            MarkupError::DoubleHyphenInComment => "double_hyphen_in_comment",
+            MarkupError::UnclosedReference => "unclosed_reference",
+            MarkupError::Other => "other",
+        }
+    }
+}
+
 impl LimitError {
     /// A stable, machine-readable name (see [`Error::kind`]).
     #[must_use]
