@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rampart_xmldsig::{
-    C14nAlgorithm, Canonicalizer, DSIG_NS, Document, SigningKey, TrustedKey, VerifyOptions,
-    sign_enveloped, verify,
+    C14nAlgorithm, Canonicalizer, DSIG_NS, Document, Placement, SignOptions, SigningKey,
+    TrustedKey, VerifyOptions, sign_enveloped_with, verify,
 };
 use ring::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 
@@ -65,7 +65,13 @@ fn response(attributes: usize) -> String {
 fn verify_bench(c: &mut Criterion) {
     let key = SigningKey::from_pkcs8_pem(KEY).expect("test key");
     let trusted = TrustedKey::from_pem_certificate(CERT).expect("test cert");
-    let xml = sign_enveloped(response(33).as_bytes(), "_assertion", &key, None).expect("sign");
+    // After the assertion's Issuer, where SAML puts it: the document a real IdP sends.
+    let after_issuer = SignOptions::new().placement(Placement::AfterLeading {
+        namespace: "urn:oasis:names:tc:SAML:2.0:assertion".into(),
+        local: "Issuer".into(),
+    });
+    let xml = sign_enveloped_with(response(33).as_bytes(), "_assertion", &key, &after_issuer)
+        .expect("sign");
     assert!(
         (9 * 1024..12 * 1024).contains(&xml.len()),
         "{} bytes",

@@ -73,8 +73,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         );
     }
     println!(
-        "\nas stored in a session (serde): {}",
-        serde_json::to_string(&login)?
+        "\nas stored in a session (serde, a LoginRecord): {}",
+        serde_json::to_string(&login.to_record())?
             .chars()
             .take(160)
             .collect::<String>()
@@ -118,11 +118,14 @@ fn test_idp_response(request_id: &str, now: SystemTime) -> Result<String, Box<dy
         .replace("2030-01-01T08:00:00Z", &at(8 * 3600)?);
     let key = rampart_xmldsig::SigningKey::from_pkcs8_pem(IDP_KEY)?;
     let cert = Certificate::from_pem(IDP_CERT)?;
-    let signed = rampart_xmldsig::sign_enveloped(
+    let options = rampart_xmldsig::SignOptions::new()
+        .placement(rampart_saml::signature_placement())
+        .certificate_der(cert.der());
+    let signed = rampart_xmldsig::sign_enveloped_with(
         xml.as_bytes(),
         "_a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b",
         &key,
-        Some(cert.der()),
+        &options,
     )?;
     Ok(base64::engine::general_purpose::STANDARD.encode(signed))
 }

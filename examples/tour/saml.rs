@@ -128,6 +128,9 @@ fn signed_response(request_id: &str, now: SystemTime) -> Result<String, Box<dyn 
         .replace("2029-12-31T23:58:00Z", &at(-120)?)
         .replace("2030-01-01T08:00:00Z", &at(8 * 3600)?);
     let key = rampart_xmldsig::SigningKey::from_pkcs8_pem(IDP_KEY)?;
-    let signed = rampart_xmldsig::sign_enveloped(xml.as_bytes(), ASSERTION_ID, &key, None)?;
+    let options =
+        rampart_xmldsig::SignOptions::new().placement(rampart_saml::signature_placement());
+    let signed =
+        rampart_xmldsig::sign_enveloped_with(xml.as_bytes(), ASSERTION_ID, &key, &options)?;
     Ok(base64::engine::general_purpose::STANDARD.encode(signed))
 }

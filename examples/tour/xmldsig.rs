@@ -3,8 +3,8 @@
 use std::error::Error;
 
 use rampart_xmldsig::{
-    C14nAlgorithm, Canonicalizer, DSIG_NS, Document, SigningKey, TrustedKey, VerifyOptions,
-    sign_enveloped, verify,
+    C14nAlgorithm, Canonicalizer, DSIG_NS, Document, Placement, SignOptions, SigningKey,
+    TrustedKey, VerifyOptions, sign_enveloped_with, verify,
 };
 
 // TEST KEYS committed with the crate's test vectors: never use them for anything real.
@@ -45,7 +45,12 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
 
     // 4. Sign an AuthnRequest: the signature goes right after saml:Issuer, as SAML requires.
     let key = SigningKey::from_pkcs8_pem(KEY)?;
-    let signed = sign_enveloped(REQUEST.as_bytes(), "_req1", &key, None)?;
+    //    XML-DSig knows no SAML: the caller names the place its schema wants.
+    let after_issuer = SignOptions::new().placement(Placement::AfterLeading {
+        namespace: "urn:oasis:names:tc:SAML:2.0:assertion".into(),
+        local: "Issuer".into(),
+    });
+    let signed = sign_enveloped_with(REQUEST.as_bytes(), "_req1", &key, &after_issuer)?;
     let doc = Document::parse(&signed)?;
     let order: Vec<&str> = doc.root().children().map(|c| c.local_name()).collect();
     println!(

@@ -4,11 +4,9 @@
 
 use std::time::Duration;
 
-use rampart_xmldsig::{SIGNATURE_ALGORITHMS, SignatureAlgorithm};
+use rampart_xmldsig::{Certificate, SIGNATURE_ALGORITHMS, SignatureAlgorithm, SigningKey};
 
-use crate::cert::Certificate;
 use crate::error::Error;
-use crate::signing::SigningKey;
 
 /// Default allowed clock skew between the IdP's clock and ours: 90 seconds. Applied to every
 /// NotBefore/NotOnOrAfter comparison. Enough for NTP-synchronised servers, small enough that an
@@ -424,8 +422,9 @@ impl<I> ServiceProviderBuilder<I> {
         self
     }
 
-    /// Our signing key and certificate: AuthnRequests are signed, and metadata publishes the
-    /// certificate with `AuthnRequestsSigned="true"`.
+    /// Our signing key, with its certificate attached ([`SigningKey::with_certificate`]):
+    /// AuthnRequests are signed, and metadata publishes the certificate with
+    /// `AuthnRequestsSigned="true"`. A key without a certificate is refused by `build()`.
     pub fn signing_key(mut self, key: SigningKey) -> Self {
         self.signing_key = Some(key);
         self
@@ -489,8 +488,9 @@ impl ServiceProviderBuilder<IdentityProvider> {
     /// [`Error::Config`] when the entity id or an ACS URL is empty, an ACS URL has white
     /// space, the clock skew exceeds [`MAX_CLOCK_SKEW`], the maximum authentication age
     /// exceeds [`MAX_AUTHN_AGE_LIMIT`], the response size limit is outside 1 KiB to
-    /// [`MAX_RESPONSE_BYTES_LIMIT`], or an IdP certificate holds a
-    /// key type that cannot verify signatures (RSA, ECDSA P-256/P-384 can).
+    /// [`MAX_RESPONSE_BYTES_LIMIT`], or the signing key has no certificate; [`Error::Key`]
+    /// when an IdP certificate holds a key type that cannot verify signatures (RSA, ECDSA
+    /// P-256/P-384 can).
     pub fn build(self) -> Result<ServiceProvider, Error> {
         check_sp_identity(&self.entity_id, &self.acs_urls)?;
         if self.clock_skew > MAX_CLOCK_SKEW {
@@ -510,6 +510,16 @@ impl ServiceProviderBuilder<IdentityProvider> {
         if self.max_authn_age.is_some_and(|a| a > MAX_AUTHN_AGE_LIMIT) {
             return Err(Error::Config(
                 "max authentication age above 366 days (use no_max_authentication_age)".into(),
+            ));
+        }
+        if self
+            .signing_key
+            .as_ref()
+            .is_some_and(|k| k.certificate().is_none())
+        {
+            return Err(Error::Config(
+                "signing key has no certificate (attach it with SigningKey::with_certificate)"
+                    .into(),
             ));
         }
         let verify_options = crate::dsig::verify_options(&self.idp.certificates, self.algorithms)?;

@@ -4,13 +4,14 @@
 use std::borrow::Cow;
 
 use rampart_xmldsig::{
-    self as xmldsig, Document, Element, SignOptions, SignedElement, TrustedKey, VerifyOptions,
+    self as xmldsig, Document, Element, Placement, SignOptions, SignedElement, TrustedKey,
+    VerifyOptions,
 };
 
-use crate::cert::Certificate;
+use rampart_xmldsig::{Certificate, SigningKey};
+
 use crate::config::{Algorithms, ServiceProvider};
-use crate::error::{Error, SignatureError};
-use crate::signing::SigningKey;
+use crate::error::{AlgorithmError, Error, SignatureError};
 use crate::view::View;
 
 impl<'d> View<'d> for SignedElement<'d> {
@@ -46,8 +47,10 @@ pub(crate) fn verify_options(
     let keys = certs
         .iter()
         .map(|c| {
-            TrustedKey::from_der_certificate(c.der())
-                .map_err(|e| Error::Config(format!("idp certificate {}: {e}", c.subject())))
+            TrustedKey::from_certificate(c.clone()).map_err(|source| Error::Key {
+                what: "idp certificate",
+                source,
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut o = VerifyOptions::new(keys)
@@ -121,10 +124,12 @@ fn refuse_unknown_algorithms(signature: Element<'_>, algorithms: Algorithms) -> 
         let uri = m.attribute("Algorithm").unwrap_or("");
         match xmldsig::SignatureAlgorithm::from_uri(uri) {
             None => {
-                return Err(SignatureError::Algorithm(format!(
-                    "signature method {uri:?} is not supported"
-                ))
-                .into());
+                return Err(
+                    SignatureError::Algorithm(AlgorithmError::UnsupportedSignatureMethod(
+                        uri.to_owned(),
+                    ))
+                    .into(),
+                );
             }
             Some(a) if !algorithms.allows_signature_algorithm(a) => {
                 return Err(SignatureError::AlgorithmNotAllowed(uri.to_owned()).into());
@@ -136,10 +141,12 @@ fn refuse_unknown_algorithms(signature: Element<'_>, algorithms: Algorithms) -> 
         for m in r.children_named(crate::ns::DSIG, "DigestMethod") {
             let uri = m.attribute("Algorithm").unwrap_or("");
             if xmldsig::DigestAlgorithm::from_uri(uri).is_none() {
-                return Err(SignatureError::Algorithm(format!(
-                    "digest method {uri:?} is not supported"
-                ))
-                .into());
+                return Err(
+                    SignatureError::Algorithm(AlgorithmError::UnsupportedDigestMethod(
+                        uri.to_owned(),
+                    ))
+                    .into(),
+                );
             }
         }
     }
@@ -173,12 +180,15 @@ fn keyinfo_names_only_untrusted_certificates(
 
 fn map_error(e: xmldsig::Error, signature: Element<'_>, trusted: &[Certificate]) -> Error {
     use xmldsig::SignatureError as S;
-    let message = e.to_string();
     match e {
-        xmldsig::Error::Parse { .. } | xmldsig::Error::Limit { .. } => Error::Xml(message),
-        xmldsig::Error::Signature { reason, .. } => match reason {
+        xmldsig::Error::Parse { .. } | xmldsig::Error::Limit { .. } => Error::Xml(e),
+        xmldsig::Error::Signature {
+            element,
+            position,
+            reason,
+        } => match reason {
             S::UnsupportedAlgorithm(_) | S::Sha1NotAllowed | S::KeyTooSmall => {
-                SignatureError::Algorithm(reason.to_string()).into()
+                SignatureError::Algorithm(AlgorithmError::Refused(reason)).into()
             }
             S::SignatureInvalid
                 if keyinfo_names_only_untrusted_certificates(signature, trusted) =>
@@ -187,19 +197,51 @@ fn map_error(e: xmldsig::Error, signature: Element<'_>, trusted: &[Certificate])
             }
             S::DuplicateId(id) => SignatureError::DuplicateId(id).into(),
             // Including SignatureInvalid when KeyInfo names a trusted certificate or none.
-            _ => SignatureError::Invalid(message).into(),
+            reason => SignatureError::Invalid(xmldsig::Error::Signature {
+                element,
+                position,
+                reason,
+            })
+            .into(),
         },
-        _ => SignatureError::Invalid(message).into(),
+        _ => SignatureError::Invalid(e).into(),
     }
 }
 
-/// Signs an AuthnRequest with an enveloped signature (RSA-SHA256, exclusive c14n, SHA-256),
-/// placed after its Issuer (SAML core 3.2.1), with our certificate in KeyInfo.
+/// Where SAML puts an enveloped `ds:Signature`: right after the element's leading
+/// `saml:Issuer`, or as its first child when it has none (SAML core 2.0, 2.3.3 and 3.2.1;
+/// metadata 2.0, 2.3.2). For signing SAML documents with `rampart_xmldsig::sign_enveloped_with`.
+///
+/// ```
+/// # let key = rampart_xmldsig::SigningKey::from_pkcs8_pem(&std::fs::read("tests/keys/idp.key.pem")?)?;
+/// let xml = br#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a"><saml:Issuer>idp</saml:Issuer><saml:Subject/></saml:Assertion>"#;
+/// let options = rampart_xmldsig::SignOptions::new().placement(rampart_saml::signature_placement());
+/// let signed = String::from_utf8(rampart_xmldsig::sign_enveloped_with(xml, "_a", &key, &options)?)?;
+/// assert!(signed.contains("</saml:Issuer><ds:Signature"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn signature_placement() -> Placement {
+    Placement::AfterLeading {
+        namespace: crate::ns::ASSERTION.to_owned(),
+        local: "Issuer".to_owned(),
+    }
+}
+
+/// Signs an AuthnRequest with an enveloped signature (RSA-SHA256 or ECDSA-SHA256 by key type,
+/// exclusive c14n, SHA-256), placed after its Issuer (SAML core 3.2.1), with our certificate
+/// in KeyInfo.
 pub(crate) fn sign_request(xml: &str, id: &str, key: &SigningKey) -> Result<String, Error> {
-    let signer = xmldsig::SigningKey::from_pkcs8_der(key.expose_secret_pkcs8())
-        .map_err(|e| Error::Config(format!("signing key: {e}")))?;
-    let options = SignOptions::new().certificate_der(key.certificate().der());
-    let signed = xmldsig::sign_enveloped_with(xml.as_bytes(), id, &signer, &options)
-        .map_err(|e| Error::Config(format!("signing the request failed: {e}")))?;
+    let mut options = SignOptions::new().placement(signature_placement());
+    if let Some(c) = key.certificate() {
+        options = options.certificate_der(c.der());
+    }
+    let signed =
+        xmldsig::sign_enveloped_with(xml.as_bytes(), id, key, &options).map_err(|source| {
+            Error::Key {
+                what: "signing key",
+                source,
+            }
+        })?;
     String::from_utf8(signed).map_err(|_| Error::Config("signed request is not utf-8".into()))
 }

@@ -10,15 +10,26 @@ use std::fmt;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The configuration is not usable (missing keys, bad URL, bad key file, ...).
+    /// The configuration is not usable (missing keys, bad URL, ...).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A configured certificate or key cannot be used (an IdP certificate whose key type
+    /// cannot verify signatures, a signing failure); rampart-xmldsig's error says why.
+    #[error("invalid configuration: {what}: {source}")]
+    Key {
+        /// Which certificate or key (`idp certificate`, `signing key`).
+        what: &'static str,
+        /// What rampart-xmldsig refused.
+        #[source]
+        source: rampart_xmldsig::Error,
+    },
     /// The `SAMLResponse` value is neither XML nor valid base64 of XML, or is too large.
     #[error("malformed input: {0}")]
     Input(String),
-    /// The XML itself was refused (DOCTYPE, entities, limits, syntax) before any SAML check.
+    /// The XML itself was refused (DOCTYPE, entities, limits, syntax) before any SAML check;
+    /// rampart-xmldsig's error says which rule, with its own [`kind`](rampart_xmldsig::Error::kind).
     #[error("xml refused: {0}")]
-    Xml(String),
+    Xml(#[source] rampart_xmldsig::Error),
     /// The document is XML but not the SAML structure expected here.
     #[error("malformed saml: {0}")]
     Malformed(String),
@@ -81,9 +92,18 @@ pub enum Error {
     /// The metadata document is unusable.
     #[error("invalid metadata: {0}")]
     Metadata(String),
+    /// A signing certificate in the metadata cannot be read.
+    #[error("invalid metadata: signing certificate of {entity_id:?}: {source}")]
+    MetadataCertificate {
+        /// The entity whose KeyDescriptor holds it.
+        entity_id: String,
+        /// What rampart-xmldsig refused.
+        #[source]
+        source: rampart_xmldsig::Error,
+    },
     /// The replay cache back end failed (e.g. Redis unreachable). Fail closed.
     #[error("replay cache unavailable: {0}")]
-    ReplayCache(String),
+    ReplayCache(#[source] ReplayCacheError),
 }
 
 /// Signature failures.
@@ -109,7 +129,7 @@ pub enum SignatureError {
     /// The signature or digest uses an algorithm refused by the configuration (SHA-1, RSA keys
     /// under 2048 bits) or one not supported at all.
     #[error("signature algorithm refused: {0}")]
-    Algorithm(String),
+    Algorithm(AlgorithmError),
     /// The SignatureMethod is supported but outside the configured allow-list
     /// (`allowed_signature_algorithms`).
     #[error("signature algorithm {0:?} is not in the allowed list")]
@@ -123,7 +143,45 @@ pub enum SignatureError {
     /// wrong reference, forbidden transform, a signature value that the trusted key does not
     /// verify while KeyInfo names a trusted certificate or none, ...).
     #[error("invalid signature: {0}")]
-    Invalid(String),
+    Invalid(#[source] rampart_xmldsig::Error),
+}
+
+/// Why a signature's algorithm was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AlgorithmError {
+    /// A SignatureMethod rampart-xmldsig does not implement (HMAC, a misspelt URI, ...).
+    #[error("signature method {0:?} is not supported")]
+    UnsupportedSignatureMethod(String),
+    /// A DigestMethod rampart-xmldsig does not implement.
+    #[error("digest method {0:?} is not supported")]
+    UnsupportedDigestMethod(String),
+    /// rampart-xmldsig refused the algorithm or the key: SHA-1 or an RSA key under 2048 bits
+    /// without the legacy opt-in, or a curve and digest that do not go together.
+    #[error("{0}")]
+    Refused(#[source] rampart_xmldsig::SignatureError),
+}
+
+/// Why a replay cache could not answer. Any of these refuses the login (fail closed).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplayCacheError {
+    /// The memory cache holds its capacity of unexpired IDs.
+    #[error("memory replay cache is full")]
+    Full,
+    /// The Redis server could not be reached or refused the command.
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    #[error("{0}")]
+    Redis(#[source] redis::RedisError),
+    /// Another back end (an application's own [`ReplayCache`](crate::ReplayCache)) failed.
+    ///
+    /// ```
+    /// let e = rampart_saml::ReplayCacheError::Backend("database timeout".into());
+    /// assert_eq!(rampart_saml::Error::ReplayCache(e).kind(), "replay_cache_unavailable");
+    /// ```
+    #[error("{0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// A value that differs from what the service provider expects.
@@ -235,57 +293,106 @@ impl Error {
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
-            Error::Config(_) => "config",
+            Error::Config(_) | Error::Key { .. } => "config",
             Error::Input(_) => "malformed_input",
             Error::Xml(_) => "xml_refused",
             Error::Malformed(_) => "malformed_saml",
             Error::AssertionCount { .. } => "assertion_count",
             Error::Status { .. } => "status_not_success",
-            Error::Signature(e) => match e {
-                SignatureError::Missing => "signature_missing",
-                SignatureError::AssertionNotSigned => "assertion_not_signed",
-                SignatureError::Multiple(_) => "multiple_signatures",
-                SignatureError::DuplicateId(_) => "duplicate_id",
-                SignatureError::NotEnveloped => "signature_not_enveloped",
-                SignatureError::Algorithm(_) => "algorithm_refused",
-                SignatureError::AlgorithmNotAllowed(_) => "algorithm_not_allowed",
-                SignatureError::UntrustedKey => "untrusted_key",
-                SignatureError::Invalid(_) => "signature_invalid",
-            },
-            Error::Mismatch(e) => match e {
-                MismatchError::Issuer { .. } => "issuer_mismatch",
-                MismatchError::MissingIssuer => "issuer_missing",
-                MismatchError::Destination { .. } => "destination_mismatch",
-                MismatchError::MissingDestination => "destination_missing",
-                MismatchError::Audience { .. } => "audience_mismatch",
-                MismatchError::MissingAudience => "audience_missing",
-                MismatchError::Recipient { .. } => "recipient_mismatch",
-                MismatchError::MissingSubjectConfirmationData => {
-                    "subject_confirmation_data_missing"
-                }
-                MismatchError::InResponseTo { .. } => "in_response_to_mismatch",
-                MismatchError::Unsolicited => "unsolicited_response",
-                MismatchError::NoBearerConfirmation => "no_bearer_confirmation",
-                MismatchError::SpNameQualifier { .. } => "sp_name_qualifier_mismatch",
-            },
-            Error::Time(e) => match e {
-                TimeError::Expired { .. } => "expired",
-                TimeError::NotYetValid { .. } => "not_yet_valid",
-                TimeError::AuthnTooOld { .. } => "authn_too_old",
-                TimeError::Invalid(_) => "invalid_time",
-                TimeError::OutOfRange { .. } => "time_out_of_range",
-            },
+            Error::Signature(e) => e.kind(),
+            Error::Mismatch(e) => e.kind(),
+            Error::Time(e) => e.kind(),
             Error::Replay { .. } => "replay",
             Error::EncryptedNotSupported(_) => "encrypted_not_supported",
             Error::WhiteSpaceAround { .. } => "white_space_around_value",
             Error::UnknownCondition { .. } => "unknown_condition",
-            Error::Metadata(_) => "invalid_metadata",
+            Error::Metadata(_) | Error::MetadataCertificate { .. } => "invalid_metadata",
             Error::ReplayCache(_) => "replay_cache_unavailable",
         }
     }
 
     pub(crate) fn malformed(msg: impl fmt::Display) -> Self {
         Error::Malformed(msg.to_string())
+    }
+}
+
+impl SignatureError {
+    /// A stable, machine-readable name, as [`Error::kind`] gives it.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SignatureError::Missing => "signature_missing",
+            SignatureError::AssertionNotSigned => "assertion_not_signed",
+            SignatureError::Multiple(_) => "multiple_signatures",
+            SignatureError::DuplicateId(_) => "duplicate_id",
+            SignatureError::NotEnveloped => "signature_not_enveloped",
+            SignatureError::Algorithm(_) => "algorithm_refused",
+            SignatureError::AlgorithmNotAllowed(_) => "algorithm_not_allowed",
+            SignatureError::UntrustedKey => "untrusted_key",
+            SignatureError::Invalid(_) => "signature_invalid",
+        }
+    }
+}
+
+impl MismatchError {
+    /// A stable, machine-readable name, as [`Error::kind`] gives it.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            MismatchError::Issuer { .. } => "issuer_mismatch",
+            MismatchError::MissingIssuer => "issuer_missing",
+            MismatchError::Destination { .. } => "destination_mismatch",
+            MismatchError::MissingDestination => "destination_missing",
+            MismatchError::Audience { .. } => "audience_mismatch",
+            MismatchError::MissingAudience => "audience_missing",
+            MismatchError::Recipient { .. } => "recipient_mismatch",
+            MismatchError::MissingSubjectConfirmationData => "subject_confirmation_data_missing",
+            MismatchError::InResponseTo { .. } => "in_response_to_mismatch",
+            MismatchError::Unsolicited => "unsolicited_response",
+            MismatchError::NoBearerConfirmation => "no_bearer_confirmation",
+            MismatchError::SpNameQualifier { .. } => "sp_name_qualifier_mismatch",
+        }
+    }
+}
+
+impl TimeError {
+    /// A stable, machine-readable name, as [`Error::kind`] gives it.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TimeError::Expired { .. } => "expired",
+            TimeError::NotYetValid { .. } => "not_yet_valid",
+            TimeError::AuthnTooOld { .. } => "authn_too_old",
+            TimeError::Invalid(_) => "invalid_time",
+            TimeError::OutOfRange { .. } => "time_out_of_range",
+        }
+    }
+}
+
+impl AlgorithmError {
+    /// A stable, machine-readable name for the finer reason (the enclosing
+    /// [`Error::kind`] is `algorithm_refused` for all of them).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AlgorithmError::UnsupportedSignatureMethod(_) => "unsupported_signature_method",
+            AlgorithmError::UnsupportedDigestMethod(_) => "unsupported_digest_method",
+            AlgorithmError::Refused(e) => e.kind(),
+        }
+    }
+}
+
+impl ReplayCacheError {
+    /// A stable, machine-readable name for the finer reason (the enclosing
+    /// [`Error::kind`] is `replay_cache_unavailable` for all of them).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ReplayCacheError::Full => "replay_cache_full",
+            #[cfg(feature = "redis")]
+            ReplayCacheError::Redis(_) => "redis",
+            ReplayCacheError::Backend(_) => "backend",
+        }
     }
 }
 

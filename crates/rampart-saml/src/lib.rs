@@ -68,8 +68,8 @@
 //! Time: every check takes `now` from the caller and allows [`DEFAULT_CLOCK_SKEW`] (90 s) of
 //! clock difference unless configured otherwise.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod cert;
 mod config;
 mod dsig;
 mod error;
@@ -80,31 +80,37 @@ mod ns;
 mod replay;
 mod request;
 mod response;
-mod signing;
 mod trace;
 mod view;
 mod xsd;
 
-pub use cert::Certificate;
 pub use config::{
     Algorithms, DEFAULT_CLOCK_SKEW, DEFAULT_MAX_AUTHN_AGE, DEFAULT_MAX_RESPONSE_BYTES,
     EncryptedAssertions, IdentityProvider, MAX_AUTHN_AGE_LIMIT, MAX_CLOCK_SKEW,
     MAX_RESPONSE_BYTES_LIMIT, NeedsIdentityProvider, ServiceProvider, ServiceProviderBuilder,
     name_id_format,
 };
-pub use error::{Error, MismatchError, SignatureError, TimeError};
-pub use login::{Attribute, LOGIN_FORMAT_VERSION, Login, NameId, SignedParts};
+pub use dsig::signature_placement;
+pub use error::{
+    AlgorithmError, Error, MismatchError, ReplayCacheError, SignatureError, TimeError,
+};
+pub use login::{Attribute, LOGIN_FORMAT_VERSION, Login, LoginRecord, NameId, SignedParts};
 pub use metadata::{Endpoint, IdpMetadata, MAX_METADATA_BYTES, SpMetadata};
 pub use ns::binding;
 /// SignatureMethods, as named by [`ServiceProviderBuilder::allowed_signature_algorithms`].
 pub use rampart_xmldsig::SignatureAlgorithm;
+/// The SP's signing key (RSA or ECDSA P-256) with its certificate
+/// ([`SigningKey::with_certificate`]), as rampart-xmldsig signs with it.
+pub use rampart_xmldsig::SigningKey;
+/// Certificates (the IdP's trust anchors, the SP's own) and their fingerprints: one type,
+/// parsed once, shared with rampart-xmldsig.
+pub use rampart_xmldsig::{Certificate, Sha256Fingerprint};
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use replay::RedisReplayCache;
 pub use replay::{DEFAULT_MEMORY_CAPACITY, MemoryReplayCache, ReplayCache};
 pub use request::{
     AuthnContextComparison, AuthnRequest, AuthnRequestBuilder, MAX_RELAY_STATE_BYTES, PostForm,
-    RSA_SHA256,
 };
 pub use response::{Expected, ValidatedResponse};
-pub use signing::SigningKey;
 pub use trace::{Step, Trace};

@@ -4,8 +4,8 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-/// Version of the [`Login`] serde form; bumped on any incompatible change. Stored sessions
-/// written by older versions keep loading (golden files in `tests/vectors/`).
+/// Version of the [`LoginRecord`] serde form; bumped on any incompatible change. Stored
+/// sessions written by older versions keep loading (golden files in `tests/vectors/`).
 pub const LOGIN_FORMAT_VERSION: u32 = 1;
 
 /// The subject's NameID, read in full (all text nodes, comments ignored: CVE-2017-11428).
@@ -114,9 +114,73 @@ pub enum SignedParts {
 }
 
 /// A validated login: every field comes from the signed part of the response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Only validation makes one: there is no `Deserialize`, so a value read back from a session
+/// store cannot pass for a freshly validated login. Store a [`LoginRecord`]
+/// ([`Login::to_record`]) instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Login {
+    /// [`LOGIN_FORMAT_VERSION`] when written.
+    pub version: u32,
+    /// The IdP entity id (the assertion's Issuer).
+    pub issuer: String,
+    /// The subject.
+    pub name_id: NameId,
+    /// The Response ID.
+    pub response_id: Option<String>,
+    /// The Assertion ID (the replay-cache key).
+    pub assertion_id: String,
+    /// The request this answers, or `None` for an IdP-initiated login.
+    pub in_response_to: Option<String>,
+    /// When the IdP authenticated the user.
+    pub authn_instant: time::OffsetDateTime,
+    /// The IdP session index, for single logout.
+    pub session_index: Option<String>,
+    /// When the IdP wants this SP's session to end at the latest.
+    pub session_not_on_or_after: Option<time::OffsetDateTime>,
+    /// The AuthnContextClassRef (how the user authenticated), if given.
+    pub authn_context_class_ref: Option<String>,
+    /// Attributes, in document order.
+    pub attributes: Vec<Attribute>,
+    /// Whether the Conditions carried OneTimeUse (replay protection always applies anyway).
+    pub one_time_use: bool,
+    /// The assertion cannot be accepted at or after this time (earliest NotOnOrAfter, plus
+    /// skew): how long its ID stays in the replay cache.
+    pub valid_until: time::OffsetDateTime,
+    /// Which parts were signed.
+    pub signed: SignedParts,
+    /// SHA-256 fingerprint of the configured certificate whose key verified the signature.
+    pub signing_certificate_sha256: String,
+}
+
+/// The stored form of a [`Login`] (serde, version [`LOGIN_FORMAT_VERSION`]), for a session
+/// store: the same fields, written with [`Login::to_record`]. Reading one back gives a
+/// `LoginRecord`, never a `Login`: what was stored is what the application decided to keep,
+/// not the result of a validation.
+///
+/// ```
+/// # let cert = rampart_saml::Certificate::from_pem(&std::fs::read("tests/keys/idp.cert.pem")?)?;
+/// # let idp = rampart_saml::IdentityProvider::new("https://idp.example.com/metadata", [cert])?;
+/// # let sp = rampart_saml::ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+/// #     .identity_provider(idp)
+/// #     .build()?;
+/// # let xml = std::fs::read("tests/fixtures/both_signed.xml")?;
+/// # let now = std::time::SystemTime::from(time::macros::datetime!(2030-01-01 00:01 UTC));
+/// # let expected = rampart_saml::Expected::Request("_req0123456789abcdef0123456789abcdef");
+/// use rampart_saml::LoginRecord;
+/// let login = sp
+///     .validate_response(&xml, expected, now)?
+///     .check_replay_in_memory(&rampart_saml::MemoryReplayCache::new())?;
+/// let stored = serde_json::to_string(&login.to_record())?;
+/// let loaded: LoginRecord = serde_json::from_str(&stored)?;
+/// assert_eq!(loaded.name_id.value, "alice@example.com");
+/// assert_eq!(loaded, login.to_record());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LoginRecord {
     /// [`LOGIN_FORMAT_VERSION`] when written.
     pub version: u32,
     /// The IdP entity id (the assertion's Issuer).
@@ -189,9 +253,37 @@ impl Login {
             .map(|a| a.values.as_slice())
     }
 
+    /// The stored form of this login, for a session store.
+    #[must_use]
+    pub fn to_record(&self) -> LoginRecord {
+        LoginRecord::from(self.clone())
+    }
+
     /// `valid_until` as a `SystemTime`.
     #[must_use]
     pub fn valid_until_system_time(&self) -> SystemTime {
         SystemTime::from(self.valid_until)
+    }
+}
+
+impl From<Login> for LoginRecord {
+    fn from(l: Login) -> Self {
+        LoginRecord {
+            version: l.version,
+            issuer: l.issuer,
+            name_id: l.name_id,
+            response_id: l.response_id,
+            assertion_id: l.assertion_id,
+            in_response_to: l.in_response_to,
+            authn_instant: l.authn_instant,
+            session_index: l.session_index,
+            session_not_on_or_after: l.session_not_on_or_after,
+            authn_context_class_ref: l.authn_context_class_ref,
+            attributes: l.attributes,
+            one_time_use: l.one_time_use,
+            valid_until: l.valid_until,
+            signed: l.signed,
+            signing_certificate_sha256: l.signing_certificate_sha256,
+        }
     }
 }

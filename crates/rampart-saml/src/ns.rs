@@ -6,8 +6,8 @@ pub(crate) const PROTOCOL: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 pub(crate) const ASSERTION: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 /// SAML 2.0 metadata (`md:`).
 pub(crate) const METADATA: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
-/// XML-DSig (`ds:`).
-pub(crate) const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
+/// XML-DSig (`ds:`): rampart-xmldsig's definition, the one home of XML-DSig names.
+pub(crate) const DSIG: &str = rampart_xmldsig::DSIG_NS;
 /// XML Schema instance (`xsi:`).
 pub(crate) const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 

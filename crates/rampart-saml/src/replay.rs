@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use crate::error::Error;
+use crate::error::{Error, ReplayCacheError};
 
 /// Remembers assertion IDs. Implementations must be atomic across every replica that shares
 /// them: two concurrent calls with the same ID must not both return `Ok(true)`.
@@ -18,7 +18,7 @@ use crate::error::Error;
 /// // Generic over the back end: a memory cache in tests, RedisReplayCache in production.
 /// async fn first_use(cache: &impl ReplayCache, id: &str, now: SystemTime) -> bool {
 ///     cache
-///         .insert_if_new_from_issuer("https://idp.example.com", id, now + Duration::from_secs(300), now)
+///         .insert_if_new("https://idp.example.com", id, now + Duration::from_secs(300), now)
 ///         .await
 ///         .unwrap_or(false) // a failing back end refuses the login (fail closed)
 /// }
@@ -35,37 +35,24 @@ use crate::error::Error;
 /// assert!(!poll(std::pin::pin!(first_use(&cache, "_a1", now))));
 /// ```
 pub trait ReplayCache: Send + Sync {
-    /// Records `assertion_id` until `expires_at`. Returns `Ok(true)` when the ID was new,
-    /// `Ok(false)` when it was seen before and has not expired (a replay).
+    /// Records the pair (`issuer`, `assertion_id`) until `expires_at`. Returns `Ok(true)` when
+    /// the pair was new, `Ok(false)` when it was seen before and has not expired (a replay).
+    ///
+    /// The issuer (the IdP entity id) is part of the key, and the only insert there is takes
+    /// it: assertion IDs are unique per issuer only (SAML core 1.3.4), so a cache shared by
+    /// several IdPs must not let one use up another's IDs, and an implementation cannot
+    /// forget the issuer by leaning on a default method.
     ///
     /// # Errors
     /// [`Error::ReplayCache`] when the back end fails; callers must then refuse the login
     /// (fail closed).
     fn insert_if_new(
         &self,
-        assertion_id: &str,
-        expires_at: SystemTime,
-        now: SystemTime,
-    ) -> impl Future<Output = Result<bool, Error>> + Send;
-
-    /// [`ReplayCache::insert_if_new`] for an assertion ID issued by `issuer` (the IdP entity
-    /// id): a cache shared by several IdPs should key on both, so one IdP cannot use up
-    /// another's IDs (assertion IDs are unique per issuer only, SAML core 1.3.4).
-    /// [`ValidatedResponse::check_replay`](crate::ValidatedResponse::check_replay) calls this.
-    /// The default ignores `issuer` (right for a cache that serves one IdP).
-    ///
-    /// # Errors
-    /// As [`ReplayCache::insert_if_new`].
-    fn insert_if_new_from_issuer(
-        &self,
         issuer: &str,
         assertion_id: &str,
         expires_at: SystemTime,
         now: SystemTime,
-    ) -> impl Future<Output = Result<bool, Error>> + Send {
-        let _ = issuer;
-        self.insert_if_new(assertion_id, expires_at, now)
-    }
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
 }
 
 /// Largest number of IDs the memory cache holds by default; past it, new logins are refused
@@ -84,11 +71,11 @@ pub const DEFAULT_MEMORY_CAPACITY: usize = 1_000_000;
 /// let idp = "https://idp.example.com";
 /// let now = SystemTime::now();
 /// let until = now + Duration::from_secs(300); // the assertion's NotOnOrAfter plus skew
-/// assert!(cache.insert_if_new_from_issuer_sync(idp, "_a1", until, now)?);
+/// assert!(cache.insert_if_new_sync(idp, "_a1", until, now)?);
 /// let later = now + Duration::from_secs(10);
-/// assert!(!cache.insert_if_new_from_issuer_sync(idp, "_a1", until, later)?); // replay
+/// assert!(!cache.insert_if_new_sync(idp, "_a1", until, later)?); // replay
 /// // Another IdP's ID space is its own (SAML core 1.3.4).
-/// assert!(cache.insert_if_new_from_issuer_sync("https://other.example", "_a1", until, later)?);
+/// assert!(cache.insert_if_new_sync("https://other.example", "_a1", until, later)?);
 /// assert_eq!(cache.len(), 2);
 /// # Ok::<(), rampart_saml::Error>(())
 /// ```
@@ -144,25 +131,11 @@ impl MemoryReplayCache {
         }
     }
 
-    /// The synchronous form of [`ReplayCache::insert_if_new`]: keyed as from an empty
-    /// issuer, like the Redis cache; prefer [`MemoryReplayCache::insert_if_new_from_issuer_sync`].
+    /// The synchronous form of [`ReplayCache::insert_if_new`].
     ///
     /// # Errors
     /// [`Error::ReplayCache`] when the cache is full of unexpired IDs.
     pub fn insert_if_new_sync(
-        &self,
-        assertion_id: &str,
-        expires_at: SystemTime,
-        now: SystemTime,
-    ) -> Result<bool, Error> {
-        self.insert_if_new_from_issuer_sync("", assertion_id, expires_at, now)
-    }
-
-    /// The synchronous form of [`ReplayCache::insert_if_new_from_issuer`].
-    ///
-    /// # Errors
-    /// [`Error::ReplayCache`] when the cache is full of unexpired IDs.
-    pub fn insert_if_new_from_issuer_sync(
         &self,
         issuer: &str,
         assertion_id: &str,
@@ -176,7 +149,7 @@ impl MemoryReplayCache {
             return Ok(false);
         }
         if entries.keys.len() >= self.capacity {
-            return Err(Error::ReplayCache("memory replay cache is full".into()));
+            return Err(Error::ReplayCache(ReplayCacheError::Full));
         }
         entries.by_expiry.insert((expires_at, key.clone()));
         entries.keys.insert(key);
@@ -208,26 +181,12 @@ impl MemoryReplayCache {
 impl ReplayCache for MemoryReplayCache {
     fn insert_if_new(
         &self,
-        assertion_id: &str,
-        expires_at: SystemTime,
-        now: SystemTime,
-    ) -> impl Future<Output = Result<bool, Error>> + Send {
-        std::future::ready(self.insert_if_new_sync(assertion_id, expires_at, now))
-    }
-
-    fn insert_if_new_from_issuer(
-        &self,
         issuer: &str,
         assertion_id: &str,
         expires_at: SystemTime,
         now: SystemTime,
     ) -> impl Future<Output = Result<bool, Error>> + Send {
-        std::future::ready(self.insert_if_new_from_issuer_sync(
-            issuer,
-            assertion_id,
-            expires_at,
-            now,
-        ))
+        std::future::ready(self.insert_if_new_sync(issuer, assertion_id, expires_at, now))
     }
 }
 
@@ -238,7 +197,11 @@ mod redis_cache {
     use redis::aio::ConnectionManager;
 
     use super::ReplayCache;
-    use crate::error::Error;
+    use crate::error::{Error, ReplayCacheError};
+
+    fn unavailable(e: redis::RedisError) -> Error {
+        Error::ReplayCache(ReplayCacheError::Redis(e))
+    }
 
     /// A replay cache in Redis, shared by every replica: `SET key 1 NX PX ttl`, atomic on the
     /// server, so exactly one replica wins an assertion ID.
@@ -257,11 +220,12 @@ mod redis_cache {
     /// let now = std::time::SystemTime::now();
     /// let until = now + std::time::Duration::from_secs(300);
     /// let idp = "https://idp.example.com/metadata";
-    /// assert!(cache.insert_if_new_from_issuer(idp, "_a1", until, now).await?);
-    /// assert!(!cache.insert_if_new_from_issuer(idp, "_a1", until, now).await?); // a replay
+    /// assert!(cache.insert_if_new(idp, "_a1", until, now).await?);
+    /// assert!(!cache.insert_if_new(idp, "_a1", until, now).await?); // a replay
     /// # Ok(()) }
     /// ```
     #[derive(Clone)]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub struct RedisReplayCache {
         conn: ConnectionManager,
         prefix: String,
@@ -276,7 +240,7 @@ mod redis_cache {
     }
 
     impl RedisReplayCache {
-        /// Uses `conn`, with keys named `prefix` + assertion ID (e.g. `"saml:replay:"`).
+        /// Uses `conn`, with keys under `prefix` (e.g. `"saml:replay:"`; layout above).
         #[must_use]
         pub fn new(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
             RedisReplayCache {
@@ -290,10 +254,8 @@ mod redis_cache {
         /// # Errors
         /// [`Error::ReplayCache`] when the URL is bad or the server unreachable.
         pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, Error> {
-            let client = redis::Client::open(url).map_err(|e| Error::ReplayCache(e.to_string()))?;
-            let conn = ConnectionManager::new(client)
-                .await
-                .map_err(|e| Error::ReplayCache(e.to_string()))?;
+            let client = redis::Client::open(url).map_err(unavailable)?;
+            let conn = ConnectionManager::new(client).await.map_err(unavailable)?;
             Ok(Self::new(conn, prefix))
         }
     }
@@ -321,17 +283,7 @@ mod redis_cache {
     }
 
     impl ReplayCache for RedisReplayCache {
-        /// Keyed as from an empty issuer; prefer [`ReplayCache::insert_if_new_from_issuer`].
         fn insert_if_new(
-            &self,
-            assertion_id: &str,
-            expires_at: SystemTime,
-            now: SystemTime,
-        ) -> impl Future<Output = Result<bool, Error>> + Send {
-            self.insert_if_new_from_issuer("", assertion_id, expires_at, now)
-        }
-
-        fn insert_if_new_from_issuer(
             &self,
             issuer: &str,
             assertion_id: &str,
@@ -355,7 +307,7 @@ mod redis_cache {
                     .arg(ttl_ms)
                     .query_async(&mut conn)
                     .await
-                    .map_err(|e| Error::ReplayCache(e.to_string()))?;
+                    .map_err(unavailable)?;
                 Ok(reply.is_some())
             }
         }
@@ -375,14 +327,14 @@ mod tests {
         let c = MemoryReplayCache::new();
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let exp = now + Duration::from_secs(300);
-        assert!(c.insert_if_new_sync("a", exp, now).unwrap());
+        assert!(c.insert_if_new_sync("", "a", exp, now).unwrap());
         assert!(
-            !c.insert_if_new_sync("a", exp, now + Duration::from_secs(299))
+            !c.insert_if_new_sync("", "a", exp, now + Duration::from_secs(299))
                 .unwrap()
         );
-        assert!(c.insert_if_new_sync("b", exp, now).unwrap());
+        assert!(c.insert_if_new_sync("", "b", exp, now).unwrap());
         // After expiry the ID may be stored again (the assertion itself is refused as expired).
-        assert!(c.insert_if_new_sync("a", exp, exp).unwrap());
+        assert!(c.insert_if_new_sync("", "a", exp, exp).unwrap());
     }
 
     #[test]
@@ -390,14 +342,14 @@ mod tests {
         let c = MemoryReplayCache::with_capacity(2);
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let exp = now + Duration::from_secs(10);
-        assert!(c.insert_if_new_sync("a", exp, now).unwrap());
-        assert!(c.insert_if_new_sync("b", exp, now).unwrap());
+        assert!(c.insert_if_new_sync("", "a", exp, now).unwrap());
+        assert!(c.insert_if_new_sync("", "b", exp, now).unwrap());
         assert!(matches!(
-            c.insert_if_new_sync("c", exp, now),
+            c.insert_if_new_sync("", "c", exp, now),
             Err(Error::ReplayCache(_))
         ));
         assert!(
-            c.insert_if_new_sync("c", exp + Duration::from_secs(10), exp)
+            c.insert_if_new_sync("", "c", exp + Duration::from_secs(10), exp)
                 .unwrap()
         );
         assert_eq!(c.len(), 1);
@@ -409,14 +361,14 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let soon = now + Duration::from_secs(10);
         let later = now + Duration::from_secs(60);
-        assert!(c.insert_if_new_sync("a", soon, now).unwrap());
-        assert!(c.insert_if_new_sync("b", later, now).unwrap());
-        assert!(c.insert_if_new_sync("c", soon, now).unwrap());
+        assert!(c.insert_if_new_sync("", "a", soon, now).unwrap());
+        assert!(c.insert_if_new_sync("", "b", later, now).unwrap());
+        assert!(c.insert_if_new_sync("", "c", soon, now).unwrap());
         assert_eq!(c.len(), 3);
         // Far from full, yet the two expired entries go; the live one stays a replay.
-        assert!(c.insert_if_new_sync("d", later, soon).unwrap());
+        assert!(c.insert_if_new_sync("", "d", later, soon).unwrap());
         assert_eq!(c.len(), 2);
-        assert!(!c.insert_if_new_sync("b", later, soon).unwrap());
+        assert!(!c.insert_if_new_sync("", "b", later, soon).unwrap());
     }
 
     #[test]
@@ -424,32 +376,14 @@ mod tests {
         let c = MemoryReplayCache::new();
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let exp = now + Duration::from_secs(300);
-        assert!(
-            c.insert_if_new_from_issuer_sync("https://a", "_1", exp, now)
-                .unwrap()
-        );
-        assert!(
-            !c.insert_if_new_from_issuer_sync("https://a", "_1", exp, now)
-                .unwrap()
-        );
-        assert!(
-            c.insert_if_new_from_issuer_sync("https://b", "_1", exp, now)
-                .unwrap()
-        );
+        assert!(c.insert_if_new_sync("https://a", "_1", exp, now).unwrap());
+        assert!(!c.insert_if_new_sync("https://a", "_1", exp, now).unwrap());
+        assert!(c.insert_if_new_sync("https://b", "_1", exp, now).unwrap());
         // The issuer/ID boundary is part of the key.
-        assert!(
-            c.insert_if_new_from_issuer_sync("x", "yz", exp, now)
-                .unwrap()
-        );
-        assert!(
-            c.insert_if_new_from_issuer_sync("xy", "z", exp, now)
-                .unwrap()
-        );
-        // The trait's issuer-less form is the empty issuer, as in the Redis cache.
-        assert!(c.insert_if_new_sync("_1", exp, now).unwrap());
-        assert!(
-            !c.insert_if_new_from_issuer_sync("", "_1", exp, now)
-                .unwrap()
-        );
+        assert!(c.insert_if_new_sync("x", "yz", exp, now).unwrap());
+        assert!(c.insert_if_new_sync("xy", "z", exp, now).unwrap());
+        // The empty issuer is an issuer like any other: its IDs are its own.
+        assert!(c.insert_if_new_sync("", "_1", exp, now).unwrap());
+        assert!(!c.insert_if_new_sync("", "_1", exp, now).unwrap());
     }
 }

@@ -16,9 +16,6 @@ use crate::error::Error;
 use crate::escape;
 use crate::xsd;
 
-/// URI of the RSA-SHA256 signature algorithm (RFC 6931, 2.3.2), sent as `SigAlg`.
-pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
-
 /// Form-value encoding: everything but RFC 3986 unreserved characters is percent-encoded.
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -98,6 +95,7 @@ pub struct AuthnRequest {
 
 /// A request ready for the HTTP-POST binding: the HTML page that auto-submits it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PostForm {
     /// The complete HTML document (auto-submits with script, has a button for no-script).
     pub html: String,
@@ -256,8 +254,8 @@ impl AuthnRequest {
     /// The URL to send the browser to (HTTP-Redirect binding, SAML bindings 3.4.4): the XML
     /// DEFLATE-compressed (raw, RFC 1951), base64-encoded and URL-encoded as `SAMLRequest`,
     /// then `RelayState`, and, when the SP has a signing key, `SigAlg` and `Signature`
-    /// (RSA-SHA256) over `SAMLRequest=..&RelayState=..&SigAlg=..` exactly as 3.4.4.1 orders
-    /// the URL-encoded values.
+    /// (RSA-SHA256 or ECDSA-SHA256, by key type) over `SAMLRequest=..&RelayState=..&SigAlg=..`
+    /// exactly as 3.4.4.1 orders the URL-encoded values.
     ///
     /// ```
     /// # let cert = rampart_saml::Certificate::from_pem(&std::fs::read("tests/keys/idp.cert.pem")?)?;
@@ -283,12 +281,12 @@ impl AuthnRequest {
     ) -> Result<String, Error> {
         check_relay_state(relay_state)?;
         let mut deflater = DeflateEncoder::new(Vec::new(), Compression::default());
-        deflater
-            .write_all(self.xml.as_bytes())
-            .map_err(|e| Error::Config(format!("deflate failed: {e}")))?;
+        // Deflating into memory has no I/O that could fail; the error is kept as a refusal
+        // rather than a panic all the same.
         let deflated = deflater
-            .finish()
-            .map_err(|e| Error::Config(format!("deflate failed: {e}")))?;
+            .write_all(self.xml.as_bytes())
+            .and_then(|()| deflater.finish())
+            .map_err(|_| Error::Config("deflate failed".into()))?;
         let mut query = format!(
             "SAMLRequest={}",
             utf8_percent_encode(&STANDARD.encode(deflated), QUERY_VALUE)
@@ -300,11 +298,16 @@ impl AuthnRequest {
             ));
         }
         if let Some(key) = &sp.signing_key {
+            // SigAlg names the key's XML-DSig algorithm (bindings 3.4.4.1): RSA-SHA256 or
+            // ECDSA-SHA256, by rampart-xmldsig's one definition of each URI.
             query.push_str(&format!(
                 "&SigAlg={}",
-                utf8_percent_encode(RSA_SHA256, QUERY_VALUE)
+                utf8_percent_encode(key.signature_algorithm().uri(), QUERY_VALUE)
             ));
-            let sig = key.sign_rsa_sha256(query.as_bytes())?;
+            let sig = key.sign(query.as_bytes()).map_err(|source| Error::Key {
+                what: "signing key",
+                source,
+            })?;
             query.push_str(&format!(
                 "&Signature={}",
                 utf8_percent_encode(&STANDARD.encode(sig), QUERY_VALUE)
@@ -320,18 +323,16 @@ impl AuthnRequest {
 
     /// The HTML page for the HTTP-POST binding (SAML bindings 3.5.4): a form posting the
     /// base64 XML as `SAMLRequest` (and `RelayState`) to the IdP, submitted on load. When the
-    /// SP has a signing key the XML carries an enveloped signature (RSA-SHA256, exclusive
-    /// c14n) made by rampart-xmldsig. Every value is HTML-escaped.
+    /// SP has a signing key the XML carries an enveloped signature (RSA-SHA256 or
+    /// ECDSA-SHA256, exclusive c14n) made by rampart-xmldsig. Every value is HTML-escaped.
     ///
     /// ```
     /// # let cert = rampart_saml::Certificate::from_pem(&std::fs::read("tests/keys/idp.cert.pem")?)?;
     /// # let idp = rampart_saml::IdentityProvider::new("https://idp.example.com/metadata", [cert])?;
     /// # let now = std::time::SystemTime::now();
-    /// use rampart_saml::{ServiceProvider, SigningKey};
-    /// let key = SigningKey::from_pem(
-    ///     &std::fs::read("tests/keys/sp.key.pem")?,
-    ///     &std::fs::read("tests/keys/sp.cert.pem")?,
-    /// )?;
+    /// use rampart_saml::{Certificate, ServiceProvider, SigningKey};
+    /// let key = SigningKey::from_pkcs8_pem(&std::fs::read("tests/keys/sp.key.pem")?)?
+    ///     .with_certificate(Certificate::from_pem(&std::fs::read("tests/keys/sp.cert.pem")?)?)?;
     /// let sp = ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
     ///     .identity_provider(idp)
     ///     .signing_key(key)

@@ -463,7 +463,7 @@ fn keyinfo_is_ignored_for_trust_when_it_names_another_certificate() {
         login
             .login_unchecked_for_replay()
             .signing_certificate_sha256,
-        cert("keys/idp.cert.pem").sha256_fingerprint()
+        cert("keys/idp.cert.pem").fingerprint_sha256().to_string()
     );
 }
 
@@ -704,9 +704,9 @@ fn in_response_to_only_on_unsigned_response_is_not_enough() {
 // valid signed fixture with that side fault removed, so the rule meant for the attack is the
 // one that refuses it.
 
-fn signature_invalid_message(e: &Error) -> &str {
+fn signature_invalid_message(e: &Error) -> String {
     match e {
-        Error::Signature(SignatureError::Invalid(m)) => m,
+        Error::Signature(SignatureError::Invalid(m)) => m.to_string(),
         other => panic!(
             "expected an invalid signature, got {} ({other})",
             other.kind()

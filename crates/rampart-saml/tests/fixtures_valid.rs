@@ -40,7 +40,7 @@ fn assertion_signed_response_validates_with_every_field() {
     assert_eq!(login.signed, SignedParts::Assertion);
     assert_eq!(
         login.signing_certificate_sha256,
-        cert("keys/idp.cert.pem").sha256_fingerprint()
+        cert("keys/idp.cert.pem").fingerprint_sha256().to_string()
     );
     assert_eq!(
         login.attribute("mail"),
@@ -126,7 +126,7 @@ fn rollover_second_certificate_verifies() {
         login
             .login_unchecked_for_replay()
             .signing_certificate_sha256,
-        cert("keys/idp.cert.pem").sha256_fingerprint()
+        cert("keys/idp.cert.pem").fingerprint_sha256().to_string()
     );
 }
 

@@ -194,7 +194,10 @@ fn metadata_then_validation_end_to_end() {
 
 #[test]
 fn sp_metadata_lists_entity_acs_formats_and_certificate() {
-    let key = SigningKey::from_pem(&read("keys/sp.key.pem"), &read("keys/sp.cert.pem")).unwrap();
+    let key = SigningKey::from_pkcs8_pem(&read("keys/sp.key.pem"))
+        .unwrap()
+        .with_certificate(rampart_saml::Certificate::from_pem(&read("keys/sp.cert.pem")).unwrap())
+        .unwrap();
     let sp = builder()
         .additional_acs_url("https://sp.example.com/saml/acs2?a=1&b=2")
         .signing_key(key)

@@ -88,20 +88,20 @@ fn redis_replay_cache_accepts_once_across_replicas_until_expiry() {
             .unwrap();
         let now = SystemTime::now();
         let exp = now + Duration::from_millis(300);
-        assert!(a.insert_if_new("_assertion1", exp, now).await.unwrap());
+        assert!(a.insert_if_new("", "_assertion1", exp, now).await.unwrap());
         assert!(
-            !b.insert_if_new("_assertion1", exp, now).await.unwrap(),
+            !b.insert_if_new("", "_assertion1", exp, now).await.unwrap(),
             "replica b must see the replay"
         );
-        assert!(!a.insert_if_new("_assertion1", exp, now).await.unwrap());
-        assert!(b.insert_if_new("_assertion2", exp, now).await.unwrap());
+        assert!(!a.insert_if_new("", "_assertion1", exp, now).await.unwrap());
+        assert!(b.insert_if_new("", "_assertion2", exp, now).await.unwrap());
 
         // Concurrent first uses: exactly one wins.
         let mut tasks = Vec::new();
         for i in 0..16 {
             let c = if i % 2 == 0 { a.clone() } else { b.clone() };
             tasks.push(tokio::spawn(async move {
-                c.insert_if_new("_race", exp, now).await.unwrap()
+                c.insert_if_new("", "_race", exp, now).await.unwrap()
             }));
         }
         let mut wins = 0;
@@ -116,7 +116,7 @@ fn redis_replay_cache_accepts_once_across_replicas_until_expiry() {
         tokio::time::sleep(Duration::from_millis(400)).await;
         let later = SystemTime::now();
         assert!(
-            a.insert_if_new("_assertion1", later + Duration::from_secs(60), later)
+            a.insert_if_new("", "_assertion1", later + Duration::from_secs(60), later)
                 .await
                 .unwrap()
         );
@@ -137,7 +137,7 @@ fn redis_replay_cache_fails_closed_when_server_is_gone() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let now = SystemTime::now();
         let r = c
-            .insert_if_new("_x", now + Duration::from_secs(60), now)
+            .insert_if_new("", "_x", now + Duration::from_secs(60), now)
             .await;
         assert_eq!(r.unwrap_err().kind(), "replay_cache_unavailable");
     });
@@ -215,31 +215,11 @@ fn redis_replay_keys_include_the_issuer_in_a_versioned_layout() {
         );
         let now = SystemTime::now();
         let exp = now + Duration::from_secs(60);
-        assert!(
-            cache
-                .insert_if_new_from_issuer(a, "_same", exp, now)
-                .await
-                .unwrap()
-        );
+        assert!(cache.insert_if_new(a, "_same", exp, now).await.unwrap());
         // Another IdP's assertion with the same ID is not a replay of the first's.
-        assert!(
-            cache
-                .insert_if_new_from_issuer(b, "_same", exp, now)
-                .await
-                .unwrap()
-        );
-        assert!(
-            !cache
-                .insert_if_new_from_issuer(a, "_same", exp, now)
-                .await
-                .unwrap()
-        );
-        assert!(
-            !cache
-                .insert_if_new_from_issuer(b, "_same", exp, now)
-                .await
-                .unwrap()
-        );
+        assert!(cache.insert_if_new(b, "_same", exp, now).await.unwrap());
+        assert!(!cache.insert_if_new(a, "_same", exp, now).await.unwrap());
+        assert!(!cache.insert_if_new(b, "_same", exp, now).await.unwrap());
         let mut conn =
             redis::aio::ConnectionManager::new(redis::Client::open(url.as_str()).unwrap())
                 .await

@@ -17,7 +17,10 @@ use rampart_xmldsig::{DSIG_NS, Document, TrustedKey, VerifyOptions, verify};
 const IDP_SSO: &str = "https://idp.example.com/sso?tenant=acme";
 
 fn signing_sp() -> ServiceProvider {
-    let key = SigningKey::from_pem(&read("keys/sp.key.pem"), &read("keys/sp.cert.pem")).unwrap();
+    let key = SigningKey::from_pkcs8_pem(&read("keys/sp.key.pem"))
+        .unwrap()
+        .with_certificate(rampart_saml::Certificate::from_pem(&read("keys/sp.cert.pem")).unwrap())
+        .unwrap();
     builder()
         .signing_key(key)
         .name_id_format(name_id_format::EMAIL)
@@ -249,9 +252,15 @@ fn dir_file(rel: &str) -> std::path::PathBuf {
 
 #[test]
 fn signing_key_refuses_mismatched_certificate_and_hides_itself() {
-    let e = SigningKey::from_pem(&read("keys/sp.key.pem"), &read("keys/idp.cert.pem")).unwrap_err();
-    assert_eq!(e.kind(), "config");
-    let key = SigningKey::from_pem(&read("keys/sp.key.pem"), &read("keys/sp.cert.pem")).unwrap();
+    let e = SigningKey::from_pkcs8_pem(&read("keys/sp.key.pem"))
+        .unwrap()
+        .with_certificate(rampart_saml::Certificate::from_pem(&read("keys/idp.cert.pem")).unwrap())
+        .unwrap_err();
+    assert_eq!(e.kind(), "certificate_mismatch");
+    let key = SigningKey::from_pkcs8_pem(&read("keys/sp.key.pem"))
+        .unwrap()
+        .with_certificate(rampart_saml::Certificate::from_pem(&read("keys/sp.cert.pem")).unwrap())
+        .unwrap();
     let dbg = format!("{key:?}");
     assert!(dbg.contains("[REDACTED]"));
     assert!(!dbg.contains("MII"));

@@ -109,7 +109,10 @@ fn acs_url_with_white_space_is_refused() {
 
 #[test]
 fn service_provider_metadata_is_the_builders_output() {
-    let key = SigningKey::from_pem(&read("keys/sp.key.pem"), &read("keys/sp.cert.pem")).unwrap();
+    let key = SigningKey::from_pkcs8_pem(&read("keys/sp.key.pem"))
+        .unwrap()
+        .with_certificate(rampart_saml::Certificate::from_pem(&read("keys/sp.cert.pem")).unwrap())
+        .unwrap();
     let sp = builder()
         .additional_acs_url("https://sp.example.com/saml/acs2")
         .signing_key(key)

@@ -97,9 +97,58 @@ pub enum ParseError {
     /// An XML declaration that is not at the very start of the document.
     #[error("misplaced or malformed xml declaration")]
     BadDeclaration,
-    /// Any other syntax error reported by the tokenizer.
+    /// A syntax rule this crate checks itself (attribute layout, `]]>` in text, ...).
     #[error("malformed xml: {0}")]
     Syntax(String),
+    /// Markup the tokenizer could not read (an unclosed comment, tag or CDATA section, ...).
+    #[error("malformed xml: {0}")]
+    Markup(MarkupError),
+}
+
+/// Markup the tokenizer could not read: this crate's names for quick-xml's syntax errors, so
+/// the public error does not depend on the tokenizer's types or messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MarkupError {
+    /// `<!` followed by something other than a comment, CDATA section or DOCTYPE.
+    #[error("unknown markup after '<!'")]
+    InvalidBangMarkup,
+    /// A processing instruction without its `?>`.
+    #[error("processing instruction not closed")]
+    UnclosedProcessingInstruction,
+    /// An XML declaration without its `?>`.
+    #[error("xml declaration not closed")]
+    UnclosedXmlDeclaration,
+    /// A comment without its `-->`.
+    #[error("comment not closed")]
+    UnclosedComment,
+    /// A DOCTYPE without its `>`.
+    #[error("doctype not closed")]
+    UnclosedDoctype,
+    /// A CDATA section without its `]]>`.
+    #[error("cdata section not closed")]
+    UnclosedCData,
+    /// A start or end tag without its `>`.
+    #[error("tag not closed")]
+    UnclosedTag,
+    /// An attribute value without its closing quote.
+    #[error("attribute value not closed")]
+    UnclosedAttributeValue,
+    /// An XML declaration without a usable `version`.
+    #[error("xml declaration without a valid version")]
+    DeclarationVersion,
+    /// A DOCTYPE without a name.
+    #[error("doctype without a name")]
+    DoctypeName,
+    /// `--` inside a comment (XML 1.0 section 2.5).
+    #[error("'--' inside a comment")]
+    DoubleHyphenInComment,
+    /// An entity or character reference without its `;`.
+    #[error("reference not closed")]
+    UnclosedReference,
+    /// Anything else the tokenizer refused.
+    #[error("unreadable markup")]
+    Other,
 }
 
 /// Which documented limit was exceeded.
@@ -198,6 +247,25 @@ pub enum KeyError {
     /// The private key is not PKCS#8 RSA or ECDSA P-256, or is malformed.
     #[error("private key is not a usable pkcs#8 rsa or ecdsa p-256 key")]
     PrivateKey,
+    /// A PKCS#1 `RSA PRIVATE KEY` where PKCS#8 is expected.
+    #[error("pkcs#1 key: convert with `openssl pkcs8 -topk8 -nocrypt`")]
+    Pkcs1,
+    /// The certificate holds another public key than the private key's.
+    #[error("certificate does not match the private key")]
+    CertificateMismatch,
+    /// A PEM text holds several certificates where one was expected.
+    #[error("pem holds {0} certificates where one was expected (read each with all_from_pem)")]
+    SeveralCertificates(usize),
+    /// A PEM block that is not a certificate (a private key by mistake) where certificates
+    /// are expected.
+    #[error("pem block {0:?} is not a certificate")]
+    UnexpectedPemBlock(String),
+    /// A certificate given as text that is not UTF-8.
+    #[error("certificate is not text")]
+    NotText,
+    /// A certificate that is neither PEM nor base64 of DER.
+    #[error("certificate is neither pem nor base64")]
+    NotBase64,
 }
 
 /// Why signing failed.
@@ -219,10 +287,179 @@ pub enum SignError {
 }
 
 impl Error {
+    /// A stable, machine-readable name for the error, e.g. `"digest_mismatch"`, for logs and
+    /// for tools that print a verdict. One string per variant of the nested enums; these
+    /// strings do not change between releases (new variants get new strings).
+    ///
+    /// ```
+    /// let e = rampart_xmldsig::Document::parse(b"<!DOCTYPE x><x/>").unwrap_err();
+    /// assert_eq!(e.kind(), "doctype_not_allowed");
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Parse { kind, .. } => kind.kind(),
+            Error::Limit { limit, .. } => limit.kind(),
+            Error::Signature { reason, .. } => reason.kind(),
+            Error::Key(e) => e.kind(),
+            Error::Sign(e) => e.kind(),
+        }
+    }
+
     pub(crate) fn parse(position: usize, kind: ParseError) -> Self {
         Error::Parse { position, kind }
     }
     pub(crate) fn limit(position: usize, limit: LimitError) -> Self {
         Error::Limit { position, limit }
+    }
+}
+
+impl ParseError {
+    /// A stable, machine-readable name (see [`Error::kind`]).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ParseError::NotUtf8 => "not_utf8",
+            ParseError::Utf16 => "utf16_not_supported",
+            ParseError::UnsupportedEncoding(_) => "unsupported_encoding",
+            ParseError::DoctypeNotAllowed => "doctype_not_allowed",
+            ParseError::EntityNotAllowed(_) => "entity_not_allowed",
+            ParseError::InvalidCharRef(_) => "invalid_char_ref",
+            ParseError::InvalidChar(_) => "invalid_char",
+            ParseError::DuplicateAttribute(_) => "duplicate_attribute",
+            ParseError::UndeclaredPrefix(_) => "undeclared_prefix",
+            ParseError::InvalidNamespaceDeclaration(_) => "invalid_namespace_declaration",
+            ParseError::InvalidName(_) => "invalid_name",
+            ParseError::MismatchedEndTag(_) => "mismatched_end_tag",
+            ParseError::UnclosedElement(_) => "unclosed_element",
+            ParseError::NoRootElement => "no_root_element",
+            ParseError::ContentOutsideRoot => "content_outside_root",
+            ParseError::BadDeclaration => "bad_declaration",
+            ParseError::Syntax(_) => "syntax",
+            ParseError::Markup(_) => "malformed_markup",
+        }
+    }
+}
+
+impl MarkupError {
+    /// A stable, machine-readable name for the finer reason ([`Error::kind`] is
+    /// `malformed_markup` for all of them).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            MarkupError::InvalidBangMarkup => "invalid_bang_markup",
+            MarkupError::UnclosedProcessingInstruction => "unclosed_processing_instruction",
+            MarkupError::UnclosedXmlDeclaration => "unclosed_xml_declaration",
+            MarkupError::UnclosedComment => "unclosed_comment",
+            MarkupError::UnclosedDoctype => "unclosed_doctype",
+            MarkupError::UnclosedCData => "unclosed_cdata",
+            MarkupError::UnclosedTag => "unclosed_tag",
+            MarkupError::UnclosedAttributeValue => "unclosed_attribute_value",
+            MarkupError::DeclarationVersion => "declaration_version",
+            MarkupError::DoctypeName => "doctype_name",
+            MarkupError::DoubleHyphenInComment => "double_hyphen_in_comment",
+            MarkupError::UnclosedReference => "unclosed_reference",
+            MarkupError::Other => "other",
+        }
+    }
+}
+
+impl LimitError {
+    /// A stable, machine-readable name (see [`Error::kind`]).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LimitError::Bytes(_) => "limit_bytes",
+            LimitError::Depth(_) => "limit_depth",
+            LimitError::Nodes(_) => "limit_nodes",
+            LimitError::AttributesPerElement(_) => "limit_attributes_per_element",
+            LimitError::TextLength(_) => "limit_text_length",
+            LimitError::NamespacesInScope(_) => "limit_namespaces_in_scope",
+            LimitError::CanonicalOutput(_) => "limit_canonical_output",
+            LimitError::PrefixList(_) => "limit_prefix_list",
+        }
+    }
+}
+
+impl SignatureError {
+    /// A stable, machine-readable name (see [`Error::kind`]).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SignatureError::Structure(_) => "signature_structure",
+            SignatureError::UnsupportedAlgorithm(_) => "unsupported_algorithm",
+            SignatureError::Sha1NotAllowed => "sha1_not_allowed",
+            SignatureError::TransformNotAllowed(_) => "transform_not_allowed",
+            SignatureError::TooManyReferences { .. } => "too_many_references",
+            SignatureError::UnsupportedReferenceUri(_) => "unsupported_reference_uri",
+            SignatureError::ReferenceNotFound(_) => "reference_not_found",
+            SignatureError::DuplicateId(_) => "duplicate_id",
+            SignatureError::BadBase64 => "bad_base64",
+            SignatureError::DigestMismatch => "digest_mismatch",
+            SignatureError::SignatureInvalid => "signature_invalid",
+            SignatureError::KeyTooSmall => "key_too_small",
+            SignatureError::NoTrustedKeys => "no_trusted_keys",
+        }
+    }
+}
+
+impl KeyError {
+    /// A stable, machine-readable name (see [`Error::kind`]).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KeyError::Pem(_) => "pem_block_missing",
+            KeyError::Certificate => "invalid_certificate",
+            KeyError::UnsupportedKey(_) => "unsupported_key",
+            KeyError::PrivateKey => "invalid_private_key",
+            KeyError::Pkcs1 => "pkcs1_private_key",
+            KeyError::CertificateMismatch => "certificate_mismatch",
+            KeyError::SeveralCertificates(_) => "several_certificates",
+            KeyError::UnexpectedPemBlock(_) => "unexpected_pem_block",
+            KeyError::NotText => "certificate_not_text",
+            KeyError::NotBase64 => "certificate_not_base64",
+        }
+    }
+}
+
+impl SignError {
+    /// A stable, machine-readable name (see [`Error::kind`]).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SignError::IdNotFound(_) => "sign_id_not_found",
+            SignError::DuplicateId(_) => "sign_duplicate_id",
+            SignError::InsertionPoint(_) => "sign_insertion_point_not_found",
+            SignError::Crypto => "sign_failed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_distinct_across_families() {
+        let errors = [
+            Error::parse(0, ParseError::Syntax(String::new())),
+            Error::parse(0, ParseError::DoctypeNotAllowed),
+            Error::limit(0, LimitError::Bytes(1)),
+            Error::Signature {
+                element: String::new(),
+                position: 0,
+                reason: SignatureError::DuplicateId(String::new()),
+            },
+            Error::Signature {
+                element: String::new(),
+                position: 0,
+                reason: SignatureError::DigestMismatch,
+            },
+            Error::Key(KeyError::Certificate),
+            Error::Sign(SignError::DuplicateId(String::new())),
+            Error::Sign(SignError::Crypto),
+        ];
+        let kinds: std::collections::HashSet<_> = errors.iter().map(Error::kind).collect();
+        assert_eq!(kinds.len(), errors.len());
     }
 }

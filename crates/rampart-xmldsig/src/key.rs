@@ -2,22 +2,12 @@
 
 use ring::rand::SystemRandom;
 use ring::signature::{self, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, RsaKeyPair};
-use x509_parser::oid_registry::{
-    OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_PKCS1_RSAENCRYPTION,
-};
 use x509_parser::pem::Pem;
-use x509_parser::public_key::PublicKey;
 use zeroize::Zeroize;
 
 use crate::algorithms::SignatureAlgorithm;
+use crate::cert::{Certificate, KeyKind, Sha256Fingerprint};
 use crate::error::{Error, KeyError, SignError};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum KeyKind {
-    Rsa { bits: usize },
-    EcP256,
-    EcP384,
-}
 
 /// A public key the caller trusts, taken from an X.509 certificate it configured (IdP
 /// metadata, a pinned PEM file). Keys are never taken from the signed document's `KeyInfo`.
@@ -37,8 +27,7 @@ pub struct TrustedKey {
     pub(crate) kind: KeyKind,
     /// RSAPublicKey DER for RSA, the uncompressed point for EC: what ring verifies with.
     pub(crate) public_key: Vec<u8>,
-    fingerprint: [u8; 32],
-    subject: String,
+    certificate: Certificate,
 }
 
 impl std::fmt::Debug for TrustedKey {
@@ -68,56 +57,49 @@ impl TrustedKey {
     /// [`KeyError::Certificate`] when the DER does not parse, [`KeyError::UnsupportedKey`]
     /// for other key types or curves.
     pub fn from_der_certificate(der: &[u8]) -> Result<Self, Error> {
-        let (_, cert) = x509_parser::parse_x509_certificate(der)
-            .map_err(|_| Error::Key(KeyError::Certificate))?;
-        let spki = cert.public_key();
-        let oid = &spki.algorithm.algorithm;
-        let kind = if *oid == OID_PKCS1_RSAENCRYPTION {
-            let Ok(PublicKey::RSA(rsa)) = spki.parsed() else {
-                return Err(Error::Key(KeyError::Certificate));
-            };
-            KeyKind::Rsa {
-                bits: modulus_bits(rsa.modulus),
-            }
-        } else if *oid == OID_KEY_TYPE_EC_PUBLIC_KEY {
-            let curve = spki
-                .algorithm
-                .parameters
-                .as_ref()
-                .and_then(|p| p.as_oid().ok());
-            match curve {
-                Some(c) if c == OID_EC_P256 => KeyKind::EcP256,
-                Some(c) if c == OID_NIST_EC_P384 => KeyKind::EcP384,
-                _ => {
-                    return Err(Error::Key(KeyError::UnsupportedKey(
-                        "ec key on a curve other than p-256 or p-384".into(),
-                    )));
-                }
-            }
-        } else {
-            return Err(Error::Key(KeyError::UnsupportedKey(format!(
-                "public key algorithm {oid}"
-            ))));
-        };
-        let fingerprint = ring::digest::digest(&ring::digest::SHA256, der);
-        let mut fp = [0u8; 32];
-        fp.copy_from_slice(fingerprint.as_ref());
+        Self::from_certificate(Certificate::from_der(der)?)
+    }
+
+    /// Trusts the key of an already parsed certificate (nothing is parsed again).
+    ///
+    /// ```
+    /// # let pem = std::fs::read("tests/vectors/ec-p256.crt").unwrap();
+    /// use rampart_xmldsig::{Certificate, TrustedKey};
+    /// let cert = Certificate::from_pem(&pem)?;
+    /// let key = TrustedKey::from_certificate(cert.clone())?;
+    /// assert_eq!(key.certificate(), &cert);
+    /// assert_eq!(key.bits(), 256);
+    /// # Ok::<(), rampart_xmldsig::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`KeyError::UnsupportedKey`] (or [`KeyError::Certificate`] for a malformed RSA key)
+    /// when the key is not RSA, P-256 or P-384.
+    pub fn from_certificate(certificate: Certificate) -> Result<Self, Error> {
+        let key = certificate.public_key().map_err(Error::Key)?;
         Ok(TrustedKey {
-            kind,
-            public_key: spki.subject_public_key.data.to_vec(),
-            fingerprint: fp,
-            subject: cert.subject().to_string(),
+            kind: key.kind,
+            public_key: key.bytes.clone(),
+            certificate,
         })
     }
 
+    /// The certificate the key came from.
+    #[must_use]
+    pub fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+
     /// SHA-256 of the certificate's DER, as `openssl x509 -fingerprint -sha256` shows it.
-    pub fn fingerprint_sha256(&self) -> [u8; 32] {
-        self.fingerprint
+    #[must_use]
+    pub fn fingerprint_sha256(&self) -> Sha256Fingerprint {
+        self.certificate.fingerprint_sha256()
     }
 
     /// The certificate's subject, e.g. `CN=idp.example.com`.
+    #[must_use]
     pub fn subject(&self) -> &str {
-        &self.subject
+        self.certificate.subject()
     }
 
     /// Size of the key in bits (the modulus for RSA, the curve for EC).
@@ -136,12 +118,11 @@ impl TrustedKey {
             KeyKind::EcP256 => "ECDSA P-256".to_owned(),
             KeyKind::EcP384 => "ECDSA P-384".to_owned(),
         };
-        let fp: Vec<String> = self
-            .fingerprint
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect();
-        format!("{kind} {} sha256:{}", self.subject, fp.join(":"))
+        format!(
+            "{kind} {} sha256:{}",
+            self.subject(),
+            self.fingerprint_sha256()
+        )
     }
 
     /// The ring algorithm that checks `alg` with this key, or why there is none.
@@ -191,34 +172,30 @@ impl TrustedKey {
     }
 }
 
-/// Bit length of a big-endian modulus (leading zero bytes, which DER adds, skipped).
-fn modulus_bits(modulus: &[u8]) -> usize {
-    let m = match modulus.iter().position(|&b| b != 0) {
-        Some(i) => &modulus[i..],
-        None => return 0,
-    };
-    m.len() * 8 - m[0].leading_zeros() as usize
-}
-
 enum KeyPairKind {
     Rsa(RsaKeyPair),
     EcdsaP256(EcdsaKeyPair),
 }
 
-/// A private key for signing: RSA (2048 bits or more) or ECDSA P-256, from PKCS#8.
+/// A private key for signing: RSA (2048 bits or more) or ECDSA P-256, from PKCS#8, with
+/// the certificate that publishes its public half when the caller attaches one
+/// ([`SigningKey::with_certificate`]: metadata and `KeyInfo` need it).
 ///
 /// The key lives inside ring's key-pair types, which expose no private material; `Debug`
 /// prints `[REDACTED]` and the PKCS#8 bytes decoded from PEM are zeroized after loading.
 ///
 /// ```
 /// # let pem = std::fs::read("tests/vectors/rsa2048.key").unwrap();
-/// use rampart_xmldsig::SigningKey;
-/// let key = SigningKey::from_pkcs8_pem(&pem)?;
+/// # let cert_pem = std::fs::read("tests/vectors/rsa2048.crt").unwrap();
+/// use rampart_xmldsig::{Certificate, SigningKey};
+/// let key = SigningKey::from_pkcs8_pem(&pem)?.with_certificate(Certificate::from_pem(&cert_pem)?)?;
 /// assert_eq!(key.signature_algorithm(), rampart_xmldsig::SignatureAlgorithm::RsaSha256);
+/// assert!(key.certificate().is_some());
 /// # Ok::<(), rampart_xmldsig::Error>(())
 /// ```
 pub struct SigningKey {
     inner: KeyPairKind,
+    certificate: Option<Certificate>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -231,7 +208,9 @@ impl SigningKey {
     /// Reads the first `PRIVATE KEY` (PKCS#8) block of a PEM file.
     ///
     /// # Errors
-    /// [`KeyError::Pem`] without such a block; otherwise as [`SigningKey::from_pkcs8_der`].
+    /// [`KeyError::Pkcs1`] for a PKCS#1 `RSA PRIVATE KEY` block (say how to convert it),
+    /// [`KeyError::Pem`] without a `PRIVATE KEY` block; otherwise as
+    /// [`SigningKey::from_pkcs8_der`].
     pub fn from_pkcs8_pem(pem: &[u8]) -> Result<Self, Error> {
         for block in Pem::iter_from_buffer(pem) {
             let Ok(mut block) = block else { break };
@@ -241,6 +220,9 @@ impl SigningKey {
                 return key;
             }
             block.contents.zeroize();
+            if block.label == "RSA PRIVATE KEY" {
+                return Err(Error::Key(KeyError::Pkcs1));
+            }
         }
         Err(Error::Key(KeyError::Pem("PRIVATE KEY")))
     }
@@ -253,17 +235,40 @@ impl SigningKey {
         if let Ok(rsa) = RsaKeyPair::from_pkcs8(der) {
             return Ok(SigningKey {
                 inner: KeyPairKind::Rsa(rsa),
+                certificate: None,
             });
         }
         let rng = SystemRandom::new();
         EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng)
             .map(|k| SigningKey {
                 inner: KeyPairKind::EcdsaP256(k),
+                certificate: None,
             })
             .map_err(|_| Error::Key(KeyError::PrivateKey))
     }
 
+    /// Attaches the certificate that publishes this key's public half.
+    ///
+    /// # Errors
+    /// [`KeyError::CertificateMismatch`] when the certificate holds another public key
+    /// (publishing it would make every signature fail at the other end).
+    pub fn with_certificate(mut self, certificate: Certificate) -> Result<Self, Error> {
+        match certificate.public_key() {
+            Ok(k) if k.bytes == self.public_key_bytes() => {}
+            _ => return Err(Error::Key(KeyError::CertificateMismatch)),
+        }
+        self.certificate = Some(certificate);
+        Ok(self)
+    }
+
+    /// The certificate attached with [`SigningKey::with_certificate`], if any.
+    #[must_use]
+    pub fn certificate(&self) -> Option<&Certificate> {
+        self.certificate.as_ref()
+    }
+
     /// The XML-DSig algorithm this key signs with: RSA-SHA256 or ECDSA-SHA256.
+    #[must_use]
     pub fn signature_algorithm(&self) -> SignatureAlgorithm {
         match self.inner {
             KeyPairKind::Rsa(_) => SignatureAlgorithm::RsaSha256,
@@ -272,6 +277,7 @@ impl SigningKey {
     }
 
     /// The public key, in the form ring verifies with (RSAPublicKey DER, or the EC point).
+    #[must_use]
     pub fn public_key_bytes(&self) -> &[u8] {
         match &self.inner {
             KeyPairKind::Rsa(k) => k.public_key().as_ref(),
@@ -279,17 +285,30 @@ impl SigningKey {
         }
     }
 
-    pub(crate) fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, Error> {
+    /// Signs `message` with [`SigningKey::signature_algorithm`], in the form XML-DSig
+    /// carries (PKCS#1 v1.5 for RSA, `r || s` for ECDSA): for signatures outside an XML
+    /// document, such as SAML's HTTP-Redirect binding.
+    ///
+    /// ```
+    /// # let pem = std::fs::read("tests/vectors/ec-p256.key").unwrap();
+    /// let key = rampart_xmldsig::SigningKey::from_pkcs8_pem(&pem)?;
+    /// assert_eq!(key.sign(b"SAMLRequest=...")?.len(), 64);
+    /// # Ok::<(), rampart_xmldsig::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`SignError::Crypto`] when ring refuses to sign.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
         let rng = SystemRandom::new();
         match &self.inner {
             KeyPairKind::Rsa(k) => {
                 let mut sig = vec![0u8; k.public().modulus_len()];
-                k.sign(&signature::RSA_PKCS1_SHA256, &rng, msg, &mut sig)
+                k.sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut sig)
                     .map_err(|_| Error::Sign(SignError::Crypto))?;
                 Ok(sig)
             }
             KeyPairKind::EcdsaP256(k) => k
-                .sign(&rng, msg)
+                .sign(&rng, message)
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| Error::Sign(SignError::Crypto)),
         }

@@ -31,9 +31,9 @@
 //!   without comments and with the InclusiveNamespaces PrefixList, Canonical XML 1.0, and the
 //!   enveloped-signature transform; checked byte for byte against libxml2 on thousands of
 //!   generated documents and against xmlsec1 on live signatures.
-//! - **Verification** ([`verify`]): keys come only from the caller ([`TrustedKey`], X.509
-//!   certificates), never from `KeyInfo`; only `#id` same-document references, by ID
-//!   attributes the caller declares, in a document where no ID value repeats; whitelisted
+//! - **Verification** ([`verify`]): keys come only from the caller ([`TrustedKey`], from X.509
+//!   [`Certificate`]s parsed once), never from `KeyInfo`; only `#id` same-document references,
+//!   by ID attributes the caller declares, in a document where no ID value repeats; whitelisted
 //!   transforms; one reference unless allowed; exactly one `SignedInfo`, whose own
 //!   `DigestValue` and `SignatureValue` are read as their full text; digests compared in
 //!   constant time; SHA-1 and RSA keys under 2048 bits only behind loudly named options.
@@ -42,7 +42,8 @@
 //!   signature itself. Code that reads identity data from it cannot read an unsigned copy.
 //! - **Signing** ([`sign_enveloped`]): enveloped signatures with exclusive C14N and
 //!   RSA-SHA256 or ECDSA-P256-SHA256, for AuthnRequests, metadata and tests; the input bytes
-//!   are kept and one `ds:Signature` is inserted ([`Placement`]).
+//!   are kept and one `ds:Signature` is inserted where the caller's schema wants it
+//!   ([`Placement`]).
 //!
 //! Not supported, on purpose: DTDs and their attribute defaults or ID declarations, XPath and
 //! XSLT transforms, external references, whole-document (`URI=""`) references from a
@@ -57,6 +58,7 @@
 
 mod algorithms;
 mod c14n;
+mod cert;
 mod error;
 mod key;
 mod limits;
@@ -71,7 +73,8 @@ pub use algorithms::{
     SignatureAlgorithm,
 };
 pub use c14n::{C14nAlgorithm, Canonicalizer, DEFAULT_MAX_CANONICAL_BYTES};
-pub use error::{Error, KeyError, LimitError, ParseError, SignError, SignatureError};
+pub use cert::{Certificate, Sha256Fingerprint};
+pub use error::{Error, KeyError, LimitError, MarkupError, ParseError, SignError, SignatureError};
 pub use key::{SigningKey, TrustedKey};
 pub use limits::Limits;
 pub use sign::{Placement, SignOptions, sign_enveloped, sign_enveloped_with};

@@ -9,7 +9,7 @@
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use crate::error::{Error, LimitError, ParseError};
+use crate::error::{Error, LimitError, MarkupError, ParseError};
 use crate::limits::Limits;
 use crate::tree::{Attr, Document, Kind, NONE, Name, Node, NsDecl, Span, XML_NS, XMLNS_NS};
 
@@ -168,7 +168,7 @@ impl Builder<'_, '_> {
             let ev = reader.read_event().map_err(|e| {
                 Error::parse(
                     base + pos_usize(reader.error_position()),
-                    ParseError::Syntax(e.to_string()),
+                    tokenizer_error(e),
                 )
             })?;
             let after = base + pos_usize(reader.buffer_position());
@@ -910,3 +910,37 @@ static NAME_CHAR: [u8; 256] = {
     }
     t
 };
+
+/// Names a quick-xml error in this crate's terms: end-tag errors as the parser's own, the
+/// rest as [`MarkupError`].
+fn tokenizer_error(e: quick_xml::Error) -> ParseError {
+    use quick_xml::errors::{IllFormedError as I, SyntaxError as S};
+    let markup = match e {
+        quick_xml::Error::Syntax(s) => match s {
+            S::InvalidBangMarkup => MarkupError::InvalidBangMarkup,
+            S::UnclosedPI => MarkupError::UnclosedProcessingInstruction,
+            S::UnclosedXmlDecl => MarkupError::UnclosedXmlDeclaration,
+            S::UnclosedComment => MarkupError::UnclosedComment,
+            S::UnclosedDoctype => MarkupError::UnclosedDoctype,
+            S::UnclosedCData => MarkupError::UnclosedCData,
+            S::UnclosedTag => MarkupError::UnclosedTag,
+            S::UnclosedSingleQuotedAttributeValue | S::UnclosedDoubleQuotedAttributeValue => {
+                MarkupError::UnclosedAttributeValue
+            }
+        },
+        quick_xml::Error::IllFormed(i) => match i {
+            I::MismatchedEndTag { found, .. } | I::UnmatchedEndTag(found) => {
+                return ParseError::MismatchedEndTag(found);
+            }
+            I::MissingEndTag(name) => return ParseError::UnclosedElement(name),
+            I::MissingDeclVersion(_) | I::UnknownVersion => MarkupError::DeclarationVersion,
+            I::MissingDoctypeName => MarkupError::DoctypeName,
+            I::DoubleHyphenInComment => MarkupError::DoubleHyphenInComment,
+            I::UnclosedReference => MarkupError::UnclosedReference,
+        },
+        // Encoding problems cannot reach here (the input is a &str), nor I/O (no reader).
+        quick_xml::Error::Encoding(_) => return ParseError::NotUtf8,
+        _ => MarkupError::Other,
+    };
+    ParseError::Markup(markup)
+}

@@ -11,20 +11,33 @@ use crate::error::{Error, SignError};
 use crate::key::SigningKey;
 use crate::tree::{Document, Element, NONE};
 
-/// The SAML 2.0 assertion namespace, whose `Issuer` a signature must follow (SAML core,
-/// sections 2.3.3, 3.2.1: `Issuer`, then `ds:Signature`).
-const SAML_ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
-
-/// Where in the signed element the `ds:Signature` goes.
+/// Where in the signed element the `ds:Signature` goes. Schemas that embed XML-DSig say
+/// where the signature belongs; the caller, which knows the schema, picks the placement.
+///
+/// ```
+/// use rampart_xmldsig::Placement;
+/// // SAML, for instance, puts the signature right after a leading `saml:Issuer`.
+/// let saml = Placement::AfterLeading {
+///     namespace: "urn:oasis:names:tc:SAML:2.0:assertion".into(),
+///     local: "Issuer".into(),
+/// };
+/// assert_ne!(saml, Placement::default());
+/// assert_eq!(Placement::default(), Placement::FirstChild);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Placement {
-    /// After the first child element when it is a SAML `saml:Issuer`, else as the first
-    /// child: what SAML requires for assertions, requests, responses and metadata.
+    /// As the first child (the default).
     #[default]
-    AfterSamlIssuer,
-    /// As the first child.
     FirstChild,
+    /// Right after the first child element when that child is named `{namespace}local`,
+    /// else as the first child.
+    AfterLeading {
+        /// Namespace URI of that child.
+        namespace: String,
+        /// Local name of that child.
+        local: String,
+    },
     /// As the last child.
     LastChild,
     /// Right after the first child element named `{namespace}local`.
@@ -45,7 +58,7 @@ pub struct SignOptions {
 }
 
 impl SignOptions {
-    /// Defaults: ID attribute `ID`, [`Placement::AfterSamlIssuer`], no certificate.
+    /// Defaults: ID attribute `ID`, [`Placement::FirstChild`], no certificate.
     pub fn new() -> Self {
         SignOptions::default()
     }
@@ -70,10 +83,10 @@ impl SignOptions {
     }
 }
 
-/// Signs the element whose `ID` attribute is `id` with an enveloped signature, inserted after
-/// its leading `saml:Issuer` child if it has one, else as its first child
-/// ([`Placement::AfterSamlIssuer`]). Exclusive C14N, SHA-256, and RSA-SHA256 or
-/// ECDSA-SHA256 by key type. With `certificate_der`, the certificate goes in `KeyInfo`.
+/// Signs the element whose `ID` attribute is `id` with an enveloped signature, inserted as
+/// its first child ([`Placement::FirstChild`]; [`sign_enveloped_with`] chooses another
+/// place). Exclusive C14N, SHA-256, and RSA-SHA256 or ECDSA-SHA256 by key type. With
+/// `certificate_der`, the certificate goes in `KeyInfo`.
 ///
 /// # Errors
 /// [`Error::Parse`]/[`Error::Limit`] if `xml` is not accepted by [`Document::parse`],
@@ -192,8 +205,8 @@ fn splice(
 ) -> Result<Vec<u8>, Error> {
     let node = doc.node(target.idx);
     let offset = match placement {
-        Placement::AfterSamlIssuer => match target.children().next() {
-            Some(c) if c.is(SAML_ASSERTION_NS, "Issuer") => Some(doc.node(c.idx).end),
+        Placement::AfterLeading { namespace, local } => match target.children().next() {
+            Some(c) if c.is(namespace, local) => Some(doc.node(c.idx).end),
             _ => None,
         },
         Placement::FirstChild => None,

@@ -163,7 +163,10 @@ fn we_sign_xmlsec1_verifies(key_name: &str) {
         let placement = match i % 3 {
             0 => Placement::FirstChild,
             1 => Placement::LastChild,
-            _ => Placement::AfterSamlIssuer,
+            _ => Placement::AfterLeading {
+                namespace: "urn:oasis:names:tc:SAML:2.0:assertion".into(),
+                local: "Issuer".into(),
+            },
         };
         let signed = sign_enveloped_with(
             xml.as_bytes(),

@@ -29,6 +29,14 @@ fn options(name: &str) -> VerifyOptions {
     ])
 }
 
+/// Where SAML puts the signature: after a leading `saml:Issuer`, else first.
+fn after_saml_issuer() -> SignOptions {
+    SignOptions::new().placement(Placement::AfterLeading {
+        namespace: SAML.into(),
+        local: "Issuer".into(),
+    })
+}
+
 fn child_names(doc: &Document) -> Vec<String> {
     doc.root()
         .children()
@@ -50,7 +58,13 @@ fn verify_root_signature(xml: &[u8], opts: &VerifyOptions) -> Result<SignatureAl
 
 #[test]
 fn rsa_signature_goes_after_the_saml_issuer_and_verifies() {
-    let signed = sign_enveloped(REQUEST.as_bytes(), "_req1", &signing("rsa2048"), None).unwrap();
+    let signed = sign_enveloped_with(
+        REQUEST.as_bytes(),
+        "_req1",
+        &signing("rsa2048"),
+        &after_saml_issuer(),
+    )
+    .unwrap();
     let doc = Document::parse(&signed).unwrap();
     assert_eq!(child_names(&doc), ["Issuer", "Signature", "NameIDPolicy"]);
     assert!(doc.root().children().next().unwrap().is(SAML, "Issuer"));
@@ -72,7 +86,7 @@ fn ecdsa_p256_signature_verifies() {
 #[test]
 fn without_issuer_the_signature_is_the_first_child() {
     let xml = br#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" ID="_m" entityID="https://sp.example.com"><md:SPSSODescriptor/></md:EntityDescriptor>"#;
-    let signed = sign_enveloped(xml, "_m", &signing("rsa2048"), None).unwrap();
+    let signed = sign_enveloped_with(xml, "_m", &signing("rsa2048"), &after_saml_issuer()).unwrap();
     let doc = Document::parse(&signed).unwrap();
     assert_eq!(child_names(&doc), ["Signature", "SPSSODescriptor"]);
     verify_root_signature(&signed, &options("rsa2048")).unwrap();

@@ -1,6 +1,6 @@
 //! The hardened tree: what it keeps, what it rejects, and its limits.
 
-use rampart_xmldsig::{Document, Error, LimitError, Limits, ParseError};
+use rampart_xmldsig::{Document, Error, LimitError, Limits, MarkupError, ParseError};
 
 fn parse_err(xml: &str) -> ParseError {
     match Document::parse(xml.as_bytes()) {
@@ -422,4 +422,27 @@ fn namespaces_in_scope_limit() {
         "<b xmlns:p='urn:p' xmlns:q='urn:q'/>".repeat(50)
     );
     assert!(Document::parse_with_limits(siblings.as_bytes(), &limits).is_ok());
+}
+
+#[test]
+fn tokenizer_errors_are_named_in_this_crates_terms() {
+    // quick-xml's errors never reach the public error as text: each gets a typed name.
+    assert_eq!(
+        parse_err("<a><!-- never closed</a>"),
+        ParseError::Markup(MarkupError::UnclosedComment)
+    );
+    assert_eq!(
+        parse_err("<a><![CDATA[ never closed</a>"),
+        ParseError::Markup(MarkupError::UnclosedCData)
+    );
+    assert!(matches!(
+        parse_err("<a><b></a></b>"),
+        ParseError::MismatchedEndTag(_)
+    ));
+    let e = Document::parse(b"<a><!-- x").unwrap_err();
+    assert_eq!(e.kind(), "malformed_markup");
+    assert_eq!(
+        e.to_string(),
+        "xml rejected at byte 3: malformed xml: comment not closed"
+    );
 }

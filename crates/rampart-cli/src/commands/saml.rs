@@ -12,7 +12,7 @@ use rampart::saml::{
     ServiceProvider, ServiceProviderBuilder, SignatureError, SigningKey, SpMetadata, TimeError,
     Trace, binding,
 };
-use rampart::xmldsig::{Document, Element};
+use rampart::xmldsig::{DSIG_NS, Document, Element};
 use serde_json::{Value, json};
 
 use crate::cli::SamlCommand;
@@ -316,7 +316,9 @@ fn verify(
 /// A rejection (exit 1), or an input or configuration error (exit 2).
 fn verdict_failure(err: &Error) -> Failure {
     match err {
-        Error::Config(_) | Error::Input(_) => Failure::input(err.kind(), err.to_string()),
+        Error::Config(_) | Error::Key { .. } | Error::Input(_) => {
+            Failure::input(err.kind(), err.to_string())
+        }
         _ => Failure::rejected(err.kind(), err.to_string()),
     }
 }
@@ -326,10 +328,9 @@ fn verdict_failure(err: &Error) -> Failure {
 // response again, after rampart-saml has decided; it only describes.
 
 const ASSERTION_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
-const DSIG_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
 
 fn certificate_json(c: &Certificate) -> Value {
-    json!({ "subject": c.subject(), "sha256": c.sha256_fingerprint() })
+    json!({ "subject": c.subject(), "sha256": c.fingerprint_sha256().to_string() })
 }
 
 /// A certificate found in a `ds:KeyInfo` of the response.
@@ -353,7 +354,7 @@ impl FoundCertificate {
                 format!(
                     "{}, sha-256 {}, in {}{same}",
                     c.subject(),
-                    c.sha256_fingerprint(),
+                    c.fingerprint_sha256(),
                     self.locations.join(" and ")
                 )
             }
@@ -368,7 +369,7 @@ impl FoundCertificate {
         match &self.certificate {
             Ok(c) => json!({
                 "subject": c.subject(),
-                "sha256": c.sha256_fingerprint(),
+                "sha256": c.fingerprint_sha256().to_string(),
                 "locations": self.locations,
                 "trusted": false,
                 "same_as_trusted": trusted.contains(c),
@@ -438,7 +439,7 @@ fn certificate_notes(
         notes.push(format!(
             "[cert] trusted: {}, sha-256 {}",
             c.subject(),
-            c.sha256_fingerprint()
+            c.fingerprint_sha256()
         ));
     }
     match found {
@@ -598,9 +599,11 @@ fn metadata(
     if let Some(cert_path) = cert {
         let certificate = certificate(cert_path)?;
         if let Some(key_path) = sign_key {
-            let key = signing_key(key_path, Some(cert_path))?;
+            // Checked against the certificate: publishing another key's certificate would
+            // make every signed request fail at the IdP.
+            signing_key_with(key_path, certificate.clone())?;
             md = md
-                .signing_certificate(key.certificate().clone())
+                .signing_certificate(certificate)
                 .authn_requests_signed(true);
         } else {
             md = md.signing_certificate(certificate);
@@ -617,10 +620,24 @@ fn signing_key(key_path: &Path, cert: Option<&Path>) -> Result<SigningKey, Failu
         Some(path) => zeroize::Zeroizing::new(input::document(path)?),
         None => key_pem.clone(),
     };
-    // rampart-saml's messages name the problem (not PKCS#8, too short, mismatch), never key
-    // bytes.
-    SigningKey::from_pem(&key_pem, &cert_pem)
-        .map_err(|e| Failure::input("invalid_key", format!("{}: {e}", key_path.display())))
+    let key = SigningKey::from_pkcs8_pem(&key_pem).map_err(|e| invalid_key(key_path, &e))?;
+    let certificate = Certificate::from_pem(&cert_pem).map_err(|e| invalid_key(key_path, &e))?;
+    key.with_certificate(certificate)
+        .map_err(|e| invalid_key(key_path, &e))
+}
+
+/// A signing key from a private PEM file, checked against `certificate`.
+fn signing_key_with(key_path: &Path, certificate: Certificate) -> Result<SigningKey, Failure> {
+    let key_pem = input::private_document(key_path)?;
+    SigningKey::from_pkcs8_pem(&key_pem)
+        .and_then(|k| k.with_certificate(certificate))
+        .map_err(|e| invalid_key(key_path, &e))
+}
+
+/// rampart-xmldsig's messages name the problem (not PKCS#8, too short, mismatch), never key
+/// bytes.
+fn invalid_key(key_path: &Path, e: &rampart::xmldsig::Error) -> Failure {
+    Failure::input("invalid_key", format!("{}: {e}", key_path.display()))
 }
 
 /// `saml authn-request`.

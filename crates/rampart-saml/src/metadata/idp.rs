@@ -3,9 +3,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use rampart_xmldsig::{Document, Element, Limits, collapse_white_space};
+use rampart_xmldsig::{Certificate, Document, Element, Limits, collapse_white_space};
 
-use crate::cert::Certificate;
 use crate::config::IdentityProvider;
 use crate::error::Error;
 use crate::ns::{self, binding};
@@ -108,8 +107,7 @@ impl IdpMetadata {
         let limits = Limits::default()
             .with_max_bytes(MAX_METADATA_BYTES)
             .with_max_nodes(500_000);
-        let doc =
-            Document::parse_with_limits(xml, &limits).map_err(|e| Error::Xml(e.to_string()))?;
+        let doc = Document::parse_with_limits(xml, &limits).map_err(Error::Xml)?;
         let root = doc.root();
         let mut out = Vec::new();
         if root.is(ns::METADATA, "EntityDescriptor") {
@@ -164,7 +162,12 @@ impl IdpMetadata {
         }
         let mut idp =
             IdentityProvider::new(self.entity_id.clone(), self.signing_certificates.clone())
-                .map_err(|e| Error::Metadata(e.to_string()))?;
+                .map_err(|e| match e {
+                    // The metadata names no usable entity id or certificate: its fault, not
+                    // the caller's configuration.
+                    Error::Config(m) => Error::Metadata(m),
+                    e => e,
+                })?;
         idp.sso_redirect_url = self.sso_url(binding::HTTP_REDIRECT).map(str::to_owned);
         idp.sso_post_url = self.sso_url(binding::HTTP_POST).map(str::to_owned);
         idp.want_authn_requests_signed = self.want_authn_requests_signed;
@@ -241,8 +244,11 @@ fn read_entity(el: Element<'_>, w: Window, out: &mut Vec<IdpMetadata>) -> Result
             for ki in kd.children_named(ns::DSIG, "KeyInfo") {
                 for data in ki.children_named(ns::DSIG, "X509Data") {
                     for c in data.children_named(ns::DSIG, "X509Certificate") {
-                        let cert = Certificate::from_base64(&c.text()).map_err(|e| {
-                            Error::Metadata(format!("signing certificate of {entity_id:?}: {e}"))
+                        let cert = Certificate::from_base64(&c.text()).map_err(|source| {
+                            Error::MetadataCertificate {
+                                entity_id: entity_id.to_string(),
+                                source,
+                            }
                         })?;
                         if !certs.contains(&cert) {
                             certs.push(cert);

@@ -4,11 +4,12 @@
 //! from its configuration. An operator writing metadata before any IdP is chosen uses
 //! [`SpMetadata`] directly: it needs no IdP and no private key.
 
-use crate::cert::Certificate;
+use rampart_xmldsig::Certificate;
+
 use crate::config::ServiceProvider;
 use crate::error::Error;
 use crate::escape;
-use crate::ns::binding;
+use crate::ns::{self, binding};
 
 /// Builds this service provider's metadata (an `EntityDescriptor` with one
 /// `SPSSODescriptor`) from the entity id and ACS URL(s) alone: no identity provider and no
@@ -132,11 +133,12 @@ impl SpMetadata {
         // Schema order (metadata 2.4.1, 2.4.2, 2.4.4): KeyDescriptor, NameIDFormat, then
         // AssertionConsumerService.
         if let Some(cert) = &self.signing_certificate {
-            x.push_str(
+            x.push_str(&format!(
                 "    <md:KeyDescriptor use=\"signing\">\n      \
-                 <ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">\n        <ds:X509Data>\n          <ds:X509Certificate>",
-            );
-            x.push_str(&cert.base64());
+                 <ds:KeyInfo xmlns:ds=\"{}\">\n        <ds:X509Data>\n          <ds:X509Certificate>",
+                ns::DSIG
+            ));
+            x.push_str(&cert.to_base64());
             x.push_str(
                 "</ds:X509Certificate>\n        </ds:X509Data>\n      </ds:KeyInfo>\n    </md:KeyDescriptor>\n",
             );
@@ -182,7 +184,10 @@ impl ServiceProvider {
             acs_urls: self.acs_urls.clone(),
             name_id_formats: self.name_id_format.iter().cloned().collect(),
             authn_requests_signed: self.signing_key.is_some(),
-            signing_certificate: self.signing_key.as_ref().map(|k| k.certificate().clone()),
+            signing_certificate: self
+                .signing_key
+                .as_ref()
+                .and_then(|k| k.certificate().cloned()),
             want_assertions_signed: self.require_signed_assertions,
         }
     }
