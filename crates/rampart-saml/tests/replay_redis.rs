@@ -2,77 +2,24 @@
 //! a temporary directory (skipped loudly when redis-server is missing, except under CI=true).
 #![cfg(feature = "redis")]
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use rampart_saml::{RedisReplayCache, ReplayCache};
+use rampart_testkit::RedisServer;
 
-struct Server {
-    child: Child,
-    _dir: tempfile::TempDir,
-    socket: std::path::PathBuf,
+fn start() -> Option<RedisServer> {
+    RedisServer::start()
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start() -> Option<Server> {
-    if Command::new("redis-server")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "redis-server is required under CI=true"
-        );
-        eprintln!(
-            "\n!!!!! SKIPPED: redis-server not installed; the Redis replay cache is untested !!!!!\n"
-        );
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let socket = dir.path().join("redis.sock");
-    let mut child = Command::new("redis-server")
-        .args([
-            "--port",
-            "0",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--unixsocket",
-        ])
-        .arg(&socket)
-        .arg("--dir")
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..200 {
-        if socket.exists() {
-            return Some(Server {
-                child,
-                _dir: dir,
-                socket,
-            });
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("redis-server did not create its socket");
+/// The `unix://` URL `RedisReplayCache::connect` takes.
+fn url(server: &RedisServer) -> String {
+    format!("unix://{}", server.socket().display())
 }
 
 #[test]
 fn redis_replay_cache_accepts_once_across_replicas_until_expiry() {
     let Some(server) = start() else { return };
-    let url = format!("unix://{}", server.socket.display());
+    let url = url(&server);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -126,7 +73,7 @@ fn redis_replay_cache_accepts_once_across_replicas_until_expiry() {
 #[test]
 fn redis_replay_cache_fails_closed_when_server_is_gone() {
     let Some(server) = start() else { return };
-    let url = format!("unix://{}", server.socket.display());
+    let url = url(&server);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -146,7 +93,7 @@ fn redis_replay_cache_fails_closed_when_server_is_gone() {
 #[test]
 fn validated_response_checks_replay_through_redis() {
     let Some(server) = start() else { return };
-    let url = format!("unix://{}", server.socket.display());
+    let url = url(&server);
     let xml = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/both_signed.xml"
@@ -199,7 +146,7 @@ fn validated_response_checks_replay_through_redis() {
 #[test]
 fn redis_replay_keys_include_the_issuer_in_a_versioned_layout() {
     let Some(server) = start() else { return };
-    let url = format!("unix://{}", server.socket.display());
+    let url = url(&server);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -232,5 +179,73 @@ fn redis_replay_keys_include_the_issuer_in_a_versioned_layout() {
         assert_eq!(keys.len(), 2, "{keys:?}");
         assert!(keys.contains(&key), "{keys:?}");
         assert!(keys.iter().all(|k| k.starts_with("shared:v2:")), "{keys:?}");
+    });
+}
+
+/// Redis killed (SIGKILL) and restarted under the cache: while it is down a check fails
+/// closed with a clear error (never "fresh"), and after the restart an assertion recorded
+/// before the kill is still a replay (the server keeps an fsynced append-only file, as a
+/// production Redis holding replay state must).
+#[test]
+fn killed_and_restarted_redis_still_refuses_a_replay_and_fails_closed_meanwhile() {
+    let Some(mut server) = RedisServer::start_durable() else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let cache = RedisReplayCache::connect(&url(&server), "p:")
+            .await
+            .unwrap();
+        let now = SystemTime::now();
+        let until = now + Duration::from_secs(300);
+        let issuer = "https://idp.example.com/";
+        assert!(
+            cache
+                .insert_if_new(issuer, "_seen", until, now)
+                .await
+                .unwrap()
+        );
+
+        server.stop();
+        let down = cache.insert_if_new(issuer, "_new", until, now).await;
+        let err = down.expect_err("a replay check without Redis must fail closed");
+        assert_eq!(err.kind(), "replay_cache_unavailable");
+        assert!(
+            err.to_string().contains("replay cache unavailable"),
+            "{err}"
+        );
+
+        server.restart();
+        let mut replayed = None;
+        for _ in 0..100 {
+            match cache.insert_if_new(issuer, "_seen", until, now).await {
+                Ok(fresh) => {
+                    replayed = Some(!fresh);
+                    break;
+                }
+                // The cache's connection is re-established on the next calls.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+        assert_eq!(
+            replayed,
+            Some(true),
+            "the assertion seen before the kill is a replay"
+        );
+        assert!(
+            cache
+                .insert_if_new(issuer, "_new", until, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !cache
+                .insert_if_new(issuer, "_new", until, now)
+                .await
+                .unwrap()
+        );
     });
 }

@@ -220,7 +220,7 @@ fn post_form_is_signed_enveloped_and_escaped() {
 
 #[test]
 fn post_form_signature_verifies_with_xmlsec1() {
-    if !tool_available("xmlsec1") {
+    if !rampart_testkit::tool::available("xmlsec1") {
         return;
     }
     let sp = signing_sp();

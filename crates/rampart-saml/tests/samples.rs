@@ -1,7 +1,7 @@
-//! Every response of `tests/samples/` (copied from `../shared/saml-samples/`, each source's
-//! LICENSE and SOURCE beside it) with the verdict MANIFEST.md gives, at a `now` inside each
-//! document's window. Samples signed with SHA-1 or RSA-1024 are checked twice: refused by
-//! default with an algorithm error, and judged with the legacy opt-in.
+//! Every response of `tests/samples/` (copied unchanged from public SAML toolkits' test
+//! suites, each source's LICENSE and SOURCE beside it) with the verdict MANIFEST.md gives, at
+//! a `now` inside each document's window. Samples signed with SHA-1 or RSA-1024 are checked
+//! twice: refused by default with an algorithm error, and judged with the legacy opt-in.
 //!
 //! Deliberate differences from MANIFEST.md:
 //! - Encrypted samples that MANIFEST marks ACCEPT (after decryption with the SP key) are

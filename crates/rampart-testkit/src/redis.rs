@@ -13,6 +13,7 @@ use crate::tool;
 pub struct RedisServer {
     child: Option<Child>,
     dir: tempfile::TempDir,
+    durable: bool,
 }
 
 impl RedisServer {
@@ -23,12 +24,28 @@ impl RedisServer {
     /// When the server does not come up within 10 s.
     #[must_use]
     pub fn start() -> Option<Self> {
+        Self::start_with(false)
+    }
+
+    /// Like [`start`](Self::start), with every write in an append-only file synced before
+    /// the reply (`appendfsync always`): what survives a SIGKILL and [`restart`](Self::restart),
+    /// as a production Redis holding security state is configured.
+    ///
+    /// # Panics
+    /// When the server does not come up within 10 s.
+    #[must_use]
+    pub fn start_durable() -> Option<Self> {
+        Self::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Option<Self> {
         if !tool::available("redis-server") {
             return None;
         }
         let mut server = RedisServer {
             child: None,
             dir: tempfile::tempdir().expect("temporary directory"),
+            durable,
         };
         server.spawn();
         Some(server)
@@ -52,7 +69,13 @@ impl RedisServer {
         let child = Command::new("redis-server")
             .args(["--port", "0", "--unixsocket"])
             .arg(&sock)
-            .args(["--save", "", "--appendonly", "no", "--dir"])
+            .args(["--save", ""])
+            .args(if self.durable {
+                ["--appendonly", "yes", "--appendfsync", "always"]
+            } else {
+                ["--appendonly", "no", "--appendfsync", "no"]
+            })
+            .arg("--dir")
             .arg(self.dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -88,8 +111,8 @@ impl RedisServer {
         assert!(ok, "kill {sig} {pid}");
     }
 
-    /// Kills it and starts an empty one on the same socket (scripts must be loaded again,
-    /// keys are gone).
+    /// Kills it and starts it again on the same socket: scripts must be loaded again; keys
+    /// are gone, unless it was started [durable](Self::start_durable).
     pub fn restart(&mut self) {
         self.stop();
         self.spawn();

@@ -106,22 +106,6 @@ pub fn sign_response(xml: &str) -> String {
     sign_with(xml, RESPONSE_ID, "idp")
 }
 
-/// Whether `tool` runs; if not, says so loudly, and fails under `CI=true` (CI installs it).
-pub fn tool_available(tool: &str) -> bool {
-    let ok = std::process::Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{tool} is required under CI=true"
-        );
-        eprintln!("\n!!!!! SKIPPED: {tool} not installed; install it to run this test !!!!!\n");
-    }
-    ok
-}
-
 /// `template` (a response with `@ASSERTION_SIG@` where the assertion's signature goes, as in
 /// `fixtures/response.template.xml`) with its assertion signed by `xmlsec1`, the third-party
 /// signer, with the test IdP key (RSA-SHA256, exclusive c14n), the way `fixtures/gen.sh`
