@@ -59,19 +59,17 @@ fn uploads_kept_one_hour_are_encrypted_read_back_and_shredded_by_purge() {
     );
     assert_eq!(value.status.code(), Some(0));
     let plain = dir.path().join("back.csv").display().to_string();
-    ok(&run(
-        &[
-            "decrypt",
-            "--keyring",
-            &ring,
-            ctx[0],
-            ctx[1],
-            &rpf,
-            "-o",
-            &plain,
-        ],
-        &key,
-    ));
+    let decrypt_upload = [
+        "decrypt",
+        "--keyring",
+        &ring,
+        ctx[0],
+        ctx[1],
+        &rpf,
+        "-o",
+        &plain,
+    ];
+    ok(&run(&decrypt_upload, &key));
     assert_eq!(std::fs::read(&plain).unwrap(), std::fs::read(&csv).unwrap());
 
     // Rotation and retirement belong to values keyrings: refused, nothing written.
@@ -131,19 +129,7 @@ fn uploads_kept_one_hour_are_encrypted_read_back_and_shredded_by_purge() {
     assert!(purge["note"].as_str().unwrap().contains("backups"));
 
     // The upload and the value no longer open, anywhere: exit 1, "expired".
-    let (code, json) = outcome(&run(
-        &[
-            "decrypt",
-            "--keyring",
-            &ring,
-            ctx[0],
-            ctx[1],
-            &rpf,
-            "-o",
-            &plain,
-        ],
-        &key,
-    ));
+    let (code, json) = outcome(&run(&decrypt_upload, &key));
     assert_eq!(
         (code, json["error"].as_str()),
         (Some(1), Some("expired")),
