@@ -1,5 +1,6 @@
-//! Hooks for the fuzz targets in `fuzz/` (feature `fuzzing`). Not a supported API: hidden
-//! from the docs, may change at any time, and never enabled by the published crates.
+//! Hooks for the fuzz targets in `fuzz/`, built only with `--cfg fuzzing` (which cargo-fuzz
+//! passes). Not a supported API: hidden from the docs, may change at any time, and absent
+//! from every normal build.
 
 use crate::MasterKey;
 use crate::error::Error;

@@ -368,7 +368,7 @@ pub(crate) fn from_json(json: &str, master: &dyn MasterKey) -> Result<Keyring, E
 /// Recomputes the integrity MAC of a (mutated) document with the keyring key that `master`
 /// unwraps, so a fuzzer reaches the checks after the MAC. `None` when the document does not
 /// parse or its keyring key does not unwrap (loading stops before the MAC then anyway).
-#[cfg(feature = "fuzzing")]
+#[cfg(fuzzing)]
 pub(crate) fn resign_for_fuzzing(json: &str, master: &dyn MasterKey) -> Option<String> {
     let mut doc: Doc = serde_json::from_str(json).ok()?;
     let id = parse_id(&doc.keyring_id).ok()?;

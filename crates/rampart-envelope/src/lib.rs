@@ -229,7 +229,8 @@ mod sealed;
 mod store;
 mod subkey;
 
-#[cfg(feature = "fuzzing")]
+// Only in cargo-fuzz builds (which pass `--cfg fuzzing`): never part of the API.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod reencrypt;
