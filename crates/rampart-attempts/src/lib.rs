@@ -53,6 +53,7 @@
 //! store (or fail-closed), health reporting and recovery; see its module docs for the
 //! consistency of background resets. `SmtpNotifier` (feature `smtp`) emails the owner.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod clock;
 mod error;
@@ -66,6 +67,7 @@ mod token;
 mod tracker;
 
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis_store;
 #[cfg(feature = "smtp")]
 mod smtp;
@@ -75,8 +77,10 @@ pub use memory::{MemoryConfig, MemoryStats, MemoryStore};
 pub use notify::{FnNotifier, NoNotifier, Notification, Notifier};
 pub use policy::{Backoff, DEFAULT_NOTIFY_AFTER, Lockout, Policies, Policy};
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_store::{FailureMode, Health, HealthEvent, RedisConfig, RedisStore};
 #[cfg(feature = "smtp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "smtp")))]
 pub use smtp::SmtpNotifier;
 pub use store::Store;
 pub use subject::{MAX_SUBJECT_ID_LEN, Subject, SubjectKind};

@@ -66,6 +66,7 @@ impl Hasher {
     ///
     /// # Errors
     /// As [`Hasher::hash`], plus [`Error::TaskFailed`] if the hash panicked.
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn hash_async(&self, password: Password) -> Result<String> {
         self.run_blocking(move |h| h.hash(&password)).await
     }
@@ -74,6 +75,7 @@ impl Hasher {
     ///
     /// # Errors
     /// As [`Hasher::verify`], plus [`Error::TaskFailed`] if the hash panicked.
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn verify_async(&self, password: Password, stored: String) -> Result<Verdict> {
         self.run_blocking(move |h| h.verify(&password, &stored))
             .await
@@ -83,6 +85,7 @@ impl Hasher {
     ///
     /// # Errors
     /// As [`Hasher::dummy_verify`], plus [`Error::TaskFailed`].
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn dummy_verify_async(&self, password: Password) -> Result<Verdict> {
         self.run_blocking(move |h| h.dummy_verify(&password)).await
     }
@@ -91,6 +94,7 @@ impl Hasher {
     ///
     /// # Errors
     /// As [`Hasher::verify`], plus [`Error::TaskFailed`].
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn verify_or_dummy_async(
         &self,
         password: Password,

@@ -35,6 +35,7 @@
 //! - `tokio`: async hashing and verification.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "tokio")]
 mod r#async;
