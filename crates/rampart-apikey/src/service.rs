@@ -489,6 +489,8 @@ impl ApiKeys {
         // otherwise the current one's. Both choices cost one HMAC, and the hash compared is
         // still the whole MAC in constant time.
         let presented_four = &secret[secret.len().saturating_sub(4)..];
+        // (cargo-mutants: `&&` -> `||` only changes which of two failing comparisons a wrong
+        // secret meets first; the outcome is Mismatch either way, with one HMAC.)
         let prefer_previous = record.previous.as_ref().is_some_and(|p| {
             bool::from(p.last_four.as_bytes().ct_eq(presented_four))
                 && !bool::from(record.last_four.as_bytes().ct_eq(presented_four))
@@ -511,7 +513,9 @@ impl ApiKeys {
         };
         let primary_ok = computed.ct_eq(primary);
         // The other hash can be compared too when it is under the same hashing key (the
-        // same HMAC): the version is public, so branching on it is fine.
+        // same HMAC): the version is public, so branching on it is fine. (A safety net:
+        // `rotate` keeps the two secrets' last four apart, so the choice above already picks
+        // the matching hash; cargo-mutants' `==` -> `!=` here is equivalent for that reason.)
         let other_ok = other
             .filter(|o| o.key_version == version)
             .map_or(Choice::from(0), |o| computed.ct_eq(o));
@@ -520,6 +524,7 @@ impl ApiKeys {
         } else {
             (primary_ok, other_ok)
         };
+        // (`|` -> `^` is equivalent: one secret cannot match both hashes, rotate draws anew.)
         if !bool::from(current_ok | previous_ok) {
             return Err(Error::Mismatch { public_id });
         }

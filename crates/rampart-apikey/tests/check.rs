@@ -248,7 +248,10 @@ fn test_environment_key_on_live_service_is_unexpected_prefix() {
         .check(&store, k.secret_key.expose_secret(), &[], t0())
         .unwrap_err();
     assert!(matches!(err, Error::UnexpectedPrefix { .. }));
+    // Accepting another prefix does not change the one new keys get.
     let both = service().accept_prefix(KeyPrefix::new("rk", "test").unwrap());
+    assert_eq!(both.prefix(), &KeyPrefix::new("rk", "live").unwrap());
+    assert_eq!(test_keys.prefix(), &KeyPrefix::new("rk", "test").unwrap());
     assert!(
         both.check(&store, k.secret_key.expose_secret(), &[], t0())
             .is_ok()

@@ -98,6 +98,17 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_without_notification_never_notifies() {
+        let never = Rule {
+            notify_at: 0,
+            ..RULE
+        };
+        let mut s = Streak::default();
+        assert!((0..50).all(|i| !s.record_failure(&never, 1000 + i).notify));
+        assert!(!s.notified);
+    }
+
+    #[test]
     fn idle_streak_starts_over_and_can_notify_again() {
         let mut s = Streak::default();
         for i in 0..3 {

@@ -63,6 +63,36 @@ fn wrong_password_is_invalid_not_an_error() {
     assert_eq!(h.verify(&pw(""), &stored).unwrap(), Verdict::Invalid);
 }
 
+/// Each cost below the current one (memory, passes, lanes) asks for an upgrade on its own;
+/// costs at or above the current ones do not (a stronger hash is never weakened).
+#[test]
+fn each_weaker_cost_upgrades_and_stronger_ones_do_not() {
+    let current = hasher(Params::new(64, 2, 2).unwrap());
+    for (m, t, p, upgrade) in [
+        (32, 2, 2, true),
+        (64, 1, 2, true),
+        (64, 2, 1, true),
+        (64, 2, 2, false),
+        (128, 2, 2, false),
+        (64, 3, 2, false),
+        (64, 2, 3, false),
+    ] {
+        let stored = hasher(Params::new(m, t, p).unwrap())
+            .hash(&pw("pw"))
+            .unwrap();
+        let expected = upgrade.then_some(UpgradeReason::Params);
+        assert_eq!(
+            current.needs_upgrade(&stored).unwrap(),
+            expected,
+            "m={m} t={t} p={p}"
+        );
+    }
+    assert_eq!(
+        UpgradeReason::Params.to_string(),
+        "parameters below the current ones"
+    );
+}
+
 #[test]
 fn weaker_parameters_upgrade_on_login() {
     let old = hasher(tiny(32, 1));
@@ -307,6 +337,15 @@ fn argon2i_and_argon2d_hashes_verify_and_upgrade() {
                 }
             ),
             "{v:?}"
+        );
+        // The reason names the algorithm found, for the operator's migration report.
+        let expected = match alg {
+            argon2::Algorithm::Argon2i => "legacy algorithm argon2i",
+            _ => "legacy algorithm argon2d",
+        };
+        assert_eq!(
+            h.needs_upgrade(&stored).unwrap().unwrap().to_string(),
+            expected
         );
     }
 }
