@@ -93,6 +93,35 @@ fn each_weaker_cost_upgrades_and_stronger_ones_do_not() {
     );
 }
 
+/// A salt or output shorter than ours (16 and 32 bytes) asks for an upgrade; longer ones
+/// do not.
+#[test]
+fn shorter_salt_or_output_upgrades_and_longer_ones_do_not() {
+    use argon2::password_hash::{PasswordHasher as _, SaltString};
+    let h = hasher(tiny(64, 1));
+    for (salt_len, out_len, upgrade) in [
+        (8, 32, true),
+        (16, 16, true),
+        (16, 32, false),
+        (24, 32, false),
+        (16, 48, false),
+    ] {
+        let ctx = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(64, 1, 1, Some(out_len)).unwrap(),
+        );
+        let salt = SaltString::encode_b64(&vec![7u8; salt_len]).unwrap();
+        let stored = ctx.hash_password(b"pw", &salt).unwrap().to_string();
+        let expected = upgrade.then_some(UpgradeReason::Lengths);
+        assert_eq!(
+            h.needs_upgrade(&stored).unwrap(),
+            expected,
+            "salt {salt_len} output {out_len}"
+        );
+    }
+}
+
 #[test]
 fn weaker_parameters_upgrade_on_login() {
     let old = hasher(tiny(32, 1));

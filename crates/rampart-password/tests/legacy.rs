@@ -152,9 +152,26 @@ mod enabled {
 #[cfg(not(feature = "legacy"))]
 #[test]
 fn legacy_formats_need_the_feature() {
-    let err = hasher().verify(&pw("password"), BCRYPT).unwrap_err();
-    assert!(matches!(
-        err,
-        Error::LegacyFormatDisabled { format: "bcrypt" }
-    ));
+    // The error names the format found, so an operator knows which feature a migration needs.
+    for (stored, name) in [
+        (BCRYPT, "bcrypt"),
+        (
+            "$scrypt$ln=10,r=8,p=1$TmFDbC1zYWx0LTE2Ynl0ZQ$mY+0WQT2BY9S6u9B7FUL4OzBDML77wSrkQ0E4kT87Qk",
+            "scrypt",
+        ),
+        (
+            "pbkdf2_sha256$20000$seasalt$oBSd886ysm3AqYun62DOdin8YcfbU1z9cksZSuLP9r0=",
+            "django",
+        ),
+        (
+            "$pbkdf2-sha256$i=10000,l=32$TmFDbC1zYWx0LTE2Ynl0ZQ$Femyxq6PO9pxCJozSHchNbDb1xfhnyfQ8ClgxYniKJ0",
+            "pbkdf2",
+        ),
+    ] {
+        let err = hasher().verify(&pw("password"), stored).unwrap_err();
+        assert!(
+            matches!(err, Error::LegacyFormatDisabled { format } if format == name),
+            "{name}: {err:?}"
+        );
+    }
 }
