@@ -3,12 +3,13 @@
 
 use std::time::{Duration, SystemTime};
 
+use rampart_xmldsig::collapse_white_space;
 use time::OffsetDateTime;
 
 use super::Validation;
 use crate::error::{Error, MismatchError, TimeError};
 use crate::ns;
-use crate::view::{View, collapsed_text};
+use crate::view::{View, collapsed_text, simple_text};
 use crate::xsd;
 
 impl<'d> Validation<'_, 'd> {
@@ -93,11 +94,17 @@ impl<'d> Validation<'_, 'd> {
         for r in restrictions {
             // xs:anyURI: XML white space collapses, nothing else does (an entity id followed
             // by U+00A0 is another audience).
-            let found = r
-                .children_named(ns::ASSERTION, "Audience")
-                .map(|x| collapsed_text(x, "audience"))
-                .collect::<Result<Vec<_>, _>>()?;
-            if !found.contains(&self.sp.entity_id) {
+            // Compared borrowed (no allocation per login); the list is built only to report a
+            // mismatch.
+            let mut ours = false;
+            for x in r.children_named(ns::ASSERTION, "Audience") {
+                ours |= collapse_white_space(&simple_text(x, "audience")?) == *self.sp.entity_id;
+            }
+            if !ours {
+                let found = r
+                    .children_named(ns::ASSERTION, "Audience")
+                    .map(|x| collapsed_text(x, "audience"))
+                    .collect::<Result<Vec<_>, _>>()?;
                 return Err(MismatchError::Audience { found }.into());
             }
         }
