@@ -14,8 +14,10 @@
 #![forbid(unsafe_code)]
 
 mod future;
+mod postgres;
 mod redis;
 pub mod tool;
 
 pub use future::block_on_ready;
+pub use postgres::PostgresServer;
 pub use redis::RedisServer;

@@ -1,0 +1,259 @@
+//! A PostgreSQL cluster of the test's own: `initdb` in a temporary directory, the server on a
+//! unix socket there (no TCP port to collide with), killed on drop. Tests kill it with SIGKILL
+//! (the postmaster and every backend at once, a crash) and start it again on the same socket:
+//! it recovers from its write-ahead log, as a production server does after a crash.
+//!
+//! Running as root (CI containers), the cluster belongs to the unprivileged `postgres` user
+//! (Debian's package creates it) and is started through `setpriv`: PostgreSQL refuses to run
+//! as root. Clients connect with `trust` authentication over the socket only.
+
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::tool;
+
+/// A running PostgreSQL server.
+///
+/// ```no_run
+/// use rampart_testkit::PostgresServer;
+///
+/// if let Some(mut pg) = PostgresServer::start() {
+///     let url = pg.create_database("attempts"); // postgres://postgres@localhost/attempts?host=...
+///     assert!(url.contains("host="));
+///     pg.restart(); // SIGKILL, then crash recovery on the same socket
+/// }
+/// ```
+#[derive(Debug)]
+pub struct PostgresServer {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    /// `Some(uid, gid)` when the server runs as another user than the test (root).
+    owner: Option<(u32, u32)>,
+}
+
+impl PostgresServer {
+    /// Creates a cluster, starts it and waits until it accepts connections, or returns `None`
+    /// after a loud skip message when PostgreSQL's server binaries are not installed (a panic
+    /// under `CI=true`).
+    ///
+    /// # Panics
+    /// When `initdb` fails or the server does not come up within 30 s.
+    #[must_use]
+    pub fn start() -> Option<Self> {
+        let Some(bin) = server_bin_dir() else {
+            tool::missing("PostgreSQL server (initdb, postgres: Debian package postgresql)");
+            return None;
+        };
+        let owner = if rustix::process::geteuid().is_root() {
+            Some(user_ids("postgres").unwrap_or_else(|| user_ids("nobody").expect("user nobody")))
+        } else {
+            None
+        };
+        let dir = tempfile::tempdir().expect("temporary directory");
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).expect("chown cluster dir");
+        }
+        let mut server = PostgresServer {
+            child: None,
+            dir,
+            bin,
+            owner,
+        };
+        let data = server.data_dir();
+        let out = server
+            .command("initdb")
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+            .args(["--locale=C"])
+            .output()
+            .expect("run initdb");
+        assert!(
+            out.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        server.spawn();
+        Some(server)
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The directory holding the server's socket (`.s.PGSQL.5432`).
+    #[must_use]
+    pub fn socket_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A connection URL for database `db` over the unix socket, in the form `sqlx` and `libpq`
+    /// accept.
+    #[must_use]
+    pub fn url_for(&self, db: &str) -> String {
+        format!(
+            "postgres://postgres@localhost/{db}?host={}",
+            self.socket_dir().display()
+        )
+    }
+
+    /// The URL of the default `postgres` database.
+    #[must_use]
+    pub fn url(&self) -> String {
+        self.url_for("postgres")
+    }
+
+    /// Creates database `name` (each test its own, so tests in one binary do not share
+    /// tables) and returns its URL.
+    ///
+    /// # Panics
+    /// When `createdb` fails (the name is taken, the server is down).
+    pub fn create_database(&self, name: &str) -> String {
+        let out = Command::new(self.bin.join("createdb"))
+            .arg("-h")
+            .arg(self.socket_dir())
+            .args(["-U", "postgres", name])
+            .output()
+            .expect("run createdb");
+        assert!(
+            out.status.success(),
+            "createdb {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.url_for(name)
+    }
+
+    /// A command for one of the server's binaries, run as the cluster's owner.
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        match self.owner {
+            Some((uid, gid)) => {
+                let mut c = Command::new("setpriv");
+                c.arg(format!("--reuid={uid}"))
+                    .arg(format!("--regid={gid}"))
+                    .arg("--clear-groups")
+                    .arg(path);
+                c
+            }
+            None => Command::new(path),
+        }
+    }
+
+    fn spawn(&mut self) {
+        let data = self.data_dir();
+        // fsync off: tests kill processes, not the machine, and the page cache survives a
+        // SIGKILL; crash recovery from the WAL still runs on restart.
+        let child = self
+            .command("postgres")
+            .arg("-D")
+            .arg(&data)
+            .arg("-k")
+            .arg(self.socket_dir())
+            .args(["-c", "listen_addresses=", "-c", "fsync=off"])
+            .args(["-c", "max_connections=200", "-c", "shared_buffers=32MB"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Its own process group: `stop` kills the postmaster and all its backends at once.
+            .process_group(0)
+            .spawn()
+            .expect("spawn postgres");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = Command::new(self.bin.join("pg_isready"))
+                .arg("-h")
+                .arg(self.socket_dir())
+                .args(["-U", "postgres", "-q"])
+                .status()
+                .is_ok_and(|s| s.success());
+            if ready {
+                break;
+            }
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!("postgres exited at start-up: {status}");
+            }
+            assert!(Instant::now() < deadline, "postgres did not come up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Kills the server and every backend with SIGKILL (a crash: nothing shut down cleanly).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            let _ = child.kill();
+            let _ = child.wait();
+            // Backends die with their group; wait until the socket stops answering.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while std::os::unix::net::UnixStream::connect(self.socket_dir().join(".s.PGSQL.5432"))
+                .is_ok()
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    /// Kills it (SIGKILL) and starts it again on the same socket; committed rows survive.
+    pub fn restart(&mut self) {
+        self.stop();
+        // A killed postmaster leaves its pid file; PostgreSQL checks the pid is gone and
+        // starts crash recovery.
+        self.spawn();
+    }
+}
+
+impl Drop for PostgresServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The directory of `initdb`/`postgres`: Debian keeps them out of PATH, under
+/// `/usr/lib/postgresql/<major>/bin`; the newest major wins. Elsewhere, PATH.
+fn server_bin_dir() -> Option<PathBuf> {
+    let debian = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let major: u32 = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").is_file().then_some((major, bin))
+        })
+        .max_by_key(|(major, _)| *major)
+        .map(|(_, bin)| bin);
+    debian.or_else(|| {
+        let out = Command::new("sh")
+            .args(["-c", "command -v initdb"])
+            .output()
+            .ok()?;
+        let path = String::from_utf8(out.stdout).ok()?;
+        let path = PathBuf::from(path.trim_ascii());
+        (out.status.success() && path.is_file()).then(|| path.parent().map(Path::to_path_buf))?
+    })
+}
+
+/// `(uid, gid)` of `user`, from `id`.
+fn user_ids(user: &str) -> Option<(u32, u32)> {
+    let id = |flag: &str| -> Option<u32> {
+        let out = Command::new("id").args([flag, user]).output().ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        String::from_utf8(out.stdout)
+            .ok()?
+            .trim_ascii()
+            .parse()
+            .ok()
+    };
+    Some((id("-u")?, id("-g")?))
+}
