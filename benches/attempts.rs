@@ -141,7 +141,7 @@ fn redis(c: &mut Criterion) {
         .unwrap();
     let store = rt
         .block_on(RedisStore::connect(
-            RedisConfig::new(server.url()).prefix("bench:"),
+            RedisConfig::new(server.url()).with_prefix("bench:"),
         ))
         .unwrap();
     let tracker = Arc::new(Tracker::new(store.clone()));

@@ -115,7 +115,7 @@ fn group<'a>(
 
 fn hash_and_verify(c: &mut Criterion) {
     let hasher = Hasher::builder()
-        .limiter(LimiterConfig::default().max_workers(1))
+        .with_limiter(LimiterConfig::default().with_max_workers(1))
         .build()
         .expect("hasher");
     let direct = argon2_direct();
@@ -249,7 +249,7 @@ fn limiter_throughput(c: &mut Criterion) {
     g.sample_size(10);
     let hashers = [1usize, 2].map(|workers| {
         let hasher = Hasher::builder()
-            .limiter(LimiterConfig::default().max_workers(workers))
+            .with_limiter(LimiterConfig::default().with_max_workers(workers))
             .build()
             .expect("hasher");
         assert_eq!(

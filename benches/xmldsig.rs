@@ -66,7 +66,7 @@ fn verify_bench(c: &mut Criterion) {
     let key = SigningKey::from_pkcs8_pem(KEY).expect("test key");
     let trusted = TrustedKey::from_pem_certificate(CERT).expect("test cert");
     // After the assertion's Issuer, where SAML puts it: the document a real IdP sends.
-    let after_issuer = SignOptions::new().placement(Placement::AfterLeading {
+    let after_issuer = SignOptions::new().with_placement(Placement::AfterLeading {
         namespace: "urn:oasis:names:tc:SAML:2.0:assertion".into(),
         local: "Issuer".into(),
     });

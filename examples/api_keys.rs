@@ -56,7 +56,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let issued = keys.issue(
         KeyOptions::new()
             .scopes(["orders:read"])
-            .valid_for(90 * 24 * HOUR),
+            .with_valid_for(90 * 24 * HOUR),
         now,
     )?;
     println!("public key : {}", issued.public_key);

@@ -119,8 +119,8 @@ fn test_idp_response(request_id: &str, now: SystemTime) -> Result<String, Box<dy
     let key = rampart_xmldsig::SigningKey::from_pkcs8_pem(IDP_KEY)?;
     let cert = Certificate::from_pem(IDP_CERT)?;
     let options = rampart_xmldsig::SignOptions::new()
-        .placement(rampart_saml::signature_placement())
-        .certificate_der(cert.der());
+        .with_placement(rampart_saml::signature_placement())
+        .with_certificate_der(cert.der());
     let signed = rampart_xmldsig::sign_enveloped_with(
         xml.as_bytes(),
         "_a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b",

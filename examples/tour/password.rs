@@ -13,10 +13,10 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     let pepper = || Pepper::new(1, b"tour-pepper-not-for-production!!".to_vec());
     // Last year's parameters (weaker than OWASP's) and today's (OWASP: m=19 MiB, t=2, p=1).
     let last_year = Hasher::builder()
-        .params(Params::new(12 * 1024, 1, 1)?)
-        .pepper(pepper()?)
+        .with_params(Params::new(12 * 1024, 1, 1)?)
+        .with_pepper(pepper()?)
         .build()?;
-    let hasher = Hasher::builder().pepper(pepper()?).build()?;
+    let hasher = Hasher::builder().with_pepper(pepper()?).build()?;
     println!(
         "   hasher: argon2id m={} KiB t={} p={}, {} worker(s), pepper v1",
         hasher.params().m_kib(),
@@ -26,10 +26,10 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     );
 
     // Sign up: the policy checks the new password (NIST SP 800-63B), then we hash it.
-    let policy = Policy::builder().service_name("rampart").build()?;
+    let policy = Policy::builder().with_service_name("rampart").build()?;
     let ctx = PolicyContext::new()
-        .user_name("alice")
-        .email("alice@example.com");
+        .with_user_name("alice")
+        .with_email("alice@example.com");
     for candidate in ["alice2024!", "short", "correct horse battery staple"] {
         match policy.check(&Password::new(candidate), &ctx) {
             Ok(()) => println!("   sign-up: {candidate:?} accepted by the policy"),

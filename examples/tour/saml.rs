@@ -39,7 +39,7 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     let now = SystemTime::now();
     let request = sp
         .authn_request("https://idp.example.com/sso")
-        .force_authn(true)
+        .with_force_authn(true)
         .build(now)?;
     let url = request.redirect_url(&sp, None)?;
     println!(
@@ -129,7 +129,7 @@ fn signed_response(request_id: &str, now: SystemTime) -> Result<String, Box<dyn 
         .replace("2030-01-01T08:00:00Z", &at(8 * 3600)?);
     let key = rampart_xmldsig::SigningKey::from_pkcs8_pem(IDP_KEY)?;
     let options =
-        rampart_xmldsig::SignOptions::new().placement(rampart_saml::signature_placement());
+        rampart_xmldsig::SignOptions::new().with_placement(rampart_saml::signature_placement());
     let signed =
         rampart_xmldsig::sign_enveloped_with(xml.as_bytes(), ASSERTION_ID, &key, &options)?;
     Ok(base64::engine::general_purpose::STANDARD.encode(signed))

@@ -46,7 +46,7 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     // 4. Sign an AuthnRequest: the signature goes right after saml:Issuer, as SAML requires.
     let key = SigningKey::from_pkcs8_pem(KEY)?;
     //    XML-DSig knows no SAML: the caller names the place its schema wants.
-    let after_issuer = SignOptions::new().placement(Placement::AfterLeading {
+    let after_issuer = SignOptions::new().with_placement(Placement::AfterLeading {
         namespace: "urn:oasis:names:tc:SAML:2.0:assertion".into(),
         local: "Issuer".into(),
     });

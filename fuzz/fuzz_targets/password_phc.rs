@@ -18,9 +18,9 @@ fn hasher() -> &'static Hasher {
         caps.max_scrypt_work = 1 << 12;
         caps.max_pbkdf2_iterations = 1000;
         Hasher::builder()
-            .params(params)
-            .caps(caps)
-            .pepper(Pepper::new(1, [0x5a; 32]).expect("valid pepper"))
+            .with_params(params)
+            .with_caps(caps)
+            .with_pepper(Pepper::new(1, [0x5a; 32]).expect("valid pepper"))
             .build()
             .expect("valid hasher")
     })

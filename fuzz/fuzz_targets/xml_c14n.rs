@@ -35,8 +35,8 @@ fuzz_target!(|data: &[u8]| {
     for alg in ALGORITHMS {
         // A small cap, so the cap path is exercised and large expansions stay cheap.
         let c = Canonicalizer::new(alg)
-            .inclusive_prefixes("#default a b")
-            .max_output(1 << 20);
+            .with_inclusive_prefixes("#default a b")
+            .with_max_output(1 << 20);
         if let Ok(canonical) = c.document(&doc) {
             fixed_point(&c, &canonical, false);
         }

@@ -18,11 +18,11 @@ fuzz_target!(|data: &[u8]| {
     ];
     let strict = VerifyOptions::new(keys.clone());
     let loose = VerifyOptions::new(keys)
-        .id_attribute("ID")
-        .id_attribute("Id")
+        .with_id_attribute("ID")
+        .with_id_attribute("Id")
         .allow_sha1_signatures()
         .allow_small_rsa_keys()
-        .max_references(4);
+        .with_max_references(4);
     let root = doc.root();
     for sig in std::iter::once(root)
         .chain(root.descendants())

@@ -54,7 +54,7 @@ impl KeyOptions {
 
     /// Expires at a fixed time.
     #[must_use]
-    pub fn expires_at(mut self, at: SystemTime) -> Self {
+    pub fn with_expires_at(mut self, at: SystemTime) -> Self {
         self.expires_at = Some(at);
         self.valid_for = None;
         self
@@ -62,7 +62,7 @@ impl KeyOptions {
 
     /// Expires this long after issue.
     #[must_use]
-    pub fn valid_for(mut self, d: Duration) -> Self {
+    pub fn with_valid_for(mut self, d: Duration) -> Self {
         self.valid_for = Some(d);
         self.expires_at = None;
         self
@@ -179,7 +179,7 @@ impl ApiKeys {
     /// # use std::time::{Duration, SystemTime};
     /// # let keys = ApiKeys::new(KeyPrefix::default(), Keyset::new(1, HashingKey::generate()?));
     /// let now = SystemTime::now();
-    /// let issued = keys.issue(KeyOptions::new().scopes(["orders:read"]).valid_for(Duration::from_secs(86_400)), now)?;
+    /// let issued = keys.issue(KeyOptions::new().scopes(["orders:read"]).with_valid_for(Duration::from_secs(86_400)), now)?;
     /// assert!(issued.secret_key.expose_secret().starts_with("rk_live_"));
     /// assert_eq!(issued.record.public_id(), issued.public_key.public_id());
     /// # Ok::<(), rampart_apikey::Error>(())

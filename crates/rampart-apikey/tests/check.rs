@@ -261,7 +261,7 @@ fn test_environment_key_on_live_service_is_unexpected_prefix() {
 #[test]
 fn expired_key_is_rejected_after_its_expiry_only() {
     let (keys, store) = (service(), InMemoryStore::new());
-    let k = issue(&keys, &store, KeyOptions::new().valid_for(DAY));
+    let k = issue(&keys, &store, KeyOptions::new().with_valid_for(DAY));
     let s = k.secret_key.expose_secret();
     assert!(
         keys.check(&store, s, &[], t0() + DAY - Duration::from_secs(1))
@@ -274,7 +274,7 @@ fn expired_key_is_rejected_after_its_expiry_only() {
 #[test]
 fn expired_key_with_wrong_secret_reports_mismatch_not_expiry() {
     let (keys, store) = (service(), InMemoryStore::new());
-    let k = issue(&keys, &store, KeyOptions::new().valid_for(DAY));
+    let k = issue(&keys, &store, KeyOptions::new().with_valid_for(DAY));
     let s = k.secret_key.expose_secret();
     let c = if s.as_bytes()[40] == b'a' { 'b' } else { 'a' };
     let forged = recompute_checksum(&with_char(s, 40, c));
@@ -506,7 +506,7 @@ fn error_messages_never_contain_the_secret() {
     let k = issue(
         &keys,
         &store,
-        KeyOptions::new().scopes(["a"]).valid_for(DAY),
+        KeyOptions::new().scopes(["a"]).with_valid_for(DAY),
     );
     let s = k.secret_key.expose_secret();
     let random = &s[25..57];
@@ -535,12 +535,12 @@ fn issue_rejects_bad_options() {
             .is_err()
     );
     assert!(
-        keys.issue(KeyOptions::new().expires_at(t0()), t0())
+        keys.issue(KeyOptions::new().with_expires_at(t0()), t0())
             .is_err()
     );
     assert!(
         keys.issue(
-            KeyOptions::new().valid_for(Duration::from_secs(400_000_000_000)),
+            KeyOptions::new().with_valid_for(Duration::from_secs(400_000_000_000)),
             t0()
         )
         .is_err()

@@ -184,7 +184,7 @@ fn generate_vectors() {
         .issue(
             KeyOptions::new()
                 .scopes(["orders:read", "orders:write"])
-                .valid_for(365 * DAY),
+                .with_valid_for(365 * DAY),
             issued_at(),
         )
         .unwrap();

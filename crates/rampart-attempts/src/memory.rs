@@ -17,7 +17,7 @@
 //! tracked**: when it arrives at a full shard, the shard first drops expired streaks, then
 //! evicts live ones in this order:
 //!
-//! 1. **Unprotected streaks** (below [`MemoryConfig::protect_at`], default 5 failures),
+//! 1. **Unprotected streaks** (below [`MemoryConfig::with_protect_at`], default 5 failures),
 //!    **lowest counts first, oldest last failure first among equal counts**: one eighth of
 //!    the shard when that many are unprotected, otherwise only the lowest count present.
 //!    A flood of fresh subjects makes count-1 entries, which are the first to go, so to push
@@ -72,7 +72,7 @@ const SLOT_BYTES: usize = 8 + std::mem::size_of::<Entry>() + 1;
 ///
 /// ```
 /// use rampart_attempts::{MemoryConfig, MemoryStore};
-/// let store = MemoryStore::new(MemoryConfig::default().capacity(10_000).protect_at(3));
+/// let store = MemoryStore::new(MemoryConfig::default().with_capacity(10_000).with_protect_at(3));
 /// assert_eq!(store.len(), 0);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,14 +102,14 @@ impl Default for MemoryConfig {
 impl MemoryConfig {
     /// Sets the capacity (at least one subject per shard).
     #[must_use]
-    pub fn capacity(mut self, capacity: usize) -> Self {
+    pub fn with_capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity;
         self
     }
 
     /// Sets the number of shards (1 to 4096, rounded up to a power of two).
     #[must_use]
-    pub fn shards(mut self, shards: usize) -> Self {
+    pub fn with_shards(mut self, shards: usize) -> Self {
         self.shards = shards;
         self
     }
@@ -117,7 +117,7 @@ impl MemoryConfig {
     /// Sets the count at which streaks become protected (at least 2): evicted only after
     /// every lower streak, oldest last failure first.
     #[must_use]
-    pub fn protect_at(mut self, count: u32) -> Self {
+    pub fn with_protect_at(mut self, count: u32) -> Self {
         self.protect_at = count;
         self
     }
@@ -131,7 +131,7 @@ pub struct MemoryStats {
     pub tracked: usize,
     /// Streaks evicted to make room (expired ones not included), protected ones included.
     pub evicted: u64,
-    /// Of `evicted`, streaks at or above [`MemoryConfig::protect_at`]: a store that evicts
+    /// Of `evicted`, streaks at or above [`MemoryConfig::with_protect_at`]: a store that evicts
     /// these is saturated (raise the capacity, or look for a flood).
     pub evicted_protected: u64,
 }
@@ -624,7 +624,7 @@ mod tests {
 
     #[test]
     fn flood_of_fresh_subjects_does_not_evict_a_victim_streak() {
-        let store = MemoryStore::new(MemoryConfig::default().capacity(64).shards(1));
+        let store = MemoryStore::new(MemoryConfig::default().with_capacity(64).with_shards(1));
         let victim = Subject::account("victim");
         assert_eq!(fail_n(&store, &victim, 2, 1000), 2);
         for i in 0..10_000 {
@@ -645,7 +645,12 @@ mod tests {
 
     #[test]
     fn victim_under_active_attack_survives_a_saturating_flood() {
-        let store = MemoryStore::new(MemoryConfig::default().capacity(64).shards(1).protect_at(3));
+        let store = MemoryStore::new(
+            MemoryConfig::default()
+                .with_capacity(64)
+                .with_shards(1)
+                .with_protect_at(3),
+        );
         let victim = Subject::account("victim");
         let idle = Subject::account("idle");
         fail_n(&store, &victim, 3, 1000);
@@ -680,7 +685,12 @@ mod tests {
 
     #[test]
     fn flood_of_one_kind_evicts_its_own_kind_before_another_kinds_protected_streak() {
-        let store = MemoryStore::new(MemoryConfig::default().capacity(64).shards(1).protect_at(3));
+        let store = MemoryStore::new(
+            MemoryConfig::default()
+                .with_capacity(64)
+                .with_shards(1)
+                .with_protect_at(3),
+        );
         // An account streak nobody has failed against since: the oldest in the shard.
         let account = Subject::account("ann");
         fail_n(&store, &account, 3, 1000);
@@ -702,7 +712,12 @@ mod tests {
 
     #[test]
     fn full_shard_always_admits_a_new_subject() {
-        let store = MemoryStore::new(MemoryConfig::default().capacity(16).shards(1).protect_at(2));
+        let store = MemoryStore::new(
+            MemoryConfig::default()
+                .with_capacity(16)
+                .with_shards(1)
+                .with_protect_at(2),
+        );
         for i in 0..16u64 {
             fail_n(&store, &Subject::account(format!("p{i}")), 2, 1000 + i);
         }
@@ -718,7 +733,7 @@ mod tests {
 
     #[test]
     fn expired_entries_are_purged_first() {
-        let store = MemoryStore::new(MemoryConfig::default().capacity(8).shards(1));
+        let store = MemoryStore::new(MemoryConfig::default().with_capacity(8).with_shards(1));
         for i in 0..8 {
             fail_n(&store, &Subject::account(format!("old{i}")), 3, 0);
         }

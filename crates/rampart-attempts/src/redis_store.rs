@@ -19,7 +19,7 @@
 //! [`Tracker::record_success`](crate::Tracker::record_success) returns at once: the reset is
 //! queued to a background task that pipelines queued resets in one round trip. A replica
 //! skips the reset when it knows there is no streak: it read a count of zero in the same
-//! request's `check`, or sent a reset itself, less than [`RedisConfig::hint_ttl`] ago
+//! request's `check`, or sent a reset itself, less than [`RedisConfig::with_hint_ttl`] ago
 //! (default 2 s), with no failure recorded since. The consistency this gives:
 //!
 //! - a success ends every failure recorded by this replica before it, and every failure
@@ -32,21 +32,21 @@
 //! - a reset carries the success time and never erases a failure recorded after it, even if
 //!   it arrives late (the scripts compare timestamps; replicas' clocks should agree within
 //!   the backoff delays, as with NTP);
-//! - if the queue is full (a burst larger than [`RedisConfig::reset_queue`]) the reset is
+//! - if the queue is full (a burst larger than [`RedisConfig::with_reset_queue`]) the reset is
 //!   dropped and counted in [`Health::resets_dropped`].
 //!
 //! # When Redis is unreachable
 //!
-//! Every call has a timeout ([`RedisConfig::timeout`], default 250 ms). A connection error
+//! Every call has a timeout ([`RedisConfig::with_timeout`], default 250 ms). A connection error
 //! (a restarted or failed-over server met on a connection that was open before) is retried
 //! once on a fresh connection within that deadline, and only then counts: a replica that was
 //! idle while Redis restarted keeps counting in Redis ([`Health::reconnect_retries`]). On an
 //! error or a timeout the store reports the outage ([`RedisStore::health`], and the hook of
-//! [`RedisConfig::on_health_change`]) and, by default ([`FailureMode::FailOpen`]), answers from
+//! [`RedisConfig::with_on_health_change`]) and, by default ([`FailureMode::FailOpen`]), answers from
 //! a per-replica [`MemoryStore`]: a Redis outage does not become a login outage, and each
 //! replica still counts, throttles and notifies for what it sees (so during an outage a
 //! streak can notify once per replica, with different idempotency keys). While Redis is
-//! down, calls go straight to the fallback and one call per [`RedisConfig::probe_interval`]
+//! down, calls go straight to the fallback and one call per [`RedisConfig::with_probe_interval`]
 //! (default 1 s) tries Redis again, and [`RedisStore::ping`] probes at once (a readiness
 //! check ends an outage as soon as Redis answers); the first success ends the outage. Counts
 //! kept in the fallback are not merged back: a streak that straddles an outage of this
@@ -95,7 +95,7 @@ pub enum FailureMode {
     FailClosed,
 }
 
-/// A change of the store's health, given to the hook of [`RedisConfig::on_health_change`].
+/// A change of the store's health, given to the hook of [`RedisConfig::with_on_health_change`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HealthEvent {
@@ -148,9 +148,9 @@ type HealthHook = Arc<dyn Fn(&HealthEvent) + Send + Sync>;
 /// use std::time::Duration;
 /// use rampart_attempts::{FailureMode, RedisConfig};
 /// let config = RedisConfig::new("redis://127.0.0.1:6379/")
-///     .prefix("myapp:attempts:")
-///     .timeout(Duration::from_millis(100))
-///     .failure_mode(FailureMode::FailClosed);
+///     .with_prefix("myapp:attempts:")
+///     .with_timeout(Duration::from_millis(100))
+///     .with_failure_mode(FailureMode::FailClosed);
 /// ```
 #[derive(Clone)]
 #[non_exhaustive]
@@ -199,7 +199,7 @@ impl RedisConfig {
             timeout: Duration::from_millis(250),
             failure_mode: FailureMode::FailOpen,
             probe_interval: Duration::from_secs(1),
-            fallback: MemoryConfig::default().capacity(100_000),
+            fallback: MemoryConfig::default().with_capacity(100_000),
             reset_queue: 65_536,
             hint_ttl: Duration::from_secs(2),
             on_health: None,
@@ -208,49 +208,49 @@ impl RedisConfig {
 
     /// Sets the key prefix.
     #[must_use]
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self
     }
 
     /// Sets the deadline of each call.
     #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
     /// Sets the failure mode.
     #[must_use]
-    pub fn failure_mode(mut self, mode: FailureMode) -> Self {
+    pub fn with_failure_mode(mut self, mode: FailureMode) -> Self {
         self.failure_mode = mode;
         self
     }
 
     /// Sets how often Redis is tried again during an outage.
     #[must_use]
-    pub fn probe_interval(mut self, interval: Duration) -> Self {
+    pub fn with_probe_interval(mut self, interval: Duration) -> Self {
         self.probe_interval = interval;
         self
     }
 
     /// Sets the fail-open fallback store's configuration.
     #[must_use]
-    pub fn fallback(mut self, fallback: MemoryConfig) -> Self {
+    pub fn with_fallback(mut self, fallback: MemoryConfig) -> Self {
         self.fallback = fallback;
         self
     }
 
     /// Sets the capacity of the background reset queue.
     #[must_use]
-    pub fn reset_queue(mut self, capacity: usize) -> Self {
+    pub fn with_reset_queue(mut self, capacity: usize) -> Self {
         self.reset_queue = capacity;
         self
     }
 
     /// Sets how long a replica trusts its own view to skip a reset (0: never skip).
     #[must_use]
-    pub fn hint_ttl(mut self, ttl: Duration) -> Self {
+    pub fn with_hint_ttl(mut self, ttl: Duration) -> Self {
         self.hint_ttl = ttl;
         self
     }
@@ -258,7 +258,10 @@ impl RedisConfig {
     /// Calls `hook` on every change of health (outage, recovery), e.g. to log or raise an
     /// alert. Called on the request's task: keep it quick.
     #[must_use]
-    pub fn on_health_change(mut self, hook: impl Fn(&HealthEvent) + Send + Sync + 'static) -> Self {
+    pub fn with_on_health_change(
+        mut self,
+        hook: impl Fn(&HealthEvent) + Send + Sync + 'static,
+    ) -> Self {
         self.on_health = Some(Arc::new(hook));
         self
     }
@@ -400,9 +403,9 @@ impl RedisStore {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), rampart_attempts::Error> {
     /// let config = RedisConfig::new("redis://127.0.0.1:6379/")
-    ///     .prefix("orders-api:attempts:")
-    ///     .timeout(Duration::from_millis(100))
-    ///     .on_health_change(|event| eprintln!("attempts store: {event:?}"));
+    ///     .with_prefix("orders-api:attempts:")
+    ///     .with_timeout(Duration::from_millis(100))
+    ///     .with_on_health_change(|event| eprintln!("attempts store: {event:?}"));
     /// let store = RedisStore::connect(config).await?; // Redis down is an outage, not an error
     /// let tracker = Tracker::new(store.clone());
     /// let who = Subject::ip("203.0.113.9".parse().unwrap());

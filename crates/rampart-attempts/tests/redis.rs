@@ -19,8 +19,8 @@ async fn store(_server: &RedisServer, config: RedisConfig) -> RedisStore {
 
 fn config(server: &RedisServer) -> RedisConfig {
     RedisConfig::new(server.url())
-        .prefix("test:attempts:")
-        .probe_interval(Duration::from_millis(100))
+        .with_prefix("test:attempts:")
+        .with_probe_interval(Duration::from_millis(100))
 }
 
 /// Waits (bounded) for a condition that a background task makes true.
@@ -54,7 +54,7 @@ async fn two_trackers_many_concurrent_tasks_give_exact_counts_and_one_notificati
     let notes = Collect::default();
     // A generous timeout: 1000 scripts from 200 tasks on a loaded 2-core CI machine must not
     // fall back to memory (that would break the exact counts this test checks).
-    let cfg = || config(&server).timeout(Duration::from_secs(10));
+    let cfg = || config(&server).with_timeout(Duration::from_secs(10));
     let a = Arc::new(Tracker::new(store(&server, cfg()).await).with_notifier(notes.clone()));
     let b = Arc::new(Tracker::new(store(&server, cfg()).await).with_notifier(notes.clone()));
     let key = Subject::api_key("pk_shared");
@@ -92,7 +92,7 @@ async fn keys_live_under_the_prefix_and_expire_with_the_idle_period() {
     let Some(server) = RedisServer::start() else {
         return;
     };
-    let s = store(&server, config(&server).prefix("svc1:")).await;
+    let s = store(&server, config(&server).with_prefix("svc1:")).await;
     let tracker = Tracker::new(s.clone());
     let subject = Subject::account("carol");
     tracker.record_failure(&subject, t0()).await.unwrap();
@@ -116,7 +116,7 @@ async fn success_returns_without_waiting_on_a_frozen_redis() {
         return;
     };
     // A long timeout: the background reset must outlive the freeze, however slow CI is.
-    let cfg = config(&server).timeout(Duration::from_secs(20));
+    let cfg = config(&server).with_timeout(Duration::from_secs(20));
     let tracker = Tracker::new(store(&server, cfg).await);
     let subject = Subject::api_key("pk_fast");
     tracker.record_failure(&subject, t0()).await.unwrap();
@@ -167,7 +167,7 @@ async fn outage_fails_open_to_memory_reports_it_and_recovers_after_restart() {
     };
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&events);
-    let cfg = config(&server).on_health_change(move |e| sink.lock().unwrap().push(e.clone()));
+    let cfg = config(&server).with_on_health_change(move |e| sink.lock().unwrap().push(e.clone()));
     let tracker = Tracker::new(store(&server, cfg).await);
     let acct = Subject::account("dave");
     for _ in 0..3 {
@@ -242,7 +242,7 @@ async fn outage_with_fail_closed_denies_without_panicking() {
     let Some(mut server) = RedisServer::start() else {
         return;
     };
-    let cfg = config(&server).failure_mode(FailureMode::FailClosed);
+    let cfg = config(&server).with_failure_mode(FailureMode::FailClosed);
     let tracker = Tracker::new(store(&server, cfg).await);
     let acct = Subject::account("erin");
     tracker.record_failure(&acct, t0()).await.unwrap();
@@ -449,7 +449,7 @@ async fn concurrent_unlocks_with_one_token_succeed_exactly_once() {
     let Some(server) = RedisServer::start() else {
         return;
     };
-    let cfg = || config(&server).timeout(Duration::from_secs(10));
+    let cfg = || config(&server).with_timeout(Duration::from_secs(10));
     let a = Arc::new(
         Tracker::new(store(&server, cfg()).await)
             .with_policies(lockout_policies(2))
@@ -511,7 +511,7 @@ async fn hung_redis_times_out_and_fails_open_to_memory_then_recovers() {
     let Some(server) = RedisServer::start() else {
         return;
     };
-    let cfg = config(&server).timeout(HANG_TIMEOUT);
+    let cfg = config(&server).with_timeout(HANG_TIMEOUT);
     let tracker = Tracker::new(store(&server, cfg).await);
     let pair = Subject::account_from_ip("iris", "192.0.2.30".parse().unwrap());
     for _ in 0..6 {
@@ -563,8 +563,8 @@ async fn hung_redis_times_out_and_fails_closed_then_recovers() {
         return;
     };
     let cfg = config(&server)
-        .timeout(HANG_TIMEOUT)
-        .failure_mode(FailureMode::FailClosed);
+        .with_timeout(HANG_TIMEOUT)
+        .with_failure_mode(FailureMode::FailClosed);
     let tracker = Tracker::new(store(&server, cfg).await);
     let pair = Subject::account_from_ip("jack", "192.0.2.31".parse().unwrap());
     tracker.record_failure(&pair, t0()).await.unwrap();
@@ -647,8 +647,8 @@ async fn killed_and_restarted_redis_loses_no_count_and_notifies_once() {
     };
     // A probe interval far longer than the test: any outage B declared would split counts.
     let base = config(&server)
-        .timeout(Duration::from_secs(2))
-        .probe_interval(Duration::from_secs(30));
+        .with_timeout(Duration::from_secs(2))
+        .with_probe_interval(Duration::from_secs(30));
     let cfg = || base.clone();
     for round in 0..5 {
         let notes = Collect::default();

@@ -161,7 +161,7 @@ fn malformed_unlock_token_is_a_typed_error() {
 
 #[test]
 fn idle_streak_expires_for_the_memory_store_purge() {
-    let store = MemoryStore::new(MemoryConfig::default().capacity(1000));
+    let store = MemoryStore::new(MemoryConfig::default().with_capacity(1000));
     let tracker = Tracker::new(store);
     block_on(tracker.record_failure(&Subject::account("z"), t0())).unwrap();
     assert_eq!(
@@ -181,7 +181,7 @@ fn idle_streak_expires_for_the_memory_store_purge() {
 
 #[test]
 fn after_a_saturating_flood_a_new_victim_is_still_tracked_and_throttled() {
-    let store = MemoryStore::new(MemoryConfig::default().capacity(64).shards(1));
+    let store = MemoryStore::new(MemoryConfig::default().with_capacity(64).with_shards(1));
     let tracker = Tracker::new(store);
     let flood_ip = "203.0.113.77".parse().unwrap();
     let mut now = t0();

@@ -21,7 +21,7 @@
 //!   name is never truncated or followed.
 //! - **Durability.** The file is fsynced before it is named, and the directory after every
 //!   link or rename (the new entry is durable only once the directory is).
-//! - **Metadata.** New files are mode 0600. [`AtomicFile::keep_metadata`] makes a replacement
+//! - **Metadata.** New files are mode 0600. [`AtomicFile::with_keep_metadata`] makes a replacement
 //!   keep the replaced file's permission bits (and its owner and group when running as root),
 //!   as editing a file in place would.
 //!
@@ -137,7 +137,7 @@ impl AtomicFile {
     /// its owner and group when running as root; otherwise the group when allowed). A new
     /// file stays 0600. Set-user-id and set-group-id bits are not carried over.
     #[must_use]
-    pub fn keep_metadata(mut self, keep: bool) -> Self {
+    pub fn with_keep_metadata(mut self, keep: bool) -> Self {
         self.keep_metadata = keep;
         self
     }
@@ -587,7 +587,7 @@ mod tests {
             let p = dir.path().join("shared.rpf");
             fs::write(&p, b"old").unwrap();
             fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
-            let mut out = AtomicFile::new(&p).unwrap().keep_metadata(true);
+            let mut out = AtomicFile::new(&p).unwrap().with_keep_metadata(true);
             out.write_all(b"new").unwrap();
             out.commit().unwrap();
             assert_eq!(
@@ -595,7 +595,7 @@ mod tests {
                 0o640
             );
             let fresh = dir.path().join("fresh");
-            let mut out = AtomicFile::new(&fresh).unwrap().keep_metadata(true);
+            let mut out = AtomicFile::new(&fresh).unwrap().with_keep_metadata(true);
             out.write_all(b"x").unwrap();
             out.commit().unwrap();
             let mode = fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;

@@ -18,7 +18,7 @@ use crate::{Context, Keyring, MasterKey};
 ///   only when the store's generation changed, so forged version numbers cannot make it
 ///   hammer the store.
 /// - **Sealing** asks the store for its generation (a file store: one `stat`, the document is
-///   re-read only when the file changed) at most every [`check_interval`](Self::check_interval)
+///   re-read only when the file changed) at most every [`with_check_interval`](Self::with_check_interval)
 ///   (default: before every seal) and reloads when it changed, so the service seals under the
 ///   new primary as soon as the rotation is saved.
 /// - **A failed reload** (bad MAC, a file edited by hand, the store down) keeps the last good
@@ -95,7 +95,7 @@ impl KeyringHandle {
     /// the old primary for up to this long after a rotation, so retire the old version only
     /// after this interval has passed since the rotation (the old version still opens).
     #[must_use]
-    pub fn check_interval(mut self, interval: Duration) -> Self {
+    pub fn with_check_interval(mut self, interval: Duration) -> Self {
         self.check_interval = interval;
         self
     }

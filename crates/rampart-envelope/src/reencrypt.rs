@@ -275,7 +275,7 @@ pub struct Progress {
     /// Items handled so far in this run (re-encrypted, already current, or failed), not
     /// counting items skipped because a checkpoint said they were done.
     pub done: u64,
-    /// Total items, when known (given with [`ReencryptJob::total`] or from an exact
+    /// Total items, when known (given with [`ReencryptJob::with_total`] or from an exact
     /// iterator size hint).
     pub total: Option<u64>,
     /// Items re-encrypted (values) or re-keyed (files) so far.
@@ -339,7 +339,7 @@ type ProgressFn<'a> = Box<dyn FnMut(&Progress) + 'a>;
 ///
 /// let mut checkpoint = MemoryCheckpoint::new();
 /// let report = ReencryptJob::new(&keyring, |_id: &u64| ctx.clone())
-///     .batch_size(4)
+///     .with_batch_size(4)
 ///     .run(rows.clone(), &mut checkpoint, |batch| {
 ///         for item in batch {
 ///             rows[item.id as usize].1 = item.ciphertext.clone(); // UPDATE ... WHERE id = ?
@@ -409,27 +409,27 @@ impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
     /// let last = bad.len() - 1;
     /// bad[last] ^= 1; // at the primary version already, but it will never open
     /// let report = ReencryptJob::new(&ring, |_: &u32| ctx.clone())
-    ///     .verify(true)
+    ///     .with_verify(true)
     ///     .run(vec![(1u32, bad)], &mut MemoryCheckpoint::new(), |_| Ok::<(), rampart_envelope::Error>(()))?;
     /// assert_eq!(report.progress.failed, 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
-    pub fn verify(mut self, verify: bool) -> Self {
+    pub fn with_verify(mut self, verify: bool) -> Self {
         self.verify = verify;
         self
     }
 
     /// Items per batch (at least 1; default [`DEFAULT_BATCH_SIZE`]).
     #[must_use]
-    pub fn batch_size(mut self, n: usize) -> Self {
+    pub fn with_batch_size(mut self, n: usize) -> Self {
         self.batch_size = n.max(1);
         self
     }
 
     /// The total number of items, for progress reports (e.g. from `SELECT count(*)`).
     #[must_use]
-    pub fn total(mut self, n: u64) -> Self {
+    pub fn with_total(mut self, n: u64) -> Self {
         self.total = Some(n);
         self
     }
@@ -437,14 +437,14 @@ impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
     /// Caps the pace at `n` items per second (the job sleeps between batches), to spare the
     /// database a live service also uses.
     #[must_use]
-    pub fn max_items_per_sec(mut self, n: u64) -> Self {
+    pub fn with_max_items_per_sec(mut self, n: u64) -> Self {
         self.max_per_sec = Some(n.max(1));
         self
     }
 
     /// Calls `f` with the progress after every batch.
     #[must_use]
-    pub fn on_progress(mut self, f: impl FnMut(&Progress) + 'a) -> Self {
+    pub fn with_on_progress(mut self, f: impl FnMut(&Progress) + 'a) -> Self {
         self.on_progress = Some(Box::new(f));
         self
     }
@@ -576,7 +576,7 @@ impl<'a, Id: Ord + Clone> ReencryptJob<'a, Id> {
     }
 
     /// Returns the upgraded ciphertext, or `None` if it is already under the primary. The
-    /// input is opened in every case (see [`verify`](Self::verify)).
+    /// input is opened in every case (see [`with_verify`](ReencryptJob::with_verify)).
     fn upgrade(&self, ct: &[u8], context: &Context) -> Result<Option<Vec<u8>>, Error> {
         if let Detected::EncryptedFile { .. } = detect(ct) {
             let header = FileHeader::parse(ct)?;

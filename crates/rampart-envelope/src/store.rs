@@ -212,7 +212,7 @@ impl FileKeyringStore {
     /// How long [`lock`](KeyringStore::lock) waits for another writer (default
     /// [`DEFAULT_LOCK_WAIT`]) before failing with [`KeyringFileError::Locked`].
     #[must_use]
-    pub fn lock_wait(mut self, wait: Duration) -> Self {
+    pub fn with_lock_wait(mut self, wait: Duration) -> Self {
         self.lock_wait = wait;
         self
     }

@@ -476,6 +476,7 @@ impl SubkeyCache {
             .retain(|k, _| k.version != version);
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.map
             .read()

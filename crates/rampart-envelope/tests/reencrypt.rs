@@ -47,7 +47,7 @@ fn job_moves_every_old_value_to_the_primary_version() {
     let mut cp = MemoryCheckpoint::new();
     let commits = RefCell::new(0);
     let report = ReencryptJob::new(&ring, ctx)
-        .batch_size(10)
+        .with_batch_size(10)
         .run(items(&rows), &mut cp, |batch| {
             *commits.borrow_mut() += 1;
             for item in batch {
@@ -128,7 +128,7 @@ fn crash_mid_job_resumes_from_the_checkpoint_without_redoing_batches() {
 
     // First run: the process "dies" while committing the third batch.
     let mut batches = 0;
-    let res = ReencryptJob::new(&ring, ctx).batch_size(10).run(
+    let res = ReencryptJob::new(&ring, ctx).with_batch_size(10).run(
         items(&rows),
         &mut FileCheckpoint::new(&cp_path),
         |b| {
@@ -150,7 +150,7 @@ fn crash_mid_job_resumes_from_the_checkpoint_without_redoing_batches() {
 
     // Second run, a "new process": reads the stored rows again and resumes after id 19.
     let report = ReencryptJob::new(&ring, ctx)
-        .batch_size(10)
+        .with_batch_size(10)
         .run(items(&stored), &mut FileCheckpoint::new(&cp_path), |b| {
             for i in b {
                 stored.insert(i.id, i.ciphertext.clone());
@@ -196,7 +196,7 @@ fn crash_between_commit_and_checkpoint_is_idempotent() {
         fail_next: true,
     };
     let first = ReencryptJob::new(&ring, ctx)
-        .batch_size(5)
+        .with_batch_size(5)
         .run(items(&rows), &mut cp, |b| {
             for i in b {
                 stored.insert(i.id, i.ciphertext.clone());
@@ -212,7 +212,7 @@ fn crash_between_commit_and_checkpoint_is_idempotent() {
 
     let mut recommitted = Vec::new();
     let report = ReencryptJob::new(&ring, ctx)
-        .batch_size(5)
+        .with_batch_size(5)
         .run(items(&stored), &mut cp, |b| {
             recommitted.extend(b.iter().map(|i| i.id));
             for i in b {
@@ -233,9 +233,9 @@ fn progress_reports_done_total_and_rate_after_each_batch() {
     let (_, ring, rows) = table(12);
     let seen = RefCell::new(Vec::<Progress>::new());
     let report = ReencryptJob::new(&ring, ctx)
-        .batch_size(5)
-        .total(12)
-        .on_progress(|p| seen.borrow_mut().push(p.clone()))
+        .with_batch_size(5)
+        .with_total(12)
+        .with_on_progress(|p| seen.borrow_mut().push(p.clone()))
         .run(items(&rows), &mut MemoryCheckpoint::new(), |_| {
             Ok::<_, Error>(())
         })
@@ -294,8 +294,8 @@ fn max_items_per_sec_paces_the_job() {
     let (_, ring, rows) = table(20);
     let started = Instant::now();
     ReencryptJob::new(&ring, ctx)
-        .batch_size(5)
-        .max_items_per_sec(200)
+        .with_batch_size(5)
+        .with_max_items_per_sec(200)
         .run(items(&rows), &mut MemoryCheckpoint::new(), |_| {
             Ok::<_, Error>(())
         })
@@ -359,7 +359,7 @@ fn resumed_job_reports_the_failures_of_the_first_run() {
     let dir = tempfile::tempdir().unwrap();
     let cp_path = dir.path().join("job.checkpoint");
     let mut batches = 0;
-    let first = ReencryptJob::new(&ring, ctx).batch_size(10).run(
+    let first = ReencryptJob::new(&ring, ctx).with_batch_size(10).run(
         items(&rows),
         &mut FileCheckpoint::new(&cp_path),
         |_| {
@@ -376,7 +376,7 @@ fn resumed_job_reports_the_failures_of_the_first_run() {
     assert_eq!(saved.failed_ids, vec![2, 4]);
 
     let report = ReencryptJob::new(&ring, ctx)
-        .batch_size(10)
+        .with_batch_size(10)
         .run(items(&rows), &mut FileCheckpoint::new(&cp_path), |_| {
             Ok::<_, Error>(())
         })
@@ -396,7 +396,7 @@ fn resume_after_a_rotation_mid_job_is_refused() {
     let mut cp = MemoryCheckpoint::new();
     let mut batches = 0;
     let _ = ReencryptJob::new(&ring, ctx)
-        .batch_size(5)
+        .with_batch_size(5)
         .run(items(&rows), &mut cp, |_| {
             batches += 1;
             if batches == 2 {
@@ -498,7 +498,7 @@ fn verify_reports_files_with_damaged_bodies_as_unreadable_at_the_primary_and_aft
         let items = vec![(1u32, good), (2, truncated), (3, garbage)];
         let run = |verify: bool| {
             rampart_envelope::reencrypt::ReencryptJob::new(&ring, |_: &u32| ctx.clone())
-                .verify(verify)
+                .with_verify(verify)
                 .run(
                     items.clone(),
                     &mut rampart_envelope::reencrypt::MemoryCheckpoint::new(),

@@ -57,7 +57,7 @@ impl Hasher {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), rampart_password::Error> {
     /// use rampart_password::{Hasher, Params, Password, Verdict};
-    /// let hasher = Hasher::builder().params(Params::new(64, 1, 1)?).build()?;
+    /// let hasher = Hasher::builder().with_params(Params::new(64, 1, 1)?).build()?;
     /// let stored = hasher.hash_async(Password::new("correct horse")).await?;
     /// let verdict = hasher.verify_async(Password::new("correct horse"), stored).await?;
     /// assert_eq!(verdict, Verdict::Valid);
@@ -147,11 +147,11 @@ mod tests {
 
     fn hasher(workers: usize, max_queue: usize) -> Hasher {
         Hasher::builder()
-            .params(Params::new(64, 1, 1).unwrap())
-            .limiter(
+            .with_params(Params::new(64, 1, 1).unwrap())
+            .with_limiter(
                 LimiterConfig::default()
-                    .max_workers(workers)
-                    .max_queue(max_queue),
+                    .with_max_workers(workers)
+                    .with_max_queue(max_queue),
             )
             .build()
             .unwrap()

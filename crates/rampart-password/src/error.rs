@@ -45,7 +45,7 @@ pub enum Error {
 
     /// The stored hash needs more working memory than the limiter's whole budget (possible
     /// when the caps allow more than the budget), so it could never run within it. Nothing was
-    /// allocated; raise [`crate::LimiterConfig::memory_budget_bytes`] or lower the caps.
+    /// allocated; raise [`crate::LimiterConfig::with_memory_budget_bytes`] or lower the caps.
     #[error(
         "stored hash needs {needed_bytes} bytes of working memory, above the budget of {budget_bytes}"
     )]

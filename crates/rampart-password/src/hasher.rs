@@ -29,7 +29,7 @@ pub const DEFAULT_MAX_PASSWORD_BYTES: usize = 4096;
 ///
 /// ```
 /// use rampart_password::{Hasher, Password, Verdict};
-/// # let hasher = Hasher::builder().params(rampart_password::Params::new(64, 1, 1)?).build()?;
+/// # let hasher = Hasher::builder().with_params(rampart_password::Params::new(64, 1, 1)?).build()?;
 /// // let hasher = Hasher::new(); // OWASP defaults
 /// let hash = hasher.hash(&Password::new("correct horse battery staple"))?;
 /// assert!(hash.starts_with("$argon2id$v=19$"));
@@ -77,15 +77,15 @@ impl std::fmt::Debug for Hasher {
 /// ```
 /// use rampart_password::{Hasher, Params, Password, Pepper, UpgradeReason, Verdict};
 /// let params = Params::new(64, 1, 1)?; // tiny for the example; keep the default in production
-/// let v1 = Hasher::builder().params(params).pepper(Pepper::new(1, [1u8; 32])?).build()?;
+/// let v1 = Hasher::builder().with_params(params).with_pepper(Pepper::new(1, [1u8; 32])?).build()?;
 /// let pw = Password::new("correct horse battery staple");
 /// let stored = v1.hash(&pw)?;
 /// assert!(stored.contains(",keyid=AAAAAQ$")); // pepper version 1
 ///
 /// let v2 = Hasher::builder()
-///     .params(params)
-///     .pepper(Pepper::new(2, [2u8; 32])?)
-///     .old_pepper(Pepper::new(1, [1u8; 32])?)
+///     .with_params(params)
+///     .with_pepper(Pepper::new(2, [2u8; 32])?)
+///     .with_old_pepper(Pepper::new(1, [1u8; 32])?)
 ///     .build()?;
 /// let Verdict::ValidNeedsUpgrade { new_hash, reason } = v2.verify(&pw, &stored)? else {
 ///     panic!("a version-1 hash is upgraded");
@@ -109,42 +109,42 @@ impl HasherBuilder {
     /// argon2id parameters for new hashes (default [`Params::OWASP`]). Stored hashes with any
     /// parameter below these verify and report [`Verdict::ValidNeedsUpgrade`].
     #[must_use]
-    pub fn params(mut self, params: Params) -> Self {
+    pub fn with_params(mut self, params: Params) -> Self {
         self.params = params;
         self
     }
 
     /// The current pepper: new hashes use it and record its version in `keyid`.
     #[must_use]
-    pub fn pepper(mut self, pepper: Pepper) -> Self {
+    pub fn with_pepper(mut self, pepper: Pepper) -> Self {
         self.pepper = Some(pepper);
         self
     }
 
     /// An older pepper, kept so hashes made with it still verify (and get upgraded).
     #[must_use]
-    pub fn old_pepper(mut self, pepper: Pepper) -> Self {
+    pub fn with_old_pepper(mut self, pepper: Pepper) -> Self {
         self.older_peppers.push(pepper);
         self
     }
 
     /// Caps on parameters read from stored hashes (default: 4x the current parameters).
     #[must_use]
-    pub fn caps(mut self, caps: Caps) -> Self {
+    pub fn with_caps(mut self, caps: Caps) -> Self {
         self.caps = Some(caps);
         self
     }
 
     /// Concurrency limits (default: one worker per core within a 256 MiB budget).
     #[must_use]
-    pub fn limiter(mut self, limiter: LimiterConfig) -> Self {
+    pub fn with_limiter(mut self, limiter: LimiterConfig) -> Self {
         self.limiter = limiter;
         self
     }
 
     /// Longest password accepted, in bytes (default [`DEFAULT_MAX_PASSWORD_BYTES`]).
     #[must_use]
-    pub fn max_password_bytes(mut self, bytes: usize) -> Self {
+    pub fn with_max_password_bytes(mut self, bytes: usize) -> Self {
         self.max_password_bytes = Some(bytes);
         self
     }
@@ -244,7 +244,7 @@ impl Hasher {
     ///
     /// ```
     /// use rampart_password::{Hasher, Params, Password, Verdict};
-    /// let hasher = Hasher::builder().params(Params::new(64, 2, 1)?).build()?;
+    /// let hasher = Hasher::builder().with_params(Params::new(64, 2, 1)?).build()?;
     /// let pw = Password::new("correct horse battery staple");
     /// let stored = hasher.hash(&pw)?;
     /// assert!(stored.starts_with("$argon2id$v=19$m=64,t=2,p=1$"));
@@ -336,7 +336,7 @@ impl Hasher {
     ///
     /// ```
     /// use rampart_password::{Hasher, Params, Password, Verdict};
-    /// let hasher = Hasher::builder().params(Params::new(64, 1, 1)?).build()?;
+    /// let hasher = Hasher::builder().with_params(Params::new(64, 1, 1)?).build()?;
     /// // No account named "mallory": spend the same work, then say no.
     /// assert_eq!(hasher.dummy_verify(&Password::new("hunter2"))?, Verdict::Invalid);
     /// # Ok::<(), rampart_password::Error>(())
@@ -356,7 +356,7 @@ impl Hasher {
     /// ```
     /// use std::collections::HashMap;
     /// use rampart_password::{Hasher, Params, Password, Verdict};
-    /// let hasher = Hasher::builder().params(Params::new(64, 1, 1)?).build()?;
+    /// let hasher = Hasher::builder().with_params(Params::new(64, 1, 1)?).build()?;
     /// let mut users = HashMap::new();
     /// users.insert("alice", hasher.hash(&Password::new("correct horse battery staple"))?);
     ///
@@ -462,8 +462,8 @@ mod tests {
 
     fn one_worker(params: Params) -> Hasher {
         Hasher::builder()
-            .params(params)
-            .limiter(LimiterConfig::default().max_workers(1))
+            .with_params(params)
+            .with_limiter(LimiterConfig::default().with_max_workers(1))
             .build()
             .unwrap()
     }
@@ -485,8 +485,8 @@ mod tests {
     #[test]
     fn dummy_hash_has_current_params_and_pepper() {
         let h = Hasher::builder()
-            .params(Params::new(128, 3, 1).unwrap())
-            .pepper(Pepper::new(5, vec![1u8; 32]).unwrap())
+            .with_params(Params::new(128, 3, 1).unwrap())
+            .with_pepper(Pepper::new(5, vec![1u8; 32]).unwrap())
             .build()
             .unwrap();
         let info = crate::inspect(&h.inner.dummy).unwrap();
@@ -501,8 +501,12 @@ mod tests {
     #[test]
     fn dummy_verify_goes_through_the_limiter_and_argon2() {
         let h = Hasher::builder()
-            .params(Params::new(64, 1, 1).unwrap())
-            .limiter(LimiterConfig::default().max_workers(1).max_queue(0))
+            .with_params(Params::new(64, 1, 1).unwrap())
+            .with_limiter(
+                LimiterConfig::default()
+                    .with_max_workers(1)
+                    .with_max_queue(0),
+            )
             .build()
             .unwrap();
         let meter = h.inner.limiter.meter();

@@ -5,7 +5,7 @@
 //! ```
 //! use rampart_password::{Hasher, Password, Verdict};
 //!
-//! # let hasher = Hasher::builder().params(rampart_password::Params::new(64, 1, 1)?).build()?;
+//! # let hasher = Hasher::builder().with_params(rampart_password::Params::new(64, 1, 1)?).build()?;
 //! // let hasher = Hasher::new(); // argon2id, m = 19 MiB, t = 2, p = 1
 //! let stored = hasher.hash(&Password::new("correct horse battery staple"))?; // PHC string
 //! match hasher.verify(&Password::new("correct horse battery staple"), &stored)? {

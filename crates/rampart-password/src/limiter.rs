@@ -38,7 +38,7 @@ pub const DEFAULT_MEMORY_BUDGET: usize = 256 * 1024 * 1024;
 ///
 /// ```
 /// use rampart_password::LimiterConfig;
-/// let cfg = LimiterConfig::default().memory_budget_bytes(64 << 20).max_workers(2);
+/// let cfg = LimiterConfig::default().with_memory_budget_bytes(64 << 20).with_max_workers(2);
 /// # let _ = cfg;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,21 +65,21 @@ impl Default for LimiterConfig {
 impl LimiterConfig {
     /// Sets the memory budget in bytes.
     #[must_use]
-    pub fn memory_budget_bytes(mut self, bytes: usize) -> Self {
+    pub fn with_memory_budget_bytes(mut self, bytes: usize) -> Self {
         self.memory_budget_bytes = bytes;
         self
     }
 
     /// Sets the maximum number of workers.
     #[must_use]
-    pub fn max_workers(mut self, workers: usize) -> Self {
+    pub fn with_max_workers(mut self, workers: usize) -> Self {
         self.max_workers = Some(workers);
         self
     }
 
     /// Sets how many callers may wait before new ones get [`Error::Overloaded`].
     #[must_use]
-    pub fn max_queue(mut self, waiting: usize) -> Self {
+    pub fn with_max_queue(mut self, waiting: usize) -> Self {
         self.max_queue = Some(waiting);
         self
     }
@@ -449,14 +449,18 @@ mod tests {
     }
 
     fn limiter(workers: usize, slot_blocks: usize) -> Limiter {
-        Limiter::new(LimiterConfig::default().max_workers(workers), slot_blocks).unwrap()
+        Limiter::new(
+            LimiterConfig::default().with_max_workers(workers),
+            slot_blocks,
+        )
+        .unwrap()
     }
 
     /// `workers` slots of `slot` blocks plus `spare` blocks of budget.
     fn budgeted(workers: usize, slot: usize, spare: usize) -> Limiter {
         let cfg = LimiterConfig::default()
-            .memory_budget_bytes((workers * slot + spare) * Block::SIZE)
-            .max_workers(workers);
+            .with_memory_budget_bytes((workers * slot + spare) * Block::SIZE)
+            .with_max_workers(workers);
         let l = Limiter::new(cfg, slot).unwrap();
         assert_eq!(l.workers(), workers);
         l
@@ -486,14 +490,14 @@ mod tests {
     #[test]
     fn workers_are_bounded_by_memory_budget() {
         let cfg = LimiterConfig::default()
-            .memory_budget_bytes(3 * 64 * 1024)
-            .max_workers(16);
+            .with_memory_budget_bytes(3 * 64 * 1024)
+            .with_max_workers(16);
         assert_eq!(Limiter::new(cfg, 64).unwrap().workers(), 3);
     }
 
     #[test]
     fn budget_below_one_hash_is_a_config_error() {
-        let cfg = LimiterConfig::default().memory_budget_bytes(1024);
+        let cfg = LimiterConfig::default().with_memory_budget_bytes(1024);
         assert!(Limiter::new(cfg, 64).is_err());
     }
 
@@ -658,7 +662,13 @@ mod tests {
     #[test]
     fn waiting_beyond_max_queue_is_overloaded() {
         let l = Arc::new(
-            Limiter::new(LimiterConfig::default().max_workers(1).max_queue(0), 16).unwrap(),
+            Limiter::new(
+                LimiterConfig::default()
+                    .with_max_workers(1)
+                    .with_max_queue(0),
+                16,
+            )
+            .unwrap(),
         );
         let held = l.acquire(16).unwrap();
         assert!(matches!(l.acquire(16), Err(Error::Overloaded)));

@@ -80,7 +80,7 @@ impl std::fmt::Display for ContextWord {
 ///
 /// ```
 /// use rampart_password::PolicyContext;
-/// let ctx = PolicyContext::new().user_name("alice").email("alice.smith@example.com");
+/// let ctx = PolicyContext::new().with_user_name("alice").with_email("alice.smith@example.com");
 /// # let _ = ctx;
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -104,21 +104,21 @@ impl<'a> PolicyContext<'a> {
 
     /// Sets the user name.
     #[must_use]
-    pub fn user_name(mut self, name: &'a str) -> Self {
+    pub fn with_user_name(mut self, name: &'a str) -> Self {
         self.user_name = Some(name);
         self
     }
 
     /// Sets the email address.
     #[must_use]
-    pub fn email(mut self, email: &'a str) -> Self {
+    pub fn with_email(mut self, email: &'a str) -> Self {
         self.email = Some(email);
         self
     }
 
     /// Adds another word.
     #[must_use]
-    pub fn word(mut self, word: &'a str) -> Self {
+    pub fn with_word(mut self, word: &'a str) -> Self {
         self.extra.push(word);
         self
     }
@@ -145,7 +145,7 @@ impl<'a> PolicyContext<'a> {
 ///
 /// let leaked = ring::digest::digest(&ring::digest::SHA256, b"tr0ub4dor&3-leaked");
 /// let check = OwnIncident(vec![leaked.as_ref().try_into().unwrap()]);
-/// let policy = Policy::builder().breached(check).build()?;
+/// let policy = Policy::builder().with_breached(check).build()?;
 /// let ctx = PolicyContext::new();
 /// assert_eq!(
 ///     policy.check(&Password::new("tr0ub4dor&3-leaked"), &ctx),
@@ -277,8 +277,8 @@ fn sha1_hex_prefix(line: &str) -> Option<u64> {
 ///
 /// ```
 /// use rampart_password::{Password, Policy, PolicyContext, Rejection};
-/// let policy = Policy::builder().service_name("rampart").build()?;
-/// let ctx = PolicyContext::new().user_name("alice");
+/// let policy = Policy::builder().with_service_name("rampart").build()?;
+/// let ctx = PolicyContext::new().with_user_name("alice");
 /// assert!(policy.check(&Password::new("correct horse battery staple"), &ctx).is_ok());
 /// assert!(matches!(policy.check(&Password::new("short"), &ctx), Err(Rejection::TooShort { .. })));
 /// assert!(matches!(policy.check(&Password::new("alice-is-great"), &ctx),
@@ -332,14 +332,14 @@ pub struct PolicyBuilder {
 impl PolicyBuilder {
     /// Minimum length in code points (default 8; NIST requires at least 8).
     #[must_use]
-    pub fn min_chars(mut self, n: usize) -> Self {
+    pub fn with_min_chars(mut self, n: usize) -> Self {
         self.policy.min_chars = n;
         self
     }
 
     /// Maximum length in code points (default 128; must be at least 64).
     #[must_use]
-    pub fn max_chars(mut self, n: usize) -> Self {
+    pub fn with_max_chars(mut self, n: usize) -> Self {
         self.policy.max_chars = n;
         self
     }
@@ -347,7 +347,7 @@ impl PolicyBuilder {
     /// Hard cap in bytes, checked before normalization (default 1024; must be at least
     /// `max_chars`, since ASCII is one byte per character).
     #[must_use]
-    pub fn max_bytes(mut self, n: usize) -> Self {
+    pub fn with_max_bytes(mut self, n: usize) -> Self {
         self.policy.max_bytes = n;
         self
     }
@@ -356,14 +356,14 @@ impl PolicyBuilder {
     /// are ignored (default 3), so a user named "Al" can still use "always". Must be at
     /// least 1: an empty word is contained in every password.
     #[must_use]
-    pub fn min_context_word_chars(mut self, n: usize) -> Self {
+    pub fn with_min_context_word_chars(mut self, n: usize) -> Self {
         self.policy.min_context_word_chars = n;
         self
     }
 
     /// The service's name, rejected inside passwords (may be called several times).
     #[must_use]
-    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+    pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
         self.policy.service_names.push(name.into());
         self
     }
@@ -378,7 +378,7 @@ impl PolicyBuilder {
 
     /// A breached-password check (for example a [`BreachedSet`]).
     #[must_use]
-    pub fn breached(mut self, check: impl BreachedCheck + 'static) -> Self {
+    pub fn with_breached(mut self, check: impl BreachedCheck + 'static) -> Self {
         self.policy.breached = Some(Arc::new(check));
         self
     }
@@ -542,15 +542,15 @@ mod tests {
 
     #[test]
     fn builder_enforces_nist_bounds() {
-        assert!(Policy::builder().max_chars(63).build().is_err());
-        assert!(Policy::builder().min_chars(7).build().is_err());
-        assert!(Policy::builder().min_chars(200).build().is_err());
-        assert!(Policy::builder().max_chars(64).build().is_ok());
+        assert!(Policy::builder().with_max_chars(63).build().is_err());
+        assert!(Policy::builder().with_min_chars(7).build().is_err());
+        assert!(Policy::builder().with_min_chars(200).build().is_err());
+        assert!(Policy::builder().with_max_chars(64).build().is_ok());
         assert!(
             Policy::builder()
-                .min_chars(12)
-                .max_chars(256)
-                .max_bytes(2048)
+                .with_min_chars(12)
+                .with_max_chars(256)
+                .with_max_bytes(2048)
                 .build()
                 .is_ok()
         );
@@ -558,11 +558,14 @@ mod tests {
 
     #[test]
     fn context_words_are_rejected_case_insensitively() {
-        let p = Policy::builder().service_name("Rampart").build().unwrap();
+        let p = Policy::builder()
+            .with_service_name("Rampart")
+            .build()
+            .unwrap();
         let ctx = PolicyContext::new()
-            .user_name("Alice")
-            .email("bob.jones@example.com")
-            .word("acme");
+            .with_user_name("Alice")
+            .with_email("bob.jones@example.com")
+            .with_word("acme");
         let r = |pw: &str| p.check(&Password::new(pw), &ctx);
         assert_eq!(
             r("xxALICExxyy"),
@@ -594,7 +597,7 @@ mod tests {
     #[test]
     fn short_context_words_are_ignored() {
         let p = Policy::default();
-        let ctx = PolicyContext::new().user_name("al");
+        let ctx = PolicyContext::new().with_user_name("al");
         assert!(p.check(&Password::new("always-be-closing"), &ctx).is_ok());
     }
 
@@ -608,7 +611,7 @@ mod tests {
         assert!(set.is_breached("password"));
         assert!(set.is_breached("123456"));
         assert!(!set.is_breached("password!"));
-        let p = Policy::builder().breached(set).build().unwrap();
+        let p = Policy::builder().with_breached(set).build().unwrap();
         assert_eq!(check(&p, "hunter2hunter2"), Err(Rejection::Breached));
         assert!(check(&p, "hunter3hunter3").is_ok());
     }
@@ -629,7 +632,7 @@ mod tests {
     #[test]
     fn rejection_messages_do_not_contain_the_password() {
         let p = Policy::builder()
-            .breached(BreachedSet::from_passwords(["s3cr3t-pass"]))
+            .with_breached(BreachedSet::from_passwords(["s3cr3t-pass"]))
             .build()
             .unwrap();
         let e = check(&p, "s3cr3t-pass").unwrap_err();
@@ -639,7 +642,7 @@ mod tests {
     #[test]
     fn email_local_part_is_checked_part_by_part() {
         let p = Policy::default();
-        let email = PolicyContext::new().email("alice.smith+news@example.com");
+        let email = PolicyContext::new().with_email("alice.smith+news@example.com");
         let r = |pw: &str| p.check(&Password::new(pw), &email);
         let email_word = Err(Rejection::ContainsContextWord {
             kind: ContextWord::Email,
@@ -654,12 +657,15 @@ mod tests {
         }
         assert!(r("correct horse battery").is_ok());
         for local in ["j_doe-ann@example.com", "j.doe@example.com"] {
-            let ctx = PolicyContext::new().email(local);
+            let ctx = PolicyContext::new().with_email(local);
             // "doe" (3 code points) counts; "j" is shorter than the minimum and is ignored.
             assert_eq!(p.check(&Password::new("doe-a-deer"), &ctx), email_word);
             assert!(p.check(&Password::new("jumping jacks"), &ctx).is_ok());
         }
-        let long_parts = Policy::builder().min_context_word_chars(6).build().unwrap();
+        let long_parts = Policy::builder()
+            .with_min_context_word_chars(6)
+            .build()
+            .unwrap();
         assert!(
             long_parts
                 .check(&Password::new("alice2024"), &email)
@@ -675,14 +681,17 @@ mod tests {
     fn context_word_minimum_of_zero_is_refused() {
         assert_eq!(
             Policy::builder()
-                .min_context_word_chars(0)
+                .with_min_context_word_chars(0)
                 .build()
                 .unwrap_err(),
             ConfigError::Policy("context word minimum below 1 character")
         );
-        let one = Policy::builder().min_context_word_chars(1).build().unwrap();
+        let one = Policy::builder()
+            .with_min_context_word_chars(1)
+            .build()
+            .unwrap();
         // An empty part (from "a..b") never matches: it is shorter than 1.
-        let ctx = PolicyContext::new().email("x..y@example.com");
+        let ctx = PolicyContext::new().with_email("x..y@example.com");
         assert!(one.check(&Password::new("correct horse"), &ctx).is_ok());
         assert!(one.check(&Password::new("correct horsey"), &ctx).is_err());
     }
@@ -690,13 +699,13 @@ mod tests {
     #[test]
     fn rejection_messages_do_not_reveal_the_password_or_its_length() {
         let p = Policy::builder()
-            .service_name("rampart")
-            .breached(BreachedSet::from_passwords(["s3cr3t-pass"]))
+            .with_service_name("rampart")
+            .with_breached(BreachedSet::from_passwords(["s3cr3t-pass"]))
             .build()
             .unwrap();
         let ctx = PolicyContext::new()
-            .user_name("mallory")
-            .email("alice.smith@example.com");
+            .with_user_name("mallory")
+            .with_email("alice.smith@example.com");
         let cases = [
             "Zq!xYw",
             "\u{e9}\u{e9}\u{e9}",

@@ -203,9 +203,9 @@ mod tests {
     }
 
     fn pool(threads: usize, max_queue: Option<usize>) -> (Pool, Limiter) {
-        let mut config = LimiterConfig::default().max_workers(threads);
+        let mut config = LimiterConfig::default().with_max_workers(threads);
         if let Some(q) = max_queue {
-            config = config.max_queue(q);
+            config = config.with_max_queue(q);
         }
         (Pool::new(threads), Limiter::new(config, 16).unwrap())
     }

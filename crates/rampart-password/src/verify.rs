@@ -15,8 +15,8 @@ use crate::stored::{Algorithm, Argon2Hash, Parsed};
 ///
 /// ```
 /// use rampart_password::{Hasher, Params, Password, UpgradeReason, Verdict};
-/// let old = Hasher::builder().params(Params::new(32, 1, 1)?).build()?;
-/// let new = Hasher::builder().params(Params::new(64, 1, 1)?).build()?;
+/// let old = Hasher::builder().with_params(Params::new(32, 1, 1)?).build()?;
+/// let new = Hasher::builder().with_params(Params::new(64, 1, 1)?).build()?;
 /// let pw = Password::new("correct horse battery staple");
 /// let verdict = new.verify(&pw, &old.hash(&pw)?)?;
 /// assert!(verdict.is_valid());
@@ -117,8 +117,8 @@ impl Hasher {
     ///
     /// ```
     /// use rampart_password::{Hasher, Params, Password, Verdict};
-    /// let old = Hasher::builder().params(Params::new(32, 1, 1)?).build()?;
-    /// let new = Hasher::builder().params(Params::new(64, 1, 1)?).build()?;
+    /// let old = Hasher::builder().with_params(Params::new(32, 1, 1)?).build()?;
+    /// let new = Hasher::builder().with_params(Params::new(64, 1, 1)?).build()?;
     /// let pw = Password::new("hunter2 but longer");
     /// let stored = old.hash(&pw)?;
     /// match new.verify(&pw, &stored)? {
@@ -164,8 +164,8 @@ impl Hasher {
     ///
     /// ```
     /// use rampart_password::{Hasher, Params, Password, UpgradeReason};
-    /// let old = Hasher::builder().params(Params::new(32, 1, 1)?).build()?;
-    /// let new = Hasher::builder().params(Params::new(64, 1, 1)?).build()?;
+    /// let old = Hasher::builder().with_params(Params::new(32, 1, 1)?).build()?;
+    /// let new = Hasher::builder().with_params(Params::new(64, 1, 1)?).build()?;
     /// let pw = Password::new("correct horse battery staple");
     /// assert_eq!(new.needs_upgrade(&old.hash(&pw)?)?, Some(UpgradeReason::Params));
     /// assert_eq!(new.needs_upgrade(&new.hash(&pw)?)?, None);

@@ -8,7 +8,7 @@ use rampart_password::{Hasher, LimiterConfig, Params, Password, Verdict};
 #[tokio::test(flavor = "current_thread")]
 async fn async_hash_and_verify_round_trip() {
     let h = Hasher::builder()
-        .params(Params::new(64, 1, 1).unwrap())
+        .with_params(Params::new(64, 1, 1).unwrap())
         .build()
         .unwrap();
     let stored = h.hash_async(Password::new("pw")).await.unwrap();
@@ -39,8 +39,8 @@ async fn async_hash_and_verify_round_trip() {
 #[tokio::test(flavor = "current_thread")]
 async fn hashing_does_not_block_the_executor() {
     let h = Hasher::builder()
-        .params(Params::new(8 * 1024, 3, 1).unwrap())
-        .limiter(LimiterConfig::default().max_workers(1))
+        .with_params(Params::new(8 * 1024, 3, 1).unwrap())
+        .with_limiter(LimiterConfig::default().with_max_workers(1))
         .build()
         .unwrap();
     let hashes = tokio::spawn({
@@ -68,8 +68,8 @@ async fn hashing_does_not_block_the_executor() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_concurrent_logins_all_complete() {
     let h = Hasher::builder()
-        .params(Params::new(64, 1, 1).unwrap())
-        .limiter(LimiterConfig::default().max_workers(2))
+        .with_params(Params::new(64, 1, 1).unwrap())
+        .with_limiter(LimiterConfig::default().with_max_workers(2))
         .build()
         .unwrap();
     let stored = h.hash(&Password::new("pw")).unwrap();
@@ -95,8 +95,12 @@ async fn many_concurrent_logins_all_complete() {
 #[tokio::test(flavor = "current_thread")]
 async fn full_queue_reports_overloaded() {
     let h = Hasher::builder()
-        .params(Params::new(4 * 1024, 4, 1).unwrap())
-        .limiter(LimiterConfig::default().max_workers(1).max_queue(1))
+        .with_params(Params::new(4 * 1024, 4, 1).unwrap())
+        .with_limiter(
+            LimiterConfig::default()
+                .with_max_workers(1)
+                .with_max_queue(1),
+        )
         .build()
         .unwrap();
     let futures: Vec<_> = (0..4)

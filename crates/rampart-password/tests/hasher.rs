@@ -12,7 +12,7 @@ fn tiny(m: u32, t: u32) -> Params {
 }
 
 fn hasher(params: Params) -> Hasher {
-    Hasher::builder().params(params).build().unwrap()
+    Hasher::builder().with_params(params).build().unwrap()
 }
 
 fn pw(s: &str) -> Password {
@@ -160,8 +160,8 @@ fn wrong_password_with_old_params_gives_no_new_hash() {
 #[test]
 fn pepper_version_is_recorded_and_rotation_upgrades() {
     let v1 = Hasher::builder()
-        .params(tiny(64, 1))
-        .pepper(Pepper::new(1, vec![1u8; 32]).unwrap())
+        .with_params(tiny(64, 1))
+        .with_pepper(Pepper::new(1, vec![1u8; 32]).unwrap())
         .build()
         .unwrap();
     let stored = v1.hash(&pw("pw")).unwrap();
@@ -169,9 +169,9 @@ fn pepper_version_is_recorded_and_rotation_upgrades() {
     assert_eq!(v1.verify(&pw("pw"), &stored).unwrap(), Verdict::Valid);
 
     let v2 = Hasher::builder()
-        .params(tiny(64, 1))
-        .pepper(Pepper::new(2, vec![2u8; 32]).unwrap())
-        .old_pepper(Pepper::new(1, vec![1u8; 32]).unwrap())
+        .with_params(tiny(64, 1))
+        .with_pepper(Pepper::new(2, vec![2u8; 32]).unwrap())
+        .with_old_pepper(Pepper::new(1, vec![1u8; 32]).unwrap())
         .build()
         .unwrap();
     let Verdict::ValidNeedsUpgrade { new_hash, reason } = v2.verify(&pw("pw"), &stored).unwrap()
@@ -187,13 +187,13 @@ fn pepper_version_is_recorded_and_rotation_upgrades() {
 #[test]
 fn pepper_is_really_an_input_wrong_pepper_does_not_verify() {
     let a = Hasher::builder()
-        .params(tiny(64, 1))
-        .pepper(Pepper::new(1, vec![1u8; 32]).unwrap())
+        .with_params(tiny(64, 1))
+        .with_pepper(Pepper::new(1, vec![1u8; 32]).unwrap())
         .build()
         .unwrap();
     let b = Hasher::builder()
-        .params(tiny(64, 1))
-        .pepper(Pepper::new(1, vec![9u8; 32]).unwrap())
+        .with_params(tiny(64, 1))
+        .with_pepper(Pepper::new(1, vec![9u8; 32]).unwrap())
         .build()
         .unwrap();
     let stored = a.hash(&pw("pw")).unwrap();
@@ -212,8 +212,8 @@ fn unpeppered_hash_upgrades_when_a_pepper_is_introduced() {
     let plain = hasher(tiny(64, 1));
     let stored = plain.hash(&pw("pw")).unwrap();
     let peppered = Hasher::builder()
-        .params(tiny(64, 1))
-        .pepper(Pepper::new(1, vec![1u8; 32]).unwrap())
+        .with_params(tiny(64, 1))
+        .with_pepper(Pepper::new(1, vec![1u8; 32]).unwrap())
         .build()
         .unwrap();
     let v = peppered.verify(&pw("pw"), &stored).unwrap();
@@ -229,8 +229,8 @@ fn unpeppered_hash_upgrades_when_a_pepper_is_introduced() {
 #[test]
 fn unknown_pepper_version_is_a_typed_error() {
     let v1 = Hasher::builder()
-        .params(tiny(64, 1))
-        .pepper(Pepper::new(7, vec![1u8; 32]).unwrap())
+        .with_params(tiny(64, 1))
+        .with_pepper(Pepper::new(7, vec![1u8; 32]).unwrap())
         .build()
         .unwrap();
     let stored = v1.hash(&pw("pw")).unwrap();
@@ -284,8 +284,8 @@ fn caps_are_configurable_and_must_cover_current_params() {
     let mut caps = Caps::times(&tiny(64, 1), 1);
     caps.max_t = 1;
     let h = Hasher::builder()
-        .params(tiny(64, 1))
-        .caps(caps)
+        .with_params(tiny(64, 1))
+        .with_caps(caps)
         .build()
         .unwrap();
     let stored = hasher(tiny(64, 2)).hash(&pw("pw")).unwrap();
@@ -300,8 +300,8 @@ fn caps_are_configurable_and_must_cover_current_params() {
     let low = Caps::times(&tiny(32, 1), 1);
     assert!(
         Hasher::builder()
-            .params(tiny(64, 1))
-            .caps(low)
+            .with_params(tiny(64, 1))
+            .with_caps(low)
             .build()
             .is_err()
     );
@@ -399,8 +399,8 @@ fn unicode_equivalent_forms_verify_after_nfkc() {
 #[test]
 fn overlong_password_is_refused() {
     let h = Hasher::builder()
-        .params(tiny(64, 1))
-        .max_password_bytes(100)
+        .with_params(tiny(64, 1))
+        .with_max_password_bytes(100)
         .build()
         .unwrap();
     let long = pw(&"a".repeat(101));
@@ -483,8 +483,8 @@ fn dummy_verify_is_invalid_and_matches_current_parameters() {
 #[test]
 fn hasher_debug_shows_no_pepper_secret() {
     let h = Hasher::builder()
-        .params(tiny(64, 1))
-        .pepper(Pepper::new(3, b"very-secret-pepper-bytes".to_vec()).unwrap())
+        .with_params(tiny(64, 1))
+        .with_pepper(Pepper::new(3, b"very-secret-pepper-bytes".to_vec()).unwrap())
         .build()
         .unwrap();
     let shown = format!("{h:?}");
@@ -495,18 +495,18 @@ fn hasher_debug_shows_no_pepper_secret() {
 #[test]
 fn limiter_sizes_workers_by_budget() {
     let h = Hasher::builder()
-        .params(tiny(1024, 1))
-        .limiter(
+        .with_params(tiny(1024, 1))
+        .with_limiter(
             LimiterConfig::default()
-                .memory_budget_bytes(3 * 1024 * 1024)
-                .max_workers(64),
+                .with_memory_budget_bytes(3 * 1024 * 1024)
+                .with_max_workers(64),
         )
         .build()
         .unwrap();
     assert_eq!(h.workers(), 3);
     let one = Hasher::builder()
-        .params(tiny(1024, 1))
-        .limiter(LimiterConfig::default().max_workers(1))
+        .with_params(tiny(1024, 1))
+        .with_limiter(LimiterConfig::default().with_max_workers(1))
         .build()
         .unwrap();
     assert_eq!(one.workers(), 1);
@@ -515,8 +515,8 @@ fn limiter_sizes_workers_by_budget() {
 #[test]
 fn concurrent_hashing_through_one_worker_is_correct() {
     let h = Hasher::builder()
-        .params(tiny(64, 1))
-        .limiter(LimiterConfig::default().max_workers(1))
+        .with_params(tiny(64, 1))
+        .with_limiter(LimiterConfig::default().with_max_workers(1))
         .build()
         .unwrap();
     let threads: Vec<_> = (0..8)
@@ -541,8 +541,8 @@ fn concurrent_hashing_through_one_worker_is_correct() {
 fn stored_hash_with_more_memory_than_a_worker_slot_verifies() {
     // Current m=64 sizes the slots; a stored m=256 (within caps) spans several slots.
     let h = Hasher::builder()
-        .params(tiny(64, 1))
-        .limiter(LimiterConfig::default().max_workers(2))
+        .with_params(tiny(64, 1))
+        .with_limiter(LimiterConfig::default().with_max_workers(2))
         .build()
         .unwrap();
     let stored = hasher(tiny(256, 1)).hash(&pw("pw")).unwrap();

@@ -5,7 +5,7 @@ use rampart_password::{Algorithm, Error, Hasher, Params, Password, UpgradeReason
 
 fn hasher() -> Hasher {
     Hasher::builder()
-        .params(Params::new(64, 1, 1).unwrap())
+        .with_params(Params::new(64, 1, 1).unwrap())
         .build()
         .unwrap()
 }

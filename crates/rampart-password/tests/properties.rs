@@ -5,7 +5,7 @@ use rampart_password::{Hasher, Params, Password, Verdict, inspect};
 
 fn hasher() -> Hasher {
     Hasher::builder()
-        .params(Params::new(8, 1, 1).unwrap())
+        .with_params(Params::new(8, 1, 1).unwrap())
         .build()
         .unwrap()
 }

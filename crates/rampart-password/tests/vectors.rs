@@ -13,10 +13,10 @@ fn vectors() -> Vec<Value> {
 /// are cheap; caps at the default 4x OWASP. The RFC 9106 vector's secret is pepper version 1.
 fn hasher(with_pepper: bool) -> Hasher {
     let mut b = Hasher::builder()
-        .params(Params::new(8, 1, 1).unwrap())
-        .caps(Caps::times(&Params::OWASP, 4));
+        .with_params(Params::new(8, 1, 1).unwrap())
+        .with_caps(Caps::times(&Params::OWASP, 4));
     if with_pepper {
-        b = b.pepper(Pepper::new(1, vec![3u8; 8]).unwrap());
+        b = b.with_pepper(Pepper::new(1, vec![3u8; 8]).unwrap());
     }
     b.build().unwrap()
 }

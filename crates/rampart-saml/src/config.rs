@@ -13,7 +13,7 @@ use crate::error::Error;
 /// expired assertion is not useful for long.
 pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(90);
 
-/// Largest clock skew [`ServiceProviderBuilder::clock_skew`] accepts: 10 minutes.
+/// Largest clock skew [`ServiceProviderBuilder::with_clock_skew`] accepts: 10 minutes.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(600);
 
 /// Default maximum age of the authentication (now - AuthnInstant): 8 hours, a working day.
@@ -24,12 +24,12 @@ pub const DEFAULT_MAX_AUTHN_AGE: Duration = Duration::from_secs(8 * 3600);
 /// 5-30 KiB; a few IdPs with many group attributes reach ~100 KiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
-/// Largest [`ServiceProviderBuilder::max_authentication_age`] accepted: 366 days. Longer
+/// Largest [`ServiceProviderBuilder::with_max_authentication_age`] accepted: 366 days. Longer
 /// means "no limit": say so with [`ServiceProviderBuilder::no_max_authentication_age`]. The
 /// cap also keeps `AuthnInstant + age` within the representable range.
 pub const MAX_AUTHN_AGE_LIMIT: Duration = Duration::from_secs(366 * 86400);
 
-/// Largest [`ServiceProviderBuilder::max_response_bytes`] accepted: 16 MiB, far above any
+/// Largest [`ServiceProviderBuilder::with_max_response_bytes`] accepted: 16 MiB, far above any
 /// real response (a few hundred KiB at most); a larger limit only invites memory exhaustion.
 pub const MAX_RESPONSE_BYTES_LIMIT: usize = 16 << 20;
 
@@ -341,20 +341,20 @@ impl ServiceProviderBuilder<NeedsIdentityProvider> {
 
 impl<I> ServiceProviderBuilder<I> {
     /// Adds another accepted ACS URL (a Destination/Recipient may name any of them).
-    pub fn additional_acs_url(mut self, url: impl Into<String>) -> Self {
+    pub fn with_additional_acs_url(mut self, url: impl Into<String>) -> Self {
         self.acs_urls.push(url.into());
         self
     }
 
     /// Allowed clock skew (default [`DEFAULT_CLOCK_SKEW`], at most [`MAX_CLOCK_SKEW`]).
-    pub fn clock_skew(mut self, skew: Duration) -> Self {
+    pub fn with_clock_skew(mut self, skew: Duration) -> Self {
         self.clock_skew = skew;
         self
     }
 
     /// Maximum time since the user authenticated at the IdP (default
     /// [`DEFAULT_MAX_AUTHN_AGE`], at most [`MAX_AUTHN_AGE_LIMIT`]).
-    pub fn max_authentication_age(mut self, age: Duration) -> Self {
+    pub fn with_max_authentication_age(mut self, age: Duration) -> Self {
         self.max_authn_age = Some(age);
         self
     }
@@ -425,14 +425,14 @@ impl<I> ServiceProviderBuilder<I> {
     /// Our signing key, with its certificate attached ([`SigningKey::with_certificate`]):
     /// AuthnRequests are signed, and metadata publishes the certificate with
     /// `AuthnRequestsSigned="true"`. A key without a certificate is refused by `build()`.
-    pub fn signing_key(mut self, key: SigningKey) -> Self {
+    pub fn with_signing_key(mut self, key: SigningKey) -> Self {
         self.signing_key = Some(key);
         self
     }
 
     /// Largest accepted response, in decoded bytes (default [`DEFAULT_MAX_RESPONSE_BYTES`],
     /// from 1 KiB to [`MAX_RESPONSE_BYTES_LIMIT`]).
-    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
         self
     }
@@ -442,13 +442,13 @@ impl<I> ServiceProviderBuilder<I> {
     /// SAML core 8.3.7 lets SPNameQualifier name "the service provider or affiliation of
     /// providers"; without this, any SPNameQualifier but our entity id is refused (a NameID
     /// federated for another SP names someone else's account there, not necessarily here).
-    pub fn affiliation(mut self, affiliation_id: impl Into<String>) -> Self {
+    pub fn with_affiliation(mut self, affiliation_id: impl Into<String>) -> Self {
         self.affiliations.push(affiliation_id.into());
         self
     }
 
     /// The NameID format asked for in AuthnRequests' NameIDPolicy and listed in metadata.
-    pub fn name_id_format(mut self, format: impl Into<String>) -> Self {
+    pub fn with_name_id_format(mut self, format: impl Into<String>) -> Self {
         self.name_id_format = Some(format.into());
         self
     }

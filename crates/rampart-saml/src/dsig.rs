@@ -54,8 +54,8 @@ pub(crate) fn verify_options(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut o = VerifyOptions::new(keys)
-        .id_attribute("ID")
-        .max_references(1);
+        .with_id_attribute("ID")
+        .with_max_references(1);
     if algorithms.sha1 {
         o = o.allow_sha1_signatures();
     }
@@ -215,7 +215,7 @@ fn map_error(e: xmldsig::Error, signature: Element<'_>, trusted: &[Certificate])
 /// ```
 /// # let key = rampart_xmldsig::SigningKey::from_pkcs8_pem(&std::fs::read("tests/keys/idp.key.pem")?)?;
 /// let xml = br#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a"><saml:Issuer>idp</saml:Issuer><saml:Subject/></saml:Assertion>"#;
-/// let options = rampart_xmldsig::SignOptions::new().placement(rampart_saml::signature_placement());
+/// let options = rampart_xmldsig::SignOptions::new().with_placement(rampart_saml::signature_placement());
 /// let signed = String::from_utf8(rampart_xmldsig::sign_enveloped_with(xml, "_a", &key, &options)?)?;
 /// assert!(signed.contains("</saml:Issuer><ds:Signature"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -232,9 +232,9 @@ pub fn signature_placement() -> Placement {
 /// exclusive c14n, SHA-256), placed after its Issuer (SAML core 3.2.1), with our certificate
 /// in KeyInfo.
 pub(crate) fn sign_request(xml: &str, id: &str, key: &SigningKey) -> Result<String, Error> {
-    let mut options = SignOptions::new().placement(signature_placement());
+    let mut options = SignOptions::new().with_placement(signature_placement());
     if let Some(c) = key.certificate() {
-        options = options.certificate_der(c.der());
+        options = options.with_certificate_der(c.der());
     }
     let signed =
         xmldsig::sign_enveloped_with(xml.as_bytes(), id, key, &options).map_err(|source| {

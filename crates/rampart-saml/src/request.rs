@@ -63,8 +63,8 @@ impl AuthnContextComparison {
 /// use rampart_saml::name_id_format;
 /// let request = sp
 ///     .authn_request("https://idp.example.com/sso")
-///     .force_authn(true)
-///     .name_id_policy(name_id_format::EMAIL, true)
+///     .with_force_authn(true)
+///     .with_name_id_policy(name_id_format::EMAIL, true)
 ///     .build(now)?;
 /// // Keep the id in the user's session: the response must answer exactly this request.
 /// assert!(request.id().starts_with('_'));
@@ -133,19 +133,19 @@ pub(crate) fn random_id() -> Result<String, Error> {
 
 impl AuthnRequestBuilder<'_> {
     /// `ForceAuthn="true"`: the IdP must authenticate the user again, ignoring its session.
-    pub fn force_authn(mut self, yes: bool) -> Self {
+    pub fn with_force_authn(mut self, yes: bool) -> Self {
         self.force_authn = yes;
         self
     }
 
     /// `IsPassive="true"`: the IdP must not interact with the user.
-    pub fn is_passive(mut self, yes: bool) -> Self {
+    pub fn with_is_passive(mut self, yes: bool) -> Self {
         self.is_passive = yes;
         self
     }
 
     /// NameIDPolicy Format and AllowCreate (SAML core 3.4.1.1).
-    pub fn name_id_policy(mut self, format: impl Into<String>, allow_create: bool) -> Self {
+    pub fn with_name_id_policy(mut self, format: impl Into<String>, allow_create: bool) -> Self {
         self.name_id_format = Some(format.into());
         self.allow_create = allow_create;
         self
@@ -163,7 +163,7 @@ impl AuthnRequestBuilder<'_> {
     }
 
     /// Which of the SP's ACS URLs the response should go to (default 0, the first).
-    pub fn acs_url_index(mut self, index: usize) -> Self {
+    pub fn with_acs_url_index(mut self, index: usize) -> Self {
         self.acs_index = index;
         self
     }
@@ -335,7 +335,7 @@ impl AuthnRequest {
     ///     .with_certificate(Certificate::from_pem(&std::fs::read("tests/keys/sp.cert.pem")?)?)?;
     /// let sp = ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
     ///     .identity_provider(idp)
-    ///     .signing_key(key)
+    ///     .with_signing_key(key)
     ///     .build()?;
     /// let request = sp.authn_request("https://idp.example.com/sso").build(now)?;
     /// let form = request.post_form(&sp, None)?;

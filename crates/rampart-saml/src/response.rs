@@ -173,7 +173,7 @@ impl ServiceProvider {
     /// The XML that [`validate_response`](Self::validate_response) reads from `input`: raw
     /// XML as it is, or the base64 `SAMLResponse` form value of the HTTP-POST binding (white
     /// space, which some IdPs insert, removed), within
-    /// [`max_response_bytes`](crate::ServiceProviderBuilder::max_response_bytes).
+    /// [`with_max_response_bytes`](crate::ServiceProviderBuilder::with_max_response_bytes).
     ///
     /// For tools that show a person what arrived. Nothing in it is verified: read identity
     /// data only from a validated [`Login`](crate::Login).

@@ -603,7 +603,7 @@ fn not_yet_valid_assertion_is_rejected() {
 fn authentication_older_than_max_age_is_rejected() {
     let xml = fixture("assertion_signed.xml");
     let strict = builder()
-        .max_authentication_age(std::time::Duration::from_secs(60))
+        .with_max_authentication_age(std::time::Duration::from_secs(60))
         .build()
         .unwrap();
     let e = reject_with(&strict, &xml, expected(), now());
@@ -675,7 +675,7 @@ fn encrypted_assertion_gets_a_clear_not_supported_error() {
 
 #[test]
 fn oversized_response_is_rejected_before_parsing() {
-    let small = builder().max_response_bytes(4096).build().unwrap();
+    let small = builder().with_max_response_bytes(4096).build().unwrap();
     let e = reject_with(&small, &fixture("assertion_signed.xml"), expected(), now());
     assert_eq!(e.kind(), "malformed_input", "{e}");
 }

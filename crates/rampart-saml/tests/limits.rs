@@ -56,7 +56,7 @@ fn authn_instant_near_year_9999_with_the_largest_age_is_checked_without_panic() 
     let xml = xml.replace("2029-12-31T23:59:00Z", "9999-12-30T23:59:00Z");
     let xml = xml.replace("2030-01-01T08:00:00Z", "9999-12-31T08:00:00Z");
     let sp = builder()
-        .max_authentication_age(MAX_AUTHN_AGE_LIMIT)
+        .with_max_authentication_age(MAX_AUTHN_AGE_LIMIT)
         .build()
         .unwrap();
     let late = at("9999-12-31T00:00:30Z");
@@ -70,17 +70,17 @@ fn authn_instant_near_year_9999_with_the_largest_age_is_checked_without_panic() 
 #[test]
 fn huge_max_authentication_age_is_a_config_error() {
     let e = builder()
-        .max_authentication_age(Duration::MAX)
+        .with_max_authentication_age(Duration::MAX)
         .build()
         .unwrap_err();
     assert!(matches!(e, Error::Config(_)), "{e}");
     let e = builder()
-        .max_authentication_age(MAX_AUTHN_AGE_LIMIT + Duration::from_secs(1))
+        .with_max_authentication_age(MAX_AUTHN_AGE_LIMIT + Duration::from_secs(1))
         .build()
         .unwrap_err();
     assert!(matches!(e, Error::Config(_)), "{e}");
     builder()
-        .max_authentication_age(MAX_AUTHN_AGE_LIMIT)
+        .with_max_authentication_age(MAX_AUTHN_AGE_LIMIT)
         .build()
         .unwrap();
 }
@@ -88,11 +88,14 @@ fn huge_max_authentication_age_is_a_config_error() {
 #[test]
 fn huge_max_response_bytes_is_a_config_error() {
     for bytes in [usize::MAX, MAX_RESPONSE_BYTES_LIMIT + 1] {
-        let e = builder().max_response_bytes(bytes).build().unwrap_err();
+        let e = builder()
+            .with_max_response_bytes(bytes)
+            .build()
+            .unwrap_err();
         assert!(matches!(e, Error::Config(_)), "{bytes}: {e}");
     }
     let sp = builder()
-        .max_response_bytes(MAX_RESPONSE_BYTES_LIMIT)
+        .with_max_response_bytes(MAX_RESPONSE_BYTES_LIMIT)
         .build()
         .unwrap();
     // The base64 pre-check (limit + limit/8) runs without overflow.

@@ -199,10 +199,10 @@ fn sp_metadata_lists_entity_acs_formats_and_certificate() {
         .with_certificate(rampart_saml::Certificate::from_pem(&read("keys/sp.cert.pem")).unwrap())
         .unwrap();
     let sp = builder()
-        .additional_acs_url("https://sp.example.com/saml/acs2?a=1&b=2")
-        .signing_key(key)
+        .with_additional_acs_url("https://sp.example.com/saml/acs2?a=1&b=2")
+        .with_signing_key(key)
         .require_signed_assertions()
-        .name_id_format(name_id_format::PERSISTENT)
+        .with_name_id_format(name_id_format::PERSISTENT)
         .build()
         .unwrap();
     let xml = sp.metadata_xml();

@@ -56,9 +56,9 @@ fn sp(entity: &str, idp: &str, legacy: bool) -> ServiceProvider {
         reference_uri_cert(),
     ];
     let mut b = ServiceProvider::builder(entity, ACS[0])
-        .additional_acs_url(ACS[1])
-        .additional_acs_url(LOCALHOST_ACS)
-        .additional_acs_url("http://pytoolkit.com:8000/?acs")
+        .with_additional_acs_url(ACS[1])
+        .with_additional_acs_url(LOCALHOST_ACS)
+        .with_additional_acs_url("http://pytoolkit.com:8000/?acs")
         .identity_provider(IdentityProvider::new(idp, certs).unwrap())
         .accept_idp_initiated_unsolicited_responses();
     if legacy {

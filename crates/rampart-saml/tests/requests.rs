@@ -22,8 +22,8 @@ fn signing_sp() -> ServiceProvider {
         .with_certificate(rampart_saml::Certificate::from_pem(&read("keys/sp.cert.pem")).unwrap())
         .unwrap();
     builder()
-        .signing_key(key)
-        .name_id_format(name_id_format::EMAIL)
+        .with_signing_key(key)
+        .with_name_id_format(name_id_format::EMAIL)
         .build()
         .unwrap()
 }
@@ -123,9 +123,9 @@ fn request_carries_policy_elements() {
     let sp = signing_sp();
     let req = sp
         .authn_request(IDP_SSO)
-        .force_authn(true)
-        .is_passive(true)
-        .name_id_policy(name_id_format::PERSISTENT, false)
+        .with_force_authn(true)
+        .with_is_passive(true)
+        .with_name_id_policy(name_id_format::PERSISTENT, false)
         .requested_authn_context(
             AuthnContextComparison::Minimum,
             ["urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"],
@@ -294,7 +294,7 @@ fn builder_requires_idp_keys_and_checks_values() {
     assert!(
         ServiceProvider::builder(SP_ENTITY, ACS)
             .identity_provider(idp)
-            .clock_skew(std::time::Duration::from_secs(3600))
+            .with_clock_skew(std::time::Duration::from_secs(3600))
             .build()
             .is_err()
     );

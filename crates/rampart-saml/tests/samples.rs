@@ -81,7 +81,7 @@ fn service_provider(c: &Case, legacy: bool) -> ServiceProvider {
     let mut b = ServiceProvider::builder(c.sp, c.acs[0])
         .identity_provider(IdentityProvider::new(c.idp, certs).unwrap());
     for a in &c.acs[1..] {
-        b = b.additional_acs_url(*a);
+        b = b.with_additional_acs_url(*a);
     }
     if c.request.is_none() {
         b = b.accept_idp_initiated_unsolicited_responses();
@@ -90,7 +90,7 @@ fn service_provider(c: &Case, legacy: bool) -> ServiceProvider {
         b = b.accept_assertions_without_audience_restriction();
     }
     if let Some(a) = c.affiliation {
-        b = b.affiliation(a);
+        b = b.with_affiliation(a);
     }
     if legacy {
         b = b.allow_sha1_signatures().allow_small_rsa_keys();

@@ -23,9 +23,9 @@ fn published_certificate(sso: &Element<'_>) -> Option<Certificate> {
 #[test]
 fn certificate_without_private_key_is_published_with_entity_acs_and_flags() {
     let xml = SpMetadata::new(SP_ENTITY, ACS)
-        .signing_certificate(cert("keys/sp.cert.pem"))
-        .authn_requests_signed(true)
-        .want_assertions_signed(true)
+        .with_signing_certificate(cert("keys/sp.cert.pem"))
+        .with_authn_requests_signed(true)
+        .with_want_assertions_signed(true)
         .to_xml()
         .unwrap();
     let doc = Document::parse(xml.as_bytes()).unwrap();
@@ -63,9 +63,9 @@ fn defaults_publish_no_certificate_and_unsigned_flags() {
 fn several_acs_urls_and_name_id_formats_in_order_and_escaped() {
     let second = "https://sp.example.com/saml/acs2?a=1&b=\"2\"";
     let xml = SpMetadata::new(SP_ENTITY, ACS)
-        .additional_acs_url(second)
-        .name_id_format(name_id_format::PERSISTENT)
-        .name_id_format(name_id_format::EMAIL)
+        .with_additional_acs_url(second)
+        .with_name_id_format(name_id_format::PERSISTENT)
+        .with_name_id_format(name_id_format::EMAIL)
         .to_xml()
         .unwrap();
     let doc = Document::parse(xml.as_bytes()).unwrap();
@@ -86,7 +86,7 @@ fn several_acs_urls_and_name_id_formats_in_order_and_escaped() {
 #[test]
 fn authn_requests_signed_without_certificate_is_refused() {
     let err = SpMetadata::new(SP_ENTITY, ACS)
-        .authn_requests_signed(true)
+        .with_authn_requests_signed(true)
         .to_xml()
         .unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
@@ -101,7 +101,7 @@ fn empty_entity_id_is_refused() {
 #[test]
 fn acs_url_with_white_space_is_refused() {
     let err = SpMetadata::new(SP_ENTITY, ACS)
-        .additional_acs_url("https://sp.example.com/a cs")
+        .with_additional_acs_url("https://sp.example.com/a cs")
         .to_xml()
         .unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
@@ -114,18 +114,18 @@ fn service_provider_metadata_is_the_builders_output() {
         .with_certificate(rampart_saml::Certificate::from_pem(&read("keys/sp.cert.pem")).unwrap())
         .unwrap();
     let sp = builder()
-        .additional_acs_url("https://sp.example.com/saml/acs2")
-        .signing_key(key)
+        .with_additional_acs_url("https://sp.example.com/saml/acs2")
+        .with_signing_key(key)
         .require_signed_assertions()
-        .name_id_format(name_id_format::PERSISTENT)
+        .with_name_id_format(name_id_format::PERSISTENT)
         .build()
         .unwrap();
     let from_builder = SpMetadata::new(SP_ENTITY, ACS)
-        .additional_acs_url("https://sp.example.com/saml/acs2")
-        .signing_certificate(cert("keys/sp.cert.pem"))
-        .authn_requests_signed(true)
-        .want_assertions_signed(true)
-        .name_id_format(name_id_format::PERSISTENT)
+        .with_additional_acs_url("https://sp.example.com/saml/acs2")
+        .with_signing_certificate(cert("keys/sp.cert.pem"))
+        .with_authn_requests_signed(true)
+        .with_want_assertions_signed(true)
+        .with_name_id_format(name_id_format::PERSISTENT)
         .to_xml()
         .unwrap();
     assert_eq!(sp.metadata_xml(), from_builder);

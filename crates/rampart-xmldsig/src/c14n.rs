@@ -103,7 +103,7 @@ impl Canonicalizer {
     /// Sets the InclusiveNamespaces PrefixList (Exc-C14N section 3): white-space separated
     /// prefixes, `#default` for the default namespace. Ignored by the inclusive algorithms.
     #[must_use]
-    pub fn inclusive_prefixes(mut self, prefix_list: &str) -> Self {
+    pub fn with_inclusive_prefixes(mut self, prefix_list: &str) -> Self {
         self.inclusive_prefixes = prefix_list
             .split_ascii_whitespace()
             .map(|p| {
@@ -123,7 +123,7 @@ impl Canonicalizer {
     /// cap by one node's output (one start tag: its attributes and the namespaces it renders,
     /// each bounded by the parser's [`Limits`](crate::Limits)) before the error.
     #[must_use]
-    pub fn max_output(mut self, bytes: usize) -> Self {
+    pub fn with_max_output(mut self, bytes: usize) -> Self {
         self.max_output = bytes;
         self
     }

@@ -197,7 +197,7 @@ pub enum SignatureError {
     /// A transform outside the whitelist, or transforms in an order that is not allowed.
     #[error("transform {0:?} is not allowed")]
     TransformNotAllowed(String),
-    /// More `Reference` elements than [`VerifyOptions::max_references`](crate::VerifyOptions::max_references).
+    /// More `Reference` elements than [`VerifyOptions::with_max_references`](crate::VerifyOptions::with_max_references).
     #[error("{found} references, at most {allowed} allowed")]
     TooManyReferences {
         /// How many the signature has.

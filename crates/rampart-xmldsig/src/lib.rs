@@ -53,7 +53,7 @@
 //!
 //! Limits beyond [`Limits`]: an `InclusiveNamespaces` `PrefixList` holds at most 32
 //! prefixes (real ones hold a handful), and canonical output is capped by
-//! [`Canonicalizer::max_output`].
+//! [`Canonicalizer::with_max_output`].
 #![forbid(unsafe_code)]
 
 mod algorithms;

@@ -64,20 +64,20 @@ impl SignOptions {
     }
     /// The unprefixed attribute that carries the ID to sign (default `ID`).
     #[must_use]
-    pub fn id_attribute(mut self, name: &str) -> Self {
+    pub fn with_id_attribute(mut self, name: &str) -> Self {
         self.id_attribute = Some(name.to_owned());
         self
     }
     /// Where to insert the signature.
     #[must_use]
-    pub fn placement(mut self, placement: Placement) -> Self {
+    pub fn with_placement(mut self, placement: Placement) -> Self {
         self.placement = placement;
         self
     }
     /// Adds `KeyInfo/X509Data/X509Certificate` with this DER certificate (informational:
     /// verifiers, this crate included, must not trust it).
     #[must_use]
-    pub fn certificate_der(mut self, der: &[u8]) -> Self {
+    pub fn with_certificate_der(mut self, der: &[u8]) -> Self {
         self.certificate_der = Some(der.to_vec());
         self
     }
@@ -112,7 +112,7 @@ pub fn sign_enveloped(
 ) -> Result<Vec<u8>, Error> {
     let mut options = SignOptions::new();
     if let Some(c) = certificate_der {
-        options = options.certificate_der(c);
+        options = options.with_certificate_der(c);
     }
     sign_enveloped_with(xml, id, key, &options)
 }

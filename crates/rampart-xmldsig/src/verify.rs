@@ -24,8 +24,8 @@ use crate::tree::{Attribute, Document, Element, Kind, NONE};
 /// # let pem = std::fs::read("tests/vectors/rsa2048.crt").unwrap();
 /// use rampart_xmldsig::{TrustedKey, VerifyOptions};
 /// let options = VerifyOptions::new(vec![TrustedKey::from_pem_certificate(&pem)?])
-///     .id_attribute("ID")
-///     .max_references(1);
+///     .with_id_attribute("ID")
+///     .with_max_references(1);
 /// # Ok::<(), rampart_xmldsig::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ impl VerifyOptions {
     /// the default `ID`; later calls add names. Every value of every declared ID attribute in
     /// the document must be unique, or verification fails.
     #[must_use]
-    pub fn id_attribute(mut self, name: &str) -> Self {
+    pub fn with_id_attribute(mut self, name: &str) -> Self {
         self.id_attributes.push(name.to_owned());
         self
     }
@@ -78,7 +78,7 @@ impl VerifyOptions {
     /// Allows up to `n` `Reference` elements in one signature (default 1). Each referenced
     /// element is returned by [`Verified::signed_elements`].
     #[must_use]
-    pub fn max_references(mut self, n: usize) -> Self {
+    pub fn with_max_references(mut self, n: usize) -> Self {
         self.max_references = n;
         self
     }
@@ -343,7 +343,7 @@ fn canonicalizer(el: Element<'_>, uri: &str) -> Result<Canonicalizer, Error> {
                 limit: LimitError::PrefixList(MAX_INCLUSIVE_PREFIXES),
             });
         }
-        c = c.inclusive_prefixes(list);
+        c = c.with_inclusive_prefixes(list);
     }
     if let Some(k) = kids.next() {
         return Err(structure(

@@ -86,7 +86,7 @@ fn compare_with(python: &str, libxml2: &str) {
         let doc = Document::parse(xml.as_bytes())
             .unwrap_or_else(|e| panic!("document {i} rejected: {e}\n{xml}"));
         for &(suffix, alg, prefixes, sub) in MODES {
-            let c = Canonicalizer::new(alg).inclusive_prefixes(prefixes);
+            let c = Canonicalizer::new(alg).with_inclusive_prefixes(prefixes);
             let ours = if sub {
                 match doc.root().children().next() {
                     Some(el) => c.element(el).unwrap(),

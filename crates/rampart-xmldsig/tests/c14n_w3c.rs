@@ -172,7 +172,7 @@ fn exc_c14n_2_2_example_2_exclusive_subset_is_context_free() {
 
 #[test]
 fn exc_c14n_prefix_list_renders_listed_prefixes_at_the_apex() {
-    let c = Canonicalizer::new(C14nAlgorithm::Exclusive).inclusive_prefixes("n0 n9");
+    let c = Canonicalizer::new(C14nAlgorithm::Exclusive).with_inclusive_prefixes("n0 n9");
     assert_eq!(
         subset(EXC_EXAMPLE_1, "elem2", &c),
         "<n1:elem2 xmlns:n0=\"foo:bar\" xmlns:n1=\"http://example.net\" xml:lang=\"en\">\n     <n3:stuff xmlns:n3=\"ftp://example.org\"></n3:stuff>\n  </n1:elem2>"
@@ -187,7 +187,7 @@ fn exc_c14n_prefix_list_default_renders_the_default_namespace() {
         subset(xml, "b", &plain),
         r#"<p:b xmlns:p="urn:p"><p:c></p:c></p:b>"#
     );
-    let with_default = plain.clone().inclusive_prefixes("#default");
+    let with_default = plain.clone().with_inclusive_prefixes("#default");
     assert_eq!(
         subset(xml, "b", &with_default),
         r#"<p:b xmlns="urn:d" xmlns:p="urn:p"><p:c></p:c></p:b>"#
@@ -227,7 +227,7 @@ fn namespace_amplification_hits_the_output_cap() {
         "<a p:x=\"\"/>".repeat(2_000)
     );
     let d = doc(&xml);
-    let c = Canonicalizer::new(C14nAlgorithm::Exclusive).max_output(1 << 20);
+    let c = Canonicalizer::new(C14nAlgorithm::Exclusive).with_max_output(1 << 20);
     match c.document(&d) {
         Err(rampart_xmldsig::Error::Limit { limit, .. }) => {
             assert_eq!(limit, rampart_xmldsig::LimitError::CanonicalOutput(1 << 20));

@@ -172,7 +172,7 @@ fn we_sign_xmlsec1_verifies(key_name: &str) {
             xml.as_bytes(),
             &format!("_live{i}"),
             &key,
-            &SignOptions::new().placement(placement),
+            &SignOptions::new().with_placement(placement),
         )
         .unwrap();
         let file = dir.path().join(format!("ours{i}.xml"));

@@ -31,7 +31,7 @@ fn options(name: &str) -> VerifyOptions {
 
 /// Where SAML puts the signature: after a leading `saml:Issuer`, else first.
 fn after_saml_issuer() -> SignOptions {
-    SignOptions::new().placement(Placement::AfterLeading {
+    SignOptions::new().with_placement(Placement::AfterLeading {
         namespace: SAML.into(),
         local: "Issuer".into(),
     })
@@ -114,7 +114,7 @@ fn last_child_and_after_named_child_placements() {
         REQUEST.as_bytes(),
         "_req1",
         &key,
-        &SignOptions::new().placement(Placement::LastChild),
+        &SignOptions::new().with_placement(Placement::LastChild),
     )
     .unwrap();
     let doc = Document::parse(&last).unwrap();
@@ -123,7 +123,7 @@ fn last_child_and_after_named_child_placements() {
         REQUEST.as_bytes(),
         "_req1",
         &key,
-        &SignOptions::new().placement(Placement::After {
+        &SignOptions::new().with_placement(Placement::After {
             namespace: "urn:oasis:names:tc:SAML:2.0:protocol".into(),
             local: "NameIDPolicy".into(),
         }),
@@ -134,7 +134,7 @@ fn last_child_and_after_named_child_placements() {
         REQUEST.as_bytes(),
         "_req1",
         &key,
-        &SignOptions::new().placement(Placement::After {
+        &SignOptions::new().with_placement(Placement::After {
             namespace: "urn:x".into(),
             local: "Nope".into(),
         }),
@@ -174,13 +174,13 @@ fn nested_element_with_custom_id_attribute() {
         xml,
         "a1",
         &signing("rsa2048"),
-        &SignOptions::new().id_attribute("Id"),
+        &SignOptions::new().with_id_attribute("Id"),
     )
     .unwrap();
     let doc = Document::parse(&signed).unwrap();
     let item = doc.root().children().next().unwrap();
     let sig = item.children_named(DSIG_NS, "Signature").next().unwrap();
-    let v = verify(&doc, sig, &options("rsa2048").id_attribute("Id")).unwrap();
+    let v = verify(&doc, sig, &options("rsa2048").with_id_attribute("Id")).unwrap();
     assert!(v.signed().is_element(item));
 }
 

@@ -275,7 +275,7 @@ fn id_attribute_must_be_declared() {
     // With only "Id" declared, the assertion's "ID" is not an ID: nothing is found.
     let xml = vector("xmlsec1-rsa-sha256.xml");
     assert_eq!(
-        reason(&xml, &options("rsa2048").id_attribute("Id")),
+        reason(&xml, &options("rsa2048").with_id_attribute("Id")),
         SignatureError::ReferenceNotFound("_assertion1".into())
     );
 }
@@ -548,8 +548,8 @@ fn duplicate_id_under_another_declared_name_outside_the_signed_element_is_reject
         "<samlp:Extensions AssertionID=\"_assertion2\"/><samlp:Status>",
     );
     let opts = options("rsa2048")
-        .id_attribute("ID")
-        .id_attribute("AssertionID");
+        .with_id_attribute("ID")
+        .with_id_attribute("AssertionID");
     assert_eq!(
         reason(&xml, &opts),
         SignatureError::DuplicateId("_assertion2".into())
@@ -649,7 +649,7 @@ fn two_references_verify_when_allowed_and_both_elements_are_returned() {
     let v = verify(
         &d,
         first_signature(&d),
-        &options("rsa2048").max_references(2),
+        &options("rsa2048").with_max_references(2),
     )
     .unwrap();
     let ids: Vec<_> = v
@@ -662,7 +662,10 @@ fn two_references_verify_when_allowed_and_both_elements_are_returned() {
     // Tampering with the second element breaks its digest.
     let tampered = xml.replace(">two<", ">TWO<");
     assert_eq!(
-        reason(tampered.as_bytes(), &options("rsa2048").max_references(2)),
+        reason(
+            tampered.as_bytes(),
+            &options("rsa2048").with_max_references(2)
+        ),
         SignatureError::DigestMismatch
     );
 }

@@ -446,7 +446,7 @@ impl Sink {
                 let _ = sweep_stale(p);
                 let out = AtomicFile::new(p)
                     .map_err(|e| io_failure(&name, &e))?
-                    .keep_metadata(true);
+                    .with_keep_metadata(true);
                 Ok(Self::File(BufWriter::with_capacity(1 << 16, out)))
             }
             _ => Ok(Self::Stdout(BufWriter::with_capacity(

@@ -603,10 +603,10 @@ fn metadata(
             // make every signed request fail at the IdP.
             signing_key_with(key_path, certificate.clone())?;
             md = md
-                .signing_certificate(certificate)
-                .authn_requests_signed(true);
+                .with_signing_certificate(certificate)
+                .with_authn_requests_signed(true);
         } else {
-            md = md.signing_certificate(certificate);
+            md = md.with_signing_certificate(certificate);
         }
     }
     let xml = md.to_xml().map_err(|e| config(&e))?;
@@ -664,7 +664,7 @@ fn authn_request(
     })?;
     let mut builder = ServiceProvider::builder(entity_id, acs_url).identity_provider(idp);
     if let Some(key_path) = sign_key {
-        builder = builder.signing_key(signing_key(key_path, cert)?);
+        builder = builder.with_signing_key(signing_key(key_path, cert)?);
     }
     let sp = builder.build().map_err(|e| config(&e))?;
     let request = sp

@@ -213,8 +213,54 @@ impl Keyring {
         }
     }
 
-    /// Number of subkeys in the open cache (for tests and metrics).
-    pub fn open_cache_len(&self) -> usize {
+    /// Number of subkeys in the open cache.
+    #[cfg(test)]
+    pub(crate) fn open_cache_len(&self) -> usize {
         self.cache.len()
+    }
+}
+
+/// The open cache is internal: its behaviour is checked here, not through the public API.
+#[cfg(test)]
+mod cache_tests {
+    use std::time::{Duration, SystemTime};
+
+    use crate::{Context, Error, Keyring, LocalMasterKey};
+
+    fn setup() -> (LocalMasterKey, Keyring, Context) {
+        let master = LocalMasterKey::generate().unwrap();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_780_000_000);
+        let ring = Keyring::create("oauth-tokens", "eu-central", &master, now).unwrap();
+        let ctx = Context::new()
+            .with("tenant", "42")
+            .with("table", "accounts")
+            .with("column", "oauth_token");
+        (master, ring, ctx)
+    }
+
+    #[test]
+    fn open_uses_the_cache_and_a_cold_keyring_still_opens() {
+        let (m, ring, ctx) = setup();
+        let ct = ring.seal(b"v", &ctx).unwrap();
+        assert_eq!(ring.open_cache_len(), 1, "the sealer's subkey is cached");
+        // Another process (here: another loaded instance) derives on first use.
+        let copy = Keyring::from_json(&ring.to_json().unwrap(), &m).unwrap();
+        assert_eq!(copy.open_cache_len(), 0);
+        assert_eq!(&copy.open(&ct, &ctx).unwrap()[..], b"v");
+        assert_eq!(copy.open_cache_len(), 1);
+        assert_eq!(&copy.open(&ct, &ctx).unwrap()[..], b"v");
+    }
+
+    #[test]
+    fn forged_commitment_is_not_cached() {
+        let (m, ring, ctx) = setup();
+        let copy = Keyring::from_json(&ring.to_json().unwrap(), &m).unwrap();
+        let mut ct = ring.seal(b"v", &ctx).unwrap();
+        ct[50] ^= 1;
+        assert!(matches!(
+            copy.open(&ct, &ctx),
+            Err(Error::CommitmentMismatch)
+        ));
+        assert_eq!(copy.open_cache_len(), 0);
     }
 }

@@ -23,9 +23,9 @@ use crate::ns::{self, binding};
 /// use rampart_saml::{Certificate, SpMetadata, name_id_format};
 /// # let cert_pem = std::fs::read("tests/keys/sp.cert.pem")?;
 /// let xml = SpMetadata::new("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
-///     .name_id_format(name_id_format::EMAIL)
-///     .signing_certificate(Certificate::from_pem(&cert_pem)?) // the certificate only: no key
-///     .want_assertions_signed(true)
+///     .with_name_id_format(name_id_format::EMAIL)
+///     .with_signing_certificate(Certificate::from_pem(&cert_pem)?) // the certificate only: no key
+///     .with_want_assertions_signed(true)
 ///     .to_xml()?;
 /// let doc = rampart_xmldsig::Document::parse(xml.as_bytes())?;
 /// assert_eq!(doc.root().attribute("entityID"), Some("https://sp.example.com/metadata"));
@@ -57,34 +57,34 @@ impl SpMetadata {
     }
 
     /// Adds another ACS URL (HTTP-POST binding), after those already given.
-    pub fn additional_acs_url(mut self, url: impl Into<String>) -> Self {
+    pub fn with_additional_acs_url(mut self, url: impl Into<String>) -> Self {
         self.acs_urls.push(url.into());
         self
     }
 
     /// Adds a `NameIDFormat` we accept (see [`name_id_format`](crate::name_id_format)); may
     /// be called several times, the order is kept.
-    pub fn name_id_format(mut self, format: impl Into<String>) -> Self {
+    pub fn with_name_id_format(mut self, format: impl Into<String>) -> Self {
         self.name_id_formats.push(format.into());
         self
     }
 
     /// Publishes our signing certificate as a `KeyDescriptor use="signing"`, so the IdP can
     /// check our signed AuthnRequests. Only the certificate is needed, never its private key.
-    pub fn signing_certificate(mut self, certificate: Certificate) -> Self {
+    pub fn with_signing_certificate(mut self, certificate: Certificate) -> Self {
         self.signing_certificate = Some(certificate);
         self
     }
 
     /// Sets `AuthnRequestsSigned`: we promise to sign every AuthnRequest. Requires a
-    /// [`signing_certificate`](Self::signing_certificate) (checked by [`to_xml`](Self::to_xml)).
-    pub fn authn_requests_signed(mut self, signed: bool) -> Self {
+    /// [`with_signing_certificate`](Self::with_signing_certificate) (checked by [`to_xml`](Self::to_xml)).
+    pub fn with_authn_requests_signed(mut self, signed: bool) -> Self {
         self.authn_requests_signed = signed;
         self
     }
 
     /// Sets `WantAssertionsSigned`: we ask the IdP to sign every assertion.
-    pub fn want_assertions_signed(mut self, want: bool) -> Self {
+    pub fn with_want_assertions_signed(mut self, want: bool) -> Self {
         self.want_assertions_signed = want;
         self
     }

@@ -91,8 +91,8 @@ pub fn sign_with(xml: &str, id: &str, key: &str) -> String {
     let k = SigningKey::from_pkcs8_pem(&read(&format!("keys/{key}.key.pem"))).unwrap();
     let c = cert(&format!("keys/{key}.cert.pem"));
     let options = SignOptions::new()
-        .placement(rampart_saml::signature_placement())
-        .certificate_der(c.der());
+        .with_placement(rampart_saml::signature_placement())
+        .with_certificate_der(c.der());
     String::from_utf8(sign_enveloped_with(xml.as_bytes(), id, &k, &options).unwrap()).unwrap()
 }
 
