@@ -50,8 +50,10 @@
 //! subjects cannot use to wipe a victim's streak (see [`memory`] for the
 //! choice and the measured bytes per subject). `RedisStore` (feature `redis`): every
 //! operation one Lua script under a key prefix, timeouts, fail-open to a per-replica memory
-//! store (or fail-closed), health reporting and recovery; see its module docs for the
-//! consistency of background resets. `SmtpNotifier` (feature `smtp`) emails the owner.
+//! store (or fail-closed), health reporting, and recovery that merges what the replicas
+//! counted in memory back into Redis (notifying once across the merge); see its module docs
+//! for the consistency of background resets and what holds during an outage.
+//! `SmtpNotifier` (feature `smtp`) emails the owner.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -417,6 +417,15 @@ impl MemoryStore {
         matches
     }
 
+    /// Forgets `subject`'s streak and token (the Redis store, once it has merged them into
+    /// Redis: a later outage must not count them a second time).
+    #[cfg(feature = "redis")]
+    pub(crate) fn forget(&self, subject: &Subject) {
+        let (h, mut shard) = self.locate(subject);
+        shard.map.remove(&h);
+        shard.tokens.remove(&h);
+    }
+
     /// Forgets everything (tests, or an operator's "clear all").
     pub fn clear(&self) {
         for s in &*self.shards {

@@ -14,6 +14,11 @@ use crate::subject::Subject;
 /// threshold. After a Redis failover (a replica promoted without the latest writes) a second
 /// crossing is possible: [`Notification::idempotency_key`] is the same for both (it names
 /// the subject and the streak's start), so a notifier or its queue can drop the duplicate.
+///
+/// When Redis was unreachable, the failures each replica counted in memory are merged into
+/// Redis afterwards; if the merged count crosses the threshold, the tracker sends the
+/// notification on its next call (see the Redis store's module docs for what holds during
+/// an outage).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Notification {
@@ -36,7 +41,9 @@ pub struct Notification {
 ///
 /// [`Tracker::record_failure`](crate::Tracker::record_failure) awaits `notify` once per
 /// crossing, on the failing request: a slow transport should hand the notification to a
-/// queue. An error is reported in the outcome (the failure itself is still recorded and the
+/// queue. A notification owed by a Redis store's merge after an outage is sent by whichever
+/// tracker call comes next (`check`, `check_all`, `record_failure`, `unlock`); its delivery
+/// error is counted in the store's health, as no caller is waiting for that one. An error is reported in the outcome (the failure itself is still recorded and the
 /// notification returned, so the caller can retry).
 ///
 /// ```

@@ -41,20 +41,72 @@
 //! (a restarted or failed-over server met on a connection that was open before) is retried
 //! once on a fresh connection within that deadline, and only then counts: a replica that was
 //! idle while Redis restarted keeps counting in Redis ([`Health::reconnect_retries`]). On an
-//! error or a timeout the store reports the outage ([`RedisStore::health`], and the hook of
-//! [`RedisConfig::with_on_health_change`]) and, by default ([`FailureMode::FailOpen`]), answers from
-//! a per-replica [`MemoryStore`]: a Redis outage does not become a login outage, and each
-//! replica still counts, throttles and notifies for what it sees (so during an outage a
-//! streak can notify once per replica, with different idempotency keys). While Redis is
-//! down, calls go straight to the fallback and one call per [`RedisConfig::with_probe_interval`]
-//! (default 1 s) tries Redis again, and [`RedisStore::ping`] probes at once (a readiness
-//! check ends an outage as soon as Redis answers); the first success ends the outage. Counts
-//! kept in the fallback are not merged back: a streak that straddles an outage of this
-//! replica may notify late or twice (once from memory, once from Redis). A call
-//! that timed out may still run on Redis later (a frozen server runs what it had queued when
-//! it thaws), so a failure answered by the fallback can be counted in Redis too: counts err
-//! towards more failures, never fewer. With [`FailureMode::FailClosed`] the tracker's calls
-//! return [`StoreError::Unavailable`] instead, and the caller denies. Nothing here panics.
+//! error or a timeout the store reports the outage ([`RedisStore::health`]: `available`,
+//! `down_since`; and the hook of [`RedisConfig::with_on_health_change`]) and, by default
+//! ([`FailureMode::FailOpen`]), answers from a per-replica [`MemoryStore`]: a Redis outage
+//! does not become a login outage. While Redis is down, calls go straight to the fallback
+//! and one call per [`RedisConfig::with_probe_interval`] (default 1 s) tries Redis again;
+//! [`RedisStore::ping`] probes at once (a readiness check ends an outage as soon as Redis
+//! answers). With [`FailureMode::FailClosed`] the tracker's calls return
+//! [`StoreError::Unavailable`] instead, and the caller denies. Nothing here panics.
+//!
+//! # After an outage: the merge
+//!
+//! What the fallback answered is also kept for Redis, per subject: the failures (how many,
+//! the first and last, whether the fallback notified, a lock it started and its token's
+//! hash), and the successes whose reset did not reach Redis. When Redis answers again, a
+//! background task (the request does not wait; [`RedisStore::ping`] does) writes them, one
+//! script per 128 subjects (`src/redis_store/merge.lua`): first a success, with the rule of
+//! a reset; then the failures, added to the streak Redis holds if it was still live at the
+//! first of them (else they start one); a lock the fallback started holds in Redis unless
+//! Redis has its own. The outage ends once that is written ([`HealthEvent::Recovered`] says
+//! how many failures were merged; [`Health::merged_failures`] adds them up). A failure the
+//! fallback answered while the merge ran is merged by a later call that reaches Redis
+//! ([`Health::merge_pending`] counts what waits).
+//!
+//! What this guarantees:
+//!
+//! - **A merge counts nothing twice.** Each kept item has an id, and the script applies an
+//!   id once (it leaves a marker key `<prefix>m:<store>:<id>` that expires with the idle
+//!   period). An item never changes once sent, so a merge call that timed out, and may have
+//!   run, is kept and sent again as it was: the second run only reads the first's answer.
+//!   The fallback forgets what was merged, so a later outage starts from zero.
+//! - **The count in Redis after the merges is the sum** of what Redis counted and what each
+//!   replica's fallback counted, less what successes ended (with the rule of a reset: never
+//!   a later failure, never a lock), and less failures whose streak expired meanwhile.
+//! - **The owner hears of a streak once across the merge.** Whichever comes first claims the
+//!   streak's notification in Redis, atomically: the failure that crosses the threshold in
+//!   Redis, as always; or the merge that crosses it (the store then owes the notification,
+//!   and the tracker's next call, for any subject, sends it to its notifier; it is in no
+//!   [`FailureOutcome`](crate::FailureOutcome), the request at hand did not cross); or the
+//!   fallback that crossed it during the outage (the merge marks the Redis streak notified,
+//!   so it does not cross again).
+//!
+//! What does not hold while Redis is down:
+//!
+//! - Counts are per replica: each fallback throttles, locks and notifies from its own part
+//!   of the streak. A streak spread over replicas is throttled late, and notified during the
+//!   outage only by a replica whose part alone reaches the threshold; if two replicas' parts
+//!   each reach it, or one replica's part does while Redis, still reachable for others (a
+//!   partition rather than a restart), crosses it too, the owner is told more than once
+//!   (with different idempotency keys: the parts start at different times).
+//! - A merged count past the lockout threshold locks on the next failure, which issues the
+//!   unlock token as usual, not at the merge. When both sides locked, the Redis lock and its
+//!   token stand, and the token the fallback issued no longer works.
+//! - Redis without persistence loses its streaks when it restarts: only what the fallbacks
+//!   counted during the outage comes back. A Redis holding security state should persist
+//!   (`appendfsync always`) or fail over to a replica.
+//! - A call that timed out may still run on Redis later (a frozen server runs what it had
+//!   queued when it thaws), so a failure answered by the fallback can be counted in Redis
+//!   too: counts err towards more failures, never fewer.
+//! - What is kept for the merge is bounded like the fallback (its capacity, in subjects);
+//!   past it a new subject is counted only by the fallback ([`Health::merge_dropped`]), as
+//!   are items a working Redis refused in 8 merge calls (a poisoned key must not hold every
+//!   recovery back).
+//! - The merge's "now" is the latest time a caller passed: callers' clocks, as everywhere.
+
+mod merge;
+mod pending;
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
@@ -62,20 +114,23 @@ use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisResult, Script};
 use ring::digest;
+use ring::rand::{SecureRandom, SystemRandom};
 use tokio::sync::mpsc;
 
 use crate::error::{Error, StoreError};
 use crate::memory::{MemoryConfig, MemoryStore};
 use crate::policy::Rule;
 use crate::store::{Store, sealed::Backend};
-use crate::streak::{LOCKED_UNTIL_UNLOCKED, Recorded, Streak};
+use crate::streak::{LOCKED_UNTIL_UNLOCKED, Owed, Recorded, Streak};
 use crate::subject::Subject;
 use crate::token::TokenHash;
+use merge::OwedQueue;
+use pending::Pending;
 
 /// Longest subject key stored verbatim; longer ones are stored as their SHA-256, so a huge
 /// id cannot make huge Redis keys.
@@ -104,10 +159,13 @@ pub enum HealthEvent {
         /// What failed (no credentials).
         error: String,
     },
-    /// Redis answered again after an outage.
+    /// Redis answered again after an outage and what the fallback counted meanwhile was
+    /// merged into it.
     Recovered {
-        /// How long the outage lasted.
+        /// How long the outage lasted (until the merge was written).
         after: Duration,
+        /// Failures the fallback had counted that the merge added to Redis.
+        merged_failures: u64,
     },
 }
 
@@ -115,8 +173,10 @@ pub enum HealthEvent {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Health {
-    /// Whether the last call to Redis succeeded.
+    /// Whether the last call to Redis succeeded (and, after an outage, the merge too).
     pub available: bool,
+    /// When the current outage started (`None` while available).
+    pub down_since: Option<SystemTime>,
     /// Outages seen since start.
     pub outages: u64,
     /// Calls answered by the in-memory fallback (fail-open).
@@ -136,6 +196,21 @@ pub struct Health {
     /// Calls retried once on a fresh connection after their connection broke (a restarted
     /// server); each one that then succeeded was not an outage.
     pub reconnect_retries: u64,
+    /// Failures counted by the fallback during outages that merges added to Redis (each
+    /// once).
+    pub merged_failures: u64,
+    /// Subjects with failures or successes waiting for a merge into Redis.
+    pub merge_pending: u64,
+    /// What the fallback counted that no merge will write: subjects not kept because the
+    /// pending list was full (as many as the fallback holds), and items given up after 8
+    /// merge calls failed while Redis answered otherwise (say, a foreign key of another type
+    /// under the prefix). Those failures stayed in this replica.
+    pub merge_dropped: u64,
+    /// Streaks whose notify threshold was crossed by a merge: the tracker's next call sent
+    /// (or tried to send) the notification.
+    pub merge_notifications: u64,
+    /// Of those, notifications lost: the notifier failed, or too many were waiting.
+    pub merge_notify_failed: u64,
     /// The last error seen, if any.
     pub last_error: Option<String>,
 }
@@ -269,6 +344,7 @@ impl RedisConfig {
 
 struct Scripts {
     fail: Script,
+    merge: Script,
     peek: Script,
     peek_many: Script,
     reset: Script,
@@ -280,6 +356,7 @@ impl Scripts {
     fn new() -> Self {
         Scripts {
             fail: Script::new(include_str!("redis_store/fail.lua")),
+            merge: Script::new(include_str!("redis_store/merge.lua")),
             peek: Script::new(include_str!("redis_store/peek.lua")),
             peek_many: Script::new(include_str!("redis_store/peek_many.lua")),
             reset: Script::new(include_str!("redis_store/reset.lua")),
@@ -300,10 +377,16 @@ struct Counters {
     resets_applied: AtomicU64,
     reset_batches_failed: AtomicU64,
     reconnect_retries: AtomicU64,
+    merged_failures: AtomicU64,
+    merge_dropped: AtomicU64,
+    merge_notifications: AtomicU64,
+    merge_notify_failed: AtomicU64,
 }
 
 struct Outage {
-    down_since: Option<Instant>,
+    /// When the outage started, by the monotonic clock (for its length) and the wall clock
+    /// (for reports).
+    down_since: Option<(Instant, SystemTime)>,
     next_probe: Instant,
     last_error: Option<String>,
 }
@@ -368,6 +451,19 @@ struct Inner {
     hints: Hints,
     resets: mpsc::Sender<(String, u64)>,
     on_health: Option<HealthHook>,
+    /// What the fallback counted (and resets Redis missed), until merged.
+    pending: Arc<Pending>,
+    /// Notifications merges owe, for the tracker.
+    owed: OwedQueue,
+    /// One merge at a time.
+    merge_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The last merge call failed: send one subject per call until one succeeds.
+    merge_narrow: std::sync::atomic::AtomicBool,
+    /// Latest time a caller passed (Unix ms): the merge's "now", in the callers' clock.
+    clock_ms: AtomicU64,
+    /// `<prefix>m:<random>:`: marker keys of merged items, unique to this store instance.
+    marker_prefix: String,
+    runtime: tokio::runtime::Handle,
 }
 
 /// Streaks in Redis, shared by every replica; see the [module docs](self) for atomicity,
@@ -437,11 +533,21 @@ impl RedisStore {
         let (tx, rx) = mpsc::channel(config.reset_queue.max(1));
         let counters = Arc::new(Counters::default());
         let scripts = Arc::new(Scripts::new());
-        tokio::spawn(reset_task(
+        // Pending operations are bounded like the fallback they come from.
+        let pending = Arc::new(Pending::new(config.fallback.capacity));
+        let mut tag = [0u8; 8];
+        SystemRandom::new()
+            .fill(&mut tag)
+            .map_err(|_| setup("the operating system's random generator failed"))?;
+        // `m:` is no subject kind's tag (nor `h:`, the hashed keys'): markers live apart.
+        let marker_prefix = format!("{}m:{:016x}:", config.prefix, u64::from_be_bytes(tag));
+        let runtime = tokio::runtime::Handle::current();
+        runtime.spawn(reset_task(
             rx,
             conn.clone(),
             Arc::clone(&scripts),
             Arc::clone(&counters),
+            Arc::clone(&pending),
             config.timeout,
         ));
         let store = RedisStore {
@@ -462,6 +568,13 @@ impl RedisStore {
                 hints: Hints::new(config.hint_ttl),
                 resets: tx,
                 on_health: config.on_health,
+                pending,
+                owed: OwedQueue::default(),
+                merge_lock: Arc::new(tokio::sync::Mutex::new(())),
+                merge_narrow: std::sync::atomic::AtomicBool::new(false),
+                clock_ms: AtomicU64::new(0),
+                marker_prefix,
+                runtime,
             }),
         };
         // Learn the initial health now rather than on the first request.
@@ -475,6 +588,7 @@ impl RedisStore {
         let outage = lock(&self.inner.outage);
         Health {
             available: outage.down_since.is_none(),
+            down_since: outage.down_since.map(|(_, wall)| wall),
             outages: c.outages.load(Ordering::Relaxed),
             fallback_operations: c.fallback_operations.load(Ordering::Relaxed),
             failed_closed: c.failed_closed.load(Ordering::Relaxed),
@@ -484,6 +598,11 @@ impl RedisStore {
             resets_applied: c.resets_applied.load(Ordering::Relaxed),
             reset_batches_failed: c.reset_batches_failed.load(Ordering::Relaxed),
             reconnect_retries: c.reconnect_retries.load(Ordering::Relaxed),
+            merged_failures: c.merged_failures.load(Ordering::Relaxed),
+            merge_pending: self.inner.pending.len() as u64,
+            merge_dropped: c.merge_dropped.load(Ordering::Relaxed),
+            merge_notifications: c.merge_notifications.load(Ordering::Relaxed),
+            merge_notify_failed: c.merge_notify_failed.load(Ordering::Relaxed),
             last_error: outage.last_error.clone(),
         }
     }
@@ -495,17 +614,33 @@ impl RedisStore {
 
     /// Sends `PING` (with the timeout) and updates the health; returns whether Redis answered.
     /// Useful in a readiness probe, or to end an outage without waiting for traffic.
+    ///
+    /// Unlike a request, it also waits for the merge of what the fallback counted (one
+    /// round trip per 128 subjects, each with the timeout, after any merge already running):
+    /// when it returns `true` after an outage, that merge is written unless Redis failed
+    /// again meanwhile ([`Health::available`] says which).
     pub async fn ping(&self) -> bool {
         // An explicit probe: due now, whatever the probe interval says.
         lock(&self.inner.outage).next_probe = Instant::now();
         let cmd = redis::cmd("PING");
         let reply = self
-            .call(|mut c| {
+            .try_redis(|mut c| {
                 let cmd = &cmd;
                 async move { cmd.query_async::<String>(&mut c).await }
             })
             .await;
-        reply.is_ok()
+        if reply.is_err() {
+            return false;
+        }
+        let waited = tokio::time::timeout(
+            self.inner.timeout,
+            Arc::clone(&self.inner.merge_lock).lock_owned(),
+        )
+        .await;
+        if let Ok(_guard) = waited {
+            self.merge_and_recover().await;
+        }
+        true
     }
 
     /// The Redis key of `subject` under this store's prefix.
@@ -530,8 +665,19 @@ impl RedisStore {
         o.down_since.is_some() && Instant::now() < o.next_probe
     }
 
-    /// Runs one Redis call with the timeout and tracks health. `Err(())` means "use the
-    /// failure mode".
+    /// Runs one Redis call with the timeout and tracks health (and, once it succeeds, starts
+    /// the merge that ends an outage, in the background). `Err(())` means "use the failure
+    /// mode".
+    async fn call<T, Fut>(&self, op: impl FnMut(ConnectionManager) -> Fut) -> Result<T, ()>
+    where
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        let v = self.try_redis(op).await?;
+        self.after_success();
+        Ok(v)
+    }
+
+    /// One Redis call with the timeout; an error or timeout starts (or extends) an outage.
     ///
     /// A connection that broke (a restarted or failed-over server, a dropped socket) fails
     /// the first command sent on it; the connection manager reconnects on the next one. So a
@@ -540,7 +686,7 @@ impl RedisStore {
     /// restarted would fall back to memory for a whole probe interval and split a streak's
     /// count between Redis and itself. A command that reached the server before its
     /// connection dropped may run twice; counts then err towards more failures, never fewer.
-    async fn call<T, Fut>(&self, mut op: impl FnMut(ConnectionManager) -> Fut) -> Result<T, ()>
+    async fn try_redis<T, Fut>(&self, mut op: impl FnMut(ConnectionManager) -> Fut) -> Result<T, ()>
     where
         Fut: Future<Output = RedisResult<T>>,
     {
@@ -557,10 +703,7 @@ impl RedisStore {
             reply = tokio::time::timeout_at(deadline, op(self.inner.conn.clone())).await;
         }
         match reply {
-            Ok(Ok(v)) => {
-                self.mark_up();
-                Ok(v)
-            }
+            Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => {
                 self.mark_down(format!("redis error: {:?}", e.kind()));
                 Err(())
@@ -572,12 +715,16 @@ impl RedisStore {
         }
     }
 
-    fn mark_up(&self) {
+    /// Ends the outage, once the merge of `merged_failures` is written.
+    fn mark_up(&self, merged_failures: u64) {
         let event = {
             let mut o = lock(&self.inner.outage);
-            o.down_since.take().map(|since| HealthEvent::Recovered {
-                after: since.elapsed(),
-            })
+            o.down_since
+                .take()
+                .map(|(since, _)| HealthEvent::Recovered {
+                    after: since.elapsed(),
+                    merged_failures,
+                })
         };
         if let (Some(event), Some(hook)) = (event, &self.inner.on_health) {
             hook(&event);
@@ -590,7 +737,7 @@ impl RedisStore {
             o.next_probe = Instant::now() + self.inner.probe_interval;
             o.last_error = Some(error.clone());
             if o.down_since.is_none() {
-                o.down_since = Some(Instant::now());
+                o.down_since = Some((Instant::now(), SystemTime::now()));
                 self.inner.counters.outages.fetch_add(1, Ordering::Relaxed);
                 Some(HealthEvent::Unavailable { error })
             } else {
@@ -622,6 +769,33 @@ impl RedisStore {
         }
     }
 
+    /// Moves the merge's clock forward to a time a caller passed.
+    fn saw_time(&self, now_ms: u64) {
+        self.inner.clock_ms.fetch_max(now_ms, Ordering::Relaxed);
+    }
+
+    /// Keeps a failure the fallback answered, for the merge after the outage.
+    fn note_fallback_failure(
+        &self,
+        subject: &Subject,
+        rule: &Rule,
+        now_ms: u64,
+        recorded: &Recorded,
+        token: Option<&TokenHash>,
+    ) {
+        let key = self.key_of(subject);
+        if !self
+            .inner
+            .pending
+            .note_failure(&key, subject, rule, now_ms, recorded, token)
+        {
+            self.inner
+                .counters
+                .merge_dropped
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     async fn redis_fail(
         &self,
         key: String,
@@ -647,7 +821,9 @@ impl RedisStore {
 
 /// An error of the connection rather than of the command: worth one retry on a fresh one.
 fn is_broken_connection(e: &redis::RedisError) -> bool {
-    e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal()
+    // A reply that timed out is not one: the server is alive but slow or frozen, and a
+    // second copy of the command would only queue behind the first (and run twice).
+    !e.is_timeout() && (e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal())
 }
 
 fn streak_from(reply: &[i64]) -> Result<Streak, StoreError> {
@@ -678,6 +854,7 @@ impl Backend for RedisStore {
         token: Option<&TokenHash>,
     ) -> Result<Recorded, StoreError> {
         self.inner.hints.set(subject, true, now_ms);
+        self.saw_time(now_ms);
         match self
             .redis_fail(self.key_of(subject), rule, now_ms, token)
             .await
@@ -694,7 +871,11 @@ impl Backend for RedisStore {
                     newly_locked,
                 })
             }
-            Err(()) => self.degraded(|m| m.record_failure(subject, rule, now_ms, token)),
+            Err(()) => self.degraded(|m| {
+                let recorded = m.record_failure(subject, rule, now_ms, token);
+                self.note_fallback_failure(subject, rule, now_ms, &recorded, token);
+                recorded
+            }),
         }
     }
 
@@ -704,6 +885,7 @@ impl Backend for RedisStore {
         idle_ms: u64,
         now_ms: u64,
     ) -> Result<Option<Streak>, StoreError> {
+        self.saw_time(now_ms);
         let mut inv = self.inner.scripts.peek.key(self.key_of(subject));
         inv.arg(now_ms).arg(idle_ms);
         match self
@@ -730,6 +912,7 @@ impl Backend for RedisStore {
         subjects: &[(&Subject, u64)],
         now_ms: u64,
     ) -> Result<Vec<Option<Streak>>, StoreError> {
+        self.saw_time(now_ms);
         let mut inv = self.inner.scripts.peek_many.prepare_invoke();
         inv.arg(now_ms);
         for (subject, idle_ms) in subjects {
@@ -767,6 +950,14 @@ impl Backend for RedisStore {
     fn reset(&self, subject: &Subject, success_ms: u64) {
         // Keep the fallback in step (cheap, in memory) so a later outage starts clean.
         self.inner.fallback.reset(subject, success_ms);
+        self.saw_time(success_ms);
+        if self.inner.pending.len() > 0 {
+            // Failures the fallback just dropped must not be merged into Redis later. (If
+            // the reset itself does not reach Redis, the reset task notes it for the merge.)
+            self.inner
+                .pending
+                .note_reset(&self.key_of(subject), success_ms, false);
+        }
         let c = &self.inner.counters;
         if self.inner.hints.knows_no_streak(subject, success_ms) {
             c.resets_skipped.fetch_add(1, Ordering::Relaxed);
@@ -797,7 +988,7 @@ impl Backend for RedisStore {
             })
             .await
         else {
-            return self.degraded(|m| m.unlock(subject, hash));
+            return self.degraded(|m| self.fallback_unlock(m, subject, &key, hash));
         };
         // Constant-time comparison here, not in Lua (whose string equality is not).
         if !stored.is_some_and(|s| hash.ct_eq(&s)) {
@@ -816,8 +1007,37 @@ impl Backend for RedisStore {
                 self.inner.fallback.unlock(subject, hash);
                 Ok(n == 1)
             }
-            Err(()) => self.degraded(|m| m.unlock(subject, hash)),
+            Err(()) => self.degraded(|m| self.fallback_unlock(m, subject, &key, hash)),
         }
+    }
+
+    fn take_owed(&self) -> Option<Owed> {
+        self.inner.owed.pop()
+    }
+
+    fn owed_undelivered(&self) {
+        self.inner
+            .counters
+            .merge_notify_failed
+            .fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl RedisStore {
+    /// An unlock answered by the fallback: a lock it started is lifted, and what it noted
+    /// for the merge with it (the used token must not come back with the merge).
+    fn fallback_unlock(
+        &self,
+        m: &MemoryStore,
+        subject: &Subject,
+        key: &str,
+        hash: &TokenHash,
+    ) -> bool {
+        let unlocked = m.unlock(subject, hash);
+        if unlocked {
+            self.inner.pending.note_unlock(key);
+        }
+        unlocked
     }
 }
 
@@ -830,6 +1050,7 @@ async fn reset_task(
     mut conn: ConnectionManager,
     scripts: Arc<Scripts>,
     counters: Arc<Counters>,
+    pending: Arc<Pending>,
     timeout: Duration,
 ) {
     let mut batch = Vec::with_capacity(RESET_BATCH);
@@ -838,8 +1059,8 @@ async fn reset_task(
         // Pipelines do not retry after NOSCRIPT: load first (idempotent, cheap).
         pipe.load_script(&scripts.reset).ignore();
         let n = batch.len() as u64;
-        for (key, success_ms) in batch.drain(..) {
-            pipe.invoke_script(scripts.reset.key(key).arg(success_ms))
+        for (key, success_ms) in &batch {
+            pipe.invoke_script(scripts.reset.key(key).arg(*success_ms))
                 .ignore();
         }
         let sent = tokio::time::timeout(timeout, pipe.query_async::<()>(&mut conn)).await;
@@ -849,7 +1070,15 @@ async fn reset_task(
             counters
                 .reset_batches_failed
                 .fetch_add(1, Ordering::Relaxed);
+            // Kept for the merge (a reset is idempotent: if this batch ran after all,
+            // applying it again changes nothing).
+            for (key, success_ms) in &batch {
+                if !pending.note_reset(key, *success_ms, true) {
+                    counters.merge_dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
         }
+        batch.clear();
     }
 }
 

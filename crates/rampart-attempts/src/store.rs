@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::error::StoreError;
 use crate::memory::MemoryStore;
 use crate::policy::Rule;
-use crate::streak::{Recorded, Streak};
+use crate::streak::{Owed, Recorded, Streak};
 use crate::subject::Subject;
 use crate::token::TokenHash;
 
@@ -15,7 +15,7 @@ use crate::token::TokenHash;
 // signatures never leak: the `private_interfaces` lint does not apply in substance.
 #[allow(private_interfaces)]
 pub(crate) mod sealed {
-    use super::{Future, Recorded, Rule, StoreError, Streak, Subject, TokenHash};
+    use super::{Future, Owed, Recorded, Rule, StoreError, Streak, Subject, TokenHash};
 
     /// The operations a store performs, each atomic with respect to the others.
     #[allow(private_interfaces)]
@@ -59,6 +59,19 @@ pub(crate) mod sealed {
             subject: &Subject,
             hash: &TokenHash,
         ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+        /// One notification owed for a streak that crossed the notify threshold outside
+        /// `fail` (the Redis store's merge, after an outage, of what its fallback counted);
+        /// the tracker sends it. Taken one at a time, so a cancelled request loses at most
+        /// the one it was sending. None by default.
+        #[allow(private_interfaces)]
+        fn take_owed(&self) -> Option<Owed> {
+            None
+        }
+
+        /// The notifier failed to deliver an owed notification (counted in the store's
+        /// health; the tracker has nobody else to tell).
+        fn owed_undelivered(&self) {}
     }
 }
 
@@ -152,6 +165,14 @@ impl<S: Store> sealed::Backend for Arc<S> {
         hash: &TokenHash,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         (**self).unlock(subject, hash)
+    }
+
+    fn take_owed(&self) -> Option<Owed> {
+        (**self).take_owed()
+    }
+
+    fn owed_undelivered(&self) {
+        (**self).owed_undelivered();
     }
 }
 

@@ -3,6 +3,7 @@
 //! tests run the same scenarios against both stores).
 
 use crate::policy::Rule;
+use crate::subject::Subject;
 
 /// `lock_until_ms` value of a lock lifted only by its token (or the streak's expiry).
 pub(crate) const LOCKED_UNTIL_UNLOCKED: u64 = u64::MAX;
@@ -26,6 +27,15 @@ pub struct Recorded {
     pub(crate) notify: bool,
     /// This failure started a lockout (a token must be issued).
     pub(crate) newly_locked: bool,
+}
+
+/// A notification a store owes its tracker: `streak` crossed the notify threshold outside
+/// [`record_failure`](Streak::record_failure), when the Redis store merged into Redis the
+/// failures its fallback counted during an outage. The tracker sends it on its next call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owed {
+    pub(crate) subject: Subject,
+    pub(crate) streak: Streak,
 }
 
 impl Streak {

@@ -135,11 +135,13 @@ impl<S: Store, N: Notifier> Tracker<S, N> {
     pub async fn check(&self, subject: &Subject, now: SystemTime) -> Result<Decision, Error> {
         let policy = self.policies.get(subject.kind());
         if !policy.can_block() {
+            self.send_owed().await;
             return Ok(Decision::Allow);
         }
         let rule = policy.rule();
         let now_ms = unix_ms(now);
         let streak = self.store.peek(subject, rule.idle_ms, now_ms).await?;
+        self.send_owed().await;
         Ok(streak.map_or(Decision::Allow, |s| decide(policy, &s, now_ms)))
     }
 
@@ -187,6 +189,7 @@ impl<S: Store, N: Notifier> Tracker<S, N> {
             .filter(|(_, p)| p.can_block())
             .collect();
         if blocking.is_empty() {
+            self.send_owed().await;
             return Ok(Decision::Allow);
         }
         let now_ms = unix_ms(now);
@@ -195,6 +198,7 @@ impl<S: Store, N: Notifier> Tracker<S, N> {
             .map(|(s, p)| (*s, p.rule().idle_ms))
             .collect();
         let streaks = self.store.peek_many(&query, now_ms).await?;
+        self.send_owed().await;
         Ok(blocking
             .iter()
             .zip(streaks)
@@ -271,19 +275,13 @@ impl<S: Store, N: Notifier> Tracker<S, N> {
             (None, None)
         };
         let (notification, notify_error) = if recorded.notify {
-            let n = Notification {
-                subject: subject.clone(),
-                count: streak.count,
-                first_failure: from_unix_ms(streak.first_ms),
-                last_failure: from_unix_ms(streak.last_ms),
-                idempotency_key: format!("{}@{}", subject.storage_key(), streak.first_ms),
-                policy: *policy,
-            };
+            let n = self.notification(subject, &streak);
             let err = self.notifier.notify(&n).await.err();
             (Some(n), err)
         } else {
             (None, None)
         };
+        self.send_owed().await;
         let (retry_after, locked) = match decide(policy, &streak, now_ms) {
             Decision::Allow => (None, false),
             Decision::RetryAfter(d) => (Some(d), false),
@@ -341,7 +339,33 @@ impl<S: Store, N: Notifier> Tracker<S, N> {
     /// # Ok::<(), rampart_attempts::Error>(()) }).unwrap();
     /// ```
     pub async fn unlock(&self, subject: &Subject, token: &UnlockToken) -> Result<bool, Error> {
-        Ok(self.store.unlock(subject, token.hash()).await?)
+        let unlocked = self.store.unlock(subject, token.hash()).await?;
+        self.send_owed().await;
+        Ok(unlocked)
+    }
+
+    /// The notification for `subject`'s `streak`, which has just crossed the threshold.
+    fn notification(&self, subject: &Subject, streak: &Streak) -> Notification {
+        Notification {
+            subject: subject.clone(),
+            count: streak.count,
+            first_failure: from_unix_ms(streak.first_ms),
+            last_failure: from_unix_ms(streak.last_ms),
+            idempotency_key: format!("{}@{}", subject.storage_key(), streak.first_ms),
+            policy: *self.policies.get(subject.kind()),
+        }
+    }
+
+    /// Sends the notifications the store owes (streaks whose threshold was crossed when a
+    /// Redis store merged what its fallback counted during an outage). They are not part
+    /// of any outcome: the request at hand is not the one that crossed the threshold.
+    async fn send_owed(&self) {
+        while let Some(owed) = self.store.take_owed() {
+            let n = self.notification(&owed.subject, &owed.streak);
+            if self.notifier.notify(&n).await.is_err() {
+                self.store.owed_undelivered();
+            }
+        }
     }
 }
 

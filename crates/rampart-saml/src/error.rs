@@ -174,6 +174,20 @@ pub enum ReplayCacheError {
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     #[error("{0}")]
     Redis(#[source] redis::RedisError),
+    /// The back end did not answer within the deadline (a frozen or overloaded server, or
+    /// one that is reconnecting).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let e = rampart_saml::ReplayCacheError::Timeout { after: Duration::from_secs(1) };
+    /// assert_eq!(e.kind(), "timeout");
+    /// assert_eq!(e.to_string(), "no answer within 1s");
+    /// ```
+    #[error("no answer within {after:?}")]
+    Timeout {
+        /// The deadline that passed.
+        after: std::time::Duration,
+    },
     /// Another back end (an application's own [`ReplayCache`](crate::ReplayCache)) failed.
     ///
     /// ```
@@ -391,6 +405,7 @@ impl ReplayCacheError {
             ReplayCacheError::Full => "replay_cache_full",
             #[cfg(feature = "redis")]
             ReplayCacheError::Redis(_) => "redis",
+            ReplayCacheError::Timeout { .. } => "timeout",
             ReplayCacheError::Backend(_) => "backend",
         }
     }

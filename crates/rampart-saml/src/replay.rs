@@ -192,15 +192,23 @@ impl ReplayCache for MemoryReplayCache {
 
 #[cfg(feature = "redis")]
 mod redis_cache {
-    use std::time::SystemTime;
+    use std::time::{Duration, SystemTime};
 
-    use redis::aio::ConnectionManager;
+    use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
     use super::ReplayCache;
     use crate::error::{Error, ReplayCacheError};
 
     fn unavailable(e: redis::RedisError) -> Error {
         Error::ReplayCache(ReplayCacheError::Redis(e))
+    }
+
+    /// An error of the connection rather than of the command: worth one retry on a fresh one.
+    fn is_broken_connection(e: &redis::RedisError) -> bool {
+        // A reply that timed out is not one: the server is alive but slow or frozen, and a
+        // second copy of the command would only queue behind the first (and run twice).
+        !e.is_timeout()
+            && (e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal())
     }
 
     /// A replay cache in Redis, shared by every replica: `SET key 1 NX PX ttl`, atomic on the
@@ -212,6 +220,22 @@ mod redis_cache {
     /// bounds the key length whatever the IdP sends. Version 1 (`prefix + assertion id`) keys
     /// are never read: during an upgrade an assertion accepted just before it could be
     /// accepted once more within its few minutes of validity.
+    ///
+    /// # When Redis fails
+    ///
+    /// It fails closed: there is no fallback to memory, which would let an assertion be
+    /// accepted once per replica. Each check has a deadline
+    /// ([`DEFAULT_TIMEOUT`](Self::DEFAULT_TIMEOUT), or [`with_timeout`](Self::with_timeout));
+    /// an unreachable, frozen or failing server gives [`ReplayCacheError::Timeout`] or
+    /// [`ReplayCacheError::Redis`] within it, and the login is refused. A connection that
+    /// broke (Redis restarted) fails the first command sent on it: that command is retried
+    /// once on a fresh connection within the same deadline, so the first login after a
+    /// restart is not refused for nothing. If the lost command had reached Redis before the
+    /// connection broke, the retry finds the ID taken and refuses the login as a replay: the
+    /// error is always on the side of refusing. What survives a restart is what Redis
+    /// persisted: a Redis holding replay state should run with `appendfsync always` (or
+    /// fail over to a replica), or an assertion accepted just before a crash could be
+    /// accepted again within its validity.
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), rampart_saml::Error> {
@@ -229,34 +253,98 @@ mod redis_cache {
     pub struct RedisReplayCache {
         conn: ConnectionManager,
         prefix: String,
+        timeout: Duration,
     }
 
     impl std::fmt::Debug for RedisReplayCache {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.debug_struct("RedisReplayCache")
                 .field("prefix", &self.prefix)
+                .field("timeout", &self.timeout)
                 .finish_non_exhaustive()
         }
     }
 
     impl RedisReplayCache {
-        /// Uses `conn`, with keys under `prefix` (e.g. `"saml:replay:"`; layout above).
+        /// The deadline of one check, retry included, unless set otherwise: 1 s.
+        ///
+        /// ```
+        /// assert_eq!(rampart_saml::RedisReplayCache::DEFAULT_TIMEOUT.as_millis(), 1000);
+        /// ```
+        pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+
+        /// Uses `conn`, with keys under `prefix` (e.g. `"saml:replay:"`; layout above) and
+        /// [`DEFAULT_TIMEOUT`](Self::DEFAULT_TIMEOUT). The deadline bounds each check
+        /// whatever `conn`'s own timeouts are.
         #[must_use]
         pub fn new(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
             RedisReplayCache {
                 conn,
                 prefix: prefix.into(),
+                timeout: Self::DEFAULT_TIMEOUT,
             }
         }
 
-        /// Connects to `url` (`redis://host:port`, `unix:///path/redis.sock`).
+        /// Sets the deadline of each check (at least 1 ms).
+        ///
+        /// ```no_run
+        /// # async fn f() -> Result<(), rampart_saml::Error> {
+        /// use std::time::Duration;
+        /// let cache = rampart_saml::RedisReplayCache::connect("redis://127.0.0.1:6379", "saml:")
+        ///     .await?
+        ///     .with_timeout(Duration::from_millis(200));
+        /// # Ok(()) }
+        /// ```
+        #[must_use]
+        pub fn with_timeout(mut self, timeout: Duration) -> Self {
+            self.timeout = timeout.max(Duration::from_millis(1));
+            self
+        }
+
+        /// Connects to `url` (`redis://host:port`, `unix:///path/redis.sock`) with
+        /// [`DEFAULT_TIMEOUT`](Self::DEFAULT_TIMEOUT).
         ///
         /// # Errors
         /// [`Error::ReplayCache`] when the URL is bad or the server unreachable.
         pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, Error> {
+            Self::connect_with_timeout(url, prefix, Self::DEFAULT_TIMEOUT).await
+        }
+
+        /// Connects to `url` with `timeout` as the deadline of each check, and of each
+        /// connection attempt and reply on the connection (so a frozen server or a
+        /// reconnection does not hold a login).
+        ///
+        /// ```no_run
+        /// # async fn f() -> Result<(), rampart_saml::Error> {
+        /// use std::time::Duration;
+        /// use rampart_saml::RedisReplayCache;
+        /// let cache =
+        ///     RedisReplayCache::connect_with_timeout("redis://127.0.0.1:6379", "saml:", Duration::from_millis(200))
+        ///         .await?;
+        /// # Ok(()) }
+        /// ```
+        ///
+        /// # Errors
+        /// [`Error::ReplayCache`] when the URL is bad or the server unreachable.
+        pub async fn connect_with_timeout(
+            url: &str,
+            prefix: impl Into<String>,
+            timeout: Duration,
+        ) -> Result<Self, Error> {
+            let timeout = timeout.max(Duration::from_millis(1));
             let client = redis::Client::open(url).map_err(unavailable)?;
-            let conn = ConnectionManager::new(client).await.map_err(unavailable)?;
-            Ok(Self::new(conn, prefix))
+            // Reconnection must fit in a check's deadline: one quick retry, not the
+            // manager's default of six with growing delays.
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(timeout))
+                .set_response_timeout(Some(timeout))
+                .set_number_of_retries(1)
+                .set_min_delay(Duration::from_millis(10))
+                .set_max_delay(timeout);
+            let conn = ConnectionManager::new_with_config(client, config)
+                .await
+                .map_err(unavailable)?;
+            Ok(Self::new(conn, prefix).with_timeout(timeout))
         }
     }
 
@@ -291,7 +379,8 @@ mod redis_cache {
             now: SystemTime,
         ) -> impl Future<Output = Result<bool, Error>> + Send {
             let key = self.key(issuer, assertion_id);
-            let mut conn = self.conn.clone();
+            let conn = self.conn.clone();
+            let timeout = self.timeout;
             async move {
                 // At least 1 ms: PX 0 is an error, and an already-expired assertion was refused
                 // before we get here anyway.
@@ -299,16 +388,26 @@ mod redis_cache {
                     .duration_since(now)
                     .map_or(1, |d| d.as_millis().max(1));
                 let ttl_ms = u64::try_from(ttl_ms).unwrap_or(u64::MAX);
-                let reply: Option<String> = redis::cmd("SET")
-                    .arg(&key)
-                    .arg(1)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(ttl_ms)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(unavailable)?;
-                Ok(reply.is_some())
+                let mut set = redis::cmd("SET");
+                set.arg(&key).arg(1).arg("NX").arg("PX").arg(ttl_ms);
+                let deadline = tokio::time::Instant::now() + timeout;
+                let attempt = || {
+                    let (set, mut conn) = (&set, conn.clone());
+                    async move { set.query_async::<Option<String>>(&mut conn).await }
+                };
+                let mut reply = tokio::time::timeout_at(deadline, attempt()).await;
+                if matches!(&reply, Ok(Err(e)) if is_broken_connection(e)) {
+                    reply = tokio::time::timeout_at(deadline, attempt()).await;
+                }
+                let timed_out = || Error::ReplayCache(ReplayCacheError::Timeout { after: timeout });
+                match reply {
+                    Ok(Ok(set)) => Ok(set.is_some()),
+                    // The connection's own reply timeout (the same deadline, when connected
+                    // here) is the same event: one error for it.
+                    Ok(Err(e)) if e.is_timeout() => Err(timed_out()),
+                    Ok(Err(e)) => Err(unavailable(e)),
+                    Err(_) => Err(timed_out()),
+                }
             }
         }
     }

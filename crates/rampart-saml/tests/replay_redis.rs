@@ -249,3 +249,161 @@ fn killed_and_restarted_redis_still_refuses_a_replay_and_fails_closed_meanwhile(
         );
     });
 }
+
+/// Slack for a loaded 2-core CI machine: a check must end near its deadline, not hang.
+const SLACK: Duration = Duration::from_secs(3);
+
+/// A frozen Redis (SIGSTOP: it accepts nothing and answers nothing) must not hold a login:
+/// the check fails closed with a timeout error within its deadline, and works again once
+/// the server thaws.
+#[test]
+fn frozen_redis_fails_closed_within_the_deadline() {
+    let Some(server) = start() else { return };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let deadline = Duration::from_millis(300);
+        let cache = RedisReplayCache::connect_with_timeout(&url(&server), "p:", deadline)
+            .await
+            .unwrap();
+        let now = SystemTime::now();
+        let until = now + Duration::from_secs(300);
+        assert!(
+            cache
+                .insert_if_new("", "_before", until, now)
+                .await
+                .unwrap()
+        );
+
+        server.signal("-STOP");
+        let start = std::time::Instant::now();
+        let frozen = cache.insert_if_new("", "_during", until, now).await;
+        let took = start.elapsed();
+        assert!(took >= deadline && took < deadline + SLACK, "took {took:?}");
+        let err = frozen.expect_err("fails closed");
+        assert_eq!(err.kind(), "replay_cache_unavailable");
+        assert!(
+            matches!(
+                &err,
+                rampart_saml::Error::ReplayCache(rampart_saml::ReplayCacheError::Timeout { after })
+                    if *after == deadline
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "replay cache unavailable: no answer within 300ms"
+        );
+
+        server.signal("-CONT");
+        let mut fresh = None;
+        for _ in 0..100 {
+            if let Ok(v) = cache.insert_if_new("", "_after", until, now).await {
+                fresh = Some(v);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(fresh, Some(true));
+        assert!(
+            !cache
+                .insert_if_new("", "_before", until, now)
+                .await
+                .unwrap()
+        );
+    });
+}
+
+/// Redis killed (SIGKILL) and restarted while a replica's cache sat idle: its connection is
+/// dead, and the first check after the restart is retried on a fresh connection instead of
+/// refusing a good login. While Redis is down every check fails closed within the deadline
+/// (never "new"); after the restart the assertion seen before the kill is still a replay.
+#[test]
+fn idle_cache_checks_on_a_fresh_connection_after_a_restart_and_never_says_new_meanwhile() {
+    let Some(mut server) = RedisServer::start_durable() else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let deadline = Duration::from_millis(500);
+        let busy = RedisReplayCache::connect_with_timeout(&url(&server), "p:", deadline)
+            .await
+            .unwrap();
+        let idle = RedisReplayCache::connect_with_timeout(&url(&server), "p:", deadline)
+            .await
+            .unwrap();
+        let now = SystemTime::now();
+        let until = now + Duration::from_secs(300);
+        let issuer = "https://idp.example.com/";
+        assert!(
+            busy.insert_if_new(issuer, "_seen", until, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !idle
+                .insert_if_new(issuer, "_seen", until, now)
+                .await
+                .unwrap()
+        );
+
+        server.stop();
+        for i in 0..5 {
+            let start = std::time::Instant::now();
+            let down = busy
+                .insert_if_new(issuer, &format!("_down{i}"), until, now)
+                .await;
+            let took = start.elapsed();
+            assert!(took < deadline + SLACK, "took {took:?}");
+            let err = down.expect_err("no Redis, no login");
+            assert_eq!(err.kind(), "replay_cache_unavailable");
+        }
+
+        server.restart();
+        // Until it has loaded its append-only file the server answers LOADING errors (an
+        // outage too); wait on a connection of our own, leaving the caches' as they are.
+        let mut own = redis::Client::open(url(&server))
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let loaded = std::time::Instant::now() + Duration::from_secs(10);
+        while redis::cmd("PING").query::<String>(&mut own).is_err() {
+            assert!(std::time::Instant::now() < loaded, "redis did not load");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // The idle cache's first call meets its dead connection and is retried at once.
+        assert!(
+            !idle
+                .insert_if_new(issuer, "_seen", until, now)
+                .await
+                .unwrap(),
+            "the assertion seen before the kill is a replay"
+        );
+        assert!(
+            idle.insert_if_new(issuer, "_fresh", until, now)
+                .await
+                .unwrap()
+        );
+        // The busy one reconnects too (its manager may still be backing off: bounded).
+        let mut replay = None;
+        for _ in 0..100 {
+            if let Ok(v) = busy.insert_if_new(issuer, "_fresh", until, now).await {
+                replay = Some(!v);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            replay,
+            Some(true),
+            "the other replica's fresh ID is a replay"
+        );
+    });
+}

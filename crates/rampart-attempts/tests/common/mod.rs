@@ -1,6 +1,6 @@
 //! Shared test helpers: a real redis-server on a unix socket, a collecting notifier, and
 //! the behaviour scenarios every store must pass.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, unused_imports)]
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
