@@ -14,7 +14,7 @@ use crate::view::{View, collapsed_text, deep_text, identity_without_layout, simp
 use crate::xsd;
 
 impl<'d> Validation<'_, 'd> {
-    pub(super) fn read_assertion<V: View<'d>>(&mut self, a: V) -> Result<Login, Error> {
+    pub(super) fn read_assertion<'v, V: View<'v>>(&mut self, a: V) -> Result<Login, Error> {
         let now = self.now;
         let now_text = || xsd::format_datetime(now);
         let skew = self.skew().as_secs();
@@ -142,7 +142,7 @@ impl<'d> Validation<'_, 'd> {
         })
     }
 
-    pub(super) fn read_name_id<V: View<'d>>(&self, subject: V) -> Result<NameId, Error> {
+    pub(super) fn read_name_id<'v, V: View<'v>>(&self, subject: V) -> Result<NameId, Error> {
         let n = subject
             .first_child(ns::ASSERTION, "NameID")
             .ok_or_else(|| Error::malformed("subject has no NameID"))?;
@@ -174,7 +174,7 @@ impl<'d> Validation<'_, 'd> {
     }
 
     /// The first bearer confirmation that passes wins; otherwise the first one's error.
-    pub(super) fn check_bearer<V: View<'d>>(
+    pub(super) fn check_bearer<'v, V: View<'v>>(
         &self,
         subject: V,
     ) -> Result<(OffsetDateTime, Option<String>), Error> {
@@ -193,7 +193,7 @@ impl<'d> Validation<'_, 'd> {
         Err(first_err.unwrap_or_else(|| MismatchError::NoBearerConfirmation.into()))
     }
 
-    pub(super) fn check_one_bearer<V: View<'d>>(
+    pub(super) fn check_one_bearer<'v, V: View<'v>>(
         &self,
         sc: V,
     ) -> Result<(OffsetDateTime, Option<String>), Error> {
@@ -223,7 +223,7 @@ impl<'d> Validation<'_, 'd> {
         Ok((noa, irt.map(str::to_owned)))
     }
 
-    pub(super) fn read_authn_statement<V: View<'d>>(&self, a: V) -> Result<AuthnParts, Error> {
+    pub(super) fn read_authn_statement<'v, V: View<'v>>(&self, a: V) -> Result<AuthnParts, Error> {
         let s = a
             .first_child(ns::ASSERTION, "AuthnStatement")
             .ok_or_else(|| {
