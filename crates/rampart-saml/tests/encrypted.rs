@@ -101,35 +101,7 @@ fn encrypt(xml: &str, data: &str, wrap: Wrap) -> String {
         Wrap::Rsa15 => RSA_1_5,
         _ => MGF1P,
     };
-    let template = format!(
-        r#"<xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element"><xenc:EncryptionMethod Algorithm="{data}"/><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="{transport}"/><xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>"#
-    );
-    let session = match data {
-        AES128_CBC | AES128_GCM => "aes-128",
-        AES256_CBC | AES256_GCM => "aes-256",
-        TRIPLEDES => "des-192",
-        other => panic!("{other}"),
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let (doc, tmpl, out) = (
-        tmp.path().join("doc.xml"),
-        tmp.path().join("tmpl.xml"),
-        tmp.path().join("out.xml"),
-    );
-    std::fs::write(&doc, input).unwrap();
-    std::fs::write(&tmpl, template).unwrap();
-    run(std::process::Command::new("xmlsec1")
-        .arg("--encrypt")
-        .arg("--pubkey-cert-pem")
-        .arg(dir().join("keys/sp.cert.pem"))
-        .args(["--session-key", session])
-        .arg("--xml-data")
-        .arg(&doc)
-        .args(["--node-xpath", "//*[local-name()='Assertion']"])
-        .arg("--output")
-        .arg(&out)
-        .arg(&tmpl));
-    let encrypted = std::fs::read_to_string(out).unwrap();
+    let encrypted = xmlsec1_encrypt(&input, "//*[local-name()='Assertion']", data, transport);
     match wrap {
         Wrap::Mgf1p | Wrap::Rsa15 => encrypted,
         Wrap::Oaep11Sha1 => encrypted.replacen(
@@ -156,6 +128,41 @@ fn encrypt(xml: &str, data: &str, wrap: Wrap) -> String {
             )
         }
     }
+}
+
+/// `xmlsec1 --encrypt` of the element `xpath` selects in `input` (replaced by the
+/// EncryptedData), the content key (`data`) wrapped by `transport` for the test SP
+/// certificate, in the data's KeyInfo.
+fn xmlsec1_encrypt(input: &str, xpath: &str, data: &str, transport: &str) -> String {
+    let template = format!(
+        r#"<xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element"><xenc:EncryptionMethod Algorithm="{data}"/><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="{transport}"/><xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>"#
+    );
+    let session = match data {
+        AES128_CBC | AES128_GCM => "aes-128",
+        AES256_CBC | AES256_GCM => "aes-256",
+        TRIPLEDES => "des-192",
+        other => panic!("{other}"),
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (doc, tmpl, out) = (
+        tmp.path().join("doc.xml"),
+        tmp.path().join("tmpl.xml"),
+        tmp.path().join("out.xml"),
+    );
+    std::fs::write(&doc, input).unwrap();
+    std::fs::write(&tmpl, template).unwrap();
+    run(std::process::Command::new("xmlsec1")
+        .arg("--encrypt")
+        .arg("--pubkey-cert-pem")
+        .arg(dir().join("keys/sp.cert.pem"))
+        .args(["--session-key", session])
+        .arg("--xml-data")
+        .arg(&doc)
+        .args(["--node-xpath", xpath])
+        .arg("--output")
+        .arg(&out)
+        .arg(&tmpl));
+    std::fs::read_to_string(out).unwrap()
 }
 
 fn pkeyutl(args: &[&str], key: &str, input: &[u8], md: &str) -> Vec<u8> {
@@ -483,62 +490,112 @@ fn plaintext_that_is_not_one_assertion_fails_decryption_uniformly() {
     if !tools(&["xmlsec1"]) {
         return;
     }
-    // The IdP's key encrypting something else: a Response in the EncryptedAssertion.
+    // Something else encrypted for our key inside the EncryptedAssertion: an assertion
+    // wrapped in another element.
     let xml = signed_assertion_template();
-    let inner = xml.replacen("<saml:Assertion ", "<saml:Assertion ", 1);
-    let assertion = common::assertion_text(&inner).to_owned();
-    let two = inner.replacen(
+    let assertion = common::assertion_text(&xml).to_owned();
+    let input = xml.replacen(
         &assertion,
-        &format!("<x:Evil xmlns:x=\"urn:x\">{assertion}</x:Evil>"),
+        &format!(
+            "<saml:EncryptedAssertion><x:Evil xmlns:x=\"urn:x\">{assertion}</x:Evil></saml:EncryptedAssertion>"
+        ),
         1,
     );
-    let encrypted = encrypt_node(&two, "Evil");
+    let encrypted = xmlsec1_encrypt(&input, "//*[local-name()='Evil']", AES256_GCM, MGF1P);
     assert_eq!(
         kind(validate(&decrypting_sp(), &encrypted)),
         "decryption_failed"
     );
 }
 
-/// As [`encrypt`] (AES-256-GCM, mgf1p) but of the element with local name `local`.
-fn encrypt_node(xml: &str, local: &str) -> String {
-    let marker = format!("<saml:Assertion ID=\"{}\"", common::ASSERTION_ID);
-    assert!(!xml.contains(&marker));
-    // Reuse `encrypt` by renaming: encrypt finds the assertion text via `assertion_text`,
-    // so wrap the element in the EncryptedAssertion by hand here.
-    let start = xml.find(&format!("<x:{local}")).unwrap();
-    let end = xml.find(&format!("</x:{local}>")).unwrap() + format!("</x:{local}>").len();
-    let node = &xml[start..end];
-    let input = xml.replacen(
-        node,
-        &format!("<saml:EncryptedAssertion>{node}</saml:EncryptedAssertion>"),
+/// The template with its NameID in an `EncryptedID` and its displayName attribute in an
+/// `EncryptedAttribute`, both encrypted by xmlsec1 (assertion still plain and unsigned).
+fn encrypted_id_and_attribute(data: &str) -> String {
+    let xml = unsigned_template();
+    let start = xml.find("<saml:NameID ").unwrap();
+    let end = xml.find("</saml:NameID>").unwrap() + "</saml:NameID>".len();
+    let name_id = &xml[start..end];
+    let xml = xml.replacen(
+        name_id,
+        &format!("<saml:EncryptedID>{name_id}</saml:EncryptedID>"),
         1,
     );
-    let tmp = tempfile::tempdir().unwrap();
-    let (doc, tmpl, out) = (
-        tmp.path().join("doc.xml"),
-        tmp.path().join("tmpl.xml"),
-        tmp.path().join("out.xml"),
+    let xml = xmlsec1_encrypt(&xml, "//*[local-name()='NameID']", data, MGF1P);
+    let start = xml.find(r#"<saml:Attribute Name="displayName""#).unwrap();
+    let end = start + xml[start..].find("</saml:Attribute>").unwrap() + "</saml:Attribute>".len();
+    let attribute = xml[start..end].to_owned();
+    let xml = xml.replacen(
+        &attribute,
+        &format!("<saml:EncryptedAttribute>{attribute}</saml:EncryptedAttribute>"),
+        1,
     );
-    std::fs::write(&doc, input).unwrap();
-    std::fs::write(
-        &tmpl,
-        format!(
-            r#"<xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element"><xenc:EncryptionMethod Algorithm="{AES256_GCM}"/><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="{MGF1P}"/><xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>"#
-        ),
+    // xmlsec1 adds an XML declaration: the assertion signer wants it gone no more than the
+    // parser minds it.
+    xmlsec1_encrypt(
+        &xml,
+        "//*[local-name()='Attribute'][@Name='displayName']",
+        data,
+        MGF1P,
     )
-    .unwrap();
-    run(std::process::Command::new("xmlsec1")
-        .arg("--encrypt")
-        .arg("--pubkey-cert-pem")
-        .arg(dir().join("keys/sp.cert.pem"))
-        .args(["--session-key", "aes-256"])
-        .arg("--xml-data")
-        .arg(&doc)
-        .args(["--node-xpath", &format!("//*[local-name()='{local}']")])
-        .arg("--output")
-        .arg(&out)
-        .arg(&tmpl));
-    std::fs::read_to_string(out).unwrap()
+}
+
+#[test]
+fn encrypted_id_and_encrypted_attribute_in_a_signed_assertion_are_decrypted() {
+    if !tools(&["xmlsec1"]) {
+        return;
+    }
+    for data in [AES128_CBC, AES256_GCM] {
+        let xml = sign_assertion(&encrypted_id_and_attribute(data));
+        assert!(xml.contains("<saml:EncryptedID>") && !xml.contains("<saml:NameID"));
+        let login = validate(&decrypting_sp(), &xml).unwrap();
+        assert_eq!(login.name_id.value, "alice@example.com", "{data}");
+        assert_eq!(
+            login.name_id.sp_name_qualifier.as_deref(),
+            Some("https://sp.example.com/metadata")
+        );
+        let display = login
+            .attributes
+            .iter()
+            .find(|a| a.name == "displayName")
+            .unwrap();
+        assert_eq!(display.values, ["Alice Liddell"]);
+        assert_eq!(login.attributes.len(), 6);
+    }
+}
+
+#[test]
+fn encrypted_id_inside_an_encrypted_assertion_is_decrypted() {
+    if !tools(&["xmlsec1"]) {
+        return;
+    }
+    let xml = sign_assertion(&encrypted_id_and_attribute(AES128_GCM));
+    let encrypted = encrypt(&xml, AES256_CBC, Wrap::Mgf1p);
+    let login = validate(&decrypting_sp(), &encrypted).unwrap();
+    assert_eq!(login.name_id.value, "alice@example.com");
+}
+
+#[test]
+fn encrypted_id_without_decryption_key_is_refused_as_not_supported() {
+    if !tools(&["xmlsec1"]) {
+        return;
+    }
+    let xml = sign_assertion(&encrypted_id_and_attribute(AES128_GCM));
+    assert_eq!(
+        kind(validate(&common::sp(), &xml)),
+        "encrypted_not_supported"
+    );
+}
+
+#[test]
+fn tampered_encrypted_id_under_the_assertion_signature_is_rejected() {
+    if !tools(&["xmlsec1"]) {
+        return;
+    }
+    // The EncryptedID's ciphertext is part of the signed assertion: changing it breaks the
+    // signature before anything is decrypted.
+    let xml = sign_assertion(&encrypted_id_and_attribute(AES128_CBC));
+    let bad = with_data(&xml, |b| b[20] ^= 1);
+    assert_eq!(kind(validate(&decrypting_sp(), &bad)), "signature_invalid");
 }
 
 // ---- real IdP samples (content key re-wrapped for the test SP key: fixtures/encrypted/) ----

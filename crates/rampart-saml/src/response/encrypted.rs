@@ -2,7 +2,7 @@
 //! checked on the ciphertext before anything is decrypted, the plaintext is parsed with the
 //! response's limits, and the decrypted assertion then takes exactly the path of a plain one.
 
-use rampart_xmldsig::{Element, Limits};
+use rampart_xmldsig::Element;
 
 use super::Validation;
 use super::header::read_header;
@@ -30,11 +30,10 @@ impl<'d> Validation<'_, 'd> {
             Some(sig) => Some(self.verify("signature.response", sig, root)?),
             None => None,
         };
-        let limits = Limits::default().with_max_bytes(self.sp.max_response_bytes);
         let r = xmlenc::decrypt_element(
             encrypted,
             keys.keys(),
-            &limits,
+            &self.decryption_limits(),
             (ns::ASSERTION, "Assertion"),
         );
         let plain = self.trace.record(

@@ -70,7 +70,7 @@ fn content_key(
 /// AES-CBC, IV first (XML Encryption 1.1, 5.2.1). The padding is XML Encryption's, not
 /// PKCS#7: the last byte is the pad length (1 to 16), the other pad bytes are arbitrary.
 fn cbc(algorithm: DataAlgorithm, cek: &[u8], input: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
-    if input.len() < 2 * AES_BLOCK || input.len() % AES_BLOCK != 0 {
+    if input.len() < 2 * AES_BLOCK || !input.len().is_multiple_of(AES_BLOCK) {
         return None;
     }
     let (iv, body) = input.split_at(AES_BLOCK);

@@ -167,11 +167,11 @@ fn encrypted_key<'v, V: View<'v>>(k: V) -> Result<EncryptedKey, Error> {
         .first_child(XENC11, "MGF")
         .map(|d| d.attribute("Algorithm").unwrap_or(""));
     let transport = match (uri, digest, mgf) {
-        // mgf1p: MGF1 with SHA-1 always (XML Encryption 1.0, 5.4.2).
-        (RSA_OAEP_MGF1P, None | Some(SHA1), None) => KeyTransport::OaepSha1,
-        // rsa-oaep: the MGF defaults to MGF1-SHA1 and the digest to SHA-1 (1.1, 5.5.2);
-        // only matching pairs are accepted, the ones AWS-LC offers.
-        (RSA_OAEP, None | Some(SHA1), None | Some(MGF1_SHA1)) => KeyTransport::OaepSha1,
+        // mgf1p: MGF1 with SHA-1 always (XML Encryption 1.0, 5.4.2). rsa-oaep: the MGF
+        // defaults to MGF1-SHA1 and the digest to SHA-1 (1.1, 5.5.2); only matching pairs
+        // are accepted, the ones AWS-LC offers.
+        (RSA_OAEP_MGF1P, None | Some(SHA1), None)
+        | (RSA_OAEP, None | Some(SHA1), None | Some(MGF1_SHA1)) => KeyTransport::OaepSha1,
         (RSA_OAEP, Some(SHA256), Some(MGF1_SHA256)) => KeyTransport::OaepSha256,
         (RSA_OAEP | RSA_OAEP_MGF1P, d, m) => {
             return Err(DecryptionError::Algorithm(format!(
