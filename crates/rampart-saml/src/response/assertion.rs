@@ -150,6 +150,8 @@ impl<'d> Validation<'_, 'd> {
 
     /// An `EncryptedID` (SAML core 2.2.4) holding a NameID; its ciphertext is part of the
     /// verified assertion.
+    // Without the feature there is no key to read from `self`: always refused.
+    #[cfg_attr(not(feature = "encrypted-assertions"), allow(clippy::unused_self))]
     fn read_encrypted_name_id<'v, V: View<'v>>(&self, encrypted: V) -> Result<NameId, Error> {
         #[cfg(feature = "encrypted-assertions")]
         if let crate::config::EncryptedAssertions::Decrypt(keys) = &self.sp.encrypted_assertions {
@@ -320,6 +322,8 @@ impl Validation<'_, '_> {
     }
 
     /// An `EncryptedAttribute` (SAML core 2.7.3.2) holding one Attribute.
+    // Without the feature there is no key to read from `self`: always refused.
+    #[cfg_attr(not(feature = "encrypted-assertions"), allow(clippy::unused_self))]
     fn read_encrypted_attribute<'v, V: View<'v>>(&self, encrypted: V) -> Result<Attribute, Error> {
         #[cfg(feature = "encrypted-assertions")]
         if let crate::config::EncryptedAssertions::Decrypt(keys) = &self.sp.encrypted_assertions {

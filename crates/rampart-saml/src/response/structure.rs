@@ -52,10 +52,16 @@ impl<'d> Validation<'_, 'd> {
             return Err(Error::AssertionCount { found: stray + 1 });
         }
         if encrypted(&chosen) {
-            self.trace.pass("assertion", || {
-                "exactly one assertion, encrypted".to_owned()
-            });
-            return Ok(Found::Encrypted(chosen));
+            #[cfg(feature = "encrypted-assertions")]
+            {
+                self.trace.pass("assertion", || {
+                    "exactly one assertion, encrypted".to_owned()
+                });
+                return Ok(Found::Encrypted(chosen));
+            }
+            // Without the feature, `decrypts()` is false and this was refused above.
+            #[cfg(not(feature = "encrypted-assertions"))]
+            return Err(Error::EncryptedNotSupported("EncryptedAssertion"));
         }
         self.trace.pass("assertion", || {
             format!(
@@ -126,6 +132,7 @@ impl<'d> Validation<'_, 'd> {
 /// The response's one assertion, as found.
 pub(super) enum Found<'d> {
     Plain(Element<'d>),
+    #[cfg(feature = "encrypted-assertions")]
     Encrypted(Element<'d>),
 }
 
