@@ -10,8 +10,7 @@ mod common;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::{
-    ACS, IDP_ENTITY, SP_ENTITY, at, builder, cert, dir, expected, now, read, sign_assertion,
-    sign_response, unsigned_template,
+    at, builder, cert, dir, expected, now, read, sign_assertion, sign_response, unsigned_template,
 };
 use rampart_saml::{
     DecryptionKey, Error, Expected, IdentityProvider, Login, ServiceProvider, Trace,
@@ -890,5 +889,4 @@ fn sp_metadata_publishes_every_encryption_certificate() {
         );
     }
     assert!(!xml.contains(TRIPLEDES) && !xml.contains(RSA_1_5));
-    let _ = (IDP_ENTITY, SP_ENTITY, ACS);
 }
