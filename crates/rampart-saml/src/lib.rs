@@ -60,12 +60,16 @@
 //! SHA-256 and the matching MGF1), AES-128/256 in CBC (XML Encryption's padding) or GCM; the
 //! EncryptedKey inside the data's KeyInfo or beside it (`RetrievalMethod`, `KeyName`, as
 //! Okta sends it). 3DES and RSA PKCS#1 v1.5 (a padding oracle) are refused
-//! ([`DecryptionError::Algorithm`]). A Response signature is verified on the ciphertext
+//! ([`DecryptionError::Algorithm`]), with no opt-in: the one sample that uses RSA 1.5
+//! (OneLogin's test IdP, 2014) pairs it with 3DES, and every current IdP offers OAEP. A Response signature is verified on the ciphertext
 //! before anything is decrypted; the plaintext is parsed with the same parser and limits and
 //! the assertion then passes steps 5 to 8 like a plain one: encryption is not
 //! authentication, so an encrypted assertion that neither the signed Response nor its own
 //! signature covers is refused. Every failure that depends on the key or the plaintext is
-//! the one [`DecryptionError::Failed`] (no padding or OAEP oracle).
+//! the one [`DecryptionError::Failed`] (no padding or OAEP oracle), and a content key that
+//! no decryption key unwraps is replaced by a random one, so a bad OAEP block fails later at
+//! the data, like a bad padding or tag (the answer is the same; the timing is close, not
+//! proven equal: the decrypted bytes still go through the XML parser before they fail).
 //!
 //! The cryptography is AWS-LC's, through `aws-lc-rs`: ring has no RSA decryption, and the
 //! pure-Rust `rsa` crate's Marvin timing attack (RUSTSEC-2023-0071) is unpatched. AWS-LC

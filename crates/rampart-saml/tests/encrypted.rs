@@ -768,6 +768,20 @@ fn onelogin_aes128_gcm_signed_assertion_is_accepted_with_legacy_sha1() {
 }
 
 #[test]
+fn onelogin_tripledes_and_rsa_1_5_sample_is_refused_for_its_algorithms() {
+    // MANIFEST: REJECT by default (3DES content, RSA PKCS#1 v1.5 key transport). Refused
+    // from the EncryptionMethod alone, before any key is used (its SP key is RSA-1024).
+    let s = onelogin("unused");
+    let b64 = read(
+        "samples/ruby-saml/test/responses/unsigned_message_des192_encrypted_signed_assertion.xml.base64",
+    );
+    assert_eq!(
+        kind(s.run_with(std::str::from_utf8(&b64).unwrap())),
+        "encryption_algorithm_refused"
+    );
+}
+
+#[test]
 fn unsigned_encrypted_sample_is_rejected() {
     let s = Sample {
         file: "unsigned_encrypted.xml",
