@@ -133,9 +133,9 @@ impl IdentityProvider {
 ///
 /// `Refuse` (the default, and the only choice without the feature `encrypted-assertions`)
 /// answers [`Error::EncryptedNotSupported`](crate::Error::EncryptedNotSupported).
-/// [`ServiceProviderBuilder::decryption_key`] makes it `Decrypt`: the element is decrypted
-/// with the SP's key(s), parsed with the same parser and limits, and checked exactly like a
-/// plain one. Encryption is never authentication: a decrypted assertion is accepted only when
+/// `ServiceProviderBuilder::decryption_key` makes it `Decrypt`: the element is decrypted with
+/// the SP's key(s), parsed with the same parser and limits, and checked exactly like a plain
+/// one. Encryption is never authentication: a decrypted assertion is accepted only when
 /// the signed Response covers its ciphertext or it carries its own valid signature.
 ///
 /// ```compile_fail
