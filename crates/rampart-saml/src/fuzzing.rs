@@ -15,8 +15,10 @@ pub fn read_encrypted_element(xml: &[u8]) -> bool {
     let Ok(data) = crate::xmlenc::structure::read(root) else {
         return false;
     };
-    // No key: this must fail, whatever the lengths, IV and padding say.
-    assert!(crate::xmlenc::cipher::decrypt(&data, &[]).is_err());
+    // No key: the content key is random. The CBC padding may still pass (about one time in
+    // sixteen: the first fuzz run's "crash" was this harness asserting otherwise), so only the
+    // whole decryption, plaintext parse included, must fail.
+    let _ = crate::xmlenc::cipher::decrypt(&data, &[]);
     assert!(crate::xmlenc::decrypt_element(root, &[], &Limits::default(), ("urn:x", "x")).is_err());
     true
 }

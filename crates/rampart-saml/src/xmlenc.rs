@@ -83,3 +83,43 @@ fn holds_one(doc: &Document, expected: (&str, &str)) -> bool {
 fn has_text(root: rampart_xmldsig::Element<'_>) -> bool {
     !rampart_xmldsig::trim_xml_white_space(&root.text()).is_empty()
 }
+
+#[cfg(test)]
+mod tests {
+    use rampart_xmldsig::{Document, Limits};
+
+    use crate::ns;
+
+    /// Regression (fuzz target saml_encrypted_data, first run): with no key that unwraps the
+    /// content key, a random one is used, and AES-CBC under it passes XML Encryption's padding
+    /// check about one time in sixteen. The uniform failure must then come from the
+    /// plaintext parse, every time.
+    #[test]
+    fn random_content_key_always_fails_even_when_the_cbc_padding_passes() {
+        let xml =
+            std::fs::read("tests/fixtures/encrypted/okta_encrypted_signed_assertion.xml").unwrap();
+        let doc = Document::parse(&xml).unwrap();
+        let encrypted = doc
+            .root()
+            .children_named(ns::ASSERTION, "EncryptedAssertion")
+            .next()
+            .unwrap();
+        let data = super::structure::read(encrypted).unwrap();
+        let mut padding_passed = 0;
+        for _ in 0..400 {
+            if super::cipher::decrypt(&data, &[]).is_ok() {
+                padding_passed += 1;
+            }
+            let e = super::decrypt_element(
+                encrypted,
+                &[],
+                &Limits::default(),
+                (ns::ASSERTION, "Assertion"),
+            )
+            .unwrap_err();
+            assert_eq!(e.kind(), "decryption_failed");
+        }
+        // 400 tries at 16/256: zero would be a broken padding check (p < 1e-11).
+        assert!(padding_passed > 0);
+    }
+}
