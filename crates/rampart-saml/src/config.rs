@@ -129,17 +129,17 @@ impl IdentityProvider {
     }
 }
 
-/// What to do with `EncryptedAssertion`. Decryption comes in a later release; this is where
-/// the SP's decryption key will be configured.
+/// What to do with `EncryptedAssertion`, `EncryptedID` and `EncryptedAttribute`.
 ///
-/// Not `Copy` (and [`ServiceProvider::encrypted_assertions`] returns a reference) so that a
-/// key-bearing variant can be added without breaking callers: the intended shape is
-/// `EncryptedAssertions::Decrypt(DecryptionKeys)`, set by a builder method
-/// `ServiceProviderBuilder::decryption_key(key)` (the key zeroized on drop, several during an
-/// SP key rollover), with `Refuse` staying the default.
+/// `Refuse` (the default, and the only choice without the feature `encrypted-assertions`)
+/// answers [`Error::EncryptedNotSupported`](crate::Error::EncryptedNotSupported).
+/// `ServiceProviderBuilder::decryption_key` makes it `Decrypt`: the element is decrypted with
+/// the SP's key(s), parsed with the same parser and limits, and checked exactly like a plain
+/// one. Encryption is never authentication: a decrypted assertion is accepted only when
+/// the signed Response covers its ciphertext or it carries its own valid signature.
 ///
 /// ```compile_fail
-/// // Not Copy: a future variant will hold key material.
+/// // Not Copy: `Decrypt` holds key material.
 /// fn copy<T: Copy>() {}
 /// copy::<rampart_saml::EncryptedAssertions>();
 /// ```
@@ -150,6 +150,11 @@ pub enum EncryptedAssertions {
     /// [`Error::EncryptedNotSupported`](crate::Error::EncryptedNotSupported).
     #[default]
     Refuse,
+    /// Decrypt them with these keys (current and next, during a rollover of the SP's own
+    /// encryption certificate).
+    #[cfg(feature = "encrypted-assertions")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "encrypted-assertions")))]
+    Decrypt(crate::decryption_key::DecryptionKeys),
 }
 
 /// Which signature algorithms are accepted. The default accepts RSA (2048 bits and more) and
@@ -246,6 +251,8 @@ pub struct ServiceProviderBuilder<I> {
     max_response_bytes: usize,
     name_id_format: Option<String>,
     affiliations: Vec<String>,
+    #[cfg(feature = "encrypted-assertions")]
+    decryption_keys: Vec<crate::decryption_key::DecryptionKey>,
 }
 
 impl ServiceProvider {
@@ -269,6 +276,8 @@ impl ServiceProvider {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             name_id_format: None,
             affiliations: Vec::new(),
+            #[cfg(feature = "encrypted-assertions")]
+            decryption_keys: Vec::new(),
         }
     }
 
@@ -335,6 +344,8 @@ impl ServiceProviderBuilder<NeedsIdentityProvider> {
             max_response_bytes: self.max_response_bytes,
             name_id_format: self.name_id_format,
             affiliations: self.affiliations,
+            #[cfg(feature = "encrypted-assertions")]
+            decryption_keys: self.decryption_keys,
         }
     }
 }
@@ -447,6 +458,29 @@ impl<I> ServiceProviderBuilder<I> {
         self
     }
 
+    /// Adds a key to decrypt `EncryptedAssertion`, `EncryptedID` and `EncryptedAttribute`
+    /// with (XML Encryption: RSA-OAEP key transport, AES-CBC or AES-GCM content). Call it
+    /// again for the next key during a rollover of the SP's encryption certificate: IdPs
+    /// may encrypt for either, and metadata publishes both with `use="encryption"`.
+    ///
+    /// ```
+    /// # let key_pem = std::fs::read("tests/keys/sp.key.pem")?;
+    /// # let cert = rampart_saml::Certificate::from_pem(&std::fs::read("tests/keys/sp.cert.pem")?)?;
+    /// # let idp = rampart_saml::IdentityProvider::new("https://idp.example.com/metadata", [cert.clone()])?;
+    /// let sp = rampart_saml::ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+    ///     .identity_provider(idp)
+    ///     .decryption_key(rampart_saml::DecryptionKey::from_pkcs8_pem(&key_pem, cert)?)
+    ///     .build()?;
+    /// assert_ne!(sp.encrypted_assertions(), &rampart_saml::EncryptedAssertions::Refuse);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "encrypted-assertions")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "encrypted-assertions")))]
+    pub fn decryption_key(mut self, key: crate::decryption_key::DecryptionKey) -> Self {
+        self.decryption_keys.push(key);
+        self
+    }
+
     /// The NameID format asked for in AuthnRequests' NameIDPolicy and listed in metadata.
     pub fn with_name_id_format(mut self, format: impl Into<String>) -> Self {
         self.name_id_format = Some(format.into());
@@ -523,6 +557,16 @@ impl ServiceProviderBuilder<IdentityProvider> {
             ));
         }
         let verify_options = crate::dsig::verify_options(&self.idp.certificates, self.algorithms)?;
+        #[cfg(feature = "encrypted-assertions")]
+        let encrypted_assertions = if self.decryption_keys.is_empty() {
+            EncryptedAssertions::Refuse
+        } else {
+            EncryptedAssertions::Decrypt(crate::decryption_key::DecryptionKeys::new(
+                self.decryption_keys,
+            ))
+        };
+        #[cfg(not(feature = "encrypted-assertions"))]
+        let encrypted_assertions = EncryptedAssertions::Refuse;
         Ok(ServiceProvider {
             verify_options,
             entity_id: self.entity_id,
@@ -538,7 +582,7 @@ impl ServiceProviderBuilder<IdentityProvider> {
             max_response_bytes: self.max_response_bytes,
             name_id_format: self.name_id_format,
             affiliations: self.affiliations,
-            encrypted_assertions: EncryptedAssertions::Refuse,
+            encrypted_assertions,
         })
     }
 }

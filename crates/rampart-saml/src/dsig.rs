@@ -36,6 +36,14 @@ impl<'d> View<'d> for SignedElement<'d> {
     fn push_text(&self, out: &mut String) {
         SignedElement::push_text(self, out);
     }
+    #[cfg(feature = "encrypted-assertions")]
+    fn qualified_name(&self) -> String {
+        SignedElement::qualified_name(self)
+    }
+    #[cfg(feature = "encrypted-assertions")]
+    fn namespaces_in_scope(&self) -> Vec<(&'d str, &'d str)> {
+        SignedElement::namespaces_in_scope(self)
+    }
 }
 
 /// Verification options built once per [`ServiceProvider`]: the configured IdP keys (never

@@ -63,10 +63,19 @@ pub enum Error {
         /// The assertion ID seen before.
         assertion_id: String,
     },
-    /// The response carries an `EncryptedAssertion` (or encrypted NameID/attribute); this crate
-    /// does not decrypt yet.
-    #[error("encrypted assertions not supported: {0}")]
+    /// The response carries an `EncryptedAssertion` (or encrypted NameID/attribute) and this
+    /// service provider does not decrypt: built without the feature `encrypted-assertions`, or
+    /// without a `ServiceProviderBuilder::decryption_key`.
+    #[error("encrypted assertions not supported: {0} (no decryption key configured)")]
     EncryptedNotSupported(&'static str),
+    /// An encrypted element could not be decrypted; [`DecryptionError`] says whether its
+    /// algorithm was refused, its structure unusable, or decryption failed (one answer for
+    /// every cryptographic cause).
+    #[error(transparent)]
+    Decryption(#[from] DecryptionError),
+    /// A decryption key given to the configuration is unusable.
+    #[error("invalid configuration: decryption key: {0}")]
+    DecryptionKey(#[from] DecryptionKeyError),
     /// A signed identity value (the NameID) begins or ends with white space: a Unicode space
     /// (U+00A0, U+3000...), or a space or tab that is not pretty-printing layout (a run
     /// holding a line break). Identities are compared exactly as signed; such a value is
@@ -160,6 +169,71 @@ pub enum AlgorithmError {
     /// without the legacy opt-in, or a curve and digest that do not go together.
     #[error("{0}")]
     Refused(#[source] rampart_xmldsig::SignatureError),
+}
+
+/// Why an encrypted element (XML Encryption 1.1) was not decrypted.
+///
+/// Only the public shape of the document is told apart (an algorithm, a missing element);
+/// every failure that depends on the key or the plaintext (RSA-OAEP, CBC padding, the GCM
+/// tag, a wrong key, a plaintext that is not the one element expected) is the single
+/// [`DecryptionError::Failed`]: an attacker who sends altered ciphertexts learns nothing
+/// from the answers (no padding or OAEP oracle).
+///
+/// ```
+/// let e = rampart_saml::Error::from(rampart_saml::DecryptionError::Failed);
+/// assert_eq!(e.kind(), "decryption_failed");
+/// assert_eq!(e.to_string(), "decryption failed");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecryptionError {
+    /// An EncryptionMethod this service provider refuses: anything but AES-128/256 in CBC or
+    /// GCM for the data and RSA-OAEP (SHA-1 or SHA-256 with the matching MGF1) for the key.
+    /// 3DES and RSA PKCS#1 v1.5 (a padding oracle) are refused by name.
+    #[error("encryption algorithm {0:?} is refused")]
+    Algorithm(String),
+    /// The EncryptedData / EncryptedKey structure cannot be used (no CipherValue, a
+    /// CipherReference, not base64, no EncryptedKey found, more than the limits allow).
+    #[error("malformed encrypted data: {0}")]
+    Malformed(&'static str),
+    /// Decryption failed, for whatever reason. Deliberately unspecific.
+    #[error("decryption failed")]
+    Failed,
+}
+
+impl DecryptionError {
+    /// A stable, machine-readable name, as [`Error::kind`] gives it.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DecryptionError::Algorithm(_) => "encryption_algorithm_refused",
+            DecryptionError::Malformed(_) => "encrypted_data_malformed",
+            DecryptionError::Failed => "decryption_failed",
+        }
+    }
+}
+
+/// Why a decryption key was refused by the configuration.
+///
+/// ```
+/// let e = rampart_saml::Error::from(rampart_saml::DecryptionKeyError::Pkcs1);
+/// assert_eq!(e.kind(), "config");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecryptionKeyError {
+    /// The PEM text has no `PRIVATE KEY` (PKCS#8) block.
+    #[error("no PRIVATE KEY block in the pem text")]
+    Pem,
+    /// A PKCS#1 `RSA PRIVATE KEY` block: convert it with `openssl pkcs8 -topk8 -nocrypt`.
+    #[error("pkcs#1 RSA PRIVATE KEY block: convert it with `openssl pkcs8 -topk8 -nocrypt`")]
+    Pkcs1,
+    /// Not a PKCS#8 RSA private key of 2048 to 8192 bits (the sizes AWS-LC decrypts with).
+    #[error("not a pkcs#8 rsa private key of 2048 to 8192 bits")]
+    Rejected,
+    /// The certificate holds another public key: IdPs would encrypt for a key we lack.
+    #[error("the certificate does not hold this key's public key")]
+    CertificateMismatch,
 }
 
 /// Why a replay cache could not answer. Any of these refuses the login (fail closed).
@@ -307,7 +381,7 @@ impl Error {
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
-            Error::Config(_) | Error::Key { .. } => "config",
+            Error::Config(_) | Error::Key { .. } | Error::DecryptionKey(_) => "config",
             Error::Input(_) => "malformed_input",
             Error::Xml(_) => "xml_refused",
             Error::Malformed(_) => "malformed_saml",
@@ -318,6 +392,7 @@ impl Error {
             Error::Time(e) => e.kind(),
             Error::Replay { .. } => "replay",
             Error::EncryptedNotSupported(_) => "encrypted_not_supported",
+            Error::Decryption(e) => e.kind(),
             Error::WhiteSpaceAround { .. } => "white_space_around_value",
             Error::UnknownCondition { .. } => "unknown_condition",
             Error::Metadata(_) | Error::MetadataCertificate { .. } => "invalid_metadata",

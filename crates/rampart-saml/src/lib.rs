@@ -31,10 +31,10 @@
 //! 3. root `samlp:Response` version 2.0; solicited, or IdP-initiated only when
 //!    [`accept_idp_initiated_unsolicited_responses`](ServiceProviderBuilder::accept_idp_initiated_unsolicited_responses)
 //!    was called; Status `Success` (else [`Error::Status`] with every code and the message);
-//! 4. IDs unique in the document; exactly one Assertion, a direct child of the Response, and
-//!    no Assertion anywhere else (Advice inside it excepted); EncryptedAssertion,
-//!    EncryptedID and EncryptedAttribute are refused with [`Error::EncryptedNotSupported`]
-//!    (decryption comes later; [`EncryptedAssertions`] is where its key will go);
+//! 4. IDs unique in the document; exactly one Assertion or EncryptedAssertion, a direct
+//!    child of the Response, and no other anywhere (Advice inside it excepted). Encrypted
+//!    elements are refused with [`Error::EncryptedNotSupported`] unless the SP has a
+//!    decryption key (feature `encrypted-assertions`, see below);
 //! 5. signatures: the Response's and/or the Assertion's, each an enveloped signature over the
 //!    element that contains it, verified by rampart-xmldsig with the configured IdP keys only
 //!    (KeyInfo is never used), SHA-256+ and RSA-2048+ or ECDSA unless the legacy opt-ins
@@ -51,6 +51,30 @@
 //!    times and the maximum authentication age; attributes with all values;
 //! 8. replay: [`ValidatedResponse::check_replay`] records the assertion ID until the assertion
 //!    expires ([`MemoryReplayCache`], or `RedisReplayCache` with feature `redis`).
+//!
+//! # Encrypted assertions (feature `encrypted-assertions`)
+//! With `ServiceProviderBuilder::decryption_key` (several for a rollover of the SP's
+//! encryption certificate, all published in [`ServiceProvider::metadata_xml`] with
+//! `use="encryption"`), an `EncryptedAssertion` (XML Encryption 1.0/1.1) is decrypted:
+//! RSA-OAEP key transport (`xmlenc#rsa-oaep-mgf1p`, `xmlenc11#rsa-oaep` with SHA-1 or
+//! SHA-256 and the matching MGF1), AES-128/256 in CBC (XML Encryption's padding) or GCM; the
+//! EncryptedKey inside the data's KeyInfo or beside it (`RetrievalMethod`, `KeyName`, as
+//! Okta sends it). 3DES and RSA PKCS#1 v1.5 (a padding oracle) are refused
+//! ([`DecryptionError::Algorithm`]), with no opt-in: the one sample that uses RSA 1.5
+//! (OneLogin's test IdP, 2014) pairs it with 3DES, and every current IdP offers OAEP. A Response signature is verified on the ciphertext
+//! before anything is decrypted; the plaintext is parsed with the same parser and limits and
+//! the assertion then passes steps 5 to 8 like a plain one: encryption is not
+//! authentication, so an encrypted assertion that neither the signed Response nor its own
+//! signature covers is refused. Every failure that depends on the key or the plaintext is
+//! the one [`DecryptionError::Failed`] (no padding or OAEP oracle), and a content key that
+//! no decryption key unwraps is replaced by a random one, so a bad OAEP block fails later at
+//! the data, like a bad padding or tag (the answer is the same; the timing is close, not
+//! proven equal: the decrypted bytes still go through the XML parser before they fail).
+//!
+//! The cryptography is AWS-LC's, through `aws-lc-rs`: ring has no RSA decryption, and the
+//! pure-Rust `rsa` crate's Marvin timing attack (RUSTSEC-2023-0071) is unpatched. AWS-LC
+//! decrypts with RSA keys of 2048 to 8192 bits only, so an SP key under 2048 bits is refused
+//! when configured (generate a new one: the SP's own key is never an IdP's constraint).
 //!
 //! # Identities are the exact string the IdP signed
 //! Values are read as XML says and nothing more. Where the schema collapses white space
@@ -71,9 +95,15 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod config;
+#[cfg(feature = "encrypted-assertions")]
+mod decryption_key;
 mod dsig;
 mod error;
 mod escape;
+// Only in cargo-fuzz builds (which pass `--cfg fuzzing`): never part of the API.
+#[cfg(all(fuzzing, feature = "encrypted-assertions"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod login;
 mod metadata;
 mod ns;
@@ -82,6 +112,8 @@ mod request;
 mod response;
 mod trace;
 mod view;
+#[cfg(feature = "encrypted-assertions")]
+mod xmlenc;
 mod xsd;
 
 pub use config::{
@@ -90,9 +122,13 @@ pub use config::{
     MAX_RESPONSE_BYTES_LIMIT, NeedsIdentityProvider, ServiceProvider, ServiceProviderBuilder,
     name_id_format,
 };
+#[cfg(feature = "encrypted-assertions")]
+#[cfg_attr(docsrs, doc(cfg(feature = "encrypted-assertions")))]
+pub use decryption_key::{DecryptionKey, DecryptionKeys};
 pub use dsig::signature_placement;
 pub use error::{
-    AlgorithmError, Error, MismatchError, ReplayCacheError, SignatureError, TimeError,
+    AlgorithmError, DecryptionError, DecryptionKeyError, Error, MismatchError, ReplayCacheError,
+    SignatureError, TimeError,
 };
 pub use login::{Attribute, LOGIN_FORMAT_VERSION, Login, LoginRecord, NameId, SignedParts};
 pub use metadata::{Endpoint, IdpMetadata, MAX_METADATA_BYTES, SpMetadata};

@@ -23,11 +23,13 @@ use crate::view::View;
 // `Validation` runs the checks in order; each module below holds one job of it.
 mod assertion;
 mod conditions;
+#[cfg(feature = "encrypted-assertions")]
+mod encrypted;
 mod header;
 mod structure;
 
 use header::read_header;
-use structure::{check_status, check_unique_ids, unreachable_signatures};
+use structure::{Found, check_status, check_unique_ids, unreachable_signatures};
 
 /// What the response is expected to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -307,25 +309,19 @@ impl<'d> Validation<'_, 'd> {
 
         // Exactly one assertion, as a direct child of the Response (profiles 4.1.4.2 allows
         // more, but an SP that reads one of several is how XSW attacks win; nobody sends more).
-        let assertion = self.single_assertion(root)?;
+        #[cfg(feature = "encrypted-assertions")]
+        let assertion = match self.single_assertion(root)? {
+            Found::Plain(a) => a,
+            Found::Encrypted(ea) => return self.run_encrypted(root, ea),
+        };
+        // Without the feature an EncryptedAssertion was refused as not supported.
+        #[cfg(not(feature = "encrypted-assertions"))]
+        let Found::Plain(assertion) = self.single_assertion(root)?;
 
         // Signatures.
         let response_sig = self.single_signature(root, "response")?;
         let assertion_sig = self.single_signature(assertion, "assertion")?;
-        if response_sig.is_none() && assertion_sig.is_none() {
-            self.trace.fail(
-                "signature",
-                "neither the response nor the assertion carries a ds:Signature",
-            );
-            return Err(SignatureError::Missing.into());
-        }
-        if self.sp.require_signed_assertions && assertion_sig.is_none() {
-            self.trace.fail(
-                "signature.assertion",
-                "the configuration requires a signed assertion",
-            );
-            return Err(SignatureError::AssertionNotSigned.into());
-        }
+        self.require_signatures(response_sig.is_some(), assertion_sig.is_some())?;
         let response_checked = match response_sig {
             Some(sig) => Some(self.verify("signature.response", sig, root)?),
             None => None,
@@ -336,44 +332,82 @@ impl<'d> Validation<'_, 'd> {
         };
 
         // From here on, values come only from verified views.
-        let (header, signed_assertion, certificate, signed) =
-            match (&response_checked, &assertion_checked) {
-                (Some(r), Some(a)) => (
+        match (&response_checked, &assertion_checked) {
+            (Some(r), Some(a)) => self.finish(
+                read_header(r.signed)?,
+                true,
+                a.signed,
+                a.certificate,
+                SignedParts::ResponseAndAssertion,
+            ),
+            (Some(r), None) => {
+                let a = r
+                    .signed
+                    .child_elements()
+                    .find(|c| c.is_element(assertion))
+                    .ok_or_else(|| {
+                        Error::malformed("assertion is not inside the signed response")
+                    })?;
+                self.finish(
                     read_header(r.signed)?,
-                    a.signed,
-                    a.certificate,
-                    SignedParts::ResponseAndAssertion,
-                ),
-                (Some(r), None) => {
-                    let a = r
-                        .signed
-                        .child_elements()
-                        .find(|c| c.is_element(assertion))
-                        .ok_or_else(|| {
-                            Error::malformed("assertion is not inside the signed response")
-                        })?;
-                    (
-                        read_header(r.signed)?,
-                        a,
-                        r.certificate,
-                        SignedParts::Response,
-                    )
-                }
-                (None, Some(a)) => (
-                    read_header(root)?,
-                    a.signed,
-                    a.certificate,
-                    SignedParts::Assertion,
-                ),
-                (None, None) => unreachable_signatures()?,
-            };
-        self.check_header(&header, response_checked.is_some())?;
-        let mut login = self.read_assertion(signed_assertion)?;
+                    true,
+                    a,
+                    r.certificate,
+                    SignedParts::Response,
+                )
+            }
+            (None, Some(a)) => self.finish(
+                read_header(root)?,
+                false,
+                a.signed,
+                a.certificate,
+                SignedParts::Assertion,
+            ),
+            (None, None) => unreachable_signatures(),
+        }
+    }
+
+    /// At least one signature, and on the assertion when the configuration requires it.
+    pub(super) fn require_signatures(
+        &mut self,
+        response: bool,
+        assertion: bool,
+    ) -> Result<(), Error> {
+        if !response && !assertion {
+            self.trace.fail(
+                "signature",
+                "neither the response nor the assertion carries a ds:Signature",
+            );
+            return Err(SignatureError::Missing.into());
+        }
+        if self.sp.require_signed_assertions && !assertion {
+            self.trace.fail(
+                "signature.assertion",
+                "the configuration requires a signed assertion",
+            );
+            return Err(SignatureError::AssertionNotSigned.into());
+        }
+        Ok(())
+    }
+
+    /// The checks after the signatures, the same for a plain and a decrypted assertion:
+    /// `header` from the signed Response when `response_signed`, else from the unsigned
+    /// envelope; `assertion` from a verified view (or, for a decrypted assertion
+    /// under a signed Response only, from the plaintext of the signed ciphertext).
+    pub(super) fn finish<'v, V: View<'v>>(
+        &mut self,
+        header: header::Header,
+        response_signed: bool,
+        assertion: V,
+        certificate: usize,
+        signed: SignedParts,
+    ) -> Result<Login, Error> {
+        self.check_header(&header, response_signed)?;
+        let mut login = self.read_assertion(assertion)?;
         // The login must be bound to our request by a signed InResponseTo: the bearer
         // confirmation's, or the signed Response's (profiles 4.1.4.2 and 4.1.4.3).
         if let Expected::Request(id) = self.expected {
-            let response_bound =
-                response_checked.is_some() && header.in_response_to.as_deref() == Some(id);
+            let response_bound = response_signed && header.in_response_to.as_deref() == Some(id);
             if login.in_response_to.is_none() && !response_bound {
                 self.trace.fail(
                     "in_response_to",
@@ -386,11 +420,7 @@ impl<'d> Validation<'_, 'd> {
             }
             login.in_response_to = Some(id.to_owned());
         }
-        login.response_id = if response_checked.is_some() {
-            header.id
-        } else {
-            None
-        };
+        login.response_id = if response_signed { header.id } else { None };
         login.signed = signed;
         login.signing_certificate_sha256 = self.sp.idp.certificates[certificate]
             .fingerprint_sha256()

@@ -22,6 +22,11 @@ pub(crate) trait View<'d>: Copy + 'd {
     fn child_elements(&self) -> impl Iterator<Item = Self> + 'd;
     fn text(&self) -> Cow<'d, str>;
     fn push_text(&self, out: &mut String);
+    /// For re-parsing decrypted content in the context it was encrypted in.
+    #[cfg(feature = "encrypted-assertions")]
+    fn qualified_name(&self) -> String;
+    #[cfg(feature = "encrypted-assertions")]
+    fn namespaces_in_scope(&self) -> Vec<(&'d str, &'d str)>;
 
     /// Names are the crate's constants, so the iterator borrows nothing from the caller.
     fn children_named(
@@ -58,6 +63,14 @@ impl<'d> View<'d> for Element<'d> {
     }
     fn push_text(&self, out: &mut String) {
         Element::push_text(self, out);
+    }
+    #[cfg(feature = "encrypted-assertions")]
+    fn qualified_name(&self) -> String {
+        Element::qualified_name(self)
+    }
+    #[cfg(feature = "encrypted-assertions")]
+    fn namespaces_in_scope(&self) -> Vec<(&'d str, &'d str)> {
+        Element::namespaces_in_scope(self)
     }
 }
 

@@ -442,6 +442,35 @@ impl<'d> Element<'d> {
         }
         None
     }
+
+    /// Every namespace binding in scope at this element, as `(prefix, uri)` with `""` for the
+    /// default namespace, nearest declaration first and shadowed ones left out. An undeclared
+    /// default (`xmlns=""`) is reported with an empty URI. The `xml` prefix is implicit and
+    /// not listed.
+    ///
+    /// For re-parsing content that was lifted out of its context (a decrypted XML Encryption
+    /// element uses the prefixes its ancestors declared).
+    ///
+    /// ```
+    /// let doc = rampart_xmldsig::Document::parse(br#"<a xmlns="urn:a" xmlns:p="urn:p"><b xmlns:p="urn:q"/></a>"#)?;
+    /// let b = doc.root().children().next().unwrap();
+    /// assert_eq!(b.namespaces_in_scope(), [("p", "urn:q"), ("", "urn:a")]);
+    /// # Ok::<(), rampart_xmldsig::Error>(())
+    /// ```
+    pub fn namespaces_in_scope(&self) -> Vec<(&'d str, &'d str)> {
+        let mut out: Vec<(&'d str, &'d str)> = Vec::new();
+        let mut cur = self.idx;
+        while cur != NONE && self.doc.node(cur).kind == Kind::Element {
+            for d in self.doc.ns_decls_of(cur) {
+                let prefix = self.doc.str(d.prefix);
+                if !out.iter().any(|(p, _)| *p == prefix) {
+                    out.push((prefix, self.doc.str(d.uri)));
+                }
+            }
+            cur = self.doc.node(cur).parent;
+        }
+        out
+    }
 }
 
 /// One attribute of an element (namespace declarations are not attributes here).

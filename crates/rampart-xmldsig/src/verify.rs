@@ -194,6 +194,26 @@ impl<'d> SignedElement<'d> {
     pub fn local_name(&self) -> &'d str {
         self.el.local_name()
     }
+    /// Every namespace binding in scope here, as [`Element::namespaces_in_scope`] lists them.
+    /// The bindings of the prefixes the signed content uses are part of what exclusive
+    /// canonicalization signed; for re-parsing content decrypted from inside this element.
+    ///
+    /// ```
+    /// # let key_pem = std::fs::read("tests/vectors/rsa2048.key").unwrap();
+    /// # let cert_pem = std::fs::read("tests/vectors/rsa2048.crt").unwrap();
+    /// use rampart_xmldsig::*;
+    /// # let key = SigningKey::from_pkcs8_pem(&key_pem)?;
+    /// let signed = sign_enveloped(br#"<p:a xmlns:p="urn:p" ID="_1"><p:b/></p:a>"#, "_1", &key, None)?;
+    /// # let doc = Document::parse(&signed)?;
+    /// # let sig = doc.root().children_named(DSIG_NS, "Signature").next().unwrap();
+    /// # let options = VerifyOptions::new(vec![TrustedKey::from_pem_certificate(&cert_pem)?]);
+    /// let b = verify(&doc, sig, &options)?.signed().children().next().unwrap();
+    /// assert_eq!(b.namespaces_in_scope(), [("p", "urn:p")]);
+    /// # Ok::<(), rampart_xmldsig::Error>(())
+    /// ```
+    pub fn namespaces_in_scope(&self) -> Vec<(&'d str, &'d str)> {
+        self.el.namespaces_in_scope()
+    }
     /// Namespace URI of the name.
     pub fn namespace(&self) -> Option<&'d str> {
         self.el.namespace()

@@ -310,6 +310,7 @@ ring.save(&path)?;
 //! | `tokio` | yes | async hashing on the limiter's worker threads |
 //! | `redis` | no | Redis attempt store and SAML replay cache, for several replicas |
 //! | `smtp` | no | email notifications of failed-attempt streaks |
+//! | `encrypted-assertions` | no | decryption of SAML `EncryptedAssertion` (XML Encryption, through aws-lc-rs, a C build) |
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "apikey")]

@@ -39,6 +39,7 @@ pub struct SpMetadata {
     acs_urls: Vec<String>,
     name_id_formats: Vec<String>,
     signing_certificate: Option<Certificate>,
+    encryption_certificates: Vec<Certificate>,
     authn_requests_signed: bool,
     want_assertions_signed: bool,
 }
@@ -51,6 +52,7 @@ impl SpMetadata {
             acs_urls: vec![acs_url.into()],
             name_id_formats: Vec::new(),
             signing_certificate: None,
+            encryption_certificates: Vec::new(),
             authn_requests_signed: false,
             want_assertions_signed: false,
         }
@@ -66,6 +68,27 @@ impl SpMetadata {
     /// be called several times, the order is kept.
     pub fn with_name_id_format(mut self, format: impl Into<String>) -> Self {
         self.name_id_formats.push(format.into());
+        self
+    }
+
+    /// Publishes a certificate IdPs may encrypt assertions for, as a `KeyDescriptor
+    /// use="encryption"` listing the algorithms this crate decrypts (`md:EncryptionMethod`:
+    /// AES-GCM and AES-CBC content, RSA-OAEP key transport). Call it for each key during a
+    /// rollover (current and next).
+    ///
+    /// ```
+    /// # let cert = rampart_saml::Certificate::from_pem(&std::fs::read("tests/keys/sp.cert.pem")?)?;
+    /// let xml = rampart_saml::SpMetadata::new("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+    ///     .encryption_certificate(cert)
+    ///     .to_xml()?;
+    /// assert!(xml.contains(r#"<md:KeyDescriptor use="encryption">"#));
+    /// assert!(xml.contains(r#"<md:EncryptionMethod Algorithm="http://www.w3.org/2009/xmlenc11#aes256-gcm"/>"#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "encrypted-assertions")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "encrypted-assertions")))]
+    pub fn encryption_certificate(mut self, certificate: Certificate) -> Self {
+        self.encryption_certificates.push(certificate);
         self
     }
 
@@ -133,15 +156,10 @@ impl SpMetadata {
         // Schema order (metadata 2.4.1, 2.4.2, 2.4.4): KeyDescriptor, NameIDFormat, then
         // AssertionConsumerService.
         if let Some(cert) = &self.signing_certificate {
-            x.push_str(&format!(
-                "    <md:KeyDescriptor use=\"signing\">\n      \
-                 <ds:KeyInfo xmlns:ds=\"{}\">\n        <ds:X509Data>\n          <ds:X509Certificate>",
-                ns::DSIG
-            ));
-            x.push_str(&cert.to_base64());
-            x.push_str(
-                "</ds:X509Certificate>\n        </ds:X509Data>\n      </ds:KeyInfo>\n    </md:KeyDescriptor>\n",
-            );
+            push_key_descriptor(&mut x, "signing", cert);
+        }
+        for cert in &self.encryption_certificates {
+            push_key_descriptor(&mut x, "encryption", cert);
         }
         for format in &self.name_id_formats {
             x.push_str(&format!(
@@ -160,6 +178,27 @@ impl SpMetadata {
         x.push_str("  </md:SPSSODescriptor>\n</md:EntityDescriptor>\n");
         x
     }
+}
+
+/// A KeyDescriptor for `cert`; an encryption one lists the accepted algorithms (metadata
+/// 2.4.1.1), so an IdP that reads them never picks one we refuse.
+fn push_key_descriptor(x: &mut String, usage: &str, cert: &Certificate) {
+    x.push_str(&format!(
+        "    <md:KeyDescriptor use=\"{usage}\">\n      \
+         <ds:KeyInfo xmlns:ds=\"{}\">\n        <ds:X509Data>\n          <ds:X509Certificate>",
+        ns::DSIG
+    ));
+    x.push_str(&cert.to_base64());
+    x.push_str("</ds:X509Certificate>\n        </ds:X509Data>\n      </ds:KeyInfo>\n");
+    #[cfg(feature = "encrypted-assertions")]
+    if usage == "encryption" {
+        for uri in crate::xmlenc::structure::ACCEPTED {
+            x.push_str(&format!(
+                "      <md:EncryptionMethod Algorithm=\"{uri}\"/>\n"
+            ));
+        }
+    }
+    x.push_str("    </md:KeyDescriptor>\n");
 }
 
 impl ServiceProvider {
@@ -189,6 +228,13 @@ impl ServiceProvider {
                 .as_ref()
                 .and_then(|k| k.certificate().cloned()),
             want_assertions_signed: self.require_signed_assertions,
+            encryption_certificates: match &self.encrypted_assertions {
+                #[cfg(feature = "encrypted-assertions")]
+                crate::config::EncryptedAssertions::Decrypt(keys) => {
+                    keys.certificates().cloned().collect()
+                }
+                _ => Vec::new(),
+            },
         }
     }
 }

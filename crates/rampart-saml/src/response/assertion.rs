@@ -14,7 +14,7 @@ use crate::view::{View, collapsed_text, deep_text, identity_without_layout, simp
 use crate::xsd;
 
 impl<'d> Validation<'_, 'd> {
-    pub(super) fn read_assertion<V: View<'d>>(&mut self, a: V) -> Result<Login, Error> {
+    pub(super) fn read_assertion<'v, V: View<'v>>(&mut self, a: V) -> Result<Login, Error> {
         let now = self.now;
         let now_text = || xsd::format_datetime(now);
         let skew = self.skew().as_secs();
@@ -56,11 +56,10 @@ impl<'d> Validation<'_, 'd> {
         let subject = a
             .first_child(ns::ASSERTION, "Subject")
             .ok_or_else(|| Error::malformed("assertion has no Subject"))?;
-        if subject.first_child(ns::ASSERTION, "EncryptedID").is_some() {
-            self.trace.fail("name_id", "subject carries an EncryptedID");
-            return Err(Error::EncryptedNotSupported("EncryptedID"));
-        }
-        let r = self.read_name_id(subject);
+        let r = match subject.first_child(ns::ASSERTION, "EncryptedID") {
+            Some(encrypted) => self.read_encrypted_name_id(encrypted),
+            None => self.read_name_id(subject),
+        };
         let name_id = self.trace.record(
             "name_id",
             |n: &NameId| format!("{:?} (format {:?})", n.value, n.format),
@@ -110,7 +109,7 @@ impl<'d> Validation<'_, 'd> {
             r,
         )?;
 
-        let r = read_attributes(a);
+        let r = self.read_attributes(a);
         let attributes = self.trace.record(
             "attributes",
             |v: &Vec<Attribute>| format!("{} attribute(s)", v.len()),
@@ -142,10 +141,38 @@ impl<'d> Validation<'_, 'd> {
         })
     }
 
-    pub(super) fn read_name_id<V: View<'d>>(&self, subject: V) -> Result<NameId, Error> {
+    pub(super) fn read_name_id<'v, V: View<'v>>(&self, subject: V) -> Result<NameId, Error> {
         let n = subject
             .first_child(ns::ASSERTION, "NameID")
             .ok_or_else(|| Error::malformed("subject has no NameID"))?;
+        self.read_name_id_element(n)
+    }
+
+    /// An `EncryptedID` (SAML core 2.2.4) holding a NameID; its ciphertext is part of the
+    /// verified assertion.
+    // Without the feature there is no key to read from `self`: always refused.
+    #[cfg_attr(not(feature = "encrypted-assertions"), allow(clippy::unused_self))]
+    fn read_encrypted_name_id<'v, V: View<'v>>(&self, encrypted: V) -> Result<NameId, Error> {
+        #[cfg(feature = "encrypted-assertions")]
+        if let crate::config::EncryptedAssertions::Decrypt(keys) = &self.sp.encrypted_assertions {
+            let doc = crate::xmlenc::decrypt_element(
+                encrypted,
+                keys.keys(),
+                &self.decryption_limits(),
+                (ns::ASSERTION, "NameID"),
+            )?;
+            let n = doc
+                .root()
+                .children()
+                .next()
+                .ok_or(crate::DecryptionError::Failed)?;
+            return self.read_name_id_element(n);
+        }
+        let _ = encrypted;
+        Err(Error::EncryptedNotSupported("EncryptedID"))
+    }
+
+    pub(super) fn read_name_id_element<'v, V: View<'v>>(&self, n: V) -> Result<NameId, Error> {
         // All text nodes, comments skipped by the tree (CVE-2017-11428); no child elements
         // allowed in a NameID (SAML core 2.2.3: simple content).
         let text = simple_text(n, "nameid")?;
@@ -174,7 +201,7 @@ impl<'d> Validation<'_, 'd> {
     }
 
     /// The first bearer confirmation that passes wins; otherwise the first one's error.
-    pub(super) fn check_bearer<V: View<'d>>(
+    pub(super) fn check_bearer<'v, V: View<'v>>(
         &self,
         subject: V,
     ) -> Result<(OffsetDateTime, Option<String>), Error> {
@@ -193,7 +220,7 @@ impl<'d> Validation<'_, 'd> {
         Err(first_err.unwrap_or_else(|| MismatchError::NoBearerConfirmation.into()))
     }
 
-    pub(super) fn check_one_bearer<V: View<'d>>(
+    pub(super) fn check_one_bearer<'v, V: View<'v>>(
         &self,
         sc: V,
     ) -> Result<(OffsetDateTime, Option<String>), Error> {
@@ -223,7 +250,7 @@ impl<'d> Validation<'_, 'd> {
         Ok((noa, irt.map(str::to_owned)))
     }
 
-    pub(super) fn read_authn_statement<V: View<'d>>(&self, a: V) -> Result<AuthnParts, Error> {
+    pub(super) fn read_authn_statement<'v, V: View<'v>>(&self, a: V) -> Result<AuthnParts, Error> {
         let s = a
             .first_child(ns::ASSERTION, "AuthnStatement")
             .ok_or_else(|| {
@@ -269,45 +296,82 @@ pub(super) type AuthnParts = (
     Option<String>,
 );
 
-pub(super) fn read_attributes<'d, V: View<'d>>(a: V) -> Result<Vec<Attribute>, Error> {
-    let mut out = Vec::new();
-    for st in a.children_named(ns::ASSERTION, "AttributeStatement") {
-        for at in st.child_elements() {
-            if at.is(ns::ASSERTION, "EncryptedAttribute") {
-                return Err(Error::EncryptedNotSupported("EncryptedAttribute"));
+impl Validation<'_, '_> {
+    pub(super) fn read_attributes<'v, V: View<'v>>(&self, a: V) -> Result<Vec<Attribute>, Error> {
+        let mut out = Vec::new();
+        for st in a.children_named(ns::ASSERTION, "AttributeStatement") {
+            for at in st.child_elements() {
+                let attribute = if at.is(ns::ASSERTION, "EncryptedAttribute") {
+                    self.read_encrypted_attribute(at)?
+                } else if at.is(ns::ASSERTION, "Attribute") {
+                    read_attribute(at)?
+                } else {
+                    continue;
+                };
+                // Two attributes with one Name are ambiguous (which one does the app read?).
+                if out.iter().any(|x: &Attribute| x.name == attribute.name) {
+                    return Err(Error::malformed(format!(
+                        "attribute {:?} appears twice",
+                        attribute.name
+                    )));
+                }
+                out.push(attribute);
             }
-            if !at.is(ns::ASSERTION, "Attribute") {
-                continue;
-            }
-            let name = at
-                .attribute("Name")
-                .ok_or_else(|| Error::malformed("attribute without Name"))?
-                .to_owned();
-            // Two attributes with one Name are ambiguous (which one does the app read?).
-            if out.iter().any(|x: &Attribute| x.name == name) {
-                return Err(Error::malformed(format!(
-                    "attribute {name:?} appears twice"
-                )));
-            }
-            let values = at
-                .children_named(ns::ASSERTION, "AttributeValue")
-                .map(|v| {
-                    if v.attribute_ns(ns::XSI, "nil")
-                        .is_some_and(|n| n == "true" || n == "1")
-                    {
-                        Ok(String::new())
-                    } else {
-                        deep_text(v)
-                    }
-                })
-                .collect::<Result<_, _>>()?;
-            out.push(Attribute {
-                name,
-                name_format: at.attribute("NameFormat").map(str::to_owned),
-                friendly_name: at.attribute("FriendlyName").map(str::to_owned),
-                values,
-            });
         }
+        Ok(out)
     }
-    Ok(out)
+
+    /// An `EncryptedAttribute` (SAML core 2.7.3.2) holding one Attribute.
+    // Without the feature there is no key to read from `self`: always refused.
+    #[cfg_attr(not(feature = "encrypted-assertions"), allow(clippy::unused_self))]
+    fn read_encrypted_attribute<'v, V: View<'v>>(&self, encrypted: V) -> Result<Attribute, Error> {
+        #[cfg(feature = "encrypted-assertions")]
+        if let crate::config::EncryptedAssertions::Decrypt(keys) = &self.sp.encrypted_assertions {
+            let doc = crate::xmlenc::decrypt_element(
+                encrypted,
+                keys.keys(),
+                &self.decryption_limits(),
+                (ns::ASSERTION, "Attribute"),
+            )?;
+            let at = doc
+                .root()
+                .children()
+                .next()
+                .ok_or(crate::DecryptionError::Failed)?;
+            return read_attribute(at);
+        }
+        let _ = encrypted;
+        Err(Error::EncryptedNotSupported("EncryptedAttribute"))
+    }
+
+    /// Decrypted content is parsed with the response's own limits.
+    #[cfg(feature = "encrypted-assertions")]
+    pub(super) fn decryption_limits(&self) -> rampart_xmldsig::Limits {
+        rampart_xmldsig::Limits::default().with_max_bytes(self.sp.max_response_bytes)
+    }
+}
+
+fn read_attribute<'v, V: View<'v>>(at: V) -> Result<Attribute, Error> {
+    let name = at
+        .attribute("Name")
+        .ok_or_else(|| Error::malformed("attribute without Name"))?
+        .to_owned();
+    let values = at
+        .children_named(ns::ASSERTION, "AttributeValue")
+        .map(|v| {
+            if v.attribute_ns(ns::XSI, "nil")
+                .is_some_and(|n| n == "true" || n == "1")
+            {
+                Ok(String::new())
+            } else {
+                deep_text(v)
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Attribute {
+        name,
+        name_format: at.attribute("NameFormat").map(str::to_owned),
+        friendly_name: at.attribute("FriendlyName").map(str::to_owned),
+        values,
+    })
 }

@@ -60,7 +60,7 @@ impl<'d> Validation<'_, 'd> {
         Ok(())
     }
 
-    pub(super) fn check_conditions<V: View<'d>>(
+    pub(super) fn check_conditions<'v, V: View<'v>>(
         &self,
         a: V,
     ) -> Result<(Option<OffsetDateTime>, bool), Error> {

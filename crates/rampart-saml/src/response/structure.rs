@@ -12,22 +12,23 @@ use crate::error::{Error, SignatureError};
 use crate::ns;
 
 impl<'d> Validation<'_, 'd> {
-    pub(super) fn single_assertion(&mut self, root: Element<'d>) -> Result<Element<'d>, Error> {
-        if root
-            .children_named(ns::ASSERTION, "EncryptedAssertion")
-            .next()
-            .is_some()
-        {
+    /// The one assertion of the response, plain or encrypted: a direct child of the Response,
+    /// with no other Assertion or EncryptedAssertion anywhere (Advice inside the plain one
+    /// excepted). An encrypted one beside a plain one is two assertions.
+    pub(super) fn single_assertion(&mut self, root: Element<'d>) -> Result<Found<'d>, Error> {
+        let encrypted = |e: &Element<'_>| e.is(ns::ASSERTION, "EncryptedAssertion");
+        if !self.decrypts() && root.children().any(|e| encrypted(&e)) {
             self.trace
                 .fail("assertion", "response carries an EncryptedAssertion");
             return Err(Error::EncryptedNotSupported("EncryptedAssertion"));
         }
-        let direct: Vec<Element<'d>> = root.children_named(ns::ASSERTION, "Assertion").collect();
+        let direct: Vec<Element<'d>> = root
+            .children()
+            .filter(|e| e.is(ns::ASSERTION, "Assertion") || encrypted(e))
+            .collect();
+        let any = |e: &Element<'_>| e.is(ns::ASSERTION, "Assertion") || encrypted(e);
         if direct.len() != 1 {
-            let total = root
-                .descendants()
-                .filter(|e| e.is(ns::ASSERTION, "Assertion"))
-                .count();
+            let total = root.descendants().filter(any).count();
             self.trace.fail(
                 "assertion",
                 format!("{} direct child assertions (expected 1)", direct.len()),
@@ -41,7 +42,7 @@ impl<'d> Validation<'_, 'd> {
         // attempt. Assertions nested inside the chosen one (saml:Advice) are never read.
         let stray = root
             .descendants()
-            .filter(|e| e.is(ns::ASSERTION, "Assertion") && *e != chosen && !is_inside(*e, chosen))
+            .filter(|e| any(e) && *e != chosen && !is_inside(*e, chosen))
             .count();
         if stray > 0 {
             self.trace.fail(
@@ -50,20 +51,40 @@ impl<'d> Validation<'_, 'd> {
             );
             return Err(Error::AssertionCount { found: stray + 1 });
         }
+        if encrypted(&chosen) {
+            #[cfg(feature = "encrypted-assertions")]
+            {
+                self.trace.pass("assertion", || {
+                    "exactly one assertion, encrypted".to_owned()
+                });
+                return Ok(Found::Encrypted(chosen));
+            }
+            // Without the feature, `decrypts()` is false and this was refused above.
+            #[cfg(not(feature = "encrypted-assertions"))]
+            return Err(Error::EncryptedNotSupported("EncryptedAssertion"));
+        }
         self.trace.pass("assertion", || {
             format!(
                 "exactly one assertion (ID {:?})",
                 chosen.attribute("ID").unwrap_or("")
             )
         });
-        Ok(chosen)
+        Ok(Found::Plain(chosen))
     }
 
-    pub(super) fn single_signature(
+    /// Whether this SP decrypts (has decryption keys).
+    pub(super) fn decrypts(&self) -> bool {
+        !matches!(
+            self.sp.encrypted_assertions,
+            crate::config::EncryptedAssertions::Refuse
+        )
+    }
+
+    pub(super) fn single_signature<'e>(
         &mut self,
-        el: Element<'d>,
+        el: Element<'e>,
         what: &'static str,
-    ) -> Result<Option<Element<'d>>, Error> {
+    ) -> Result<Option<Element<'e>>, Error> {
         let mut sigs = el.children_named(ns::DSIG, "Signature");
         let first = sigs.next();
         if sigs.next().is_some() {
@@ -76,13 +97,14 @@ impl<'d> Validation<'_, 'd> {
         Ok(first)
     }
 
-    pub(super) fn verify(
+    /// Verifies `sig` in its own document: the response, or a decrypted assertion.
+    pub(super) fn verify<'e>(
         &mut self,
         check: &'static str,
-        sig: Element<'d>,
-        parent: Element<'d>,
-    ) -> Result<Checked<'d>, Error> {
-        let r = dsig::verify(self.doc, sig, self.sp).and_then(|c| {
+        sig: Element<'e>,
+        parent: Element<'e>,
+    ) -> Result<Checked<'e>, Error> {
+        let r = dsig::verify(sig.document(), sig, self.sp).and_then(|c| {
             if c.signed.is_element(parent) {
                 Ok(c)
             } else {
@@ -105,6 +127,13 @@ impl<'d> Validation<'_, 'd> {
             r,
         )
     }
+}
+
+/// The response's one assertion, as found.
+pub(super) enum Found<'d> {
+    Plain(Element<'d>),
+    #[cfg(feature = "encrypted-assertions")]
+    Encrypted(Element<'d>),
 }
 
 pub(super) fn unreachable_signatures<T>() -> Result<T, Error> {
@@ -154,8 +183,17 @@ pub(super) fn check_status(root: Element<'_>) -> Result<(), Error> {
 /// IDs must be unique document-wide (XML-DSig reference resolution is ambiguous otherwise:
 /// the crewjam CVE-2022-41912 shape). Checks the `ID` attribute SAML uses.
 pub(super) fn check_unique_ids(root: Element<'_>) -> Result<usize, Error> {
+    check_unique_ids_in(&[root])
+}
+
+/// [`check_unique_ids`] over several trees at once (a response and its decrypted assertion:
+/// a reference must not find its ID in both).
+pub(super) fn check_unique_ids_in(roots: &[Element<'_>]) -> Result<usize, Error> {
     let mut seen = HashSet::new();
-    for e in std::iter::once(root).chain(root.descendants()) {
+    for e in roots
+        .iter()
+        .flat_map(|r| std::iter::once(*r).chain(r.descendants()))
+    {
         if let Some(id) = e.attribute("ID")
             && !seen.insert(id)
         {
