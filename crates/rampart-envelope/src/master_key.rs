@@ -366,7 +366,7 @@ impl MasterKey for LocalMasterKey {
 }
 
 #[cfg(unix)]
-fn check_permissions(path: &Path, file: &std::fs::File) -> Result<(), Error> {
+pub(crate) fn check_permissions(path: &Path, file: &std::fs::File) -> Result<(), Error> {
     use std::os::unix::fs::PermissionsExt as _;
     let mode = file
         .metadata()
@@ -387,7 +387,7 @@ fn check_permissions(path: &Path, file: &std::fs::File) -> Result<(), Error> {
 }
 
 #[cfg(not(unix))]
-fn check_permissions(_path: &Path, _file: &std::fs::File) -> Result<(), Error> {
+pub(crate) fn check_permissions(_path: &Path, _file: &std::fs::File) -> Result<(), Error> {
     // Windows ACLs are not mode bits; the caller must restrict the file with its ACL.
     Ok(())
 }
