@@ -217,7 +217,10 @@
 //!   Rotation above).
 #![forbid(unsafe_code)]
 
+mod async_master_key;
 pub mod atomic_file;
+#[cfg(feature = "aws-kms")]
+mod aws_kms;
 mod context;
 mod error;
 mod handle;
@@ -239,6 +242,9 @@ pub mod reencrypt;
 pub mod retention;
 pub mod stream;
 
+pub use async_master_key::AsyncMasterKey;
+#[cfg(feature = "aws-kms")]
+pub use aws_kms::{AAD_CONTEXT_KEY, AwsKmsBuilder, AwsKmsMasterKey};
 pub use context::{Context, MAX_ENCODED_LEN, MAX_KEY_LEN, MAX_PAIRS};
 #[cfg(feature = "aws-kms")]
 pub use error::AwsKmsError;

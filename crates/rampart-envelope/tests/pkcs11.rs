@@ -238,3 +238,48 @@ fn many_threads_share_one_hsm_key() {
         t.join().unwrap();
     }
 }
+
+/// Golden: a keyring moved from a local key into the HSM and back, saved and reloaded at
+/// each step (atomic replace), opens what was sealed before the moves; no version key
+/// changes (the versions' wrapped keys are byte-identical).
+#[test]
+fn rewrap_local_to_hsm_and_back_keeps_every_value_readable() {
+    let Some(hsm) = SoftHsm::for_test("rewrap_local_to_hsm_and_back_keeps_every_value_readable")
+    else {
+        return;
+    };
+    hsm.init_token("prod", PIN);
+    let pin = hsm.pin_file("pin", PIN);
+    let hsm_key = Pkcs11MasterKey::generate(&SoftHsm::uri("prod", "kek", &pin)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.keyring.json");
+    let local = LocalMasterKey::generate().unwrap();
+    let now = SystemTime::now();
+    let mut ring = Keyring::create("tokens", "eu", &local, now).unwrap();
+    ring.rotate(&local, now).unwrap();
+    let ctx = Context::new().with("row", "1");
+    let sealed = ring.seal(b"before the move", &ctx).unwrap();
+    ring.save(&path).unwrap();
+    let versions = |p: &std::path::Path| {
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(p).unwrap()).unwrap()
+            ["versions"]
+            .clone()
+    };
+    let before = versions(&path);
+
+    let store = rampart_envelope::FileKeyringStore::new(&path);
+    Keyring::update(&store, &local, |r| r.rewrap(&local, &hsm_key)).unwrap();
+    let e = Keyring::load(&path, &local).unwrap_err();
+    assert!(
+        e.to_string().contains("pkcs11:token=prod;object=kek"),
+        "{e}"
+    );
+    let ring = Keyring::load(&path, &hsm_key).unwrap();
+    assert_eq!(&ring.open(&sealed, &ctx).unwrap()[..], b"before the move");
+    assert_eq!(versions(&path), before);
+
+    let back = LocalMasterKey::generate().unwrap();
+    Keyring::update(&store, &hsm_key, |r| r.rewrap(&hsm_key, &back)).unwrap();
+    let ring = Keyring::load(&path, &back).unwrap();
+    assert_eq!(&ring.open(&sealed, &ctx).unwrap()[..], b"before the move");
+}
