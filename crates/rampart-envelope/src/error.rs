@@ -381,6 +381,10 @@ pub enum MasterKeyError {
     #[cfg(feature = "pkcs11")]
     #[error("pkcs11: {0}")]
     Pkcs11(#[from] Pkcs11Error),
+    /// An AWS KMS master key problem.
+    #[cfg(feature = "aws-kms")]
+    #[error("aws kms: {0}")]
+    AwsKms(#[from] AwsKmsError),
 }
 
 /// Problems with a PKCS#11 master key ([`crate::Pkcs11MasterKey`]): each names what to fix.
@@ -506,6 +510,77 @@ impl Pkcs11Error {
     }
 }
 
+/// Problems with an AWS KMS master key ([`crate::AwsKmsMasterKey`]).
+#[cfg(feature = "aws-kms")]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AwsKmsError {
+    /// The key identifier is not a key id, alias, key ARN or alias ARN.
+    #[error("invalid KMS key identifier {key:?}: {reason}")]
+    InvalidKeyId {
+        /// The identifier given.
+        key: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// No region: the identifier is not an ARN and the SDK configuration names none.
+    #[error("no AWS region for KMS key {key:?}: use a key ARN or set AWS_REGION")]
+    NoRegion {
+        /// The identifier given.
+        key: String,
+    },
+    /// KMS could not be reached (connection refused, timeout, DNS).
+    #[error("cannot reach AWS KMS: {0}")]
+    Unreachable(String),
+    /// The key does not exist (or is not visible to these credentials).
+    #[error("KMS key {key} not found")]
+    KeyNotFound {
+        /// The key.
+        key: String,
+    },
+    /// The key is disabled.
+    #[error("KMS key {key} is disabled")]
+    KeyDisabled {
+        /// The key.
+        key: String,
+    },
+    /// The key is scheduled for deletion (or otherwise not usable in its state).
+    #[error("KMS key {key} is not usable in its state (pending deletion?)")]
+    KeyUnavailable {
+        /// The key.
+        key: String,
+    },
+    /// The credentials were refused.
+    #[error("AWS refused the credentials: {0}")]
+    AccessDenied(String),
+    /// Any other failure KMS reported.
+    #[error("KMS call failed: {0}")]
+    Service(String),
+}
+
+#[cfg(feature = "aws-kms")]
+impl AwsKmsError {
+    /// The stable name of the error (see [`Error::kind`]).
+    ///
+    /// ```
+    /// use rampart_envelope::AwsKmsError;
+    /// assert_eq!(AwsKmsError::Unreachable("x".into()).kind(), "kms_unreachable");
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AwsKmsError::InvalidKeyId { .. } | AwsKmsError::NoRegion { .. } => "kms_key_id",
+            AwsKmsError::Unreachable(_) => "kms_unreachable",
+            AwsKmsError::KeyNotFound { .. } => "kms_key_missing",
+            AwsKmsError::KeyDisabled { .. } | AwsKmsError::KeyUnavailable { .. } => {
+                "kms_key_unavailable"
+            }
+            AwsKmsError::AccessDenied(_) => "kms_access_denied",
+            AwsKmsError::Service(_) => "kms_service",
+        }
+    }
+}
+
 impl MasterKeyError {
     /// The stable name of the error (see [`Error::kind`]).
     #[must_use]
@@ -522,6 +597,8 @@ impl MasterKeyError {
             MasterKeyError::RegionMismatch { .. } => "master_key_region",
             #[cfg(feature = "pkcs11")]
             MasterKeyError::Pkcs11(e) => e.kind(),
+            #[cfg(feature = "aws-kms")]
+            MasterKeyError::AwsKms(e) => e.kind(),
         }
     }
 }

@@ -219,6 +219,8 @@
 
 mod async_master_key;
 pub mod atomic_file;
+#[cfg(feature = "aws-kms")]
+mod aws_kms;
 mod context;
 mod error;
 mod handle;
@@ -241,7 +243,11 @@ pub mod retention;
 pub mod stream;
 
 pub use async_master_key::AsyncMasterKey;
+#[cfg(feature = "aws-kms")]
+pub use aws_kms::{AAD_CONTEXT_KEY, AwsKmsBuilder, AwsKmsMasterKey};
 pub use context::{Context, MAX_ENCODED_LEN, MAX_KEY_LEN, MAX_PAIRS};
+#[cfg(feature = "aws-kms")]
+pub use error::AwsKmsError;
 #[cfg(feature = "pkcs11")]
 pub use error::Pkcs11Error;
 pub use error::{ContextError, Error, FileError, KeyringFileError, MasterKeyError};

@@ -14,12 +14,14 @@
 #![forbid(unsafe_code)]
 
 mod future;
+mod moto;
 mod postgres;
 mod redis;
 pub mod softhsm;
 pub mod tool;
 
 pub use future::block_on_ready;
+pub use moto::MotoServer;
 pub use postgres::PostgresServer;
 pub use redis::RedisServer;
 pub use softhsm::SoftHsm;
