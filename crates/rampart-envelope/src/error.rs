@@ -362,6 +362,223 @@ pub enum MasterKeyError {
     /// The provider (HSM, KMS) reported a failure.
     #[error("provider failure: {0}")]
     Provider(String),
+    /// The master key lives in another region than the keyring it would wrap: refused
+    /// before any call to the provider (one KMS key per region).
+    #[error(
+        "master key {key_id} is in region {key_region}, but keyring region {keyring_region:?} admits only {admits}"
+    )]
+    RegionMismatch {
+        /// The keyring's region label.
+        keyring_region: String,
+        /// The master key's identifier.
+        key_id: String,
+        /// The region the master key lives in.
+        key_region: String,
+        /// What the keyring's region admits, in words (e.g. `"eu-*"`).
+        admits: String,
+    },
+    /// A PKCS#11 (HSM) master key problem.
+    #[cfg(feature = "pkcs11")]
+    #[error("pkcs11: {0}")]
+    Pkcs11(#[from] Pkcs11Error),
+    /// An AWS KMS master key problem.
+    #[cfg(feature = "aws-kms")]
+    #[error("aws kms: {0}")]
+    AwsKms(#[from] AwsKmsError),
+}
+
+/// Problems with a PKCS#11 master key ([`crate::Pkcs11MasterKey`]): each names what to fix.
+/// Messages never contain the PIN.
+#[cfg(feature = "pkcs11")]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Pkcs11Error {
+    /// The `pkcs11:` URI does not follow RFC 7512 or names something we refuse.
+    #[error("invalid pkcs11 URI: {reason}")]
+    InvalidUri {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The module (the vendor's PKCS#11 library) is missing or does not load.
+    #[error("cannot load PKCS#11 module {path}: {reason}")]
+    Module {
+        /// The `module-path` of the URI.
+        path: std::path::PathBuf,
+        /// Why (file missing, not a PKCS#11 library...).
+        reason: String,
+    },
+    /// No initialized token matches the URI's token attributes.
+    #[error("no token {token:?} in PKCS#11 module {module}")]
+    TokenNotFound {
+        /// The token label (or serial) asked for.
+        token: String,
+        /// The module searched.
+        module: std::path::PathBuf,
+    },
+    /// The PIN source is missing, unreadable or empty.
+    #[error("cannot read the token PIN from {source_name}: {reason}")]
+    Pin {
+        /// The file or environment variable.
+        source_name: String,
+        /// Why.
+        reason: String,
+    },
+    /// The token refused the PIN.
+    #[error("the token {token:?} refused the PIN (wrong PIN)")]
+    WrongPin {
+        /// The token label.
+        token: String,
+    },
+    /// The token's user PIN is locked after too many failures.
+    #[error("the PIN of token {token:?} is locked")]
+    PinLocked {
+        /// The token label.
+        token: String,
+    },
+    /// No AES secret key object matches the URI's object attributes.
+    #[error("no AES key object {object} on token {token:?}")]
+    KeyNotFound {
+        /// The object label or id asked for.
+        object: String,
+        /// The token searched.
+        token: String,
+    },
+    /// More than one object matches: a master key must be named unambiguously.
+    #[error("{count} key objects match {object} on token {token:?}; name one (add id=...)")]
+    AmbiguousKey {
+        /// The object label or id asked for.
+        object: String,
+        /// The token searched.
+        token: String,
+        /// How many matched.
+        count: usize,
+    },
+    /// The key object can leave the token (`CKA_EXTRACTABLE` true, or `CKA_SENSITIVE`
+    /// false): a master key must never exist outside the HSM.
+    #[error("key object {object} is {reason}: a master key must be non-extractable and sensitive")]
+    KeyExportable {
+        /// The object.
+        object: String,
+        /// `"extractable"` or `"not sensitive"`.
+        reason: &'static str,
+    },
+    /// The key object is not an AES-256 key allowed to encrypt and decrypt.
+    #[error("key object {object} is not usable: {reason}")]
+    WrongKey {
+        /// The object.
+        object: String,
+        /// What it lacks.
+        reason: &'static str,
+    },
+    /// The token does not offer the mechanism we wrap with.
+    #[error("token {token:?} does not support {mechanism}")]
+    MechanismUnsupported {
+        /// The token label.
+        token: String,
+        /// The mechanism (`CKM_AES_GCM`).
+        mechanism: &'static str,
+    },
+    /// Any other failure the module reported.
+    #[error("PKCS#11 call failed: {0}")]
+    Device(String),
+}
+
+#[cfg(feature = "pkcs11")]
+impl Pkcs11Error {
+    /// The stable name of the error (see [`Error::kind`]).
+    ///
+    /// ```
+    /// use rampart_envelope::Pkcs11Error;
+    /// assert_eq!(Pkcs11Error::WrongPin { token: "t".into() }.kind(), "pkcs11_wrong_pin");
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Pkcs11Error::InvalidUri { .. } => "pkcs11_uri",
+            Pkcs11Error::Module { .. } => "pkcs11_module",
+            Pkcs11Error::TokenNotFound { .. } => "pkcs11_token_missing",
+            Pkcs11Error::Pin { .. } => "pkcs11_pin_source",
+            Pkcs11Error::WrongPin { .. } | Pkcs11Error::PinLocked { .. } => "pkcs11_wrong_pin",
+            Pkcs11Error::KeyNotFound { .. } | Pkcs11Error::AmbiguousKey { .. } => {
+                "pkcs11_key_missing"
+            }
+            Pkcs11Error::KeyExportable { .. } => "pkcs11_key_extractable",
+            Pkcs11Error::WrongKey { .. } => "pkcs11_wrong_key",
+            Pkcs11Error::MechanismUnsupported { .. } => "pkcs11_mechanism",
+            Pkcs11Error::Device(_) => "pkcs11_device",
+        }
+    }
+}
+
+/// Problems with an AWS KMS master key ([`crate::AwsKmsMasterKey`]).
+#[cfg(feature = "aws-kms")]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AwsKmsError {
+    /// The key identifier is not a key id, alias, key ARN or alias ARN.
+    #[error("invalid KMS key identifier {key:?}: {reason}")]
+    InvalidKeyId {
+        /// The identifier given.
+        key: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// No region: the identifier is not an ARN and the SDK configuration names none.
+    #[error("no AWS region for KMS key {key:?}: use a key ARN or set AWS_REGION")]
+    NoRegion {
+        /// The identifier given.
+        key: String,
+    },
+    /// KMS could not be reached (connection refused, timeout, DNS).
+    #[error("cannot reach AWS KMS: {0}")]
+    Unreachable(String),
+    /// The key does not exist (or is not visible to these credentials).
+    #[error("KMS key {key} not found")]
+    KeyNotFound {
+        /// The key.
+        key: String,
+    },
+    /// The key is disabled.
+    #[error("KMS key {key} is disabled")]
+    KeyDisabled {
+        /// The key.
+        key: String,
+    },
+    /// The key is scheduled for deletion (or otherwise not usable in its state).
+    #[error("KMS key {key} is not usable in its state (pending deletion?)")]
+    KeyUnavailable {
+        /// The key.
+        key: String,
+    },
+    /// The credentials were refused.
+    #[error("AWS refused the credentials: {0}")]
+    AccessDenied(String),
+    /// Any other failure KMS reported.
+    #[error("KMS call failed: {0}")]
+    Service(String),
+}
+
+#[cfg(feature = "aws-kms")]
+impl AwsKmsError {
+    /// The stable name of the error (see [`Error::kind`]).
+    ///
+    /// ```
+    /// use rampart_envelope::AwsKmsError;
+    /// assert_eq!(AwsKmsError::Unreachable("x".into()).kind(), "kms_unreachable");
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AwsKmsError::InvalidKeyId { .. } | AwsKmsError::NoRegion { .. } => "kms_key_id",
+            AwsKmsError::Unreachable(_) => "kms_unreachable",
+            AwsKmsError::KeyNotFound { .. } => "kms_key_missing",
+            AwsKmsError::KeyDisabled { .. } | AwsKmsError::KeyUnavailable { .. } => {
+                "kms_key_unavailable"
+            }
+            AwsKmsError::AccessDenied(_) => "kms_access_denied",
+            AwsKmsError::Service(_) => "kms_service",
+        }
+    }
 }
 
 impl MasterKeyError {
@@ -377,6 +594,11 @@ impl MasterKeyError {
             MasterKeyError::Io { .. } => "io",
             MasterKeyError::WrongMasterKey { .. } | MasterKeyError::Unwrap => "wrong_master_key",
             MasterKeyError::Provider(_) => "master_key",
+            MasterKeyError::RegionMismatch { .. } => "master_key_region",
+            #[cfg(feature = "pkcs11")]
+            MasterKeyError::Pkcs11(e) => e.kind(),
+            #[cfg(feature = "aws-kms")]
+            MasterKeyError::AwsKms(e) => e.kind(),
         }
     }
 }

@@ -193,6 +193,58 @@ pub struct Keyring {
     pub(crate) generation: AtomicU64,
 }
 
+/// A keyring being created: labels checked, id and keyring key drawn, waiting for the
+/// master key to wrap the keyring key (the one provider call, sync or async).
+pub(crate) struct Draft {
+    id: KeyringId,
+    name: String,
+    region: String,
+    kind: KeyringKind,
+    master_key_id: MasterKeyId,
+    pub(crate) krk: KeyMaterial,
+    pub(crate) aad: Vec<u8>,
+}
+
+impl Draft {
+    pub(crate) fn new(
+        name: &str,
+        region: &str,
+        kind: KeyringKind,
+        master_key_id: &MasterKeyId,
+        admits_region: impl FnOnce(&str) -> Result<(), Error>,
+    ) -> Result<Self, Error> {
+        validate_label("name", name)
+            .map_err(|_| Error::InvalidOperation("invalid keyring name"))?;
+        validate_label("region", region)
+            .map_err(|_| Error::InvalidOperation("invalid region label"))?;
+        admits_region(region)?;
+        let mut idb = [0u8; 4];
+        primitives::os_fill(&mut idb)?;
+        let id = KeyringId(u32::from_be_bytes(idb));
+        Ok(Self {
+            aad: krk_aad(id, region),
+            id,
+            name: name.to_string(),
+            region: region.to_string(),
+            kind,
+            master_key_id: master_key_id.clone(),
+            krk: KeyMaterial::generate()?,
+        })
+    }
+
+    pub(crate) fn finish(self, wrapped_krk: WrappedKey) -> Keyring {
+        Keyring::assemble(
+            self.id,
+            self.name,
+            self.region,
+            self.kind,
+            self.master_key_id,
+            wrapped_krk,
+            Krk::new(self.krk),
+        )
+    }
+}
+
 /// `generation` of a keyring that was never stored (a real generation never gets there).
 const NOT_STORED: u64 = u64::MAX;
 
@@ -306,24 +358,9 @@ impl Keyring {
         kind: KeyringKind,
         master: &dyn MasterKey,
     ) -> Result<Keyring, Error> {
-        validate_label("name", name)
-            .map_err(|_| Error::InvalidOperation("invalid keyring name"))?;
-        validate_label("region", region)
-            .map_err(|_| Error::InvalidOperation("invalid region label"))?;
-        let mut idb = [0u8; 4];
-        primitives::os_fill(&mut idb)?;
-        let id = KeyringId(u32::from_be_bytes(idb));
-        let krk = KeyMaterial::generate()?;
-        let wrapped_krk = master.wrap(&krk, &krk_aad(id, region))?;
-        Ok(Self::assemble(
-            id,
-            name.to_string(),
-            region.to_string(),
-            kind,
-            master.id().clone(),
-            wrapped_krk,
-            Krk::new(krk),
-        ))
+        let draft = Draft::new(name, region, kind, master.id(), |r| master.admits_region(r))?;
+        let wrapped = master.wrap(&draft.krk, &draft.aad)?;
+        Ok(draft.finish(wrapped))
     }
 
     pub(crate) fn assemble(
@@ -614,6 +651,7 @@ impl Keyring {
     }
 }
 
+mod async_ops;
 mod lifecycle;
 mod values;
 

@@ -47,7 +47,7 @@ use crate::keyring::{
     self, Keyring, KeyringId, KeyringKind, Krk, MAX_FILE_LEN, MAX_VERSIONS, RetentionParams,
     Version, VersionKey, VersionState,
 };
-use crate::master_key::{MasterKey, MasterKeyId, WrappedKey};
+use crate::master_key::{KeyMaterial, MasterKey, MasterKeyId, WrappedKey};
 use crate::primitives;
 
 const FORMAT: &str = "rampart-keyring";
@@ -176,7 +176,27 @@ pub(crate) fn to_json_at(ring: &Keyring, generation: u64) -> Result<String, Erro
     Ok(s)
 }
 
+/// A keyring document that passed every check that needs no key: what loading asks the
+/// master key to unwrap. Loading is `parse` (pure), one provider call, then
+/// [`ParsedDoc::finish`] (pure), so the sync and async loaders share everything but the call.
+pub(crate) struct ParsedDoc {
+    doc: Doc,
+    id: KeyringId,
+    integrity: String,
+    pub(crate) master_key_id: MasterKeyId,
+    pub(crate) wrapped_krk: WrappedKey,
+    /// The AAD the keyring key was wrapped with.
+    pub(crate) aad: Vec<u8>,
+}
+
 pub(crate) fn from_json(json: &str, master: &dyn MasterKey) -> Result<Keyring, Error> {
+    let parsed = parse(json)?;
+    parsed.check_master(master.id(), |r| master.admits_region(r))?;
+    let krk = master.unwrap(&parsed.wrapped_krk, &parsed.aad)?;
+    parsed.finish(krk)
+}
+
+pub(crate) fn parse(json: &str) -> Result<ParsedDoc, Error> {
     if json.len() > MAX_FILE_LEN {
         return Err(KeyringFileError::TooLarge { max: MAX_FILE_LEN }.into());
     }
@@ -240,129 +260,168 @@ pub(crate) fn from_json(json: &str, master: &dyn MasterKey) -> Result<Keyring, E
         .take()
         .ok_or(KeyringFileError::IntegrityMismatch)?;
 
-    // The master key: identifier first (a precise error), then one unwrap.
-    let expected = MasterKeyId::new(doc.master_key.id.clone());
-    if master.id() != &expected {
-        return Err(MasterKeyError::WrongMasterKey {
-            expected: expected.to_string(),
-            got: master.id().to_string(),
-        }
-        .into());
-    }
+    let master_key_id = MasterKeyId::new(doc.master_key.id.clone());
     let wrapped_krk = WrappedKey::from_bytes(
         primitives::b64url_decode(&doc.master_key.wrapped_keyring_key)
             .ok_or_else(|| invalid("wrapped_keyring_key", "not unpadded base64url"))?,
     );
-    let krk = Krk::new(master.unwrap(&wrapped_krk, &keyring::krk_aad(id, &doc.region))?);
-
-    // Integrity before trusting any field.
-    let tag = primitives::b64url_decode(&integrity).ok_or(KeyringFileError::IntegrityMismatch)?;
-    ring::hmac::verify(&krk.integrity, &mac_input(&doc)?, &tag)
-        .map_err(|_| KeyringFileError::IntegrityMismatch)?;
-
-    let mut versions = BTreeMap::new();
-    let mut primaries = 0usize;
-    for vd in &doc.versions {
-        if vd.version == 0 {
-            return Err(invalid("version", "version 0 is not valid"));
-        }
-        let created = parse_time("created", &vd.created)?;
-        let retired = vd
-            .retired
-            .as_deref()
-            .map(|s| parse_time("retired", s))
-            .transpose()?;
-        let (wrapped, key) = match (vd.state, &vd.wrapped, retired) {
-            (VersionState::Retired, None, Some(_)) => (None, None),
-            (VersionState::Retired, Some(_), _) => {
-                return Err(
-                    KeyringFileError::Inconsistent("a retired version keeps its key").into(),
-                );
-            }
-            (VersionState::Retired, None, None) => {
-                return Err(KeyringFileError::Inconsistent(
-                    "a retired version has no retired time",
-                )
-                .into());
-            }
-            (_, None, _) => {
-                return Err(
-                    KeyringFileError::Inconsistent("a live version has no wrapped key").into(),
-                );
-            }
-            (_, Some(_), Some(_)) => {
-                return Err(
-                    KeyringFileError::Inconsistent("a live version has a retired time").into(),
-                );
-            }
-            (state, Some(w), None) => {
-                if state == VersionState::Primary {
-                    primaries += 1;
-                }
-                let w = primitives::b64url_decode(w)
-                    .ok_or_else(|| invalid("wrapped", "not unpadded base64url"))?;
-                let k = primitives::unwrap32(
-                    &krk.wrap,
-                    &w,
-                    &keyring::version_aad(id, &doc.region, vd.version, created),
-                )
-                .ok_or(KeyringFileError::VersionUnwrap {
-                    version: vd.version,
-                })?;
-                (Some(w), Some(VersionKey::new(k)))
-            }
-        };
-        let v = Version {
-            state: vd.state,
-            created,
-            retired,
-            wrapped,
-            key,
-        };
-        if versions.insert(vd.version, v).is_some() {
-            return Err(KeyringFileError::DuplicateVersion {
-                version: vd.version,
-            }
-            .into());
-        }
-    }
-    match doc.primary {
-        Some(p) => {
-            if primaries != 1 || versions.get(&p).map(|v| v.state) != Some(VersionState::Primary) {
-                return Err(KeyringFileError::Inconsistent(
-                    "\"primary\" must name the one version in state primary",
-                )
-                .into());
-            }
-            if p < doc.min_decrypt {
-                return Err(KeyringFileError::Inconsistent("primary is below min_decrypt").into());
-            }
-        }
-        None if primaries != 0 => {
-            return Err(KeyringFileError::Inconsistent(
-                "a version is primary but \"primary\" is null",
-            )
-            .into());
-        }
-        None => {}
-    }
-
-    let mut ring = Keyring::assemble(
+    let aad = keyring::krk_aad(id, &doc.region);
+    Ok(ParsedDoc {
+        doc,
         id,
-        doc.name,
-        doc.region,
-        doc.kind,
-        expected,
+        integrity,
+        master_key_id,
         wrapped_krk,
-        krk,
-    );
-    ring.primary = doc.primary;
-    ring.min_decrypt = doc.min_decrypt;
-    ring.rotate_after = doc.rotate_after_seconds.map(Duration::from_secs);
-    ring.versions = versions;
-    ring.retention = doc.retention;
-    ring.set_generation(Some(doc.generation));
-    Ok(ring)
+        aad,
+    })
+}
+
+impl ParsedDoc {
+    /// The master key's identifier first (a precise error naming the expected one), then
+    /// its region rule: both before any provider call.
+    pub(crate) fn check_master(
+        &self,
+        given: &MasterKeyId,
+        admits_region: impl FnOnce(&str) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        if given != &self.master_key_id {
+            return Err(MasterKeyError::WrongMasterKey {
+                expected: self.master_key_id.to_string(),
+                got: given.to_string(),
+            }
+            .into());
+        }
+        admits_region(&self.doc.region)
+    }
+
+    /// Verifies the document with the unwrapped keyring key and builds the keyring.
+    pub(crate) fn finish(self, krk: KeyMaterial) -> Result<Keyring, Error> {
+        let ParsedDoc {
+            doc,
+            id,
+            integrity,
+            master_key_id: expected,
+            wrapped_krk,
+            aad: _,
+        } = self;
+        let krk = Krk::new(krk);
+
+        // Integrity before trusting any field.
+        let tag =
+            primitives::b64url_decode(&integrity).ok_or(KeyringFileError::IntegrityMismatch)?;
+        ring::hmac::verify(&krk.integrity, &mac_input(&doc)?, &tag)
+            .map_err(|_| KeyringFileError::IntegrityMismatch)?;
+
+        let mut versions = BTreeMap::new();
+        let mut primaries = 0usize;
+        for vd in &doc.versions {
+            if vd.version == 0 {
+                return Err(invalid("version", "version 0 is not valid"));
+            }
+            let created = parse_time("created", &vd.created)?;
+            let retired = vd
+                .retired
+                .as_deref()
+                .map(|s| parse_time("retired", s))
+                .transpose()?;
+            let (wrapped, key) = match (vd.state, &vd.wrapped, retired) {
+                (VersionState::Retired, None, Some(_)) => (None, None),
+                (VersionState::Retired, Some(_), _) => {
+                    return Err(
+                        KeyringFileError::Inconsistent("a retired version keeps its key").into(),
+                    );
+                }
+                (VersionState::Retired, None, None) => {
+                    return Err(KeyringFileError::Inconsistent(
+                        "a retired version has no retired time",
+                    )
+                    .into());
+                }
+                (_, None, _) => {
+                    return Err(KeyringFileError::Inconsistent(
+                        "a live version has no wrapped key",
+                    )
+                    .into());
+                }
+                (_, Some(_), Some(_)) => {
+                    return Err(KeyringFileError::Inconsistent(
+                        "a live version has a retired time",
+                    )
+                    .into());
+                }
+                (state, Some(w), None) => {
+                    if state == VersionState::Primary {
+                        primaries += 1;
+                    }
+                    let w = primitives::b64url_decode(w)
+                        .ok_or_else(|| invalid("wrapped", "not unpadded base64url"))?;
+                    let k = primitives::unwrap32(
+                        &krk.wrap,
+                        &w,
+                        &keyring::version_aad(id, &doc.region, vd.version, created),
+                    )
+                    .ok_or(KeyringFileError::VersionUnwrap {
+                        version: vd.version,
+                    })?;
+                    (Some(w), Some(VersionKey::new(k)))
+                }
+            };
+            let v = Version {
+                state: vd.state,
+                created,
+                retired,
+                wrapped,
+                key,
+            };
+            if versions.insert(vd.version, v).is_some() {
+                return Err(KeyringFileError::DuplicateVersion {
+                    version: vd.version,
+                }
+                .into());
+            }
+        }
+        match doc.primary {
+            Some(p) => {
+                if primaries != 1
+                    || versions.get(&p).map(|v| v.state) != Some(VersionState::Primary)
+                {
+                    return Err(KeyringFileError::Inconsistent(
+                        "\"primary\" must name the one version in state primary",
+                    )
+                    .into());
+                }
+                if p < doc.min_decrypt {
+                    return Err(
+                        KeyringFileError::Inconsistent("primary is below min_decrypt").into(),
+                    );
+                }
+            }
+            None if primaries != 0 => {
+                return Err(KeyringFileError::Inconsistent(
+                    "a version is primary but \"primary\" is null",
+                )
+                .into());
+            }
+            None => {}
+        }
+
+        let mut ring = Keyring::assemble(
+            id,
+            doc.name,
+            doc.region,
+            doc.kind,
+            expected,
+            wrapped_krk,
+            krk,
+        );
+        ring.primary = doc.primary;
+        ring.min_decrypt = doc.min_decrypt;
+        ring.rotate_after = doc.rotate_after_seconds.map(Duration::from_secs);
+        ring.versions = versions;
+        ring.retention = doc.retention;
+        ring.set_generation(Some(doc.generation));
+        Ok(ring)
+    }
 }
 
 /// Recomputes the integrity MAC of a (mutated) document with the keyring key that `master`

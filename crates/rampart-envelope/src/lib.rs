@@ -217,13 +217,18 @@
 //!   Rotation above).
 #![forbid(unsafe_code)]
 
+mod async_master_key;
 pub mod atomic_file;
+#[cfg(feature = "aws-kms")]
+mod aws_kms;
 mod context;
 mod error;
 mod handle;
 mod keyring;
 mod keyring_file;
 mod master_key;
+#[cfg(feature = "pkcs11")]
+mod pkcs11;
 mod primitives;
 mod sealed;
 mod store;
@@ -237,7 +242,14 @@ pub mod reencrypt;
 pub mod retention;
 pub mod stream;
 
+pub use async_master_key::AsyncMasterKey;
+#[cfg(feature = "aws-kms")]
+pub use aws_kms::{AAD_CONTEXT_KEY, AwsKmsBuilder, AwsKmsMasterKey};
 pub use context::{Context, MAX_ENCODED_LEN, MAX_KEY_LEN, MAX_PAIRS};
+#[cfg(feature = "aws-kms")]
+pub use error::AwsKmsError;
+#[cfg(feature = "pkcs11")]
+pub use error::Pkcs11Error;
 pub use error::{ContextError, Error, FileError, KeyringFileError, MasterKeyError};
 pub use handle::KeyringHandle;
 pub use keyring::{
@@ -247,6 +259,8 @@ pub use keyring::{
 pub use master_key::{
     KeyMaterial, LocalMasterKey, MASTER_KEY_ENV, MasterKey, MasterKeyId, WrappedKey,
 };
+#[cfg(feature = "pkcs11")]
+pub use pkcs11::{PKCS11_PIN_ENV, PinSource, Pkcs11MasterKey, Pkcs11Uri};
 pub use sealed::{MAX_PLAINTEXT_LEN, OVERHEAD, SealedValue};
 pub use store::{DEFAULT_LOCK_WAIT, FileKeyringStore, KeyringStore, StoreLock, StoredKeyring};
 pub use subkey::{NonceSource, reseed};

@@ -171,6 +171,14 @@ pub trait MasterKey: Send + Sync {
     /// Decrypts a key produced by [`MasterKey::wrap`] with the same `aad`; a wrong key or
     /// altered input gives [`MasterKeyError::Unwrap`].
     fn unwrap(&self, wrapped: &WrappedKey, aad: &[u8]) -> Result<KeyMaterial, Error>;
+    /// Whether this key may wrap a keyring of region `keyring_region`; asked before any
+    /// wrap or unwrap (create, load, rewrap). A key bound to a place (a KMS key lives in one
+    /// cloud region) refuses other regions with [`MasterKeyError::RegionMismatch`]; the
+    /// default admits every region.
+    fn admits_region(&self, keyring_region: &str) -> Result<(), Error> {
+        let _ = keyring_region;
+        Ok(())
+    }
 }
 
 /// A shared master key (for example one `Arc<LocalMasterKey>` held by a
@@ -184,6 +192,9 @@ impl<T: MasterKey + ?Sized> MasterKey for std::sync::Arc<T> {
     }
     fn unwrap(&self, wrapped: &WrappedKey, aad: &[u8]) -> Result<KeyMaterial, Error> {
         (**self).unwrap(wrapped, aad)
+    }
+    fn admits_region(&self, keyring_region: &str) -> Result<(), Error> {
+        (**self).admits_region(keyring_region)
     }
 }
 
@@ -366,7 +377,7 @@ impl MasterKey for LocalMasterKey {
 }
 
 #[cfg(unix)]
-fn check_permissions(path: &Path, file: &std::fs::File) -> Result<(), Error> {
+pub(crate) fn check_permissions(path: &Path, file: &std::fs::File) -> Result<(), Error> {
     use std::os::unix::fs::PermissionsExt as _;
     let mode = file
         .metadata()
@@ -387,7 +398,7 @@ fn check_permissions(path: &Path, file: &std::fs::File) -> Result<(), Error> {
 }
 
 #[cfg(not(unix))]
-fn check_permissions(_path: &Path, _file: &std::fs::File) -> Result<(), Error> {
+pub(crate) fn check_permissions(_path: &Path, _file: &std::fs::File) -> Result<(), Error> {
     // Windows ACLs are not mode bits; the caller must restrict the file with its ACL.
     Ok(())
 }

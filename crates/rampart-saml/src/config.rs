@@ -133,7 +133,7 @@ impl IdentityProvider {
 ///
 /// `Refuse` (the default, and the only choice without the feature `encrypted-assertions`)
 /// answers [`Error::EncryptedNotSupported`](crate::Error::EncryptedNotSupported).
-/// `ServiceProviderBuilder::decryption_key` makes it `Decrypt`: the element is decrypted with
+/// `ServiceProviderBuilder::with_decryption_key` makes it `Decrypt`: the element is decrypted with
 /// the SP's key(s), parsed with the same parser and limits, and checked exactly like a plain
 /// one. Encryption is never authentication: a decrypted assertion is accepted only when
 /// the signed Response covers its ciphertext or it carries its own valid signature.
@@ -469,14 +469,14 @@ impl<I> ServiceProviderBuilder<I> {
     /// # let idp = rampart_saml::IdentityProvider::new("https://idp.example.com/metadata", [cert.clone()])?;
     /// let sp = rampart_saml::ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
     ///     .identity_provider(idp)
-    ///     .decryption_key(rampart_saml::DecryptionKey::from_pkcs8_pem(&key_pem, cert)?)
+    ///     .with_decryption_key(rampart_saml::DecryptionKey::from_pkcs8_pem(&key_pem, cert)?)
     ///     .build()?;
     /// assert_ne!(sp.encrypted_assertions(), &rampart_saml::EncryptedAssertions::Refuse);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[cfg(feature = "encrypted-assertions")]
     #[cfg_attr(docsrs, doc(cfg(feature = "encrypted-assertions")))]
-    pub fn decryption_key(mut self, key: crate::decryption_key::DecryptionKey) -> Self {
+    pub fn with_decryption_key(mut self, key: crate::decryption_key::DecryptionKey) -> Self {
         self.decryption_keys.push(key);
         self
     }

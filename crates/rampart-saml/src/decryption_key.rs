@@ -120,7 +120,7 @@ impl DecryptionKey {
 /// use rampart_saml::{DecryptionKey, EncryptedAssertions, ServiceProvider};
 /// let sp = ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
 ///     .identity_provider(idp)
-///     .decryption_key(DecryptionKey::from_pkcs8_pem(&key_pem, cert)?)
+///     .with_decryption_key(DecryptionKey::from_pkcs8_pem(&key_pem, cert)?)
 ///     .build()?;
 /// let EncryptedAssertions::Decrypt(keys) = sp.encrypted_assertions() else { unreachable!() };
 /// assert_eq!(keys.certificates().count(), 1);

@@ -65,7 +65,7 @@ pub enum Error {
     },
     /// The response carries an `EncryptedAssertion` (or encrypted NameID/attribute) and this
     /// service provider does not decrypt: built without the feature `encrypted-assertions`, or
-    /// without a `ServiceProviderBuilder::decryption_key`.
+    /// without a `ServiceProviderBuilder::with_decryption_key`.
     #[error("encrypted assertions not supported: {0} (no decryption key configured)")]
     EncryptedNotSupported(&'static str),
     /// An encrypted element could not be decrypted; [`DecryptionError`] says whether its

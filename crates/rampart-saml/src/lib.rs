@@ -53,7 +53,7 @@
 //!    expires ([`MemoryReplayCache`], or `RedisReplayCache` with feature `redis`).
 //!
 //! # Encrypted assertions (feature `encrypted-assertions`)
-//! With `ServiceProviderBuilder::decryption_key` (several for a rollover of the SP's
+//! With `ServiceProviderBuilder::with_decryption_key` (several for a rollover of the SP's
 //! encryption certificate, all published in [`ServiceProvider::metadata_xml`] with
 //! `use="encryption"`), an `EncryptedAssertion` (XML Encryption 1.0/1.1) is decrypted:
 //! RSA-OAEP key transport (`xmlenc#rsa-oaep-mgf1p`, `xmlenc11#rsa-oaep` with SHA-1 or

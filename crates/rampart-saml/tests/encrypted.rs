@@ -51,7 +51,7 @@ fn other_key() -> DecryptionKey {
 }
 
 fn decrypting_sp() -> ServiceProvider {
-    builder().decryption_key(sp_key()).build().unwrap()
+    builder().with_decryption_key(sp_key()).build().unwrap()
 }
 
 fn validate(sp: &ServiceProvider, xml: &str) -> Result<Login, Error> {
@@ -426,7 +426,7 @@ fn wrong_decryption_key_fails_decryption() {
         return;
     }
     let encrypted = encrypt(&signed_assertion_template(), AES256_CBC, Wrap::Mgf1p);
-    let sp = builder().decryption_key(other_key()).build().unwrap();
+    let sp = builder().with_decryption_key(other_key()).build().unwrap();
     assert_eq!(kind(validate(&sp, &encrypted)), "decryption_failed");
 }
 
@@ -437,8 +437,8 @@ fn next_decryption_key_decrypts_during_a_rollover() {
     }
     let encrypted = encrypt(&signed_assertion_template(), AES256_CBC, Wrap::Mgf1p);
     let sp = builder()
-        .decryption_key(other_key())
-        .decryption_key(sp_key())
+        .with_decryption_key(other_key())
+        .with_decryption_key(sp_key())
         .build()
         .unwrap();
     assert_eq!(
@@ -620,7 +620,7 @@ impl Sample {
     fn run_with(&self, xml: &str) -> Result<Login, Error> {
         let mut b = ServiceProvider::builder(self.sp, self.acs)
             .identity_provider(IdentityProvider::new(self.idp, self.certs.clone()).unwrap())
-            .decryption_key(sp_key());
+            .with_decryption_key(sp_key());
         if self.legacy {
             b = b.allow_sha1_signatures().allow_small_rsa_keys();
         }
@@ -814,7 +814,7 @@ fn shibboleth_aes128_gcm_sample_decrypts_with_its_own_4096_bit_key() {
             )
             .unwrap(),
         )
-        .decryption_key(key)
+        .with_decryption_key(key)
         .build()
         .unwrap()
     };
@@ -873,8 +873,8 @@ fn pkcs1_and_1024_bit_decryption_keys_are_refused() {
 #[test]
 fn sp_metadata_publishes_every_encryption_certificate() {
     let sp = builder()
-        .decryption_key(sp_key())
-        .decryption_key(other_key())
+        .with_decryption_key(sp_key())
+        .with_decryption_key(other_key())
         .build()
         .unwrap();
     let xml = sp.metadata_xml();

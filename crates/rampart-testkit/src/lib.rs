@@ -1,5 +1,5 @@
 //! What every Rampart crate's tests repeated, in one home: real servers started by the test
-//! itself, the "skip loudly, fail under `CI=true`" rule for missing tools, and a `block_on`
+//! itself (and SoftHSM2 tokens), the "skip loudly, fail under `CI=true`" rule for missing tools, and a `block_on`
 //! for futures that never wait. A dev-dependency only: no Rampart crate links it.
 //!
 //! ```
@@ -14,10 +14,14 @@
 #![forbid(unsafe_code)]
 
 mod future;
+mod moto;
 mod postgres;
 mod redis;
+pub mod softhsm;
 pub mod tool;
 
 pub use future::block_on_ready;
+pub use moto::MotoServer;
 pub use postgres::PostgresServer;
 pub use redis::RedisServer;
+pub use softhsm::SoftHsm;

@@ -7,11 +7,11 @@ use super::*;
 impl Keyring {
     // ---- rotation --------------------------------------------------------------------------
 
-    fn check_master(&self, master: &dyn MasterKey) -> Result<(), Error> {
-        if master.id() != &self.master_key_id {
+    pub(super) fn check_master(&self, given: &MasterKeyId) -> Result<(), Error> {
+        if given != &self.master_key_id {
             return Err(MasterKeyError::WrongMasterKey {
                 expected: self.master_key_id.to_string(),
-                got: master.id().to_string(),
+                got: given.to_string(),
             }
             .into());
         }
@@ -33,6 +33,16 @@ impl Keyring {
     /// [`Error::NotForRetention`] for a retention keyring: its version numbers are time
     /// buckets, and the next number would be a bucket out of time order.
     pub fn add_version(&mut self, master: &dyn MasterKey, now: SystemTime) -> Result<u32, Error> {
+        self.add_version_checked(master.id(), now)
+    }
+
+    /// [`Keyring::add_version`] once the master key is known by its id: adding a version
+    /// wraps the new key under the keyring key and makes no provider call.
+    pub(super) fn add_version_checked(
+        &mut self,
+        master: &MasterKeyId,
+        now: SystemTime,
+    ) -> Result<u32, Error> {
         self.refuse_retention("rotate")?;
         self.check_master(master)?;
         let v = self.next_version_number()?;
@@ -159,18 +169,40 @@ impl Keyring {
     /// # Ok::<(), rampart_envelope::Error>(())
     /// ```
     pub fn rewrap(&mut self, old: &dyn MasterKey, new: &dyn MasterKey) -> Result<(), Error> {
+        let aad = self.rewrap_check(old.id(), |r| new.admits_region(r))?;
+        self.rewrap_confirm(&old.unwrap(&self.wrapped_krk, &aad)?)?;
+        let wrapped = new.wrap(&self.krk.raw, &aad)?;
+        self.rewrap_finish(new.id(), wrapped);
+        Ok(())
+    }
+
+    /// Before any provider call of a rewrap: `old` is this keyring's master key and `new`
+    /// admits its region. Returns the AAD the keyring key is wrapped with.
+    pub(super) fn rewrap_check(
+        &self,
+        old: &MasterKeyId,
+        new_admits_region: impl FnOnce(&str) -> Result<(), Error>,
+    ) -> Result<Vec<u8>, Error> {
         self.check_master(old)?;
-        let aad = krk_aad(self.id, &self.region);
-        let check = old.unwrap(&self.wrapped_krk, &aad)?;
+        new_admits_region(&self.region)?;
+        Ok(krk_aad(self.id, &self.region))
+    }
+
+    /// The old master key must really unwrap the keyring key we hold (a stale or foreign
+    /// wrapped key would otherwise be replaced silently).
+    pub(super) fn rewrap_confirm(&self, unwrapped: &KeyMaterial) -> Result<(), Error> {
         if !bool::from(subtle::ConstantTimeEq::ct_eq(
-            &check.expose_secret()[..],
+            &unwrapped.expose_secret()[..],
             &self.krk.raw.expose_secret()[..],
         )) {
             return Err(MasterKeyError::Unwrap.into());
         }
-        self.wrapped_krk = new.wrap(&self.krk.raw, &aad)?;
-        self.master_key_id = new.id().clone();
         Ok(())
+    }
+
+    pub(super) fn rewrap_finish(&mut self, new: &MasterKeyId, wrapped: WrappedKey) {
+        self.wrapped_krk = wrapped;
+        self.master_key_id = new.clone();
     }
 
     /// Sets an age policy: [`Keyring::rotation_due`] says when the primary is older.

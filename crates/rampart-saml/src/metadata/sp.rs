@@ -79,7 +79,7 @@ impl SpMetadata {
     /// ```
     /// # let cert = rampart_saml::Certificate::from_pem(&std::fs::read("tests/keys/sp.cert.pem")?)?;
     /// let xml = rampart_saml::SpMetadata::new("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
-    ///     .encryption_certificate(cert)
+    ///     .with_encryption_certificate(cert)
     ///     .to_xml()?;
     /// assert!(xml.contains(r#"<md:KeyDescriptor use="encryption">"#));
     /// assert!(xml.contains(r#"<md:EncryptionMethod Algorithm="http://www.w3.org/2009/xmlenc11#aes256-gcm"/>"#));
@@ -87,7 +87,7 @@ impl SpMetadata {
     /// ```
     #[cfg(feature = "encrypted-assertions")]
     #[cfg_attr(docsrs, doc(cfg(feature = "encrypted-assertions")))]
-    pub fn encryption_certificate(mut self, certificate: Certificate) -> Self {
+    pub fn with_encryption_certificate(mut self, certificate: Certificate) -> Self {
         self.encryption_certificates.push(certificate);
         self
     }
