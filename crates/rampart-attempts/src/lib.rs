@@ -71,8 +71,11 @@ mod tracker;
 pub mod redis_store;
 #[cfg(feature = "smtp")]
 mod smtp;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "postgres", feature = "sqlite"))))]
+pub mod sql;
 
-pub use error::{Error, NotifyError, StoreError};
+pub use error::{Error, NotifyError, RowProblem, StoreError};
 pub use memory::{MemoryConfig, MemoryStats, MemoryStore};
 pub use notify::{FnNotifier, NoNotifier, Notification, Notifier};
 pub use policy::{Backoff, DEFAULT_NOTIFY_AFTER, Lockout, Policies, Policy};
@@ -82,6 +85,15 @@ pub use redis_store::{FailureMode, Health, HealthEvent, RedisConfig, RedisStore}
 #[cfg(feature = "smtp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "smtp")))]
 pub use smtp::SmtpNotifier;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use sql::PostgresStore;
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use sql::SqliteStore;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "postgres", feature = "sqlite"))))]
+pub use sql::{SqlConfig, SqlStats, SqlStore};
 pub use store::Store;
 pub use subject::{MAX_SUBJECT_ID_LEN, Subject, SubjectKind};
 pub use token::UnlockToken;
