@@ -5,6 +5,7 @@
 //! ```
 //! use std::time::SystemTime;
 //! use rampart_attempts::{SqlConfig, SqliteStore, Subject, Tracker};
+//! # #[cfg(feature = "sqlite")]
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
@@ -19,6 +20,8 @@
 //! }
 //! assert_eq!(notified, 1, "the 20th failure, once");
 //! # Ok(()) }
+//! # #[cfg(not(feature = "sqlite"))]
+//! # fn main() {}
 //! ```
 //!
 //! # Schema
@@ -83,8 +86,8 @@
 //! no login could succeed anyway, and a per-replica memory fallback would only split the
 //! counts.) A call that timed out may still be applied: a statement the database had
 //! already received can commit after the deadline (PostgreSQL's `statement_timeout` and
-//! SQLite's busy timeout, set from the same deadline by [`PostgresStore::connect`] and
-//! [`SqliteStore::open`], make that rare). Counts then err towards more failures, never
+//! SQLite's busy timeout, set from the same deadline by `PostgresStore::connect` and
+//! `SqliteStore::open`, make that rare). Counts then err towards more failures, never
 //! fewer. After a restart of the server, the pool's connections are dead; a statement
 //! that fails on one is retried on another within the same deadline, so the first calls
 //! after a restart succeed instead of failing once per pooled connection. Nothing
@@ -123,6 +126,9 @@ use row::{Checked, FailParams, RawRow, db_ms, key_of};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;
+/// The `sqlx` these stores are built with, for [`SqlStore::from_pool`] and
+/// [`SqlStore::pool`]: a pool from this re-export always has the matching version.
+pub use sqlx;
 
 /// The schema version this release reads and writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -253,9 +259,12 @@ impl<DB: sqlx::Database> SqlStore<DB> {
     /// The row key of `subject` (see the schema in the [module docs](self)), to find its row.
     ///
     /// ```
+    /// # #[cfg(feature = "sqlite")] {
     /// use rampart_attempts::{SqliteStore, Subject};
     /// assert_eq!(SqliteStore::key_of(&Subject::account("carol")), "a:carol");
-    /// assert!(SqliteStore::key_of(&Subject::account("x".repeat(300))).starts_with("h:"));
+    /// let long = Subject::account_from_ip("x".repeat(256), "192.0.2.1".parse().unwrap());
+    /// assert!(SqliteStore::key_of(&long).starts_with("h:")); // 268 bytes: digested
+    /// # }
     /// ```
     pub fn key_of(subject: &Subject) -> String {
         key_of(subject)
@@ -277,6 +286,7 @@ impl<DB: Dialect> SqlStore<DB> {
     ///
     /// ```
     /// use rampart_attempts::{SqlConfig, SqliteStore};
+    /// # #[cfg(feature = "sqlite")]
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let dir = tempfile::tempdir()?;
@@ -287,6 +297,8 @@ impl<DB: Dialect> SqlStore<DB> {
     /// let store = SqliteStore::from_pool(pool.clone(), SqlConfig::default()).await?;
     /// assert!(store.stats().available);
     /// # Ok(()) }
+    /// # #[cfg(not(feature = "sqlite"))]
+    /// # fn main() {}
     /// ```
     pub async fn from_pool(pool: Pool<DB>, config: SqlConfig) -> Result<Self, Error> {
         ensure_runtime::<DB>()?;
@@ -323,6 +335,7 @@ impl<DB: Dialect> SqlStore<DB> {
     ///
     /// ```
     /// use rampart_attempts::{SqlConfig, SqliteStore};
+    /// # #[cfg(feature = "sqlite")]
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let dir = tempfile::tempdir()?;
@@ -332,6 +345,8 @@ impl<DB: Dialect> SqlStore<DB> {
     /// let config = SqlConfig::default().run_migrations(false);
     /// let store = SqliteStore::from_pool(pool, config).await?; // checks the version only
     /// # Ok(()) }
+    /// # #[cfg(not(feature = "sqlite"))]
+    /// # fn main() {}
     /// ```
     pub async fn migrate(pool: &Pool<DB>) -> Result<(), Error> {
         DB::migrate(pool).await.map_err(|e| match e {
@@ -355,6 +370,7 @@ impl<DB: Dialect> SqlStore<DB> {
     /// ```
     /// use std::time::{Duration, SystemTime};
     /// use rampart_attempts::{SqlConfig, SqliteStore, Subject, Tracker};
+    /// # #[cfg(feature = "sqlite")]
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let dir = tempfile::tempdir()?;
@@ -366,9 +382,52 @@ impl<DB: Dialect> SqlStore<DB> {
     /// let day = Duration::from_secs(24 * 3600); // the IP policy's idle period
     /// assert_eq!(store.sweep_expired(now + day).await?, 1);
     /// # Ok(()) }
+    /// # #[cfg(not(feature = "sqlite"))]
+    /// # fn main() {}
     /// ```
     pub async fn sweep_expired(&self, now: SystemTime) -> Result<u64, Error> {
         Ok(background::sweep(&self.inner.pool, &self.inner.health, now).await?)
+    }
+
+    /// Waits until every success queued so far has been applied (or dropped, or lost to an
+    /// outage): for a graceful shutdown, so the last resets are not lost with the process.
+    /// Gives up with [`StoreError::Unavailable`] when the queue makes no progress for one
+    /// [`SqlConfig::timeout`].
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use rampart_attempts::{SqlConfig, SqliteStore, Subject, Tracker};
+    /// # #[cfg(feature = "sqlite")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let store = SqliteStore::open(dir.path().join("a.db"), SqlConfig::default()).await?;
+    /// let tracker = Tracker::new(store.clone());
+    /// tracker.record_success(&Subject::account("ann"), SystemTime::now()).await; // queued
+    /// store.flush().await?; // applied
+    /// assert_eq!(store.stats().resets_applied, 1);
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "sqlite"))]
+    /// # fn main() {}
+    /// ```
+    pub async fn flush(&self) -> Result<(), Error> {
+        let settled = |s: &SqlStats| s.resets_applied + s.resets_dropped + s.resets_failed;
+        let mut last = settled(&self.stats());
+        let mut deadline = tokio::time::Instant::now() + self.inner.health.timeout();
+        loop {
+            let s = self.stats();
+            let now = settled(&s);
+            if now >= s.resets_queued {
+                return Ok(());
+            }
+            if now != last {
+                last = now;
+                deadline = tokio::time::Instant::now() + self.inner.health.timeout();
+            } else if tokio::time::Instant::now() >= deadline {
+                return Err(Error::Store(StoreError::Unavailable));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
     }
 
     /// Reads the rows of `keys` (one statement), checked; a bad row is an error naming it.

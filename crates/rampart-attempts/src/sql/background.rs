@@ -68,7 +68,7 @@ async fn apply<DB: Dialect>(pool: &Pool<DB>, health: &Health, batch: &[Reset]) {
     let n = batch.len() as u64;
     match health.call(|| DB::reset_batch(pool, batch)).await {
         Ok(_) => Counters::add(&health.counters.resets_applied, n),
-        Err(_) => Counters::add(&health.counters.reset_batches_failed, 1),
+        Err(_) => Counters::add(&health.counters.resets_failed, n),
     }
 }
 

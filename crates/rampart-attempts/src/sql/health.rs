@@ -28,8 +28,8 @@ pub struct SqlStats {
     pub resets_applied: u64,
     /// Resets dropped because the queue was full.
     pub resets_dropped: u64,
-    /// Reset batches that failed (database unavailable).
-    pub reset_batches_failed: u64,
+    /// Resets lost because their batch failed (database unavailable).
+    pub resets_failed: u64,
     /// Expired rows deleted by sweeps.
     pub rows_swept: u64,
     /// The last error seen, if any (no credentials, no token).
@@ -44,7 +44,7 @@ pub(crate) struct Counters {
     pub(crate) resets_queued: AtomicU64,
     pub(crate) resets_applied: AtomicU64,
     pub(crate) resets_dropped: AtomicU64,
-    pub(crate) reset_batches_failed: AtomicU64,
+    pub(crate) resets_failed: AtomicU64,
     pub(crate) rows_swept: AtomicU64,
 }
 
@@ -81,6 +81,10 @@ impl Health {
                 last_error: None,
             }),
         }
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Runs `op` under the store's deadline. A statement that failed because its connection
@@ -142,7 +146,7 @@ impl Health {
             resets_queued: get(&c.resets_queued),
             resets_applied: get(&c.resets_applied),
             resets_dropped: get(&c.resets_dropped),
-            reset_batches_failed: get(&c.reset_batches_failed),
+            resets_failed: get(&c.resets_failed),
             rows_swept: get(&c.rows_swept),
             last_error: s.last_error.clone(),
         }

@@ -211,7 +211,8 @@ mod tests {
 
     #[test]
     fn every_hand_edit_out_of_range_is_named() {
-        let cases: [(fn(&mut RawRow), RowProblem); 9] = [
+        type Edit = fn(&mut RawRow);
+        let cases: [(Edit, RowProblem); 9] = [
             (|r| r.layout = 2, RowProblem::Layout { found: 2 }),
             (
                 |r| r.failures = -1,

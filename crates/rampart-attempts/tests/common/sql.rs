@@ -12,7 +12,8 @@ pub fn config() -> SqlConfig {
         .sweep_interval(Duration::ZERO)
 }
 
-/// True once every queued reset was applied (or dropped).
+/// True once every queued reset was applied (or dropped: a reset lost to a failed batch
+/// never drains, so a test that waits on it fails loudly).
 pub fn drained<DB: sqlx::Database>(store: &SqlStore<DB>) -> bool {
     let s = store.stats();
     s.resets_applied + s.resets_dropped == s.resets_queued
