@@ -1,6 +1,6 @@
 //! Failed-attempt counting for authentication: consecutive failures per subject, owner
 //! notification once per streak, exponential backoff, optional hard lockout with a
-//! single-use unlock token; an in-memory store and a Redis store shared by replicas.
+//! single-use unlock token; an in-memory store, and Redis, PostgreSQL and SQLite stores.
 //!
 //! ```
 //! use std::time::SystemTime;
@@ -51,7 +51,10 @@
 //! choice and the measured bytes per subject). `RedisStore` (feature `redis`): every
 //! operation one Lua script under a key prefix, timeouts, fail-open to a per-replica memory
 //! store (or fail-closed), health reporting and recovery; see its module docs for the
-//! consistency of background resets. `SmtpNotifier` (feature `smtp`) emails the owner.
+//! consistency of background resets. `PostgresStore` (feature `postgres`) and `SqliteStore`
+//! (feature `sqlite`, a local file, no server): every operation one SQL statement, embedded
+//! migrations, bad rows refused by name, fail closed; see the `sql` module docs for the
+//! schema. `SmtpNotifier` (feature `smtp`) emails the owner.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::error::StoreError;
@@ -54,11 +54,6 @@ impl Counters {
     }
 }
 
-struct Status {
-    available: bool,
-    last_error: Option<String>,
-}
-
 /// The deadline, the retry budget and the counters, shared by the store and its
 /// background task.
 pub(crate) struct Health {
@@ -67,7 +62,9 @@ pub(crate) struct Health {
     /// a dead one left by a restarted server (the pool drops it after its error).
     retries: u32,
     pub(crate) counters: Counters,
-    status: Mutex<Status>,
+    /// An atomic, not under the mutex: every successful call sets it (the hot path).
+    available: AtomicBool,
+    last_error: Mutex<Option<String>>,
 }
 
 impl Health {
@@ -76,10 +73,8 @@ impl Health {
             timeout,
             retries: pool_size.saturating_add(1),
             counters: Counters::default(),
-            status: Mutex::new(Status {
-                available: true,
-                last_error: None,
-            }),
+            available: AtomicBool::new(true),
+            last_error: Mutex::new(None),
         }
     }
 
@@ -103,7 +98,7 @@ impl Health {
         loop {
             let error = match tokio::time::timeout_at(deadline, op()).await {
                 Ok(Ok(v)) => {
-                    self.set(true, None);
+                    self.available.store(true, Ordering::Relaxed);
                     return Ok(v);
                 }
                 Ok(Err(e)) if is_broken_connection(&e) && retries < self.retries => {
@@ -115,31 +110,24 @@ impl Health {
                 Err(_) => format!("no answer within {:?}", self.timeout),
             };
             Counters::add(&self.counters.failed_calls, 1);
-            self.set(false, Some(error));
+            self.available.store(false, Ordering::Relaxed);
+            *self.last_error() = Some(error);
             return Err(StoreError::Unavailable);
         }
     }
 
-    fn set(&self, available: bool, error: Option<String>) {
-        let mut s = self
-            .status
+    fn last_error(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        // A poisoned lock still holds a sound Option (one assignment in the critical section).
+        self.last_error
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        s.available = available;
-        if error.is_some() {
-            s.last_error = error;
-        }
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn stats(&self) -> SqlStats {
         let c = &self.counters;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let s = self
-            .status
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         SqlStats {
-            available: s.available,
+            available: self.available.load(Ordering::Relaxed),
             failed_calls: get(&c.failed_calls),
             reconnect_retries: get(&c.reconnect_retries),
             bad_rows: get(&c.bad_rows),
@@ -148,7 +136,7 @@ impl Health {
             resets_dropped: get(&c.resets_dropped),
             resets_failed: get(&c.resets_failed),
             rows_swept: get(&c.rows_swept),
-            last_error: s.last_error.clone(),
+            last_error: self.last_error().clone(),
         }
     }
 }
