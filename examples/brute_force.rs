@@ -11,6 +11,11 @@
 //! address too (think: the attack came from a compromised machine behind the owner's NAT).
 //!
 //! `cargo run -p rampart --no-default-features --features apikey,attempts --example brute_force`
+//!
+//! With `--sqlite PATH` the streaks live in a SQLite file (created if missing; no server to
+//! run), as a single-machine service would keep them across restarts:
+//!
+//! `cargo run -p rampart --no-default-features --features apikey,sqlite --example brute_force -- --sqlite /tmp/attempts.db`
 
 use std::error::Error;
 use std::net::IpAddr;
@@ -23,11 +28,11 @@ use rampart::apikey::{
     ApiKeys, HashingKey, InMemoryStore, KeyOptions, KeyPrefix, Keyset, ParsedApiKey,
 };
 use rampart::attempts::{
-    Backoff, Decision, FnNotifier, Lockout, MemoryStore, Notification, Policies, Policy, Subject,
-    SubjectKind, Tracker, UnlockToken,
+    Backoff, Decision, FnNotifier, Lockout, MemoryStore, Notification, Policies, Policy, Store,
+    Subject, SubjectKind, Tracker, UnlockToken,
 };
 
-type Service = Tracker<MemoryStore, FnNotifier<fn(&Notification)>>;
+type Service<S> = Tracker<S, FnNotifier<fn(&Notification)>>;
 
 /// The owner's notification (a real service uses `SmtpNotifier`, feature `smtp`).
 fn email_owner(n: &Notification) {
@@ -61,10 +66,10 @@ struct Reply {
 }
 
 /// A request handler: throttle check, key check, then count the outcome.
-async fn handle(
+async fn handle<S: Store>(
     keys: &ApiKeys,
     store: &InMemoryStore,
-    tracker: &Service,
+    tracker: &Service<S>,
     secret: &str,
     ip: IpAddr,
     now: SystemTime,
@@ -143,6 +148,32 @@ async fn handle(
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => run(MemoryStore::default()).await,
+        [flag, path] if flag == "--sqlite" => run_on_sqlite(path).await,
+        _ => Err("usage: brute_force [--sqlite PATH]".into()),
+    }
+}
+
+#[cfg(feature = "sqlite")]
+async fn run_on_sqlite(path: &str) -> Result<(), Box<dyn Error>> {
+    use rampart::attempts::{SqlConfig, SqliteStore};
+    println!("streaks in the SQLite file {path}\n");
+    let store = SqliteStore::open(path, SqlConfig::default()).await?;
+    run(store.clone()).await?;
+    // The last successes' resets go to the file in the background: wait for them before
+    // the process ends, or the next run would find this run's IP streak still open.
+    store.flush().await?;
+    Ok(())
+}
+
+#[cfg(not(feature = "sqlite"))]
+async fn run_on_sqlite(_path: &str) -> Result<(), Box<dyn Error>> {
+    Err("--sqlite needs the `sqlite` feature: add `--features sqlite`".into())
+}
+
+async fn run<S: Store>(attempts_store: S) -> Result<(), Box<dyn Error>> {
     let keys = ApiKeys::new(
         KeyPrefix::new("rk", "live")?,
         Keyset::new(1, HashingKey::generate()?),
@@ -163,7 +194,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     ))
     .with_lockout(Lockout::until_unlocked(25));
     let policies = Policies::default().with(SubjectKind::ApiKeyIp, pair_policy);
-    let tracker: Service = Tracker::new(MemoryStore::default())
+    let tracker: Service<S> = Tracker::new(attempts_store)
         .with_notifier(FnNotifier(email_owner as fn(&Notification)))
         .with_policies(policies)?;
 

@@ -44,6 +44,8 @@ impl Error {
             Error::Store(StoreError::Unavailable) => "store_unavailable",
             Error::Store(StoreError::UnexpectedReply) => "store_unexpected_reply",
             Error::Store(StoreError::Setup { .. }) => "store_setup",
+            Error::Store(StoreError::BadRow { .. }) => "store_bad_row",
+            Error::Store(StoreError::SchemaTooNew { .. }) => "store_schema_too_new",
             Error::Notify(NotifyError::InvalidAddress) => "notify_invalid_address",
             Error::Notify(NotifyError::Message { .. }) => "notify_message",
             Error::Notify(NotifyError::Delivery { .. }) => "notify_delivery",
@@ -70,6 +72,55 @@ pub enum StoreError {
     Setup {
         /// What went wrong, without credentials.
         reason: String,
+    },
+    /// A stored row holds what this release did not write (a hand-edited row, a row of a
+    /// newer layout, a truncated value). Refused, never read as a streak or a token: the
+    /// caller denies, and an operator finds the row by its key.
+    #[error("unreadable row {key:?} in the store: {problem}")]
+    BadRow {
+        /// The row's key (the subject's storage key, or `h:` and its SHA-256 for a long one).
+        key: String,
+        /// What is wrong with it.
+        problem: RowProblem,
+    },
+    /// The database holds a schema from a newer release: refused rather than misread. Roll
+    /// this release forward (or the database back).
+    #[error("store schema version {found} is newer than this release reads ({supported})")]
+    SchemaTooNew {
+        /// The version found in the database.
+        found: i64,
+        /// The newest version this release reads.
+        supported: i64,
+    },
+}
+
+/// What is wrong with a stored row ([`StoreError::BadRow`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RowProblem {
+    /// Written by a newer release in a layout this one does not read.
+    #[error("row layout {found}, this release reads layout 1")]
+    Layout {
+        /// The layout number found.
+        found: i64,
+    },
+    /// A column holds a value outside the range this crate writes.
+    #[error("column {column} out of range")]
+    OutOfRange {
+        /// The column's name.
+        column: &'static str,
+    },
+    /// A column holds a value of another type (or none).
+    #[error("column {column} has the wrong type or is empty")]
+    Type {
+        /// The column's name.
+        column: &'static str,
+    },
+    /// The unlock-token hash is not 32 bytes (a truncated value).
+    #[error("unlock-token hash of {len} bytes, not 32")]
+    TokenLength {
+        /// Its length.
+        len: usize,
     },
 }
 

@@ -1,6 +1,6 @@
 //! Failed-attempt counting for authentication: consecutive failures per subject, owner
 //! notification once per streak, exponential backoff, optional hard lockout with a
-//! single-use unlock token; an in-memory store and a Redis store shared by replicas.
+//! single-use unlock token; an in-memory store, and Redis, PostgreSQL and SQLite stores.
 //!
 //! ```
 //! use std::time::SystemTime;
@@ -53,7 +53,10 @@
 //! store (or fail-closed), health reporting, and recovery that merges what the replicas
 //! counted in memory back into Redis (notifying once across the merge); see its module docs
 //! for the consistency of background resets and what holds during an outage.
-//! `SmtpNotifier` (feature `smtp`) emails the owner.
+//! `PostgresStore` (feature `postgres`) and `SqliteStore` (feature `sqlite`, a local file, no
+//! server): every operation one SQL statement, embedded migrations, bad rows refused by name,
+//! fail closed; see the `sql` module docs for the schema. `SmtpNotifier` (feature `smtp`)
+//! emails the owner.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -73,8 +76,11 @@ mod tracker;
 pub mod redis_store;
 #[cfg(feature = "smtp")]
 mod smtp;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "postgres", feature = "sqlite"))))]
+pub mod sql;
 
-pub use error::{Error, NotifyError, StoreError};
+pub use error::{Error, NotifyError, RowProblem, StoreError};
 pub use memory::{MemoryConfig, MemoryStats, MemoryStore};
 pub use notify::{FnNotifier, NoNotifier, Notification, Notifier};
 pub use policy::{Backoff, DEFAULT_NOTIFY_AFTER, Lockout, Policies, Policy};
@@ -84,6 +90,15 @@ pub use redis_store::{FailureMode, Health, HealthEvent, RedisConfig, RedisStore}
 #[cfg(feature = "smtp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "smtp")))]
 pub use smtp::SmtpNotifier;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use sql::PostgresStore;
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use sql::SqliteStore;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "postgres", feature = "sqlite"))))]
+pub use sql::{SqlConfig, SqlStats, SqlStore};
 pub use store::Store;
 pub use subject::{MAX_SUBJECT_ID_LEN, Subject, SubjectKind};
 pub use token::UnlockToken;

@@ -75,8 +75,9 @@ pub(crate) mod sealed {
     }
 }
 
-/// Where streaks live: [`MemoryStore`] for one process, `RedisStore` (feature `redis`) for
-/// several replicas. Sealed.
+/// Where streaks live: [`MemoryStore`] for one process, `RedisStore` (feature `redis`) or
+/// `PostgresStore` (feature `postgres`) for several replicas, `SqliteStore` (feature
+/// `sqlite`) for one machine that keeps its counts across restarts. Sealed.
 pub trait Store: sealed::Backend {}
 
 #[allow(private_interfaces)]

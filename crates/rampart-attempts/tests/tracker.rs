@@ -243,3 +243,10 @@ fn check_all_gives_the_most_restrictive_decision() {
         .unwrap();
     block_on(common::check_all_scenario(&tracker, "mem"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_passes_the_shared_replica_race() {
+    // One process, two trackers over one store: the same race the shared stores run.
+    let store = Arc::new(MemoryStore::default());
+    common::suite::replicas_notify_exactly_once(Arc::clone(&store), store, "mem").await;
+}

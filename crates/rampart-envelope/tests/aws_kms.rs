@@ -4,8 +4,8 @@
 use std::time::SystemTime;
 
 use rampart_envelope::{
-    AsyncMasterKey, AwsKmsMasterKey, Context, Error, KeyMaterial, Keyring,
-    LocalMasterKey, MasterKeyError,
+    AsyncMasterKey, AwsKmsMasterKey, Context, Error, KeyMaterial, Keyring, LocalMasterKey,
+    MasterKeyError,
 };
 use rampart_testkit::MotoServer;
 

@@ -21,7 +21,7 @@
 //! | module | crate | what it does |
 //! |---|---|---|
 //! | [`password`] | `rampart-password` | argon2id hashing with pepper rotation, upgrades on login, legacy formats (`legacy`), NIST policy, bounded concurrency (`tokio`) |
-//! | [`attempts`] | `rampart-attempts` | consecutive failures per subject, owner notification once per streak, backoff and lockout; memory store, Redis store (`redis`), email (`smtp`) |
+//! | [`attempts`] | `rampart-attempts` | consecutive failures per subject, owner notification once per streak, backoff and lockout; memory store, Redis store (`redis`), PostgreSQL (`postgres`) and SQLite (`sqlite`) stores, email (`smtp`) |
 //! | [`apikey`] | `rampart-apikey` | API key pairs: prefixed, checksummed secrets, keyed-hash records, constant-time check, scanning and redaction |
 //! | [`saml`] | `rampart-saml` | SAML 2.0 service provider: responses, AuthnRequests, metadata, replay cache (memory or `redis`) |
 //! | [`xmldsig`] | `rampart-xmldsig` | hardened XML tree, exclusive c14n, XML-DSig verification and signing (under `saml`) |
@@ -311,6 +311,7 @@ ring.save(&path)?;
 //! | `redis` | no | Redis attempt store and SAML replay cache, for several replicas |
 //! | `smtp` | no | email notifications of failed-attempt streaks |
 //! | `encrypted-assertions` | no | decryption of SAML `EncryptedAssertion` (XML Encryption, through aws-lc-rs, a C build) |
+//! | `postgres`, `sqlite` | no | SQL attempt stores: PostgreSQL for several replicas, SQLite for one machine with no server |
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "apikey")]

@@ -129,7 +129,7 @@ impl RedisStore {
                 .counters
                 .merge_dropped
                 .fetch_add(given_up as u64, Ordering::Relaxed);
-            let items = taken.entries.iter().map(|(_, e)| e.items.len()).sum();
+            let items: usize = taken.entries.iter().map(|(_, e)| e.items.len()).sum();
             if items == 0 {
                 self.forget_in_fallback(&taken.entries);
                 taken.entries.clear();

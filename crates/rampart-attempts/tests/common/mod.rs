@@ -2,6 +2,10 @@
 //! the behaviour scenarios every store must pass.
 #![allow(dead_code, unreachable_pub, unused_imports)]
 
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+pub mod sql;
+pub mod suite;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
