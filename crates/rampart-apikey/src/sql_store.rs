@@ -215,7 +215,7 @@ impl<B: SqlBackend> SqlKeyStore<B> {
     ///
     /// ```
     /// use rampart_apikey::{SqliteKeyStore, SqlStoreOptions};
-    /// use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    /// use rampart_apikey::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
     /// # let dir = tempfile::tempdir().unwrap();
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// let connect = SqliteConnectOptions::new().filename(dir.path().join("k.db")).create_if_missing(true);

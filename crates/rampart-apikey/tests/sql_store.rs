@@ -211,6 +211,24 @@ async fn issued_key_checks_through_the_store_and_a_stray_one_is_unknown<B: SqlBa
         serde_json::to_string(&read.record).unwrap(),
         serde_json::to_string(&k.record).unwrap()
     );
+    // Base62 is case-sensitive: the same letters in another case are another key, whatever
+    // the database's collation.
+    let id = k.public_key.public_id();
+    let swapped: String = id
+        .as_str()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_uppercase() {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
+        .collect();
+    if swapped != id.as_str() {
+        let swapped = PublicId::parse(&swapped).unwrap();
+        assert!(store.get(&swapped).await.unwrap().is_none());
+    }
     assert!(
         store
             .get(&stray.public_key.public_id())

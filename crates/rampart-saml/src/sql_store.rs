@@ -202,7 +202,7 @@ impl<B: SqlBackend> SqlStore<B> {
     ///
     /// ```
     /// use rampart_saml::{SqliteStore, SqlStoreOptions};
-    /// use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    /// use rampart_saml::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
     /// # let dir = tempfile::tempdir()?;
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
     /// let connect = SqliteConnectOptions::new().filename(dir.path().join("s.db")).create_if_missing(true);
