@@ -52,6 +52,14 @@
 //! hashing key version): timing does not tell which case a guess hit. Errors name the public id ([`Error::public_id`]) for
 //! counting failures per key, never the secret.
 //!
+//! # Stores
+//!
+//! [`InMemoryStore`] for tests and single processes; with feature `postgres` or `sqlite`,
+//! `SqlKeyStore` (`PostgresKeyStore`, `SqliteKeyStore`) keeps records in a database
+//! over sqlx, with embedded migrations, compare-and-swap saves, bounded timeouts, and typed
+//! errors naming the row for anything it cannot read. Any other database plugs in through
+//! [`KeyStore`] / [`AsyncKeyStore`].
+//!
 //! # Scanning and redaction
 //!
 //! [`find_keys`] finds checksum-valid keys in any text; [`redact`] replaces them by
@@ -71,6 +79,7 @@
 //! `Debug`, implement no `Display` and are read with `expose_secret()`.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod base62;
 mod error;
@@ -79,6 +88,8 @@ mod key;
 mod record;
 mod scan;
 mod service;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod sql_store;
 mod store;
 
 pub use error::{ConfigError, Error, MalformedKey};
@@ -90,4 +101,18 @@ pub use key::{
 pub use record::{ApiKeyRecord, MAX_SCOPE_LEN, MAX_SCOPES, PreviousSecret, RECORD_VERSION};
 pub use scan::{FoundKey, SCANNER_REGEX, find_keys, redact, redact_key};
 pub use service::{ApiKeys, IssuedKey, KeyOptions, VerifiedKey};
+#[cfg(feature = "postgres")]
+pub use sql_store::PostgresKeyStore;
+#[cfg(feature = "sqlite")]
+pub use sql_store::SqliteKeyStore;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+pub use sql_store::{
+    CorruptRecord, MAX_RECORD_BYTES, Revision, SqlBackend, SqlKeyStore, SqlStoreOptions,
+    StoreError, StoredRecord,
+};
+/// The sqlx this crate's SQL stores are built on (their pools and `from_pool` take its types),
+/// re-exported so a service names the same version.
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+#[doc(no_inline)]
+pub use sqlx;
 pub use store::{AsyncKeyStore, InMemoryStore, KeyStore};

@@ -113,6 +113,10 @@ pub enum Error {
     /// The replay cache back end failed (e.g. Redis unreachable). Fail closed.
     #[error("replay cache unavailable: {0}")]
     ReplayCache(#[source] ReplayCacheError),
+    /// The store of issued request IDs failed ([`RequestIdStore`](crate::RequestIdStore)).
+    /// Fail closed: refuse the login, or do not send the request.
+    #[error("request id store unavailable: {0}")]
+    RequestIdStore(#[source] RequestIdStoreError),
 }
 
 /// Signature failures.
@@ -262,11 +266,51 @@ pub enum ReplayCacheError {
         /// The deadline that passed.
         after: std::time::Duration,
     },
+    /// The SQL store failed (database down, timeout, schema refused).
+    #[cfg(any(feature = "postgres", feature = "sqlite"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "postgres", feature = "sqlite"))))]
+    #[error("{0}")]
+    Sql(#[source] crate::SqlStoreError),
     /// Another back end (an application's own [`ReplayCache`](crate::ReplayCache)) failed.
     ///
     /// ```
     /// let e = rampart_saml::ReplayCacheError::Backend("database timeout".into());
     /// assert_eq!(rampart_saml::Error::ReplayCache(e).kind(), "replay_cache_unavailable");
+    /// ```
+    #[error("{0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Why a store of issued request IDs could not answer. Any of these refuses the login.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestIdStoreError {
+    /// The memory store holds its capacity of unexpired IDs.
+    #[error("memory request id store is full")]
+    Full,
+    /// The Redis server could not be reached or refused the command.
+    #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+    #[error("{0}")]
+    Redis(#[source] redis::RedisError),
+    /// The SQL store failed (database down, timeout, schema refused).
+    #[cfg(any(feature = "postgres", feature = "sqlite"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "postgres", feature = "sqlite"))))]
+    #[error("{0}")]
+    Sql(#[source] crate::SqlStoreError),
+    /// The back end did not answer within the deadline (a frozen or overloaded server, or
+    /// one that is reconnecting).
+    #[error("no answer within {after:?}")]
+    Timeout {
+        /// The deadline that passed.
+        after: std::time::Duration,
+    },
+    /// Another back end (an application's own [`RequestIdStore`](crate::RequestIdStore))
+    /// failed.
+    ///
+    /// ```
+    /// let e = rampart_saml::RequestIdStoreError::Backend("database timeout".into());
+    /// assert_eq!(rampart_saml::Error::RequestIdStore(e).kind(), "request_id_store_unavailable");
     /// ```
     #[error("{0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -397,6 +441,7 @@ impl Error {
             Error::UnknownCondition { .. } => "unknown_condition",
             Error::Metadata(_) | Error::MetadataCertificate { .. } => "invalid_metadata",
             Error::ReplayCache(_) => "replay_cache_unavailable",
+            Error::RequestIdStore(_) => "request_id_store_unavailable",
         }
     }
 
@@ -481,7 +526,26 @@ impl ReplayCacheError {
             #[cfg(feature = "redis")]
             ReplayCacheError::Redis(_) => "redis",
             ReplayCacheError::Timeout { .. } => "timeout",
+            #[cfg(any(feature = "postgres", feature = "sqlite"))]
+            ReplayCacheError::Sql(_) => "sql",
             ReplayCacheError::Backend(_) => "backend",
+        }
+    }
+}
+
+impl RequestIdStoreError {
+    /// A stable, machine-readable name for the finer reason (the enclosing
+    /// [`Error::kind`] is `request_id_store_unavailable` for all of them).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RequestIdStoreError::Full => "request_id_store_full",
+            #[cfg(feature = "redis")]
+            RequestIdStoreError::Redis(_) => "redis",
+            #[cfg(any(feature = "postgres", feature = "sqlite"))]
+            RequestIdStoreError::Sql(_) => "sql",
+            RequestIdStoreError::Timeout { .. } => "timeout",
+            RequestIdStoreError::Backend(_) => "backend",
         }
     }
 }

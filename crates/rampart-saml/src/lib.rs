@@ -50,7 +50,12 @@
 //!    is unknown (SAML core 2.5.1: unknown is Indeterminate, never Valid); AuthnStatement
 //!    times and the maximum authentication age; attributes with all values;
 //! 8. replay: [`ValidatedResponse::check_replay`] records the assertion ID until the assertion
-//!    expires ([`MemoryReplayCache`], or `RedisReplayCache` with feature `redis`).
+//!    expires ([`MemoryReplayCache`], `RedisReplayCache` with feature `redis`, or the SQL
+//!    store `PostgresStore` / `SqliteStore` with feature `postgres` / `sqlite`).
+//!
+//! The request a response answers (step 6) is known from the user's session; to make each
+//! request ID single-use across replicas, remember it when the request is sent and consume it
+//! before validating its response ([`RequestIdStore`]: memory, Redis or SQL).
 //!
 //! # Encrypted assertions (feature `encrypted-assertions`)
 //! With `ServiceProviderBuilder::with_decryption_key` (several for a rollover of the SP's
@@ -109,7 +114,12 @@ mod metadata;
 mod ns;
 mod replay;
 mod request;
+mod request_ids;
 mod response;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod sql_store;
+#[cfg(any(feature = "redis", feature = "postgres", feature = "sqlite"))]
+mod state_key;
 mod trace;
 mod view;
 #[cfg(feature = "encrypted-assertions")]
@@ -128,7 +138,7 @@ pub use decryption_key::{DecryptionKey, DecryptionKeys};
 pub use dsig::signature_placement;
 pub use error::{
     AlgorithmError, DecryptionError, DecryptionKeyError, Error, MismatchError, ReplayCacheError,
-    SignatureError, TimeError,
+    RequestIdStoreError, SignatureError, TimeError,
 };
 pub use login::{Attribute, LOGIN_FORMAT_VERSION, Login, LoginRecord, NameId, SignedParts};
 pub use metadata::{Endpoint, IdpMetadata, MAX_METADATA_BYTES, SpMetadata};
@@ -148,5 +158,20 @@ pub use replay::{DEFAULT_MEMORY_CAPACITY, MemoryReplayCache, ReplayCache};
 pub use request::{
     AuthnContextComparison, AuthnRequest, AuthnRequestBuilder, MAX_RELAY_STATE_BYTES, PostForm,
 };
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use request_ids::RedisRequestIds;
+pub use request_ids::{DEFAULT_REQUEST_ID_CAPACITY, MemoryRequestIds, RequestIdStore};
 pub use response::{Expected, ValidatedResponse};
+#[cfg(feature = "postgres")]
+pub use sql_store::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use sql_store::SqliteStore;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+pub use sql_store::{SqlBackend, SqlStore, SqlStoreError, SqlStoreOptions};
+/// The sqlx this crate's SQL stores are built on (their pools and `from_pool` take its types),
+/// re-exported so a service names the same version.
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+#[doc(no_inline)]
+pub use sqlx;
 pub use trace::{Step, Trace};

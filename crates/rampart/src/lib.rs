@@ -1,7 +1,7 @@
 //! Rampart: security crates for Rust services, behind one dependency.
 //!
 //! Each module is one crate of the workspace, enabled by the feature of the same name (all on
-//! by default); the `redis` and `smtp` back ends are opt-in.
+//! by default); the `redis`, `smtp`, `postgres` and `sqlite` back ends are opt-in.
 //!
 //! ```
 //! # #[cfg(all(feature = "password", feature = "envelope"))] {
@@ -22,8 +22,8 @@
 //! |---|---|---|
 //! | [`password`] | `rampart-password` | argon2id hashing with pepper rotation, upgrades on login, legacy formats (`legacy`), NIST policy, bounded concurrency (`tokio`) |
 //! | [`attempts`] | `rampart-attempts` | consecutive failures per subject, owner notification once per streak, backoff and lockout; memory store, Redis store (`redis`), PostgreSQL (`postgres`) and SQLite (`sqlite`) stores, email (`smtp`) |
-//! | [`apikey`] | `rampart-apikey` | API key pairs: prefixed, checksummed secrets, keyed-hash records, constant-time check, scanning and redaction |
-//! | [`saml`] | `rampart-saml` | SAML 2.0 service provider: responses, AuthnRequests, metadata, replay cache (memory or `redis`) |
+//! | [`apikey`] | `rampart-apikey` | API key pairs: prefixed, checksummed secrets, keyed-hash records, constant-time check, scanning and redaction; records in memory or SQL (`postgres`, `sqlite`) |
+//! | [`saml`] | `rampart-saml` | SAML 2.0 service provider: responses, AuthnRequests, metadata, replay cache and issued request IDs (memory, `redis`, `postgres`, `sqlite`) |
 //! | [`xmldsig`] | `rampart-xmldsig` | hardened XML tree, exclusive c14n, XML-DSig verification and signing (under `saml`) |
 //! | [`envelope`] | `rampart-envelope` | envelope encryption: keyrings under a master key, rotation, sealed values, encrypted files, retention |
 //!

@@ -1,0 +1,48 @@
+//! Opening the SQLite store.
+
+use std::path::Path;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use super::{SqlStore, SqlStoreError, SqlStoreOptions};
+
+impl SqlStore<sqlx::Sqlite> {
+    /// Opens (creating it if needed) the database file at `path` and runs the embedded
+    /// migrations.
+    ///
+    /// The file is in WAL mode with `synchronous = FULL`: an accepted assertion is on disk
+    /// before the login proceeds, even across a power cut. Writers wait for each other up to
+    /// [`SqlStoreOptions::with_timeout`].
+    ///
+    /// # Errors
+    /// [`SqlStoreError::Database`] when the file cannot be opened or created;
+    /// [`SqlStoreError::SchemaTooNew`] and [`SqlStoreError::Migrate`] as for
+    /// [`from_pool`](Self::from_pool).
+    ///
+    /// ```
+    /// use rampart_saml::{SqliteStore, SqlStoreOptions};
+    /// # let dir = tempfile::tempdir()?;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = SqliteStore::open(dir.path().join("saml.db"), &SqlStoreOptions::new()).await?;
+    /// # Ok::<(), rampart_saml::SqlStoreError>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn open(
+        path: impl AsRef<Path>,
+        options: &SqlStoreOptions,
+    ) -> Result<Self, SqlStoreError> {
+        let connect = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(options.timeout);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.timeout)
+            .test_before_acquire(false)
+            .connect_lazy_with(connect);
+        Self::from_pool(pool, options).await
+    }
+}
