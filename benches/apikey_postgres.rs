@@ -5,12 +5,17 @@
 //!   revocation, scopes) against its floor: the raw `SELECT record ... WHERE public_id = $1`
 //!   on the same pool plus one HMAC-SHA256 of the secret key text. 10 000 records in the
 //!   table; the server is a cluster the bench starts on a unix socket (skipped loudly without
-//!   PostgreSQL). Target ratio <= 1.2.
+//!   PostgreSQL). Target ratio <= 1.2. Then the same ratio again from 41 interleaved rounds
+//!   of 200 calls a side (`apikey_postgres_check/paired/...`): criterion's two entries run
+//!   seconds apart, and on a shared machine the load moves more than the difference.
 //!
 //! `cargo bench -p rampart --no-default-features --features apikey,postgres --bench apikey_postgres`
 
 // criterion_group! generates an undocumented `pub fn benches`.
 #![allow(missing_docs)]
+
+#[path = "common/paired.rs"]
+mod paired;
 
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
@@ -86,6 +91,33 @@ fn check(c: &mut Criterion) {
         });
     });
     g.finish();
+
+    const BATCH: usize = 200;
+    let raw = || {
+        rt.block_on(async {
+            let row: Option<String> =
+                sqlx::query_scalar("SELECT record FROM rampart_api_keys WHERE public_id = $1")
+                    .bind(black_box(id.as_str()))
+                    .fetch_optional(store.pool())
+                    .await
+                    .expect("select");
+            black_box((row, hmac::sign(&ring_key, black_box(secret.as_bytes()))));
+        });
+    };
+    let checked = || {
+        black_box(
+            rt.block_on(keys.check_async(&store, black_box(&secret), &["read"], now))
+                .expect("valid"),
+        );
+    };
+    let batch = |f: &dyn Fn()| (0..BATCH).for_each(|_| f());
+    let mut check_vs_raw = |side: usize| batch(if side == 0 { &checked } else { &raw });
+    paired::paired_ratios(
+        "apikey_postgres_check",
+        "check_async through PostgresKeyStore / raw SELECT by public id + one HMAC",
+        41,
+        &mut [("check_async_vs_raw_select_plus_hmac", &mut check_vs_raw)],
+    );
     drop(store);
     drop(server);
 }

@@ -419,6 +419,10 @@ async fn corrupt_rows_are_typed_errors_naming_the_key_and_never_authenticate<B: 
         ("short mac", good.replacen(&mac, &short_mac, 1), "invalid"),
         ("another key's record", other, "id_mismatch"),
     ];
+    // Checked once while good: the store has decoded (and may remember) the valid record.
+    keys.check_async(&store, k.secret_key.expose_secret(), &[], t0())
+        .await
+        .unwrap();
     for (what, text, reason) in cases {
         B::set_record(store.pool(), id.as_str(), &text).await;
         let e = keys
@@ -544,7 +548,7 @@ fn killed_and_restarted_postgres_fails_closed_within_the_timeout_and_loses_nothi
         }
 
         server.stop();
-        let bound = options().get_timeout() + Duration::from_secs(1);
+        let bound = options().timeout() + Duration::from_secs(1);
         let started = Instant::now();
         let down = keys
             .check_async(&store, kept.secret_key.expose_secret(), &[], t0())

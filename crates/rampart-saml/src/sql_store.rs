@@ -72,7 +72,7 @@ const SWEEP_BATCH: i64 = 1_000;
 /// use std::time::Duration;
 /// use rampart_saml::SqlStoreOptions;
 /// let options = SqlStoreOptions::new().with_timeout(Duration::from_secs(2)).with_sweep_every(100);
-/// assert_eq!(options.get_timeout(), Duration::from_secs(2));
+/// assert_eq!(options.timeout(), Duration::from_secs(2));
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -124,8 +124,20 @@ impl SqlStoreOptions {
 
     /// The timeout set.
     #[must_use]
-    pub fn get_timeout(&self) -> Duration {
+    pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// The connection limit set.
+    #[must_use]
+    pub fn max_connections(&self) -> u32 {
+        self.max_connections
+    }
+
+    /// The sweep interval set (0: no automatic sweep).
+    #[must_use]
+    pub fn sweep_every(&self) -> u64 {
+        self.sweep_every
     }
 }
 

@@ -463,7 +463,7 @@ fn killed_and_restarted_postgres_still_refuses_a_replay_and_fails_closed_meanwhi
         r3.unwrap();
 
         server.stop();
-        let bound = options().get_timeout() + Duration::from_secs(1);
+        let bound = options().timeout() + Duration::from_secs(1);
         let started = Instant::now();
         let down = store.insert_if_new(IDP, "_new", until, now).await;
         assert!(started.elapsed() < bound, "took {:?}", started.elapsed());
