@@ -309,11 +309,9 @@ ring.save(&path)?;
 //! | `legacy` | yes | bcrypt, scrypt, PBKDF2 and Django hashes in [`password`], for migration |
 //! | `tokio` | yes | async hashing on the limiter's worker threads |
 //! | `redis` | no | Redis attempt store, SAML replay cache and issued request IDs, for several replicas |
-//! | `postgres` | no | API key records, SAML replay cache and issued request IDs in PostgreSQL (sqlx, embedded migrations) |
-//! | `sqlite` | no | the same stores in an SQLite file (SQLite compiled in, no server) |
 //! | `smtp` | no | email notifications of failed-attempt streaks |
 //! | `encrypted-assertions` | no | decryption of SAML `EncryptedAssertion` (XML Encryption, through aws-lc-rs, a C build) |
-//! | `postgres`, `sqlite` | no | SQL attempt stores: PostgreSQL for several replicas, SQLite for one machine with no server |
+//! | `postgres`, `sqlite` | no | SQL stores (sqlx, embedded migrations) for attempts, API key records, the SAML replay cache and issued request IDs: PostgreSQL for several replicas, SQLite for one machine with no server |
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "apikey")]
