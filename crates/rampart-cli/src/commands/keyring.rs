@@ -16,7 +16,9 @@ use rampart::envelope::retention::{BucketSize, RetentionKeyring, RetentionPolicy
 use rampart::envelope::{Error, FileKeyringStore, Keyring, LocalMasterKey, MasterKey};
 use serde_json::{Value, json};
 
-use super::envelope::{LOST_RACE, describe, failure, load, master_key, master_key_file, rfc3339};
+use super::envelope::{
+    LOST_RACE, describe, failure, load, master_key, master_key_file, master_key_uri, rfc3339,
+};
 use crate::cli::{KeyringCommand, KeyringFileArgs};
 use crate::output::{Failure, Report};
 
@@ -68,9 +70,19 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
         KeyringCommand::Rewrap {
             file,
             new_master_key_file,
+            to,
         } => {
             let old = master_key(&file.master_key)?;
-            let new = master_key_file(&new_master_key_file)?;
+            let new = match (&to, &new_master_key_file) {
+                (Some(uri), _) => master_key_uri(uri)?,
+                (None, Some(path)) => master_key_file(path)?,
+                (None, None) => {
+                    return Err(Failure::input(
+                        "usage",
+                        "give --to URI or --new-master-key-file FILE",
+                    ));
+                }
+            };
             let (ring, ()) =
                 change_then_check(&file.keyring, &old, &new, |ring| ring.rewrap(&old, &new))?;
             Ok(Report::success(describe(&ring)))
@@ -271,7 +283,7 @@ fn exists(path: &Path) -> Failure {
 /// Creates the keyring file under its lock with no-replace semantics, then loads it back.
 fn create(
     path: &Path,
-    master: &LocalMasterKey,
+    master: &dyn MasterKey,
     save: impl FnOnce(&FileKeyringStore) -> Result<(), Error>,
 ) -> Result<(), Failure> {
     let store = FileKeyringStore::new(path);
@@ -287,7 +299,7 @@ fn create(
 /// Load, change, save under the lock; then load the result back.
 fn change<T>(
     path: &Path,
-    master: &LocalMasterKey,
+    master: &dyn MasterKey,
     f: impl FnOnce(&mut Keyring) -> Result<T, Error>,
 ) -> Result<(Keyring, T), Failure> {
     change_then_check(path, master, master, f)
@@ -295,8 +307,8 @@ fn change<T>(
 
 fn change_then_check<T>(
     path: &Path,
-    master: &LocalMasterKey,
-    check_with: &LocalMasterKey,
+    master: &dyn MasterKey,
+    check_with: &dyn MasterKey,
     f: impl FnOnce(&mut Keyring) -> Result<T, Error>,
 ) -> Result<(Keyring, T), Failure> {
     // A missing or unreadable keyring fails here with the load's error (and no lock file is
@@ -315,7 +327,7 @@ fn change_then_check<T>(
 
 fn change_retention<T>(
     path: &Path,
-    master: &LocalMasterKey,
+    master: &dyn MasterKey,
     f: impl FnOnce(&mut RetentionKeyring) -> Result<T, Error>,
 ) -> Result<(RetentionKeyring, T), Failure> {
     load(path, master)?;
@@ -371,7 +383,7 @@ fn keyring_name(path: &Path) -> Result<String, Failure> {
 }
 
 /// Loads the saved file back with `master`.
-fn check_loads(path: &Path, master: &LocalMasterKey) -> Result<(), Failure> {
+fn check_loads(path: &Path, master: &dyn MasterKey) -> Result<(), Failure> {
     Keyring::load(path, master).map_err(|e| {
         let f = failure(&e);
         Failure::input(
