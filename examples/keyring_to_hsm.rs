@@ -35,7 +35,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hsm_key = Pkcs11MasterKey::generate(&uri)?;
     let store = FileKeyringStore::new(&path);
     Keyring::update(&store, &local, |r| r.rewrap(&local, &hsm_key))?;
-    println!("keyring now wrapped by {}", Keyring::load(&path, &hsm_key)?.master_key_id());
+    println!(
+        "keyring now wrapped by {}",
+        Keyring::load(&path, &hsm_key)?.master_key_id()
+    );
 
     // The data was not touched: yesterday's column opens; the local key no longer loads it.
     let ring = Keyring::load(&path, &hsm_key)?;

@@ -1,78 +1,15 @@
-//! What `keyring` and `encrypt`/`decrypt`/`reencrypt` share: loading the master key and the
-//! keyring, describing a keyring in JSON, and turning rampart-envelope's errors into exit
+//! What `keyring` and `encrypt`/`decrypt`/`reencrypt` share: loading the keyring, describing a keyring in JSON, and turning rampart-envelope's errors into exit
 //! codes.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use rampart::envelope::{
-    Error, FileError, Keyring, KeyringKind, LocalMasterKey, MASTER_KEY_ENV, MasterKey,
-    Pkcs11MasterKey, VersionInfo, VersionState,
+    Error, FileError, Keyring, KeyringKind, MasterKey, VersionInfo, VersionState,
 };
 use serde_json::{Value, json};
 
-use crate::cli::MasterKeyArgs;
 use crate::output::Failure;
-
-/// The master key from `--master-key-file`, or else from `RAMPART_MASTER_KEY`
-/// (32 bytes in base64, surrounding whitespace ignored; a key file must be private).
-pub(crate) fn master_key(args: &MasterKeyArgs) -> Result<Arc<dyn MasterKey>, Failure> {
-    if let Some(uri) = &args.master_key {
-        return master_key_uri(uri);
-    }
-    match &args.master_key_file {
-        Some(path) => LocalMasterKey::from_file(path),
-        None => LocalMasterKey::from_env(),
-    }
-    .map(|k| Arc::new(k) as Arc<dyn MasterKey>)
-    .map_err(|e| {
-        let failure = failure(&e);
-        if failure.kind == "missing_master_key" {
-            let message = format!(
-                "{}: give --master-key-file FILE or set {MASTER_KEY_ENV} (32 bytes in base64, \
-                 e.g. `head -c 32 /dev/urandom | base64 > master.key`)",
-                failure.message
-            );
-            Failure { message, ..failure }
-        } else {
-            failure
-        }
-    })
-}
-
-/// A master key from a named file (`--new-master-key-file`).
-pub(crate) fn master_key_file(path: &Path) -> Result<Arc<dyn MasterKey>, Failure> {
-    LocalMasterKey::from_file(path)
-        .map(|k| Arc::new(k) as Arc<dyn MasterKey>)
-        .map_err(|e| failure(&e))
-}
-
-/// A master key by URI (`--master-key`, `keyring rewrap --to`): `local:FILE` or
-/// `pkcs11:...`. A wrong PIN, a missing token, module or key object is an input error
-/// (exit 2) whose message says which.
-pub(crate) fn master_key_uri(uri: &str) -> Result<Arc<dyn MasterKey>, Failure> {
-    if let Some(path) = uri.strip_prefix("local:") {
-        return master_key_file(Path::new(path));
-    }
-    if uri.starts_with("pkcs11:") {
-        return Pkcs11MasterKey::open(uri)
-            .map(|k| Arc::new(k) as Arc<dyn MasterKey>)
-            .map_err(|e| failure(&e));
-    }
-    if uri.starts_with("aws-kms:") {
-        // Not linked into this binary yet: the AWS SDK is the library's `aws-kms` feature.
-        return Err(Failure::input(
-            "master_key_uri",
-            "aws-kms: master keys are not built into this rampart binary yet; use the \
-             library's AwsKmsMasterKey (feature aws-kms)",
-        ));
-    }
-    Err(Failure::input(
-        "master_key_uri",
-        "a master key URI is local:FILE or pkcs11:... (RFC 7512)",
-    ))
-}
 
 /// Loads the keyring file with the master key.
 pub(crate) fn load(path: &Path, master: &dyn MasterKey) -> Result<Keyring, Failure> {

@@ -13,12 +13,11 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use rampart::envelope::retention::{BucketSize, RetentionKeyring, RetentionPolicy};
-use rampart::envelope::{Error, FileKeyringStore, Keyring, LocalMasterKey, MasterKey};
+use rampart::envelope::{Error, FileKeyringStore, Keyring, MasterKey};
 use serde_json::{Value, json};
 
-use super::envelope::{
-    LOST_RACE, describe, failure, load, master_key, master_key_file, master_key_uri, rfc3339,
-};
+use super::envelope::{LOST_RACE, describe, failure, load, rfc3339};
+use super::master_key;
 use crate::cli::{KeyringCommand, KeyringFileArgs};
 use crate::output::{Failure, Report};
 
@@ -47,7 +46,7 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
             }
         }
         KeyringCommand::Rotate { file } => {
-            let master = master_key(&file.master_key)?;
+            let master = master_key::from_args(&file.master_key)?;
             let (ring, version) = change(&file.keyring, &master, |ring| {
                 ring.rotate(&master, SystemTime::now())
             })?;
@@ -58,7 +57,7 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
             )))
         }
         KeyringCommand::List { file } => {
-            let ring = load(&file.keyring, &master_key(&file.master_key)?)?;
+            let ring = load(&file.keyring, &master_key::from_args(&file.master_key)?)?;
             Ok(Report::success(describe(&ring)))
         }
         KeyringCommand::Retire {
@@ -72,10 +71,10 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
             new_master_key_file,
             to,
         } => {
-            let old = master_key(&file.master_key)?;
+            let old = master_key::from_args(&file.master_key)?;
             let new = match (&to, &new_master_key_file) {
-                (Some(uri), _) => master_key_uri(uri)?,
-                (None, Some(path)) => master_key_file(path)?,
+                (Some(uri), _) => master_key::from_uri(uri)?,
+                (None, Some(path)) => master_key::from_file(path)?,
                 (None, None) => {
                     return Err(Failure::input(
                         "usage",
@@ -89,7 +88,7 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
         }
         KeyringCommand::Prepare { file, ahead, now } => {
             let now = instant(now.as_deref())?;
-            let master = master_key(&file.master_key)?;
+            let master = master_key::from_args(&file.master_key)?;
             let (ring, current) =
                 change_retention(&file.keyring, &master, |r| r.prepare(now, ahead))?;
             let mut body = describe(ring.keyring());
@@ -98,7 +97,7 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
         }
         KeyringCommand::Purge { file, now } => {
             let now = instant(now.as_deref())?;
-            let master = master_key(&file.master_key)?;
+            let master = master_key::from_args(&file.master_key)?;
             let (ring, purged) = change_retention(&file.keyring, &master, |r| r.purge(now))?;
             let purged: Vec<Value> = purged
                 .iter()
@@ -126,7 +125,7 @@ fn init(file: &KeyringFileArgs, region: &str) -> Result<Report, Failure> {
     let path = &file.keyring;
     refuse_existing(path)?;
     let name = keyring_name(path)?;
-    let master = master_key(&file.master_key)?;
+    let master = master_key::from_args(&file.master_key)?;
     let ring =
         Keyring::create(&name, region, &master, SystemTime::now()).map_err(|e| failure(&e))?;
     create(path, &master, |store| ring.save_to(store))?;
@@ -154,7 +153,7 @@ fn init_retention(
         _ => return Err(Failure::input("invalid_option", "--bucket is hour or day")),
     };
     let name = keyring_name(path)?;
-    let master = master_key(&file.master_key)?;
+    let master = master_key::from_args(&file.master_key)?;
     let mut ring =
         RetentionKeyring::create(&name, region, &master, RetentionPolicy::new(bucket, retain))
             .map_err(|e| failure(&e))?;
@@ -203,7 +202,7 @@ fn parse_duration(text: &str) -> Result<Duration, Failure> {
 }
 
 fn retire(file: &KeyringFileArgs, below: u32, dry_run: bool, yes: bool) -> Result<Report, Failure> {
-    let master = master_key(&file.master_key)?;
+    let master = master_key::from_args(&file.master_key)?;
     // What would be destroyed, from the keyring as it is now (no lock: nothing is written).
     let mut preview = load(&file.keyring, &master)?;
     let would = preview
