@@ -904,3 +904,128 @@ fn sp_metadata_publishes_every_encryption_certificate() {
     }
     assert!(!xml.contains(TRIPLEDES) && !xml.contains(RSA_1_5));
 }
+
+// ---- properties: no change to an encrypted assertion's bytes is accepted -------------------
+
+mod properties {
+    use std::sync::OnceLock;
+
+    use proptest::prelude::*;
+
+    use super::{
+        AES256_CBC, AES256_GCM, Wrap, b64, data_cipher_value, decrypting_sp, encrypt,
+        key_cipher_value, sign_response, signed_assertion_template, tools, unsigned_template,
+    };
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use rampart_saml::{Error, Login, ServiceProvider};
+
+    /// Validation without the trace printing of the tests above (hundreds of cases).
+    fn check(sp: &ServiceProvider, xml: &str) -> Result<Login, Error> {
+        sp.validate_response(xml.as_bytes(), super::expected(), super::now())
+            .map(rampart_saml::ValidatedResponse::into_login_without_replay_check)
+    }
+
+    /// Documents encrypted once by xmlsec1 (`None` after a loud skip without it).
+    struct Docs {
+        /// AES-256-GCM around a signed assertion, in an unsigned response.
+        gcm: String,
+        /// AES-256-CBC around an unsigned assertion, in a signed response.
+        cbc_signed_response: String,
+        /// AES-256-CBC around a signed assertion, in an unsigned response.
+        cbc_signed_assertion: String,
+        /// What the untouched CBC document logs in as.
+        login: Login,
+    }
+
+    fn docs() -> Option<&'static Docs> {
+        static DOCS: OnceLock<Option<Docs>> = OnceLock::new();
+        DOCS.get_or_init(|| {
+            if !tools(&["xmlsec1"]) {
+                return None;
+            }
+            let signed = signed_assertion_template();
+            let cbc_signed_assertion = encrypt(&signed, AES256_CBC, Wrap::Mgf1p);
+            let login = check(&decrypting_sp(), &cbc_signed_assertion).unwrap();
+            Some(Docs {
+                gcm: encrypt(&signed, AES256_GCM, Wrap::Mgf1p),
+                cbc_signed_response: sign_response(&encrypt(
+                    &unsigned_template(),
+                    AES256_CBC,
+                    Wrap::Mgf1p,
+                )),
+                cbc_signed_assertion,
+                login,
+            })
+        })
+        .as_ref()
+    }
+
+    /// `xml` with byte `at` (modulo its length) of the CipherValue in `range` XORed with `x`.
+    fn flip(xml: &str, range: (usize, usize), at: usize, x: u8) -> String {
+        let mut bytes = b64(&xml[range.0..range.1]);
+        let i = at % bytes.len();
+        bytes[i] ^= x;
+        let mut s = xml.to_owned();
+        s.replace_range(range.0..range.1, &STANDARD.encode(bytes));
+        s
+    }
+
+    fn sp() -> &'static ServiceProvider {
+        static SP: OnceLock<ServiceProvider> = OnceLock::new();
+        SP.get_or_init(decrypting_sp)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// GCM: any change to the content ciphertext (IV, body or tag) or to the wrapped key
+        /// fails, and always as the one uniform `decryption_failed`.
+        #[test]
+        fn any_changed_gcm_or_wrapped_key_byte_is_refused_uniformly(
+            at in any::<usize>(), x in 1u8..=255, in_key in any::<bool>()
+        ) {
+            let Some(d) = docs() else { return Ok(()) };
+            let range = if in_key { key_cipher_value(&d.gcm) } else { data_cipher_value(&d.gcm) };
+            let e = check(sp(), &flip(&d.gcm, range, at, x)).unwrap_err();
+            prop_assert_eq!(e.kind(), "decryption_failed");
+        }
+
+        /// Under a signed response, a change to any character of the EncryptedAssertion's XML
+        /// (markup, algorithm names, base64) is refused.
+        #[test]
+        fn any_changed_character_under_a_signed_response_is_refused(
+            at in any::<usize>(), c in proptest::char::range('!', '~')
+        ) {
+            let Some(d) = docs() else { return Ok(()) };
+            let xml = &d.cbc_signed_response;
+            let start = xml.find("<saml:EncryptedAssertion").unwrap();
+            let end = xml.find("</saml:EncryptedAssertion>").unwrap();
+            let i = start + at % (end - start);
+            prop_assume!(xml.is_char_boundary(i) && xml[i..].chars().next() != Some(c));
+            let mut bad = xml.clone();
+            let len = xml[i..].chars().next().unwrap().len_utf8();
+            bad.replace_range(i..i + len, &c.to_string());
+            prop_assert!(check(sp(), &bad).is_err());
+        }
+
+        /// CBC under the assertion's own signature: CBC is malleable, so a changed byte is
+        /// refused, except a change the signature cannot see (an IV byte that turns whitespace
+        /// between attributes into other whitespace), which then logs in as the very same user
+        /// with the very same attributes.
+        #[test]
+        fn cbc_changes_under_the_assertion_signature_never_change_the_login(
+            at in any::<usize>(), x in 1u8..=255, in_key in any::<bool>()
+        ) {
+            let Some(d) = docs() else { return Ok(()) };
+            let xml = &d.cbc_signed_assertion;
+            let range = if in_key { key_cipher_value(xml) } else { data_cipher_value(xml) };
+            if let Ok(login) = check(sp(), &flip(xml, range, at, x)) {
+                prop_assert!(!in_key, "a changed wrapped key was accepted");
+                prop_assert!(at % b64(&xml[range.0..range.1]).len() < 16, "a body byte: {}", at);
+                prop_assert_eq!(&login.name_id, &d.login.name_id);
+                prop_assert_eq!(&login.attributes, &d.login.attributes);
+            }
+        }
+    }
+}
