@@ -112,6 +112,7 @@ pub mod fuzzing;
 mod login;
 mod metadata;
 mod ns;
+mod refresh;
 mod replay;
 mod request;
 mod request_ids;
@@ -120,6 +121,7 @@ mod response;
 mod sql_store;
 #[cfg(any(feature = "redis", feature = "postgres", feature = "sqlite"))]
 mod state_key;
+mod tenants;
 mod trace;
 mod view;
 #[cfg(feature = "encrypted-assertions")]
@@ -151,6 +153,17 @@ pub use rampart_xmldsig::SigningKey;
 /// Certificates (the IdP's trust anchors, the SP's own) and their fingerprints: one type,
 /// parsed once, shared with rampart-xmldsig.
 pub use rampart_xmldsig::{Certificate, Sha256Fingerprint};
+#[cfg(feature = "fetch-reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fetch-reqwest")))]
+pub use refresh::ReqwestFetcher;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use refresh::fuzz_check_metadata;
+pub use refresh::{
+    DEFAULT_MAX_REFRESH_INTERVAL, DEFAULT_MIN_REFRESH_INTERVAL, DEFAULT_RETRY_INTERVAL,
+    DEFAULT_UNKNOWN_KEY_REFRESH_INTERVAL, FetchError, FileFetcher, MetadataFetcher,
+    MetadataRefresher, MetadataRefresherBuilder, RefreshError, RefreshStatus,
+};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use replay::RedisReplayCache;
@@ -174,4 +187,7 @@ pub use sql_store::{SqlBackend, SqlStore, SqlStoreError, SqlStoreOptions};
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 #[doc(no_inline)]
 pub use sqlx;
+pub use tenants::{
+    IssuerCandidates, TenantError, TenantRegistry, TenantRequestIds, TenantResponse,
+};
 pub use trace::{Step, Trace};
