@@ -634,3 +634,44 @@ fn a_file_fetcher_refreshes_from_disk() {
     );
     assert!(registry.get(TENANT).is_some(), "last good kept");
 }
+
+#[cfg(feature = "fetch-reqwest")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reqwest_fetcher_follows_a_rotation_served_over_http() {
+    if !xmlsec1() {
+        return;
+    }
+    let server = MetadataServer::start(signed_md("idp"));
+    let url = format!("http://{}/metadata", server.addr);
+    let registry = TenantRegistry::new();
+    let r = MetadataRefresher::builder(
+        TENANT,
+        IDP_ENTITY,
+        rampart_saml::ReqwestFetcher::new(&url).unwrap(),
+        tenant_sp,
+    )
+    .with_metadata_signing_certificate(cert("keys/sp.cert.pem"))
+    .build()
+    .unwrap();
+    assert!(r.refresh(&registry, now()).await.unwrap());
+    validate(&registry, TENANT, &response_signed_by("idp")).unwrap();
+
+    server.serve(200, signed_md("attacker"));
+    let v = r
+        .validate_response(
+            &registry,
+            &response_signed_by("attacker"),
+            expected(),
+            now(),
+        )
+        .await
+        .unwrap();
+    let _ = v.response.into_login_without_replay_check();
+    assert_eq!(server.hits(), 2);
+
+    server.serve(404, Vec::new());
+    let e = r.refresh(&registry, now() + minutes(61)).await.unwrap_err();
+    assert_eq!(e.kind(), "metadata_fetch_failed");
+    assert!(e.to_string().contains("404"), "{e}");
+    validate(&registry, TENANT, &response_signed_by("attacker")).unwrap();
+}

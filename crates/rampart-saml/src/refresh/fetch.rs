@@ -91,3 +91,87 @@ impl MetadataFetcher for FileFetcher {
         std::future::ready(self.read())
     }
 }
+
+/// Metadata fetched from a URL with reqwest (rustls on ring, the system's trust roots), at
+/// most [`MAX_METADATA_BYTES`], within a 30 s timeout unless the client says otherwise.
+///
+/// ```no_run
+/// use rampart_saml::{MetadataRefresher, ReqwestFetcher, ServiceProvider};
+/// # let signing_cert = rampart_saml::Certificate::from_pem(&std::fs::read("tests/keys/sp.cert.pem")?)?;
+/// let refresher = MetadataRefresher::builder(
+///     "acme",
+///     "https://idp.example.com/metadata",
+///     ReqwestFetcher::new("https://idp.example.com/metadata")?,
+///     |idp| ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+///         .identity_provider(idp)
+///         .build(),
+/// )
+/// .with_metadata_signing_certificate(signing_cert)
+/// .build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "fetch-reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fetch-reqwest")))]
+#[derive(Debug, Clone)]
+pub struct ReqwestFetcher {
+    client: reqwest::Client,
+    url: reqwest::Url,
+}
+
+#[cfg(feature = "fetch-reqwest")]
+impl ReqwestFetcher {
+    /// Fetches `url` (http or https) with a client of its own: 30 s timeout, rustls.
+    ///
+    /// # Errors
+    /// [`FetchError::Backend`] when the URL does not parse or the client cannot be built.
+    pub fn new(url: &str) -> Result<Self, FetchError> {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| FetchError::Backend(Box::new(e)))?;
+        Self::with_client(client, url)
+    }
+
+    /// Fetches `url` with the application's `client` (its timeouts, proxy, roots).
+    ///
+    /// # Errors
+    /// [`FetchError::Backend`] when the URL does not parse.
+    pub fn with_client(client: reqwest::Client, url: &str) -> Result<Self, FetchError> {
+        let url = reqwest::Url::parse(url).map_err(|e| FetchError::Backend(Box::new(e)))?;
+        Ok(Self { client, url })
+    }
+
+    async fn get(&self) -> Result<Vec<u8>, FetchError> {
+        let backend = |e: reqwest::Error| FetchError::Backend(Box::new(e));
+        let mut response = self
+            .client
+            .get(self.url.clone())
+            .send()
+            .await
+            .map_err(backend)?;
+        if response.status() != reqwest::StatusCode::OK {
+            return Err(FetchError::Status(response.status().as_u16()));
+        }
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_METADATA_BYTES as u64)
+        {
+            return Err(FetchError::TooLarge);
+        }
+        let mut out = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(backend)? {
+            if out.len() + chunk.len() > MAX_METADATA_BYTES {
+                return Err(FetchError::TooLarge);
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(feature = "fetch-reqwest")]
+impl MetadataFetcher for ReqwestFetcher {
+    fn fetch(&self) -> impl Future<Output = Result<Vec<u8>, FetchError>> + Send {
+        self.get()
+    }
+}
