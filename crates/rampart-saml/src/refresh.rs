@@ -378,7 +378,7 @@ impl<F: MetadataFetcher> MetadataRefresher<F> {
             Err(refresh) => Err(TenantError::ResponseAfterFailedRefresh {
                 tenant: self.tenant.clone(),
                 source,
-                refresh,
+                refresh: Box::new(refresh),
             }),
         }
     }

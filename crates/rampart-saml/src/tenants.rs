@@ -47,7 +47,7 @@ pub enum TenantError {
         tenant: String,
         /// The refusal.
         #[source]
-        source: Error,
+        source: Box<Error>,
     },
     /// A metadata refresh the validation triggered (on an unknown signing key) failed; the
     /// response was refused with the last good metadata.
@@ -59,9 +59,9 @@ pub enum TenantError {
         tenant: String,
         /// The refusal with the last good metadata.
         #[source]
-        source: Error,
+        source: Box<Error>,
         /// Why the refresh failed.
-        refresh: crate::refresh::RefreshError,
+        refresh: Box<crate::refresh::RefreshError>,
     },
 }
 
@@ -83,7 +83,7 @@ impl TenantError {
     pub fn response_error(&self) -> Option<&Error> {
         match self {
             TenantError::Response { source, .. }
-            | TenantError::ResponseAfterFailedRefresh { source, .. } => Some(source),
+            | TenantError::ResponseAfterFailedRefresh { source, .. } => Some(&**source),
             _ => None,
         }
     }
@@ -328,7 +328,7 @@ impl TenantRegistry {
             }),
             Err(source) => Err(TenantError::Response {
                 tenant: tenant.to_owned(),
-                source,
+                source: Box::new(source),
             }),
         }
     }
@@ -408,7 +408,7 @@ impl TenantRegistry {
             .peek_issuer(input)
             .map_err(|source| TenantError::Response {
                 tenant: String::new(),
-                source,
+                source: Box::new(source),
             })?;
         for tenant in peek.tenants() {
             let issued = ids
@@ -416,7 +416,7 @@ impl TenantRegistry {
                 .await
                 .map_err(|source| TenantError::Response {
                     tenant: tenant.clone(),
-                    source,
+                    source: Box::new(source),
                 })?;
             if issued {
                 return self.validate_response(
