@@ -558,24 +558,3 @@ pub(crate) fn check_metadata(
     }
     Ok(m)
 }
-
-/// The refresh path on bytes, for the fuzz target: parse, check the signature against
-/// `signing` (or none), read the IdP `entity_id`, check `validUntil`.
-#[cfg(fuzzing)]
-#[doc(hidden)]
-pub fn fuzz_check_metadata(
-    xml: &[u8],
-    signing: &[Certificate],
-    entity_id: &str,
-    now: SystemTime,
-) -> Result<(), RefreshError> {
-    let options = if signing.is_empty() {
-        None
-    } else {
-        Some(
-            crate::dsig::verify_options(signing, Algorithms::default())
-                .map_err(RefreshError::Config)?,
-        )
-    };
-    check_metadata(xml, entity_id, options.as_ref(), now).map(|_| ())
-}
