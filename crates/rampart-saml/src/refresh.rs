@@ -271,12 +271,15 @@ impl<F: MetadataFetcher> MetadataRefresher<F> {
             }
             s.in_flight = true;
         }
+        // Cleared on every exit, a cancelled fetch (the caller's timeout dropping this
+        // future) included: a flag left set would stop every later refresh.
+        let flight = InFlight(&self.state);
         let fetched = self.fetcher.fetch().await;
         let result = fetched
             .map_err(RefreshError::Fetch)
             .and_then(|xml| self.accept(&xml, now));
+        drop(flight);
         let mut s = self.lock();
-        s.in_flight = false;
         match result {
             Ok((sp, valid_until, cache)) => {
                 registry.insert(self.tenant.clone(), sp);
@@ -496,6 +499,18 @@ impl<F: MetadataFetcher> MetadataRefresherBuilder<F> {
             unknown_key_interval: self.unknown_key_interval,
             state: Mutex::new(State::default()),
         })
+    }
+}
+
+/// Clears `in_flight` when dropped.
+struct InFlight<'a>(&'a Mutex<State>);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .in_flight = false;
     }
 }
 

@@ -675,3 +675,30 @@ async fn reqwest_fetcher_follows_a_rotation_served_over_http() {
     assert!(e.to_string().contains("404"), "{e}");
     validate(&registry, TENANT, &response_signed_by("attacker")).unwrap();
 }
+
+/// A fetcher that never answers: its refresh is dropped by the caller's timeout.
+struct Hanging;
+
+impl MetadataFetcher for Hanging {
+    fn fetch(&self) -> impl std::future::Future<Output = Result<Vec<u8>, FetchError>> + Send {
+        std::future::pending()
+    }
+}
+
+#[test]
+fn a_cancelled_refresh_does_not_block_later_refreshes() {
+    let registry = TenantRegistry::new();
+    let r = MetadataRefresher::builder(TENANT, IDP_ENTITY, Hanging, tenant_sp)
+        .accept_unsigned_metadata()
+        .build()
+        .unwrap();
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    for _ in 0..2 {
+        // Pending: the fetch started (had the flag stayed set, this would be Ready(Ok(false))).
+        let mut f = std::pin::pin!(r.refresh(&registry, now()));
+        assert!(f.as_mut().poll(&mut cx).is_pending());
+        // Another task's refresh meanwhile is skipped, not queued.
+        assert!(!block_on(r.refresh(&registry, now())).unwrap());
+        // `f` is dropped here, as a caller's timeout drops it.
+    }
+}
