@@ -73,6 +73,11 @@ pub enum RefreshError {
 
 impl RefreshError {
     /// A stable, machine-readable name for logs and status pages.
+    ///
+    /// ```
+    /// let e = rampart_saml::RefreshError::Expired { at: "2029-12-31T00:00:00Z".into() };
+    /// assert_eq!(e.kind(), "metadata_expired");
+    /// ```
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
@@ -179,6 +184,28 @@ impl<F> std::fmt::Debug for MetadataRefresher<F> {
 
 /// Builds a [`MetadataRefresher`]; `build()` refuses a configuration that neither pins a
 /// metadata signing certificate nor says loudly that unsigned metadata is accepted.
+///
+/// ```
+/// use std::time::Duration;
+/// use rampart_saml::{Certificate, FileFetcher, MetadataRefresher, ServiceProvider};
+/// let signer = Certificate::from_pem(&std::fs::read("tests/keys/sp.cert.pem")?)?;
+/// let build_sp = |idp| ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+///     .identity_provider(idp)
+///     .build();
+/// let refresher = MetadataRefresher::builder("acme", "https://idp.example.com/metadata", FileFetcher::new("idp.xml"), build_sp)
+///     .with_metadata_signing_certificate(signer)
+///     .with_min_refresh_interval(Duration::from_secs(600))
+///     .with_max_refresh_interval(Duration::from_secs(6 * 3600))
+///     .with_retry_interval(Duration::from_secs(120))
+///     .with_unknown_key_refresh_interval(Duration::from_secs(300))
+///     .build()?;
+/// // Neither a signing certificate nor the loud opt-in: refused.
+/// assert!(MetadataRefresher::builder("acme", "https://idp.example.com/metadata", FileFetcher::new("idp.xml"), build_sp)
+///     .build()
+///     .is_err());
+/// # let _ = refresher;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[must_use]
 pub struct MetadataRefresherBuilder<F> {
     tenant: String,
@@ -243,6 +270,22 @@ impl<F: MetadataFetcher> MetadataRefresher<F> {
     }
 
     /// A copy of the current status.
+    ///
+    /// ```
+    /// # use std::time::{Duration, SystemTime};
+    /// # use rampart_saml::{FileFetcher, MetadataRefresher, ServiceProvider, TenantRegistry};
+    /// # use rampart_testkit::block_on_ready as block_on;
+    /// # let registry = TenantRegistry::new();
+    /// # let refresher = MetadataRefresher::builder("onelogin", "https://app.onelogin.com/saml/metadata/383123",
+    /// #     FileFetcher::new("tests/samples/python3-saml/data/metadata/idp_metadata.xml"),
+    /// #     |idp| ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs").identity_provider(idp).build())
+    /// #     .accept_unsigned_metadata().build()?;
+    /// # let now = SystemTime::now();
+    /// block_on(refresher.refresh(&registry, now))?;
+    /// let status = refresher.status();
+    /// assert_eq!((status.last_success, status.successes), (Some(now), 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn status(&self) -> RefreshStatus {
         self.lock().status.clone()
@@ -256,6 +299,21 @@ impl<F: MetadataFetcher> MetadataRefresher<F> {
     /// good metadata has expired by then, the tenant is removed (fail closed).
     ///
     /// A refresh already running (another task's) makes this one return `Ok(false)` at once.
+    ///
+    /// ```
+    /// # use std::time::{Duration, SystemTime};
+    /// # use rampart_saml::{FileFetcher, MetadataRefresher, ServiceProvider, TenantRegistry};
+    /// # use rampart_testkit::block_on_ready as block_on;
+    /// # let registry = TenantRegistry::new();
+    /// # let refresher = MetadataRefresher::builder("onelogin", "https://app.onelogin.com/saml/metadata/383123",
+    /// #     FileFetcher::new("tests/samples/python3-saml/data/metadata/idp_metadata.xml"),
+    /// #     |idp| ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs").identity_provider(idp).build())
+    /// #     .accept_unsigned_metadata().build()?;
+    /// # let now = SystemTime::now();
+    /// assert!(block_on(refresher.refresh(&registry, now))?); // installed
+    /// assert!(registry.get("onelogin").is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// The [`RefreshError`] that refused the metadata.
@@ -315,6 +373,21 @@ impl<F: MetadataFetcher> MetadataRefresher<F> {
     /// removes the tenant from `registry` once its last good metadata has expired. Call it
     /// from a timer; returns whether new metadata was installed.
     ///
+    /// ```
+    /// # use std::time::{Duration, SystemTime};
+    /// # use rampart_saml::{FileFetcher, MetadataRefresher, ServiceProvider, TenantRegistry};
+    /// # use rampart_testkit::block_on_ready as block_on;
+    /// # let registry = TenantRegistry::new();
+    /// # let refresher = MetadataRefresher::builder("onelogin", "https://app.onelogin.com/saml/metadata/383123",
+    /// #     FileFetcher::new("tests/samples/python3-saml/data/metadata/idp_metadata.xml"),
+    /// #     |idp| ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs").identity_provider(idp).build())
+    /// #     .accept_unsigned_metadata().build()?;
+    /// # let now = SystemTime::now();
+    /// assert!(block_on(refresher.refresh_if_due(&registry, now))?); // never refreshed: due
+    /// assert!(!block_on(refresher.refresh_if_due(&registry, now + Duration::from_secs(60)))?); // not yet
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`MetadataRefresher::refresh`].
     pub async fn refresh_if_due(
@@ -340,6 +413,27 @@ impl<F: MetadataFetcher> MetadataRefresher<F> {
     /// [`TenantRegistry::validate_response`]); when its signature does not verify with the
     /// IdP keys we hold (the IdP may have rotated), refreshes the metadata once, at most once
     /// per unknown-key interval for this tenant, and validates again once.
+    ///
+    /// ```
+    /// # use std::time::{Duration, SystemTime};
+    /// # use rampart_saml::{FileFetcher, MetadataRefresher, ServiceProvider, TenantRegistry};
+    /// # use rampart_testkit::block_on_ready as block_on;
+    /// # let registry = TenantRegistry::new();
+    /// # let refresher = MetadataRefresher::builder("onelogin", "https://app.onelogin.com/saml/metadata/383123",
+    /// #     FileFetcher::new("tests/samples/python3-saml/data/metadata/idp_metadata.xml"),
+    /// #     |idp| ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs").identity_provider(idp).build())
+    /// #     .accept_unsigned_metadata().build()?;
+    /// # let now = SystemTime::now();
+    /// # block_on(refresher.refresh(&registry, now))?;
+    /// # let saml_response = std::fs::read("tests/fixtures/both_signed.xml")?;
+    /// // Signed by a key the IdP's metadata does not list: one refresh, then refused.
+    /// let expected = rampart_saml::Expected::Request("_req0123456789abcdef0123456789abcdef");
+    /// let e = block_on(refresher.validate_response(&registry, &saml_response, expected, now))
+    ///     .unwrap_err();
+    /// assert_eq!(refresher.status().triggered, 1);
+    /// # let _ = e;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// As [`TenantRegistry::validate_response`]; [`TenantError::ResponseAfterFailedRefresh`]

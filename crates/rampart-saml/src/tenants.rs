@@ -68,6 +68,10 @@ pub enum TenantError {
 impl TenantError {
     /// A stable, machine-readable name: `unknown_tenant`, `request_not_issued`, or the
     /// [`Error::kind`] of the refusal.
+    ///
+    /// ```
+    /// assert_eq!(rampart_saml::TenantError::RequestNotIssued.kind(), "request_not_issued");
+    /// ```
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
@@ -79,6 +83,10 @@ impl TenantError {
     }
 
     /// The validation error, when the tenant's configuration refused the response.
+    ///
+    /// ```
+    /// assert!(rampart_saml::TenantError::RequestNotIssued.response_error().is_none());
+    /// ```
     #[must_use]
     pub fn response_error(&self) -> Option<&Error> {
         match self {
@@ -127,6 +135,14 @@ pub struct IssuerCandidates {
 
 impl IssuerCandidates {
     /// The Issuer the response names (the Response's, else its assertion's), unverified.
+    ///
+    /// ```
+    /// # use rampart_saml::TenantRegistry;
+    /// # let response = std::fs::read("tests/fixtures/both_signed.xml")?;
+    /// let peek = TenantRegistry::new().peek_issuer(&response)?;
+    /// assert_eq!(peek.unverified_issuer(), Some("https://idp.example.com/metadata"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn unverified_issuer(&self) -> Option<&str> {
         self.issuer.as_deref()
@@ -135,12 +151,28 @@ impl IssuerCandidates {
     /// The Response's InResponseTo, unverified: never a substitute for the request id kept
     /// in the user's session (an attacker's own request id would bind the victim's browser to
     /// the attacker's login).
+    ///
+    /// ```
+    /// # use rampart_saml::TenantRegistry;
+    /// # let response = std::fs::read("tests/fixtures/both_signed.xml")?;
+    /// let peek = TenantRegistry::new().peek_issuer(&response)?;
+    /// assert_eq!(peek.unverified_in_response_to(), Some("_req0123456789abcdef0123456789abcdef"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn unverified_in_response_to(&self) -> Option<&str> {
         self.in_response_to.as_deref()
     }
 
     /// The tenants whose IdP entity id is the claimed Issuer, sorted: candidates to try.
+    ///
+    /// ```
+    /// # use rampart_saml::TenantRegistry;
+    /// # let response = std::fs::read("tests/fixtures/both_signed.xml")?;
+    /// let peek = TenantRegistry::new().peek_issuer(&response)?;
+    /// assert!(peek.tenants().is_empty()); // no tenant trusts that IdP
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn tenants(&self) -> &[String] {
         &self.tenants
@@ -311,6 +343,17 @@ impl TenantRegistry {
     /// # Errors
     /// [`TenantError::UnknownTenant`]; [`TenantError::Response`] with the validation's
     /// [`Error`].
+    ///
+    /// ```
+    /// # use std::time::SystemTime;
+    /// use rampart_saml::{Expected, TenantRegistry};
+    /// # let saml_response = std::fs::read("tests/fixtures/both_signed.xml")?;
+    /// let e = TenantRegistry::new()
+    ///     .validate_response("acme", &saml_response, Expected::Unsolicited, SystemTime::now())
+    ///     .unwrap_err();
+    /// assert_eq!(e.kind(), "unknown_tenant");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn validate_response(
         &self,
         tenant: &str,
@@ -340,6 +383,10 @@ impl TenantRegistry {
     /// # Errors
     /// [`Error::Input`] / [`Error::Xml`] when the input is not a parseable response (at most
     /// [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    ///
+    /// ```
+    /// assert!(rampart_saml::TenantRegistry::new().peek_issuer(b"not base64!").is_err());
+    /// ```
     pub fn peek_issuer(&self, input: &[u8]) -> Result<IssuerCandidates, Error> {
         let xml = decode_response_within(input, DEFAULT_MAX_RESPONSE_BYTES)?;
         let limits = Limits::default().with_max_bytes(DEFAULT_MAX_RESPONSE_BYTES);

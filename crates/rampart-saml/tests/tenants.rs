@@ -702,3 +702,27 @@ fn a_cancelled_refresh_does_not_block_later_refreshes() {
         // `f` is dropped here, as a caller's timeout drops it.
     }
 }
+
+#[test]
+fn every_fuzz_seed_goes_through_the_refresh_path_and_the_signed_one_is_accepted() {
+    // The fuzz target's seeds (fuzz/seeds/saml_metadata_refresh), as regression inputs.
+    let seeds = dir().join("../../../fuzz/seeds/saml_metadata_refresh");
+    let mut accepted = Vec::new();
+    for entry in std::fs::read_dir(&seeds).unwrap() {
+        let path = entry.unwrap().path();
+        let registry = TenantRegistry::new();
+        let r = refresher_of(rampart_saml::FileFetcher::new(&path));
+        if block_on(r.refresh(&registry, now())).is_ok() {
+            assert!(registry.get(TENANT).is_some());
+            accepted.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    assert_eq!(accepted, ["signed.xml"]);
+}
+
+fn refresher_of<F: MetadataFetcher>(fetcher: F) -> MetadataRefresher<F> {
+    MetadataRefresher::builder(TENANT, IDP_ENTITY, fetcher, tenant_sp)
+        .with_metadata_signing_certificate(cert("keys/sp.cert.pem"))
+        .build()
+        .unwrap()
+}

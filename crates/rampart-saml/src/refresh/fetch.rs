@@ -68,6 +68,11 @@ pub struct FileFetcher {
 
 impl FileFetcher {
     /// Reads `path` on every fetch.
+    ///
+    /// ```
+    /// let f = rampart_saml::FileFetcher::new("/etc/rampart/idp-metadata.xml");
+    /// # let _ = f;
+    /// ```
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self { path: path.into() }
     }
@@ -122,6 +127,13 @@ pub struct ReqwestFetcher {
 impl ReqwestFetcher {
     /// Fetches `url` (http or https) with a client of its own: 30 s timeout, rustls.
     ///
+    /// ```
+    /// let f = rampart_saml::ReqwestFetcher::new("https://idp.example.com/metadata")?;
+    /// assert!(rampart_saml::ReqwestFetcher::new("not a url").is_err());
+    /// # let _ = f;
+    /// # Ok::<(), rampart_saml::FetchError>(())
+    /// ```
+    ///
     /// # Errors
     /// [`FetchError::Backend`] when the URL does not parse or the client cannot be built.
     pub fn new(url: &str) -> Result<Self, FetchError> {
@@ -133,6 +145,13 @@ impl ReqwestFetcher {
     }
 
     /// Fetches `url` with the application's `client` (its timeouts, proxy, roots).
+    ///
+    /// ```
+    /// let client = reqwest::Client::new();
+    /// let f = rampart_saml::ReqwestFetcher::with_client(client, "https://idp.example.com/metadata")?;
+    /// # let _ = f;
+    /// # Ok::<(), rampart_saml::FetchError>(())
+    /// ```
     ///
     /// # Errors
     /// [`FetchError::Backend`] when the URL does not parse.

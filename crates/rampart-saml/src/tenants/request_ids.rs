@@ -54,6 +54,16 @@ impl<S: RequestIdStore> TenantRequestIds<S> {
     /// Remembers that `tenant` sent the request `request_id`, until `expires_at` (see
     /// [`TenantRequestIds`]).
     ///
+    /// ```
+    /// # use std::time::{Duration, SystemTime};
+    /// # use rampart_testkit::block_on_ready as block_on;
+    /// let ids = rampart_saml::TenantRequestIds::new(rampart_saml::MemoryRequestIds::new());
+    /// let now = SystemTime::now();
+    /// block_on(ids.remember("acme", "_r1", now + Duration::from_secs(600), now))?;
+    /// assert!(block_on(ids.consume("acme", "_r1", now))?);
+    /// # Ok::<(), rampart_saml::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`RequestIdStore::remember`]: do not send the request then.
     pub async fn remember(
@@ -71,6 +81,16 @@ impl<S: RequestIdStore> TenantRequestIds<S> {
     /// Forgets the request, and returns `Ok(true)` when `tenant` remembered `request_id` and
     /// it had not expired (see [`TenantRequestIds`]). A miss consumes nothing, so several
     /// candidate tenants can be tried.
+    ///
+    /// ```
+    /// # use std::time::{Duration, SystemTime};
+    /// # use rampart_testkit::block_on_ready as block_on;
+    /// let ids = rampart_saml::TenantRequestIds::new(rampart_saml::MemoryRequestIds::new());
+    /// let now = SystemTime::now();
+    /// block_on(ids.remember("acme", "_r1", now + Duration::from_secs(600), now))?;
+    /// assert!(block_on(ids.consume("acme", "_r1", now))?);
+    /// # Ok::<(), rampart_saml::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`RequestIdStore::consume`]: refuse the login.
