@@ -188,8 +188,7 @@ fn tenants_bench(c: &mut Criterion) {
             "https://sp.example.com/saml/acs",
         )
         .identity_provider(
-            IdentityProvider::new("https://idp.example.com/metadata", [cert.clone()])
-                .expect("idp"),
+            IdentityProvider::new("https://idp.example.com/metadata", [cert.clone()]).expect("idp"),
         )
         .build()
         .expect("sp")

@@ -12,8 +12,8 @@ use std::time::{Duration, SystemTime};
 
 use libfuzzer_sys::fuzz_target;
 use rampart_saml::{
-    Certificate, FetchError, IdentityProvider, MetadataFetcher, MetadataRefresher,
-    ServiceProvider, TenantRegistry,
+    Certificate, FetchError, IdentityProvider, MetadataFetcher, MetadataRefresher, ServiceProvider,
+    TenantRegistry,
 };
 
 const ENTITY: &str = "https://idp.example.com/metadata";
@@ -36,16 +36,21 @@ fn ready<F: Future>(f: F) -> F::Output {
 }
 
 fn build_sp(idp: IdentityProvider) -> Result<ServiceProvider, rampart_saml::Error> {
-    ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
-        .identity_provider(idp)
-        .build()
+    ServiceProvider::builder(
+        "https://sp.example.com/metadata",
+        "https://sp.example.com/saml/acs",
+    )
+    .identity_provider(idp)
+    .build()
 }
 
 fn signing_cert() -> &'static Certificate {
     static C: OnceLock<Certificate> = OnceLock::new();
     C.get_or_init(|| {
-        Certificate::from_pem(include_bytes!("../../crates/rampart-saml/tests/keys/sp.cert.pem"))
-            .unwrap()
+        Certificate::from_pem(include_bytes!(
+            "../../crates/rampart-saml/tests/keys/sp.cert.pem"
+        ))
+        .unwrap()
     })
 }
 
@@ -77,7 +82,11 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(sp.identity_provider().entity_id(), ENTITY);
                 let status = refresher.status();
                 assert_eq!(status.last_success, Some(now));
-                assert!(status.next_attempt.is_some_and(|t| t > now || status.valid_until.is_some()));
+                assert!(
+                    status
+                        .next_attempt
+                        .is_some_and(|t| t > now || status.valid_until.is_some())
+                );
             }
             Err(e) => {
                 assert!(!e.kind().is_empty());
@@ -85,7 +94,10 @@ fuzz_target!(|data: &[u8]| {
                 if signed {
                     // A refused refresh over a last good configuration keeps it.
                     let registry = TenantRegistry::new();
-                    registry.insert("t", build_sp(last_good().identity_provider().clone()).unwrap());
+                    registry.insert(
+                        "t",
+                        build_sp(last_good().identity_provider().clone()).unwrap(),
+                    );
                     let _ = ready(refresher.refresh(&registry, now));
                     assert!(registry.get("t").is_some());
                 }
