@@ -225,6 +225,9 @@ struct Tenants {
     by_id: HashMap<String, Arc<ServiceProvider>>,
     /// IdP entity id -> tenants trusting it (sorted), for the shared-ACS peek.
     by_issuer: HashMap<String, Vec<String>>,
+    /// The largest response any tenant accepts (never shrinks), so the peek refuses nothing
+    /// a tenant would have validated.
+    peek_limit: usize,
 }
 
 impl Tenants {
@@ -272,7 +275,9 @@ impl TenantRegistry {
         let tenant = tenant.into();
         let sp = Arc::new(sp);
         let issuer = sp.identity_provider().entity_id().to_owned();
+        let limit = sp.max_response_bytes;
         let mut t = self.write();
+        t.peek_limit = t.peek_limit.max(limit);
         let old = t.by_id.insert(tenant.clone(), sp);
         if let Some(old) = &old {
             t.unindex(&tenant, old);
@@ -382,14 +387,15 @@ impl TenantRegistry {
     ///
     /// # Errors
     /// [`Error::Input`] / [`Error::Xml`] when the input is not a parseable response (at most
-    /// [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`], or the largest `max_response_bytes` of any tenant).
     ///
     /// ```
     /// assert!(rampart_saml::TenantRegistry::new().peek_issuer(b"not base64!").is_err());
     /// ```
     pub fn peek_issuer(&self, input: &[u8]) -> Result<IssuerCandidates, Error> {
-        let xml = decode_response_within(input, DEFAULT_MAX_RESPONSE_BYTES)?;
-        let limits = Limits::default().with_max_bytes(DEFAULT_MAX_RESPONSE_BYTES);
+        let limit = self.read().peek_limit.max(DEFAULT_MAX_RESPONSE_BYTES);
+        let xml = decode_response_within(input, limit)?;
+        let limits = Limits::default().with_max_bytes(limit);
         let doc = Document::parse_with_limits(&xml, &limits).map_err(Error::Xml)?;
         let root = doc.root();
         let issuer_of = |el: rampart_xmldsig::Element<'_>| {
