@@ -134,7 +134,8 @@ struct State {
     in_flight: bool,
 }
 
-/// Keeps one tenant's IdP metadata fresh in a [`TenantRegistry`].
+/// Keeps one tenant's IdP metadata fresh in a [`TenantRegistry`]. Every accepted refresh
+/// (re)installs the tenant: stop calling it (drop the refresher) when the tenant is removed.
 ///
 /// ```
 /// use std::time::SystemTime;
@@ -331,13 +332,19 @@ impl<F: MetadataFetcher> MetadataRefresher<F> {
         }
         // Cleared on every exit, a cancelled fetch (the caller's timeout dropping this
         // future) included: a flag left set would stop every later refresh.
-        let flight = InFlight(&self.state);
+        let mut flight = InFlight {
+            state: &self.state,
+            armed: true,
+        };
         let fetched = self.fetcher.fetch().await;
         let result = fetched
             .map_err(RefreshError::Fetch)
             .and_then(|xml| self.accept(&xml, now));
-        drop(flight);
+        // Cleared under the same lock that installs the result, so a refresh started after
+        // this one cannot finish first and then be overwritten by older metadata.
         let mut s = self.lock();
+        s.in_flight = false;
+        flight.armed = false;
         match result {
             Ok((sp, valid_until, cache)) => {
                 registry.insert(self.tenant.clone(), sp);
@@ -596,15 +603,20 @@ impl<F: MetadataFetcher> MetadataRefresherBuilder<F> {
     }
 }
 
-/// Clears `in_flight` when dropped.
-struct InFlight<'a>(&'a Mutex<State>);
+/// Clears `in_flight` when dropped while still armed (the refresh was cancelled).
+struct InFlight<'a> {
+    state: &'a Mutex<State>,
+    armed: bool,
+}
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .in_flight = false;
+        if self.armed {
+            self.state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .in_flight = false;
+        }
     }
 }
 
