@@ -424,6 +424,10 @@ impl TenantRegistry {
     /// That id is consumed (once, on any replica) and the response is validated with that
     /// tenant's configuration as its answer.
     ///
+    /// Where the RelayState names the tenant instead, it is a claim like any other: consume
+    /// the session's id with that tenant ([`TenantRequestIds::consume`], which finds nothing
+    /// for a tenant that did not issue it) and then call [`Self::validate_response`] for it.
+    ///
     /// ```
     /// use std::time::{Duration, SystemTime};
     /// use rampart_saml::{Certificate, IdentityProvider, MemoryRequestIds, ServiceProvider, TenantRegistry, TenantRequestIds};
