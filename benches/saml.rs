@@ -11,6 +11,13 @@
 //! Then the full validation's ratio to RSA and the floors' sum's ratio to RSA again, from 41
 //! interleaved rounds (`saml_validate/paired/...`; `--bench paired` runs only these).
 //!
+//! `tenants`: the same validation through a `TenantRegistry` of 10 000 tenants (a hash
+//! lookup, then the tenant's configuration; the tenant changes every call, so the lookups
+//! and configurations are not all cache-hot) side by side with one `ServiceProvider` and no
+//! registry, and with a registry of one tenant. Target ratio <= 1.05; `tenants/paired/...`
+//! gives the ratios from interleaved rounds, with the same work against itself as the noise
+//! floor of the run.
+//!
 //! `cargo bench -p rampart --no-default-features --features saml --bench saml`
 
 // criterion_group! generates an undocumented `pub fn benches`.
@@ -173,5 +180,94 @@ fn idp_public_key() -> Vec<u8> {
         .to_vec()
 }
 
-criterion_group!(benches, validate_bench);
+fn tenants_bench(c: &mut Criterion) {
+    use rampart::saml::TenantRegistry;
+    const TENANTS: usize = 10_000;
+    let cert = Certificate::from_pem(IDP_CERT).expect("test cert");
+    let sp = || {
+        ServiceProvider::builder(
+            "https://sp.example.com/metadata",
+            "https://sp.example.com/saml/acs",
+        )
+        .identity_provider(
+            IdentityProvider::new("https://idp.example.com/metadata", [cert.clone()]).expect("idp"),
+        )
+        .build()
+        .expect("sp")
+    };
+    let one = sp();
+    let registry = TenantRegistry::new();
+    let ids: Vec<String> = (0..TENANTS).map(|i| format!("tenant-{i:05}")).collect();
+    for id in &ids {
+        registry.insert(id.clone(), sp());
+    }
+    let form_value = base64::engine::general_purpose::STANDARD.encode(RESPONSE);
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_893_456_060); // 2030-01-01T00:01:00Z
+    let expected = Expected::Request("_req0123456789abcdef0123456789abcdef");
+    let next = std::cell::Cell::new(0usize);
+    let via_registry = || {
+        let i = next.get();
+        next.set((i + 7919) % TENANTS); // a prime stride: every tenant in turn, out of order
+        let v = registry
+            .validate_response(&ids[i], black_box(form_value.as_bytes()), expected, now)
+            .expect("valid");
+        black_box(v.response.into_login_without_replay_check());
+    };
+    let single = TenantRegistry::new();
+    single.insert("tenant-00000", sp());
+    let via_single = || {
+        let v = single
+            .validate_response(
+                "tenant-00000",
+                black_box(form_value.as_bytes()),
+                expected,
+                now,
+            )
+            .expect("valid");
+        black_box(v.response.into_login_without_replay_check());
+    };
+    let direct = || {
+        let v = one
+            .validate_response(black_box(form_value.as_bytes()), expected, now)
+            .expect("valid");
+        black_box(v.into_login_without_replay_check());
+    };
+
+    let mut g = c.benchmark_group("tenants");
+    g.sample_size(50);
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("registry_10000_tenants_lookup_and_validation", |b| {
+        b.iter(via_registry);
+    });
+    g.bench_function("registry_1_tenant_lookup_and_validation", |b| {
+        b.iter(via_single);
+    });
+    g.bench_function("one_service_provider_validation", |b| b.iter(direct));
+    g.finish();
+
+    const BATCH: usize = 100;
+    let batch = |f: &dyn Fn()| (0..BATCH).for_each(|_| f());
+    let mut vs_sp = |side: usize| batch(if side == 0 { &via_registry } else { &direct });
+    let mut vs_one = |side: usize| {
+        batch(if side == 0 {
+            &via_registry
+        } else {
+            &via_single
+        })
+    };
+    let mut same = |side: usize| batch(if side == 0 { &direct } else { &direct });
+    paired::paired_ratios(
+        "tenants",
+        "time of the named work / the other side",
+        61,
+        &mut [
+            ("registry_10000_tenants_vs_one_service_provider", &mut vs_sp),
+            ("registry_10000_tenants_vs_registry_1_tenant", &mut vs_one),
+            // The noise floor: the same work on both sides.
+            ("one_service_provider_vs_itself", &mut same),
+        ],
+    );
+}
+
+criterion_group!(benches, validate_bench, tenants_bench);
 criterion_main!(benches);

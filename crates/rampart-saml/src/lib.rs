@@ -81,6 +81,39 @@
 //! decrypts with RSA keys of 2048 to 8192 bits only, so an SP key under 2048 bits is refused
 //! when configured (generate a new one: the SP's own key is never an IdP's constraint).
 //!
+//! # Many tenants, one service provider
+//! A [`TenantRegistry`] maps tenant ids to each tenant's own [`ServiceProvider`]: its IdP's
+//! entity id and certificates, and its own options (IdP-initiated login stays an opt-in per
+//! tenant). The tenant is chosen before anything is verified, by the ACS path
+//! ([`TenantRegistry::validate_response`]) or, at an ACS shared by all tenants, by the
+//! tenant that issued the request id kept in the user's session
+//! ([`TenantRegistry::validate_at_shared_acs`] with [`TenantRequestIds`], which stores the
+//! tenant with each id on any [`RequestIdStore`]). The response is then validated with that
+//! tenant's configuration alone, so its Issuer is pinned to that tenant's IdP after the
+//! signature verifies: a multi-tenant IdP often signs for every tenant with one key, and a
+//! signature alone never moves a user from tenant A into tenant B.
+//! [`TenantRegistry::peek_issuer`] reads the claimed Issuer for routing only; what it returns
+//! ([`IssuerCandidates`]) cannot become a login. The registry is an `Arc` to clone into
+//! every handler; a lookup is a hash lookup under a read lock held only to clone the
+//! tenant's `Arc`, so tenants are added, replaced and removed at run time without waiting
+//! for validations.
+//!
+//! # Metadata that refreshes itself
+//! A [`MetadataRefresher`] keeps one tenant's IdP metadata current in the registry. The
+//! caller's [`MetadataFetcher`] gets the bytes ([`FileFetcher`]; `ReqwestFetcher` for URLs
+//! with feature `fetch-reqwest`). Each document must carry an enveloped signature over its
+//! root by a pinned metadata-signing certificate
+//! ([`with_metadata_signing_certificate`](MetadataRefresherBuilder::with_metadata_signing_certificate);
+//! unsigned metadata is then refused, and accepting it otherwise is the loud
+//! [`accept_unsigned_metadata`](MetadataRefresherBuilder::accept_unsigned_metadata)), must
+//! describe the pinned IdP entity id, and must not be past its `validUntil`. The next
+//! refresh comes after `cacheDuration`, clamped to a minimum and a maximum interval and never
+//! after `validUntil`. A failed refresh keeps the last good metadata and is reported in
+//! [`RefreshStatus`] (last success, last error, next attempt); once the last good metadata
+//! expires the tenant is removed (fail closed). A response signed by a key we do not hold
+//! (the IdP rotated) makes [`MetadataRefresher::validate_response`] refresh once, at most
+//! once per interval per tenant, and validate again once. Time comes from the caller.
+//!
 //! # Identities are the exact string the IdP signed
 //! Values are read as XML says and nothing more. Where the schema collapses white space
 //! (`xs:anyURI`: Issuer, Audience, AuthnContextClassRef, metadata entity ids) only XML's four
@@ -112,6 +145,7 @@ pub mod fuzzing;
 mod login;
 mod metadata;
 mod ns;
+mod refresh;
 mod replay;
 mod request;
 mod request_ids;
@@ -120,6 +154,7 @@ mod response;
 mod sql_store;
 #[cfg(any(feature = "redis", feature = "postgres", feature = "sqlite"))]
 mod state_key;
+mod tenants;
 mod trace;
 mod view;
 #[cfg(feature = "encrypted-assertions")]
@@ -151,6 +186,14 @@ pub use rampart_xmldsig::SigningKey;
 /// Certificates (the IdP's trust anchors, the SP's own) and their fingerprints: one type,
 /// parsed once, shared with rampart-xmldsig.
 pub use rampart_xmldsig::{Certificate, Sha256Fingerprint};
+#[cfg(feature = "fetch-reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fetch-reqwest")))]
+pub use refresh::ReqwestFetcher;
+pub use refresh::{
+    DEFAULT_MAX_REFRESH_INTERVAL, DEFAULT_MIN_REFRESH_INTERVAL, DEFAULT_RETRY_INTERVAL,
+    DEFAULT_UNKNOWN_KEY_REFRESH_INTERVAL, FetchError, FileFetcher, MetadataFetcher,
+    MetadataRefresher, MetadataRefresherBuilder, RefreshError, RefreshStatus,
+};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use replay::RedisReplayCache;
@@ -174,4 +217,7 @@ pub use sql_store::{SqlBackend, SqlStore, SqlStoreError, SqlStoreOptions};
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 #[doc(no_inline)]
 pub use sqlx;
+pub use tenants::{
+    IssuerCandidates, TenantError, TenantRegistry, TenantRequestIds, TenantResponse,
+};
 pub use trace::{Step, Trace};

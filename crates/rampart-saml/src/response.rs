@@ -196,67 +196,74 @@ impl ServiceProvider {
     /// [`Error::Input`] when the input is empty, too large, neither XML nor base64, or
     /// base64 of something that is not XML.
     pub fn decode_response(&self, input: &[u8]) -> Result<Vec<u8>, Error> {
-        let start = input
-            .iter()
-            .position(|b| !b.is_ascii_whitespace())
-            .ok_or_else(|| Error::Input("empty input".into()))?;
-        let body = &input[start..];
-        // UTF-16 goes to the parser too, which names it (only UTF-8 is read) instead of
-        // calling it "neither xml nor base64".
-        if body.starts_with(b"<") || body.starts_with("\u{feff}".as_bytes()) || looks_utf16(body) {
-            if body.len() > self.max_response_bytes {
-                return Err(Error::Input(format!(
-                    "response larger than {} bytes",
-                    self.max_response_bytes
-                )));
-            }
-            return Ok(body.to_vec());
-        }
-        // base64 is 4/3 of the decoded size, plus line breaks some IdPs insert.
-        // Saturating: build() caps max_response_bytes, this keeps the bound panic-free anyway.
-        let limit = self
-            .max_response_bytes
-            .saturating_add(self.max_response_bytes / 8);
-        if body.len() / 4 * 3 > limit {
-            return Err(Error::Input(format!(
-                "response larger than {} bytes",
-                self.max_response_bytes
-            )));
-        }
-        // Most IdPs send one line; only copy when there is white space to strip.
-        let stripped;
-        // Branch-free so it vectorizes: an early-exit scan of the 11 KiB form value cost more
-        // than decoding it.
-        let has_space = body
-            .iter()
-            .fold(false, |acc, b| acc | b.is_ascii_whitespace());
-        let compact: &[u8] = if has_space {
-            let mut v = body.to_vec();
-            v.retain(|b| !b.is_ascii_whitespace());
-            stripped = v;
-            &stripped
-        } else {
-            body
-        };
-        let xml = STANDARD
-            .decode(compact)
-            .map_err(|_| Error::Input("samlresponse is neither xml nor base64".into()))?;
-        if xml.len() > self.max_response_bytes {
-            return Err(Error::Input(format!(
-                "response larger than {} bytes",
-                self.max_response_bytes
-            )));
-        }
-        if !xml
-            .iter()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_some_and(|&b| b == b'<' || b == 0xEF)
-            && !looks_utf16(&xml)
-        {
-            return Err(Error::Input("base64 value does not decode to xml".into()));
-        }
-        Ok(xml)
+        decode_response_within(input, self.max_response_bytes)
     }
+}
+
+/// [`ServiceProvider::decode_response`] with the size limit given: for callers that hold no
+/// service provider yet (the tenant registry's issuer peek on a shared ACS).
+pub(crate) fn decode_response_within(
+    input: &[u8],
+    max_response_bytes: usize,
+) -> Result<Vec<u8>, Error> {
+    let start = input
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .ok_or_else(|| Error::Input("empty input".into()))?;
+    let body = &input[start..];
+    // UTF-16 goes to the parser too, which names it (only UTF-8 is read) instead of
+    // calling it "neither xml nor base64".
+    if body.starts_with(b"<") || body.starts_with("\u{feff}".as_bytes()) || looks_utf16(body) {
+        if body.len() > max_response_bytes {
+            return Err(Error::Input(format!(
+                "response larger than {} bytes",
+                max_response_bytes
+            )));
+        }
+        return Ok(body.to_vec());
+    }
+    // base64 is 4/3 of the decoded size, plus line breaks some IdPs insert.
+    // Saturating: build() caps max_response_bytes, this keeps the bound panic-free anyway.
+    let limit = max_response_bytes.saturating_add(max_response_bytes / 8);
+    if body.len() / 4 * 3 > limit {
+        return Err(Error::Input(format!(
+            "response larger than {} bytes",
+            max_response_bytes
+        )));
+    }
+    // Most IdPs send one line; only copy when there is white space to strip.
+    let stripped;
+    // Branch-free so it vectorizes: an early-exit scan of the 11 KiB form value cost more
+    // than decoding it.
+    let has_space = body
+        .iter()
+        .fold(false, |acc, b| acc | b.is_ascii_whitespace());
+    let compact: &[u8] = if has_space {
+        let mut v = body.to_vec();
+        v.retain(|b| !b.is_ascii_whitespace());
+        stripped = v;
+        &stripped
+    } else {
+        body
+    };
+    let xml = STANDARD
+        .decode(compact)
+        .map_err(|_| Error::Input("samlresponse is neither xml nor base64".into()))?;
+    if xml.len() > max_response_bytes {
+        return Err(Error::Input(format!(
+            "response larger than {} bytes",
+            max_response_bytes
+        )));
+    }
+    if !xml
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'<' || b == 0xEF)
+        && !looks_utf16(&xml)
+    {
+        return Err(Error::Input("base64 value does not decode to xml".into()));
+    }
+    Ok(xml)
 }
 
 struct Validation<'a, 'd> {
