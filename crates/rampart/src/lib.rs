@@ -311,6 +311,7 @@ ring.save(&path)?;
 //! | `redis` | no | Redis attempt store, SAML replay cache and issued request IDs, for several replicas |
 //! | `smtp` | no | email notifications of failed-attempt streaks |
 //! | `encrypted-assertions` | no | decryption of SAML `EncryptedAssertion` (XML Encryption, through aws-lc-rs, a C build) |
+//! | `fetch-reqwest` | no | IdP metadata fetched over HTTPS by the SAML metadata refresher (reqwest, rustls) |
 //! | `pkcs11` | no | master keys in an HSM through PKCS#11 (`Pkcs11MasterKey`, cryptoki: loads the token's C module at run time) |
 //! | `aws-kms` | no | master keys in AWS KMS (`AwsKmsMasterKey`, the AWS SDK and tokio) |
 //! | `postgres`, `sqlite` | no | SQL stores (sqlx, embedded migrations) for attempts, API key records, the SAML replay cache and issued request IDs: PostgreSQL for several replicas, SQLite for one machine with no server |
