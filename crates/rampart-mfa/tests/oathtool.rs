@@ -19,7 +19,10 @@ fn oathtool(args: &[&str]) -> String {
         "oathtool {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap().trim_ascii().to_owned()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim_ascii()
+        .to_owned()
 }
 
 fn hex(bytes: &[u8]) -> String {
