@@ -17,8 +17,11 @@ use crate::error::{ConfigError, Error, UriError};
 use crate::secret::TotpSecret;
 use crate::totp::{Algorithm, Digits, TotpParams, check_period};
 
-/// Longest otpauth URI accepted by the parser, in bytes.
-pub const MAX_URI_LEN: usize = 2048;
+/// Longest otpauth URI accepted by the parser, in bytes. Any URI this crate builds fits:
+/// issuer (twice) and account of [`MAX_LABEL_PART_LEN`] bytes, each byte escaped as three
+/// characters, plus a [`MAX_SECRET_LEN`](crate::MAX_SECRET_LEN)-byte secret in base32 and
+/// the fixed parameters come to under 2,700 bytes.
+pub const MAX_URI_LEN: usize = 4096;
 /// Longest issuer or account name, in bytes (UTF-8).
 pub const MAX_LABEL_PART_LEN: usize = 256;
 

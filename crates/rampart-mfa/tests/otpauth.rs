@@ -214,8 +214,8 @@ fn parser_rejects_bad_inputs_with_typed_errors() {
             UriError::Secret(SecretError::TooLong { max: 128 }),
         ),
         (
-            format!("otpauth://totp/a?secret={s}&x={}", "y".repeat(2048)),
-            UriError::TooLong { max: 2048 },
+            format!("otpauth://totp/a?secret={s}&x={}", "y".repeat(4096)),
+            UriError::TooLong { max: 4096 },
         ),
     ];
     for (text, want) in cases {
@@ -272,4 +272,44 @@ fn qr_code_is_rendered_and_too_long_uris_are_a_typed_error() {
         .unwrap()
         .to_uri();
     assert!(matches!(uri.qr_svg(), Err(Error::QrTooLong)));
+}
+
+/// What the fuzz target asserts, for crash inputs kept as regression tests.
+fn fuzz_round_trip(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(uri) = OtpauthUri::parse(&text) {
+        let built = uri.to_uri();
+        let again = OtpauthUri::parse(built.expose_secret()).expect("our own uri parses");
+        assert_eq!(again.issuer(), uri.issuer());
+        assert_eq!(again.account(), uri.account());
+        assert_eq!(again.secret().expose_secret(), uri.secret().expose_secret());
+        assert_eq!(again.params(), uri.params());
+        assert_eq!(again.to_uri().expose_secret(), built.expose_secret());
+    }
+}
+
+#[test]
+fn fuzz_crash_inputs_round_trip() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/fuzz");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        fuzz_round_trip(&std::fs::read(&path).unwrap());
+        n += 1;
+    }
+    assert!(n >= 1);
+}
+
+#[test]
+fn longest_names_and_secret_build_a_uri_the_parser_accepts() {
+    // The fuzzer found non-ASCII names whose escaped form passed the old 2048-byte limit.
+    for unit in ["\u{fffd}", "\u{10ffff}", "%", "a"] {
+        let name: String = std::iter::repeat_n(unit, 256 / unit.len()).collect();
+        let long = TotpSecret::from_bytes(&[0xff; 128]).unwrap();
+        let uri = OtpauthUri::new(Some(&name), &name, long, TotpParams::default()).unwrap();
+        let text = uri.to_uri();
+        assert!(text.expose_secret().len() <= rampart_mfa::MAX_URI_LEN);
+        let back = OtpauthUri::parse(text.expose_secret()).unwrap();
+        assert_eq!(back.account(), name);
+    }
 }
