@@ -55,6 +55,13 @@ pub struct PendingFactor {
 impl PendingFactor {
     /// A new factor for `account` at `issuer`, with a 160-bit secret from the OS CSPRNG.
     ///
+    /// ```
+    /// let pending = rampart_mfa::PendingFactor::generate("ACME", "ann", Default::default())?;
+    /// assert_eq!((pending.issuer(), pending.account()), ("ACME", "ann"));
+    /// assert_eq!(pending.secret().expose_secret().len(), 20);
+    /// # Ok::<(), rampart_mfa::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Random`] when the OS generator fails; [`Error::Config`] when the issuer or
     /// account is empty, too long or has control characters.
@@ -64,6 +71,15 @@ impl PendingFactor {
 
     /// The pending factor again, from its secret (opened with rampart-envelope) and the
     /// values it was generated with.
+    ///
+    /// ```
+    /// use rampart_mfa::{PendingFactor, TotpParams, TotpSecret};
+    /// let first = PendingFactor::generate("ACME", "ann", TotpParams::default())?;
+    /// let sealed = first.secret().expose_secret().to_vec(); // production: sealed, then opened
+    /// let again = PendingFactor::restore(TotpSecret::from_bytes(&sealed)?, "ACME", "ann", TotpParams::default())?;
+    /// assert_eq!(again.otpauth_uri().expose_secret(), first.otpauth_uri().expose_secret());
+    /// # Ok::<(), rampart_mfa::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::Config`] when the issuer or account is empty, too long or has control
@@ -82,6 +98,13 @@ impl PendingFactor {
 
     /// Sets the drift window for the confirmation (steps either side, default 1).
     ///
+    /// ```
+    /// use rampart_mfa::{PendingFactor, TotpParams};
+    /// let pending = PendingFactor::generate("ACME", "ann", TotpParams::default())?.with_window(2)?;
+    /// assert!(PendingFactor::generate("ACME", "ann", TotpParams::default())?.with_window(11).is_err());
+    /// # Ok::<(), rampart_mfa::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Config`] with [`ConfigError::Window`] above [`MAX_WINDOW`].
     pub fn with_window(mut self, steps: u8) -> Result<Self, Error> {
@@ -91,12 +114,24 @@ impl PendingFactor {
 
     /// The otpauth URI to show as a QR code ([`SecretUri::qr_svg`],
     /// [`SecretUri::qr_terminal`]).
+    ///
+    /// ```
+    /// let pending = rampart_mfa::PendingFactor::generate("ACME Co", "ann", Default::default())?;
+    /// assert!(pending.otpauth_uri().expose_secret().starts_with("otpauth://totp/ACME%20Co:ann?secret="));
+    /// # Ok::<(), rampart_mfa::Error>(())
+    /// ```
     #[must_use]
     pub fn otpauth_uri(&self) -> SecretUri {
         self.uri.to_uri()
     }
 
     /// The secret in base32, for users who type it into their app instead of scanning.
+    ///
+    /// ```
+    /// let pending = rampart_mfa::PendingFactor::generate("ACME", "ann", Default::default())?;
+    /// assert_eq!(pending.secret_base32().len(), 32); // 160 bits
+    /// # Ok::<(), rampart_mfa::Error>(())
+    /// ```
     #[must_use]
     pub fn secret_base32(&self) -> Zeroizing<String> {
         self.uri.secret().to_base32()
@@ -129,6 +164,19 @@ impl PendingFactor {
     /// Checks the user's first code and returns the active factor, whose last used step is
     /// the confirming code's step (so it cannot log in afterwards). The pending factor
     /// stays usable after a wrong code, for another try.
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use rampart_mfa::{Error, PendingFactor, TotpParams};
+    /// let pending = PendingFactor::generate("ACME", "ann", TotpParams::default())?;
+    /// let now = SystemTime::now();
+    /// let right = pending.params().code_at(pending.secret(), now)?;
+    /// let wrong = if right.expose_secret() == "000000" { "111111" } else { "000000" };
+    /// assert!(matches!(pending.confirm(wrong, now), Err(Error::InvalidCode)));
+    /// let active = pending.confirm(right.expose_secret(), now)?;
+    /// assert_eq!(active.state().last_used_step(), pending.params().step_at(now)?);
+    /// # Ok::<(), Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidCode`] for a wrong or malformed code; [`Error::Clock`] when `now` is
@@ -272,6 +320,16 @@ impl AcceptedCode {
 
 impl ActiveFactor {
     /// The factor from its secret (opened with rampart-envelope) and its stored state.
+    ///
+    /// ```
+    /// use rampart_mfa::{ActiveFactor, FactorState, TotpSecret};
+    /// let state: FactorState = serde_json::from_str(
+    ///     r#"{"v":1,"algorithm":"SHA1","digits":6,"period":30,"last_used_step":56666667}"#,
+    /// ).unwrap();
+    /// let factor = ActiveFactor::restore(TotpSecret::from_bytes(&[7; 20])?, state);
+    /// assert_eq!(factor.state().last_used_step(), 56666667);
+    /// # Ok::<(), rampart_mfa::Error>(())
+    /// ```
     #[must_use]
     pub fn restore(secret: TotpSecret, state: FactorState) -> Self {
         Self {
@@ -283,6 +341,14 @@ impl ActiveFactor {
 
     /// Sets the drift window (steps either side of the current one, default 1). Each step
     /// of window adds two guesses per attempt, and an HMAC per check.
+    ///
+    /// ```
+    /// use rampart_mfa::{ActiveFactor, FactorState, TotpParams, TotpSecret};
+    /// let factor = ActiveFactor::restore(TotpSecret::generate()?, FactorState::new(TotpParams::default()))
+    ///     .with_window(0)?; // the current step only
+    /// # let _ = factor;
+    /// # Ok::<(), rampart_mfa::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::Config`] with [`ConfigError::Window`] above [`MAX_WINDOW`].
@@ -321,12 +387,26 @@ impl ActiveFactor {
     }
 
     /// The state to store (parameters and last used step).
+    ///
+    /// ```
+    /// use rampart_mfa::{ActiveFactor, FactorState, TotpParams, TotpSecret};
+    /// let factor = ActiveFactor::restore(TotpSecret::generate()?, FactorState::new(TotpParams::default()));
+    /// assert_eq!(serde_json::to_value(factor.state()).unwrap()["last_used_step"], 0);
+    /// # Ok::<(), rampart_mfa::Error>(())
+    /// ```
     #[must_use]
     pub fn state(&self) -> &FactorState {
         &self.state
     }
 
     /// The secret, to seal with rampart-envelope.
+    ///
+    /// ```
+    /// use rampart_mfa::{ActiveFactor, FactorState, TotpParams, TotpSecret};
+    /// let factor = ActiveFactor::restore(TotpSecret::from_bytes(&[7; 20])?, FactorState::new(TotpParams::default()));
+    /// assert_eq!(factor.secret().expose_secret(), &[7; 20]);
+    /// # Ok::<(), rampart_mfa::Error>(())
+    /// ```
     #[must_use]
     pub fn secret(&self) -> &TotpSecret {
         &self.secret

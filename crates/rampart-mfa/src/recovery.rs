@@ -58,7 +58,15 @@ pub struct RecoveryPepper {
 }
 
 impl RecoveryPepper {
-    /// A pepper from raw bytes (at least 32).
+    /// A pepper from raw bytes (at least 32), for example read from a secrets manager.
+    ///
+    /// ```
+    /// use rampart_mfa::RecoveryPepper;
+    /// let pepper = RecoveryPepper::from_bytes(2, &[0x42; 32])?;
+    /// assert_eq!(pepper.version(), 2);
+    /// assert!(RecoveryPepper::from_bytes(2, &[0x42; 16]).is_err());
+    /// # Ok::<(), rampart_mfa::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::Config`] with [`ConfigError::Pepper`] when shorter than 32 bytes.
@@ -238,6 +246,14 @@ impl fmt::Debug for RecoveryCodes {
 impl RecoveryCodes {
     /// Ten new codes (60 bits each from the OS CSPRNG) and their stored form.
     ///
+    /// ```
+    /// use rampart_mfa::{RecoveryCodes, RecoveryPepper};
+    /// let issued = RecoveryCodes::generate(&RecoveryPepper::generate(1)?)?;
+    /// assert_eq!(issued.codes[0].expose_secret().len(), 14); // XXXX-XXXX-XXXX
+    /// assert_eq!(issued.stored.remaining(), 10);
+    /// # Ok::<(), rampart_mfa::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Random`] when the OS generator fails.
     pub fn generate(pepper: &RecoveryPepper) -> Result<IssuedRecoveryCodes, Error> {
@@ -283,6 +299,16 @@ impl RecoveryCodes {
     /// Uses a code: when it matches an unused one, returns the set without it. The typed
     /// code's hash is compared with every stored hash in constant time, whichever matches.
     /// `self` is unchanged: store the result with compare-and-swap against `self`.
+    ///
+    /// ```
+    /// use rampart_mfa::{Error, RecoveryCodes, RecoveryPepper};
+    /// let pepper = RecoveryPepper::generate(1)?;
+    /// let issued = RecoveryCodes::generate(&pepper)?;
+    /// let after = issued.stored.consume(issued.codes[0].expose_secret(), &pepper)?;
+    /// assert_eq!((issued.stored.remaining(), after.remaining()), (10, 9));
+    /// assert!(matches!(after.consume("0000-0000-0000", &pepper), Err(Error::InvalidRecoveryCode)));
+    /// # Ok::<(), Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidRecoveryCode`] when malformed or matching no unused code;

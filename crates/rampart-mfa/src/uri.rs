@@ -63,6 +63,13 @@ impl OtpauthUri {
     /// # Errors
     /// [`Error::Config`] with [`ConfigError::Label`] when the issuer or account is empty,
     /// longer than [`MAX_LABEL_PART_LEN`] bytes, or has control characters.
+    ///
+    /// ```
+    /// use rampart_mfa::{OtpauthUri, TotpParams, TotpSecret};
+    /// let secret = TotpSecret::generate()?;
+    /// assert!(OtpauthUri::new(Some("ACME"), "", secret, TotpParams::default()).is_err());
+    /// # Ok::<(), rampart_mfa::Error>(())
+    /// ```
     pub fn new(
         issuer: Option<&str>,
         account: &str,
@@ -197,6 +204,16 @@ impl OtpauthUri {
 
     /// The URI text, every parameter written out. It contains the secret, so it comes as a
     /// [`SecretUri`].
+    ///
+    /// ```
+    /// use rampart_mfa::{OtpauthUri, TotpParams, TotpSecret};
+    /// let uri = OtpauthUri::new(None, "a:b c", TotpSecret::from_bytes(&[0; 16])?, TotpParams::default())?;
+    /// assert_eq!(
+    ///     uri.to_uri().expose_secret(),
+    ///     "otpauth://totp/a%3Ab%20c?secret=AAAAAAAAAAAAAAAAAAAAAAAAAA&algorithm=SHA1&digits=6&period=30"
+    /// );
+    /// # Ok::<(), rampart_mfa::Error>(())
+    /// ```
     #[must_use]
     pub fn to_uri(&self) -> SecretUri {
         let mut out = String::from("otpauth://totp/");
