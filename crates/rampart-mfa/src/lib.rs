@@ -168,11 +168,13 @@
 //!
 //! [`RecoveryCodes::generate`] makes 10 codes of 60 random bits (`XXXX-XXXX-XXXX`), shown
 //! once; only HMAC-SHA256 under a server-side [`RecoveryPepper`] and a per-set salt is
-//! stored (the reasons for this hash and not argon2id are in [`RecoveryCodes`]' module
-//! docs, repeated here: the codes are high-entropy random, so a slow hash adds nothing,
-//! while the pepper makes a stolen table useless alone and the salt stops cross-user
-//! guessing). [`RecoveryCodes::consume`] compares against every stored hash in constant
-//! time and returns the set without the used code, for a compare-and-swap into the store.
+//! stored. The codes are high-entropy random, so argon2id's slowness would add nothing
+//! against guessing, while the pepper (kept out of the database) makes a stolen table
+//! useless on its own and the salt stops one guess being tried against every user; a
+//! check costs one HMAC, so it is no denial-of-service lever either (the full argument is
+//! on [`RecoveryCodes`]). [`RecoveryCodes::consume`] compares against every stored
+//! hash in constant time and returns the set without the used code, for a compare-and-swap
+//! into the store.
 //!
 //! # Secrets in memory
 //!

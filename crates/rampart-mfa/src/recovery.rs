@@ -1,17 +1,5 @@
 //! Recovery codes: ten single-use codes shown once, stored only as keyed hashes.
 //!
-//! # Why HMAC-SHA256 under a pepper, not argon2id
-//!
-//! A recovery code is 60 random bits from the OS CSPRNG, not a human choice: a slow hash
-//! buys nothing against online guessing (rampart-attempts limits that) and little offline.
-//! What matters offline is that a stolen database alone does not let anyone test guesses,
-//! and that work cannot be shared across users. So each set stores
-//! HMAC-SHA256(pepper, domain || salt || code): the pepper (a server-side key kept out of
-//! the database, like rampart-apikey's hashing key) makes the table useless without it,
-//! and a random per-set salt stops one guess being tested against every user at once.
-//! Even without the pepper, 2^60 guesses per code at SHA-256 speed is out of reach for a
-//! single account. A check is one HMAC: microseconds, so no denial-of-service lever.
-//!
 //! Codes are 12 characters of Crockford's base32 (`0-9A-Z` without `I L O U`), shown as
 //! `XXXX-XXXX-XXXX`; input is read case-insensitively, without dashes or spaces, with
 //! `O` as `0` and `I`/`L` as `1`.
@@ -158,6 +146,19 @@ pub struct IssuedRecoveryCodes {
 /// [`consume`](Self::consume) returns a new set without the code used; the application
 /// swaps it into its store with compare-and-swap against the old value, so a code used
 /// twice at once is accepted once.
+///
+/// # Why HMAC-SHA256 under a pepper, not argon2id
+///
+/// A recovery code is 60 random bits from the OS CSPRNG, not a human choice: a slow hash
+/// buys nothing against online guessing (rampart-attempts limits that) and little offline.
+/// What matters offline is that a stolen database alone does not let anyone test guesses,
+/// and that work cannot be shared across users. So each set stores
+/// HMAC-SHA256(pepper, domain || salt || code): the pepper (a server-side key kept out of
+/// the database, like rampart-apikey's hashing key) makes the table useless without it,
+/// and a random per-set salt stops one guess being tested against every user at once.
+/// Even with the pepper stolen too, finding one of a set's ten codes takes about 2^56
+/// HMACs, GPU-months for each account, since the salt lets no work be shared. A check
+/// is one HMAC: microseconds, so no denial-of-service lever either.
 ///
 /// ```
 /// use rampart_mfa::{Error, RecoveryCodes, RecoveryPepper};

@@ -364,6 +364,8 @@ fn decode(s: &str, plus_is_space: bool) -> Result<String, UriError> {
                 let hi = b.get(i + 1).and_then(|c| hex(*c));
                 let lo = b.get(i + 2).and_then(|c| hex(*c));
                 let (Some(hi), Some(lo)) = (hi, lo) else {
+                    // The bytes so far may be a secret's.
+                    zeroize::Zeroize::zeroize(&mut out);
                     return Err(UriError::BadEscape);
                 };
                 out.push(hi << 4 | lo);
