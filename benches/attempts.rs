@@ -22,6 +22,9 @@ use std::time::{Duration, Instant, SystemTime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rampart::attempts::{MemoryStore, RedisConfig, RedisStore, Subject, Tracker};
 
+#[path = "common/in_flight.rs"]
+mod in_flight;
+
 /// Distinct subjects cycled through (a realistic spread over shards).
 const SUBJECTS: usize = 4096;
 /// Requests in flight against Redis.
@@ -101,34 +104,6 @@ fn memory(c: &mut Criterion) {
     g.finish();
 }
 
-/// Runs `iters` calls of `op` with IN_FLIGHT tasks and returns the wall time.
-fn concurrent<F, Fut>(rt: &tokio::runtime::Runtime, iters: u64, op: F) -> Duration
-where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let op = Arc::new(op);
-    rt.block_on(async move {
-        let start = Instant::now();
-        let tasks: Vec<_> = (0..IN_FLIGHT)
-            .map(|t| {
-                let op = Arc::clone(&op);
-                tokio::spawn(async move {
-                    let mut n = t;
-                    while n < iters {
-                        op(n).await;
-                        n += IN_FLIGHT;
-                    }
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
-        }
-        start.elapsed()
-    })
-}
-
 fn redis(c: &mut Criterion) {
     // Skips loudly without redis-server (benches are not run under CI).
     let Some(server) = rampart_testkit::RedisServer::start() else {
@@ -165,7 +140,7 @@ fn redis(c: &mut Criterion) {
     g.bench_function("plain_evalsha_64_in_flight", |b| {
         b.iter_custom(|iters| {
             let (script, conn, keys) = (Arc::clone(&script), conn.clone(), Arc::clone(&keys));
-            concurrent(&rt, iters, move |n| {
+            in_flight::concurrent(&rt, IN_FLIGHT, iters, move |n| {
                 let (script, mut conn, keys) =
                     (Arc::clone(&script), conn.clone(), Arc::clone(&keys));
                 async move {
@@ -187,7 +162,7 @@ fn redis(c: &mut Criterion) {
     g.bench_function("tracker_record_failure_64_in_flight", |b| {
         b.iter_custom(|iters| {
             let (tracker, subjects) = (Arc::clone(&tracker), Arc::clone(&subjects));
-            concurrent(&rt, iters, move |n| {
+            in_flight::concurrent(&rt, IN_FLIGHT, iters, move |n| {
                 let (tracker, subjects) = (Arc::clone(&tracker), Arc::clone(&subjects));
                 async move {
                     let s = &subjects[idx(n) % SUBJECTS];

@@ -16,7 +16,8 @@ given, and then report on stderr, usage errors included). Exit status: 0 success
 invalid, rejected), 2 usage or input error.
 
 Secrets are never taken from arguments: passwords and API secrets come from stdin, master keys
-from --master-key-file or RAMPART_MASTER_KEY (32 bytes in base64).
+from --master-key-file or RAMPART_MASTER_KEY (32 bytes in base64), or an HSM or KMS named by
+--master-key URI (pkcs11:..., aws-kms:...).
 
 Example:
   head -c 32 /dev/urandom | base64 > master.key && chmod 600 master.key
@@ -81,9 +82,15 @@ Example:
 #[derive(Debug, Args)]
 pub(crate) struct MasterKeyArgs {
     /// File holding the master key: 32 bytes in base64, readable by its owner only.
-    /// Without it, the key is read from RAMPART_MASTER_KEY.
-    #[arg(long, value_name = "FILE")]
+    /// Without it (and without --master-key), the key is read from RAMPART_MASTER_KEY.
+    #[arg(long, value_name = "FILE", conflicts_with = "master_key")]
     pub(crate) master_key_file: Option<PathBuf>,
+    /// The master key by URI: `local:FILE`; an HSM key object
+    /// `pkcs11:token=T;object=O?module-path=LIB&pin-source=file:PINFILE` (RFC 7512; the PIN
+    /// comes from pin-source or RAMPART_PKCS11_PIN, never from the command line); or an AWS
+    /// KMS key `aws-kms:KEY-ARN` (credentials, region and endpoint from the AWS SDK's chain).
+    #[arg(long, value_name = "URI")]
+    pub(crate) master_key: Option<String>,
 }
 
 /// The keyring file every keyring, encrypt and decrypt command works on.
@@ -218,13 +225,26 @@ Example (after re-encrypting everything to version 3):
 Example:
   head -c 32 /dev/urandom | base64 > new-master.key && chmod 600 new-master.key
   rampart keyring rewrap --keyring tokens.json --master-key-file master.key \\
-      --new-master-key-file new-master.key")]
+      --new-master-key-file new-master.key
+  rampart keyring rewrap --keyring tokens.json --master-key-file master.key \\
+      --to 'pkcs11:token=prod;object=kek?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/secrets/pin'
+  rampart keyring rewrap --keyring tokens.json --master-key 'pkcs11:token=prod;object=kek?...' \
+      --to aws-kms:arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")]
     Rewrap {
         #[command(flatten)]
         file: KeyringFileArgs,
         /// File holding the new master key (32 bytes in base64).
-        #[arg(long, value_name = "F")]
-        new_master_key_file: PathBuf,
+        #[arg(
+            long,
+            value_name = "F",
+            required_unless_present = "to",
+            conflicts_with = "to"
+        )]
+        new_master_key_file: Option<PathBuf>,
+        /// The new master key by URI (`local:FILE`, `pkcs11:...` or `aws-kms:...`, as
+        /// --master-key).
+        #[arg(long, value_name = "URI")]
+        to: Option<String>,
     },
 }
 

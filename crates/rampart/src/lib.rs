@@ -26,7 +26,7 @@
 //! | [`saml`] | `rampart-saml` | SAML 2.0 service provider: responses, AuthnRequests, metadata, replay cache and issued request IDs (memory, `redis`, `postgres`, `sqlite`) |
 //! | [`xmldsig`] | `rampart-xmldsig` | hardened XML tree, exclusive c14n, XML-DSig verification and signing (under `saml`) |
 //! | [`mfa`] | `rampart-mfa` | TOTP second factors with once-only codes, otpauth enrolment URI and QR code, hashed single-use recovery codes |
-//! | [`envelope`] | `rampart-envelope` | envelope encryption: keyrings under a master key, rotation, sealed values, encrypted files, retention |
+//! | [`envelope`] | `rampart-envelope` | envelope encryption: keyrings under a master key (local, HSM with `pkcs11`, AWS KMS with `aws-kms`), rotation, sealed values, encrypted files, retention |
 //!
 //! The `rampart` command-line tool (crate `rampart-cli`) does the operator's side of the same
 //! jobs: keyrings, encrypted files, a first admin password hash, API keys, SAML debugging.
@@ -312,6 +312,8 @@ ring.save(&path)?;
 //! | `redis` | no | Redis attempt store, SAML replay cache and issued request IDs, for several replicas |
 //! | `smtp` | no | email notifications of failed-attempt streaks |
 //! | `encrypted-assertions` | no | decryption of SAML `EncryptedAssertion` (XML Encryption, through aws-lc-rs, a C build) |
+//! | `pkcs11` | no | master keys in an HSM through PKCS#11 (`Pkcs11MasterKey`, cryptoki: loads the token's C module at run time) |
+//! | `aws-kms` | no | master keys in AWS KMS (`AwsKmsMasterKey`, the AWS SDK and tokio) |
 //! | `postgres`, `sqlite` | no | SQL stores (sqlx, embedded migrations) for attempts, API key records, the SAML replay cache and issued request IDs: PostgreSQL for several replicas, SQLite for one machine with no server |
 #![forbid(unsafe_code)]
 

@@ -25,7 +25,8 @@ use rampart::envelope::{Context, Keyring, KeyringKind, MAX_PLAINTEXT_LEN};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::envelope::{failure, load, master_key};
+use super::envelope::{failure, load};
+use super::master_key;
 use crate::cli::CryptArgs;
 use crate::input;
 use crate::output::{Channel, Failure, Report, io_failure};
@@ -290,7 +291,7 @@ fn refuse_value_flag(args: &CryptArgs) -> Result<(), Failure> {
 /// Loads the master key and keyring, and builds the context from `--context` pairs.
 fn prepare(args: &CryptArgs) -> Result<(Keyring, Context), Failure> {
     let pairs = input::context_pairs(&args.context)?;
-    let master = master_key(&args.file.master_key)?;
+    let master = master_key::from_args(&args.file.master_key)?;
     let ring = load(&args.file.keyring, &master)?;
     let mut context = Context::new();
     for (k, v) in pairs {

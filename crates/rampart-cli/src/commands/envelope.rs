@@ -1,48 +1,18 @@
-//! What `keyring` and `encrypt`/`decrypt`/`reencrypt` share: loading the master key and the
-//! keyring, describing a keyring in JSON, and turning rampart-envelope's errors into exit
+//! What `keyring` and `encrypt`/`decrypt`/`reencrypt` share: loading the keyring, describing a keyring in JSON, and turning rampart-envelope's errors into exit
 //! codes.
 
 use std::path::Path;
 use std::time::SystemTime;
 
 use rampart::envelope::{
-    Error, FileError, Keyring, KeyringKind, LocalMasterKey, MASTER_KEY_ENV, VersionInfo,
-    VersionState,
+    Error, FileError, Keyring, KeyringKind, MasterKey, VersionInfo, VersionState,
 };
 use serde_json::{Value, json};
 
-use crate::cli::MasterKeyArgs;
 use crate::output::Failure;
 
-/// The master key from `--master-key-file`, or else from `RAMPART_MASTER_KEY`
-/// (32 bytes in base64, surrounding whitespace ignored; a key file must be private).
-pub(crate) fn master_key(args: &MasterKeyArgs) -> Result<LocalMasterKey, Failure> {
-    match &args.master_key_file {
-        Some(path) => LocalMasterKey::from_file(path),
-        None => LocalMasterKey::from_env(),
-    }
-    .map_err(|e| {
-        let failure = failure(&e);
-        if failure.kind == "missing_master_key" {
-            let message = format!(
-                "{}: give --master-key-file FILE or set {MASTER_KEY_ENV} (32 bytes in base64, \
-                 e.g. `head -c 32 /dev/urandom | base64 > master.key`)",
-                failure.message
-            );
-            Failure { message, ..failure }
-        } else {
-            failure
-        }
-    })
-}
-
-/// A master key from a named file (`--new-master-key-file`).
-pub(crate) fn master_key_file(path: &Path) -> Result<LocalMasterKey, Failure> {
-    LocalMasterKey::from_file(path).map_err(|e| failure(&e))
-}
-
 /// Loads the keyring file with the master key.
-pub(crate) fn load(path: &Path, master: &LocalMasterKey) -> Result<Keyring, Failure> {
+pub(crate) fn load(path: &Path, master: &dyn MasterKey) -> Result<Keyring, Failure> {
     Keyring::load(path, master).map_err(|e| failure(&e).with("keyring_file", path_value(path)))
 }
 

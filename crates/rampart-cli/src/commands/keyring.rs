@@ -13,10 +13,11 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use rampart::envelope::retention::{BucketSize, RetentionKeyring, RetentionPolicy};
-use rampart::envelope::{Error, FileKeyringStore, Keyring, LocalMasterKey, MasterKey};
+use rampart::envelope::{Error, FileKeyringStore, Keyring, MasterKey};
 use serde_json::{Value, json};
 
-use super::envelope::{LOST_RACE, describe, failure, load, master_key, master_key_file, rfc3339};
+use super::envelope::{LOST_RACE, describe, failure, load, rfc3339};
+use super::master_key;
 use crate::cli::{KeyringCommand, KeyringFileArgs};
 use crate::output::{Failure, Report};
 
@@ -45,7 +46,7 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
             }
         }
         KeyringCommand::Rotate { file } => {
-            let master = master_key(&file.master_key)?;
+            let master = master_key::from_args(&file.master_key)?;
             let (ring, version) = change(&file.keyring, &master, |ring| {
                 ring.rotate(&master, SystemTime::now())
             })?;
@@ -56,7 +57,7 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
             )))
         }
         KeyringCommand::List { file } => {
-            let ring = load(&file.keyring, &master_key(&file.master_key)?)?;
+            let ring = load(&file.keyring, &master_key::from_args(&file.master_key)?)?;
             Ok(Report::success(describe(&ring)))
         }
         KeyringCommand::Retire {
@@ -68,16 +69,26 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
         KeyringCommand::Rewrap {
             file,
             new_master_key_file,
+            to,
         } => {
-            let old = master_key(&file.master_key)?;
-            let new = master_key_file(&new_master_key_file)?;
+            let old = master_key::from_args(&file.master_key)?;
+            let new = match (&to, &new_master_key_file) {
+                (Some(uri), _) => master_key::from_uri(uri)?,
+                (None, Some(path)) => master_key::from_file(path)?,
+                (None, None) => {
+                    return Err(Failure::input(
+                        "usage",
+                        "give --to URI or --new-master-key-file FILE",
+                    ));
+                }
+            };
             let (ring, ()) =
                 change_then_check(&file.keyring, &old, &new, |ring| ring.rewrap(&old, &new))?;
             Ok(Report::success(describe(&ring)))
         }
         KeyringCommand::Prepare { file, ahead, now } => {
             let now = instant(now.as_deref())?;
-            let master = master_key(&file.master_key)?;
+            let master = master_key::from_args(&file.master_key)?;
             let (ring, current) =
                 change_retention(&file.keyring, &master, |r| r.prepare(now, ahead))?;
             let mut body = describe(ring.keyring());
@@ -86,7 +97,7 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
         }
         KeyringCommand::Purge { file, now } => {
             let now = instant(now.as_deref())?;
-            let master = master_key(&file.master_key)?;
+            let master = master_key::from_args(&file.master_key)?;
             let (ring, purged) = change_retention(&file.keyring, &master, |r| r.purge(now))?;
             let purged: Vec<Value> = purged
                 .iter()
@@ -114,7 +125,7 @@ fn init(file: &KeyringFileArgs, region: &str) -> Result<Report, Failure> {
     let path = &file.keyring;
     refuse_existing(path)?;
     let name = keyring_name(path)?;
-    let master = master_key(&file.master_key)?;
+    let master = master_key::from_args(&file.master_key)?;
     let ring =
         Keyring::create(&name, region, &master, SystemTime::now()).map_err(|e| failure(&e))?;
     create(path, &master, |store| ring.save_to(store))?;
@@ -142,7 +153,7 @@ fn init_retention(
         _ => return Err(Failure::input("invalid_option", "--bucket is hour or day")),
     };
     let name = keyring_name(path)?;
-    let master = master_key(&file.master_key)?;
+    let master = master_key::from_args(&file.master_key)?;
     let mut ring =
         RetentionKeyring::create(&name, region, &master, RetentionPolicy::new(bucket, retain))
             .map_err(|e| failure(&e))?;
@@ -191,7 +202,7 @@ fn parse_duration(text: &str) -> Result<Duration, Failure> {
 }
 
 fn retire(file: &KeyringFileArgs, below: u32, dry_run: bool, yes: bool) -> Result<Report, Failure> {
-    let master = master_key(&file.master_key)?;
+    let master = master_key::from_args(&file.master_key)?;
     // What would be destroyed, from the keyring as it is now (no lock: nothing is written).
     let mut preview = load(&file.keyring, &master)?;
     let would = preview
@@ -271,7 +282,7 @@ fn exists(path: &Path) -> Failure {
 /// Creates the keyring file under its lock with no-replace semantics, then loads it back.
 fn create(
     path: &Path,
-    master: &LocalMasterKey,
+    master: &dyn MasterKey,
     save: impl FnOnce(&FileKeyringStore) -> Result<(), Error>,
 ) -> Result<(), Failure> {
     let store = FileKeyringStore::new(path);
@@ -287,7 +298,7 @@ fn create(
 /// Load, change, save under the lock; then load the result back.
 fn change<T>(
     path: &Path,
-    master: &LocalMasterKey,
+    master: &dyn MasterKey,
     f: impl FnOnce(&mut Keyring) -> Result<T, Error>,
 ) -> Result<(Keyring, T), Failure> {
     change_then_check(path, master, master, f)
@@ -295,8 +306,8 @@ fn change<T>(
 
 fn change_then_check<T>(
     path: &Path,
-    master: &LocalMasterKey,
-    check_with: &LocalMasterKey,
+    master: &dyn MasterKey,
+    check_with: &dyn MasterKey,
     f: impl FnOnce(&mut Keyring) -> Result<T, Error>,
 ) -> Result<(Keyring, T), Failure> {
     // A missing or unreadable keyring fails here with the load's error (and no lock file is
@@ -315,7 +326,7 @@ fn change_then_check<T>(
 
 fn change_retention<T>(
     path: &Path,
-    master: &LocalMasterKey,
+    master: &dyn MasterKey,
     f: impl FnOnce(&mut RetentionKeyring) -> Result<T, Error>,
 ) -> Result<(RetentionKeyring, T), Failure> {
     load(path, master)?;
@@ -371,7 +382,7 @@ fn keyring_name(path: &Path) -> Result<String, Failure> {
 }
 
 /// Loads the saved file back with `master`.
-fn check_loads(path: &Path, master: &LocalMasterKey) -> Result<(), Failure> {
+fn check_loads(path: &Path, master: &dyn MasterKey) -> Result<(), Failure> {
     Keyring::load(path, master).map_err(|e| {
         let f = failure(&e);
         Failure::input(

@@ -5,6 +5,7 @@ mod apikey;
 mod crypt;
 mod envelope;
 mod keyring;
+mod master_key;
 mod password;
 mod saml;
 
