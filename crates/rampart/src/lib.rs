@@ -25,6 +25,7 @@
 //! | [`apikey`] | `rampart-apikey` | API key pairs: prefixed, checksummed secrets, keyed-hash records, constant-time check, scanning and redaction; records in memory or SQL (`postgres`, `sqlite`) |
 //! | [`saml`] | `rampart-saml` | SAML 2.0 service provider: responses, AuthnRequests, metadata, replay cache and issued request IDs (memory, `redis`, `postgres`, `sqlite`) |
 //! | [`xmldsig`] | `rampart-xmldsig` | hardened XML tree, exclusive c14n, XML-DSig verification and signing (under `saml`) |
+//! | [`mfa`] | `rampart-mfa` | TOTP second factors with once-only codes, otpauth enrolment URI and QR code, hashed single-use recovery codes |
 //! | [`envelope`] | `rampart-envelope` | envelope encryption: keyrings under a master key (local, HSM with `pkcs11`, AWS KMS with `aws-kms`), rotation, sealed values, encrypted files, retention |
 //!
 //! The `rampart` command-line tool (crate `rampart-cli`) does the operator's side of the same
@@ -305,7 +306,7 @@ ring.save(&path)?;
 //!
 //! | feature | default | adds |
 //! |---|---|---|
-//! | `envelope`, `password`, `apikey`, `xmldsig`, `saml`, `attempts` | yes | the crate of the same name |
+//! | `envelope`, `password`, `apikey`, `xmldsig`, `saml`, `attempts`, `mfa` | yes | the crate of the same name |
 //! | `legacy` | yes | bcrypt, scrypt, PBKDF2 and Django hashes in [`password`], for migration |
 //! | `tokio` | yes | async hashing on the limiter's worker threads |
 //! | `redis` | no | Redis attempt store, SAML replay cache and issued request IDs, for several replicas |
@@ -326,6 +327,9 @@ pub use rampart_attempts as attempts;
 #[cfg(feature = "envelope")]
 #[doc(inline)]
 pub use rampart_envelope as envelope;
+#[cfg(feature = "mfa")]
+#[doc(inline)]
+pub use rampart_mfa as mfa;
 #[cfg(feature = "password")]
 #[doc(inline)]
 pub use rampart_password as password;
