@@ -253,9 +253,9 @@ fn tenants_bench(c: &mut Criterion) {
             &via_registry
         } else {
             &via_single
-        })
+        });
     };
-    let mut same = |side: usize| batch(if side == 0 { &direct } else { &direct });
+    let mut same = |_side: usize| batch(&direct);
     paired::paired_ratios(
         "tenants",
         "time of the named work / the other side",
