@@ -602,7 +602,12 @@ Example:
         #[arg(long, value_name = "XML")]
         idp_metadata: Option<PathBuf>,
         /// The IdP's entity id (the expected Issuer), when no metadata is given.
-        #[arg(long, value_name = "ID", conflicts_with = "idp_metadata", required_unless_present = "idp_metadata")]
+        #[arg(
+            long,
+            value_name = "ID",
+            conflicts_with = "idp_metadata",
+            required_unless_present = "idp_metadata"
+        )]
         idp_entity_id: Option<String>,
         /// Our SP entity id.
         #[arg(long, value_name = "ID")]

@@ -39,7 +39,12 @@ fn idp_query(dir: &TempDir, session_index: &str) -> String {
         .args(["saml", "logout-request", "--idp-cert"])
         .arg(fixture("sp.cert.pem"))
         .args(["--destination", SLO, "--sp-entity-id", IDP_ENTITY])
-        .args(["--name-id", "alice@example.com", "--session-index", session_index])
+        .args([
+            "--name-id",
+            "alice@example.com",
+            "--session-index",
+            session_index,
+        ])
         .args(["--relay-state", "/home", "--now", NOW, "--sign-key"])
         .arg(idp_key(dir))
         .arg("--cert")
@@ -95,8 +100,16 @@ fn logout_request_prints_a_signed_redirect_url() {
         .args(["saml", "logout-request", "--idp-cert"])
         .arg(fixture("idp.cert.pem"))
         .args(["--destination", "https://idp.example.com/slo"])
-        .args(["--sp-entity-id", SP_ENTITY, "--name-id", "alice@example.com"])
-        .args(["--name-id-format", "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"])
+        .args([
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--name-id",
+            "alice@example.com",
+        ])
+        .args([
+            "--name-id-format",
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+        ])
         .args(["--session-index", "_s1", "--sign-key"])
         .arg(&key)
         .arg("--cert")
@@ -130,7 +143,13 @@ fn logout_request_refuses_a_key_file_others_can_read() {
         .args(["saml", "logout-request", "--idp-cert"])
         .arg(fixture("idp.cert.pem"))
         .args(["--destination", "https://idp.example.com/slo"])
-        .args(["--sp-entity-id", SP_ENTITY, "--name-id", "alice", "--sign-key"])
+        .args([
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--name-id",
+            "alice",
+            "--sign-key",
+        ])
         .arg(&key)
         .arg("--cert")
         .arg(fixture("sp.cert.pem"))
@@ -187,7 +206,9 @@ fn verify_logout_accepts_a_query_signed_by_openssl() {
     let b64 = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&sig).unwrap());
     let query = format!(
         "{signed}&Signature={}",
-        b64.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+        b64.replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D")
     );
     let out = verify_logout(
         &dir,
@@ -246,7 +267,14 @@ fn verify_logout_refuses_an_unsigned_query_and_a_request_as_a_response() {
 #[test]
 fn metadata_publishes_the_slo_url_for_both_bindings() {
     let out = rampart()
-        .args(["saml", "metadata", "--sp-entity-id", SP_ENTITY, "--acs-url", ACS])
+        .args([
+            "saml",
+            "metadata",
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--acs-url",
+            ACS,
+        ])
         .args(["--slo-url", SLO])
         .output()
         .unwrap();
@@ -266,7 +294,14 @@ fn metadata_publishes_the_slo_url_for_both_bindings() {
 #[test]
 fn metadata_publishes_encryption_certificates() {
     let out = rampart()
-        .args(["saml", "metadata", "--sp-entity-id", SP_ENTITY, "--acs-url", ACS])
+        .args([
+            "saml",
+            "metadata",
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--acs-url",
+            ACS,
+        ])
         .arg("--encryption-cert")
         .arg(fixture("sp.cert.pem"))
         .output()
@@ -280,11 +315,17 @@ fn metadata_publishes_encryption_certificates() {
 #[test]
 fn decryption_options_need_the_feature() {
     let out = rampart()
-        .args(["saml", "metadata", "--sp-entity-id", SP_ENTITY, "--acs-url", ACS])
+        .args([
+            "saml",
+            "metadata",
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--acs-url",
+            ACS,
+        ])
         .arg("--encryption-cert")
         .arg(fixture("sp.cert.pem"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
-

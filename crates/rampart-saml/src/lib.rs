@@ -142,14 +142,14 @@ pub use error::{
     RequestIdStoreError, SignatureError, TimeError,
 };
 pub use login::{Attribute, LOGIN_FORMAT_VERSION, Login, LoginRecord, NameId, SignedParts};
-#[cfg(fuzzing)]
-#[doc(hidden)]
-pub use logout::{fuzz_redirect, fuzz_xml};
 pub use logout::{
     DEFAULT_MAX_LOGOUT_AGE, IdpLogoutRequest, LogoutError, LogoutOutcome, LogoutRequest,
     LogoutRequestBuilder, LogoutResponse, LogoutSession, MAX_LOGOUT_AGE_LIMIT,
     MAX_LOGOUT_MESSAGE_BYTES, SingleLogout, ValidatedLogoutRequest,
 };
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use logout::{fuzz_redirect, fuzz_xml};
 pub use metadata::{Endpoint, IdpMetadata, MAX_METADATA_BYTES, SpMetadata};
 pub use ns::binding;
 /// SignatureMethods, as named by [`ServiceProviderBuilder::allowed_signature_algorithms`].

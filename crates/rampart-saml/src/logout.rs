@@ -240,7 +240,11 @@ impl<'sp> SingleLogout<'sp> {
     }
 
     fn check_config(&self) -> Result<(), LogoutError> {
-        if self.slo_urls.iter().any(|u| u.is_empty() || u.chars().any(char::is_whitespace)) {
+        if self
+            .slo_urls
+            .iter()
+            .any(|u| u.is_empty() || u.chars().any(char::is_whitespace))
+        {
             return Err(Error::Config("slo url is empty or has white space".into()).into());
         }
         Ok(())
@@ -549,8 +553,7 @@ impl LogoutRequestBuilder<'_> {
     /// `Error::Config` when the destination is not an http(s) URL, the NameID is empty, or
     /// the OS random generator fails.
     pub fn build(self, now: SystemTime) -> Result<LogoutRequest, LogoutError> {
-        if !(self.destination.starts_with("https://") || self.destination.starts_with("http://"))
-        {
+        if !(self.destination.starts_with("https://") || self.destination.starts_with("http://")) {
             return Err(Error::Config("idp slo url is not an http(s) url".into()).into());
         }
         if self.name_id.value.is_empty() {
@@ -687,7 +690,13 @@ impl LogoutRequest {
         sp: &ServiceProvider,
         relay_state: Option<&str>,
     ) -> Result<String, LogoutError> {
-        redirect(Param::Request, &self.xml, &self.destination, sp, relay_state)
+        redirect(
+            Param::Request,
+            &self.xml,
+            &self.destination,
+            sp,
+            relay_state,
+        )
     }
 
     /// The auto-submitting HTML form of the HTTP-POST binding (SAML bindings 3.5.4), the XML
@@ -902,7 +911,13 @@ impl LogoutResponse {
         sp: &ServiceProvider,
         relay_state: Option<&str>,
     ) -> Result<String, LogoutError> {
-        redirect(Param::Response, &self.xml, &self.destination, sp, relay_state)
+        redirect(
+            Param::Response,
+            &self.xml,
+            &self.destination,
+            sp,
+            relay_state,
+        )
     }
 
     /// The signed HTTP-POST form (`SAMLResponse`), as [`LogoutRequest::post_form`].

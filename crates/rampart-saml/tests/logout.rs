@@ -253,7 +253,10 @@ fn logout_request_for_another_name_id_is_refused() {
         )
         .unwrap_err();
     assert!(matches!(e, LogoutError::NameIdMismatch), "{e:?}");
-    assert!(!e.to_string().contains("alice"), "the name id is not echoed");
+    assert!(
+        !e.to_string().contains("alice"),
+        "the name id is not echoed"
+    );
 }
 
 #[test]
@@ -426,10 +429,7 @@ fn deflate_bomb_is_refused() {
         .single_logout(SLO)
         .validate_logout_request_redirect(&query, &session(), now())
         .unwrap_err();
-    assert!(
-        matches!(e, LogoutError::TooLarge { limit: 65536 }),
-        "{e:?}"
-    );
+    assert!(matches!(e, LogoutError::TooLarge { limit: 65536 }), "{e:?}");
 }
 
 #[test]
@@ -705,7 +705,10 @@ fn logout_messages_are_not_sent_unsigned() {
         .logout_request(IDP_SLO, NameId::new("alice"))
         .build(now())
         .unwrap();
-    assert_eq!(request.redirect_url(&sp, None).unwrap_err().kind(), "config");
+    assert_eq!(
+        request.redirect_url(&sp, None).unwrap_err().kind(),
+        "config"
+    );
     assert_eq!(request.post_form(&sp, None).unwrap_err().kind(), "config");
 }
 
@@ -722,13 +725,20 @@ fn metadata_publishes_single_logout_services() {
     let slo: Vec<_> = sso
         .children()
         .filter(|e| e.local_name() == "SingleLogoutService")
-        .map(|e| (e.attribute("Binding").unwrap(), e.attribute("Location").unwrap()))
+        .map(|e| {
+            (
+                e.attribute("Binding").unwrap(),
+                e.attribute("Location").unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         slo,
         [(binding::HTTP_REDIRECT, SLO), (binding::HTTP_POST, SLO)]
     );
-    assert!(xml.find("SingleLogoutService").unwrap() < xml.find("AssertionConsumerService").unwrap());
+    assert!(
+        xml.find("SingleLogoutService").unwrap() < xml.find("AssertionConsumerService").unwrap()
+    );
     assert!(xml.contains(ACS));
     let bad = rampart_saml::SpMetadata::new(SP_ENTITY, ACS)
         .with_single_logout_service("urn:oasis:names:tc:SAML:2.0:bindings:SOAP", SLO)

@@ -144,9 +144,8 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Report, Failure> {
             let now = parse_now(now.as_deref())?;
             let (entity_id, certs) =
                 trusted_idp(&idp_cert, idp_metadata.as_deref(), idp_entity_id, now)?;
-            let entity_id = entity_id.ok_or_else(|| {
-                Failure::input("usage", "give --idp-entity-id or --idp-metadata")
-            })?;
+            let entity_id = entity_id
+                .ok_or_else(|| Failure::input("usage", "give --idp-entity-id or --idp-metadata"))?;
             let idp = IdentityProvider::new(entity_id, certs).map_err(|e| config(&e))?;
             // The ACS URL is not used by logout; the builder needs one.
             let sp = ServiceProvider::builder(&sp_entity_id, &slo_url)

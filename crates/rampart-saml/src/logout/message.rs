@@ -77,7 +77,9 @@ pub(crate) fn read_request<'d, V: View<'d>>(root: V) -> Result<RequestBody, Erro
         .next()
         .ok_or_else(|| Error::malformed("logout request has no NameID"))?;
     if ids.next().is_some() || root.first_child(ns::ASSERTION, "BaseID").is_some() {
-        return Err(Error::malformed("logout request has more than one identifier"));
+        return Err(Error::malformed(
+            "logout request has more than one identifier",
+        ));
     }
     let text = simple_text(n, "nameid")?;
     let value = identity_without_layout(&text)

@@ -97,8 +97,9 @@ pub(crate) fn split(raw: &str, max_bytes: usize) -> Result<RawQuery<'_>, LogoutE
         }
         *slot = Some(value);
     }
-    let (param, message) =
-        message.ok_or(LogoutError::Query("no SAMLRequest or SAMLResponse parameter"))?;
+    let (param, message) = message.ok_or(LogoutError::Query(
+        "no SAMLRequest or SAMLResponse parameter",
+    ))?;
     Ok(RawQuery {
         param,
         message,
@@ -193,7 +194,9 @@ pub(crate) fn inflate(value: &str, max_bytes: usize) -> Result<Vec<u8>, LogoutEr
         .decode(compact.as_bytes())
         .map_err(|_| LogoutError::Query("SAML message is not base64"))?;
     let mut out = Vec::new();
-    let bound = u64::try_from(max_bytes).unwrap_or(u64::MAX).saturating_add(1);
+    let bound = u64::try_from(max_bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
     DeflateDecoder::new(deflated.as_slice())
         .take(bound)
         .read_to_end(&mut out)
@@ -261,7 +264,11 @@ mod tests {
 
     #[test]
     fn signed_bytes_keep_the_received_encoding_in_binding_order() {
-        let q = split("?Signature=s&SigAlg=a%2fb&RelayState=x%2Fy&SAMLRequest=m%2B", 1024).unwrap();
+        let q = split(
+            "?Signature=s&SigAlg=a%2fb&RelayState=x%2Fy&SAMLRequest=m%2B",
+            1024,
+        )
+        .unwrap();
         assert_eq!(
             q.signed_bytes(q.sig_alg.unwrap()),
             "SAMLRequest=m%2B&RelayState=x%2Fy&SigAlg=a%2fb"
@@ -282,7 +289,10 @@ mod tests {
 
     #[test]
     fn garbage_does_not_inflate() {
-        assert!(matches!(inflate("/////w==", 1024), Err(LogoutError::Inflate)));
+        assert!(matches!(
+            inflate("/////w==", 1024),
+            Err(LogoutError::Inflate)
+        ));
         assert!(matches!(inflate("!!", 1024), Err(LogoutError::Query(_))));
     }
 }

@@ -76,7 +76,11 @@ impl SpMetadata {
     /// ```
     ///
     /// A binding other than those two is refused by [`to_xml`](Self::to_xml).
-    pub fn with_single_logout_service(mut self, binding: &str, location: impl Into<String>) -> Self {
+    pub fn with_single_logout_service(
+        mut self,
+        binding: &str,
+        location: impl Into<String>,
+    ) -> Self {
         let b = match binding {
             binding::HTTP_REDIRECT => binding::HTTP_REDIRECT,
             binding::HTTP_POST => binding::HTTP_POST,
