@@ -250,7 +250,7 @@ impl<'sp> SingleLogout<'sp> {
         Ok(())
     }
 
-    fn parse(&self, xml: &[u8]) -> Result<Document, LogoutError> {
+    fn parse(xml: &[u8]) -> Result<Document, LogoutError> {
         let limits = Limits::default().with_max_bytes(MAX_LOGOUT_MESSAGE_BYTES);
         Document::parse_with_limits(xml, &limits).map_err(|e| Error::Xml(e).into())
     }
@@ -353,7 +353,7 @@ impl<'sp> SingleLogout<'sp> {
         q.verify(self.sp)?;
         let relay_state = q.relay_state()?;
         let xml = q.inflate(MAX_LOGOUT_MESSAGE_BYTES)?;
-        let doc = self.parse(&xml)?;
+        let doc = Self::parse(&xml)?;
         // The whole message is covered by the query signature: the tree is read as is.
         self.finish_request(doc.root(), session, relay_state, now)
     }
@@ -384,7 +384,7 @@ impl<'sp> SingleLogout<'sp> {
     ) -> Result<ValidatedLogoutRequest, LogoutError> {
         self.check_config()?;
         let xml = Self::decode_post(form_value)?;
-        let doc = self.parse(&xml)?;
+        let doc = Self::parse(&xml)?;
         let root = self.verified_root(&doc, "logout request")?;
         self.finish_request(root, session, relay_state.map(str::to_owned), now)
     }
@@ -471,7 +471,7 @@ impl<'sp> SingleLogout<'sp> {
         }
         q.verify(self.sp)?;
         let xml = q.inflate(MAX_LOGOUT_MESSAGE_BYTES)?;
-        let doc = self.parse(&xml)?;
+        let doc = Self::parse(&xml)?;
         self.finish_response(doc.root(), request_id, now)
     }
 
@@ -500,7 +500,7 @@ impl<'sp> SingleLogout<'sp> {
     ) -> Result<LogoutOutcome, LogoutError> {
         self.check_config()?;
         let xml = Self::decode_post(form_value)?;
-        let doc = self.parse(&xml)?;
+        let doc = Self::parse(&xml)?;
         let root = self.verified_root(&doc, "logout response")?;
         self.finish_response(root, request_id, now)
     }
