@@ -329,3 +329,65 @@ fn decryption_options_need_the_feature() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `saml verify --decryption-key`: Okta's encrypted sample (its content key re-wrapped for
+/// the test SP key, see rampart-saml's tests/fixtures/encrypted/) decrypts and verifies.
+#[cfg(feature = "encrypted-assertions")]
+#[test]
+fn verify_decrypts_with_the_decryption_key() {
+    let saml = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rampart-saml/tests");
+    let md = std::fs::read(saml.join(
+        "samples/crewjam-saml/testdata/TestSPCanHandleOktaSignedResponseEncryptedAssertion_IDPMetadata",
+    ))
+    .unwrap();
+    let dir = TempDir::new().unwrap();
+    let mut pem = String::new();
+    for m in rampart::saml::IdpMetadata::parse_all(&md).unwrap() {
+        for c in m.signing_certificates {
+            pem.push_str(&format!(
+                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+                c.to_base64()
+            ));
+        }
+    }
+    let idp_certs = dir.path().join("okta.pem");
+    std::fs::write(&idp_certs, pem).unwrap();
+    let key = private_file(
+        dir.path(),
+        "sp-decrypt.pem",
+        &(std::fs::read_to_string(saml.join("keys/sp.key.pem")).unwrap()
+            + &std::fs::read_to_string(saml.join("keys/sp.cert.pem")).unwrap()),
+    );
+    let response = saml.join("fixtures/encrypted/okta_encrypted_signed_assertion.xml");
+    let run = |extra: &[&std::ffi::OsStr]| {
+        rampart()
+            .args(["saml", "verify", "--idp-cert"])
+            .arg(&idp_certs)
+            .args([
+                "--idp-entity-id",
+                "http://www.okta.com/exkppsa1qwuFV4D7z0h7",
+            ])
+            .args(["--sp-entity-id", "http://localhost:8000/saml/metadata"])
+            .args(["--acs-url", "http://localhost:8000/saml/acs"])
+            .args([
+                "--request-id",
+                "id-6d976cdde8e76df5df0a8ff58148fc0b7ec6796d",
+            ])
+            .args(["--now", "2020-03-03T19:30:00Z"])
+            .args(extra)
+            .arg(&response)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert_rejected(&out, "encrypted_not_supported");
+    let out = run(&["--decryption-key".as_ref(), key.as_os_str()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json_stdout(&out)["name_id"], "testuser@testrsc.com");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("PRIVATE KEY"));
+}

@@ -883,7 +883,19 @@ fn metadata(
 #[cfg(feature = "encrypted-assertions")]
 fn decryption_key(path: &Path) -> Result<rampart::saml::DecryptionKey, Failure> {
     let pem = input::private_document(path)?;
-    let certificate = Certificate::from_pem(&pem).map_err(|e| invalid_key(path, &e))?;
+    // The certificate's block only: the parser refuses a text that mixes in the key.
+    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+    const END: &[u8] = b"-----END CERTIFICATE-----";
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let block = find(&pem, BEGIN)
+        .and_then(|start| find(&pem[start..], END).map(|end| &pem[start..start + end + END.len()]))
+        .ok_or_else(|| {
+            Failure::input(
+                "invalid_key",
+                format!("{}: no CERTIFICATE block beside the key", path.display()),
+            )
+        })?;
+    let certificate = Certificate::from_pem(block).map_err(|e| invalid_key(path, &e))?;
     rampart::saml::DecryptionKey::from_pkcs8_pem(&pem, certificate)
         .map_err(|e| Failure::input("invalid_key", format!("{}: {e}", path.display())))
 }
