@@ -58,7 +58,8 @@ pub(crate) enum Command {
     /// Issue and check API keys (secrets are read from stdin).
     #[command(subcommand, after_help = APIKEY_AFTER_HELP)]
     Apikey(ApikeyCommand),
-    /// Debug SAML logins: verify responses, make SP metadata and AuthnRequests.
+    /// Debug SAML logins and logouts: verify responses and logout messages, make SP metadata,
+    /// AuthnRequests and LogoutRequests.
     #[command(subcommand, after_help = SAML_AFTER_HELP)]
     Saml(SamlCommand),
 }

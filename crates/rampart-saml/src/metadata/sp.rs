@@ -276,7 +276,7 @@ impl ServiceProvider {
     ///     .with_single_logout_service(rampart_saml::binding::HTTP_REDIRECT, "https://sp.example.com/saml/slo")
     ///     .to_xml()?;
     /// assert!(xml.contains("SingleLogoutService"));
-    /// # Ok::<(), rampart_saml::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn sp_metadata(&self) -> SpMetadata {
         SpMetadata {
