@@ -773,3 +773,64 @@ fn garbage_queries_are_refused_without_panicking() {
         );
     }
 }
+
+/// ECDSA-SHA256 (an IdP with a P-256 key): openssl signs the query (DER), the binding
+/// carries XML-DSig's `r || s` form (RFC 4051), the SP verifies it.
+#[test]
+fn ecdsa_sha256_query_signature_is_accepted() {
+    if !tools(&["openssl"]) {
+        return;
+    }
+    let vectors = dir().join("../../rampart-xmldsig/tests/vectors");
+    let idp_cert =
+        rampart_saml::Certificate::from_pem(&std::fs::read(vectors.join("ec-p256.crt")).unwrap())
+            .unwrap();
+    let sp = ServiceProvider::builder(SP_ENTITY, ACS)
+        .identity_provider(rampart_saml::IdentityProvider::new(IDP_ENTITY, [idp_cert]).unwrap())
+        .build()
+        .unwrap();
+    let q = unsigned_query(
+        "SAMLRequest",
+        &idp_logout_request("_idp1", "_s1", ""),
+        None,
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, sig) = (tmp.path().join("data"), tmp.path().join("sig"));
+    std::fs::write(&data, &q).unwrap();
+    let status = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(vectors.join("ec-p256.key"))
+        .arg("-out")
+        .arg(&sig)
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let raw = der_to_raw_p256(&std::fs::read(&sig).unwrap());
+    let query = format!(
+        "{q}&Signature={}",
+        utf8_percent_encode(&STANDARD.encode(raw), ENC)
+    );
+    sp.single_logout(SLO)
+        .validate_logout_request_redirect(&query, &session(), now())
+        .unwrap()
+        .into_request_without_replay_check();
+}
+
+/// An ECDSA-Sig-Value (SEQUENCE of two INTEGERs) as `r || s`, 32 bytes each.
+fn der_to_raw_p256(der: &[u8]) -> Vec<u8> {
+    assert_eq!(der[0], 0x30);
+    let mut i = 2;
+    let mut out = Vec::new();
+    for _ in 0..2 {
+        assert_eq!(der[i], 0x02);
+        let len = der[i + 1] as usize;
+        let int = &der[i + 2..i + 2 + len];
+        let int = &int[int.len().saturating_sub(32)..];
+        out.extend(std::iter::repeat_n(0u8, 32 - int.len()));
+        out.extend_from_slice(int);
+        i += 2 + len;
+    }
+    out
+}
