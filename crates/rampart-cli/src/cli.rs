@@ -59,7 +59,8 @@ pub(crate) enum Command {
     /// Issue and check API keys (secrets are read from stdin).
     #[command(subcommand, after_help = APIKEY_AFTER_HELP)]
     Apikey(ApikeyCommand),
-    /// Debug SAML logins: verify responses, make SP metadata and AuthnRequests.
+    /// Debug SAML logins and logouts: verify responses and logout messages, make SP metadata,
+    /// AuthnRequests and LogoutRequests.
     #[command(subcommand, after_help = SAML_AFTER_HELP)]
     Saml(SamlCommand),
 }
@@ -475,6 +476,12 @@ Example:
         /// Print every check made, to see why a login fails.
         #[arg(long)]
         explain: bool,
+        /// The SP's decryption key and its certificate (one PEM file: PRIVATE KEY and
+        /// CERTIFICATE blocks), readable by its owner only, for EncryptedAssertion; repeat
+        /// for a rollover. Only in builds with the feature `encrypted-assertions`.
+        #[cfg(feature = "encrypted-assertions")]
+        #[arg(long, value_name = "PEM")]
+        decryption_key: Vec<PathBuf>,
         /// File holding the response; stdin when "-".
         #[arg(value_name = "RESPONSE_FILE")]
         response: PathBuf,
@@ -502,6 +509,16 @@ Example:
         /// The certificate's private key (PEM, PKCS#8), readable by its owner only.
         #[arg(long, value_name = "PEM", requires = "cert")]
         sign_key: Option<PathBuf>,
+        /// A certificate IdPs may encrypt assertions for (PEM), published with
+        /// use="encryption"; repeat for a rollover. Only in builds with the feature
+        /// `encrypted-assertions`.
+        #[cfg(feature = "encrypted-assertions")]
+        #[arg(long, value_name = "PEM")]
+        encryption_cert: Vec<PathBuf>,
+        /// Our SingleLogoutService URL, published for the HTTP-Redirect and HTTP-POST
+        /// bindings.
+        #[arg(long, value_name = "URL")]
+        slo_url: Option<String>,
     },
     /// Build an AuthnRequest for the IdP's HTTP-Redirect endpoint; prints its id and URL.
     #[command(after_help = "\
@@ -532,4 +549,122 @@ Example:
         #[arg(long, value_name = "TEXT")]
         relay_state: Option<String>,
     },
+    /// Build a signed LogoutRequest for the IdP's HTTP-Redirect SingleLogoutService; prints
+    /// its id and URL.
+    #[command(after_help = "\
+Logout requests are always signed: --sign-key holds the PKCS#8 private key and, unless --cert
+is given, its certificate. Keep the printed id: it is the --request-id that
+`saml verify-logout` checks the LogoutResponse's InResponseTo against.
+
+Example:
+  rampart saml logout-request --idp-metadata idp-metadata.xml \\
+      --destination https://idp.example.com/slo --sp-entity-id https://sp.example.com \\
+      --name-id alice@example.com --session-index _s1 --sign-key sp-key.pem --cert sp.pem")]
+    LogoutRequest {
+        /// Trusted IdP signing certificate (PEM); or give --idp-metadata.
+        #[arg(long, value_name = "PEM", required_unless_present = "idp_metadata")]
+        idp_cert: Vec<PathBuf>,
+        /// IdP metadata (XML).
+        #[arg(long, value_name = "XML")]
+        idp_metadata: Option<PathBuf>,
+        /// The IdP's SingleLogoutService URL (HTTP-Redirect).
+        #[arg(long, value_name = "URL")]
+        destination: String,
+        /// Our SP entity id (the request's Issuer).
+        #[arg(long, value_name = "ID")]
+        sp_entity_id: String,
+        /// The NameID to log out, as the login reported it.
+        #[arg(long, value_name = "VALUE")]
+        name_id: String,
+        /// The NameID's Format.
+        #[arg(long, value_name = "URI")]
+        name_id_format: Option<String>,
+        /// The NameID's NameQualifier.
+        #[arg(long, value_name = "TEXT")]
+        name_qualifier: Option<String>,
+        /// The NameID's SPNameQualifier.
+        #[arg(long, value_name = "TEXT")]
+        sp_name_qualifier: Option<String>,
+        /// SessionIndex of the session to end; repeat for several.
+        #[arg(long, value_name = "ID")]
+        session_index: Vec<String>,
+        /// Private key (PEM, PKCS#8) to sign with, readable by its owner only.
+        #[arg(long, value_name = "PEM")]
+        sign_key: PathBuf,
+        /// The signing key's certificate (PEM), when the key file does not hold it.
+        #[arg(long, value_name = "PEM")]
+        cert: Option<PathBuf>,
+        /// RelayState to send along (at most 80 bytes).
+        #[arg(long, value_name = "TEXT")]
+        relay_state: Option<String>,
+        /// Issue the request as of this instant (RFC 3339) instead of the clock.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+    },
+    /// Validate a LogoutRequest or LogoutResponse from the IdP (HTTP-Redirect query string or
+    /// HTTP-POST body). Exit 0 when accepted, 1 when rejected.
+    #[command(after_help = "\
+INPUT holds, for --binding redirect, the raw query string exactly as received (with or
+without the leading \"?\"; its signature is over those bytes), and for --binding post the
+form body (SAMLRequest=..&RelayState=..), the base64 form value or the XML; \"-\" is stdin.
+With --request-id the input must be the LogoutResponse to that LogoutRequest; without it, an
+IdP-initiated LogoutRequest for --name-id (and --session-index). Replay is not checked
+(one-shot).
+
+Example:
+  rampart saml verify-logout --idp-metadata idp-metadata.xml \\
+      --sp-entity-id https://sp.example.com --slo-url https://sp.example.com/slo \\
+      --name-id alice@example.com --session-index _s1 query.txt")]
+    VerifyLogout {
+        /// Trusted IdP signing certificate (PEM); repeat for key rollover.
+        #[arg(long, value_name = "PEM", required_unless_present = "idp_metadata")]
+        idp_cert: Vec<PathBuf>,
+        /// IdP metadata (XML): entity id and signing certificates.
+        #[arg(long, value_name = "XML")]
+        idp_metadata: Option<PathBuf>,
+        /// The IdP's entity id (the expected Issuer), when no metadata is given.
+        #[arg(
+            long,
+            value_name = "ID",
+            conflicts_with = "idp_metadata",
+            required_unless_present = "idp_metadata"
+        )]
+        idp_entity_id: Option<String>,
+        /// Our SP entity id.
+        #[arg(long, value_name = "ID")]
+        sp_entity_id: String,
+        /// Our SingleLogoutService URL (the expected Destination).
+        #[arg(long, value_name = "URL")]
+        slo_url: String,
+        /// How the message arrived.
+        #[arg(long, value_enum, default_value = "redirect")]
+        binding: LogoutBinding,
+        /// Id of our LogoutRequest this LogoutResponse answers.
+        #[arg(long, value_name = "ID", conflicts_with_all = ["name_id", "session_index"])]
+        request_id: Option<String>,
+        /// The session's NameID (for a LogoutRequest).
+        #[arg(long, value_name = "VALUE", required_unless_present = "request_id")]
+        name_id: Option<String>,
+        /// The session's NameID Format.
+        #[arg(long, value_name = "URI")]
+        name_id_format: Option<String>,
+        /// The session's SessionIndex.
+        #[arg(long, value_name = "ID")]
+        session_index: Option<String>,
+        /// Check times as of this instant (RFC 3339) instead of the clock.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+        /// File holding the query string or POST body; stdin when "-".
+        #[arg(value_name = "INPUT")]
+        input: PathBuf,
+    },
+}
+
+/// How a logout message arrived (SAML bindings 3.4, 3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogoutBinding {
+    /// HTTP-Redirect: a signed query string.
+    Redirect,
+    /// HTTP-POST: a form with an enveloped XML signature.
+    Post,
 }

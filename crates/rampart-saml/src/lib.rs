@@ -1,6 +1,6 @@
 //! A SAML 2.0 service provider that cannot be fooled: validates IdP responses (HTTP-POST
 //! binding), builds AuthnRequests (HTTP-Redirect and HTTP-POST), reads IdP metadata, writes SP
-//! metadata, and rejects replayed assertions.
+//! metadata, rejects replayed assertions, and does Single Logout ([`SingleLogout`]).
 //!
 //! ```
 //! use rampart_saml::{Certificate, Expected, IdentityProvider, MemoryReplayCache, ServiceProvider};
@@ -127,6 +127,32 @@
 //! (NFC, case folding of e-mail addresses) is the application's explicit choice:
 //! [`NameId::nfc`], [`NameId::email_case_folded`].
 //!
+//! # Single Logout
+//! [`ServiceProvider::single_logout`] (SAML core 3.7, profiles 4.4) at our SingleLogoutService
+//! URL, published with [`SpMetadata::with_single_logout_service`]:
+//!
+//! - SP-initiated: [`SingleLogout::logout_request`] builds a LogoutRequest (NameID with its
+//!   qualifiers, SessionIndex, NotOnOrAfter); [`LogoutRequest::redirect_url`] signs the query
+//!   `SAMLRequest=..&RelayState=..&SigAlg=..` (SAML bindings 3.4.4.1) and
+//!   [`LogoutRequest::post_form`] carries an enveloped signature. Remember its ID in a
+//!   [`RequestIdStore`] and consume it when the IdP's LogoutResponse arrives
+//!   ([`SingleLogout::validate_logout_response_redirect`] / `_post`: signature, Issuer,
+//!   Destination, InResponseTo, IssueInstant, status Success, a partial logout reported).
+//! - IdP-initiated: [`SingleLogout::validate_logout_request_redirect`] / `_post` check the
+//!   signature, Issuer, Destination, IssueInstant and NotOnOrAfter with the clock skew, and
+//!   that NameID and SessionIndex name the [`LogoutSession`] the application passes in;
+//!   [`ValidatedLogoutRequest::check_replay`] refuses a message ID seen before; then
+//!   [`IdpLogoutRequest::response`] is the signed LogoutResponse to send back.
+//!
+//! Logout messages are signed both ways; an unsigned incoming one is refused
+//! ([`LogoutError::Unsigned`]). A Redirect signature is verified over the raw query string as
+//! received, never a re-encoded one (another percent-encoding of the same value is other
+//! bytes). RSA-SHA256 and ECDSA-SHA256 are accepted, RSA-SHA1 only with
+//! [`allow_sha1_signatures`](ServiceProviderBuilder::allow_sha1_signatures). A POST
+//! message's enveloped signature goes through the same verifier as responses. DEFLATE data
+//! is inflated to at most [`MAX_LOGOUT_MESSAGE_BYTES`] (a bomb stops there, with
+//! [`LogoutError::TooLarge`]).
+//!
 //! Time: every check takes `now` from the caller and allows [`DEFAULT_CLOCK_SKEW`] (90 s) of
 //! clock difference unless configured otherwise.
 #![forbid(unsafe_code)]
@@ -143,6 +169,7 @@ mod escape;
 #[doc(hidden)]
 pub mod fuzzing;
 mod login;
+mod logout;
 mod metadata;
 mod ns;
 mod refresh;
@@ -176,6 +203,14 @@ pub use error::{
     RequestIdStoreError, SignatureError, TimeError,
 };
 pub use login::{Attribute, LOGIN_FORMAT_VERSION, Login, LoginRecord, NameId, SignedParts};
+pub use logout::{
+    DEFAULT_MAX_LOGOUT_AGE, IdpLogoutRequest, LogoutError, LogoutOutcome, LogoutRequest,
+    LogoutRequestBuilder, LogoutResponse, LogoutSession, MAX_LOGOUT_AGE_LIMIT,
+    MAX_LOGOUT_MESSAGE_BYTES, SingleLogout, ValidatedLogoutRequest,
+};
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub use logout::{fuzz_redirect, fuzz_xml};
 pub use metadata::{Endpoint, IdpMetadata, MAX_METADATA_BYTES, SpMetadata};
 pub use ns::binding;
 /// SignatureMethods, as named by [`ServiceProviderBuilder::allowed_signature_algorithms`].

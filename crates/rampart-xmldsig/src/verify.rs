@@ -88,6 +88,64 @@ impl VerifyOptions {
         &self.keys
     }
 
+    /// Verifies a signature made outside any XML document (SAML's HTTP-Redirect binding
+    /// signs the query string, SAML bindings 3.4.4.1): `signature` over exactly `message`
+    /// with `algorithm`, by any trusted key, under the same SHA-1 and key-size policy as
+    /// [`verify`]. Returns the key that verified it.
+    ///
+    /// ```
+    /// # let key_pem = std::fs::read("tests/vectors/ec-p256.key").unwrap();
+    /// # let cert_pem = std::fs::read("tests/vectors/ec-p256.crt").unwrap();
+    /// use rampart_xmldsig::{SignatureAlgorithm, SigningKey, TrustedKey, VerifyOptions};
+    /// let signer = SigningKey::from_pkcs8_pem(&key_pem)?;
+    /// let options = VerifyOptions::new(vec![TrustedKey::from_pem_certificate(&cert_pem)?]);
+    /// let sig = signer.sign(b"SAMLRequest=abc&SigAlg=x")?;
+    /// assert!(options.verify_detached(SignatureAlgorithm::EcdsaSha256, b"SAMLRequest=abc&SigAlg=x", &sig).is_ok());
+    /// assert!(options.verify_detached(SignatureAlgorithm::EcdsaSha256, b"SAMLRequest=abd&SigAlg=x", &sig).is_err());
+    /// # Ok::<(), rampart_xmldsig::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`SignatureError::Sha1NotAllowed`], [`SignatureError::KeyTooSmall`] or
+    /// [`SignatureError::UnsupportedAlgorithm`] when the policy or no trusted key fits the
+    /// algorithm; [`SignatureError::NoTrustedKeys`]; otherwise
+    /// [`SignatureError::SignatureInvalid`].
+    pub fn verify_detached(
+        &self,
+        algorithm: SignatureAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<&TrustedKey, SignatureError> {
+        if algorithm.uses_sha1() && !self.allow_sha1 {
+            return Err(SignatureError::Sha1NotAllowed);
+        }
+        if self.keys.is_empty() {
+            return Err(SignatureError::NoTrustedKeys);
+        }
+        let mut refusal = None;
+        let mut usable = false;
+        for key in &self.keys {
+            match key.verifier(algorithm, self.allow_small_rsa) {
+                Ok(Some(alg)) => {
+                    usable = true;
+                    let pk = ring::signature::UnparsedPublicKey::new(alg, &key.public_key);
+                    if pk.verify(message, signature).is_ok() {
+                        return Ok(key);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => refusal = Some(e),
+            }
+        }
+        match refusal {
+            Some(e) if !usable => Err(e),
+            _ if !usable => Err(SignatureError::UnsupportedAlgorithm(
+                algorithm.uri().to_owned(),
+            )),
+            _ => Err(SignatureError::SignatureInvalid),
+        }
+    }
+
     fn id_names(&self) -> Vec<&str> {
         if self.id_attributes.is_empty() {
             vec!["ID"]

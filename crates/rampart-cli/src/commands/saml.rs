@@ -1,4 +1,5 @@
-//! `rampart saml verify|metadata|authn-request`: a debugging tool for SAML logins.
+//! `rampart saml verify|metadata|authn-request|logout-request|verify-logout`: a debugging tool
+//! for SAML logins and logouts.
 //!
 //! `verify` runs rampart-saml's full response validation (the same code a service runs) and,
 //! with `--explain`, prints its trace: every check, what it compared, and which one failed.
@@ -9,13 +10,13 @@ use std::time::{Duration, SystemTime};
 
 use rampart::saml::{
     Certificate, DEFAULT_MAX_AUTHN_AGE, Error, Expected, IdentityProvider, IdpMetadata, Login,
-    ServiceProvider, ServiceProviderBuilder, SignatureError, SigningKey, SpMetadata, TimeError,
-    Trace, binding,
+    LogoutError, LogoutSession, NameId, ServiceProvider, ServiceProviderBuilder, SignatureError,
+    SigningKey, SpMetadata, TimeError, Trace, binding,
 };
 use rampart::xmldsig::{DSIG_NS, Document, Element};
 use serde_json::{Value, json};
 
-use crate::cli::SamlCommand;
+use crate::cli::{LogoutBinding, SamlCommand};
 use crate::input;
 use crate::output::{Failure, Report};
 
@@ -34,6 +35,8 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Report, Failure> {
             request_id,
             now,
             explain,
+            #[cfg(feature = "encrypted-assertions")]
+            decryption_key,
             response,
         } => {
             let now = parse_now(now.as_deref())?;
@@ -43,6 +46,8 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Report, Failure> {
                 entity_id: sp_entity_id,
                 acs_url,
                 certs,
+                #[cfg(feature = "encrypted-assertions")]
+                decryption_keys: decryption_key,
             };
             let input = input::document(&response)?;
             verify(
@@ -59,12 +64,21 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Report, Failure> {
             acs_url,
             cert,
             sign_key,
-        } => metadata(
-            &sp_entity_id,
-            &acs_url,
-            cert.as_deref(),
-            sign_key.as_deref(),
-        ),
+            #[cfg(feature = "encrypted-assertions")]
+            encryption_cert,
+            slo_url,
+        } => {
+            #[cfg(not(feature = "encrypted-assertions"))]
+            let encryption_cert: Vec<PathBuf> = Vec::new();
+            metadata(
+                &sp_entity_id,
+                &acs_url,
+                cert.as_deref(),
+                sign_key.as_deref(),
+                &encryption_cert,
+                slo_url.as_deref(),
+            )
+        }
         SamlCommand::AuthnRequest {
             idp_metadata,
             sp_entity_id,
@@ -80,7 +94,236 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Report, Failure> {
             cert.as_deref(),
             relay_state.as_deref(),
         ),
+        SamlCommand::LogoutRequest {
+            idp_cert,
+            idp_metadata,
+            destination,
+            sp_entity_id,
+            name_id,
+            name_id_format,
+            name_qualifier,
+            sp_name_qualifier,
+            session_index,
+            sign_key,
+            cert,
+            relay_state,
+            now,
+        } => {
+            let now = parse_now(now.as_deref())?;
+            let (entity_id, certs) = trusted_idp(&idp_cert, idp_metadata.as_deref(), None, now)?;
+            let mut n = NameId::new(name_id);
+            n.format = name_id_format;
+            n.name_qualifier = name_qualifier;
+            n.sp_name_qualifier = sp_name_qualifier;
+            logout_request(LogoutRequestArgs {
+                idp_entity_id: entity_id.as_deref().unwrap_or(UNKNOWN_IDP),
+                certs,
+                destination: &destination,
+                sp_entity_id: &sp_entity_id,
+                name_id: n,
+                session_indexes: &session_index,
+                signing_key: signing_key(&sign_key, cert.as_deref())?,
+                relay_state: relay_state.as_deref(),
+                now,
+            })
+        }
+        SamlCommand::VerifyLogout {
+            idp_cert,
+            idp_metadata,
+            idp_entity_id,
+            sp_entity_id,
+            slo_url,
+            binding,
+            request_id,
+            name_id,
+            name_id_format,
+            session_index,
+            now,
+            input,
+        } => {
+            let now = parse_now(now.as_deref())?;
+            let (entity_id, certs) =
+                trusted_idp(&idp_cert, idp_metadata.as_deref(), idp_entity_id, now)?;
+            let entity_id = entity_id
+                .ok_or_else(|| Failure::input("usage", "give --idp-entity-id or --idp-metadata"))?;
+            let idp = IdentityProvider::new(entity_id, certs).map_err(|e| config(&e))?;
+            // The ACS URL is not used by logout; the builder needs one.
+            let sp = ServiceProvider::builder(&sp_entity_id, &slo_url)
+                .identity_provider(idp)
+                .build()
+                .map_err(|e| config(&e))?;
+            let expected = match (request_id, name_id) {
+                (Some(id), _) => Expecting::Response(id),
+                (None, Some(value)) => {
+                    let mut n = NameId::new(value);
+                    n.format = name_id_format;
+                    let mut s = LogoutSession::new(n);
+                    if let Some(i) = session_index {
+                        s = s.with_session_index(i);
+                    }
+                    Expecting::Request(s)
+                }
+                (None, None) => {
+                    return Err(Failure::input(
+                        "usage",
+                        "give --request-id (a LogoutResponse) or --name-id (a LogoutRequest)",
+                    ));
+                }
+            };
+            let text = input::document(&input)?;
+            verify_logout(&sp, &slo_url, binding, &expected, &text, now)
+        }
     }
+}
+
+/// What `saml verify-logout` expects the input to be.
+enum Expecting {
+    /// The LogoutResponse to our LogoutRequest with this id.
+    Response(String),
+    /// An IdP-initiated LogoutRequest for this session.
+    Request(LogoutSession),
+}
+
+/// `saml verify-logout`: the library's validation, one-shot (no replay cache).
+fn verify_logout(
+    sp: &ServiceProvider,
+    slo_url: &str,
+    binding: LogoutBinding,
+    expected: &Expecting,
+    input: &[u8],
+    now: SystemTime,
+) -> Result<Report, Failure> {
+    let slo = sp.single_logout(slo_url);
+    let text = std::str::from_utf8(input)
+        .map_err(|_| Failure::input("malformed_input", "the input is not utf-8"))?;
+    // A POST body (`SAMLRequest=..&RelayState=..`), or the bare form value / XML.
+    let (form_value, relay_state) = match binding {
+        LogoutBinding::Post => post_body(text.trim_ascii()),
+        LogoutBinding::Redirect => (String::new(), None),
+    };
+    let query = text.trim_ascii();
+    let result = match (expected, binding) {
+        (Expecting::Response(id), LogoutBinding::Redirect) => slo
+            .validate_logout_response_redirect(query, id, now)
+            .map(|o| outcome_json(&o)),
+        (Expecting::Response(id), LogoutBinding::Post) => slo
+            .validate_logout_response_post(form_value.as_bytes(), id, now)
+            .map(|o| outcome_json(&o)),
+        (Expecting::Request(session), LogoutBinding::Redirect) => slo
+            .validate_logout_request_redirect(query, session, now)
+            .map(|v| request_json(&v.into_request_without_replay_check())),
+        (Expecting::Request(session), LogoutBinding::Post) => slo
+            .validate_logout_request_post(
+                form_value.as_bytes(),
+                relay_state.as_deref(),
+                session,
+                now,
+            )
+            .map(|v| request_json(&v.into_request_without_replay_check())),
+    };
+    match result {
+        Ok(mut body) => {
+            body["valid"] = Value::Bool(true);
+            body["replay_checked"] = Value::Bool(false);
+            Ok(Report::success(body))
+        }
+        Err(LogoutError::Saml(e)) => Err(verdict_failure(&e)),
+        Err(e) => Err(Failure::rejected(e.kind(), e.to_string())),
+    }
+}
+
+/// The SAMLRequest/SAMLResponse value and RelayState of a form body, URL-decoded; a body
+/// that is not a form (the bare value or the XML) is returned as it is.
+fn post_body(body: &str) -> (String, Option<String>) {
+    if !(body.starts_with("SAMLRequest=")
+        || body.starts_with("SAMLResponse=")
+        || body.contains("&SAMLRequest=")
+        || body.contains("&SAMLResponse="))
+    {
+        return (body.to_owned(), None);
+    }
+    let mut value = String::new();
+    let mut relay_state = None;
+    for part in body.split('&') {
+        let (name, v) = part.split_once('=').unwrap_or((part, ""));
+        // base64 holds no space: a `+` left unencoded by the sender is base64's `+`.
+        let decode = |v: &str| {
+            percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        match name {
+            "SAMLRequest" | "SAMLResponse" => value = decode(v),
+            "RelayState" => relay_state = Some(decode(&v.replace('+', " "))),
+            _ => {}
+        }
+    }
+    (value, relay_state)
+}
+
+fn request_json(r: &rampart::saml::IdpLogoutRequest) -> Value {
+    json!({
+        "kind": "logout_request",
+        "id": r.id(),
+        "issuer": r.issuer(),
+        "name_id": r.name_id().value,
+        "name_id_format": r.name_id().format,
+        "session_indexes": r.session_indexes(),
+        "relay_state": r.relay_state(),
+    })
+}
+
+fn outcome_json(o: &rampart::saml::LogoutOutcome) -> Value {
+    json!({
+        "kind": "logout_response",
+        "id": o.id,
+        "in_response_to": o.in_response_to,
+        "partial": o.partial,
+    })
+}
+
+/// What `saml logout-request` needs.
+struct LogoutRequestArgs<'a> {
+    idp_entity_id: &'a str,
+    certs: Vec<Certificate>,
+    destination: &'a str,
+    sp_entity_id: &'a str,
+    name_id: NameId,
+    session_indexes: &'a [String],
+    signing_key: SigningKey,
+    relay_state: Option<&'a str>,
+    now: SystemTime,
+}
+
+/// `saml logout-request`: a signed HTTP-Redirect LogoutRequest.
+fn logout_request(a: LogoutRequestArgs<'_>) -> Result<Report, Failure> {
+    let idp = IdentityProvider::new(a.idp_entity_id, a.certs).map_err(|e| config(&e))?;
+    // The ACS URL is not used by logout; the builder needs one.
+    let sp = ServiceProvider::builder(a.sp_entity_id, a.destination)
+        .identity_provider(idp)
+        .with_signing_key(a.signing_key)
+        .build()
+        .map_err(|e| config(&e))?;
+    let slo = sp.single_logout(a.destination);
+    let mut builder = slo.logout_request(a.destination, a.name_id);
+    for s in a.session_indexes {
+        builder = builder.with_session_index(s);
+    }
+    let logout_failure = |e: LogoutError| match e {
+        LogoutError::Saml(e) => config(&e),
+        e => Failure::input(e.kind(), e.to_string()),
+    };
+    let request = builder.build(a.now).map_err(logout_failure)?;
+    let url = request
+        .redirect_url(&sp, a.relay_state)
+        .map_err(logout_failure)?;
+    Ok(Report::success(json!({
+        "id": request.id(),
+        "destination": a.destination,
+        "redirect_url": url,
+        "signed": true,
+        "xml": request.xml(),
+    })))
 }
 
 /// Our side of the configuration, and the IdP certificates we trust.
@@ -88,6 +331,9 @@ struct Sp {
     entity_id: String,
     acs_url: String,
     certs: Vec<Certificate>,
+    /// `--decryption-key` files (key and certificate in one PEM file).
+    #[cfg(feature = "encrypted-assertions")]
+    decryption_keys: Vec<PathBuf>,
 }
 
 impl Sp {
@@ -97,7 +343,14 @@ impl Sp {
     ) -> Result<ServiceProviderBuilder<IdentityProvider>, Failure> {
         let idp =
             IdentityProvider::new(idp_entity_id, self.certs.clone()).map_err(|e| config(&e))?;
-        Ok(ServiceProvider::builder(&self.entity_id, &self.acs_url).identity_provider(idp))
+        #[allow(unused_mut)]
+        let mut builder =
+            ServiceProvider::builder(&self.entity_id, &self.acs_url).identity_provider(idp);
+        #[cfg(feature = "encrypted-assertions")]
+        for path in &self.decryption_keys {
+            builder = builder.with_decryption_key(decryption_key(path)?);
+        }
+        Ok(builder)
     }
 }
 
@@ -594,8 +847,21 @@ fn metadata(
     acs_url: &str,
     cert: Option<&Path>,
     sign_key: Option<&Path>,
+    encryption_certs: &[PathBuf],
+    slo_url: Option<&str>,
 ) -> Result<Report, Failure> {
     let mut md = SpMetadata::new(entity_id, acs_url);
+    #[cfg(feature = "encrypted-assertions")]
+    for path in encryption_certs {
+        md = md.with_encryption_certificate(certificate(path)?);
+    }
+    #[cfg(not(feature = "encrypted-assertions"))]
+    let _ = encryption_certs;
+    if let Some(url) = slo_url {
+        md = md
+            .with_single_logout_service(binding::HTTP_REDIRECT, url)
+            .with_single_logout_service(binding::HTTP_POST, url);
+    }
     if let Some(cert_path) = cert {
         let certificate = certificate(cert_path)?;
         if let Some(key_path) = sign_key {
@@ -611,6 +877,27 @@ fn metadata(
     }
     let xml = md.to_xml().map_err(|e| config(&e))?;
     Ok(Report::success(json!({ "metadata": xml })))
+}
+
+/// A decryption key and its certificate, both from one private PEM file.
+#[cfg(feature = "encrypted-assertions")]
+fn decryption_key(path: &Path) -> Result<rampart::saml::DecryptionKey, Failure> {
+    let pem = input::private_document(path)?;
+    // The certificate's block only: the parser refuses a text that mixes in the key.
+    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+    const END: &[u8] = b"-----END CERTIFICATE-----";
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let block = find(&pem, BEGIN)
+        .and_then(|start| find(&pem[start..], END).map(|end| &pem[start..start + end + END.len()]))
+        .ok_or_else(|| {
+            Failure::input(
+                "invalid_key",
+                format!("{}: no CERTIFICATE block beside the key", path.display()),
+            )
+        })?;
+    let certificate = Certificate::from_pem(block).map_err(|e| invalid_key(path, &e))?;
+    rampart::saml::DecryptionKey::from_pkcs8_pem(&pem, certificate)
+        .map_err(|e| Failure::input("invalid_key", format!("{}: {e}", path.display())))
 }
 
 /// A signing key from a private PEM file; its certificate from `cert` or the same file.

@@ -42,6 +42,7 @@ pub struct SpMetadata {
     encryption_certificates: Vec<Certificate>,
     authn_requests_signed: bool,
     want_assertions_signed: bool,
+    single_logout_services: Vec<(&'static str, String)>,
 }
 
 impl SpMetadata {
@@ -55,7 +56,38 @@ impl SpMetadata {
             encryption_certificates: Vec::new(),
             authn_requests_signed: false,
             want_assertions_signed: false,
+            single_logout_services: Vec::new(),
         }
+    }
+
+    /// Publishes a `SingleLogoutService` endpoint (SAML metadata 2.4.2) for `binding`
+    /// ([`binding::HTTP_REDIRECT`] or [`binding::HTTP_POST`]), where IdPs send logout
+    /// requests and responses ([`SingleLogout`](crate::SingleLogout) validates them). Call
+    /// it once per binding; the order is kept.
+    ///
+    /// ```
+    /// use rampart_saml::{SpMetadata, binding};
+    /// let xml = SpMetadata::new("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+    ///     .with_single_logout_service(binding::HTTP_REDIRECT, "https://sp.example.com/saml/slo")
+    ///     .with_single_logout_service(binding::HTTP_POST, "https://sp.example.com/saml/slo")
+    ///     .to_xml()?;
+    /// assert!(xml.contains(r#"<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://sp.example.com/saml/slo"/>"#));
+    /// # Ok::<(), rampart_saml::Error>(())
+    /// ```
+    ///
+    /// A binding other than those two is refused by [`to_xml`](Self::to_xml).
+    pub fn with_single_logout_service(
+        mut self,
+        binding: &str,
+        location: impl Into<String>,
+    ) -> Self {
+        let b = match binding {
+            binding::HTTP_REDIRECT => binding::HTTP_REDIRECT,
+            binding::HTTP_POST => binding::HTTP_POST,
+            _ => "",
+        };
+        self.single_logout_services.push((b, location.into()));
+        self
     }
 
     /// Adds another ACS URL (HTTP-POST binding), after those already given.
@@ -131,6 +163,16 @@ impl SpMetadata {
                 "name id format is empty or has white space at either end".into(),
             ));
         }
+        for (b, url) in &self.single_logout_services {
+            if b.is_empty() {
+                return Err(Error::Config(
+                    "single logout binding is neither http-redirect nor http-post".into(),
+                ));
+            }
+            if url.is_empty() || url.chars().any(char::is_whitespace) {
+                return Err(Error::Config("slo url is empty or has white space".into()));
+            }
+        }
         if self.authn_requests_signed && self.signing_certificate.is_none() {
             return Err(Error::Config(
                 "authn requests signed without a signing certificate to publish".into(),
@@ -153,13 +195,19 @@ impl SpMetadata {
              protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\n",
             self.authn_requests_signed, self.want_assertions_signed
         ));
-        // Schema order (metadata 2.4.1, 2.4.2, 2.4.4): KeyDescriptor, NameIDFormat, then
-        // AssertionConsumerService.
+        // Schema order (metadata 2.4.1, 2.4.2, 2.4.4): KeyDescriptor, SingleLogoutService,
+        // NameIDFormat, then AssertionConsumerService.
         if let Some(cert) = &self.signing_certificate {
             push_key_descriptor(&mut x, "signing", cert);
         }
         for cert in &self.encryption_certificates {
             push_key_descriptor(&mut x, "encryption", cert);
+        }
+        for (b, url) in &self.single_logout_services {
+            x.push_str(&format!(
+                "    <md:SingleLogoutService Binding=\"{b}\" Location=\"{}\"/>\n",
+                escape::attr(url)
+            ));
         }
         for format in &self.name_id_formats {
             x.push_str(&format!(
@@ -216,8 +264,21 @@ impl ServiceProvider {
         self.sp_metadata().render()
     }
 
-    /// This configuration as an [`SpMetadata`] (valid by construction).
-    fn sp_metadata(&self) -> SpMetadata {
+    /// This configuration as an [`SpMetadata`], to add what the configuration does not hold
+    /// (SingleLogoutService endpoints) before writing it.
+    ///
+    /// ```
+    /// # let cert = rampart_saml::Certificate::from_pem(&std::fs::read("tests/keys/idp.cert.pem")?)?;
+    /// # let idp = rampart_saml::IdentityProvider::new("https://idp.example.com/metadata", [cert])?;
+    /// # let sp = rampart_saml::ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+    /// #     .identity_provider(idp).build()?;
+    /// let xml = sp.sp_metadata()
+    ///     .with_single_logout_service(rampart_saml::binding::HTTP_REDIRECT, "https://sp.example.com/saml/slo")
+    ///     .to_xml()?;
+    /// assert!(xml.contains("SingleLogoutService"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sp_metadata(&self) -> SpMetadata {
         SpMetadata {
             entity_id: self.entity_id.clone(),
             acs_urls: self.acs_urls.clone(),
@@ -235,6 +296,7 @@ impl ServiceProvider {
                 }
                 _ => Vec::new(),
             },
+            single_logout_services: Vec::new(),
         }
     }
 }

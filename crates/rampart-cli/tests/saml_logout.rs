@@ -1,0 +1,393 @@
+//! `rampart saml logout-request | verify-logout` and `saml metadata --slo-url`, against the
+//! test IdP of rampart-saml. The IdP's signed query strings are made by `rampart saml
+//! logout-request` run with the IdP's key, and once more with the signature replaced by one
+//! `openssl dgst -sign` computed over the exact query bytes (a third-party signer).
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use base64::Engine as _;
+use common::{json_stdout, private_file, rampart};
+use tempfile::TempDir;
+
+const SP_ENTITY: &str = "https://sp.example.com/metadata";
+const ACS: &str = "https://sp.example.com/saml/acs";
+const IDP_ENTITY: &str = "https://idp.example.com/metadata";
+const SLO: &str = "https://sp.example.com/saml/slo";
+const NOW: &str = "2030-01-01T00:01:00Z";
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The test IdP's private key (rampart-saml's), copied owner-only as the CLI requires.
+fn idp_key(dir: &TempDir) -> PathBuf {
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rampart-saml/tests/keys/idp.key.pem"),
+    )
+    .unwrap();
+    private_file(dir.path(), "idp.key.pem", &text)
+}
+
+/// A LogoutRequest query as the IdP sends it to our SLO URL (signed with the IdP's key).
+fn idp_query(dir: &TempDir, session_index: &str) -> String {
+    let out = rampart()
+        .args(["saml", "logout-request", "--idp-cert"])
+        .arg(fixture("sp.cert.pem"))
+        .args(["--destination", SLO, "--sp-entity-id", IDP_ENTITY])
+        .args([
+            "--name-id",
+            "alice@example.com",
+            "--session-index",
+            session_index,
+        ])
+        .args(["--relay-state", "/home", "--now", NOW, "--sign-key"])
+        .arg(idp_key(dir))
+        .arg("--cert")
+        .arg(fixture("idp.cert.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json = json_stdout(&out);
+    let url = json["redirect_url"].as_str().unwrap().to_owned();
+    url.split_once('?').unwrap().1.to_owned()
+}
+
+fn verify_logout(dir: &TempDir, query: &str, extra: &[&str]) -> Output {
+    let input = dir.path().join("query.txt");
+    std::fs::write(&input, query).unwrap();
+    rampart()
+        .args(["saml", "verify-logout", "--idp-cert"])
+        .arg(fixture("idp.cert.pem"))
+        .args(["--idp-entity-id", IDP_ENTITY, "--sp-entity-id", SP_ENTITY])
+        .args(["--slo-url", SLO, "--now", NOW])
+        .args(extra)
+        .arg(&input)
+        .output()
+        .unwrap()
+}
+
+fn assert_rejected(out: &Output, kind: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json = json_stdout(out);
+    assert_eq!(json["valid"], false);
+    assert_eq!(json["error"], kind, "{json}");
+}
+
+#[test]
+fn logout_request_prints_a_signed_redirect_url() {
+    let dir = TempDir::new().unwrap();
+    let key = private_file(
+        dir.path(),
+        "sp.key.pem",
+        &std::fs::read_to_string(fixture("sp.key.pem")).unwrap(),
+    );
+    let out = rampart()
+        .args(["saml", "logout-request", "--idp-cert"])
+        .arg(fixture("idp.cert.pem"))
+        .args(["--destination", "https://idp.example.com/slo"])
+        .args([
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--name-id",
+            "alice@example.com",
+        ])
+        .args([
+            "--name-id-format",
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+        ])
+        .args(["--session-index", "_s1", "--sign-key"])
+        .arg(&key)
+        .arg("--cert")
+        .arg(fixture("sp.cert.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json = json_stdout(&out);
+    assert_eq!(json["signed"], true);
+    let url = json["redirect_url"].as_str().unwrap();
+    assert!(url.starts_with("https://idp.example.com/slo?SAMLRequest="));
+    assert!(url.contains("&SigAlg=") && url.contains("&Signature="));
+    let xml = json["xml"].as_str().unwrap();
+    assert!(xml.contains("<samlp:SessionIndex>_s1</samlp:SessionIndex>"));
+    assert!(xml.contains(&format!("ID=\"{}\"", json["id"].as_str().unwrap())));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("PRIVATE KEY"));
+}
+
+#[test]
+fn logout_request_refuses_a_key_file_others_can_read() {
+    let dir = TempDir::new().unwrap();
+    let key = dir.path().join("sp.key.pem");
+    std::fs::copy(fixture("sp.key.pem"), &key).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let out = rampart()
+        .args(["saml", "logout-request", "--idp-cert"])
+        .arg(fixture("idp.cert.pem"))
+        .args(["--destination", "https://idp.example.com/slo"])
+        .args([
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--name-id",
+            "alice",
+            "--sign-key",
+        ])
+        .arg(&key)
+        .arg("--cert")
+        .arg(fixture("sp.cert.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn verify_logout_accepts_the_idps_signed_logout_request() {
+    let dir = TempDir::new().unwrap();
+    let query = idp_query(&dir, "_s1");
+    let out = verify_logout(
+        &dir,
+        &query,
+        &["--name-id", "alice@example.com", "--session-index", "_s1"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json = json_stdout(&out);
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["kind"], "logout_request");
+    assert_eq!(json["issuer"], IDP_ENTITY);
+    assert_eq!(json["session_indexes"][0], "_s1");
+    assert_eq!(json["relay_state"], "/home");
+    assert_eq!(json["replay_checked"], false);
+}
+
+/// The same query, its signature replaced by one openssl computed over the exact bytes.
+#[test]
+fn verify_logout_accepts_a_query_signed_by_openssl() {
+    if !rampart_testkit::tool::available("openssl") {
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let query = idp_query(&dir, "_s1");
+    let (signed, _) = query.rsplit_once("&Signature=").unwrap();
+    let data = dir.path().join("signed.txt");
+    let sig = dir.path().join("sig.bin");
+    std::fs::write(&data, signed).unwrap();
+    let status = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(idp_key(&dir))
+        .arg("-out")
+        .arg(&sig)
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let b64 = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&sig).unwrap());
+    let query = format!(
+        "{signed}&Signature={}",
+        b64.replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D")
+    );
+    let out = verify_logout(
+        &dir,
+        &format!("?{query}\n"),
+        &["--name-id", "alice@example.com", "--session-index", "_s1"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn verify_logout_refuses_a_tampered_relay_state() {
+    let dir = TempDir::new().unwrap();
+    let query = idp_query(&dir, "_s1").replace("RelayState=%2Fhome", "RelayState=%2Fevil");
+    let out = verify_logout(
+        &dir,
+        &query,
+        &["--name-id", "alice@example.com", "--session-index", "_s1"],
+    );
+    assert_rejected(&out, "signature_invalid");
+}
+
+#[test]
+fn verify_logout_refuses_another_session() {
+    let dir = TempDir::new().unwrap();
+    let query = idp_query(&dir, "_s1");
+    let out = verify_logout(
+        &dir,
+        &query,
+        &["--name-id", "alice@example.com", "--session-index", "_s2"],
+    );
+    assert_rejected(&out, "session_index_mismatch");
+    let out = verify_logout(
+        &dir,
+        &query,
+        &["--name-id", "bob@example.com", "--session-index", "_s1"],
+    );
+    assert_rejected(&out, "name_id_mismatch");
+}
+
+#[test]
+fn verify_logout_refuses_an_unsigned_query_and_a_request_as_a_response() {
+    let dir = TempDir::new().unwrap();
+    let query = idp_query(&dir, "_s1");
+    let unsigned = query.split("&SigAlg=").next().unwrap();
+    let out = verify_logout(&dir, unsigned, &["--name-id", "alice@example.com"]);
+    assert_rejected(&out, "logout_unsigned");
+    let out = verify_logout(&dir, &query, &["--request-id", "_ours"]);
+    assert_rejected(&out, "malformed_query");
+}
+
+#[test]
+fn metadata_publishes_the_slo_url_for_both_bindings() {
+    let out = rampart()
+        .args([
+            "saml",
+            "metadata",
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--acs-url",
+            ACS,
+        ])
+        .args(["--slo-url", SLO])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let xml = json_stdout(&out)["metadata"].as_str().unwrap().to_owned();
+    for b in ["HTTP-Redirect", "HTTP-POST"] {
+        assert!(
+            xml.contains(&format!(
+                "<md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:{b}\" Location=\"{SLO}\"/>"
+            )),
+            "{xml}"
+        );
+    }
+}
+
+#[cfg(feature = "encrypted-assertions")]
+#[test]
+fn metadata_publishes_encryption_certificates() {
+    let out = rampart()
+        .args([
+            "saml",
+            "metadata",
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--acs-url",
+            ACS,
+        ])
+        .arg("--encryption-cert")
+        .arg(fixture("sp.cert.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let xml = json_stdout(&out)["metadata"].as_str().unwrap().to_owned();
+    assert!(xml.contains("<md:KeyDescriptor use=\"encryption\">"));
+}
+
+#[cfg(not(feature = "encrypted-assertions"))]
+#[test]
+fn decryption_options_need_the_feature() {
+    let out = rampart()
+        .args([
+            "saml",
+            "metadata",
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--acs-url",
+            ACS,
+        ])
+        .arg("--encryption-cert")
+        .arg(fixture("sp.cert.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `saml verify --decryption-key`: Okta's encrypted sample (its content key re-wrapped for
+/// the test SP key, see rampart-saml's tests/fixtures/encrypted/) decrypts and verifies.
+#[cfg(feature = "encrypted-assertions")]
+#[test]
+fn verify_decrypts_with_the_decryption_key() {
+    let saml = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rampart-saml/tests");
+    let md = std::fs::read(saml.join(
+        "samples/crewjam-saml/testdata/TestSPCanHandleOktaSignedResponseEncryptedAssertion_IDPMetadata",
+    ))
+    .unwrap();
+    let dir = TempDir::new().unwrap();
+    let mut pem = String::new();
+    for m in rampart::saml::IdpMetadata::parse_all(&md).unwrap() {
+        for c in m.signing_certificates {
+            pem.push_str(&format!(
+                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+                c.to_base64()
+            ));
+        }
+    }
+    let idp_certs = dir.path().join("okta.pem");
+    std::fs::write(&idp_certs, pem).unwrap();
+    let key = private_file(
+        dir.path(),
+        "sp-decrypt.pem",
+        &(std::fs::read_to_string(saml.join("keys/sp.key.pem")).unwrap()
+            + &std::fs::read_to_string(saml.join("keys/sp.cert.pem")).unwrap()),
+    );
+    let response = saml.join("fixtures/encrypted/okta_encrypted_signed_assertion.xml");
+    let run = |extra: &[&std::ffi::OsStr]| {
+        rampart()
+            .args(["saml", "verify", "--idp-cert"])
+            .arg(&idp_certs)
+            .args([
+                "--idp-entity-id",
+                "http://www.okta.com/exkppsa1qwuFV4D7z0h7",
+            ])
+            .args(["--sp-entity-id", "http://localhost:8000/saml/metadata"])
+            .args(["--acs-url", "http://localhost:8000/saml/acs"])
+            .args([
+                "--request-id",
+                "id-6d976cdde8e76df5df0a8ff58148fc0b7ec6796d",
+            ])
+            .args(["--now", "2020-03-03T19:30:00Z"])
+            .args(extra)
+            .arg(&response)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert_rejected(&out, "encrypted_not_supported");
+    let out = run(&["--decryption-key".as_ref(), key.as_os_str()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json_stdout(&out)["name_id"], "testuser@testrsc.com");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("PRIVATE KEY"));
+}
