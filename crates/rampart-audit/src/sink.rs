@@ -102,7 +102,7 @@ pub enum Fsync {
 ///     .with_fsync(Fsync::Every(Duration::from_millis(100)))
 ///     .with_max_bytes(64 << 20)?
 ///     .with_max_age(Duration::from_secs(86_400))?;
-/// # Ok::<(), rampart_audit::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 pub struct FileSink {
@@ -135,7 +135,7 @@ impl FileSink {
     /// ```
     /// let dir = tempfile::tempdir()?;
     /// assert!(rampart_audit::FileSink::open(dir.path(), "bad/prefix").is_err());
-    /// # Ok::<(), rampart_audit::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open(dir: impl AsRef<Path>, prefix: &str) -> Result<Self, Error> {
         let dir = dir.as_ref().to_path_buf();
@@ -173,7 +173,7 @@ impl FileSink {
     /// ```
     /// # let dir = tempfile::tempdir()?;
     /// let sink = rampart_audit::FileSink::open(dir.path(), "audit")?.with_fsync(rampart_audit::Fsync::EveryRecord);
-    /// # Ok::<(), rampart_audit::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
     pub fn with_fsync(mut self, fsync: Fsync) -> Self {
@@ -187,7 +187,7 @@ impl FileSink {
     /// ```
     /// # let dir = tempfile::tempdir()?;
     /// assert!(rampart_audit::FileSink::open(dir.path(), "audit")?.with_max_bytes(0).is_err());
-    /// # Ok::<(), rampart_audit::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_max_bytes(mut self, bytes: u64) -> Result<Self, Error> {
         if bytes == 0 {
@@ -202,7 +202,7 @@ impl FileSink {
     /// ```
     /// # let dir = tempfile::tempdir()?;
     /// assert!(rampart_audit::FileSink::open(dir.path(), "audit")?.with_max_age(std::time::Duration::ZERO).is_err());
-    /// # Ok::<(), rampart_audit::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_max_age(mut self, age: Duration) -> Result<Self, Error> {
         if age.is_zero() {
