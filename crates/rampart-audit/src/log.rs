@@ -142,7 +142,7 @@ impl Builder {
         let mut writer = Writer::new(self.key, pos, self.signer);
         let file = sink.begin().map_err(Error::Sink)?;
         let mut buf = Vec::new();
-        writer.mark(Mark::FileStart { file }, &mut buf);
+        writer.mark(Mark::file_start(file), &mut buf);
         writer.checkpoint(file, &mut buf);
         sink.write(&buf).map_err(Error::Sink)?;
 
@@ -416,15 +416,13 @@ impl Worker {
 
     /// Appends one event's line (and any rotation or checkpoint it triggers) to the buffer.
     fn event(&mut self, event: &Event) -> Result<(), Error> {
-        if self.sink.rotation_due() {
-            self.writer
-                .mark(Mark::FileEnd { file: self.file }, &mut self.buf);
+        if self.sink.rotation_due(self.buf.len() as u64) {
+            self.writer.mark(Mark::file_end(self.file), &mut self.buf);
             self.writer.checkpoint(self.file, &mut self.buf);
             self.sink.write(&self.buf).map_err(Error::Sink)?;
             self.buf.clear();
             self.file = self.sink.rotate().map_err(Error::Sink)?;
-            self.writer
-                .mark(Mark::FileStart { file: self.file }, &mut self.buf);
+            self.writer.mark(Mark::file_start(self.file), &mut self.buf);
             self.writer.checkpoint(self.file, &mut self.buf);
             self.since_checkpoint = 0;
         }
@@ -439,8 +437,7 @@ impl Worker {
 
     fn close(&mut self) -> Result<(), Error> {
         self.buf.clear();
-        self.writer
-            .mark(Mark::Shutdown { file: self.file }, &mut self.buf);
+        self.writer.mark(Mark::shutdown(self.file), &mut self.buf);
         self.writer.checkpoint(self.file, &mut self.buf);
         self.sink.write(&self.buf).map_err(Error::Sink)?;
         self.sink.flush().map_err(Error::Sink)

@@ -36,26 +36,69 @@ pub(crate) type Hash = [u8; HASH_LEN];
 const CHAIN_TRAILER: &[u8] = b",\"chain\":\"";
 const SIG_TRAILER: &[u8] = b",\"sig\":\"";
 
-/// What a mark record says about the trail's structure.
+/// What a mark record says about the trail's structure. `checkpoint` says a signed
+/// checkpoint follows the mark at once, so deleting that checkpoint is detected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum Mark {
     /// First line of every file: the file's position in the trail (0, 1, ...).
-    FileStart { file: u64 },
+    FileStart {
+        file: u64,
+        #[serde(default)]
+        checkpoint: bool,
+    },
     /// Last chained line of a file that the trail continues after (rotation).
-    FileEnd { file: u64 },
+    FileEnd {
+        file: u64,
+        #[serde(default)]
+        checkpoint: bool,
+    },
     /// Last chained line written before a clean shutdown.
-    Shutdown { file: u64 },
+    Shutdown {
+        file: u64,
+        #[serde(default)]
+        checkpoint: bool,
+    },
 }
 
 impl Mark {
-    fn json(self) -> String {
+    pub(crate) fn file_start(file: u64) -> Self {
+        Self::FileStart {
+            file,
+            checkpoint: false,
+        }
+    }
+
+    pub(crate) fn file_end(file: u64) -> Self {
+        Self::FileEnd {
+            file,
+            checkpoint: false,
+        }
+    }
+
+    pub(crate) fn shutdown(file: u64) -> Self {
+        Self::Shutdown {
+            file,
+            checkpoint: false,
+        }
+    }
+
+    /// Whether a checkpoint must follow this mark.
+    pub(crate) fn announces_checkpoint(self) -> bool {
+        match self {
+            Self::FileStart { checkpoint, .. }
+            | Self::FileEnd { checkpoint, .. }
+            | Self::Shutdown { checkpoint, .. } => checkpoint,
+        }
+    }
+
+    fn json(self, checkpoint: bool) -> String {
         let (kind, file) = match self {
-            Self::FileStart { file } => ("file_start", file),
-            Self::FileEnd { file } => ("file_end", file),
-            Self::Shutdown { file } => ("shutdown", file),
+            Self::FileStart { file, .. } => ("file_start", file),
+            Self::FileEnd { file, .. } => ("file_end", file),
+            Self::Shutdown { file, .. } => ("shutdown", file),
         };
-        format!("{{\"kind\":\"{kind}\",\"file\":{file}}}")
+        format!("{{\"kind\":\"{kind}\",\"file\":{file},\"checkpoint\":{checkpoint}}}")
     }
 }
 
@@ -132,11 +175,13 @@ impl Writer {
         self.seal(out);
     }
 
-    /// Appends the line for `mark` to `out`.
+    /// Appends the line for `mark` to `out`; with a signer, the caller writes a checkpoint
+    /// right after it (the mark announces it).
     pub(crate) fn mark(&mut self, mark: Mark, out: &mut Vec<u8>) {
         self.head();
         self.body.extend_from_slice(b"\"mark\":");
-        self.body.extend_from_slice(mark.json().as_bytes());
+        let announce = self.signer.is_some();
+        self.body.extend_from_slice(mark.json(announce).as_bytes());
         self.body.push(b'}');
         self.seal(out);
     }

@@ -51,8 +51,10 @@ pub trait Sink: Send + 'static {
         Ok(0)
     }
 
-    /// Whether the sink wants the next record in a new file.
-    fn rotation_due(&self) -> bool {
+    /// Whether the sink wants the next record in a new file, given `pending` bytes the
+    /// worker holds for its next [`write`](Sink::write).
+    fn rotation_due(&self, pending: u64) -> bool {
+        let _ = pending;
         false
     }
 
@@ -288,9 +290,9 @@ impl Sink for FileSink {
         self.open_next()
     }
 
-    fn rotation_due(&self) -> bool {
+    fn rotation_due(&self, pending: u64) -> bool {
         self.current.as_ref().is_some_and(|cur| {
-            self.max_bytes.is_some_and(|max| cur.bytes >= max)
+            self.max_bytes.is_some_and(|max| cur.bytes + pending >= max)
                 || self.max_age.is_some_and(|age| cur.opened.elapsed() >= age)
         })
     }

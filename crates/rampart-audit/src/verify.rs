@@ -123,6 +123,9 @@ pub enum BreakReason {
     /// The trail does not end with a clean-shutdown mark and the verifier requires one.
     #[error("the trail does not end with a clean-shutdown mark")]
     NotClosed,
+    /// A mark announced a checkpoint right after it, and there is none: it was deleted.
+    #[error("the checkpoint announced by the line before is missing")]
+    CheckpointMissing,
     /// A checkpoint's signature does not verify under the checkpoint public key.
     #[error("checkpoint signature does not verify")]
     CheckpointSignature,
@@ -165,6 +168,7 @@ impl BreakReason {
             Self::FileEndMissing => "file_end_missing",
             Self::NextFileMissing => "next_file_missing",
             Self::NotClosed => "not_closed",
+            Self::CheckpointMissing => "checkpoint_missing",
             Self::CheckpointSignature => "checkpoint_signature",
             Self::CheckpointKey { .. } => "checkpoint_key",
             Self::CheckpointMismatch { .. } => "checkpoint_mismatch",
@@ -345,6 +349,8 @@ struct State<'v> {
     records: u64,
     checkpoints: u64,
     end: End,
+    /// The last line was a mark that announced a checkpoint.
+    checkpoint_due: bool,
 }
 
 impl<'v> State<'v> {
@@ -357,6 +363,7 @@ impl<'v> State<'v> {
             records: 0,
             checkpoints: 0,
             end: End::Open,
+            checkpoint_due: false,
         }
     }
 
@@ -396,6 +403,9 @@ impl<'v> State<'v> {
                 .map_err(|reason| broken(line_no, seq, reason))?;
         }
         let seq = self.pos.next_seq;
+        if self.checkpoint_due {
+            return Err(broken(line_no + 1, seq, BreakReason::CheckpointMissing));
+        }
         if line_no == 0 {
             return Err(broken(1, seq, BreakReason::MissingFileStart));
         }
@@ -421,7 +431,12 @@ impl<'v> State<'v> {
     }
 
     fn line(&mut self, line: &[u8], line_no: u64, this_file: u64) -> Result<(), BreakReason> {
-        match record::split(line).ok_or(BreakReason::Malformed)? {
+        let split = record::split(line).ok_or(BreakReason::Malformed)?;
+        if self.checkpoint_due && !matches!(split, Split::Checkpoint { .. }) {
+            return Err(BreakReason::CheckpointMissing);
+        }
+        self.checkpoint_due = false;
+        match split {
             Split::Chained { canonical, chain } => {
                 self.chained(line, &canonical, &chain, line_no, this_file)
             }
@@ -466,8 +481,8 @@ impl<'v> State<'v> {
         };
         if line_no == 1 {
             match body.mark {
-                Some(Mark::FileStart { file }) if file == this_file => {}
-                Some(Mark::FileStart { file }) => {
+                Some(Mark::FileStart { file, .. }) if file == this_file => {}
+                Some(Mark::FileStart { file, .. }) => {
                     return Err(BreakReason::FileOutOfOrder {
                         expected: this_file,
                         found: file,
@@ -481,14 +496,15 @@ impl<'v> State<'v> {
             }
             match body.mark {
                 None => {}
-                Some(Mark::FileEnd { file }) if file == this_file => self.end = End::Rotated,
-                Some(Mark::Shutdown { file }) if file == this_file => self.end = End::Shutdown,
+                Some(Mark::FileEnd { file, .. }) if file == this_file => self.end = End::Rotated,
+                Some(Mark::Shutdown { file, .. }) if file == this_file => self.end = End::Shutdown,
                 Some(_) => return Err(BreakReason::MisplacedMark),
             }
         }
         if is_event {
             self.records += 1;
         }
+        self.checkpoint_due = body.mark.is_some_and(Mark::announces_checkpoint);
         self.pos.chain = *chain;
         self.pos.advance_digest(line);
         self.pos.next_seq += 1;
