@@ -47,25 +47,27 @@ fn random_mutations_never_verify_and_never_panic() {
         let mut contents = t.1.clone();
         let f = rng.random_range(0..contents.len());
         let op = rng.random_range(0..3);
-        let mut what = String::new();
-        match op {
+        let what = match op {
             0 => {
                 let i = rng.random_range(0..contents[f].len());
-                what = format!("remove {} at {i} of {}", contents[f][i], contents[f].len());
+                let what = format!("remove {} at {i} of {}", contents[f][i], contents[f].len());
                 contents[f].remove(i);
+                what
             }
             1 => {
                 let i = rng.random_range(0..=contents[f].len());
                 let byte: u8 = rng.random();
-                what = format!("insert {byte} at {i} of {}", contents[f].len());
+                let what = format!("insert {byte} at {i} of {}", contents[f].len());
                 contents[f].insert(i, byte);
+                what
             }
             _ => {
                 let i = rng.random_range(0..contents[f].len());
-                what = format!("truncate at {i} of {}", contents[f].len());
+                let what = format!("truncate at {i} of {}", contents[f].len());
                 contents[f].truncate(i);
+                what
             }
-        }
+        };
         let files: Vec<(&str, &[u8])> = contents.iter().map(|c| ("f", c.as_slice())).collect();
         let v = Verifier::new()
             .with_keys(keys())
