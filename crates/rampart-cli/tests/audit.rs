@@ -208,3 +208,16 @@ fn garbage_file_exits_1_not_a_crash() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json_stdout(&out)["error"], "malformed");
 }
+
+#[test]
+fn audit_help_has_an_example_running_it() {
+    for path in [&["audit"][..], &["audit", "verify"]] {
+        let out = rampart().args(path).arg("--help").output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(help.contains("Example"), "{help}");
+        assert!(help.contains(&format!("rampart {}", path.join(" "))), "{help}");
+    }
+    let top = rampart().arg("--help").output().unwrap();
+    assert!(String::from_utf8(top.stdout).unwrap().contains("audit"));
+}
