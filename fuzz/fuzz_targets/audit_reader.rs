@@ -40,6 +40,9 @@ fuzz_target!(|data: &[u8]| {
             panic!("intact with both keys but not with the chain keys alone")
         };
         assert_eq!(k.records, both.records);
-        assert!(matches!(by_public, Verdict::Intact(_)), "intact with both but not with the public key");
+        assert!(
+            matches!(by_public, Verdict::Intact(_)),
+            "intact with both but not with the public key"
+        );
     }
 });

@@ -18,7 +18,7 @@ const SEED_SIGNER_PKCS8: &str = include_str!("fuzz_signer.pkcs8.b64");
 const FILE_SEPARATOR: u8 = 0x1e;
 
 fn signer() -> CheckpointSigner {
-    CheckpointSigner::from_pkcs8(&STANDARD.decode(SEED_SIGNER_PKCS8.trim()).unwrap()).unwrap()
+    CheckpointSigner::from_pkcs8(&STANDARD.decode(SEED_SIGNER_PKCS8.trim_ascii()).unwrap()).unwrap()
 }
 
 #[test]
@@ -35,7 +35,10 @@ fn write_fuzz_seeds_when_asked() {
         ("many_small", 6, 600, 1),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let sink = FileSink::open(dir.path(), "audit").unwrap().with_max_bytes(max_bytes).unwrap();
+        let sink = FileSink::open(dir.path(), "audit")
+            .unwrap()
+            .with_max_bytes(max_bytes)
+            .unwrap();
         let log = AuditLog::builder(common::key(), sink)
             .with_checkpoints(signer(), every)
             .start()
@@ -43,7 +46,8 @@ fn write_fuzz_seeds_when_asked() {
         for i in 0..events {
             log.append(common::event(i)).unwrap();
             if i == events / 2 {
-                log.rotate_key(ChainKey::new("k2", &[0x6b; 32]).unwrap()).unwrap();
+                log.rotate_key(ChainKey::new("k2", &[0x6b; 32]).unwrap())
+                    .unwrap();
             }
         }
         let files = log.shutdown().unwrap();
@@ -70,8 +74,14 @@ fn check(data: &[u8], public: CheckpointPublicKey) {
             .with_key(ChainKey::new("k2", &[0x6b; 32]).unwrap())
             .unwrap()
     };
-    let _ = Verifier::new().with_keys(keys()).verify_bytes(&files).unwrap();
-    let _ = Verifier::new().with_checkpoint_key(public).verify_bytes(&files).unwrap();
+    let _ = Verifier::new()
+        .with_keys(keys())
+        .verify_bytes(&files)
+        .unwrap();
+    let _ = Verifier::new()
+        .with_checkpoint_key(public)
+        .verify_bytes(&files)
+        .unwrap();
     let _ = Verifier::new()
         .with_keys(keys())
         .with_checkpoint_key(public)
@@ -84,8 +94,13 @@ fn check(data: &[u8], public: CheckpointPublicKey) {
 fn fuzz_seeds_and_regressions_never_panic() {
     let public = signer().public_key();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    for dir in [root.join("tests/fuzz_regressions"), root.join("../../fuzz/seeds/audit_reader")] {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+    for dir in [
+        root.join("tests/fuzz_regressions"),
+        root.join("../../fuzz/seeds/audit_reader"),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries {
             let data = std::fs::read(entry.unwrap().path()).unwrap();
             check(&data, public);

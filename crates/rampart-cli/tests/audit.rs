@@ -216,7 +216,10 @@ fn audit_help_has_an_example_running_it() {
         assert_eq!(out.status.code(), Some(0));
         let help = String::from_utf8(out.stdout).unwrap();
         assert!(help.contains("Example"), "{help}");
-        assert!(help.contains(&format!("rampart {}", path.join(" "))), "{help}");
+        assert!(
+            help.contains(&format!("rampart {}", path.join(" "))),
+            "{help}"
+        );
     }
     let top = rampart().arg("--help").output().unwrap();
     assert!(String::from_utf8(top.stdout).unwrap().contains("audit"));
