@@ -8,6 +8,11 @@ use std::io;
 use std::path::PathBuf;
 
 /// Everything that can go wrong in this crate.
+///
+/// ```
+/// let err = rampart_audit::ChainKey::new("k1", &[0; 8]).unwrap_err();
+/// assert_eq!(err.kind(), "invalid_chain_key");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -69,6 +74,12 @@ impl Error {
 }
 
 /// An invalid key or option given by the application (never by the trail's content).
+///
+/// ```
+/// use rampart_audit::{ConfigError, Error, KeySet};
+/// let err = KeySet::parse("just-one-field").unwrap_err();
+/// assert!(matches!(err, Error::Config(ConfigError::KeyFileLine { line: 1 })));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {

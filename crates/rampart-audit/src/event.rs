@@ -11,9 +11,20 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 /// OCSF schema version the events follow (`metadata.version`).
+///
+/// ```
+/// # use rampart_audit::{AuthActivity, Event, Outcome, OCSF_VERSION};
+/// let e = serde_json::to_value(Event::authentication(AuthActivity::Logon, Outcome::Success)).unwrap();
+/// assert_eq!(e["metadata"]["version"], OCSF_VERSION);
+/// ```
 pub const OCSF_VERSION: &str = "1.1.0";
 
 /// The OCSF event class of an [`Event`].
+///
+/// ```
+/// use rampart_audit::Class;
+/// assert_eq!((Class::AccountChange.uid(), Class::AccountChange.category_uid()), (3001, 3));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Class {
@@ -158,6 +169,11 @@ activities! {
 }
 
 /// Whether the audited action succeeded (OCSF `status_id` 1 or 2).
+///
+/// ```
+/// # use rampart_audit::{AuthActivity, Event, Outcome};
+/// assert!(Event::authentication(AuthActivity::Logon, Outcome::Success).is_success());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// `status_id` 1, "Success".
@@ -167,6 +183,10 @@ pub enum Outcome {
 }
 
 /// OCSF `severity_id`.
+///
+/// ```
+/// assert_eq!(rampart_audit::Severity::Critical.id(), 5);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Severity {

@@ -13,7 +13,12 @@ use zeroize::Zeroizing;
 
 use crate::error::{ConfigError, Error};
 
-/// Shortest accepted chain key: HMAC-SHA256's block-size-independent security level.
+/// Shortest accepted chain key, in bytes: the HMAC-SHA256 output size (RFC 2104 section 3
+/// advises keys no shorter than the hash output).
+///
+/// ```
+/// assert!(rampart_audit::ChainKey::new("k1", &[0; rampart_audit::MIN_CHAIN_KEY_BYTES - 1]).is_err());
+/// ```
 pub const MIN_CHAIN_KEY_BYTES: usize = 32;
 
 fn valid_key_id(id: &str) -> bool {

@@ -16,6 +16,14 @@ use crate::sink::Sink;
 
 /// What [`AuditLog::append`] does when the queue is full (the sink is slower than the
 /// events come).
+///
+/// ```
+/// # use rampart_audit::{AuditLog, ChainKey, WhenFull, WriterSink};
+/// let log = AuditLog::builder(ChainKey::generate("k1")?, WriterSink::new(Vec::new()))
+///     .with_when_full(WhenFull::Fail)
+///     .start()?;
+/// # Ok::<(), rampart_audit::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WhenFull {

@@ -11,6 +11,12 @@ use crate::record::{self, ChainedBody, CheckpointBody, Position, Split};
 
 /// Where the chain stands when a sink continues an existing trail (see [`Sink::resume`]).
 /// Only this crate's sinks make one.
+///
+/// ```
+/// # use rampart_audit::Sink;
+/// let mut sink = rampart_audit::WriterSink::new(Vec::new());
+/// assert!(sink.resume().is_none()); // a writer sink always starts a new trail
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct ResumePoint {
     pub(crate) pos: Position,
@@ -79,6 +85,10 @@ pub trait Sink: Send + 'static {
 }
 
 /// When the file sink calls fsync.
+///
+/// ```
+/// let every_100ms = rampart_audit::Fsync::Every(std::time::Duration::from_millis(100));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fsync {

@@ -10,11 +10,25 @@ use crate::record::{
     self, ChainedBody, CheckpointBody, Hash, Mark, Position, Split, chain_value, hash_eq,
 };
 
-/// Longest line the verifier reads (an event is a few hundred bytes; this bounds memory on
+/// Longest line the verifier reads; longer is [`BreakReason::LineTooLong`] (an event is a few hundred bytes; this bounds memory on
 /// garbage input such as a file without newlines).
+///
+/// ```
+/// assert_eq!(rampart_audit::MAX_LINE_BYTES, 1 << 20);
+/// ```
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 
 /// The outcome of verifying a trail.
+///
+/// ```
+/// use rampart_audit::{ChainKey, KeySet, Verdict, Verifier};
+/// let v = Verifier::new().with_keys(KeySet::new().with_key(ChainKey::new("k1", &[1; 32])?)?);
+/// match v.verify_bytes(&[("audit-0000000000.jsonl", b"")])? {
+///     Verdict::Intact(summary) => println!("{} records", summary.records),
+///     Verdict::Broken(b) => println!("{}:{}: {} ({})", b.file.display(), b.line, b.reason, b.reason.kind()),
+/// }
+/// # Ok::<(), rampart_audit::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
 pub enum Verdict {
@@ -25,6 +39,22 @@ pub enum Verdict {
 }
 
 /// What an intact trail holds.
+///
+/// ```
+/// # use rampart_audit::{AuditLog, ChainKey, KeySet, Verdict, Verifier, WriterSink};
+/// # let key = [1u8; 32];
+/// let keys = KeySet::new().with_key(ChainKey::new("k1", &key)?)?;
+/// // A trail of one file holding only its start mark and shutdown mark:
+/// # let mut text = Vec::new();
+/// # { struct S(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+/// #   impl rampart_audit::Sink for S { fn write(&mut self, l: &[u8]) -> std::io::Result<()> { self.0.lock().unwrap().extend_from_slice(l); Ok(()) } fn flush(&mut self) -> std::io::Result<()> { Ok(()) } }
+/// #   let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+/// #   AuditLog::builder(ChainKey::new("k1", &key)?, S(out.clone())).start()?.shutdown()?;
+/// #   text = out.lock().unwrap().clone(); }
+/// let Verdict::Intact(s) = Verifier::new().with_keys(keys).verify_bytes(&[("a", &text)])? else { panic!() };
+/// assert_eq!((s.records, s.lines, s.closed), (0, 2, true));
+/// # Ok::<(), rampart_audit::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Summary {
@@ -46,6 +76,14 @@ pub struct Summary {
 }
 
 /// Where a trail first breaks.
+///
+/// ```
+/// use rampart_audit::{ChainKey, KeySet, Verdict, Verifier};
+/// let v = Verifier::new().with_keys(KeySet::new().with_key(ChainKey::new("k1", &[1; 32])?)?);
+/// let Verdict::Broken(b) = v.verify_bytes(&[("a.jsonl", b"{}\n")])? else { panic!() };
+/// assert_eq!((b.line, b.seq, b.reason.kind()), (1, 0, "malformed"));
+/// # Ok::<(), rampart_audit::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Break {
@@ -60,6 +98,12 @@ pub struct Break {
 }
 
 /// Why a trail is broken. Each variant names what an attacker (or a crash) did.
+///
+/// ```
+/// let r = rampart_audit::BreakReason::SequenceGap { expected: 4, found: 5 };
+/// assert_eq!(r.kind(), "sequence_gap");
+/// assert!(r.to_string().contains("expected record 4"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BreakReason {
