@@ -63,6 +63,9 @@ pub(crate) enum Command {
     /// AuthnRequests and LogoutRequests.
     #[command(subcommand, after_help = SAML_AFTER_HELP)]
     Saml(SamlCommand),
+    /// Verify tamper-evident audit trails (rampart-audit).
+    #[command(subcommand, after_help = AUDIT_AFTER_HELP)]
+    Audit(AuditCommand),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -667,4 +670,44 @@ pub(crate) enum LogoutBinding {
     Redirect,
     /// HTTP-POST: a form with an enveloped XML signature.
     Post,
+}
+
+// ---------------------------------------------------------------------------------------------
+// audit
+
+const AUDIT_AFTER_HELP: &str = "\
+Example:
+  rampart audit verify --key-file audit.keys /var/log/app/audit-*.jsonl";
+
+/// `rampart audit ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Verify an audit trail: every record's HMAC chain (--key-file) and/or the signed
+    /// checkpoints (--checkpoint-key). Exit 0 when intact, 1 with the first broken record's
+    /// position when not, 2 for usage or input errors.
+    #[command(after_help = "\
+FILE... are the trail's files in order (the file sink's names sort in that order, so a shell
+glob gives it). The key file holds one chain key a line, `KEY_ID BASE64`, readable by its
+owner only; the checkpoint key file holds the Ed25519 public key in base64 (not secret).
+With only the public key, the lines after the last checkpoint are reported as
+\"unverified_tail\".
+
+Example:
+  rampart audit verify --key-file audit.keys /var/log/app/audit-*.jsonl
+  rampart audit verify --checkpoint-key audit.pub --require-closed archive/audit-*.jsonl")]
+    Verify {
+        /// The trail's files, in trail order.
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// File of chain keys, `KEY_ID BASE64` per line (owner-only permissions).
+        #[arg(long, value_name = "K")]
+        key_file: Option<PathBuf>,
+        /// File holding the checkpoint public key (Ed25519, base64).
+        #[arg(long, value_name = "PUB")]
+        checkpoint_key: Option<PathBuf>,
+        /// Require a clean-shutdown mark at the end (an archived trail), so records cut off
+        /// the end are detected.
+        #[arg(long)]
+        require_closed: bool,
+    },
 }

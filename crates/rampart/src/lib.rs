@@ -27,6 +27,7 @@
 //! | [`xmldsig`] | `rampart-xmldsig` | hardened XML tree, exclusive c14n, XML-DSig verification and signing (under `saml`) |
 //! | [`mfa`] | `rampart-mfa` | TOTP second factors with once-only codes, otpauth enrolment URI and QR code, hashed single-use recovery codes |
 //! | [`envelope`] | `rampart-envelope` | envelope encryption: keyrings under a master key (local, HSM with `pkcs11`, AWS KMS with `aws-kms`), rotation, sealed values, encrypted files, retention |
+//! | [`audit`] | `rampart-audit` | tamper-evident audit trail: OCSF-shaped events as JSON lines, HMAC chain, Ed25519 checkpoints, rotating append-only files, verifier |
 //!
 //! The `rampart` command-line tool (crate `rampart-cli`) does the operator's side of the same
 //! jobs: keyrings, encrypted files, a first admin password hash, API keys, SAML debugging.
@@ -306,7 +307,7 @@ ring.save(&path)?;
 //!
 //! | feature | default | adds |
 //! |---|---|---|
-//! | `envelope`, `password`, `apikey`, `xmldsig`, `saml`, `attempts`, `mfa` | yes | the crate of the same name |
+//! | `envelope`, `password`, `apikey`, `xmldsig`, `saml`, `attempts`, `mfa`, `audit` | yes | the crate of the same name |
 //! | `legacy` | yes | bcrypt, scrypt, PBKDF2 and Django hashes in [`password`], for migration |
 //! | `tokio` | yes | async hashing on the limiter's worker threads |
 //! | `redis` | no | Redis attempt store, SAML replay cache and issued request IDs, for several replicas |
@@ -324,6 +325,9 @@ pub use rampart_apikey as apikey;
 #[cfg(feature = "attempts")]
 #[doc(inline)]
 pub use rampart_attempts as attempts;
+#[cfg(feature = "audit")]
+#[doc(inline)]
+pub use rampart_audit as audit;
 #[cfg(feature = "envelope")]
 #[doc(inline)]
 pub use rampart_envelope as envelope;

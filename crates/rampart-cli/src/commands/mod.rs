@@ -2,6 +2,7 @@
 //! itself (see `output.rs`).
 
 mod apikey;
+mod audit;
 mod crypt;
 mod envelope;
 mod keyring;
@@ -22,5 +23,6 @@ pub(crate) fn run(command: Command) -> Result<Report, Failure> {
         Command::Password(cmd) => password::run(cmd),
         Command::Apikey(cmd) => apikey::run(cmd),
         Command::Saml(cmd) => saml::run(cmd),
+        Command::Audit(cmd) => audit::run(cmd),
     }
 }
