@@ -7,7 +7,9 @@ use std::error::Error;
 
 mod apikey;
 mod attempts;
+mod audit;
 mod envelope;
+mod mfa;
 mod password;
 mod saml;
 mod xmldsig;
@@ -18,9 +20,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
     password::run()?;
     envelope::run()?;
     apikey::run()?;
+    mfa::run()?;
     attempts::run().await?;
     xmldsig::run()?;
     saml::run()?;
+    audit::run()?;
     println!("\nEnd of the tour.");
     Ok(())
 }

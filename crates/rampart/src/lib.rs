@@ -352,7 +352,9 @@ pub use rampart_xmldsig as xmldsig;
     feature = "password",
     feature = "apikey",
     feature = "saml",
-    feature = "attempts"
+    feature = "attempts",
+    feature = "mfa",
+    feature = "audit"
 ))]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
