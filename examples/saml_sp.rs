@@ -41,7 +41,7 @@ const GLOBEX_RESPONSE: &str = include_str!("fixtures/saml_sp/globex_encrypted_re
 const GLOBEX_REQUEST: &str = "_req0123456789abcdef0123456789abcdef";
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_893_456_060);
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_893_456_060); // 2030-01-01T00:01Z
     let rt = tokio::runtime::Builder::new_current_thread().build()?;
     let replay_cache = MemoryReplayCache::new();
 
@@ -95,6 +95,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         "acme: logged in {} (session {session_index})",
         login.name_id.value
     );
+    let again = rt.block_on(registry.validate_at_shared_acs(
+        acme_response.as_bytes(),
+        acme_session,
+        &ids,
+        now,
+    ));
+    assert_eq!(again.err().map(|e| e.kind()), Some("request_not_issued"));
+    println!("acme's response posted again: refused, its request id was consumed");
 
     // 4. The same response offered to other tenants (say by a RelayState naming them, even
     //    with the request id it answers) is refused: globex's IdP did not sign it, and
@@ -153,11 +161,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         .build(now)?;
     let url = request.redirect_url(&acme, None)?;
     assert!(url.contains("&SigAlg=") && url.contains("&Signature="));
+    let expires = now + Duration::from_secs(600);
+    rt.block_on(ids.remember("acme", request.id(), expires, now))?;
     println!("acme: logout redirect to {}...", &url[..url.len().min(72)]);
 
-    // 7. The IdP answers with a signed LogoutResponse (HTTP-POST here): verified, it names our
-    //    request and reports success, so the session ends.
+    // 7. The IdP answers with a signed LogoutResponse (HTTP-POST here): the logout request id
+    //    is consumed, then the response is verified, names our request and reports success,
+    //    so the session ends.
     let logout_response = shared_idp_logout_response(ACME_IDP, request.id())?;
+    assert!(rt.block_on(ids.consume("acme", request.id(), now))?); // accepted once
     let outcome =
         slo.validate_logout_response_post(logout_response.as_bytes(), request.id(), now)?;
     assert_eq!(outcome.in_response_to, request.id());
