@@ -172,6 +172,7 @@ mod login;
 mod logout;
 mod metadata;
 mod ns;
+mod redirect;
 mod refresh;
 mod replay;
 mod request;

@@ -29,7 +29,7 @@ mod redirect;
 pub use error::LogoutError;
 
 use message::{Header, check_header, read_header, read_request, read_response, same_subject};
-use redirect::{Param, signed_query, split};
+use redirect::{Param, split};
 
 /// Largest logout message accepted, in bytes of XML once decoded or inflated: 64 KiB. Real
 /// ones are under 2 KiB; the bound is what stops a DEFLATE bomb.
@@ -602,9 +602,13 @@ fn redirect(
     let key = sp.signing_key.as_ref().ok_or_else(|| {
         Error::Config("logout messages must be signed: configure a signing key".into())
     })?;
-    let query = signed_query(param, xml, relay_state, key)?;
-    let sep = if destination.contains('?') { '&' } else { '?' };
-    Ok(format!("{destination}{sep}{query}"))
+    Ok(crate::redirect::url(
+        destination,
+        param.name(),
+        xml,
+        relay_state,
+        Some(key),
+    )?)
 }
 
 fn post(

@@ -1,27 +1,16 @@
 //! AuthnRequests (SAML core 2.0, 3.4.1) for the HTTP-Redirect and HTTP-POST bindings
 //! (SAML bindings 2.0, 3.4 and 3.5).
 
-use std::io::Write as _;
 use std::time::SystemTime;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use flate2::Compression;
-use flate2::write::DeflateEncoder;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use ring::rand::{SecureRandom as _, SystemRandom};
 
 use crate::config::ServiceProvider;
 use crate::error::Error;
 use crate::escape;
 use crate::xsd;
-
-/// Form-value encoding: everything but RFC 3986 unreserved characters is percent-encoded.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// Largest RelayState accepted: SAML bindings 3.4.3 and 3.5.3 say it MUST NOT exceed 80 bytes.
 pub const MAX_RELAY_STATE_BYTES: usize = 80;
@@ -280,45 +269,13 @@ impl AuthnRequest {
         relay_state: Option<&str>,
     ) -> Result<String, Error> {
         check_relay_state(relay_state)?;
-        let mut deflater = DeflateEncoder::new(Vec::new(), Compression::default());
-        // Deflating into memory has no I/O that could fail; the error is kept as a refusal
-        // rather than a panic all the same.
-        let deflated = deflater
-            .write_all(self.xml.as_bytes())
-            .and_then(|()| deflater.finish())
-            .map_err(|_| Error::Config("deflate failed".into()))?;
-        let mut query = format!(
-            "SAMLRequest={}",
-            utf8_percent_encode(&STANDARD.encode(deflated), QUERY_VALUE)
-        );
-        if let Some(rs) = relay_state {
-            query.push_str(&format!(
-                "&RelayState={}",
-                utf8_percent_encode(rs, QUERY_VALUE)
-            ));
-        }
-        if let Some(key) = &sp.signing_key {
-            // SigAlg names the key's XML-DSig algorithm (bindings 3.4.4.1): RSA-SHA256 or
-            // ECDSA-SHA256, by rampart-xmldsig's one definition of each URI.
-            query.push_str(&format!(
-                "&SigAlg={}",
-                utf8_percent_encode(key.signature_algorithm().uri(), QUERY_VALUE)
-            ));
-            let sig = key.sign(query.as_bytes()).map_err(|source| Error::Key {
-                what: "signing key",
-                source,
-            })?;
-            query.push_str(&format!(
-                "&Signature={}",
-                utf8_percent_encode(&STANDARD.encode(sig), QUERY_VALUE)
-            ));
-        }
-        let sep = if self.destination.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        Ok(format!("{}{sep}{query}", self.destination))
+        crate::redirect::url(
+            &self.destination,
+            "SAMLRequest",
+            &self.xml,
+            relay_state,
+            sp.signing_key.as_ref(),
+        )
     }
 
     /// The HTML page for the HTTP-POST binding (SAML bindings 3.5.4): a form posting the

@@ -1,31 +1,22 @@
-//! The HTTP-Redirect binding for logout messages (SAML bindings 2.0, 3.4): encoding and
-//! signing outgoing messages, and reading incoming ones from the raw query string.
+//! The HTTP-Redirect binding for logout messages (SAML bindings 2.0, 3.4): reading incoming
+//! ones from the raw query string (outgoing ones are encoded and signed by `crate::redirect`,
+//! shared with AuthnRequests).
 //!
 //! The signature of an incoming message is checked over the parameters exactly as received
 //! (3.4.4.1): a re-encoded query (another percent-encoding of the same value) is different
 //! bytes, so the raw query string is the input and the signed parts are never decoded
 //! before the check.
 
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use flate2::Compression;
 use flate2::read::DeflateDecoder;
-use flate2::write::DeflateEncoder;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use rampart_xmldsig::{SignatureAlgorithm, SigningKey};
+use percent_encoding::percent_decode_str;
+use rampart_xmldsig::SignatureAlgorithm;
 
 use super::error::LogoutError;
 use crate::config::ServiceProvider;
-use crate::error::Error;
-
-/// Form-value encoding: everything but RFC 3986 unreserved characters is percent-encoded.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// Which message a query parameter carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,47 +198,13 @@ pub(crate) fn inflate(value: &str, max_bytes: usize) -> Result<Vec<u8>, LogoutEr
     Ok(out)
 }
 
-/// The query string for `xml` sent as `param` (bindings 3.4.4): deflated, base64, URL
-/// encoded, then RelayState, SigAlg, and the signature over those bytes with `key`.
-pub(crate) fn signed_query(
-    param: Param,
-    xml: &str,
-    relay_state: Option<&str>,
-    key: &SigningKey,
-) -> Result<String, Error> {
-    let mut deflater = DeflateEncoder::new(Vec::new(), Compression::default());
-    let deflated = deflater
-        .write_all(xml.as_bytes())
-        .and_then(|()| deflater.finish())
-        .map_err(|_| Error::Config("deflate failed".into()))?;
-    let mut query = format!(
-        "{}={}",
-        param.name(),
-        utf8_percent_encode(&STANDARD.encode(deflated), QUERY_VALUE)
-    );
-    if let Some(rs) = relay_state {
-        query.push_str(&format!(
-            "&RelayState={}",
-            utf8_percent_encode(rs, QUERY_VALUE)
-        ));
-    }
-    query.push_str(&format!(
-        "&SigAlg={}",
-        utf8_percent_encode(key.signature_algorithm().uri(), QUERY_VALUE)
-    ));
-    let sig = key.sign(query.as_bytes()).map_err(|source| Error::Key {
-        what: "signing key",
-        source,
-    })?;
-    query.push_str(&format!(
-        "&Signature={}",
-        utf8_percent_encode(&STANDARD.encode(sig), QUERY_VALUE)
-    ));
-    Ok(query)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::io::Write as _;
+
+    use flate2::Compression;
+    use flate2::write::DeflateEncoder;
+
     use super::*;
 
     #[test]
