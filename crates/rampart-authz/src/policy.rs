@@ -315,9 +315,7 @@ impl RawPolicy {
             for p in &role.permissions {
                 if let Some(prefix) = wildcard_prefix(p) {
                     let start = sorted.partition_point(|d| *d < prefix);
-                    let matched = sorted[start..]
-                        .iter()
-                        .take_while(|d| d.starts_with(prefix));
+                    let matched = sorted[start..].iter().take_while(|d| d.starts_with(prefix));
                     let before = set.len();
                     set.extend(matched.map(|d| (*d).to_owned()));
                     // Nothing new can also mean "all already listed": ask the list itself.
