@@ -27,6 +27,7 @@
 //! | [`xmldsig`] | `rampart-xmldsig` | hardened XML tree, exclusive c14n, XML-DSig verification and signing (under `saml`) |
 //! | [`mfa`] | `rampart-mfa` | TOTP second factors with once-only codes, otpauth enrolment URI and QR code, hashed single-use recovery codes |
 //! | [`envelope`] | `rampart-envelope` | envelope encryption: keyrings under a master key (local, HSM with `pkcs11`, AWS KMS with `aws-kms`), rotation, sealed values, encrypted files, retention |
+//! | [`authz`] | `rampart-authz` | roles to permissions with API-key scope syntax: role maps from TOML or JSON validated and flattened at load, SAML attribute to role mappings per tenant, decisions naming the granting role or the missing permission |
 //! | [`audit`] | `rampart-audit` | tamper-evident audit trail: OCSF-shaped events as JSON lines, HMAC chain, Ed25519 checkpoints, rotating append-only files, verifier |
 //!
 //! The `rampart` command-line tool (crate `rampart-cli`) does the operator's side of the same
@@ -307,7 +308,7 @@ ring.save(&path)?;
 //!
 //! | feature | default | adds |
 //! |---|---|---|
-//! | `envelope`, `password`, `apikey`, `xmldsig`, `saml`, `attempts`, `mfa`, `audit` | yes | the crate of the same name |
+//! | `envelope`, `password`, `apikey`, `xmldsig`, `saml`, `attempts`, `mfa`, `audit`, `authz` | yes | the crate of the same name |
 //! | `legacy` | yes | bcrypt, scrypt, PBKDF2 and Django hashes in [`password`], for migration |
 //! | `tokio` | yes | async hashing on the limiter's worker threads |
 //! | `redis` | no | Redis attempt store, SAML replay cache and issued request IDs, for several replicas |
@@ -328,6 +329,9 @@ pub use rampart_attempts as attempts;
 #[cfg(feature = "audit")]
 #[doc(inline)]
 pub use rampart_audit as audit;
+#[cfg(feature = "authz")]
+#[doc(inline)]
+pub use rampart_authz as authz;
 #[cfg(feature = "envelope")]
 #[doc(inline)]
 pub use rampart_envelope as envelope;
