@@ -570,9 +570,10 @@ Example:
         /// IdP metadata (XML).
         #[arg(long, value_name = "XML")]
         idp_metadata: Option<PathBuf>,
-        /// The IdP's SingleLogoutService URL (HTTP-Redirect).
-        #[arg(long, value_name = "URL")]
-        destination: String,
+        /// The IdP's SingleLogoutService URL (HTTP-Redirect); by default the one that
+        /// --idp-metadata names.
+        #[arg(long, value_name = "URL", required_unless_present = "idp_metadata")]
+        destination: Option<String>,
         /// Our SP entity id (the request's Issuer).
         #[arg(long, value_name = "ID")]
         sp_entity_id: String,

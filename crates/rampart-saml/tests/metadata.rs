@@ -33,6 +33,35 @@ fn onelogin_idp_metadata_endpoints_and_certificate() {
 }
 
 #[test]
+fn idp_single_logout_endpoints_are_read() {
+    let m = IdpMetadata::parse(&md("python3-saml/data/metadata/idp_metadata2.xml")).unwrap();
+    assert_eq!(m.slo_services.len(), 1);
+    assert_eq!(
+        m.slo_url(binding::HTTP_REDIRECT),
+        Some("http://idp.example.com/logout")
+    );
+    assert_eq!(m.slo_services[0].response_location, None);
+    assert_eq!(m.slo_url(binding::HTTP_POST), None);
+    // SSO and SLO endpoints are told apart.
+    assert_eq!(
+        m.sso_url(binding::HTTP_REDIRECT),
+        Some("http://idp.example.com")
+    );
+    // ResponseLocation, in an aggregate of two IdPs.
+    let all = IdpMetadata::parse_all(&md(
+        "python3-saml/data/metadata/idp_multiple_descriptors.xml",
+    ))
+    .unwrap();
+    assert_eq!(all.len(), 2);
+    for m in &all {
+        assert_eq!(
+            m.slo_services[0].response_location.as_deref(),
+            Some("https://hello.example.com/access/saml/logout")
+        );
+    }
+}
+
+#[test]
 fn several_signing_certificates_for_rollover() {
     let m = IdpMetadata::parse(&md(
         "python3-saml/data/metadata/idp_metadata_multi_signing_certs.xml",

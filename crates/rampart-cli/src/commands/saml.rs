@@ -110,6 +110,16 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Report, Failure> {
             now,
         } => {
             let now = parse_now(now.as_deref())?;
+            let destination = match (destination, idp_metadata.as_deref()) {
+                (Some(url), _) => url,
+                (None, Some(path)) => slo_redirect_url(path)?,
+                (None, None) => {
+                    return Err(Failure::input(
+                        "usage",
+                        "give --destination URL or --idp-metadata XML",
+                    ));
+                }
+            };
             let (entity_id, certs) = trusted_idp(&idp_cert, idp_metadata.as_deref(), None, now)?;
             let mut n = NameId::new(name_id);
             n.format = name_id_format;
@@ -389,6 +399,23 @@ fn certificates(path: &Path) -> Result<Vec<Certificate>, Failure> {
     let pem = input::document(path)?;
     Certificate::all_from_pem(&pem)
         .map_err(|e| Failure::input("invalid_certificate", format!("{}: {e}", path.display())))
+}
+
+/// The HTTP-Redirect SingleLogoutService URL that the IdP's metadata names.
+fn slo_redirect_url(path: &Path) -> Result<String, Failure> {
+    idp_metadata(path)?
+        .slo_url(binding::HTTP_REDIRECT)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Failure::input(
+                "usage",
+                format!(
+                    "{}: the IdP metadata names no HTTP-Redirect SingleLogoutService; give \
+                     --destination URL",
+                    path.display()
+                ),
+            )
+        })
 }
 
 fn idp_metadata(path: &Path) -> Result<IdpMetadata, Failure> {

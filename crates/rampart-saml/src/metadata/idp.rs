@@ -16,7 +16,7 @@ use crate::xsd;
 /// belong in an offline tool).
 pub const MAX_METADATA_BYTES: usize = 4 << 20;
 
-/// A SingleSignOnService endpoint.
+/// A SingleSignOnService or SingleLogoutService endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Endpoint {
@@ -24,6 +24,9 @@ pub struct Endpoint {
     pub binding: String,
     /// The URL.
     pub location: String,
+    /// Where responses go when it is not `location` (a SingleLogoutService's
+    /// `ResponseLocation`).
+    pub response_location: Option<String>,
 }
 
 /// What IdP metadata says about one identity provider.
@@ -37,6 +40,8 @@ pub struct IdpMetadata {
     pub signing_certificates: Vec<Certificate>,
     /// SingleSignOnService endpoints, in document order.
     pub sso_services: Vec<Endpoint>,
+    /// SingleLogoutService endpoints, in document order.
+    pub slo_services: Vec<Endpoint>,
     /// The earliest `validUntil` of the descriptor and its enclosing EntitiesDescriptors.
     pub valid_until: Option<SystemTime>,
     /// The smallest `cacheDuration` of the descriptor and its enclosing elements: refresh the
@@ -127,6 +132,24 @@ impl IdpMetadata {
     #[must_use]
     pub fn sso_url(&self, binding: &str) -> Option<&str> {
         self.sso_services
+            .iter()
+            .find(|e| e.binding == binding)
+            .map(|e| e.location.as_str())
+    }
+
+    /// The first SingleLogoutService URL for `binding`: where a LogoutRequest goes.
+    ///
+    /// ```
+    /// use rampart_saml::{IdpMetadata, binding};
+    /// let xml = std::fs::read("tests/samples/python3-saml/data/metadata/idp_metadata2.xml")?;
+    /// let m = IdpMetadata::parse(&xml)?;
+    /// assert_eq!(m.slo_url(binding::HTTP_REDIRECT), Some("http://idp.example.com/logout"));
+    /// assert_eq!(m.slo_url(binding::HTTP_POST), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn slo_url(&self, binding: &str) -> Option<&str> {
+        self.slo_services
             .iter()
             .find(|e| e.binding == binding)
             .map(|e| e.location.as_str())
@@ -257,15 +280,19 @@ fn read_entity(el: Element<'_>, w: Window, out: &mut Vec<IdpMetadata>) -> Result
                 }
             }
         }
-        let sso_services = idp
-            .children_named(ns::METADATA, "SingleSignOnService")
-            .filter_map(|s| {
-                Some(Endpoint {
-                    binding: s.attribute("Binding")?.to_owned(),
-                    location: s.attribute("Location")?.to_owned(),
+        let endpoints = |name| {
+            idp.children_named(ns::METADATA, name)
+                .filter_map(|s| {
+                    Some(Endpoint {
+                        binding: s.attribute("Binding")?.to_owned(),
+                        location: s.attribute("Location")?.to_owned(),
+                        response_location: s.attribute("ResponseLocation").map(str::to_owned),
+                    })
                 })
-            })
-            .collect();
+                .collect()
+        };
+        let sso_services = endpoints("SingleSignOnService");
+        let slo_services = endpoints("SingleLogoutService");
         let name_id_formats = idp
             .children_named(ns::METADATA, "NameIDFormat")
             .map(|n| collapsed_text(n, "nameidformat"))
@@ -274,6 +301,7 @@ fn read_entity(el: Element<'_>, w: Window, out: &mut Vec<IdpMetadata>) -> Result
             entity_id: entity_id.to_string(),
             signing_certificates: certs,
             sso_services,
+            slo_services,
             valid_until: w.valid_until,
             cache_duration: w.cache,
             want_authn_requests_signed: matches!(
