@@ -7,35 +7,17 @@
 //! The first byte picks the input kind (`Q` query string, `P` POST form value, anything else
 //! the XML of a message); the rest is the input.
 
-use std::sync::OnceLock;
-use std::time::{Duration, SystemTime};
-
 use libfuzzer_sys::fuzz_target;
-use rampart_saml::{Certificate, IdentityProvider, LogoutSession, NameId, ServiceProvider};
+use rampart_saml::{LogoutSession, NameId};
 
-const IDP_CERT: &[u8] = include_bytes!("../../crates/rampart-saml/tests/keys/idp.cert.pem");
+#[path = "common/saml_sp.rs"]
+mod saml_sp;
+use saml_sp::{IDP_ENTITY, now, sp};
+
 const SLO: &str = "https://sp.example.com/saml/slo";
 
-fn sp() -> &'static ServiceProvider {
-    static SP: OnceLock<ServiceProvider> = OnceLock::new();
-    SP.get_or_init(|| {
-        let cert = Certificate::from_pem(IDP_CERT).expect("test cert");
-        ServiceProvider::builder(
-            "https://sp.example.com/metadata",
-            "https://sp.example.com/saml/acs",
-        )
-        .identity_provider(
-            IdentityProvider::new("https://idp.example.com/metadata", [cert]).expect("idp"),
-        )
-        .allow_sha1_signatures()
-        .build()
-        .expect("sp")
-    })
-}
-
 fuzz_target!(|data: &[u8]| {
-    // 2030-01-01T00:01:00Z, inside the seeds' window.
-    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_893_456_060);
+    let now = now();
     let slo = sp().single_logout(SLO);
     let session = LogoutSession::new(NameId::new("alice@example.com")).with_session_index("_s1");
     let Some((&kind, rest)) = data.split_first() else {
@@ -49,14 +31,14 @@ fuzz_target!(|data: &[u8]| {
             rampart_saml::fuzz_redirect(query);
             if let Ok(v) = slo.validate_logout_request_redirect(query, &session, now) {
                 let r = v.into_request_without_replay_check();
-                assert_eq!(r.issuer(), "https://idp.example.com/metadata");
+                assert_eq!(r.issuer(), IDP_ENTITY);
             }
             let _ = slo.validate_logout_response_redirect(query, "_ours", now);
         }
         b'P' => {
             if let Ok(v) = slo.validate_logout_request_post(rest, None, &session, now) {
                 let r = v.into_request_without_replay_check();
-                assert_eq!(r.issuer(), "https://idp.example.com/metadata");
+                assert_eq!(r.issuer(), IDP_ENTITY);
             }
             let _ = slo.validate_logout_response_post(rest, "_ours", now);
         }

@@ -7,31 +7,18 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use base64::Engine as _;
-use common::{assert_no_secret, json_stdout, private_file, rampart};
+use common::saml::{ACS, IDP_ENTITY, NOW, SP_ENTITY, assert_refused, fixture, metadata, read};
+use common::{assert_exit, assert_no_secret, json_stdout, private_file, rampart};
 use serde_json::Value;
 use tempfile::TempDir;
 
-const SP_ENTITY: &str = "https://sp.example.com/metadata";
-const ACS: &str = "https://sp.example.com/saml/acs";
-const IDP_ENTITY: &str = "https://idp.example.com/metadata";
 const REQUEST_ID: &str = "_req0123456789abcdef0123456789abcdef";
-const NOW: &str = "2030-01-01T00:01:00Z";
 /// ID of the assertion in `assertion_signed.xml` (the element its signature covers).
 const ASSERTION_ID: &str = "_a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b";
 /// `openssl x509 -in tests/fixtures/idp.cert.pem -noout -fingerprint -sha256`
 const IDP_SHA256: &str = "DD:24:76:11:95:89:C5:6F:FA:5F:35:31:CE:95:4C:85:16:FB:06:32:8B:A0:1D:3C:0E:5F:7C:5D:9E:E1:68:84";
 /// The same for `attacker.cert.pem`, the certificate in `attacker_signed.xml`'s KeyInfo.
 const ATTACKER_SHA256: &str = "AC:DA:7D:E6:91:95:D4:F4:F3:20:05:B7:21:02:45:C5:D5:2F:3C:64:8C:10:D8:9B:A8:B1:7B:89:96:25:9A:63";
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn read(name: &str) -> String {
-    std::fs::read_to_string(fixture(name)).unwrap()
-}
 
 /// `saml verify` of `response` (a path) with the usual settings plus `extra`.
 fn verify(response: &Path, extra: &[&str]) -> Output {
@@ -68,15 +55,7 @@ fn verify_strict(response: &Path, extra: &[&str]) -> Output {
 }
 
 fn assert_rejected(out: &Output, kind: &str) -> Value {
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let json = json_stdout(out);
-    assert_eq!(json["valid"], false);
-    assert_eq!(json["error"], kind, "{json}");
+    let json = assert_refused(out, kind);
     assert!(json["message"].is_string());
     json
 }
@@ -84,12 +63,7 @@ fn assert_rejected(out: &Output, kind: &str) -> Value {
 #[test]
 fn verify_accepts_a_signed_assertion_and_prints_the_login() {
     let out = verify_strict(&fixture("assertion_signed.xml"), &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 0);
     let json = json_stdout(&out);
     assert_eq!(json["valid"], true);
     assert_eq!(json["issuer"], IDP_ENTITY);
@@ -123,12 +97,7 @@ fn verify_accepts_the_base64_form_value_and_stdin() {
     let path = dir.path().join("response.b64");
     std::fs::write(&path, &wrapped).unwrap();
     let out = verify_strict(&path, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 0);
     assert_eq!(json_stdout(&out)["signed"], "response");
 
     let args = strict(&[]);
@@ -141,7 +110,7 @@ fn verify_accepts_the_base64_form_value_and_stdin() {
         .write_stdin(b64)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
 }
 
 #[test]
@@ -154,12 +123,7 @@ fn verify_with_idp_metadata_checks_the_issuer() {
         .arg(fixture("assertion_signed.xml"))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 0);
     assert_eq!(json_stdout(&out)["issuer_checked"], true);
 }
 
@@ -169,12 +133,7 @@ fn verify_without_idp_entity_id_says_the_issuer_was_not_compared() {
         &fixture("assertion_signed.xml"),
         &["--request-id", REQUEST_ID],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 0);
     let json = json_stdout(&out);
     assert_eq!(json["issuer"], IDP_ENTITY);
     assert_eq!(json["issuer_checked"], false);
@@ -185,7 +144,7 @@ fn verify_without_idp_entity_id_says_the_issuer_was_not_compared() {
     );
     // With the entity id, no warning.
     let out = verify_strict(&fixture("assertion_signed.xml"), &[]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
     assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
 }
 
@@ -232,7 +191,7 @@ fn utf16_response_is_refused_with_a_clear_error() {
 #[test]
 fn explain_lists_every_check_on_stdout_and_stderr() {
     let out = verify_strict(&fixture("assertion_signed.xml"), &["--explain"]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
     let json = json_stdout(&out);
     let checks = json["checks"].as_array().unwrap();
     let names: Vec<&str> = checks
@@ -505,12 +464,7 @@ fn wrong_issuer_is_rejected() {
 #[test]
 fn signature_by_an_untrusted_key_is_rejected() {
     let out = verify_strict(&fixture("attacker_signed.xml"), &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 1);
     // The signature is well-formed and its digests match: only the key is wrong.
     let json = assert_rejected(&out, "untrusted_key");
     assert!(
@@ -603,7 +557,7 @@ fn junk_input_is_an_input_error() {
     let path = dir.path().join("junk.txt");
     std::fs::write(&path, "this is neither xml nor base64 !!!").unwrap();
     let out = verify_strict(&path, &[]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert_eq!(json_stdout(&out)["error"], "malformed_input");
 }
 
@@ -618,19 +572,14 @@ fn doctype_is_refused() {
     let path = dir.path().join("doctype.xml");
     std::fs::write(&path, xml).unwrap();
     let out = verify_strict(&path, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 1);
     assert_eq!(json_stdout(&out)["error"], "xml_refused");
 }
 
 #[test]
 fn malformed_now_and_missing_trust_are_usage_errors() {
     let out = verify(&fixture("assertion_signed.xml"), &["--now", "yesterday"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let out = rampart()
         .args([
             "saml",
@@ -653,23 +602,8 @@ fn malformed_now_and_missing_trust_are_usage_errors() {
 
 #[test]
 fn metadata_without_certificate() {
-    let out = rampart()
-        .args([
-            "saml",
-            "metadata",
-            "--sp-entity-id",
-            SP_ENTITY,
-            "--acs-url",
-            ACS,
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let out = metadata(&[]);
+    assert_exit(&out, 0);
     let xml = json_stdout(&out)["metadata"].as_str().unwrap().to_owned();
     assert!(xml.contains(&format!("entityID=\"{SP_ENTITY}\"")));
     assert!(xml.contains(&format!("Location=\"{ACS}\"")));
@@ -705,27 +639,14 @@ fn assert_no_key(out: &Output, body: &[String]) {
 fn metadata_with_certificate_and_key_publishes_the_certificate() {
     let dir = TempDir::new().unwrap();
     let (key, body) = sp_key(&dir);
-    let out = rampart()
-        .args([
-            "saml",
-            "metadata",
-            "--sp-entity-id",
-            SP_ENTITY,
-            "--acs-url",
-            ACS,
-            "--cert",
-        ])
-        .arg(fixture("sp.cert.pem"))
-        .arg("--sign-key")
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let cert = fixture("sp.cert.pem");
+    let out = metadata(&[
+        "--cert".as_ref(),
+        cert.as_os_str(),
+        "--sign-key".as_ref(),
+        key.as_os_str(),
+    ]);
+    assert_exit(&out, 0);
     assert_no_key(&out, &body);
     let xml = json_stdout(&out)["metadata"].as_str().unwrap().to_owned();
     assert!(xml.contains("AuthnRequestsSigned=\"true\""));
@@ -733,32 +654,11 @@ fn metadata_with_certificate_and_key_publishes_the_certificate() {
     assert!(xml.contains(&cert_line), "the SP certificate is published");
 }
 
-/// `saml metadata` with `extra` arguments.
-fn metadata(extra: &[&std::ffi::OsStr]) -> Output {
-    rampart()
-        .args([
-            "saml",
-            "metadata",
-            "--sp-entity-id",
-            SP_ENTITY,
-            "--acs-url",
-            ACS,
-        ])
-        .args(extra)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn metadata_with_certificate_only_publishes_it_without_a_private_key() {
     let cert = fixture("sp.cert.pem");
     let out = metadata(&["--cert".as_ref(), cert.as_os_str()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 0);
     let json = json_stdout(&out);
     let xml = json["metadata"].as_str().unwrap().to_owned();
     assert!(xml.contains(&format!("entityID=\"{SP_ENTITY}\"")));
@@ -790,7 +690,7 @@ fn metadata_with_bad_certificate_file_is_an_input_error() {
     )
     .unwrap();
     let out = metadata(&["--cert".as_ref(), bad.as_os_str()]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let json = json_stdout(&out);
     assert_eq!(json["error"], "invalid_certificate", "{json}");
     assert!(json.get("metadata").is_none());
@@ -801,7 +701,7 @@ fn metadata_with_missing_certificate_file_is_an_input_error() {
     let dir = TempDir::new().unwrap();
     let missing = dir.path().join("missing.pem");
     let out = metadata(&["--cert".as_ref(), missing.as_os_str()]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(json_stdout(&out)["error"].is_string());
 }
 
@@ -816,7 +716,7 @@ fn metadata_with_key_not_matching_certificate_is_refused() {
         "--sign-key".as_ref(),
         key.as_os_str(),
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert_no_key(&out, &body);
     assert_eq!(json_stdout(&out)["error"], "invalid_key");
 }
@@ -837,7 +737,7 @@ fn world_readable_signing_key_is_refused() {
         .arg(fixture("sp.cert.pem"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert_eq!(json_stdout(&out)["error"], "insecure_key_file");
     assert_no_key(&out, &body);
 }
@@ -850,12 +750,7 @@ fn authn_request_unsigned() {
         .args(["--sp-entity-id", SP_ENTITY, "--acs-url", ACS])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 0);
     let json = json_stdout(&out);
     let id = json["id"].as_str().unwrap();
     assert!(id.starts_with('_') && id.len() >= 33, "{id}");
@@ -889,12 +784,7 @@ fn authn_request_signed_with_the_sp_key() {
         .arg(fixture("sp.cert.pem"))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 0);
     assert_no_key(&out, &body);
     let json = json_stdout(&out);
     let url = json["redirect_url"].as_str().unwrap();
@@ -916,7 +806,7 @@ fn authn_request_with_a_key_that_does_not_match_the_certificate_is_refused() {
         .arg(fixture("idp.cert.pem"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert_eq!(json_stdout(&out)["error"], "invalid_key");
     assert_no_key(&out, &body);
 }

@@ -5,24 +5,15 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use base64::Engine as _;
-use common::{json_stdout, private_file, rampart};
+use common::saml::{IDP_ENTITY, NOW, SP_ENTITY, assert_refused, fixture, metadata};
+use common::{assert_exit, json_stdout, private_file, rampart};
 use tempfile::TempDir;
 
-const SP_ENTITY: &str = "https://sp.example.com/metadata";
-const ACS: &str = "https://sp.example.com/saml/acs";
-const IDP_ENTITY: &str = "https://idp.example.com/metadata";
 const SLO: &str = "https://sp.example.com/saml/slo";
-const NOW: &str = "2030-01-01T00:01:00Z";
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
 
 /// The test IdP's private key (rampart-saml's), copied owner-only as the CLI requires.
 fn idp_key(dir: &TempDir) -> PathBuf {
@@ -51,12 +42,7 @@ fn idp_query(dir: &TempDir, session_index: &str) -> String {
         .arg(fixture("idp.cert.pem"))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 0);
     let json = json_stdout(&out);
     let url = json["redirect_url"].as_str().unwrap().to_owned();
     url.split_once('?').unwrap().1.to_owned()
@@ -76,16 +62,33 @@ fn verify_logout(dir: &TempDir, query: &str, extra: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `verify-logout` of `query` for the session `session_index` of `name_id`.
+fn verify_session(dir: &TempDir, query: &str, name_id: &str, session_index: &str) -> Output {
+    verify_logout(
+        dir,
+        query,
+        &["--name-id", name_id, "--session-index", session_index],
+    )
+}
+
+/// `saml logout-request` from the test SP to the IdP's SLO URL with `args`, signed with `key`.
+fn sp_logout_request(key: &Path, args: &[&str]) -> Output {
+    rampart()
+        .args(["saml", "logout-request", "--idp-cert"])
+        .arg(fixture("idp.cert.pem"))
+        .args(["--destination", "https://idp.example.com/slo"])
+        .args(["--sp-entity-id", SP_ENTITY])
+        .args(args)
+        .arg("--sign-key")
+        .arg(key)
+        .arg("--cert")
+        .arg(fixture("sp.cert.pem"))
+        .output()
+        .unwrap()
+}
+
 fn assert_rejected(out: &Output, kind: &str) {
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let json = json_stdout(out);
-    assert_eq!(json["valid"], false);
-    assert_eq!(json["error"], kind, "{json}");
+    assert_refused(out, kind);
 }
 
 #[test]
@@ -96,27 +99,18 @@ fn logout_request_prints_a_signed_redirect_url() {
         "sp.key.pem",
         &std::fs::read_to_string(fixture("sp.key.pem")).unwrap(),
     );
-    let out = rampart()
-        .args(["saml", "logout-request", "--idp-cert"])
-        .arg(fixture("idp.cert.pem"))
-        .args(["--destination", "https://idp.example.com/slo"])
-        .args([
-            "--sp-entity-id",
-            SP_ENTITY,
+    let out = sp_logout_request(
+        &key,
+        &[
             "--name-id",
             "alice@example.com",
-        ])
-        .args([
             "--name-id-format",
             "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
-        ])
-        .args(["--session-index", "_s1", "--sign-key"])
-        .arg(&key)
-        .arg("--cert")
-        .arg(fixture("sp.cert.pem"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+            "--session-index",
+            "_s1",
+        ],
+    );
+    assert_exit(&out, 0);
     let json = json_stdout(&out);
     assert_eq!(json["signed"], true);
     let url = json["redirect_url"].as_str().unwrap();
@@ -139,40 +133,16 @@ fn logout_request_refuses_a_key_file_others_can_read() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
-    let out = rampart()
-        .args(["saml", "logout-request", "--idp-cert"])
-        .arg(fixture("idp.cert.pem"))
-        .args(["--destination", "https://idp.example.com/slo"])
-        .args([
-            "--sp-entity-id",
-            SP_ENTITY,
-            "--name-id",
-            "alice",
-            "--sign-key",
-        ])
-        .arg(&key)
-        .arg("--cert")
-        .arg(fixture("sp.cert.pem"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let out = sp_logout_request(&key, &["--name-id", "alice"]);
+    assert_exit(&out, 2);
 }
 
 #[test]
 fn verify_logout_accepts_the_idps_signed_logout_request() {
     let dir = TempDir::new().unwrap();
     let query = idp_query(&dir, "_s1");
-    let out = verify_logout(
-        &dir,
-        &query,
-        &["--name-id", "alice@example.com", "--session-index", "_s1"],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let out = verify_session(&dir, &query, "alice@example.com", "_s1");
+    assert_exit(&out, 0);
     let json = json_stdout(&out);
     assert_eq!(json["valid"], true);
     assert_eq!(json["kind"], "logout_request");
@@ -210,28 +180,15 @@ fn verify_logout_accepts_a_query_signed_by_openssl() {
             .replace('/', "%2F")
             .replace('=', "%3D")
     );
-    let out = verify_logout(
-        &dir,
-        &format!("?{query}\n"),
-        &["--name-id", "alice@example.com", "--session-index", "_s1"],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let out = verify_session(&dir, &format!("?{query}\n"), "alice@example.com", "_s1");
+    assert_exit(&out, 0);
 }
 
 #[test]
 fn verify_logout_refuses_a_tampered_relay_state() {
     let dir = TempDir::new().unwrap();
     let query = idp_query(&dir, "_s1").replace("RelayState=%2Fhome", "RelayState=%2Fevil");
-    let out = verify_logout(
-        &dir,
-        &query,
-        &["--name-id", "alice@example.com", "--session-index", "_s1"],
-    );
+    let out = verify_session(&dir, &query, "alice@example.com", "_s1");
     assert_rejected(&out, "signature_invalid");
 }
 
@@ -239,17 +196,9 @@ fn verify_logout_refuses_a_tampered_relay_state() {
 fn verify_logout_refuses_another_session() {
     let dir = TempDir::new().unwrap();
     let query = idp_query(&dir, "_s1");
-    let out = verify_logout(
-        &dir,
-        &query,
-        &["--name-id", "alice@example.com", "--session-index", "_s2"],
-    );
+    let out = verify_session(&dir, &query, "alice@example.com", "_s2");
     assert_rejected(&out, "session_index_mismatch");
-    let out = verify_logout(
-        &dir,
-        &query,
-        &["--name-id", "bob@example.com", "--session-index", "_s1"],
-    );
+    let out = verify_session(&dir, &query, "bob@example.com", "_s1");
     assert_rejected(&out, "name_id_mismatch");
 }
 
@@ -266,19 +215,8 @@ fn verify_logout_refuses_an_unsigned_query_and_a_request_as_a_response() {
 
 #[test]
 fn metadata_publishes_the_slo_url_for_both_bindings() {
-    let out = rampart()
-        .args([
-            "saml",
-            "metadata",
-            "--sp-entity-id",
-            SP_ENTITY,
-            "--acs-url",
-            ACS,
-        ])
-        .args(["--slo-url", SLO])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    let out = metadata(&["--slo-url".as_ref(), SLO.as_ref()]);
+    assert_exit(&out, 0);
     let xml = json_stdout(&out)["metadata"].as_str().unwrap().to_owned();
     for b in ["HTTP-Redirect", "HTTP-POST"] {
         assert!(
@@ -290,23 +228,17 @@ fn metadata_publishes_the_slo_url_for_both_bindings() {
     }
 }
 
+/// `saml metadata --encryption-cert` with the SP certificate.
+fn metadata_with_encryption_cert() -> Output {
+    let cert = fixture("sp.cert.pem");
+    metadata(&["--encryption-cert".as_ref(), cert.as_os_str()])
+}
+
 #[cfg(feature = "encrypted-assertions")]
 #[test]
 fn metadata_publishes_encryption_certificates() {
-    let out = rampart()
-        .args([
-            "saml",
-            "metadata",
-            "--sp-entity-id",
-            SP_ENTITY,
-            "--acs-url",
-            ACS,
-        ])
-        .arg("--encryption-cert")
-        .arg(fixture("sp.cert.pem"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    let out = metadata_with_encryption_cert();
+    assert_exit(&out, 0);
     let xml = json_stdout(&out)["metadata"].as_str().unwrap().to_owned();
     assert!(xml.contains("<md:KeyDescriptor use=\"encryption\">"));
 }
@@ -314,20 +246,8 @@ fn metadata_publishes_encryption_certificates() {
 #[cfg(not(feature = "encrypted-assertions"))]
 #[test]
 fn decryption_options_need_the_feature() {
-    let out = rampart()
-        .args([
-            "saml",
-            "metadata",
-            "--sp-entity-id",
-            SP_ENTITY,
-            "--acs-url",
-            ACS,
-        ])
-        .arg("--encryption-cert")
-        .arg(fixture("sp.cert.pem"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let out = metadata_with_encryption_cert();
+    assert_exit(&out, 2);
 }
 
 /// `saml verify --decryption-key`: Okta's encrypted sample (its content key re-wrapped for
@@ -382,12 +302,7 @@ fn verify_decrypts_with_the_decryption_key() {
     let out = run(&[]);
     assert_rejected(&out, "encrypted_not_supported");
     let out = run(&["--decryption-key".as_ref(), key.as_os_str()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_exit(&out, 0);
     assert_eq!(json_stdout(&out)["name_id"], "testuser@testrsc.com");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("PRIVATE KEY"));
 }

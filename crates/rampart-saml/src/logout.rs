@@ -191,11 +191,7 @@ pub struct LogoutRequestBuilder<'a> {
 /// [`RequestIdStore`](crate::RequestIdStore)) for the LogoutResponse, then send it with
 /// [`redirect_url`](Self::redirect_url) or [`post_form`](Self::post_form), which sign it.
 #[derive(Debug, Clone)]
-pub struct LogoutRequest {
-    id: String,
-    destination: String,
-    xml: String,
-}
+pub struct LogoutRequest(Outgoing);
 
 impl<'sp> SingleLogout<'sp> {
     /// Also accepts `url` as the Destination of incoming messages.
@@ -582,74 +578,89 @@ impl LogoutRequestBuilder<'_> {
             ));
         }
         xml.push_str("</samlp:LogoutRequest>");
-        Ok(LogoutRequest {
+        Ok(LogoutRequest(Outgoing {
+            param: Param::Request,
             id,
             destination: self.destination,
             xml,
+        }))
+    }
+}
+
+/// An outgoing message, unsigned: the body of both [`LogoutRequest`] and [`LogoutResponse`],
+/// which differ only in the query parameter / form field (`param`) that carries them.
+#[derive(Debug, Clone)]
+struct Outgoing {
+    param: Param,
+    id: String,
+    destination: String,
+    xml: String,
+}
+
+impl Outgoing {
+    /// Signs the message onto its destination as an HTTP-Redirect URL.
+    fn redirect_url(
+        &self,
+        sp: &ServiceProvider,
+        relay_state: Option<&str>,
+    ) -> Result<String, LogoutError> {
+        let key = signing_key(sp, relay_state)?;
+        Ok(crate::redirect::url(
+            &self.destination,
+            self.param.name(),
+            &self.xml,
+            relay_state,
+            Some(key),
+        )?)
+    }
+
+    /// Signs the message (enveloped) into the auto-submitting HTTP-POST form.
+    fn post_form(
+        &self,
+        sp: &ServiceProvider,
+        relay_state: Option<&str>,
+    ) -> Result<PostForm, LogoutError> {
+        let key = signing_key(sp, relay_state)?;
+        let signed = crate::dsig::sign_request(&self.xml, &self.id, key)?;
+        let value = STANDARD.encode(signed.as_bytes());
+        let mut html = String::with_capacity(value.len() + 1024);
+        html.push_str(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Signing out</title></head>\
+             <body onload=\"document.forms[0].submit()\">\n",
+        );
+        html.push_str(&format!(
+            "<form method=\"post\" action=\"{}\">\n<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
+            escape::attr(&self.destination),
+            self.param.name(),
+            escape::attr(&value)
+        ));
+        if let Some(rs) = relay_state {
+            html.push_str(&format!(
+                "<input type=\"hidden\" name=\"RelayState\" value=\"{}\">\n",
+                escape::attr(rs)
+            ));
+        }
+        html.push_str(
+            "<noscript><p>Script is disabled: press Continue.</p></noscript>\n\
+             <button type=\"submit\">Continue</button>\n</form>\n</body></html>\n",
+        );
+        Ok(PostForm {
+            html,
+            saml_request: value,
         })
     }
 }
 
-/// Signs and sends an outgoing message; shared by [`LogoutRequest`] and [`LogoutResponse`].
-fn redirect(
-    param: Param,
-    xml: &str,
-    destination: &str,
-    sp: &ServiceProvider,
+/// The checks before signing any outgoing message: the RelayState bound, then the SP's
+/// signing key (logout messages are always signed).
+fn signing_key<'a>(
+    sp: &'a ServiceProvider,
     relay_state: Option<&str>,
-) -> Result<String, LogoutError> {
+) -> Result<&'a crate::SigningKey, LogoutError> {
     check_relay_state(relay_state)?;
-    let key = sp.signing_key.as_ref().ok_or_else(|| {
+    Ok(sp.signing_key.as_ref().ok_or_else(|| {
         Error::Config("logout messages must be signed: configure a signing key".into())
-    })?;
-    Ok(crate::redirect::url(
-        destination,
-        param.name(),
-        xml,
-        relay_state,
-        Some(key),
-    )?)
-}
-
-fn post(
-    param: Param,
-    xml: &str,
-    id: &str,
-    destination: &str,
-    sp: &ServiceProvider,
-    relay_state: Option<&str>,
-) -> Result<PostForm, LogoutError> {
-    check_relay_state(relay_state)?;
-    let key = sp.signing_key.as_ref().ok_or_else(|| {
-        Error::Config("logout messages must be signed: configure a signing key".into())
-    })?;
-    let signed = crate::dsig::sign_request(xml, id, key)?;
-    let value = STANDARD.encode(signed.as_bytes());
-    let mut html = String::with_capacity(value.len() + 1024);
-    html.push_str(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Signing out</title></head>\
-         <body onload=\"document.forms[0].submit()\">\n",
-    );
-    html.push_str(&format!(
-        "<form method=\"post\" action=\"{}\">\n<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
-        escape::attr(destination),
-        param.name(),
-        escape::attr(&value)
-    ));
-    if let Some(rs) = relay_state {
-        html.push_str(&format!(
-            "<input type=\"hidden\" name=\"RelayState\" value=\"{}\">\n",
-            escape::attr(rs)
-        ));
-    }
-    html.push_str(
-        "<noscript><p>Script is disabled: press Continue.</p></noscript>\n\
-         <button type=\"submit\">Continue</button>\n</form>\n</body></html>\n",
-    );
-    Ok(PostForm {
-        html,
-        saml_request: value,
-    })
+    })?)
 }
 
 fn check_relay_state(relay_state: Option<&str>) -> Result<(), LogoutError> {
@@ -666,19 +677,19 @@ impl LogoutRequest {
     /// The request ID: remember it, the LogoutResponse must carry it as InResponseTo.
     #[must_use]
     pub fn id(&self) -> &str {
-        &self.id
+        &self.0.id
     }
 
     /// The IdP SingleLogoutService URL the request is for.
     #[must_use]
     pub fn destination(&self) -> &str {
-        &self.destination
+        &self.0.destination
     }
 
     /// The request XML, unsigned.
     #[must_use]
     pub fn xml(&self) -> &str {
-        &self.xml
+        &self.0.xml
     }
 
     /// The URL to send the browser to (HTTP-Redirect binding, SAML bindings 3.4.4): the XML
@@ -694,13 +705,7 @@ impl LogoutRequest {
         sp: &ServiceProvider,
         relay_state: Option<&str>,
     ) -> Result<String, LogoutError> {
-        redirect(
-            Param::Request,
-            &self.xml,
-            &self.destination,
-            sp,
-            relay_state,
-        )
+        self.0.redirect_url(sp, relay_state)
     }
 
     /// The auto-submitting HTML form of the HTTP-POST binding (SAML bindings 3.5.4), the XML
@@ -729,14 +734,7 @@ impl LogoutRequest {
         sp: &ServiceProvider,
         relay_state: Option<&str>,
     ) -> Result<PostForm, LogoutError> {
-        post(
-            Param::Request,
-            &self.xml,
-            &self.id,
-            &self.destination,
-            sp,
-            relay_state,
-        )
+        self.0.post_form(sp, relay_state)
     }
 }
 
@@ -874,34 +872,31 @@ impl IdpLogoutRequest {
             escape::text(&slo.sp.entity_id),
             ns::STATUS_SUCCESS
         ));
-        Ok(LogoutResponse {
+        Ok(LogoutResponse(Outgoing {
+            param: Param::Response,
             id,
             destination,
             xml,
-        })
+        }))
     }
 }
 
 /// Our LogoutResponse to an IdP-initiated request; send it with
 /// [`redirect_url`](Self::redirect_url) or [`post_form`](Self::post_form), which sign it.
 #[derive(Debug, Clone)]
-pub struct LogoutResponse {
-    id: String,
-    destination: String,
-    xml: String,
-}
+pub struct LogoutResponse(Outgoing);
 
 impl LogoutResponse {
     /// The response ID.
     #[must_use]
     pub fn id(&self) -> &str {
-        &self.id
+        &self.0.id
     }
 
     /// The response XML, unsigned.
     #[must_use]
     pub fn xml(&self) -> &str {
-        &self.xml
+        &self.0.xml
     }
 
     /// The signed HTTP-Redirect URL (`SAMLResponse`, SAML bindings 3.4.4.1), as
@@ -915,13 +910,7 @@ impl LogoutResponse {
         sp: &ServiceProvider,
         relay_state: Option<&str>,
     ) -> Result<String, LogoutError> {
-        redirect(
-            Param::Response,
-            &self.xml,
-            &self.destination,
-            sp,
-            relay_state,
-        )
+        self.0.redirect_url(sp, relay_state)
     }
 
     /// The signed HTTP-POST form (`SAMLResponse`), as [`LogoutRequest::post_form`].
@@ -933,14 +922,7 @@ impl LogoutResponse {
         sp: &ServiceProvider,
         relay_state: Option<&str>,
     ) -> Result<PostForm, LogoutError> {
-        post(
-            Param::Response,
-            &self.xml,
-            &self.id,
-            &self.destination,
-            sp,
-            relay_state,
-        )
+        self.0.post_form(sp, relay_state)
     }
 }
 

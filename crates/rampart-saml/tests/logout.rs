@@ -7,6 +7,7 @@ mod common;
 
 use std::io::Write as _;
 use std::process::Command;
+use std::time::SystemTime;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -72,22 +73,37 @@ fn deflate_b64(xml: &[u8]) -> String {
     STANDARD.encode(d.finish().unwrap())
 }
 
-/// `openssl dgst -<digest> -sign <key>` over exactly `data`, base64.
-fn openssl_sign(data: &str, digest: &str, key: &str) -> String {
+/// `openssl dgst -<digest> -sign <key_file>` over exactly `data`: the signature as openssl
+/// writes it (PKCS#1 for RSA, DER for ECDSA).
+fn openssl_sign_raw(data: &str, digest: &str, key_file: &std::path::Path) -> Vec<u8> {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("data");
     let out = tmp.path().join("sig");
     std::fs::write(&input, data).unwrap();
     let status = Command::new("openssl")
         .args(["dgst", &format!("-{digest}"), "-sign"])
-        .arg(dir().join(format!("keys/{key}.key.pem")))
+        .arg(key_file)
         .arg("-out")
         .arg(&out)
         .arg(&input)
         .status()
         .expect("openssl runs");
     assert!(status.success());
-    STANDARD.encode(std::fs::read(out).unwrap())
+    std::fs::read(out).unwrap()
+}
+
+/// `openssl dgst -<digest> -sign tests/keys/<key>.key.pem` over exactly `data`, base64.
+fn openssl_sign(data: &str, digest: &str, key: &str) -> String {
+    STANDARD.encode(openssl_sign_raw(
+        data,
+        digest,
+        &dir().join(format!("keys/{key}.key.pem")),
+    ))
+}
+
+/// `unsigned` (the signed part of a query) with `&Signature=` and the base64 `sig` after it.
+fn with_signature(unsigned: &str, sig: &str) -> String {
+    format!("{unsigned}&Signature={}", utf8_percent_encode(sig, ENC))
 }
 
 /// The signed part of a query, as the sender writes it: `param=..[&RelayState=..]&SigAlg=..`.
@@ -106,47 +122,60 @@ fn unsigned_query(param: &str, xml: &str, relay_state: Option<&str>, sig_alg: &s
 /// A complete query string, signed by openssl with the test IdP's key.
 fn signed_query(param: &str, xml: &str, relay_state: Option<&str>) -> String {
     let q = unsigned_query(param, xml, relay_state, RSA_SHA256);
-    let sig = openssl_sign(&q, "sha256", "idp");
-    format!("{q}&Signature={}", utf8_percent_encode(&sig, ENC))
+    with_signature(&q, &openssl_sign(&q, "sha256", "idp"))
+}
+
+/// The IdP's LogoutRequest `_idp1` for the session of [`session`], as a query signed by
+/// openssl with the IdP's key.
+fn signed_request_query(relay_state: Option<&str>) -> String {
+    signed_query(
+        "SAMLRequest",
+        &idp_logout_request("_idp1", "_s1", ""),
+        relay_state,
+    )
+}
+
+/// Why the SP refuses the Redirect LogoutRequest `query` for `session` at `at`.
+fn redirect_request_error(query: &str, session: &LogoutSession, at: SystemTime) -> LogoutError {
+    sp().single_logout(SLO)
+        .validate_logout_request_redirect(query, session, at)
+        .unwrap_err()
+}
+
+/// Why the SP refuses the Redirect LogoutResponse `query` to our request `_ours`.
+fn redirect_response_error(query: &str) -> LogoutError {
+    sp().single_logout(SLO)
+        .validate_logout_response_redirect(query, "_ours", now())
+        .unwrap_err()
+}
+
+/// Why the SP refuses the POST LogoutRequest `form_value` for `session`.
+fn post_request_error(form_value: &[u8], session: &LogoutSession) -> LogoutError {
+    sp().single_logout(SLO)
+        .validate_logout_request_post(form_value, None, session, now())
+        .unwrap_err()
+}
+
+/// The IdP's LogoutRequest `_idp2` for the session of [`session`], signed by xmlsec1 with
+/// `tests/keys/<key>.key.pem`.
+fn xmlsec1_signed_request(key: &str) -> String {
+    xmlsec1_sign(
+        &idp_logout_request("_idp2", "_s1", "@SIG@"),
+        "_idp2",
+        "LogoutRequest",
+        key,
+    )
 }
 
 /// `xml` with the signature template after its Issuer signed by xmlsec1 (the IdP's key,
 /// RSA-SHA256, exclusive c14n), `root` naming the root element for `--id-attr`.
 fn xmlsec1_sign(xml_with_template_marker: &str, id: &str, root: &str, key: &str) -> String {
-    let sig = common::fixture("sig.template.xml")
-        .replace('\n', "")
-        .replace("@ID@", id)
-        .replace("@SIGALG@", RSA_SHA256)
-        .replace("@DIGALG@", "http://www.w3.org/2001/04/xmlenc#sha256");
-    let unsigned = xml_with_template_marker.replace("@SIG@", &sig);
-    let tmp = tempfile::tempdir().unwrap();
-    let input = tmp.path().join("in.xml");
-    let output = tmp.path().join("out.xml");
-    std::fs::write(&input, unsigned).unwrap();
-    let out = Command::new("xmlsec1")
-        .arg("--sign")
-        .arg("--privkey-pem")
-        .arg(format!(
-            "{},{}",
-            dir().join(format!("keys/{key}.key.pem")).display(),
-            dir().join(format!("keys/{key}.cert.pem")).display()
-        ))
-        .args([
-            "--id-attr:ID",
-            &format!("urn:oasis:names:tc:SAML:2.0:protocol:{root}"),
-        ])
-        .args(["--node-xpath", "/*/*[local-name()='Signature']"])
-        .arg("--output")
-        .arg(&output)
-        .arg(&input)
-        .output()
-        .expect("xmlsec1 runs");
-    assert!(
-        out.status.success(),
-        "xmlsec1 --sign: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::read_to_string(output).unwrap()
+    common::xmlsec1_sign(
+        &xml_with_template_marker.replace("@SIG@", &common::sig_template(id)),
+        key,
+        &format!("urn:oasis:names:tc:SAML:2.0:protocol:{root}"),
+        Some("/*/*[local-name()='Signature']"),
+    )
 }
 
 // --- HTTP-Redirect, IdP-initiated LogoutRequest ------------------------------------------------
@@ -222,16 +251,12 @@ fn logout_request_for_another_session_index_is_refused() {
     if !tools(&["openssl"]) {
         return;
     }
-    let sp = sp();
     let query = signed_query(
         "SAMLRequest",
         &idp_logout_request("_idp1", "_other", ""),
         None,
     );
-    let e = sp
-        .single_logout(SLO)
-        .validate_logout_request_redirect(&query, &session(), now())
-        .unwrap_err();
+    let e = redirect_request_error(&query, &session(), now());
     assert!(matches!(e, LogoutError::SessionIndexMismatch), "{e:?}");
 }
 
@@ -240,18 +265,11 @@ fn logout_request_for_another_name_id_is_refused() {
     if !tools(&["openssl"]) {
         return;
     }
-    let sp = sp();
-    let query = signed_query("SAMLRequest", &idp_logout_request("_idp1", "_s1", ""), None);
+    let query = signed_request_query(None);
     let mut bob = NameId::new("bob@example.com");
     bob.format = Some(EMAIL.into());
-    let e = sp
-        .single_logout(SLO)
-        .validate_logout_request_redirect(
-            &query,
-            &LogoutSession::new(bob).with_session_index("_s1"),
-            now(),
-        )
-        .unwrap_err();
+    let bob = LogoutSession::new(bob).with_session_index("_s1");
+    let e = redirect_request_error(&query, &bob, now());
     assert!(matches!(e, LogoutError::NameIdMismatch), "{e:?}");
     assert!(
         !e.to_string().contains("alice"),
@@ -267,7 +285,7 @@ fn replayed_logout_request_is_refused() {
     let sp = sp();
     let slo = sp.single_logout(SLO);
     let cache = MemoryReplayCache::new();
-    let query = signed_query("SAMLRequest", &idp_logout_request("_idp1", "_s1", ""), None);
+    let query = signed_request_query(None);
     let first = slo.validate_logout_request_redirect(&query, &session(), now());
     first.unwrap().check_replay_in_memory(&cache).unwrap();
     let e = slo
@@ -290,8 +308,7 @@ fn lower_case_percent_encoding_signed_as_received_is_accepted() {
     let upper = unsigned_query("SAMLRequest", &xml, Some("/a/b"), RSA_SHA256);
     let lower = lower_percent(&upper);
     assert_ne!(upper, lower);
-    let sig = openssl_sign(&lower, "sha256", "idp");
-    let query = format!("{lower}&Signature={}", utf8_percent_encode(&sig, ENC));
+    let query = with_signature(&lower, &openssl_sign(&lower, "sha256", "idp"));
     let request = sp
         .single_logout(SLO)
         .validate_logout_request_redirect(&query, &session(), now())
@@ -307,18 +324,10 @@ fn re_encoded_query_does_not_verify() {
     if !tools(&["openssl"]) {
         return;
     }
-    let sp = sp();
-    let query = signed_query(
-        "SAMLRequest",
-        &idp_logout_request("_idp1", "_s1", ""),
-        Some("/a/b"),
-    );
+    let query = signed_request_query(Some("/a/b"));
     let (signed, sig) = query.split_once("&Signature=").unwrap();
     let reencoded = format!("{}&Signature={sig}", lower_percent(signed));
-    let e = sp
-        .single_logout(SLO)
-        .validate_logout_request_redirect(&reencoded, &session(), now())
-        .unwrap_err();
+    let e = redirect_request_error(&reencoded, &session(), now());
     assert_eq!(e.kind(), "signature_invalid", "{e:?}");
 }
 
@@ -342,33 +351,21 @@ fn tampered_relay_state_is_refused() {
     if !tools(&["openssl"]) {
         return;
     }
-    let sp = sp();
-    let query = signed_query(
-        "SAMLRequest",
-        &idp_logout_request("_idp1", "_s1", ""),
-        Some("/home"),
-    );
+    let query = signed_request_query(Some("/home"));
     let tampered = query.replace("RelayState=%2Fhome", "RelayState=%2Fevil");
     assert_ne!(tampered, query);
-    let e = sp
-        .single_logout(SLO)
-        .validate_logout_request_redirect(&tampered, &session(), now())
-        .unwrap_err();
+    let e = redirect_request_error(&tampered, &session(), now());
     assert_eq!(e.kind(), "signature_invalid");
 }
 
 #[test]
 fn unsigned_redirect_logout_request_is_refused() {
-    let sp = sp();
     let xml = idp_logout_request("_idp1", "_s1", "");
     let query = format!(
         "SAMLRequest={}",
         utf8_percent_encode(&deflate_b64(xml.as_bytes()), ENC)
     );
-    let e = sp
-        .single_logout(SLO)
-        .validate_logout_request_redirect(&query, &session(), now())
-        .unwrap_err();
+    let e = redirect_request_error(&query, &session(), now());
     assert!(matches!(e, LogoutError::Unsigned), "{e:?}");
 }
 
@@ -377,19 +374,14 @@ fn query_signed_by_another_key_is_refused() {
     if !tools(&["openssl"]) {
         return;
     }
-    let sp = sp();
     let q = unsigned_query(
         "SAMLRequest",
         &idp_logout_request("_idp1", "_s1", ""),
         None,
         RSA_SHA256,
     );
-    let sig = openssl_sign(&q, "sha256", "attacker");
-    let query = format!("{q}&Signature={}", utf8_percent_encode(&sig, ENC));
-    let e = sp
-        .single_logout(SLO)
-        .validate_logout_request_redirect(&query, &session(), now())
-        .unwrap_err();
+    let query = with_signature(&q, &openssl_sign(&q, "sha256", "attacker"));
+    let e = redirect_request_error(&query, &session(), now());
     assert_eq!(e.kind(), "signature_invalid");
 }
 
@@ -400,12 +392,8 @@ fn rsa_sha1_query_signature_is_refused_without_the_legacy_opt_in() {
     }
     let xml = idp_logout_request("_idp1", "_s1", "");
     let q = unsigned_query("SAMLRequest", &xml, None, RSA_SHA1);
-    let sig = openssl_sign(&q, "sha1", "idp");
-    let query = format!("{q}&Signature={}", utf8_percent_encode(&sig, ENC));
-    let e = sp()
-        .single_logout(SLO)
-        .validate_logout_request_redirect(&query, &session(), now())
-        .unwrap_err();
+    let query = with_signature(&q, &openssl_sign(&q, "sha1", "idp"));
+    let e = redirect_request_error(&query, &session(), now());
     assert_eq!(e.kind(), "algorithm_refused", "{e:?}");
     let legacy = builder().allow_sha1_signatures().build().unwrap();
     legacy
@@ -425,10 +413,7 @@ fn deflate_bomb_is_refused() {
     bomb.push_str(&" ".repeat(1 << 20));
     let query = signed_query("SAMLRequest", &bomb, None);
     assert!(query.len() < 16 * 1024, "{}", query.len());
-    let e = sp()
-        .single_logout(SLO)
-        .validate_logout_request_redirect(&query, &session(), now())
-        .unwrap_err();
+    let e = redirect_request_error(&query, &session(), now());
     assert!(matches!(e, LogoutError::TooLarge { limit: 65536 }), "{e:?}");
 }
 
@@ -439,10 +424,7 @@ fn logout_request_to_another_destination_is_refused() {
     }
     let xml = idp_logout_request("_idp1", "_s1", "").replace(SLO, "https://other.example/slo");
     let query = signed_query("SAMLRequest", &xml, None);
-    let e = sp()
-        .single_logout(SLO)
-        .validate_logout_request_redirect(&query, &session(), now())
-        .unwrap_err();
+    let e = redirect_request_error(&query, &session(), now());
     assert_eq!(e.kind(), "destination_mismatch");
 }
 
@@ -451,18 +433,12 @@ fn expired_logout_request_is_refused() {
     if !tools(&["openssl"]) {
         return;
     }
-    let query = signed_query("SAMLRequest", &idp_logout_request("_idp1", "_s1", ""), None);
+    let query = signed_request_query(None);
     let later = now() + std::time::Duration::from_secs(3600);
-    let e = sp()
-        .single_logout(SLO)
-        .validate_logout_request_redirect(&query, &session(), later)
-        .unwrap_err();
+    let e = redirect_request_error(&query, &session(), later);
     assert_eq!(e.kind(), "expired");
     let early = now() - std::time::Duration::from_secs(3600);
-    let e = sp()
-        .single_logout(SLO)
-        .validate_logout_request_redirect(&query, &session(), early)
-        .unwrap_err();
+    let e = redirect_request_error(&query, &session(), early);
     assert_eq!(e.kind(), "not_yet_valid");
 }
 
@@ -526,10 +502,7 @@ fn logout_response_with_wrong_in_response_to_is_refused() {
         &idp_logout_response("_someone_else", SUCCESS, ""),
         None,
     );
-    let e = sp()
-        .single_logout(SLO)
-        .validate_logout_response_redirect(&query, "_ours", now())
-        .unwrap_err();
+    let e = redirect_response_error(&query);
     assert_eq!(e.kind(), "in_response_to_mismatch");
 }
 
@@ -544,10 +517,7 @@ fn logout_response_with_a_failure_status_is_reported_with_its_codes() {
         &idp_logout_response("_ours", status, ""),
         None,
     );
-    let e = sp()
-        .single_logout(SLO)
-        .validate_logout_response_redirect(&query, "_ours", now())
-        .unwrap_err();
+    let e = redirect_response_error(&query);
     let LogoutError::Saml(Error::Status { codes, message }) = e else {
         panic!("{e:?}")
     };
@@ -563,10 +533,7 @@ fn a_logout_request_is_not_accepted_as_a_logout_response() {
     }
     // Signed as a SAMLResponse parameter, but the XML is a LogoutRequest.
     let query = signed_query("SAMLResponse", &idp_logout_request("_x", "_s1", ""), None);
-    let e = sp()
-        .single_logout(SLO)
-        .validate_logout_response_redirect(&query, "_ours", now())
-        .unwrap_err();
+    let e = redirect_response_error(&query);
     assert_eq!(e.kind(), "malformed_saml");
 }
 
@@ -577,12 +544,7 @@ fn post_logout_request_signed_by_xmlsec1_is_accepted() {
     if !tools(&["xmlsec1"]) {
         return;
     }
-    let signed = xmlsec1_sign(
-        &idp_logout_request("_idp2", "_s1", "@SIG@"),
-        "_idp2",
-        "LogoutRequest",
-        "idp",
-    );
+    let signed = xmlsec1_signed_request("idp");
     let form_value = STANDARD.encode(signed.as_bytes());
     let request = sp()
         .single_logout(SLO)
@@ -599,18 +561,9 @@ fn post_logout_request_changed_after_signing_is_refused() {
     if !tools(&["xmlsec1"]) {
         return;
     }
-    let signed = xmlsec1_sign(
-        &idp_logout_request("_idp2", "_s1", "@SIG@"),
-        "_idp2",
-        "LogoutRequest",
-        "idp",
-    );
-    let tampered = signed.replace(">_s1<", ">_s2<");
+    let tampered = xmlsec1_signed_request("idp").replace(">_s1<", ">_s2<");
     let session = session().with_session_index("_s2");
-    let e = sp()
-        .single_logout(SLO)
-        .validate_logout_request_post(tampered.as_bytes(), None, &session, now())
-        .unwrap_err();
+    let e = post_request_error(tampered.as_bytes(), &session);
     assert_eq!(e.kind(), "signature_invalid", "{e:?}");
 }
 
@@ -619,26 +572,15 @@ fn post_logout_request_signed_by_an_untrusted_key_is_refused() {
     if !tools(&["xmlsec1"]) {
         return;
     }
-    let signed = xmlsec1_sign(
-        &idp_logout_request("_idp2", "_s1", "@SIG@"),
-        "_idp2",
-        "LogoutRequest",
-        "attacker",
-    );
-    let e = sp()
-        .single_logout(SLO)
-        .validate_logout_request_post(signed.as_bytes(), None, &session(), now())
-        .unwrap_err();
+    let signed = xmlsec1_signed_request("attacker");
+    let e = post_request_error(signed.as_bytes(), &session());
     assert_eq!(e.kind(), "untrusted_key", "{e:?}");
 }
 
 #[test]
 fn unsigned_post_logout_request_is_refused() {
     let xml = idp_logout_request("_idp2", "_s1", "");
-    let e = sp()
-        .single_logout(SLO)
-        .validate_logout_request_post(xml.as_bytes(), None, &session(), now())
-        .unwrap_err();
+    let e = post_request_error(xml.as_bytes(), &session());
     assert!(matches!(e, LogoutError::Unsigned), "{e:?}");
 }
 
@@ -795,23 +737,8 @@ fn ecdsa_sha256_query_signature_is_accepted() {
         None,
         "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
     );
-    let tmp = tempfile::tempdir().unwrap();
-    let (data, sig) = (tmp.path().join("data"), tmp.path().join("sig"));
-    std::fs::write(&data, &q).unwrap();
-    let status = Command::new("openssl")
-        .args(["dgst", "-sha256", "-sign"])
-        .arg(vectors.join("ec-p256.key"))
-        .arg("-out")
-        .arg(&sig)
-        .arg(&data)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let raw = der_to_raw_p256(&std::fs::read(&sig).unwrap());
-    let query = format!(
-        "{q}&Signature={}",
-        utf8_percent_encode(&STANDARD.encode(raw), ENC)
-    );
+    let der = openssl_sign_raw(&q, "sha256", &vectors.join("ec-p256.key"));
+    let query = with_signature(&q, &STANDARD.encode(der_to_raw_p256(&der)));
     sp.single_logout(SLO)
         .validate_logout_request_redirect(&query, &session(), now())
         .unwrap()

@@ -132,39 +132,14 @@ fn signed_md_with(
     cache: &str,
     signer: &str,
 ) -> Vec<u8> {
-    let sig = fixture("sig.template.xml")
-        .replace('\n', "")
-        .replace("@ID@", "_md1")
-        .replace(
-            "@SIGALG@",
-            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-        )
-        .replace("@DIGALG@", "http://www.w3.org/2001/04/xmlenc#sha256");
-    let tmp = tempfile::tempdir().unwrap();
-    let input = tmp.path().join("in.xml");
-    let output = tmp.path().join("out.xml");
-    std::fs::write(&input, metadata(entity, key, valid_until, cache, &sig)).unwrap();
-    let k = dir().join(format!("keys/{signer}.key.pem"));
-    let c = dir().join(format!("keys/{signer}.cert.pem"));
-    let out = std::process::Command::new("xmlsec1")
-        .arg("--sign")
-        .arg("--privkey-pem")
-        .arg(format!("{},{}", k.display(), c.display()))
-        .args([
-            "--id-attr:ID",
-            "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor",
-        ])
-        .arg("--output")
-        .arg(&output)
-        .arg(&input)
-        .output()
-        .expect("xmlsec1 runs");
-    assert!(
-        out.status.success(),
-        "xmlsec1 --sign: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::read(output).unwrap()
+    let unsigned = metadata(entity, key, valid_until, cache, &sig_template("_md1"));
+    xmlsec1_sign(
+        &unsigned,
+        signer,
+        "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor",
+        None,
+    )
+    .into_bytes()
 }
 
 /// Metadata listing `key`'s certificate, signed by the metadata signer (the `sp` test key).
@@ -196,6 +171,19 @@ fn refresher(fetcher: HttpFetcher) -> MetadataRefresher<HttpFetcher> {
         .with_metadata_signing_certificate(cert("keys/sp.cert.pem"))
         .build()
         .unwrap()
+}
+
+/// A metadata server serving `body`, an empty registry and a refresher fetching from it.
+fn serving(
+    body: Vec<u8>,
+) -> (
+    MetadataServer,
+    TenantRegistry,
+    MetadataRefresher<HttpFetcher>,
+) {
+    let server = MetadataServer::start(body);
+    let r = refresher(server.fetcher());
+    (server, TenantRegistry::new(), r)
 }
 
 fn validate(registry: &TenantRegistry, tenant: &str, response: &[u8]) -> Result<(), TenantError> {
@@ -354,9 +342,7 @@ fn rotated_idp_key_is_picked_up_by_a_refresh_and_the_old_key_is_then_refused() {
     if !xmlsec1() {
         return;
     }
-    let server = MetadataServer::start(signed_md("idp"));
-    let registry = TenantRegistry::new();
-    let r = refresher(server.fetcher());
+    let (server, registry, r) = serving(signed_md("idp"));
     assert!(block_on(r.refresh(&registry, now())).unwrap());
     validate(&registry, TENANT, &response_signed_by("idp")).unwrap();
     assert_eq!(
@@ -386,9 +372,7 @@ fn an_unknown_signing_key_triggers_one_refresh_and_further_ones_are_rate_limited
     if !xmlsec1() {
         return;
     }
-    let server = MetadataServer::start(signed_md("idp"));
-    let registry = TenantRegistry::new();
-    let r = refresher(server.fetcher());
+    let (server, registry, r) = serving(signed_md("idp"));
     block_on(r.refresh(&registry, now())).unwrap();
     assert_eq!(server.hits(), 1);
 
@@ -431,9 +415,7 @@ fn a_failed_refresh_keeps_the_last_good_metadata_and_reports_it() {
     if !xmlsec1() {
         return;
     }
-    let server = MetadataServer::start(signed_md("idp"));
-    let registry = TenantRegistry::new();
-    let r = refresher(server.fetcher());
+    let (server, registry, r) = serving(signed_md("idp"));
     block_on(r.refresh(&registry, now())).unwrap();
 
     server.serve(500, b"oops".to_vec());
@@ -479,15 +461,13 @@ fn expired_metadata_is_refused_and_expired_last_good_metadata_removes_the_tenant
     if !xmlsec1() {
         return;
     }
-    let server = MetadataServer::start(signed_md_with(
+    let (server, registry, r) = serving(signed_md_with(
         IDP_ENTITY,
         "idp",
         "2029-12-31T00:00:00Z",
         "PT1H",
         "sp",
     ));
-    let registry = TenantRegistry::new();
-    let r = refresher(server.fetcher());
     let e = block_on(r.refresh(&registry, now())).unwrap_err();
     assert!(matches!(e, RefreshError::Expired { .. }), "{e}");
     assert!(registry.get(TENANT).is_none());
@@ -507,9 +487,7 @@ fn expired_metadata_is_refused_and_expired_last_good_metadata_removes_the_tenant
 
 #[test]
 fn unsigned_metadata_is_refused_when_a_signing_certificate_is_pinned() {
-    let server = MetadataServer::start(unsigned_md("idp").into_bytes());
-    let registry = TenantRegistry::new();
-    let r = refresher(server.fetcher());
+    let (_server, registry, r) = serving(unsigned_md("idp").into_bytes());
     let e = block_on(r.refresh(&registry, now())).unwrap_err();
     assert_eq!(e.kind(), "metadata_unsigned");
     assert!(registry.is_empty());
@@ -527,9 +505,7 @@ fn tampered_signed_metadata_is_refused() {
             .encode(cert(&format!("keys/{key}.cert.pem")).der())
     };
     let tampered = replace_once(&good, &b64("idp"), &b64("attacker"));
-    let server = MetadataServer::start(tampered.into_bytes());
-    let registry = TenantRegistry::new();
-    let r = refresher(server.fetcher());
+    let (_server, registry, r) = serving(tampered.into_bytes());
     let e = block_on(r.refresh(&registry, now())).unwrap_err();
     assert_eq!(e.kind(), "metadata_signature_invalid", "{e}");
     assert!(registry.is_empty());

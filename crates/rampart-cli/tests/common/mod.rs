@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub(crate) mod procs;
+pub(crate) mod saml;
 
 use std::process::Output;
 
@@ -16,6 +17,17 @@ pub(crate) fn rampart() -> Command {
         .env_remove("RAMPART_APIKEY_HASHING_KEY")
         .env_remove("RAMPART_PASSWORD_HASH");
     cmd
+}
+
+/// Asserts the exit code, showing stdout (where the JSON goes) when it is another.
+#[track_caller]
+pub(crate) fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 /// Parses stdout as exactly one JSON object (one line).

@@ -106,40 +106,38 @@ pub fn sign_response(xml: &str) -> String {
     sign_with(xml, RESPONSE_ID, "idp")
 }
 
-/// `template` (a response with `@ASSERTION_SIG@` where the assertion's signature goes, as in
-/// `fixtures/response.template.xml`) with its assertion signed by `xmlsec1`, the third-party
-/// signer, with the test IdP key (RSA-SHA256, exclusive c14n), the way `fixtures/gen.sh`
-/// signs the committed fixtures. Any `@RESPONSE_SIG@` is removed (response unsigned).
-pub fn xmlsec1_sign_assertion(template: &str) -> String {
-    let sig = fixture("sig.template.xml")
+/// The enveloped signature template of `fixtures/sig.template.xml` (RSA-SHA256, SHA-256
+/// digest, exclusive c14n) over the element with ID `id`, on one line, for `xmlsec1 --sign`.
+pub fn sig_template(id: &str) -> String {
+    fixture("sig.template.xml")
         .replace('\n', "")
-        .replace("@ID@", ASSERTION_ID)
+        .replace("@ID@", id)
         .replace(
             "@SIGALG@",
             "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
         )
-        .replace("@DIGALG@", "http://www.w3.org/2001/04/xmlenc#sha256");
-    let unsigned = template
-        .replace("@RESPONSE_SIG@", "")
-        .replace("@ASSERTION_SIG@", &sig);
+        .replace("@DIGALG@", "http://www.w3.org/2001/04/xmlenc#sha256")
+}
+
+/// `unsigned` (carrying a [`sig_template`]) signed by `xmlsec1`, the third-party signer, with
+/// `tests/keys/<key>.key.pem` and its certificate; `id_attr` is the `--id-attr:ID` element
+/// (`namespace:LocalName`), `node_xpath` picks the template when there is more than one.
+pub fn xmlsec1_sign(unsigned: &str, key: &str, id_attr: &str, node_xpath: Option<&str>) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in.xml");
     let output = tmp.path().join("out.xml");
     std::fs::write(&input, unsigned).unwrap();
-    let key = dir().join("keys/idp.key.pem");
-    let cert = dir().join("keys/idp.cert.pem");
-    let out = std::process::Command::new("xmlsec1")
-        .arg("--sign")
+    let k = dir().join(format!("keys/{key}.key.pem"));
+    let c = dir().join(format!("keys/{key}.cert.pem"));
+    let mut cmd = std::process::Command::new("xmlsec1");
+    cmd.arg("--sign")
         .arg("--privkey-pem")
-        .arg(format!("{},{}", key.display(), cert.display()))
-        .args([
-            "--id-attr:ID",
-            "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
-        ])
-        .args([
-            "--node-xpath",
-            "/*/*[local-name()='Assertion']/*[local-name()='Signature']",
-        ])
+        .arg(format!("{},{}", k.display(), c.display()))
+        .args(["--id-attr:ID", id_attr]);
+    if let Some(xpath) = node_xpath {
+        cmd.args(["--node-xpath", xpath]);
+    }
+    let out = cmd
         .arg("--output")
         .arg(&output)
         .arg(&input)
@@ -151,4 +149,20 @@ pub fn xmlsec1_sign_assertion(template: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     std::fs::read_to_string(output).unwrap()
+}
+
+/// `template` (a response with `@ASSERTION_SIG@` where the assertion's signature goes, as in
+/// `fixtures/response.template.xml`) with its assertion signed by `xmlsec1`, the third-party
+/// signer, with the test IdP key (RSA-SHA256, exclusive c14n), the way `fixtures/gen.sh`
+/// signs the committed fixtures. Any `@RESPONSE_SIG@` is removed (response unsigned).
+pub fn xmlsec1_sign_assertion(template: &str) -> String {
+    let unsigned = template
+        .replace("@RESPONSE_SIG@", "")
+        .replace("@ASSERTION_SIG@", &sig_template(ASSERTION_ID));
+    xmlsec1_sign(
+        &unsigned,
+        "idp",
+        "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+        Some("/*/*[local-name()='Assertion']/*[local-name()='Signature']"),
+    )
 }
