@@ -306,3 +306,69 @@ fn verify_decrypts_with_the_decryption_key() {
     assert_eq!(json_stdout(&out)["name_id"], "testuser@testrsc.com");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("PRIVATE KEY"));
 }
+
+/// IdP metadata for the test IdP, with `slo` as its HTTP-Redirect SingleLogoutService.
+fn idp_metadata(dir: &TempDir, slo: Option<&str>) -> PathBuf {
+    let pem = std::fs::read_to_string(fixture("idp.cert.pem")).unwrap();
+    let cert: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let slo = slo.map_or(String::new(), |url| {
+        format!(
+            r#"<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{url}"/>"#
+        )
+    });
+    let xml = format!(
+        r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{IDP_ENTITY}"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>{slo}<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>"#
+    );
+    let path = dir.path().join("idp-metadata.xml");
+    std::fs::write(&path, xml).unwrap();
+    path
+}
+
+fn logout_request_with_metadata(dir: &TempDir, metadata: &Path) -> Output {
+    let key = private_file(dir.path(), "sp.key.pem", &common::saml::read("sp.key.pem"));
+    rampart()
+        .args(["saml", "logout-request", "--idp-metadata"])
+        .arg(metadata)
+        .args([
+            "--sp-entity-id",
+            SP_ENTITY,
+            "--name-id",
+            "alice@example.com",
+        ])
+        .args(["--now", NOW, "--sign-key"])
+        .arg(key)
+        .arg("--cert")
+        .arg(fixture("sp.cert.pem"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn logout_request_goes_to_the_slo_url_the_idp_metadata_names() {
+    let dir = TempDir::new().unwrap();
+    let md = idp_metadata(&dir, Some("https://idp.example.com/saml/slo-from-metadata"));
+    let out = logout_request_with_metadata(&dir, &md);
+    assert_exit(&out, 0);
+    let json = json_stdout(&out);
+    assert_eq!(
+        json["destination"],
+        "https://idp.example.com/saml/slo-from-metadata"
+    );
+    assert!(
+        json["redirect_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://idp.example.com/saml/slo-from-metadata?SAMLRequest=")
+    );
+
+    // Metadata without a SingleLogoutService: the user is told to give --destination.
+    let md = idp_metadata(&dir, None);
+    let out = logout_request_with_metadata(&dir, &md);
+    assert_exit(&out, 2);
+    let message = json_stdout(&out)["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("names no HTTP-Redirect SingleLogoutService")
+            && message.contains("--destination"),
+        "{message}"
+    );
+}
