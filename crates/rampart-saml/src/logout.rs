@@ -19,7 +19,7 @@ use crate::escape;
 use crate::login::{Login, NameId};
 use crate::ns;
 use crate::replay::{MemoryReplayCache, ReplayCache};
-use crate::request::{MAX_RELAY_STATE_BYTES, PostForm, random_id};
+use crate::request::{PostForm, check_relay_state, random_id};
 use crate::view::View;
 
 mod error;
@@ -622,32 +622,13 @@ impl Outgoing {
     ) -> Result<PostForm, LogoutError> {
         let key = signing_key(sp, relay_state)?;
         let signed = crate::dsig::sign_request(&self.xml, &self.id, key)?;
-        let value = STANDARD.encode(signed.as_bytes());
-        let mut html = String::with_capacity(value.len() + 1024);
-        html.push_str(
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Signing out</title></head>\
-             <body onload=\"document.forms[0].submit()\">\n",
-        );
-        html.push_str(&format!(
-            "<form method=\"post\" action=\"{}\">\n<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
-            escape::attr(&self.destination),
+        Ok(PostForm::auto_submit(
+            &self.destination,
             self.param.name(),
-            escape::attr(&value)
-        ));
-        if let Some(rs) = relay_state {
-            html.push_str(&format!(
-                "<input type=\"hidden\" name=\"RelayState\" value=\"{}\">\n",
-                escape::attr(rs)
-            ));
-        }
-        html.push_str(
-            "<noscript><p>Script is disabled: press Continue.</p></noscript>\n\
-             <button type=\"submit\">Continue</button>\n</form>\n</body></html>\n",
-        );
-        Ok(PostForm {
-            html,
-            saml_request: value,
-        })
+            STANDARD.encode(signed.as_bytes()),
+            relay_state,
+            "Signing out",
+        ))
     }
 }
 
@@ -661,16 +642,6 @@ fn signing_key<'a>(
     Ok(sp.signing_key.as_ref().ok_or_else(|| {
         Error::Config("logout messages must be signed: configure a signing key".into())
     })?)
-}
-
-fn check_relay_state(relay_state: Option<&str>) -> Result<(), LogoutError> {
-    match relay_state {
-        Some(rs) if rs.len() > MAX_RELAY_STATE_BYTES => Err(Error::Config(
-            "relay state longer than 80 bytes (saml bindings 3.4.3)".into(),
-        )
-        .into()),
-        _ => Ok(()),
-    }
 }
 
 impl LogoutRequest {

@@ -92,6 +92,43 @@ pub struct PostForm {
     pub saml_request: String,
 }
 
+impl PostForm {
+    /// The page that posts `value` (base64) as the form field `field`, with `relay_state`, to
+    /// `destination` as soon as it loads (a button for browsers without script).
+    pub(crate) fn auto_submit(
+        destination: &str,
+        field: &str,
+        value: String,
+        relay_state: Option<&str>,
+        title: &str,
+    ) -> Self {
+        let mut html = String::with_capacity(value.len() + 1024);
+        html.push_str(&format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+             <body onload=\"document.forms[0].submit()\">\n"
+        ));
+        html.push_str(&format!(
+            "<form method=\"post\" action=\"{}\">\n<input type=\"hidden\" name=\"{field}\" value=\"{}\">\n",
+            escape::attr(destination),
+            escape::attr(&value)
+        ));
+        if let Some(rs) = relay_state {
+            html.push_str(&format!(
+                "<input type=\"hidden\" name=\"RelayState\" value=\"{}\">\n",
+                escape::attr(rs)
+            ));
+        }
+        html.push_str(
+            "<noscript><p>Script is disabled: press Continue.</p></noscript>\n\
+             <button type=\"submit\">Continue</button>\n</form>\n</body></html>\n",
+        );
+        PostForm {
+            html,
+            saml_request: value,
+        }
+    }
+}
+
 impl ServiceProvider {
     /// Starts an AuthnRequest for the IdP SSO endpoint `destination`.
     pub fn authn_request(&self, destination: impl Into<String>) -> AuthnRequestBuilder<'_> {
@@ -314,31 +351,18 @@ impl AuthnRequest {
             None => self.xml.clone(),
         };
         let saml_request = STANDARD.encode(xml.as_bytes());
-        let mut html = String::with_capacity(saml_request.len() + 1024);
-        html.push_str(
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Signing in</title></head>\
-             <body onload=\"document.forms[0].submit()\">\n",
-        );
-        html.push_str(&format!(
-            "<form method=\"post\" action=\"{}\">\n<input type=\"hidden\" name=\"SAMLRequest\" value=\"{}\">\n",
-            escape::attr(&self.destination),
-            escape::attr(&saml_request)
-        ));
-        if let Some(rs) = relay_state {
-            html.push_str(&format!(
-                "<input type=\"hidden\" name=\"RelayState\" value=\"{}\">\n",
-                escape::attr(rs)
-            ));
-        }
-        html.push_str(
-            "<noscript><p>Script is disabled: press Continue.</p></noscript>\n\
-             <button type=\"submit\">Continue</button>\n</form>\n</body></html>\n",
-        );
-        Ok(PostForm { html, saml_request })
+        Ok(PostForm::auto_submit(
+            &self.destination,
+            "SAMLRequest",
+            saml_request,
+            relay_state,
+            "Signing in",
+        ))
     }
 }
 
-fn check_relay_state(relay_state: Option<&str>) -> Result<(), Error> {
+/// RelayState is at most 80 bytes (SAML bindings 3.4.3, 3.5.3).
+pub(crate) fn check_relay_state(relay_state: Option<&str>) -> Result<(), Error> {
     match relay_state {
         Some(rs) if rs.len() > MAX_RELAY_STATE_BYTES => Err(Error::Config(
             "relay state longer than 80 bytes (saml bindings 3.4.3)".into(),
