@@ -205,8 +205,8 @@ pub use error::{
 };
 pub use login::{Attribute, LOGIN_FORMAT_VERSION, Login, LoginRecord, NameId, SignedParts};
 pub use logout::{
-    DEFAULT_MAX_LOGOUT_AGE, IdpLogoutRequest, LogoutError, LogoutOutcome, LogoutRequest,
-    LogoutRequestBuilder, LogoutResponse, LogoutSession, MAX_LOGOUT_AGE_LIMIT,
+    DEFAULT_MAX_LOGOUT_AGE, IdpLogoutRequest, LogoutError, LogoutOutcome, LogoutReply,
+    LogoutRequest, LogoutRequestBuilder, LogoutResponse, LogoutSession, MAX_LOGOUT_AGE_LIMIT,
     MAX_LOGOUT_MESSAGE_BYTES, SingleLogout, ValidatedLogoutRequest,
 };
 #[cfg(fuzzing)]

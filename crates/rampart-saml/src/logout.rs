@@ -818,7 +818,8 @@ impl IdpLogoutRequest {
     }
 
     /// Our LogoutResponse (status Success) to this request, for the IdP's
-    /// SingleLogoutService (response) URL `destination`.
+    /// SingleLogoutService (response) URL `destination`: the same as
+    /// [`reply`](Self::reply) with [`LogoutReply::Success`].
     ///
     /// # Errors
     /// `Error::Config` when the destination is not an http(s) URL or the OS random
@@ -827,6 +828,24 @@ impl IdpLogoutRequest {
         &self,
         slo: &SingleLogout<'_>,
         destination: impl Into<String>,
+        now: SystemTime,
+    ) -> Result<LogoutResponse, LogoutError> {
+        self.reply(slo, destination, LogoutReply::Success, now)
+    }
+
+    /// Our LogoutResponse to this request saying `reply`: Success when every session it
+    /// names is ended, [`LogoutReply::Failed`] (top-level status `Responder`, SAML core
+    /// 3.2.2.2) when the application could not end one, so the IdP does not report a logout
+    /// that did not happen.
+    ///
+    /// # Errors
+    /// `Error::Config` when the destination is not an http(s) URL or the OS random
+    /// generator fails.
+    pub fn reply(
+        &self,
+        slo: &SingleLogout<'_>,
+        destination: impl Into<String>,
+        reply: LogoutReply,
         now: SystemTime,
     ) -> Result<LogoutResponse, LogoutError> {
         let destination = destination.into();
@@ -841,7 +860,10 @@ impl IdpLogoutRequest {
              <samlp:StatusCode Value=\"{}\"/></samlp:Status></samlp:LogoutResponse>",
             escape::attr(&self.id),
             escape::text(&slo.sp.entity_id),
-            ns::STATUS_SUCCESS
+            match reply {
+                LogoutReply::Success => ns::STATUS_SUCCESS,
+                LogoutReply::Failed => ns::STATUS_RESPONDER,
+            }
         ));
         Ok(LogoutResponse(Outgoing {
             param: Param::Response,
@@ -850,6 +872,16 @@ impl IdpLogoutRequest {
             xml,
         }))
     }
+}
+
+/// What our LogoutResponse to an IdP-initiated LogoutRequest reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogoutReply {
+    /// Every session the request named is ended (status `Success`).
+    Success,
+    /// A session could not be ended (status `Responder`: the failure is on our side).
+    Failed,
 }
 
 /// Our LogoutResponse to an IdP-initiated request; send it with

@@ -21,5 +21,6 @@ pub mod binding {
 
 /// Status code for success (SAML core 3.2.2.2).
 pub(crate) const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+pub(crate) const STATUS_RESPONDER: &str = "urn:oasis:names:tc:SAML:2.0:status:Responder";
 /// Bearer subject confirmation method (SAML profiles 3.3).
 pub(crate) const CM_BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";

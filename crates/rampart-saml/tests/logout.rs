@@ -208,6 +208,21 @@ fn redirect_logout_request_signed_by_openssl_is_accepted_and_answered() {
     let query = url.strip_prefix(&format!("{IDP_SLO}?")).unwrap();
     assert!(query.starts_with("SAMLResponse="));
     openssl_verify_query(query, "sp");
+
+    // When the application could not end the session, the reply says so (Responder), signed
+    // the same way.
+    let failed = request
+        .reply(&slo, IDP_SLO, rampart_saml::LogoutReply::Failed, now())
+        .unwrap();
+    assert!(failed.xml().contains(r#"InResponseTo="_idp1""#));
+    assert!(
+        failed.xml().contains(
+            r#"<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"/>"#
+        )
+    );
+    assert!(!failed.xml().contains("status:Success"));
+    let url = failed.redirect_url(&sp, None).unwrap();
+    openssl_verify_query(url.strip_prefix(&format!("{IDP_SLO}?")).unwrap(), "sp");
 }
 
 /// Our signed query checked by openssl with the SP certificate's public key: the signature
