@@ -221,6 +221,8 @@ pub struct ServiceProvider {
     pub(crate) max_response_bytes: usize,
     pub(crate) name_id_format: Option<String>,
     pub(crate) affiliations: Vec<String>,
+    /// Our SingleLogoutService URL, published in metadata for both bindings.
+    pub(crate) single_logout_url: Option<String>,
     pub(crate) encrypted_assertions: EncryptedAssertions,
     pub(crate) verify_options: rampart_xmldsig::VerifyOptions,
 }
@@ -251,6 +253,7 @@ pub struct ServiceProviderBuilder<I> {
     max_response_bytes: usize,
     name_id_format: Option<String>,
     affiliations: Vec<String>,
+    single_logout_url: Option<String>,
     #[cfg(feature = "encrypted-assertions")]
     decryption_keys: Vec<crate::decryption_key::DecryptionKey>,
 }
@@ -276,6 +279,7 @@ impl ServiceProvider {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             name_id_format: None,
             affiliations: Vec::new(),
+            single_logout_url: None,
             #[cfg(feature = "encrypted-assertions")]
             decryption_keys: Vec::new(),
         }
@@ -344,6 +348,7 @@ impl ServiceProviderBuilder<NeedsIdentityProvider> {
             max_response_bytes: self.max_response_bytes,
             name_id_format: self.name_id_format,
             affiliations: self.affiliations,
+            single_logout_url: self.single_logout_url,
             #[cfg(feature = "encrypted-assertions")]
             decryption_keys: self.decryption_keys,
         }
@@ -486,6 +491,25 @@ impl<I> ServiceProviderBuilder<I> {
         self.name_id_format = Some(format.into());
         self
     }
+
+    /// Our SingleLogoutService URL: [`ServiceProvider::metadata_xml`] publishes it for the
+    /// HTTP-Redirect and HTTP-POST bindings (serve [`ServiceProvider::single_logout`] there).
+    ///
+    /// ```
+    /// use rampart_saml::{Certificate, IdentityProvider, ServiceProvider};
+    /// let cert = Certificate::from_pem(&std::fs::read("tests/keys/idp.cert.pem")?)?;
+    /// let sp = ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/acs")
+    ///     .identity_provider(IdentityProvider::new("https://idp.example.com/metadata", [cert])?)
+    ///     .with_single_logout_url("https://sp.example.com/slo")
+    ///     .build()?;
+    /// let xml = sp.metadata_xml();
+    /// assert_eq!(xml.matches(r#"Location="https://sp.example.com/slo""#).count(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_single_logout_url(mut self, url: impl Into<String>) -> Self {
+        self.single_logout_url = Some(url.into());
+        self
+    }
 }
 
 /// Whether a configured identifier is unusable: empty, or with white space of any kind at
@@ -527,6 +551,13 @@ impl ServiceProviderBuilder<IdentityProvider> {
     /// P-256/P-384 can).
     pub fn build(self) -> Result<ServiceProvider, Error> {
         check_sp_identity(&self.entity_id, &self.acs_urls)?;
+        if let Some(url) = &self.single_logout_url {
+            if url.is_empty() || url.chars().any(char::is_whitespace) {
+                return Err(Error::Config(format!(
+                    "single logout url {url:?} is empty or has white space"
+                )));
+            }
+        }
         if self.clock_skew > MAX_CLOCK_SKEW {
             return Err(Error::Config("clock skew above 10 minutes".into()));
         }
@@ -582,6 +613,7 @@ impl ServiceProviderBuilder<IdentityProvider> {
             max_response_bytes: self.max_response_bytes,
             name_id_format: self.name_id_format,
             affiliations: self.affiliations,
+            single_logout_url: self.single_logout_url,
             encrypted_assertions,
         })
     }

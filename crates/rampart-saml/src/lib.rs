@@ -129,7 +129,9 @@
 //!
 //! # Single Logout
 //! [`ServiceProvider::single_logout`] (SAML core 3.7, profiles 4.4) at our SingleLogoutService
-//! URL, published with [`SpMetadata::with_single_logout_service`]:
+//! URL, published in [`ServiceProvider::metadata_xml`] by
+//! [`ServiceProviderBuilder::with_single_logout_url`] (or per binding with
+//! [`SpMetadata::with_single_logout_service`]):
 //!
 //! - SP-initiated: [`SingleLogout::logout_request`] builds a LogoutRequest (NameID with its
 //!   qualifiers, SessionIndex, NotOnOrAfter); [`LogoutRequest::redirect_url`] signs the query

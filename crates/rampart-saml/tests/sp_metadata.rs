@@ -130,3 +130,42 @@ fn service_provider_metadata_is_the_builders_output() {
         .unwrap();
     assert_eq!(sp.metadata_xml(), from_builder);
 }
+
+#[test]
+fn service_provider_metadata_publishes_its_single_logout_url_for_both_bindings() {
+    let sp = builder()
+        .with_single_logout_url("https://sp.example.com/saml/slo")
+        .build()
+        .unwrap();
+    let xml = sp.metadata_xml();
+    let doc = Document::parse(xml.as_bytes()).unwrap();
+    let slo: Vec<(String, String)> = sso(&doc)
+        .children_named(MD, "SingleLogoutService")
+        .map(|e| {
+            (
+                e.attribute("Binding").unwrap().to_owned(),
+                e.attribute("Location").unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        slo,
+        [
+            (
+                binding::HTTP_REDIRECT.to_owned(),
+                "https://sp.example.com/saml/slo".to_owned()
+            ),
+            (
+                binding::HTTP_POST.to_owned(),
+                "https://sp.example.com/saml/slo".to_owned()
+            ),
+        ]
+    );
+    // Without it, no SingleLogoutService; a padded URL is refused at build.
+    let doc_xml = builder().build().unwrap().metadata_xml();
+    assert!(!doc_xml.contains("SingleLogoutService"));
+    let e = builder()
+        .with_single_logout_url(" https://sp.example.com/slo")
+        .build();
+    assert!(matches!(e, Err(Error::Config(_))));
+}

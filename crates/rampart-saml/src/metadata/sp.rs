@@ -296,7 +296,16 @@ impl ServiceProvider {
                 }
                 _ => Vec::new(),
             },
-            single_logout_services: Vec::new(),
+            single_logout_services: self
+                .single_logout_url
+                .iter()
+                .flat_map(|url| {
+                    [
+                        (binding::HTTP_REDIRECT, url.clone()),
+                        (binding::HTTP_POST, url.clone()),
+                    ]
+                })
+                .collect(),
         }
     }
 }
