@@ -551,12 +551,12 @@ impl ServiceProviderBuilder<IdentityProvider> {
     /// P-256/P-384 can).
     pub fn build(self) -> Result<ServiceProvider, Error> {
         check_sp_identity(&self.entity_id, &self.acs_urls)?;
-        if let Some(url) = &self.single_logout_url {
-            if url.is_empty() || url.chars().any(char::is_whitespace) {
-                return Err(Error::Config(format!(
-                    "single logout url {url:?} is empty or has white space"
-                )));
-            }
+        if let Some(url) = &self.single_logout_url
+            && (url.is_empty() || url.chars().any(char::is_whitespace))
+        {
+            return Err(Error::Config(format!(
+                "single logout url {url:?} is empty or has white space"
+            )));
         }
         if self.clock_skew > MAX_CLOCK_SKEW {
             return Err(Error::Config("clock skew above 10 minutes".into()));
