@@ -1,6 +1,9 @@
 //! Loading role maps: valid maps in both formats, and every load error, each naming what
 //! is wrong.
 
+mod common;
+
+use common::chain;
 use rampart_authz::{Error, MAX_INHERITANCE_DEPTH, MAX_POLICY_LEN, MAX_ROLES, Policy, Principal};
 
 const VALID_TOML: &str = r#"
@@ -321,18 +324,4 @@ fn every_error_has_a_distinct_stable_kind() {
             "too_many",
         ]
     );
-}
-
-/// A map whose role r0 inherits r1 ... r{n-1}: a chain of `n` roles, r{n-1} holding `p:x`.
-fn chain(n: usize) -> String {
-    let mut text = String::from("permissions = [\"p:x\"]\n");
-    for i in 0..n {
-        text.push_str(&format!("[roles.r{i}]\n"));
-        if i + 1 < n {
-            text.push_str(&format!("inherits = [\"r{}\"]\n", i + 1));
-        } else {
-            text.push_str("permissions = [\"p:x\"]\n");
-        }
-    }
-    text
 }
