@@ -175,6 +175,8 @@ mod logout;
 mod metadata;
 mod ns;
 mod redirect;
+#[cfg(feature = "redis")]
+mod redis_call;
 mod refresh;
 mod replay;
 mod request;

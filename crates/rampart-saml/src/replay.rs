@@ -194,21 +194,14 @@ impl ReplayCache for MemoryReplayCache {
 mod redis_cache {
     use std::time::{Duration, SystemTime};
 
-    use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+    use redis::aio::ConnectionManager;
 
     use super::ReplayCache;
     use crate::error::{Error, ReplayCacheError};
+    use crate::redis_call::{self, CallError};
 
     fn unavailable(e: redis::RedisError) -> Error {
         Error::ReplayCache(ReplayCacheError::Redis(e))
-    }
-
-    /// An error of the connection rather than of the command: worth one retry on a fresh one.
-    fn is_broken_connection(e: &redis::RedisError) -> bool {
-        // A reply that timed out is not one: the server is alive but slow or frozen, and a
-        // second copy of the command would only queue behind the first (and run twice).
-        !e.is_timeout()
-            && (e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal())
     }
 
     /// A replay cache in Redis, shared by every replica: `SET key 1 NX PX ttl`, atomic on the
@@ -332,16 +325,7 @@ mod redis_cache {
             timeout: Duration,
         ) -> Result<Self, Error> {
             let timeout = timeout.max(Duration::from_millis(1));
-            let client = redis::Client::open(url).map_err(unavailable)?;
-            // Reconnection must fit in a check's deadline: one quick retry, not the
-            // manager's default of six with growing delays.
-            let config = ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(timeout))
-                .set_response_timeout(Some(timeout))
-                .set_number_of_retries(1)
-                .set_min_delay(Duration::from_millis(10))
-                .set_max_delay(timeout);
-            let conn = ConnectionManager::new_with_config(client, config)
+            let conn = redis_call::connect(url, timeout)
                 .await
                 .map_err(unavailable)?;
             Ok(Self::new(conn, prefix).with_timeout(timeout))
@@ -390,23 +374,14 @@ mod redis_cache {
                 let ttl_ms = u64::try_from(ttl_ms).unwrap_or(u64::MAX);
                 let mut set = redis::cmd("SET");
                 set.arg(&key).arg(1).arg("NX").arg("PX").arg(ttl_ms);
-                let deadline = tokio::time::Instant::now() + timeout;
-                let attempt = || {
-                    let (set, mut conn) = (&set, conn.clone());
-                    async move { set.query_async::<Option<String>>(&mut conn).await }
-                };
-                let mut reply = tokio::time::timeout_at(deadline, attempt()).await;
-                if matches!(&reply, Ok(Err(e)) if is_broken_connection(e)) {
-                    reply = tokio::time::timeout_at(deadline, attempt()).await;
-                }
-                let timed_out = || Error::ReplayCache(ReplayCacheError::Timeout { after: timeout });
-                match reply {
-                    Ok(Ok(set)) => Ok(set.is_some()),
-                    // The connection's own reply timeout (the same deadline, when connected
-                    // here) is the same event: one error for it.
-                    Ok(Err(e)) if e.is_timeout() => Err(timed_out()),
-                    Ok(Err(e)) => Err(unavailable(e)),
-                    Err(_) => Err(timed_out()),
+                match redis_call::query::<Option<String>>(&conn, &set, timeout).await {
+                    Ok(set) => Ok(set.is_some()),
+                    Err(CallError::TimedOut) => {
+                        Err(Error::ReplayCache(ReplayCacheError::Timeout {
+                            after: timeout,
+                        }))
+                    }
+                    Err(CallError::Redis(e)) => Err(unavailable(e)),
                 }
             }
         }

@@ -3,21 +3,15 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 
 use super::RequestIdStore;
 use crate::error::{Error, RequestIdStoreError};
+use crate::redis_call::{self, CallError};
 use crate::state_key;
 
 fn unavailable(e: redis::RedisError) -> Error {
     Error::RequestIdStore(RequestIdStoreError::Redis(e))
-}
-
-/// An error of the connection rather than of the command: worth one retry on a fresh one.
-/// A reply that timed out is not one: the server is alive but slow or frozen, and a second
-/// copy of the command would only queue behind the first.
-fn is_broken_connection(e: &redis::RedisError) -> bool {
-    !e.is_timeout() && (e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal())
 }
 
 /// Issued request IDs in Redis, shared by every replica: remembered with `SET key 1 PX ttl`,
@@ -116,16 +110,7 @@ impl RedisRequestIds {
         timeout: Duration,
     ) -> Result<Self, Error> {
         let timeout = timeout.max(Duration::from_millis(1));
-        let client = redis::Client::open(url).map_err(unavailable)?;
-        // Reconnection must fit in a call's deadline: one quick retry, not the manager's
-        // default of six with growing delays.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1)
-            .set_min_delay(Duration::from_millis(10))
-            .set_max_delay(timeout);
-        let conn = ConnectionManager::new_with_config(client, config)
+        let conn = redis_call::connect(url, timeout)
             .await
             .map_err(unavailable)?;
         Ok(Self::new(conn, prefix).with_timeout(timeout))
@@ -134,26 +119,14 @@ impl RedisRequestIds {
     /// Runs `cmd` within the deadline, once more on a fresh connection if the first attempt
     /// met a broken one.
     async fn query<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, Error> {
-        let deadline = tokio::time::Instant::now() + self.timeout;
-        let attempt = || {
-            let (cmd, mut conn) = (&cmd, self.conn.clone());
-            async move { cmd.query_async::<T>(&mut conn).await }
-        };
-        let mut reply = tokio::time::timeout_at(deadline, attempt()).await;
-        if matches!(&reply, Ok(Err(e)) if is_broken_connection(e)) {
-            reply = tokio::time::timeout_at(deadline, attempt()).await;
-        }
-        let timed_out = || {
-            Error::RequestIdStore(RequestIdStoreError::Timeout {
-                after: self.timeout,
+        redis_call::query(&self.conn, &cmd, self.timeout)
+            .await
+            .map_err(|e| match e {
+                CallError::TimedOut => Error::RequestIdStore(RequestIdStoreError::Timeout {
+                    after: self.timeout,
+                }),
+                CallError::Redis(e) => unavailable(e),
             })
-        };
-        match reply {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) if e.is_timeout() => Err(timed_out()),
-            Ok(Err(e)) => Err(unavailable(e)),
-            Err(_) => Err(timed_out()),
-        }
     }
 
     /// The Redis key of `request_id` (layout version 1, above).
