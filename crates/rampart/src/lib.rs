@@ -362,3 +362,15 @@ pub use rampart_xmldsig as xmldsig;
 ))]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
+
+/// The integration guide for several replicas (`docs/guides/replicas.md`), compiled and run as
+/// doctests: its Redis blocks start their own `redis-server`.
+#[cfg(all(
+    doctest,
+    feature = "envelope",
+    feature = "saml",
+    feature = "attempts",
+    feature = "redis"
+))]
+#[doc = include_str!("../../../docs/guides/replicas.md")]
+struct ReplicasGuideDoctests;
