@@ -14,6 +14,13 @@
 //! - `check_unknown`: undeclared (1 lookup).
 //!
 //! `cargo bench -p rampart --no-default-features --features authz --bench authz -- --warm-up-time 1 --measurement-time 3`
+//!
+//! `authz_cedar` (facade feature `authz-cedar`): the same three decisions by `CedarPolicy`
+//! with the equivalent Cedar policies (one permit per area naming every role that holds it,
+//! one for API-key scopes), next to `Policy::check` in the same group, so the ratio of the
+//! Cedar backend to the static map comes from one run.
+//!
+//! `cargo bench -p rampart --no-default-features --features authz-cedar --bench authz -- --warm-up-time 1 --measurement-time 3`
 
 // criterion_group! generates an undocumented `pub fn benches`.
 #![allow(missing_docs)]
@@ -110,5 +117,85 @@ fn check(c: &mut Criterion) {
     g.finish();
 }
 
+/// The bench map in Cedar: area `i` is held by `a{i}`, its team `t{i/4}` and `root` for
+/// i < 16, by `root` alone for 16..19.
+#[cfg(feature = "authz-cedar")]
+fn cedar_policies() -> (String, Vec<String>) {
+    let mut permissions = Vec::new();
+    let mut text = String::new();
+    for area in 0..20 {
+        let actions: Vec<String> = (0..10)
+            .map(|action| format!("Action::\"area{area}:action{action}\""))
+            .collect();
+        permissions.extend((0..10).map(|action| format!("area{area}:action{action}")));
+        let holders = if area < 16 {
+            format!("Role::\"a{area}\", Role::\"t{}\", Role::\"root\"", area / 4)
+        } else {
+            "Role::\"root\"".to_owned()
+        };
+        writeln!(
+            text,
+            "@id(\"area{area}\") permit(principal, action in [{}], resource) when {{ principal in [{holders}] }};",
+            actions.join(",")
+        )
+        .unwrap();
+    }
+    text.push_str(
+        "@id(\"scopes\") permit(principal, action, resource) when { context.scopes.contains(context.permission) };\n",
+    );
+    (text, permissions)
+}
+
+#[cfg(feature = "authz-cedar")]
+fn cedar(c: &mut Criterion) {
+    use rampart_authz::CedarPolicy;
+
+    let policy = Policy::from_toml(&role_map()).expect("bench map loads");
+    let (text, permissions) = cedar_policies();
+    let cedar = CedarPolicy::from_cedar(&text, permissions).expect("bench policies load");
+    let user = Principal::new("ann").with_roles(["t3", "a0", "t0"]);
+    let key = Principal::from_scopes("rk_live_1", ["area5:action5"]);
+    let cases = [
+        ("role_grant", &user, "area13:action7"),
+        ("direct_grant", &key, "area5:action5"),
+        ("denied", &user, "area18:action1"),
+    ];
+    for (_, who, permission) in cases {
+        assert_eq!(
+            policy.check(who, permission).is_allowed(),
+            cedar.check(who, permission).is_allowed(),
+            "{permission}"
+        );
+    }
+    assert_eq!(
+        cedar.check(&user, "area13:action7"),
+        Decision::Allowed {
+            by: Grant::Policy("area13")
+        }
+    );
+
+    let mut g = c.benchmark_group("authz_cedar");
+    for (name, who, permission) in cases {
+        g.bench_function(format!("static_{name}"), |b| {
+            b.iter(|| {
+                policy
+                    .check(black_box(who), black_box(permission))
+                    .is_allowed()
+            });
+        });
+        g.bench_function(format!("cedar_{name}"), |b| {
+            b.iter(|| {
+                cedar
+                    .check(black_box(who), black_box(permission))
+                    .is_allowed()
+            });
+        });
+    }
+    g.finish();
+}
+
+#[cfg(not(feature = "authz-cedar"))]
 criterion_group!(benches, check);
+#[cfg(feature = "authz-cedar")]
+criterion_group!(benches, check, cedar);
 criterion_main!(benches);

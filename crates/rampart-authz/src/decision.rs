@@ -1,16 +1,22 @@
 //! The answer of a check.
 
-/// What granted an allowed permission.
+/// What granted an allowed permission. `#[non_exhaustive]`: a backend may grant in a way
+/// the static map cannot (a Cedar policy), so match with a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Grant<'a> {
     /// The principal holds this role, which has the permission (itself or by inheritance).
     Role(&'a str),
     /// The principal holds the permission directly (an API key's scope).
     Direct,
+    /// A Cedar policy with this id permitted it (`CedarPolicy`, feature `cedar`; the
+    /// smallest id when several did). [`Policy`](crate::Policy) never answers this.
+    Policy(&'a str),
 }
 
-/// Why a permission was denied.
+/// Why a permission was denied. `#[non_exhaustive]`, as [`Grant`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DenyReason {
     /// The permission is declared, and neither a role nor a direct grant of the principal
     /// has it.
@@ -18,10 +24,15 @@ pub enum DenyReason {
     /// The policy does not declare the permission: a typo in the caller or a policy that
     /// lags the code. Never allowed, whatever the principal holds.
     UnknownPermission,
+    /// A Cedar `forbid` policy matched: it overrides every `permit` (feature `cedar`).
+    Forbidden,
+    /// A Cedar policy failed to evaluate (an overflow, say). Cedar would skip that policy,
+    /// which for a `forbid` means allowing; this crate denies instead (feature `cedar`).
+    EvaluationError,
 }
 
-/// The answer of [`Policy::check`](crate::Policy::check). Not `#[non_exhaustive]`: callers
-/// match it exhaustively.
+/// The answer of [`Policy::check`](crate::Policy::check) and of every
+/// [`Authorizer`](crate::Authorizer). Not `#[non_exhaustive]`: callers match it exhaustively.
 ///
 /// ```
 /// use rampart_authz::{Decision, DenyReason, Grant, Policy, Principal};

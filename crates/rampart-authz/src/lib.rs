@@ -79,13 +79,21 @@
 //! grant (`*` is not in the scope alphabet). Declaring a new permission under a prefix
 //! extends every role that holds the prefix's wildcard when the map is next loaded.
 //!
-//! # Not yet available
+//! # Backends: the static map and Cedar
 //!
-//! A Cedar policy backend (attribute-based conditions, resource hierarchies) is planned and
-//! not in this crate yet: a decision depends only on roles and permission names.
+//! [`Policy`] and, with feature `cedar`, `CedarPolicy` (Cedar policies validated against the
+//! declared permissions: conditions on scopes, `forbid` overrides, policy ids in decisions)
+//! implement one trait, [`Authorizer`], whose `check` answers the same [`Decision`]. Code
+//! written against the trait swaps one for the other. A Cedar decision names the policy
+//! that permitted ([`Grant::Policy`]) or says a `forbid` matched ([`DenyReason::Forbidden`]);
+//! the static map never answers those. Resources (a check on *which* report) are not
+//! modelled yet: a decision depends on the principal and the permission name.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod authorizer;
+#[cfg(feature = "cedar")]
+pub mod cedar;
 mod decision;
 mod error;
 mod mapping;
@@ -93,6 +101,9 @@ mod permission;
 mod policy;
 mod principal;
 
+pub use authorizer::Authorizer;
+#[cfg(feature = "cedar")]
+pub use cedar::{CedarError, CedarPolicy, MAX_CEDAR_NESTING, MAX_CEDAR_OPERATORS};
 pub use decision::{Decision, DenyReason, Grant};
 pub use error::Error;
 pub use mapping::RoleMapping;

@@ -110,6 +110,16 @@ impl Principal {
         self.roles.iter().map(String::as_str)
     }
 
+    /// The directly granted permissions (API-key scopes), in no particular order.
+    ///
+    /// ```
+    /// let p = rampart_authz::Principal::from_scopes("k", ["reports:read"]);
+    /// assert_eq!(p.scopes().collect::<Vec<_>>(), ["reports:read"]);
+    /// ```
+    pub fn scopes(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.direct.iter().map(String::as_str)
+    }
+
     /// True when `permission` was granted directly (not through a role).
     ///
     /// ```

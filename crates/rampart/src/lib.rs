@@ -317,6 +317,7 @@ ring.save(&path)?;
 //! | `fetch-reqwest` | no | IdP metadata fetched over HTTPS by the SAML metadata refresher (reqwest, rustls) |
 //! | `pkcs11` | no | master keys in an HSM through PKCS#11 (`Pkcs11MasterKey`, cryptoki: loads the token's C module at run time) |
 //! | `aws-kms` | no | master keys in AWS KMS (`AwsKmsMasterKey`, the AWS SDK and tokio) |
+//! | `authz-cedar` | no | a Cedar policy backend in [`authz`] (`CedarPolicy`, cedar-policy: pure Rust, a large dependency tree) behind the same `Authorizer` check as the static role map |
 //! | `postgres`, `sqlite` | no | SQL stores (sqlx, embedded migrations) for attempts, API key records, the SAML replay cache and issued request IDs: PostgreSQL for several replicas, SQLite for one machine with no server |
 #![forbid(unsafe_code)]
 
