@@ -21,11 +21,9 @@
 //! applies on every read, so a row is either a well-formed record or a typed
 //! [`StoreError::Corrupt`] naming its public id, and a check against it fails.
 //!
-//! Applied migrations are recorded in `_rampart_apikey_migrations`, not sqlx's default
-//! `_sqlx_migrations`: every Rampart crate keeps its own `_rampart_<crate>_migrations` table,
-//! so they share a database with each other and with the application's own migrations. A
-//! database migrated by a newer version of this crate is refused
-//! ([`StoreError::SchemaTooNew`]) rather than read with the wrong assumptions.
+//! The store's migration history has a table of its own, `_rampart_apikey_migrations`
+//! (sqlx's `_sqlx_migrations` stays the application's), and a schema from a newer version
+//! of this crate is refused with [`StoreError::SchemaTooNew`], never read.
 //!
 //! # Consistency
 //!
@@ -48,7 +46,6 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 use sqlx::Pool;
-use sqlx::migrate::MigrateError;
 
 use crate::error::Error;
 use crate::key::{PublicId, SecretKey};
@@ -59,87 +56,19 @@ use crate::store::AsyncKeyStore;
 mod backend;
 mod decoded;
 mod error;
-#[cfg(feature = "postgres")]
-mod postgres;
-#[cfg(feature = "sqlite")]
-mod sqlite;
+mod open;
 
 pub use backend::SqlBackend;
 pub use error::{CorruptRecord, StoreError};
+pub use open::*; // the store's names per database
+/// The settings of the SQL key store (shared by Rampart's SQL stores): the timeout, the pool
+/// size and [`with_decoded_records`](SqlStoreOptions::with_decoded_records); the SAML store's
+/// `with_sweep_every` has no effect here.
+pub use rampart_sql::SqlStoreOptions;
 
 /// Longest record text read or written, in bytes (the schema checks the same bound): 64
 /// scopes of 128 bytes fit in 9 KiB, so anything longer was not written by this crate.
 pub const MAX_RECORD_BYTES: usize = 16 * 1024;
-
-/// Connection settings of a SQL key store.
-///
-/// ```
-/// use std::time::Duration;
-/// use rampart_apikey::SqlStoreOptions;
-/// let options = SqlStoreOptions::new().with_timeout(Duration::from_secs(2)).with_max_connections(16);
-/// assert_eq!(options.timeout(), Duration::from_secs(2));
-/// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct SqlStoreOptions {
-    timeout: Duration,
-    max_connections: u32,
-    decoded_records: usize,
-}
-
-impl Default for SqlStoreOptions {
-    fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(5),
-            max_connections: 10,
-            decoded_records: 1024,
-        }
-    }
-}
-
-impl SqlStoreOptions {
-    /// A 5-second timeout, at most 10 connections, 1 024 decoded records kept.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The longest any call may take, waiting for a connection included (also PostgreSQL's
-    /// `statement_timeout` and SQLite's busy timeout). At least 1 ms.
-    #[must_use]
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout.max(Duration::from_millis(1));
-        self
-    }
-
-    /// The most connections the store's pool opens (at least 1).
-    #[must_use]
-    pub fn with_max_connections(mut self, n: u32) -> Self {
-        self.max_connections = n.max(1);
-        self
-    }
-
-    /// How many decoded records the store keeps (0: none) so that a check of a key whose row
-    /// has not changed skips parsing it again. The row is still read on every check, and
-    /// reused only when its text is byte for byte the text decoded: never a stale record.
-    #[must_use]
-    pub fn with_decoded_records(mut self, n: usize) -> Self {
-        self.decoded_records = n;
-        self
-    }
-
-    /// The timeout set.
-    #[must_use]
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
-    /// The connection limit set.
-    #[must_use]
-    pub fn max_connections(&self) -> u32 {
-        self.max_connections
-    }
-}
 
 /// An opaque revision of a stored record: what [`SqlKeyStore::save`] compares against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,26 +111,14 @@ pub struct StoredRecord {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct SqlKeyStore<B: SqlBackend> {
-    pool: Pool<B>,
-    timeout: Duration,
+    db: rampart_sql::Db<B>,
     decoded: Arc<decoded::Decoded>,
 }
-
-/// [`SqlKeyStore`] in PostgreSQL: [`connect`](SqlKeyStore::connect) with a URL.
-#[cfg(feature = "postgres")]
-#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-pub type PostgresKeyStore = SqlKeyStore<sqlx::Postgres>;
-
-/// [`SqlKeyStore`] in an SQLite file: [`open`](SqlKeyStore::open) with a path.
-#[cfg(feature = "sqlite")]
-#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-pub type SqliteKeyStore = SqlKeyStore<sqlx::Sqlite>;
 
 impl<B: SqlBackend> Clone for SqlKeyStore<B> {
     fn clone(&self) -> Self {
         Self {
-            pool: self.pool.clone(),
-            timeout: self.timeout,
+            db: self.db.clone(),
             decoded: Arc::clone(&self.decoded),
         }
     }
@@ -211,7 +128,7 @@ impl<B: SqlBackend> std::fmt::Debug for SqlKeyStore<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqlKeyStore")
             .field("database", &B::NAME)
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.db.timeout())
             .finish_non_exhaustive()
     }
 }
@@ -240,19 +157,16 @@ impl<B: SqlBackend> SqlKeyStore<B> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn from_pool(pool: Pool<B>, options: &SqlStoreOptions) -> Result<Self, StoreError> {
-        let store = Self {
-            pool,
-            timeout: options.timeout,
-            decoded: Arc::new(decoded::Decoded::new(options.decoded_records)),
-        };
-        store.migrate().await?;
-        Ok(store)
+        Ok(Self {
+            db: rampart_sql::Db::migrated(pool, options.timeout(), &B::migrator()).await?,
+            decoded: Arc::new(decoded::Decoded::new(options.decoded_records())),
+        })
     }
 
     /// The connection pool (for your own queries on the same database).
     #[must_use]
     pub fn pool(&self) -> &Pool<B> {
-        &self.pool
+        self.db.pool()
     }
 
     /// The highest schema version this code knows (the highest embedded migration).
@@ -262,24 +176,7 @@ impl<B: SqlBackend> SqlKeyStore<B> {
     /// ```
     #[must_use]
     pub fn schema_version() -> i64 {
-        B::migrator().iter().map(|m| m.version).max().unwrap_or(0)
-    }
-
-    async fn migrate(&self) -> Result<(), StoreError> {
-        let supported = Self::schema_version();
-        match B::migrate(&self.pool).await {
-            Ok(()) => Ok(()),
-            // sqlx reports the first applied migration it does not know; past our last one,
-            // the schema is a newer one's. Report the newest applied.
-            Err(MigrateError::VersionMissing(version)) if version > supported => {
-                let newest = B::applied_version(&self.pool).await.ok().flatten();
-                Err(StoreError::SchemaTooNew {
-                    found: newest.unwrap_or(version).max(version),
-                    supported,
-                })
-            }
-            Err(e) => Err(StoreError::Migrate(e)),
-        }
+        rampart_sql::migrations::newest(&B::migrator())
     }
 
     /// Stores a new record (issue, then insert).
@@ -306,7 +203,7 @@ impl<B: SqlBackend> SqlKeyStore<B> {
         let id = record.public_id();
         let text = encode(record)?;
         let inserted = self
-            .bounded(B::insert(&self.pool, id.as_str(), &text))
+            .bounded(B::insert(self.db.pool(), id.as_str(), &text))
             .await?;
         if inserted == 0 {
             return Err(StoreError::Duplicate { public_id: id });
@@ -319,7 +216,9 @@ impl<B: SqlBackend> SqlKeyStore<B> {
     /// # Errors
     /// [`StoreError::Corrupt`] for a row that is not a valid record; database failures.
     pub async fn get(&self, id: &PublicId) -> Result<Option<StoredRecord>, StoreError> {
-        let row = self.read(*id, || B::get(&self.pool, id.as_str())).await?;
+        let row = self
+            .read(*id, || B::get(self.db.pool(), id.as_str()))
+            .await?;
         row.map(|(text, revision)| {
             Ok(StoredRecord {
                 record: decode(*id, &text)?,
@@ -366,12 +265,12 @@ impl<B: SqlBackend> SqlKeyStore<B> {
         let id = record.public_id();
         let text = encode(record)?;
         let saved = self
-            .bounded(B::save(&self.pool, id.as_str(), &text, read.0))
+            .bounded(B::save(self.db.pool(), id.as_str(), &text, read.0))
             .await?;
         match saved {
             Some(revision) => Ok(Revision(revision)),
             None => match self
-                .read(id, || B::revision(&self.pool, id.as_str()))
+                .read(id, || B::revision(self.db.pool(), id.as_str()))
                 .await?
             {
                 Some(_) => Err(StoreError::Conflict { public_id: id }),
@@ -427,7 +326,7 @@ impl<B: SqlBackend> SqlKeyStore<B> {
             let out = change(&mut record)?;
             match self.save(&record, revision).await {
                 Ok(_) => return Ok(out),
-                Err(StoreError::Conflict { .. }) if started.elapsed() < self.timeout => {
+                Err(StoreError::Conflict { .. }) if started.elapsed() < self.db.timeout() => {
                     tokio::time::sleep(backoff(attempt)).await;
                 }
                 Err(e) => return Err(e.into()),
@@ -490,7 +389,7 @@ impl<B: SqlBackend> SqlKeyStore<B> {
     /// # Errors
     /// Database failures and timeouts.
     pub async fn remove(&self, id: &PublicId) -> Result<bool, StoreError> {
-        let removed = self.bounded(B::delete(&self.pool, id.as_str())).await?;
+        let removed = self.bounded(B::delete(self.db.pool(), id.as_str())).await?;
         Ok(removed > 0)
     }
 
@@ -499,10 +398,7 @@ impl<B: SqlBackend> SqlKeyStore<B> {
         &self,
         op: impl Future<Output = Result<T, sqlx::Error>>,
     ) -> Result<T, StoreError> {
-        match tokio::time::timeout(self.timeout, op).await {
-            Ok(result) => result.map_err(StoreError::Database),
-            Err(_) => Err(StoreError::Timeout(self.timeout)),
-        }
+        Ok(self.db.call(op).await?)
     }
 
     /// Runs the read `op` of row `id` within the timeout, again on a fresh connection while
@@ -513,7 +409,7 @@ impl<B: SqlBackend> SqlKeyStore<B> {
     where
         F: Future<Output = Result<T, sqlx::Error>>,
     {
-        let tries = self.pool.options().get_max_connections();
+        let tries = self.db.pool().options().get_max_connections();
         let attempt = async {
             let mut result = op().await;
             for _ in 0..tries {
@@ -545,7 +441,9 @@ impl<B: SqlBackend> AsyncKeyStore for SqlKeyStore<B> {
     ) -> impl Future<Output = Result<Option<Arc<ApiKeyRecord>>, StoreError>> + Send {
         let id = *id;
         async move {
-            let text = self.read(id, || B::find(&self.pool, id.as_str())).await?;
+            let text = self
+                .read(id, || B::find(self.db.pool(), id.as_str()))
+                .await?;
             text.map(|t| self.decoded.get_or_decode(id, t, |t| decode(id, t)))
                 .transpose()
         }

@@ -11,6 +11,7 @@ use rampart_apikey::{
     ApiKeys, ConfigError, Error, HashingKey, IssuedKey, KeyOptions, KeyPrefix, Keyset, PublicId,
     SqlBackend, SqlKeyStore, SqlStoreOptions, StoreError,
 };
+use rampart_testkit::sql::Bookkeeping;
 use sqlx::Pool;
 
 fn t0() -> SystemTime {
@@ -28,20 +29,15 @@ fn options() -> SqlStoreOptions {
     SqlStoreOptions::new().with_timeout(Duration::from_secs(2))
 }
 
-/// Hand edits, as an operator (or an attacker with database access) would make them.
-trait Backend: SqlBackend {
+/// Hand edits, as an operator (or an attacker with database access) would make them; and
+/// migrations recorded as a newer release would (`Bookkeeping::add_migration`).
+trait Backend: SqlBackend + Bookkeeping {
     /// Replaces the record text of row `id`.
     fn set_record(pool: &Pool<Self>, id: &str, text: &str) -> impl Future<Output = ()>;
-    /// Records migration `version` as applied in `table`, as a newer release would.
-    fn add_migration(
-        pool: &Pool<Self>,
-        table: &'static str,
-        version: i64,
-    ) -> impl Future<Output = ()>;
 }
 
 macro_rules! backend {
-    ($db:ty, $create_bookkeeping:literal) => {
+    ($db:ty) => {
         impl Backend for $db {
             async fn set_record(pool: &Pool<Self>, id: &str, text: &str) {
                 let done =
@@ -53,41 +49,14 @@ macro_rules! backend {
                         .unwrap();
                 assert_eq!(done.rows_affected(), 1);
             }
-            async fn add_migration(pool: &Pool<Self>, table: &'static str, version: i64) {
-                let create = $create_bookkeeping.replace("{table}", table);
-                sqlx::raw_sql(sqlx::AssertSqlSafe(create))
-                    .execute(pool)
-                    .await
-                    .unwrap();
-                let insert = format!(
-                    "INSERT INTO {table} (version, description, success, checksum, execution_time) \
-                     VALUES ($1, 'from elsewhere', TRUE, $2, 0)"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(insert))
-                    .bind(version)
-                    .bind(vec![0u8; 48])
-                    .execute(pool)
-                    .await
-                    .unwrap();
-            }
         }
     };
 }
 
 #[cfg(feature = "sqlite")]
-backend!(
-    sqlx::Sqlite,
-    "CREATE TABLE IF NOT EXISTS {table} (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
-     installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, \
-     checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)"
-);
+backend!(sqlx::Sqlite);
 #[cfg(feature = "postgres")]
-backend!(
-    sqlx::Postgres,
-    "CREATE TABLE IF NOT EXISTS {table} (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
-     installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL, \
-     checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL)"
-);
+backend!(sqlx::Postgres);
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -122,35 +91,11 @@ impl Place<sqlx::Postgres> for PostgresDb {
     }
 }
 
-/// One test body per behaviour, generic over the back end; this macro runs each on an SQLite
-/// file and on a PostgreSQL database of its own.
-macro_rules! on_both {
-    ($($body:ident),* $(,)?) => {
-        #[cfg(feature = "sqlite")]
-        mod sqlite {
-            $(
-                #[test]
-                fn $body() {
-                    let place = super::SqliteFile(tempfile::tempdir().unwrap());
-                    super::runtime().block_on(super::$body(&place));
-                }
-            )*
-        }
-        #[cfg(feature = "postgres")]
-        mod postgres {
-            $(
-                #[test]
-                fn $body() {
-                    let Some(server) = rampart_testkit::PostgresServer::start() else { return };
-                    let place = super::PostgresDb(server.create_database("keys"));
-                    super::runtime().block_on(super::$body(&place));
-                }
-            )*
-        }
-    };
-}
-
-on_both!(
+// One test body per behaviour, generic over the back end, run on an SQLite file and on a
+// PostgreSQL database of its own.
+rampart_testkit::on_sql_backends!(
+    sqlite: super::SqliteFile, postgres: super::PostgresDb, database: "keys",
+    runtime: super::runtime;
     issued_key_checks_through_the_store_and_a_stray_one_is_unknown,
     duplicate_insert_is_refused_and_changes_nothing,
     revocation_is_visible_to_the_next_check_on_another_replica,

@@ -135,6 +135,13 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// The table of this crate's migration history (not sqlx's default `_sqlx_migrations`).
 const MIGRATIONS_TABLE: &str = "_rampart_attempts_migrations";
 
+// Not `rampart_sql::SqlStoreOptions` (the options of the key and SAML stores), nor an alias
+// of it: the same field set would change what existing configurations do. This store's
+// deadline defaults to 500 ms, not 5 s (it sits on every login's path), and is not floored
+// at 1 ms; an unset pool size means 10 connections on PostgreSQL but 1 on SQLite; the fields
+// are public; and the reset queue, timed sweep and migration switch are this store's alone.
+// What is shared is what these settings drive: the pool and its connection settings
+// (`rampart_sql::pool`) and the migrations table (`rampart_sql::migrations`).
 /// Configuration of a SQL store.
 ///
 /// ```
@@ -349,7 +356,7 @@ impl<DB: Dialect> SqlStore<DB> {
     /// # fn main() {}
     /// ```
     pub async fn migrate(pool: &Pool<DB>) -> Result<(), Error> {
-        DB::migrate(pool).await.map_err(|e| match e {
+        DB::run(pool, &DB::migrator()).await.map_err(|e| match e {
             // A migration this release does not know was applied: a newer release's schema.
             sqlx::migrate::MigrateError::VersionMissing(found) => {
                 Error::Store(StoreError::SchemaTooNew {
@@ -428,6 +435,24 @@ impl<DB: Dialect> SqlStore<DB> {
             }
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
+    }
+
+    /// `connect` and `open`: a pool of `config`'s size (`default_connections` unless set) on
+    /// `options`, connected at once so that an unreachable database fails the start (as
+    /// `failing`, without the options: a URL may carry a password), then
+    /// [`from_pool`](Self::from_pool).
+    async fn start(
+        options: <DB::Connection as sqlx::Connection>::Options,
+        config: SqlConfig,
+        default_connections: u32,
+        failing: &str,
+    ) -> Result<Self, Error> {
+        let size = config.max_connections.unwrap_or(default_connections);
+        let pool = rampart_sql::pool::options(config.timeout, size)
+            .connect_with(options)
+            .await
+            .map_err(|e| setup(format!("{failing}: {}", health::describe(&e))))?;
+        Self::from_pool(pool, config).await
     }
 
     /// Reads the rows of `keys` (one statement), checked; a bad row is an error naming it.

@@ -135,39 +135,22 @@ async fn a_schema_from_a_newer_release_is_refused_not_misread() {
         return;
     };
     let url = pg.create_database("newer");
-    drop(connect(&url).await);
-    let mut conn = raw(&url).await;
-    sqlx::query(
+    let conn = tokio::sync::Mutex::new(raw(&url).await);
+    common::sql::a_newer_schema_is_refused(
+        async |config| PostgresStore::connect(&url, config).await,
+        async |sql| {
+            let mut conn = conn.lock().await;
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        },
         "INSERT INTO _rampart_attempts_migrations \
          (version, description, success, checksum, execution_time) \
          VALUES (2, 'from the future', TRUE, '\\x00', 0)",
+        2,
     )
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    let out = PostgresStore::connect(&url, config()).await;
-    assert!(
-        matches!(
-            out,
-            Err(Error::Store(StoreError::SchemaTooNew {
-                found: 2,
-                supported: 1
-            }))
-        ),
-        "{out:?}"
-    );
-    sqlx::query("UPDATE rampart_attempts_schema SET version = 2")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let out = PostgresStore::connect(&url, config().with_run_migrations(false)).await;
-    assert!(
-        matches!(
-            out,
-            Err(Error::Store(StoreError::SchemaTooNew { found: 2, .. }))
-        ),
-        "{out:?}"
-    );
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -237,31 +220,9 @@ async fn the_locking_failure_stores_only_the_hash_of_its_token_and_unlocks_once(
         .fetch_one(&mut conn)
         .await
         .unwrap();
-        let raw_token = base64::Engine::decode(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            token.expose_secret(),
-        )
-        .unwrap();
-        assert_eq!(
-            stored,
-            ring::digest::digest(&ring::digest::SHA256, &raw_token).as_ref()
-        );
+        common::sql::assert_hash_of(&stored, &token);
         let text = token.expose_secret().to_owned();
-        let tasks: Vec<_> = (0..8)
-            .map(|i| {
-                let tracker = Arc::clone(if i % 2 == 0 { &a } else { &b });
-                let (acct, text) = (acct.clone(), text.clone());
-                tokio::spawn(async move {
-                    let token = rampart_attempts::UnlockToken::parse(&text).unwrap();
-                    tracker.unlock(&acct, &token).await.unwrap()
-                })
-            })
-            .collect();
-        let mut successes = 0;
-        for t in tasks {
-            successes += usize::from(t.await.unwrap());
-        }
-        assert_eq!(successes, 1, "round {round}");
+        suite::concurrent_unlocks_succeed_once(&a, &b, &acct, &text, round).await;
     }
 }
 

@@ -91,46 +91,21 @@ async fn hand_edited_rows_are_typed_errors_naming_the_key() {
 async fn a_schema_from_a_newer_release_is_refused_not_misread() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.db");
-    drop(open(&path).await);
-    let mut conn = raw(&path).await;
-    // A newer release's migration ran: this release does not know it.
-    sqlx::query(
+    common::sql::a_newer_schema_is_refused(
+        async |config| SqliteStore::open(&path, config).await,
+        async |sql| {
+            let mut conn = raw(&path).await;
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        },
         "INSERT INTO _rampart_attempts_migrations \
          (version, description, success, checksum, execution_time) \
          VALUES (2, 'from the future', TRUE, x'00', 0)",
+        3,
     )
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    let out = SqliteStore::open(&path, config()).await;
-    assert!(
-        matches!(
-            out,
-            Err(Error::Store(StoreError::SchemaTooNew {
-                found: 2,
-                supported: 1
-            }))
-        ),
-        "{out:?}"
-    );
-    // Without running migrations the version row says the same.
-    sqlx::query("UPDATE rampart_attempts_schema SET version = 3")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let out = SqliteStore::open(&path, config().with_run_migrations(false)).await;
-    let err = out.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Store(StoreError::SchemaTooNew {
-                found: 3,
-                supported: 1
-            })
-        ),
-        "{err:?}"
-    );
-    assert_eq!(err.kind(), "store_schema_too_new");
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,15 +178,7 @@ async fn the_locking_failure_stores_only_the_hash_of_its_token() {
             .fetch_one(&mut conn)
             .await
             .unwrap();
-    let raw_token = base64::Engine::decode(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        token.expose_secret(),
-    )
-    .unwrap();
-    assert_eq!(
-        stored,
-        ring::digest::digest(&ring::digest::SHA256, &raw_token).as_ref()
-    );
+    let raw_token = common::sql::assert_hash_of(&stored, &token);
     // Nowhere in the file is the token's text or its raw bytes.
     drop(conn);
     let file = std::fs::read(&path).unwrap();
@@ -251,21 +218,7 @@ async fn concurrent_unlocks_with_one_token_succeed_exactly_once() {
             .expect("locked")
             .expose_secret()
             .to_owned();
-        let tasks: Vec<_> = (0..8)
-            .map(|i| {
-                let tracker = Arc::clone(if i % 2 == 0 { &a } else { &b });
-                let (acct, text) = (acct.clone(), text.clone());
-                tokio::spawn(async move {
-                    let token = rampart_attempts::UnlockToken::parse(&text).unwrap();
-                    tracker.unlock(&acct, &token).await.unwrap()
-                })
-            })
-            .collect();
-        let mut successes = 0;
-        for t in tasks {
-            successes += usize::from(t.await.unwrap());
-        }
-        assert_eq!(successes, 1, "round {round}");
+        suite::concurrent_unlocks_succeed_once(&a, &b, &acct, &text, round).await;
     }
 }
 

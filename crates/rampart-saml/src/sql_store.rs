@@ -17,11 +17,9 @@
     doc = concat!("```sql\n", include_str!("../migrations/sqlite/0001_replay_and_request_ids.sql"), "```")
 )]
 //!
-//! Applied migrations are recorded in `_rampart_saml_migrations`, not sqlx's default
-//! `_sqlx_migrations`: every Rampart crate keeps its own `_rampart_<crate>_migrations` table,
-//! so they share a database with each other and with the application's own migrations. A
-//! database migrated by a newer version of this crate is refused
-//! ([`SqlStoreError::SchemaTooNew`]) rather than used with the wrong assumptions.
+//! Migrations applied are listed in `_rampart_saml_migrations`, this crate's alone, so the
+//! application and other Rampart crates can migrate the same database; opening a database
+//! that a newer version of this crate migrated fails ([`SqlStoreError::SchemaTooNew`]).
 //!
 //! # Statements
 //!
@@ -42,10 +40,9 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::Pool;
-use sqlx::migrate::MigrateError;
 
 use crate::error::{Error, ReplayCacheError, RequestIdStoreError};
 use crate::replay::ReplayCache;
@@ -54,92 +51,19 @@ use crate::state_key;
 
 mod backend;
 mod error;
-#[cfg(feature = "postgres")]
-mod postgres;
-#[cfg(feature = "sqlite")]
-mod sqlite;
+mod open;
 
 pub use backend::SqlBackend;
 pub use error::SqlStoreError;
+pub use open::*; // the store's names per database
+/// The settings of the SQL store (shared by Rampart's SQL stores): the timeout, the pool size
+/// and [`with_sweep_every`](SqlStoreOptions::with_sweep_every); the key store's
+/// `with_decoded_records` has no effect here.
+pub use rampart_sql::SqlStoreOptions;
 
 /// Most expired rows one sweep deletes from each table: bounds the time a sweep adds to the
 /// write that triggers it.
 const SWEEP_BATCH: i64 = 1_000;
-
-/// Connection and sweeping settings of the SQL store.
-///
-/// ```
-/// use std::time::Duration;
-/// use rampart_saml::SqlStoreOptions;
-/// let options = SqlStoreOptions::new().with_timeout(Duration::from_secs(2)).with_sweep_every(100);
-/// assert_eq!(options.timeout(), Duration::from_secs(2));
-/// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct SqlStoreOptions {
-    timeout: Duration,
-    max_connections: u32,
-    sweep_every: u64,
-}
-
-impl Default for SqlStoreOptions {
-    fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(5),
-            max_connections: 10,
-            sweep_every: 64,
-        }
-    }
-}
-
-impl SqlStoreOptions {
-    /// A 5-second timeout, at most 10 connections, a sweep every 64 writes.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The longest any call may take, waiting for a connection included (also PostgreSQL's
-    /// `statement_timeout` and SQLite's busy timeout). At least 1 ms.
-    #[must_use]
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout.max(Duration::from_millis(1));
-        self
-    }
-
-    /// The most connections the store's pool opens (at least 1).
-    #[must_use]
-    pub fn with_max_connections(mut self, n: u32) -> Self {
-        self.max_connections = n.max(1);
-        self
-    }
-
-    /// Sweeps expired rows after every `n`-th write of this store (1: after each one;
-    /// 0: never, when a job calls [`SqlStore::sweep_expired`] instead).
-    #[must_use]
-    pub fn with_sweep_every(mut self, n: u64) -> Self {
-        self.sweep_every = n;
-        self
-    }
-
-    /// The timeout set.
-    #[must_use]
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
-    /// The connection limit set.
-    #[must_use]
-    pub fn max_connections(&self) -> u32 {
-        self.max_connections
-    }
-
-    /// The sweep interval set (0: no automatic sweep).
-    #[must_use]
-    pub fn sweep_every(&self) -> u64 {
-        self.sweep_every
-    }
-}
 
 /// The replay cache ([`ReplayCache`]) and issued request IDs ([`RequestIdStore`]) in a SQL
 /// database shared by every replica. Use it through [`PostgresStore`] or [`SqliteStore`];
@@ -167,27 +91,15 @@ impl SqlStoreOptions {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct SqlStore<B: SqlBackend> {
-    pool: Pool<B>,
-    timeout: Duration,
+    db: rampart_sql::Db<B>,
     sweep_every: u64,
     writes: Arc<AtomicU64>,
 }
 
-/// [`SqlStore`] in PostgreSQL: [`connect`](SqlStore::connect) with a URL.
-#[cfg(feature = "postgres")]
-#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-pub type PostgresStore = SqlStore<sqlx::Postgres>;
-
-/// [`SqlStore`] in an SQLite file: [`open`](SqlStore::open) with a path.
-#[cfg(feature = "sqlite")]
-#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-pub type SqliteStore = SqlStore<sqlx::Sqlite>;
-
 impl<B: SqlBackend> Clone for SqlStore<B> {
     fn clone(&self) -> Self {
         Self {
-            pool: self.pool.clone(),
-            timeout: self.timeout,
+            db: self.db.clone(),
             sweep_every: self.sweep_every,
             writes: Arc::clone(&self.writes),
         }
@@ -198,7 +110,7 @@ impl<B: SqlBackend> std::fmt::Debug for SqlStore<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqlStore")
             .field("database", &B::NAME)
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.db.timeout())
             .field("sweep_every", &self.sweep_every)
             .finish_non_exhaustive()
     }
@@ -227,20 +139,17 @@ impl<B: SqlBackend> SqlStore<B> {
         pool: Pool<B>,
         options: &SqlStoreOptions,
     ) -> Result<Self, SqlStoreError> {
-        let store = Self {
-            pool,
-            timeout: options.timeout,
-            sweep_every: options.sweep_every,
+        Ok(Self {
+            db: rampart_sql::Db::migrated(pool, options.timeout(), &B::migrator()).await?,
+            sweep_every: options.sweep_every(),
             writes: Arc::new(AtomicU64::new(0)),
-        };
-        store.migrate().await?;
-        Ok(store)
+        })
     }
 
     /// The connection pool (for your own queries on the same database).
     #[must_use]
     pub fn pool(&self) -> &Pool<B> {
-        &self.pool
+        self.db.pool()
     }
 
     /// The highest schema version this code knows (the highest embedded migration).
@@ -250,24 +159,7 @@ impl<B: SqlBackend> SqlStore<B> {
     /// ```
     #[must_use]
     pub fn schema_version() -> i64 {
-        B::migrator().iter().map(|m| m.version).max().unwrap_or(0)
-    }
-
-    async fn migrate(&self) -> Result<(), SqlStoreError> {
-        let supported = Self::schema_version();
-        match B::migrate(&self.pool).await {
-            Ok(()) => Ok(()),
-            // sqlx reports the first applied migration it does not know; past our last one,
-            // the schema is a newer one's. Report the newest applied.
-            Err(MigrateError::VersionMissing(version)) if version > supported => {
-                let newest = B::applied_version(&self.pool).await.ok().flatten();
-                Err(SqlStoreError::SchemaTooNew {
-                    found: newest.unwrap_or(version).max(version),
-                    supported,
-                })
-            }
-            Err(e) => Err(SqlStoreError::Migrate(e)),
-        }
+        rampart_sql::migrations::newest(&B::migrator())
     }
 
     /// Deletes up to 1 000 expired rows from each table; returns how many went. For a
@@ -293,7 +185,7 @@ impl<B: SqlBackend> SqlStore<B> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn sweep_expired(&self, now: SystemTime) -> Result<u64, SqlStoreError> {
-        self.bounded(B::sweep(&self.pool, millis_floor(now), SWEEP_BATCH))
+        self.bounded(B::sweep(self.db.pool(), millis_floor(now), SWEEP_BATCH))
             .await
     }
 
@@ -311,10 +203,7 @@ impl<B: SqlBackend> SqlStore<B> {
         &self,
         op: impl Future<Output = Result<T, sqlx::Error>>,
     ) -> Result<T, SqlStoreError> {
-        match tokio::time::timeout(self.timeout, op).await {
-            Ok(result) => result.map_err(SqlStoreError::Database),
-            Err(_) => Err(SqlStoreError::Timeout(self.timeout)),
-        }
+        Ok(self.db.call(op).await?)
     }
 }
 
@@ -330,7 +219,7 @@ impl<B: SqlBackend> ReplayCache for SqlStore<B> {
         async move {
             let fresh = self
                 .bounded(B::insert_if_new(
-                    &self.pool,
+                    self.db.pool(),
                     &digest,
                     millis_ceil(expires_at),
                     millis_floor(now),
@@ -352,9 +241,13 @@ impl<B: SqlBackend> RequestIdStore for SqlStore<B> {
     ) -> impl Future<Output = Result<(), Error>> + Send {
         let digest = state_key::request_key(request_id);
         async move {
-            self.bounded(B::remember(&self.pool, &digest, millis_ceil(expires_at)))
-                .await
-                .map_err(request_id_error)?;
+            self.bounded(B::remember(
+                self.db.pool(),
+                &digest,
+                millis_ceil(expires_at),
+            ))
+            .await
+            .map_err(request_id_error)?;
             self.after_write(now).await;
             Ok(())
         }
@@ -368,7 +261,7 @@ impl<B: SqlBackend> RequestIdStore for SqlStore<B> {
         let digest = state_key::request_key(request_id);
         async move {
             let expires_at = self
-                .bounded(B::consume(&self.pool, &digest))
+                .bounded(B::consume(self.db.pool(), &digest))
                 .await
                 .map_err(|e| match e {
                     SqlStoreError::Database(

@@ -11,6 +11,7 @@ use rampart_saml::{
     Certificate, Expected, IdentityProvider, ReplayCache, RequestIdStore, ServiceProvider,
     SqlBackend, SqlStore, SqlStoreError, SqlStoreOptions,
 };
+use rampart_testkit::sql::Bookkeeping;
 use sqlx::Pool;
 
 const IDP: &str = "https://idp.example.com/metadata";
@@ -23,21 +24,16 @@ fn options() -> SqlStoreOptions {
     SqlStoreOptions::new().with_timeout(Duration::from_secs(2))
 }
 
-/// Hand edits, as an operator (or an attacker with database access) would make them.
-trait Backend: SqlBackend {
+/// Hand edits, as an operator (or an attacker with database access) would make them; and
+/// migrations recorded as a newer release would (`Bookkeeping::add_migration`).
+trait Backend: SqlBackend + Bookkeeping {
     /// Runs `sql`; `Err` with the database's refusal.
     fn exec(pool: &Pool<Self>, sql: &'static str)
     -> impl Future<Output = Result<u64, sqlx::Error>>;
-    /// Records migration `version` as applied in `table`, as a newer release would.
-    fn add_migration(
-        pool: &Pool<Self>,
-        table: &'static str,
-        version: i64,
-    ) -> impl Future<Output = ()>;
 }
 
 macro_rules! backend {
-    ($db:ty, $create_bookkeeping:literal) => {
+    ($db:ty) => {
         impl Backend for $db {
             async fn exec(pool: &Pool<Self>, sql: &'static str) -> Result<u64, sqlx::Error> {
                 sqlx::query(sql)
@@ -45,41 +41,14 @@ macro_rules! backend {
                     .await
                     .map(|d| d.rows_affected())
             }
-            async fn add_migration(pool: &Pool<Self>, table: &'static str, version: i64) {
-                let create = $create_bookkeeping.replace("{table}", table);
-                sqlx::raw_sql(sqlx::AssertSqlSafe(create))
-                    .execute(pool)
-                    .await
-                    .unwrap();
-                let insert = format!(
-                    "INSERT INTO {table} (version, description, success, checksum, execution_time) \
-                     VALUES ($1, 'from elsewhere', TRUE, $2, 0)"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(insert))
-                    .bind(version)
-                    .bind(vec![0u8; 48])
-                    .execute(pool)
-                    .await
-                    .unwrap();
-            }
         }
     };
 }
 
 #[cfg(feature = "sqlite")]
-backend!(
-    sqlx::Sqlite,
-    "CREATE TABLE IF NOT EXISTS {table} (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
-     installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, \
-     checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)"
-);
+backend!(sqlx::Sqlite);
 #[cfg(feature = "postgres")]
-backend!(
-    sqlx::Postgres,
-    "CREATE TABLE IF NOT EXISTS {table} (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
-     installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL, \
-     checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL)"
-);
+backend!(sqlx::Postgres);
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -127,35 +96,11 @@ impl Place<sqlx::Postgres> for PostgresDb {
     }
 }
 
-/// One test body per behaviour, generic over the back end; this macro runs each on an SQLite
-/// file and on a PostgreSQL database of its own.
-macro_rules! on_both {
-    ($($body:ident),* $(,)?) => {
-        #[cfg(feature = "sqlite")]
-        mod sqlite {
-            $(
-                #[test]
-                fn $body() {
-                    let place = super::SqliteFile(tempfile::tempdir().unwrap());
-                    super::runtime().block_on(super::$body(&place));
-                }
-            )*
-        }
-        #[cfg(feature = "postgres")]
-        mod postgres {
-            $(
-                #[test]
-                fn $body() {
-                    let Some(server) = rampart_testkit::PostgresServer::start() else { return };
-                    let place = super::PostgresDb(server.create_database("saml"));
-                    super::runtime().block_on(super::$body(&place));
-                }
-            )*
-        }
-    };
-}
-
-on_both!(
+// One test body per behaviour, generic over the back end, run on an SQLite file and on a
+// PostgreSQL database of its own.
+rampart_testkit::on_sql_backends!(
+    sqlite: super::SqliteFile, postgres: super::PostgresDb, database: "saml",
+    runtime: super::runtime;
     replayed_assertion_is_refused_on_every_replica_until_it_expires,
     concurrent_first_uses_of_one_assertion_have_exactly_one_winner,
     request_id_is_consumed_once_across_replicas_and_never_after_it_expires,

@@ -18,6 +18,8 @@ mod moto;
 mod postgres;
 mod redis;
 pub mod softhsm;
+#[cfg(feature = "sql")]
+pub mod sql;
 pub mod tool;
 
 pub use future::block_on_ready;

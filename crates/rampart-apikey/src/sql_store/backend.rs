@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use sqlx::Pool;
-use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::migrate::Migrator;
 
 /// Where sqlx records this crate's applied migrations: a table of our own, so the
 /// application's migrations (sqlx's default `_sqlx_migrations`) and other Rampart crates in
@@ -20,24 +20,20 @@ const SAVE: &str = "UPDATE rampart_api_keys SET record = $1, revision = revision
                     WHERE public_id = $2 AND revision = $3 RETURNING revision";
 const REVISION: &str = "SELECT revision FROM rampart_api_keys WHERE public_id = $1";
 const DELETE: &str = "DELETE FROM rampart_api_keys WHERE public_id = $1";
-const APPLIED: &str = "SELECT MAX(version) FROM _rampart_apikey_migrations WHERE success";
 
 /// A database the SQL key store runs on: [`sqlx::Postgres`] (feature `postgres`) or
 /// [`sqlx::Sqlite`] (feature `sqlite`). Sealed: the queries are this crate's.
 pub trait SqlBackend: sqlx::Database + sealed::Queries {}
 
 pub(crate) mod sealed {
-    use super::{Future, MigrateError, Migrator, Pool};
+    use super::{Future, Migrator, Pool};
 
-    /// One function per statement. Reads go through the pool as is; writes first ping the
-    /// connection they got (see `write`), so a connection left broken by a server restart is
+    /// One function per statement. Reads go through the pool as is (a read meeting a dead
+    /// connection is retried: `SqlKeyStore::read`); writes first ping the connection they got
+    /// (`rampart_sql::call::pinged`), so a connection left broken by a server restart is
     /// replaced before a statement whose outcome would be unknown is sent on it.
-    pub trait Queries: sqlx::Database {
+    pub trait Queries: rampart_sql::Backend {
         fn migrator() -> Migrator;
-        fn migrate(pool: &Pool<Self>) -> impl Future<Output = Result<(), MigrateError>> + Send;
-        fn applied_version(
-            pool: &Pool<Self>,
-        ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send;
         fn find(
             pool: &Pool<Self>,
             id: &str,
@@ -75,15 +71,7 @@ macro_rules! queries {
     ($db:ty, $dir:literal) => {
         impl sealed::Queries for $db {
             fn migrator() -> Migrator {
-                let mut m = sqlx::migrate!($dir);
-                m.dangerous_set_table_name(MIGRATIONS_TABLE);
-                m
-            }
-            async fn migrate(pool: &Pool<Self>) -> Result<(), MigrateError> {
-                Self::migrator().run(pool).await
-            }
-            async fn applied_version(pool: &Pool<Self>) -> Result<Option<i64>, sqlx::Error> {
-                sqlx::query_scalar(APPLIED).fetch_one(pool).await
+                rampart_sql::migrations::own_table(sqlx::migrate!($dir), MIGRATIONS_TABLE)
             }
             async fn find(pool: &Pool<Self>, id: &str) -> Result<Option<String>, sqlx::Error> {
                 sqlx::query_scalar(FIND).bind(id).fetch_optional(pool).await
@@ -101,7 +89,7 @@ macro_rules! queries {
                     .await
             }
             async fn insert(pool: &Pool<Self>, id: &str, record: &str) -> Result<u64, sqlx::Error> {
-                let mut conn = write(pool).await?;
+                let mut conn = rampart_sql::call::pinged(pool).await?;
                 let done = sqlx::query(INSERT)
                     .bind(id)
                     .bind(record)
@@ -115,7 +103,7 @@ macro_rules! queries {
                 record: &str,
                 revision: i64,
             ) -> Result<Option<i64>, sqlx::Error> {
-                let mut conn = write(pool).await?;
+                let mut conn = rampart_sql::call::pinged(pool).await?;
                 sqlx::query_scalar(SAVE)
                     .bind(record)
                     .bind(id)
@@ -124,35 +112,13 @@ macro_rules! queries {
                     .await
             }
             async fn delete(pool: &Pool<Self>, id: &str) -> Result<u64, sqlx::Error> {
-                let mut conn = write(pool).await?;
+                let mut conn = rampart_sql::call::pinged(pool).await?;
                 let done = sqlx::query(DELETE).bind(id).execute(&mut *conn).await?;
                 Ok(done.rows_affected())
             }
         }
         impl SqlBackend for $db {}
     };
-}
-
-/// A pooled connection that just answered a ping. The store's pools skip sqlx's ping before
-/// every acquire (a round trip on each key check); a read that meets a dead connection is
-/// simply retried (see `SqlKeyStore::read`), but a write is not, as it may have committed.
-/// So a write pings first: a connection left dead by a server restart fails the ping, before
-/// anything was sent, and the next one is tried (each pooled connection may be dead, hence
-/// up to the pool's size plus a fresh one).
-async fn write<DB: sqlx::Database>(
-    pool: &Pool<DB>,
-) -> Result<sqlx::pool::PoolConnection<DB>, sqlx::Error> {
-    use sqlx::Connection as _;
-    let mut last = None;
-    for _ in 0..=pool.options().get_max_connections() {
-        let mut conn = pool.acquire().await?;
-        match conn.ping().await {
-            Ok(()) => return Ok(conn),
-            // Dropped, the connection fails sqlx's own ping on release and is closed.
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or(sqlx::Error::PoolTimedOut))
 }
 
 #[cfg(feature = "postgres")]

@@ -167,3 +167,6 @@ impl From<StoreError> for Error {
         Error::Store(Box::new(e))
     }
 }
+
+// The shared plumbing's failures (`rampart-sql`), as this store's variants of the same names.
+rampart_sql::store_error_from_plumbing!(StoreError);

@@ -23,11 +23,9 @@ pub(crate) mod sealed {
     /// The statements of one database. Each is one atomic statement (or, for a batch of
     /// resets on SQLite, one transaction).
     #[allow(private_interfaces, private_bounds)]
-    pub trait Dialect: sqlx::Database {
-        /// Runs the embedded migrations (under the migrations table of this crate).
-        fn migrate(
-            pool: &Pool<Self>,
-        ) -> impl Future<Output = Result<(), sqlx::migrate::MigrateError>> + Send;
+    pub trait Dialect: rampart_sql::Backend {
+        /// The embedded migrations, recorded in this crate's own migrations table.
+        fn migrator() -> sqlx::migrate::Migrator;
 
         /// The schema version row, if the table exists and has one.
         fn schema_version(
@@ -72,3 +70,71 @@ pub(crate) mod sealed {
         ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
     }
 }
+
+/// `fail.sql`'s parameters bound in its order (`$1` to `$11`), the same on both databases.
+macro_rules! bind_fail {
+    ($query:expr, $key:expr, $p:expr) => {
+        $query
+            .bind($key)
+            .bind($p.now_ms)
+            .bind($p.idle_ms)
+            .bind($p.notify_at)
+            .bind($p.lock_after)
+            .bind($p.lock_value)
+            .bind($p.token)
+            .bind($p.fresh_notified)
+            .bind($p.fresh_lock_until)
+            .bind($p.fresh_token)
+            .bind($p.fresh_outcome)
+    };
+}
+pub(crate) use bind_fail;
+
+/// The statements whose Rust side is the same on both databases (only their SQL text,
+/// `src/sql/<dir>/*.sql` and `$exists`, differs), stamped into each `Dialect` impl.
+macro_rules! alike_statements {
+    ($dir:literal, schema_table_exists: $exists:literal) => {
+        async fn schema_version(pool: &Pool<Self>) -> Result<Option<i64>, sqlx::Error> {
+            let exists: bool = sqlx::query_scalar($exists).fetch_one(pool).await?;
+            if !exists {
+                return Ok(None);
+            }
+            sqlx::query_scalar("SELECT version FROM rampart_attempts_schema")
+                .fetch_optional(pool)
+                .await
+        }
+
+        async fn take_token(
+            pool: &Pool<Self>,
+            key: &str,
+            hash: &[u8],
+        ) -> Result<bool, sqlx::Error> {
+            let done = sqlx::query(include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/src/sql/",
+                $dir,
+                "/take_token.sql"
+            )))
+            .bind(key)
+            .bind(hash)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+
+        async fn sweep(pool: &Pool<Self>, now_ms: i64, limit: i64) -> Result<u64, sqlx::Error> {
+            let done = sqlx::query(include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/src/sql/",
+                $dir,
+                "/sweep.sql"
+            )))
+            .bind(now_ms)
+            .bind(limit)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected())
+        }
+    };
+}
+pub(crate) use alike_statements;

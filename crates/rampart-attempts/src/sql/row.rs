@@ -116,6 +116,49 @@ pub(crate) struct RawRow {
     pub(crate) token_hash: Option<Vec<u8>>,
 }
 
+impl RawRow {
+    /// Reads a row's columns in their order, so the first whose type is wrong is the one
+    /// named; `layout` and `notified` come through the database's own types (`layout`,
+    /// `notified`), the token hash only when the statement returned it (`with_token`).
+    pub(crate) fn read<'r, R>(
+        row: &'r R,
+        with_token: bool,
+        layout: impl FnOnce() -> Result<i64, RowProblem>,
+        notified: impl FnOnce() -> Result<i64, RowProblem>,
+    ) -> Result<Self, RowProblem>
+    where
+        R: sqlx::Row,
+        &'static str: sqlx::ColumnIndex<R>,
+        i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    {
+        Ok(RawRow {
+            layout: layout()?,
+            failures: column(row, "failures")?,
+            first_ms: column(row, "first_ms")?,
+            last_ms: column(row, "last_ms")?,
+            notified: notified()?,
+            lock_until_ms: column(row, "lock_until_ms")?,
+            token_hash: if with_token {
+                column(row, "token_hash")?
+            } else {
+                None
+            },
+        })
+    }
+}
+
+/// Column `name` of `row`, or the column named as the one whose type is wrong.
+pub(crate) fn column<'r, R, T>(row: &'r R, name: &'static str) -> Result<T, RowProblem>
+where
+    R: sqlx::Row,
+    &'static str: sqlx::ColumnIndex<R>,
+    T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    row.try_get(name)
+        .map_err(|_| RowProblem::Type { column: name })
+}
+
 /// A checked row: its streak and the stored unlock-token hash, if any.
 pub(crate) struct Checked {
     pub(crate) streak: Streak,

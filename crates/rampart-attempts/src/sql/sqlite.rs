@@ -2,15 +2,13 @@
 
 use std::path::Path;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteRow, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Pool, Row as _, Sqlite};
 
 use crate::error::{Error, RowProblem};
-use crate::sql::dialect::{FailReply, ReadRow, sealed::Dialect};
-use crate::sql::row::{FailParams, RawRow};
-use crate::sql::{MIGRATIONS_TABLE, SqlConfig, SqlStore, ensure_runtime, setup};
+use crate::sql::dialect::{FailReply, ReadRow, alike_statements, bind_fail, sealed::Dialect};
+use crate::sql::row::{FailParams, RawRow, column};
+use crate::sql::{MIGRATIONS_TABLE, SqlConfig, SqlStore, ensure_runtime};
 
 /// Streaks in a SQLite file: one process, or several on one machine (SQLite locks the file).
 /// No server to run. See the [`sql` module docs](crate::sql) for the schema and what is
@@ -61,75 +59,36 @@ impl SqlStore<Sqlite> {
     /// ```
     pub async fn open(path: impl AsRef<Path>, config: SqlConfig) -> Result<Self, Error> {
         ensure_runtime::<Sqlite>()?;
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            // SQLite gives up waiting for another writer's lock before the call's deadline:
-            // a clean error, rather than a write that lands after the caller was told no.
-            .busy_timeout(config.timeout.mul_f64(0.75));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(config.max_connections.unwrap_or(DEFAULT_CONNECTIONS))
-            .acquire_timeout(config.timeout)
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .map_err(|e| {
-                setup(format!(
-                    "cannot open the SQLite database: {}",
-                    super::health::describe(&e)
-                ))
-            })?;
-        Self::from_pool(pool, config).await
+        // SQLite gives up waiting for another writer's lock before the call's deadline: a
+        // clean error, rather than a write that lands after the caller was told no.
+        let options = rampart_sql::pool::sqlite(path, config.timeout.mul_f64(0.75))
+            // A failure count may lose its last few writes to a power cut (not to a crash of
+            // the process): this store trades that for a cheaper commit than `FULL`.
+            .synchronous(SqliteSynchronous::Normal);
+        Self::start(
+            options,
+            config,
+            DEFAULT_CONNECTIONS,
+            "cannot open the SQLite database",
+        )
+        .await
     }
 }
 
 fn raw(row: &SqliteRow, with_token: bool) -> Result<RawRow, RowProblem> {
-    fn get<'r, T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>>(
-        row: &'r SqliteRow,
-        column: &'static str,
-    ) -> Result<T, RowProblem> {
-        row.try_get(column).map_err(|_| RowProblem::Type { column })
-    }
-    Ok(RawRow {
-        layout: get(row, "layout")?,
-        failures: get(row, "failures")?,
-        first_ms: get(row, "first_ms")?,
-        last_ms: get(row, "last_ms")?,
-        notified: get(row, "notified")?,
-        lock_until_ms: get(row, "lock_until_ms")?,
-        token_hash: if with_token {
-            get(row, "token_hash")?
-        } else {
-            None
-        },
-    })
+    RawRow::read(
+        row,
+        with_token,
+        || column(row, "layout"),
+        || column(row, "notified"),
+    )
 }
 
 // Sealed (see `dialect.rs`): the crate-private types in the signatures never leak.
 #[allow(private_interfaces, private_bounds)]
 impl Dialect for Sqlite {
-    async fn migrate(pool: &Pool<Self>) -> Result<(), sqlx::migrate::MigrateError> {
-        let mut migrator = sqlx::migrate!("./migrations/sqlite");
-        // Our own table, as for PostgreSQL (see there).
-        migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
-        migrator.run(pool).await
-    }
-
-    async fn schema_version(pool: &Pool<Self>) -> Result<Option<i64>, sqlx::Error> {
-        let exists: bool = sqlx::query_scalar(
-            "SELECT count(*) > 0 FROM sqlite_schema \
-             WHERE type = 'table' AND name = 'rampart_attempts_schema'",
-        )
-        .fetch_one(pool)
-        .await?;
-        if !exists {
-            return Ok(None);
-        }
-        sqlx::query_scalar("SELECT version FROM rampart_attempts_schema")
-            .fetch_optional(pool)
-            .await
+    fn migrator() -> sqlx::migrate::Migrator {
+        rampart_sql::migrations::own_table(sqlx::migrate!("./migrations/sqlite"), MIGRATIONS_TABLE)
     }
 
     async fn fail(
@@ -137,18 +96,7 @@ impl Dialect for Sqlite {
         key: &str,
         p: &FailParams<'_>,
     ) -> Result<FailReply, sqlx::Error> {
-        let row = sqlx::query(include_str!("sqlite/fail.sql"))
-            .bind(key)
-            .bind(p.now_ms)
-            .bind(p.idle_ms)
-            .bind(p.notify_at)
-            .bind(p.lock_after)
-            .bind(p.lock_value)
-            .bind(p.token)
-            .bind(p.fresh_notified)
-            .bind(p.fresh_lock_until)
-            .bind(p.fresh_token)
-            .bind(p.fresh_outcome)
+        let row = bind_fail!(sqlx::query(include_str!("sqlite/fail.sql")), key, p)
             .fetch_optional(pool)
             .await?;
         Ok(row.map(|row| {
@@ -186,14 +134,11 @@ impl Dialect for Sqlite {
             .collect()
     }
 
-    async fn take_token(pool: &Pool<Self>, key: &str, hash: &[u8]) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(include_str!("sqlite/take_token.sql"))
-            .bind(key)
-            .bind(hash)
-            .execute(pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
+    alike_statements!(
+        "sqlite",
+        schema_table_exists: "SELECT count(*) > 0 FROM sqlite_schema \
+         WHERE type = 'table' AND name = 'rampart_attempts_schema'"
+    );
 
     async fn reset_batch(pool: &Pool<Self>, batch: &[(String, i64)]) -> Result<u64, sqlx::Error> {
         // IMMEDIATE: take the write lock at the start, so the busy timeout applies (a
@@ -210,14 +155,5 @@ impl Dialect for Sqlite {
         }
         tx.commit().await?;
         Ok(deleted)
-    }
-
-    async fn sweep(pool: &Pool<Self>, now_ms: i64, limit: i64) -> Result<u64, sqlx::Error> {
-        let done = sqlx::query(include_str!("sqlite/sweep.sql"))
-            .bind(now_ms)
-            .bind(limit)
-            .execute(pool)
-            .await?;
-        Ok(done.rows_affected())
     }
 }

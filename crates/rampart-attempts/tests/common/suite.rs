@@ -268,3 +268,29 @@ pub async fn bad_rows_are_typed_errors<S: Store, F: AsyncFn(String)>(
         assert!(err.to_string().contains(&key), "{err}");
     }
 }
+
+/// Eight unlocks of `acct` with the one token `text`, half through replica `a` and half
+/// through `b`, all at once: exactly one succeeds (`round` names the failing round).
+pub async fn concurrent_unlocks_succeed_once<S: Store + Send + Sync + 'static>(
+    a: &Arc<Tracker<S>>,
+    b: &Arc<Tracker<S>>,
+    acct: &Subject,
+    text: &str,
+    round: usize,
+) {
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let tracker = Arc::clone(if i % 2 == 0 { a } else { b });
+            let (acct, text) = (acct.clone(), text.to_owned());
+            tokio::spawn(async move {
+                let token = UnlockToken::parse(&text).unwrap();
+                tracker.unlock(&acct, &token).await.unwrap()
+            })
+        })
+        .collect();
+    let mut successes = 0;
+    for t in tasks {
+        successes += usize::from(t.await.unwrap());
+    }
+    assert_eq!(successes, 1, "round {round}");
+}

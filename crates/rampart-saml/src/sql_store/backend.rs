@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use sqlx::Pool;
-use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::migrate::Migrator;
 
 /// Where sqlx records this crate's applied migrations: a table of our own, so the
 /// application's migrations (sqlx's default `_sqlx_migrations`) and other Rampart crates in
@@ -26,23 +26,19 @@ const SWEEP_REPLAY: &str = "DELETE FROM rampart_saml_replay WHERE digest IN \
      (SELECT digest FROM rampart_saml_replay WHERE expires_at <= $1 LIMIT $2)";
 const SWEEP_REQUESTS: &str = "DELETE FROM rampart_saml_request_ids WHERE digest IN \
      (SELECT digest FROM rampart_saml_request_ids WHERE expires_at <= $1 LIMIT $2)";
-const APPLIED: &str = "SELECT MAX(version) FROM _rampart_saml_migrations WHERE success";
 
 /// A database the SQL store runs on: [`sqlx::Postgres`] (feature `postgres`) or
 /// [`sqlx::Sqlite`] (feature `sqlite`). Sealed: the statements are this crate's.
 pub trait SqlBackend: sqlx::Database + sealed::Statements {}
 
 pub(crate) mod sealed {
-    use super::{Future, MigrateError, Migrator, Pool};
+    use super::{Future, Migrator, Pool};
 
     /// One function per statement; every one is a write, sent on a connection that has just
-    /// answered a ping (see `write`).
-    pub trait Statements: sqlx::Database {
+    /// answered a ping (`rampart_sql::call::pinged`): never retried once sent (it may have
+    /// committed), a statement must not meet a connection a server restart left dead.
+    pub trait Statements: rampart_sql::Backend {
         fn migrator() -> Migrator;
-        fn migrate(pool: &Pool<Self>) -> impl Future<Output = Result<(), MigrateError>> + Send;
-        fn applied_version(
-            pool: &Pool<Self>,
-        ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send;
         /// True when the row was inserted or an expired one replaced.
         fn insert_if_new(
             pool: &Pool<Self>,
@@ -73,15 +69,7 @@ macro_rules! statements {
     ($db:ty, $dir:literal) => {
         impl sealed::Statements for $db {
             fn migrator() -> Migrator {
-                let mut m = sqlx::migrate!($dir);
-                m.dangerous_set_table_name(MIGRATIONS_TABLE);
-                m
-            }
-            async fn migrate(pool: &Pool<Self>) -> Result<(), MigrateError> {
-                Self::migrator().run(pool).await
-            }
-            async fn applied_version(pool: &Pool<Self>) -> Result<Option<i64>, sqlx::Error> {
-                sqlx::query_scalar(APPLIED).fetch_one(pool).await
+                rampart_sql::migrations::own_table(sqlx::migrate!($dir), MIGRATIONS_TABLE)
             }
             async fn insert_if_new(
                 pool: &Pool<Self>,
@@ -89,7 +77,7 @@ macro_rules! statements {
                 expires_at: i64,
                 now: i64,
             ) -> Result<bool, sqlx::Error> {
-                let mut conn = write(pool).await?;
+                let mut conn = rampart_sql::call::pinged(pool).await?;
                 let done = sqlx::query(INSERT_IF_NEW)
                     .bind(digest)
                     .bind(expires_at)
@@ -103,7 +91,7 @@ macro_rules! statements {
                 digest: &[u8],
                 expires_at: i64,
             ) -> Result<(), sqlx::Error> {
-                let mut conn = write(pool).await?;
+                let mut conn = rampart_sql::call::pinged(pool).await?;
                 sqlx::query(REMEMBER)
                     .bind(digest)
                     .bind(expires_at)
@@ -112,14 +100,14 @@ macro_rules! statements {
                 Ok(())
             }
             async fn consume(pool: &Pool<Self>, digest: &[u8]) -> Result<Option<i64>, sqlx::Error> {
-                let mut conn = write(pool).await?;
+                let mut conn = rampart_sql::call::pinged(pool).await?;
                 sqlx::query_scalar(CONSUME)
                     .bind(digest)
                     .fetch_optional(&mut *conn)
                     .await
             }
             async fn sweep(pool: &Pool<Self>, now: i64, limit: i64) -> Result<u64, sqlx::Error> {
-                let mut conn = write(pool).await?;
+                let mut conn = rampart_sql::call::pinged(pool).await?;
                 let mut swept = 0;
                 for statement in [SWEEP_REPLAY, SWEEP_REQUESTS] {
                     let done = sqlx::query(statement)
@@ -134,27 +122,6 @@ macro_rules! statements {
         }
         impl SqlBackend for $db {}
     };
-}
-
-/// A pooled connection that just answered a ping. The store's pools skip sqlx's ping before
-/// every acquire; a statement here is never retried once sent (it may have committed), so a
-/// connection left dead by a server restart must fail the ping instead, before anything was
-/// sent, and the next one is tried (each pooled connection may be dead, hence up to the
-/// pool's size plus a fresh one).
-async fn write<DB: sqlx::Database>(
-    pool: &Pool<DB>,
-) -> Result<sqlx::pool::PoolConnection<DB>, sqlx::Error> {
-    use sqlx::Connection as _;
-    let mut last = None;
-    for _ in 0..=pool.options().get_max_connections() {
-        let mut conn = pool.acquire().await?;
-        match conn.ping().await {
-            Ok(()) => return Ok(conn),
-            // Dropped, the connection fails sqlx's own ping on release and is closed.
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or(sqlx::Error::PoolTimedOut))
 }
 
 #[cfg(feature = "postgres")]

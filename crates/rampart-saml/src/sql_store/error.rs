@@ -61,3 +61,6 @@ impl SqlStoreError {
         }
     }
 }
+
+// The shared plumbing's failures (`rampart-sql`), as this store's variants of the same names.
+rampart_sql::store_error_from_plumbing!(SqlStoreError);

@@ -1,0 +1,153 @@
+//! A crate's embedded migrations, recorded in a table of its own, and the check that the
+//! database was not migrated by a newer release.
+
+use std::future::Future;
+
+use sqlx::Pool;
+use sqlx::migrate::{MigrateError, Migrator};
+
+/// Why a store's migrations did not run; each store reports it as its own error's variants.
+///
+/// ```
+/// let e = rampart_sql::MigrationError::SchemaTooNew { found: 3, supported: 1 };
+/// assert_eq!(e.to_string(), "database schema version 3 is newer than this code's version 1");
+/// ```
+// Exhaustive on purpose: every store maps each variant to its own error, so a new one must
+// be handled there (this crate is internal; its API may change).
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    /// The database's schema was migrated by a newer version of the crate.
+    #[error("database schema version {found} is newer than this code's version {supported}")]
+    SchemaTooNew {
+        /// The highest migration applied to the database.
+        found: i64,
+        /// The highest migration this code knows.
+        supported: i64,
+    },
+    /// A migration failed, or an applied one was edited since (sqlx compares checksums).
+    #[error("migration failed: {0}")]
+    Migrate(#[source] MigrateError),
+}
+
+impl MigrationError {
+    /// A stable, machine-readable name (the stores' own errors use the same names).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::SchemaTooNew { .. } => "schema_too_new",
+            Self::Migrate(_) => "migration",
+        }
+    }
+}
+
+/// A database the stores run on: [`sqlx::Postgres`] (feature `postgres`) or [`sqlx::Sqlite`]
+/// (feature `sqlite`). Sealed: what it does is this crate's.
+pub trait Backend: sqlx::Database + sealed::Sealed {
+    /// Runs `migrator` on `pool` (idempotent; replicas starting together wait for each other
+    /// on the database's lock).
+    fn run(
+        pool: &Pool<Self>,
+        migrator: &Migrator,
+    ) -> impl Future<Output = Result<(), MigrateError>> + Send;
+    /// The highest successful version recorded in migrations table `table`.
+    fn applied_version(
+        pool: &Pool<Self>,
+        table: &str,
+    ) -> impl Future<Output = Result<Option<i64>, sqlx::Error>> + Send;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! backend {
+    ($db:ty) => {
+        impl sealed::Sealed for $db {}
+        impl Backend for $db {
+            async fn run(pool: &Pool<Self>, migrator: &Migrator) -> Result<(), MigrateError> {
+                migrator.run(pool).await
+            }
+            async fn applied_version(
+                pool: &Pool<Self>,
+                table: &str,
+            ) -> Result<Option<i64>, sqlx::Error> {
+                // `table` is a crate's constant (see `own_table`), never input.
+                let text = format!("SELECT MAX(version) FROM {table} WHERE success");
+                sqlx::query_scalar(sqlx::AssertSqlSafe(text))
+                    .fetch_one(pool)
+                    .await
+            }
+        }
+    };
+}
+
+#[cfg(feature = "postgres")]
+backend!(sqlx::Postgres);
+#[cfg(feature = "sqlite")]
+backend!(sqlx::Sqlite);
+
+/// `migrator` (a crate's `sqlx::migrate!`) recording its history in `table`, not sqlx's
+/// default `_sqlx_migrations`: every Rampart crate keeps its own `_rampart_<crate>_migrations`
+/// table, so they share a database with each other and with the application's own
+/// migrations without mistaking each other's versions for theirs. (Set before the first
+/// run and never changed: sqlx's "dangerous" is about renaming a table already in use.)
+///
+/// ```
+/// let m = rampart_sql::migrations::own_table(sqlx::migrate::Migrator::DEFAULT, "_rampart_x_migrations");
+/// assert_eq!(m.table_name, "_rampart_x_migrations");
+/// ```
+#[must_use]
+pub fn own_table(mut migrator: Migrator, table: &'static str) -> Migrator {
+    migrator.dangerous_set_table_name(table);
+    migrator
+}
+
+/// The highest schema version `migrator` knows (its highest migration; 0 for none).
+///
+/// ```
+/// assert_eq!(rampart_sql::migrations::newest(&sqlx::migrate::Migrator::DEFAULT), 0);
+/// ```
+#[must_use]
+pub fn newest(migrator: &Migrator) -> i64 {
+    migrator.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// Runs `migrator` on `pool`, refusing a database migrated by a newer release.
+///
+/// ```
+/// # #[cfg(feature = "sqlite")]
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// use rampart_sql::migrations::{migrate, own_table};
+/// let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
+/// let none = own_table(sqlx::migrate::Migrator::DEFAULT, "_rampart_doc_migrations");
+/// migrate(&pool, &none).await?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`MigrationError::SchemaTooNew`] when a migration past this code's last one was applied;
+/// [`MigrationError::Migrate`] for any other failure.
+pub async fn migrate<DB: Backend>(
+    pool: &Pool<DB>,
+    migrator: &Migrator,
+) -> Result<(), MigrationError> {
+    let supported = newest(migrator);
+    match DB::run(pool, migrator).await {
+        Ok(()) => Ok(()),
+        // sqlx reports the first applied migration it does not know; past our last one, the
+        // schema is a newer one's. Report the newest applied.
+        Err(MigrateError::VersionMissing(version)) if version > supported => {
+            let newest = DB::applied_version(pool, &migrator.table_name)
+                .await
+                .ok()
+                .flatten();
+            Err(MigrationError::SchemaTooNew {
+                found: newest.unwrap_or(version).max(version),
+                supported,
+            })
+        }
+        Err(e) => Err(MigrationError::Migrate(e)),
+    }
+}
