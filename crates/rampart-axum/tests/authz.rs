@@ -51,7 +51,10 @@ async fn require_grants_through_a_role_and_refuses_a_role_less_principal() {
     let app = Router::new()
         .merge(protected)
         .route("/open", get(|| async { "open" }))
-        .layer(ApiKeyLayer::new(k.keys.clone(), k.store.clone(), k.tracker.clone()).with_owners(owners));
+        .layer(
+            ApiKeyLayer::new(k.keys.clone(), k.store.clone(), k.tracker.clone())
+                .with_owners(owners),
+        );
     let base = serve(app).await;
     assert_eq!(
         status(&base, "/reports", Some(ann.secret_key.expose_secret())).await,
@@ -61,7 +64,12 @@ async fn require_grants_through_a_role_and_refuses_a_role_less_principal() {
         status(&base, "/reports", Some(bob.secret_key.expose_secret())).await,
         (403, "forbidden\n".to_owned())
     );
-    assert_eq!(status(&base, "/open", Some(bob.secret_key.expose_secret())).await.0, 200);
+    assert_eq!(
+        status(&base, "/open", Some(bob.secret_key.expose_secret()))
+            .await
+            .0,
+        200
+    );
     // A refusal by permission is not a failed authentication.
     assert_eq!(k.tracked(), 0);
 }
@@ -74,9 +82,18 @@ async fn require_grants_through_a_key_scope() {
     let app = Router::new()
         .route("/reports", get(|| async { "written" }))
         .route_layer(authz.require("reports:write").unwrap())
-        .layer(ApiKeyLayer::new(k.keys.clone(), k.store.clone(), k.tracker.clone()));
+        .layer(ApiKeyLayer::new(
+            k.keys.clone(),
+            k.store.clone(),
+            k.tracker.clone(),
+        ));
     let base = serve(app).await;
-    assert_eq!(status(&base, "/reports", Some(scoped.secret_key.expose_secret())).await.0, 200);
+    assert_eq!(
+        status(&base, "/reports", Some(scoped.secret_key.expose_secret()))
+            .await
+            .0,
+        200
+    );
 }
 
 #[tokio::test]
@@ -86,12 +103,18 @@ async fn require_without_any_principal_is_401() {
         .route("/reports", get(|| async { "reports" }))
         .route_layer(authz.require("reports:read").unwrap());
     let base = serve(app).await;
-    assert_eq!(status(&base, "/reports", None).await, (401, "unauthenticated\n".to_owned()));
+    assert_eq!(
+        status(&base, "/reports", None).await,
+        (401, "unauthenticated\n".to_owned())
+    );
 }
 
 #[test]
 fn require_of_an_undeclared_permission_fails_at_start_up() {
-    assert_eq!(authorizer().require("reports:delete").unwrap_err().kind(), "invalid_config");
+    assert_eq!(
+        authorizer().require("reports:delete").unwrap_err().kind(),
+        "invalid_config"
+    );
 }
 
 struct ReportsRead;
@@ -122,12 +145,22 @@ async fn require_permission_extractor_grants_and_refuses() {
                 format!("reports for {}", ok.principal().owner())
             }),
         )
-        .layer(ApiKeyLayer::new(k.keys.clone(), k.store.clone(), k.tracker.clone()).with_owners(owners))
-        .with_state(AppState { authz: authorizer() });
+        .layer(
+            ApiKeyLayer::new(k.keys.clone(), k.store.clone(), k.tracker.clone())
+                .with_owners(owners),
+        )
+        .with_state(AppState {
+            authz: authorizer(),
+        });
     let base = serve(app).await;
     assert_eq!(
         status(&base, "/reports", Some(ann.secret_key.expose_secret())).await,
         (200, "reports for ann".to_owned())
     );
-    assert_eq!(status(&base, "/reports", Some(bob.secret_key.expose_secret())).await.0, 403);
+    assert_eq!(
+        status(&base, "/reports", Some(bob.secret_key.expose_secret()))
+            .await
+            .0,
+        403
+    );
 }

@@ -35,7 +35,10 @@ impl Accounts for Users {
 
     async fn store_upgraded_hash(&self, account: &str, new_hash: &str) -> Result<(), Self::Error> {
         self.upgrades.lock().unwrap().push(account.to_owned());
-        self.hashes.lock().unwrap().insert(account.to_owned(), new_hash.to_owned());
+        self.hashes
+            .lock()
+            .unwrap()
+            .insert(account.to_owned(), new_hash.to_owned());
         Ok(())
     }
 }
@@ -46,9 +49,20 @@ struct App {
     users: Users,
 }
 
-async fn log_in(State(app): State<Arc<App>>, ip: ClientIp, form: PasswordForm) -> Result<String, Error> {
-    let who = app.login.log_in(&app.users, &form.account, form.password, ip).await?;
-    Ok(format!("{} {}", who.owner(), who.roles().collect::<Vec<_>>().join(",")))
+async fn log_in(
+    State(app): State<Arc<App>>,
+    ip: ClientIp,
+    form: PasswordForm,
+) -> Result<String, Error> {
+    let who = app
+        .login
+        .log_in(&app.users, &form.account, form.password, ip)
+        .await?;
+    Ok(format!(
+        "{} {}",
+        who.owner(),
+        who.roles().collect::<Vec<_>>().join(",")
+    ))
 }
 
 async fn start(users: Users) -> (String, Arc<App>) {
@@ -58,7 +72,9 @@ async fn start(users: Users) -> (String, Arc<App>) {
         tracker,
         users,
     });
-    let router = Router::new().route("/login", post(log_in)).with_state(app.clone());
+    let router = Router::new()
+        .route("/login", post(log_in))
+        .with_state(app.clone());
     (serve(router).await, app)
 }
 
@@ -113,7 +129,11 @@ async fn unknown_account_costs_a_dummy_verification_like_a_wrong_password() {
     let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
     for i in 0..4 {
         let (s, body, t) = attempt(&base, &format!("nobody{i}"), "guess").await;
-        assert_eq!((s, body.as_str()), (401, "invalid_password\n"), "same answer as a wrong password");
+        assert_eq!(
+            (s, body.as_str()),
+            (401, "invalid_password\n"),
+            "same answer as a wrong password"
+        );
         unknown.push(t);
         let (s, _, t) = attempt(&base, "ann", &format!("guess{i}")).await;
         assert_eq!(s, 401);
@@ -134,7 +154,10 @@ async fn unknown_account_costs_a_dummy_verification_like_a_wrong_password() {
 #[tokio::test]
 async fn outdated_hash_is_upgraded_and_handed_back_to_the_store() {
     // Stored under weaker parameters than the hasher's current ones.
-    let old = Hasher::builder().with_params(Params::new(8 * 1024, 1, 1).unwrap()).build().unwrap();
+    let old = Hasher::builder()
+        .with_params(Params::new(8 * 1024, 1, 1).unwrap())
+        .build()
+        .unwrap();
     let users = users_with_ann(&old);
     let before = users.hashes.lock().unwrap()["ann"].clone();
     let (base, app) = start(users).await;
@@ -159,7 +182,11 @@ async fn throttled_account_is_429_before_any_lookup_or_hashing() {
     let lookups = app.users.lookups.lock().unwrap().len();
     let (status, body, _) = attempt(&base, "ann", "correct+horse+battery+staple").await;
     assert_eq!((status, body.as_str()), (429, "throttled\n"));
-    assert_eq!(app.users.lookups.lock().unwrap().len(), lookups, "looked up while throttled");
+    assert_eq!(
+        app.users.lookups.lock().unwrap().len(),
+        lookups,
+        "looked up while throttled"
+    );
 }
 
 #[tokio::test]

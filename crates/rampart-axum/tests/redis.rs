@@ -22,14 +22,20 @@ async fn replicas_on_one_redis_throttle_together_and_notify_once() {
     let mut bases = Vec::new();
     for _ in 0..2 {
         let counter = notified.clone();
-        let store = RedisStore::connect(RedisConfig::new(server.url())).await.unwrap();
-        let tracker = Arc::new(Tracker::new(store).with_notifier(FnNotifier(move |_: &Notification| {
-            counter.fetch_add(1, Ordering::SeqCst);
-        })));
-        let app = Router::new().route("/whoami", get(|| async { "ok" })).layer(
-            ApiKeyLayer::new(k.keys.clone(), k.store.clone(), tracker)
-                .with_trusted_proxies(TrustedProxies::new(["127.0.0.1"]).unwrap()),
-        );
+        let store = RedisStore::connect(RedisConfig::new(server.url()))
+            .await
+            .unwrap();
+        let tracker = Arc::new(Tracker::new(store).with_notifier(FnNotifier(
+            move |_: &Notification| {
+                counter.fetch_add(1, Ordering::SeqCst);
+            },
+        )));
+        let app = Router::new()
+            .route("/whoami", get(|| async { "ok" }))
+            .layer(
+                ApiKeyLayer::new(k.keys.clone(), k.store.clone(), tracker)
+                    .with_trusted_proxies(TrustedProxies::new(["127.0.0.1"]).unwrap()),
+            );
         bases.push(serve(app).await);
     }
     let forged = {
@@ -60,10 +66,20 @@ async fn replicas_on_one_redis_throttle_together_and_notify_once() {
     assert!(r.headers().contains_key("retry-after"));
     // Many IPs: the key's 20th consecutive failure (6 so far) notifies once across replicas.
     for i in 0..20u8 {
-        let r = send(&bases[usize::from(i) % 2], format!("198.51.100.{i}"), forged.clone()).await;
+        let r = send(
+            &bases[usize::from(i) % 2],
+            format!("198.51.100.{i}"),
+            forged.clone(),
+        )
+        .await;
         assert_eq!(r.status(), 401);
     }
     assert_eq!(notified.load(Ordering::SeqCst), 1);
-    let r = send(&bases[1], "192.0.2.1".into(), issued.secret_key.expose_secret().to_owned()).await;
+    let r = send(
+        &bases[1],
+        "192.0.2.1".into(),
+        issued.secret_key.expose_secret().to_owned(),
+    )
+    .await;
     assert_eq!(r.status(), 200);
 }
