@@ -27,6 +27,9 @@ const IDP_ENTITY: &str = "https://idp.example.com/metadata";
 const IDP_SSO: &str = "https://idp.example.com/sso";
 const TEMPLATE_REQUEST_ID: &str = "_req0123456789abcdef0123456789abcdef";
 const ASSERTION_ID: &str = "_a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b";
+const SLO: &str = "https://sp.example.com/saml/slo";
+const IDP_SLO: &str = "https://idp.example.com/slo";
+const SESSION_INDEX: &str = "_s1a2b3c4d5e6f7a8b9c0";
 
 fn saml_tests() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rampart-saml/tests")
@@ -117,6 +120,15 @@ impl SamlSessions for Sessions {
         s.insert("owner", login.principal.owner())
             .await
             .map_err(|_| SessionError)?;
+        // What Single Logout needs: the NameID (with its format) and the SessionIndex.
+        let saved = (
+            &login.login.name_id.value,
+            &login.login.name_id.format,
+            &login.login.session_index,
+        );
+        s.insert(&format!("saml_session:{}", login.tenant), saved)
+            .await
+            .map_err(|_| SessionError)?;
         Ok(format!(
             "{} [{}] {}",
             login.principal.owner(),
@@ -128,14 +140,31 @@ impl SamlSessions for Sessions {
 
     async fn logout_session(
         &self,
-        _parts: &mut Parts,
-        _tenant: &str,
+        parts: &mut Parts,
+        tenant: &str,
     ) -> Result<Option<LogoutSession>, SessionError> {
-        Ok(None)
+        let s = session(parts).await?;
+        let saved: Option<(String, Option<String>, Option<String>)> = s
+            .get(&format!("saml_session:{tenant}"))
+            .await
+            .map_err(|_| SessionError)?;
+        Ok(saved.map(|(value, format, index)| {
+            let mut name_id = rampart_saml::NameId::new(value);
+            name_id.format = format;
+            let session = LogoutSession::new(name_id);
+            match index {
+                Some(i) => session.with_session_index(i),
+                None => session,
+            }
+        }))
     }
 
-    async fn logged_out(&self, _parts: &mut Parts, _tenant: &str) -> Result<(), SessionError> {
-        Ok(())
+    async fn logged_out(&self, parts: &mut Parts, _tenant: &str) -> Result<(), SessionError> {
+        session(parts)
+            .await?
+            .flush()
+            .await
+            .map_err(|_| SessionError)
     }
 }
 
@@ -174,8 +203,14 @@ async fn start() -> Sp {
     )
     .unwrap()
     .with_sso_redirect_url(IDP_SSO);
+    let sp_key = rampart_saml::SigningKey::from_pkcs8_pem(&read("keys/sp.key.pem"))
+        .unwrap()
+        .with_certificate(Certificate::from_pem(&read("keys/sp.cert.pem")).unwrap())
+        .unwrap();
     let sp = ServiceProvider::builder(SP_ENTITY, ACS)
         .identity_provider(idp)
+        .with_signing_key(sp_key)
+        .with_single_logout_url(SLO)
         .build()
         .unwrap();
     let registry = TenantRegistry::new();
@@ -197,6 +232,7 @@ async fn start() -> Sp {
         .with_request_ids(ids.clone())
         .with_authorizer(authz)
         .with_clock(fixture_now)
+        .with_idp_single_logout_url("acme", IDP_SLO)
         .into_router();
     let app = Router::new()
         .merge(routes)
@@ -439,4 +475,80 @@ async fn non_utf8_form_is_400() {
     assert_eq!((status, body.as_str()), (400, "bad_form\n"));
     let (status, _) = post_acs(&sp, Some(&cookie), b"SAMLResponse=\xc3\x28".to_vec()).await;
     assert_eq!(status, 400);
+}
+
+/// The IdP's LogoutRequest for alice's session, as an HTTP-Redirect query signed with the
+/// test IdP key (SAML bindings 3.4.4.1: the signature covers the query as sent).
+fn signed_logout_query(session_index: &str) -> String {
+    use std::io::Write;
+    let xml = format!(
+        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_idp1" Version="2.0" IssueInstant="2030-01-01T00:00:30Z" NotOnOrAfter="2030-01-01T00:05:30Z" Destination="{SLO}"><saml:Issuer>{IDP_ENTITY}</saml:Issuer><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" SPNameQualifier="{SP_ENTITY}">alice@example.com</saml:NameID><samlp:SessionIndex>{session_index}</samlp:SessionIndex></samlp:LogoutRequest>"#
+    );
+    let mut d = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    d.write_all(xml.as_bytes()).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(d.finish().unwrap());
+    let unsigned = format!(
+        "SAMLRequest={}&SigAlg={}",
+        form_value(&b64),
+        form_value("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
+    );
+    let key = rampart_xmldsig::SigningKey::from_pkcs8_pem(&read("keys/idp.key.pem")).unwrap();
+    let sig =
+        base64::engine::general_purpose::STANDARD.encode(key.sign(unsigned.as_bytes()).unwrap());
+    format!("{unsigned}&Signature={}", form_value(&sig))
+}
+
+/// Logs alice in; returns the session cookie after login (the id is cycled).
+async fn logged_in(sp: &Sp) -> String {
+    let (cookie, id) = begin(sp).await;
+    let r = client()
+        .post(format!("{}/saml/acme/acs", sp.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", &cookie)
+        .body(acs_form(&signed_response(&id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    cookie_of(&r)
+}
+
+async fn slo(sp: &Sp, cookie: &str, query: &str) -> reqwest::Response {
+    client()
+        .get(format!("{}/saml/acme/slo?{query}", sp.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn idp_logout_request_ends_the_session_and_answers_the_idp() {
+    let sp = start().await;
+    let cookie = logged_in(&sp).await;
+    let query = signed_logout_query(SESSION_INDEX);
+    let r = slo(&sp, &cookie, &query).await;
+    assert_eq!(r.status(), 303, "{:?}", r.text().await);
+    let location = r.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with(&format!("{IDP_SLO}?SAMLResponse=")),
+        "{location}"
+    );
+    assert!(
+        location.contains("&Signature="),
+        "signed with the SP key: {location}"
+    );
+    // The session is gone: the same request again finds no SAML session.
+    let r = slo(&sp, &cookie, &query).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.text().await.unwrap(), "no_login_in_progress\n");
+}
+
+#[tokio::test]
+async fn idp_logout_request_for_another_session_is_refused() {
+    let sp = start().await;
+    let cookie = logged_in(&sp).await;
+    let r = slo(&sp, &cookie, &signed_logout_query("_another_session")).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.text().await.unwrap(), "saml_logout_refused\n");
 }
