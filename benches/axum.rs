@@ -5,8 +5,8 @@
 //!
 //! - `no_layer`: the baseline, no authentication;
 //! - `api_key_layer`: behind `ApiKeyLayer` with a valid key (memory attempt store, in-memory
-//!   key store): credential parsing, `check_all` over IP, pair and key, one
-//!   `ApiKeys::check_async`, the `Principal`;
+//!   key store): credential parsing, `check_all` over IP, pair and key, the store lookup
+//!   and `ApiKeys::verify`, the `Principal`;
 //! - `api_key_require`: the same plus `Authorizer::require("reports:read")`, granted by the
 //!   key's owner's role;
 //! - `apikey_check`: one `ApiKeys::check` alone (in process), the unit of the first target.
@@ -288,7 +288,7 @@ fn axum_layers(c: &mut Criterion) {
     );
     added_over_check_async.sort_by(f64::total_cmp);
     println!(
-        "axum/paired/api_key_layer_added_latency_async: the same / one ApiKeys::check_async on the in-memory store (what the layer calls), median {:.2} (min {:.2}, max {:.2})",
+        "axum/paired/api_key_layer_added_latency_async: the same / one ApiKeys::check_async on the in-memory store (parse, lookup, verify), median {:.2} (min {:.2}, max {:.2})",
         added_over_check_async[rounds / 2],
         added_over_check_async[0],
         added_over_check_async[rounds - 1],

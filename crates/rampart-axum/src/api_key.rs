@@ -131,8 +131,9 @@ impl KeyOwners for KeyIsOwner {
 ///    check before any secret check**: [`Tracker::check_all`] over the client IP, the
 ///    (key, IP) pair and the key; a refusal is 429 with `Retry-After`
 ///    ([`Error::Throttled`], [`Error::Locked`]) and costs no lookup or hash;
-/// 4. [`ApiKeys::check_async`] against the store (any [`AsyncKeyStore`]) with the layer's
-///    required scopes: a refused key is 401 ([`Error::InvalidApiKey`], the same body for
+/// 4. the record looked up by public id in the store (any [`AsyncKeyStore`]), then
+///    [`ApiKeys::verify`] (one HMAC whether or not a record exists) with the layer's required
+///    scopes: a refused key is 401 ([`Error::InvalidApiKey`], the same body for
 ///    every reason) and is recorded as a failure for the IP, the pair and the key (the 20th
 ///    consecutive failure of a key notifies its owner once, through the tracker's notifier);
 ///    a valid key lacking a required scope is 403 ([`Error::MissingScope`], not counted); a
@@ -380,10 +381,11 @@ where
         };
         // `credential` only returns visible ASCII.
         let secret = secret.to_str().map_err(|_| Error::MalformedCredentials)?;
-        // The public id the text claims (format and checksum; no lookup, no hash), so the
-        // key's streaks are checked before its secret is.
-        let claimed = match self.keys.parse(secret) {
-            Ok(parsed) => Some(parsed.public_id()),
+        // Parsed once (format, checksum, accepted prefix; no lookup, no hash): the public id
+        // it claims names the key's streaks, checked before its secret is.
+        let parsed = self.keys.parse(secret);
+        let claimed = match &parsed {
+            Ok(p) => Some(p.public_id()),
             Err(e) => e.public_id(),
         };
         let per_key = claimed.map(|id| {
@@ -392,24 +394,38 @@ where
                 Subject::api_key(id.as_str()),
             )
         });
-        let subjects: Vec<&Subject> = match &per_key {
-            Some((pair, key)) => vec![&by_ip, pair, key],
-            None => vec![&by_ip],
+        let (all, ip_only);
+        let subjects: &[&Subject] = match &per_key {
+            Some((pair, key)) => {
+                all = [&by_ip, pair, key];
+                &all
+            }
+            None => {
+                ip_only = [&by_ip];
+                &ip_only
+            }
         };
-        self.guard(&subjects, now).await?;
-        let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
-        let verified = match self
-            .keys
-            .check_async(&*self.store, secret, &scopes, now)
-            .await
-        {
+        self.guard(subjects, now).await?;
+        let checked = match parsed {
+            Err(e) => Err(e),
+            // rampart-apikey's documented path for a record the caller looked up: one HMAC
+            // whether or not the record exists, then revocation, expiry and scopes.
+            Ok(parsed) => match self.store.find(&parsed.public_id()).await {
+                Ok(record) => {
+                    let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
+                    self.keys.verify(&parsed, record, &scopes, now)
+                }
+                Err(e) => Err(rampart_apikey::Error::Store(Box::new(e))),
+            },
+        };
+        let verified = match checked {
             Ok(v) => v,
             Err(e @ rampart_apikey::Error::MissingScope { .. }) => {
                 return Err(Error::MissingScope(e));
             }
             Err(e) if !e.is_credential_failure() => return Err(Error::KeyStore(e)),
             Err(e) => {
-                self.record_failures(&subjects, now).await;
+                self.record_failures(subjects, now).await;
                 return Err(Error::InvalidApiKey(e));
             }
         };
