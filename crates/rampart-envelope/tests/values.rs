@@ -405,6 +405,16 @@ fn too_large_plaintext_is_refused() {
     assert!(matches!(ring.seal(&big, &ctx), Err(Error::TooLarge { .. })));
 }
 
+// The limit is inclusive (cargo-mutants: `>` mutated to `>=` in seal_with_version).
+#[test]
+fn plaintext_of_exactly_the_limit_seals_and_opens() {
+    let (_m, ring, ctx) = setup();
+    let max = vec![7u8; rampart_envelope::MAX_PLAINTEXT_LEN];
+    let ct = ring.seal(&max, &ctx).unwrap();
+    assert_eq!(ct.len(), rampart_envelope::MAX_PLAINTEXT_LEN + OVERHEAD);
+    assert!(ring.open(&ct, &ctx).unwrap()[..] == max[..]);
+}
+
 #[test]
 fn errors_are_lower_case_and_name_no_secrets() {
     let (_m, ring, ctx) = setup();
