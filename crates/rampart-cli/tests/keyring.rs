@@ -495,3 +495,23 @@ fn retire_at_a_terminal_asks_and_writes_nothing_unless_confirmed() {
         String::from_utf8_lossy(&run.transcript)
     );
 }
+
+#[test]
+fn init_names_the_keyring_after_the_file_or_name() {
+    let s = Setup::new();
+    assert_eq!(s.init()["keyring"], "tokens", "the file stem by default");
+    let other = Setup::new();
+    let out = other.keyring(&["init", "--name", "oauth-tokens"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(json_stdout(&out)["keyring"], "oauth-tokens");
+    let listed = other.keyring(&["list"]);
+    assert_eq!(json_stdout(&listed)["keyring"], "oauth-tokens");
+}
+
+#[test]
+fn init_with_an_unusable_name_writes_nothing() {
+    let s = Setup::new();
+    let out = s.keyring(&["init", "--name", "bad\u{7}name"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(!s.ring.exists());
+}

@@ -38,11 +38,23 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
             retention,
             bucket,
             ahead,
+            name,
         } => {
             let region = region.as_deref().unwrap_or(DEFAULT_REGION);
+            let name = match name {
+                Some(name) => name,
+                None => keyring_name(&file.keyring)?,
+            };
             match retention {
-                None => init(&file, region),
-                Some(r) => init_retention(&file, region, &r, bucket.as_deref(), ahead.unwrap_or(1)),
+                None => init(&file, &name, region),
+                Some(r) => init_retention(
+                    &file,
+                    &name,
+                    region,
+                    &r,
+                    bucket.as_deref(),
+                    ahead.unwrap_or(1),
+                ),
             }
         }
         KeyringCommand::Rotate { file } => {
@@ -121,19 +133,19 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<Report, Failure> {
     }
 }
 
-fn init(file: &KeyringFileArgs, region: &str) -> Result<Report, Failure> {
+fn init(file: &KeyringFileArgs, name: &str, region: &str) -> Result<Report, Failure> {
     let path = &file.keyring;
     refuse_existing(path)?;
-    let name = keyring_name(path)?;
     let master = master_key::from_args(&file.master_key)?;
     let ring =
-        Keyring::create(&name, region, &master, SystemTime::now()).map_err(|e| failure(&e))?;
+        Keyring::create(name, region, &master, SystemTime::now()).map_err(|e| failure(&e))?;
     create(path, &master, |store| ring.save_to(store))?;
     Ok(Report::success(describe(&ring)))
 }
 
 fn init_retention(
     file: &KeyringFileArgs,
+    name: &str,
     region: &str,
     retention: &str,
     bucket: Option<&str>,
@@ -152,10 +164,9 @@ fn init_retention(
         "day" => BucketSize::Day,
         _ => return Err(Failure::input("invalid_option", "--bucket is hour or day")),
     };
-    let name = keyring_name(path)?;
     let master = master_key::from_args(&file.master_key)?;
     let mut ring =
-        RetentionKeyring::create(&name, region, &master, RetentionPolicy::new(bucket, retain))
+        RetentionKeyring::create(name, region, &master, RetentionPolicy::new(bucket, retain))
             .map_err(|e| failure(&e))?;
     // Buckets exist before anyone encrypts: a bucket key only in one process's memory
     // would be lost with it, and the data with it.
@@ -182,23 +193,7 @@ fn instant(now: Option<&str>) -> Result<SystemTime, Failure> {
 
 /// `1h`, `90m`, `14d`, `3600s`: a retention period in whole seconds.
 fn parse_duration(text: &str) -> Result<Duration, Failure> {
-    let bad = || {
-        Failure::input(
-            "invalid_option",
-            format!("--retention {text:?}: give a number and s, m, h or d (1h, 90m, 14d)"),
-        )
-    };
-    let (digits, unit) = text.split_at(text.len().saturating_sub(1));
-    let n: u64 = digits.parse().map_err(|_| bad())?;
-    let scale = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(bad()),
-    };
-    let secs = n.checked_mul(scale).filter(|&s| s > 0).ok_or_else(bad)?;
-    Ok(Duration::from_secs(secs))
+    crate::input::duration("--retention", text)
 }
 
 fn retire(file: &KeyringFileArgs, below: u32, dry_run: bool, yes: bool) -> Result<Report, Failure> {
