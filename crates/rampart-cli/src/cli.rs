@@ -197,9 +197,15 @@ Example:
         #[command(flatten)]
         file: KeyringFileArgs,
     },
-    /// List the keyring's versions and their states.
+    /// List the keyring's versions and their states (the master key is optional: without
+    /// one, the file's integrity is not checked and the output says so).
     #[command(after_help = "\
+Without any master key (no --master-key, --master-key-file or RAMPART_MASTER_KEY), list reads
+the file as it is and says \"integrity\":\"not checked ...\"; with one, it verifies the file's
+integrity MAC and says \"integrity\":\"checked\".
+
 Example:
+  rampart keyring list --keyring tokens.json
   rampart keyring list --keyring tokens.json --master-key-file master.key
   {\"keyring\":\"tokens\",\"region\":\"eu-central\",\"versions\":[{\"version\":1,\"state\":\"primary\",...}]}")]
     List {
@@ -465,12 +471,14 @@ rampart's ApiKeyRecord drops that field first (jq 'del(.hashing_key_check)').")]
     },
     /// Revoke the key of a stored record: the record FILE is rewritten (atomically) with its
     /// revocation time, and every check of the key fails from then on.
-    #[command(after_help = r#"Needs no hashing key. A record already revoked is left as it is
+    #[command(
+        after_help = r#"Needs no hashing key. A record already revoked is left as it is
 (exit 1, "already_revoked").
 
 Example:
   rampart apikey revoke --record record.json
-  {"revoked":true,"public_id":"...","revoked_at":"2026-12-07T10:00:00Z"}"#)]
+  {"revoked":true,"public_id":"...","revoked_at":"2026-12-07T10:00:00Z"}"#
+    )]
     Revoke {
         /// File holding the stored record (JSON), rewritten in place.
         #[arg(long, value_name = "FILE")]
@@ -479,14 +487,16 @@ Example:
     /// Give the key of a stored record a new secret; the previous secret stays valid for
     /// --overlap, so clients can switch without an outage. Prints the new secret once and
     /// rewrites the record FILE (atomically).
-    #[command(after_help = r#"The hashing key must be the record's (its check value is
+    #[command(
+        after_help = r#"The hashing key must be the record's (its check value is
 compared first, and a wrong key changes nothing). The public key stays the same. During the
 overlap, `apikey check` with the old secret says "used_previous_secret":true. A revoked key
 cannot be rotated.
 
 Example:
   rampart apikey rotate --record record.json --overlap 7d --hashing-key-file hashing.key       > rotated.json && chmod 600 rotated.json
-  {"public_key":"...","secret_key":"...","previous_valid_until":"...","record":{...}}"#)]
+  {"public_key":"...","secret_key":"...","previous_valid_until":"...","record":{...}}"#
+    )]
     Rotate {
         /// File holding the stored record (JSON), rewritten in place.
         #[arg(long, value_name = "FILE")]
@@ -637,7 +647,12 @@ With -o FILE the XML itself goes to FILE (replaced atomically) and stdout says
         slo_url: Option<String>,
         /// Write the metadata XML itself to FILE (replaced atomically); stdout then says
         /// {"written":FILE}.
-        #[arg(short = 'o', long = "output", value_name = "FILE", conflicts_with = "raw")]
+        #[arg(
+            short = 'o',
+            long = "output",
+            value_name = "FILE",
+            conflicts_with = "raw"
+        )]
         output: Option<PathBuf>,
         /// Print the metadata XML itself on stdout instead of the JSON object.
         #[arg(long)]

@@ -273,7 +273,11 @@ fn check_under_another_hashing_key_says_wrong_hashing_key() {
     let other = private_file(dir.path(), "other.key", OTHER_HASHING_KEY);
     let (secret, record, _) = issue(&dir, &key, &[]);
     let out = check(&record, &other, &secret, &[]);
-    assert_eq!(out.status.code(), Some(2), "a configuration error, not a verdict");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a configuration error, not a verdict"
+    );
     let json = json_stdout(&out);
     assert_eq!(json["error"], "wrong_hashing_key");
     let message = json["message"].as_str().unwrap();
@@ -295,7 +299,10 @@ fn record_without_check_value_is_read_and_a_wrong_key_is_a_mismatch() {
     let other = private_file(dir.path(), "other.key", OTHER_HASHING_KEY);
     let (secret, record, json) = issue(&dir, &key, &[]);
     let mut old = json["record"].clone();
-    old.as_object_mut().unwrap().remove("hashing_key_check").unwrap();
+    old.as_object_mut()
+        .unwrap()
+        .remove("hashing_key_check")
+        .unwrap();
     std::fs::write(&record, old.to_string()).unwrap();
     assert_eq!(check(&record, &key, &secret, &[]).status.code(), Some(0));
     assert_rejected(&check(&record, &other, &secret, &[]), "mismatch", &secret);
@@ -420,13 +427,21 @@ fn revoke_rewrites_the_record_and_the_key_no_longer_checks() {
     let key = private_file(dir.path(), "hashing.key", HASHING_KEY);
     let (secret, record, json) = issue(&dir, &key, &[]);
     let out = revoke(&record);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json_stdout(&out);
     assert_eq!(report["revoked"], true);
     assert_eq!(report["public_id"], json["record"]["public_id"]);
     let stored: Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
     assert!(!stored["revoked_at"].is_null(), "{stored}");
-    assert_eq!(stored["hashing_key_check"], json["record"]["hashing_key_check"]);
+    assert_eq!(
+        stored["hashing_key_check"],
+        json["record"]["hashing_key_check"]
+    );
     assert_rejected(&check(&record, &key, &secret, &[]), "revoked", &secret);
 }
 
@@ -470,17 +485,29 @@ fn rotate_issues_a_new_secret_and_keeps_the_old_one_for_the_overlap() {
     let key = private_file(dir.path(), "hashing.key", HASHING_KEY);
     let (old_secret, record, issued) = issue(&dir, &key, &[]);
     let out = rotate(&record, &key, "7d");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json = json_stdout(&out);
     let new_secret = json["secret_key"].as_str().unwrap();
     assert_ne!(new_secret, old_secret);
-    assert_eq!(json["public_key"], issued["public_key"], "the public key stays");
+    assert_eq!(
+        json["public_key"], issued["public_key"],
+        "the public key stays"
+    );
     assert!(json["previous_valid_until"].is_string(), "{json}");
     let new_check = check(&record, &key, new_secret, &[]);
     assert_eq!(new_check.status.code(), Some(0));
     assert_eq!(json_stdout(&new_check)["used_previous_secret"], false);
     let old_check = check(&record, &key, &old_secret, &[]);
-    assert_eq!(old_check.status.code(), Some(0), "the old secret works during the overlap");
+    assert_eq!(
+        old_check.status.code(),
+        Some(0),
+        "the old secret works during the overlap"
+    );
     assert_eq!(json_stdout(&old_check)["used_previous_secret"], true);
 }
 
@@ -492,7 +519,11 @@ fn rotate_with_no_overlap_ends_the_old_secret_at_once() {
     let out = rotate(&record, &key, "0");
     assert_eq!(out.status.code(), Some(0));
     assert!(json_stdout(&out)["previous_valid_until"].is_null());
-    assert_rejected(&check(&record, &key, &old_secret, &[]), "mismatch", &old_secret);
+    assert_rejected(
+        &check(&record, &key, &old_secret, &[]),
+        "mismatch",
+        &old_secret,
+    );
 }
 
 #[test]

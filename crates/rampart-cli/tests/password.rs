@@ -348,7 +348,10 @@ fn verify_with_the_hash_as_an_argument_still_works_but_warns_about_ps() {
 fn hash_applies_the_password_policy_by_default() {
     for (password, why) in [
         ("short", "password must be at least 8 characters"),
-        ("12345678", "password is a repeated or sequential run of characters"),
+        (
+            "12345678",
+            "password is a repeated or sequential run of characters",
+        ),
     ] {
         let out = hash(password);
         assert_eq!(out.status.code(), Some(1), "{password}");
@@ -417,21 +420,41 @@ fn hash_with_a_pepper_verifies_only_with_it() {
         .write_stdin(PASSWORD)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json = json_stdout(&out);
     assert_eq!(json["peppered"], true);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("no pepper"));
     let stored = json["hash"].as_str().unwrap().to_owned();
     assert!(stored.contains("keyid="), "{stored}");
     let with = rampart()
-        .args(["password", "verify", "--pepper-version", "3", "--pepper-file"])
+        .args([
+            "password",
+            "verify",
+            "--pepper-version",
+            "3",
+            "--pepper-file",
+        ])
         .arg(&pepper)
         .env("RAMPART_PASSWORD_HASH", &stored)
         .write_stdin(PASSWORD)
         .output()
         .unwrap();
-    assert_eq!(with.status.code(), Some(0), "{}", String::from_utf8_lossy(&with.stdout));
-    assert_ne!(verify(&stored, PASSWORD).status.code(), Some(0), "not without the pepper");
+    assert_eq!(
+        with.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&with.stdout)
+    );
+    assert_ne!(
+        verify(&stored, PASSWORD).status.code(),
+        Some(0),
+        "not without the pepper"
+    );
 }
 
 #[test]

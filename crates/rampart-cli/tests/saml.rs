@@ -897,7 +897,11 @@ fn authn_request_without_a_redirect_endpoint_is_an_input_error() {
 /// CLI's flag.
 fn assert_no_library_option(json: &Value, out: &Output) {
     let all = format!("{json} {}", stderr(out));
-    for name in ["allow_sha1_signatures", "allow_small_rsa_keys", "opt in with"] {
+    for name in [
+        "allow_sha1_signatures",
+        "allow_small_rsa_keys",
+        "opt in with",
+    ] {
         assert!(!all.contains(name), "{name} in {all}");
     }
 }
@@ -919,8 +923,15 @@ fn allow_sha1_accepts_and_says_so_in_the_result() {
     assert_exit(&out, 0);
     let json = json_stdout(&out);
     assert_eq!(json["valid"], true);
-    assert_eq!(json["debugging_only_allowed"], serde_json::json!(["--allow-sha1"]));
-    assert!(stderr(&out).contains("--allow-sha1 given: DEBUGGING ONLY"), "{}", stderr(&out));
+    assert_eq!(
+        json["debugging_only_allowed"],
+        serde_json::json!(["--allow-sha1"])
+    );
+    assert!(
+        stderr(&out).contains("--allow-sha1 given: DEBUGGING ONLY"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -940,7 +951,10 @@ fn small_rsa_refusal_names_the_allow_small_rsa_flag() {
     let out = verify_trusting(&fixture("idp1024.cert.pem"), NOW, &response, &args);
     assert_exit(&out, 0);
     let json = json_stdout(&out);
-    assert_eq!(json["debugging_only_allowed"], serde_json::json!(["--allow-small-rsa"]));
+    assert_eq!(
+        json["debugging_only_allowed"],
+        serde_json::json!(["--allow-small-rsa"])
+    );
     assert!(stderr(&out).contains("DEBUGGING ONLY"));
 }
 
@@ -965,11 +979,16 @@ fn wrong_certificate_is_reported_before_the_key_size_rule() {
     assert!(!message.contains("2048"), "{message}");
     assert!(!message.contains("--allow-small-rsa"), "{message}");
     assert!(
-        stderr(&out).contains("[cert] the signature does not verify with the key of any trusted certificate"),
+        stderr(&out).contains(
+            "[cert] the signature does not verify with the key of any trusted certificate"
+        ),
         "{}",
         stderr(&out)
     );
-    assert!(json.get("debugging_only_allowed").is_none(), "nothing was relaxed: {json}");
+    assert!(
+        json.get("debugging_only_allowed").is_none(),
+        "nothing was relaxed: {json}"
+    );
 }
 
 #[test]
@@ -1021,9 +1040,18 @@ fn expired_metadata_hints_at_now_and_idp_cert() {
         .unwrap();
     assert_exit(&out, 2);
     let message = json_stdout(&out)["message"].as_str().unwrap().to_owned();
-    assert!(message.contains("metadata expired at 2029-06-01T00:00:00Z"), "{message}");
-    assert!(message.contains("give --now with a time before its validUntil"), "{message}");
-    assert!(message.contains("--idp-cert PEM and --idp-entity-id ID"), "{message}");
+    assert!(
+        message.contains("metadata expired at 2029-06-01T00:00:00Z"),
+        "{message}"
+    );
+    assert!(
+        message.contains("give --now with a time before its validUntil"),
+        "{message}"
+    );
+    assert!(
+        message.contains("--idp-cert PEM and --idp-entity-id ID"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -1034,7 +1062,10 @@ fn metadata_output_file_holds_the_raw_xml() {
     assert_exit(&out, 0);
     assert_eq!(json_stdout(&out)["written"], file.display().to_string());
     let written = std::fs::read_to_string(&file).unwrap();
-    let json_form = json_stdout(&metadata(&[]))["metadata"].as_str().unwrap().to_owned();
+    let json_form = json_stdout(&metadata(&[]))["metadata"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(written.starts_with('<'), "{written}");
     // The same document as the JSON form, up to its random-free content.
     assert_eq!(written.len(), json_form.len());

@@ -97,13 +97,25 @@ fn top_level_help_says_where_reports_go() {
 fn every_new_flag_has_help_and_an_example() {
     let flags: &[(&[&str], &[&str])] = &[
         (&["saml", "verify"], &["--allow-sha1", "--allow-small-rsa"]),
-        (&["saml", "verify-logout"], &["--allow-sha1", "--allow-small-rsa"]),
+        (
+            &["saml", "verify-logout"],
+            &["--allow-sha1", "--allow-small-rsa"],
+        ),
         (&["saml", "metadata"], &["-o", "--raw"]),
         (
             &["password", "hash"],
-            &["--no-policy", "--user-name", "--email", "--pepper-file", "--pepper-version"],
+            &[
+                "--no-policy",
+                "--user-name",
+                "--email",
+                "--pepper-file",
+                "--pepper-version",
+            ],
         ),
-        (&["password", "verify"], &["--pepper-file", "--pepper-version"]),
+        (
+            &["password", "verify"],
+            &["--pepper-file", "--pepper-version"],
+        ),
         (&["apikey", "new"], &["--expires-in"]),
         (&["apikey", "revoke"], &["--record"]),
         (&["apikey", "rotate"], &["--record", "--overlap"]),
@@ -112,12 +124,12 @@ fn every_new_flag_has_help_and_an_example() {
     for (path, names) in flags {
         let out = rampart().args(*path).arg("--help").output().unwrap();
         let help = String::from_utf8(out.stdout).unwrap();
-        let (options, after) = help.split_once("Example").unwrap_or_else(|| panic!("{path:?}"));
+        let (options, after) = help
+            .split_once("Example")
+            .unwrap_or_else(|| panic!("{path:?}"));
         let examples: Vec<&str> = after
             .lines()
-            .filter(|l| {
-                (l.starts_with("  ") && l.contains("rampart ")) || l.starts_with("      ")
-            })
+            .filter(|l| (l.starts_with("  ") && l.contains("rampart ")) || l.starts_with("      "))
             .collect();
         for name in *names {
             let option_line = options
@@ -125,7 +137,9 @@ fn every_new_flag_has_help_and_an_example() {
                 .any(|l| l.trim_start().starts_with(name) || l.contains(&format!(", {name}")));
             assert!(option_line, "{path:?}: no help line for {name}:\n{help}");
             assert!(
-                examples.iter().any(|l| l.split_whitespace().any(|w| w == *name)),
+                examples
+                    .iter()
+                    .any(|l| l.split_whitespace().any(|w| w == *name)),
                 "{path:?}: no example uses {name}:\n{help}"
             );
         }

@@ -32,9 +32,8 @@ pub(crate) fn run(cmd: PasswordCommand) -> Result<Report, Failure> {
                 if let Some(address) = &email {
                     context = context.with_email(address);
                 }
-                Policy::default()
-                    .check(&password, &context)
-                    .map_err(|rejection| match rejection {
+                Policy::default().check(&password, &context).map_err(
+                    |rejection| match rejection {
                         // Beyond the hasher's own cap too: the input error it always was.
                         Rejection::TooManyBytes { .. } => {
                             Failure::input("password_too_long", rejection.to_string())
@@ -45,7 +44,8 @@ pub(crate) fn run(cmd: PasswordCommand) -> Result<Report, Failure> {
                                 "{rejection}; nothing was hashed (--no-policy hashes it anyway)"
                             ),
                         ),
-                    })?;
+                    },
+                )?;
             }
             let hash = hasher.hash(&password).map_err(|e| failure(&e))?;
             let mut report = Report::success(json!({

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use rampart::saml::{
-    AlgorithmError, Certificate, DEFAULT_MAX_AUTHN_AGE, Error, Expected, IdentityProvider, IdpMetadata, Login,
-    LogoutError, LogoutSession, NameId, ServiceProvider, ServiceProviderBuilder, SignatureError,
-    SigningKey, SpMetadata, TimeError, Trace, binding,
+    AlgorithmError, Certificate, DEFAULT_MAX_AUTHN_AGE, Error, Expected, IdentityProvider,
+    IdpMetadata, Login, LogoutError, LogoutSession, NameId, ServiceProvider,
+    ServiceProviderBuilder, SignatureError, SigningKey, SpMetadata, TimeError, Trace, binding,
 };
 use rampart::xmldsig::{DSIG_NS, Document, Element};
 use serde_json::{Value, json};
@@ -296,10 +296,7 @@ fn legacy_flags(legacy: LegacyArgs) -> Vec<&'static str> {
 /// Puts the debugging-only opt-ins in the result, whatever the verdict: a line on stderr
 /// and `"debugging_only_allowed":[..]` in the JSON, so an accepted message is never mistaken
 /// for one a service would accept.
-fn with_legacy(
-    outcome: Result<Report, Failure>,
-    legacy: LegacyArgs,
-) -> Result<Report, Failure> {
+fn with_legacy(outcome: Result<Report, Failure>, legacy: LegacyArgs) -> Result<Report, Failure> {
     let flags = legacy_flags(legacy);
     if flags.is_empty() {
         return outcome;
