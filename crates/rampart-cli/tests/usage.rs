@@ -132,14 +132,14 @@ fn every_new_flag_has_help_and_an_example() {
             .filter(|l| (l.starts_with("  ") && l.contains("rampart ")) || l.starts_with("      "))
             .collect();
         for name in *names {
-            let option_line = options
-                .lines()
-                .any(|l| l.trim_start().starts_with(name) || l.contains(&format!(", {name}")));
+            let option_line = options.lines().any(|l| {
+                l.trim_ascii_start().starts_with(name) || l.contains(&format!(", {name}"))
+            });
             assert!(option_line, "{path:?}: no help line for {name}:\n{help}");
             assert!(
                 examples
                     .iter()
-                    .any(|l| l.split_whitespace().any(|w| w == *name)),
+                    .any(|l| l.split_ascii_whitespace().any(|w| w == *name)),
                 "{path:?}: no example uses {name}:\n{help}"
             );
         }

@@ -291,7 +291,9 @@ impl<'d> Validation<'_, 'd> {
             Some(v) => Err(Error::malformed(format!(
                 "response version {v:?} is not 2.0"
             ))),
-            None => Err(Error::malformed("response has no Version attribute (2.0 expected)")),
+            None => Err(Error::malformed(
+                "response has no Version attribute (2.0 expected)",
+            )),
         };
         self.trace.record("version", |()| "2.0".into(), r)?;
         let r = self.check_unsolicited_allowed();

@@ -344,11 +344,10 @@ fn legacy_refusal(reason: &rampart::xmldsig::SignatureError) -> Option<&'static 
 /// rampart-xmldsig's reason inside a response validation error, if there is one.
 fn xmldsig_reason(err: &Error) -> Option<&rampart::xmldsig::SignatureError> {
     match err {
-        Error::Signature(SignatureError::Algorithm(AlgorithmError::Refused(reason)))
-        | Error::Signature(SignatureError::Invalid(rampart::xmldsig::Error::Signature {
-            reason,
-            ..
-        })) => Some(reason),
+        Error::Signature(
+            SignatureError::Algorithm(AlgorithmError::Refused(reason))
+            | SignatureError::Invalid(rampart::xmldsig::Error::Signature { reason, .. }),
+        ) => Some(reason),
         _ => None,
     }
 }

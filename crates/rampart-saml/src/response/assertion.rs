@@ -23,7 +23,9 @@ impl<'d> Validation<'_, 'd> {
             Some(v) => Err(Error::malformed(format!(
                 "assertion version {v:?} is not 2.0"
             ))),
-            None => Err(Error::malformed("assertion has no Version attribute (2.0 expected)")),
+            None => Err(Error::malformed(
+                "assertion has no Version attribute (2.0 expected)",
+            )),
         };
         self.trace
             .record("assertion.version", |()| "2.0".into(), r)?;
