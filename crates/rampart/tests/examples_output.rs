@@ -10,7 +10,16 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// What `{:?}` of an Option, Result, struct or newtype prints.
-const DEBUG_TEXT: &[&str] = &["Some(", "None", "Ok(", "Err(", "PublicId(", " { ", "\\\""];
+const DEBUG_TEXT: &[&str] = &[
+    "Some(",
+    "None",
+    "Ok(",
+    "Err(",
+    "PublicId(",
+    "Locked {",
+    "RetryAfter(",
+    "ValidNeedsUpgrade {",
+];
 
 const EXAMPLES: &[&str] = &[
     "tour",
@@ -51,6 +60,10 @@ fn the_pattern_finds_debug_text_and_only_that() {
         Some("None")
     );
     assert_eq!(debug_text_in("a NoneSuch value, { braces }"), None);
+    assert_eq!(
+        debug_text_in("check -> RetryAfter(1s)"),
+        Some("RetryAfter(")
+    );
 }
 
 #[test]
