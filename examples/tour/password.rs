@@ -84,6 +84,5 @@ fn outcome(verdict: &Verdict) -> &'static str {
         Verdict::Valid => "accepted",
         Verdict::ValidNeedsUpgrade { .. } => "accepted, hash to upgrade",
         Verdict::Invalid => "refused: wrong password",
-        _ => "refused",
     }
 }
