@@ -137,7 +137,10 @@ async fn authenticate(
         // typed reason and the public id (never the secret).
         Err(e @ KeyError::MissingScope { .. }) => format!("403 [log: {e}]"),
         Err(e) if e.is_credential_failure() => {
-            format!("401 [log: {e}; count failure for {:?}]", e.public_id())
+            let who = e
+                .public_id()
+                .map_or_else(|| "the client IP".to_owned(), |id| format!("key {id}"));
+            format!("401 [log: {e}; count failure for {who}]")
         }
         Err(e) => format!("503 [log: {e}]"),
     }

@@ -102,7 +102,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     // Every row is on v2: retire v1 (destroys its key) and save.
     let retired = ring.retire_below(v2, day(120))?;
     ring.save(&path)?;
-    println!("retired versions {retired:?}");
+    let retired: Vec<String> = retired.iter().map(|v| format!("v{v}")).collect();
+    println!("retired versions {}", retired.join(", "));
     let ring = Keyring::load(&path, &master)?;
     for row in &table {
         ring.open_text(&row.token_column, &context(row.tenant))?;

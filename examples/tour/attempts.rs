@@ -34,8 +34,8 @@ pub(crate) async fn run() -> Result<(), Box<dyn Error>> {
         tracker.record_failure(&key, now).await?;
     }
     println!(
-        "   check({key}) -> {:?} (notify-only by default)",
-        tracker.check(&key, now).await?
+        "   check({key}) -> {} (notify-only by default)",
+        decision(tracker.check(&key, now).await?)
     );
 
     // The attacker's (key, IP) pair is throttled: 5 free attempts, then 1 s, 2 s, 4 s...
@@ -49,11 +49,14 @@ pub(crate) async fn run() -> Result<(), Box<dyn Error>> {
         );
     }
     println!("   {pair}: delays after each failure {}", delays.join(", "));
-    println!("   check now -> {:?}", tracker.check(&pair, now).await?);
+    println!(
+        "   check now -> {}",
+        decision(tracker.check(&pair, now).await?)
+    );
     now += Duration::from_secs(16);
     println!(
-        "   check 16 s later -> {:?}",
-        tracker.check(&pair, now).await?
+        "   check 16 s later -> {}",
+        decision(tracker.check(&pair, now).await?)
     );
 
     // An account with a hard lockout after 30: the locking failure issues an unlock token.
@@ -65,8 +68,8 @@ pub(crate) async fn run() -> Result<(), Box<dyn Error>> {
     }
     let token = token.ok_or("lockout issued no token")?;
     println!(
-        "   {account} after 30 failures -> {:?}",
-        tracker.check(&account, now).await?
+        "   {account} after 30 failures -> {}",
+        decision(tracker.check(&account, now).await?)
     );
     println!(
         "   unlock with the emailed token -> {}",
@@ -82,4 +85,15 @@ pub(crate) async fn run() -> Result<(), Box<dyn Error>> {
         "   a success ends the streak; shared counts across replicas: RedisStore (feature redis)"
     );
     Ok(())
+}
+
+/// A tracker's decision, in words.
+fn decision(d: Decision) -> String {
+    match d {
+        Decision::Allow => "allowed".to_owned(),
+        Decision::RetryAfter(wait) => format!("refused, retry after {} s", wait.as_secs()),
+        Decision::Locked { until: Some(_) } => "locked for a while".to_owned(),
+        Decision::Locked { until: None } => "locked until unlocked with the token".to_owned(),
+        _ => "refused".to_owned(),
+    }
 }

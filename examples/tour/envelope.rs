@@ -35,7 +35,7 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
         OVERHEAD
     );
     println!(
-        "   open with the same context: {:?}",
+        "   open with the same context: '{}'",
         String::from_utf8_lossy(&ring.open(&sealed, &ctx)?)
     );
     let other_tenant = Context::new()
@@ -71,7 +71,8 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
         ring.needs_reencrypt(&upgraded)?
     );
     let retired = ring.retire_below(v2, now + Duration::from_secs(120 * 86_400))?;
-    println!("   retired {retired:?}: the old copy now says");
+    let retired: Vec<String> = retired.iter().map(|v| format!("v{v}")).collect();
+    println!("   retired {}: the old copy now says", retired.join(", "));
     println!("     {}", ring.open(&sealed, &ctx).unwrap_err());
 
     // The keyring file: versioned JSON with an integrity MAC; rewrap to a new master key

@@ -32,8 +32,8 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
         .with_email("alice@example.com");
     for candidate in ["alice2024!", "short", "correct horse battery staple"] {
         match policy.check(&Password::new(candidate), &ctx) {
-            Ok(()) => println!("   sign-up: {candidate:?} accepted by the policy"),
-            Err(why) => println!("   sign-up: {candidate:?} rejected: {why}"),
+            Ok(()) => println!("   sign-up: '{candidate}' accepted by the policy"),
+            Err(why) => println!("   sign-up: '{candidate}' rejected: {why}"),
         }
     }
     let stored = hasher.hash(&Password::new("correct horse battery staple"))?;
@@ -43,11 +43,12 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     let started = Instant::now();
     let verdict = hasher.verify(&Password::new("correct horse battery staple"), &stored)?;
     println!(
-        "   log in with the right password: {verdict:?} ({:.0?})",
-        started.elapsed()
+        "   log in with the right password: {} ({} ms)",
+        outcome(&verdict),
+        started.elapsed().as_millis()
     );
     let verdict = hasher.verify(&Password::new("correct horse battery stapler"), &stored)?;
-    println!("   log in with a wrong password:   {verdict:?}");
+    println!("   log in with a wrong password:   {}", outcome(&verdict));
 
     // A user whose hash was made last year logs in: valid, and a new hash comes back.
     let old = last_year.hash(&Password::new("tr0ub4dor&3 but longer"))?;
@@ -56,15 +57,20 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
         Verdict::ValidNeedsUpgrade { new_hash, reason } => {
             println!("   bob logs in: valid, needs upgrade ({reason}); store {new_hash}");
         }
-        other => println!("   bob logs in: {other:?}"),
+        other => println!("   bob logs in: {}", outcome(&other)),
     }
 
     // Unknown user: same work as a real check, so timing does not reveal who has an account.
     let started = Instant::now();
     let verdict = hasher.verify_or_dummy(&Password::new("guess"), None)?;
     println!(
-        "   unknown user 'mallory': {verdict:?} after the same work ({:.0?})",
-        started.elapsed()
+        "   unknown user 'mallory': {} after the same work ({} ms)",
+        if verdict.is_valid() {
+            "accepted?!"
+        } else {
+            "refused (as a wrong password)"
+        },
+        started.elapsed().as_millis()
     );
 
     // A planted hash asking for 4 TiB of memory is refused before any hashing.
@@ -74,4 +80,13 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     }
     println!();
     Ok(())
+}
+
+/// What a login verdict means, in words.
+fn outcome(verdict: &Verdict) -> &'static str {
+    match verdict {
+        Verdict::Valid => "accepted",
+        Verdict::ValidNeedsUpgrade { .. } => "accepted, hash to upgrade",
+        Verdict::Invalid => "refused: wrong password",
+    }
 }

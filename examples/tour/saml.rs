@@ -27,9 +27,9 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     .identity_provider(idp)
     .build()?;
     println!(
-        "   SP configured: audience {}, clock skew {:?}; IdP-initiated logins refused",
+        "   SP configured: audience {}, clock skew {} s; IdP-initiated logins refused",
         sp.entity_id(),
-        sp.clock_skew()
+        sp.clock_skew().as_secs()
     );
     println!(
         "   SP metadata for the IdP admin: {} bytes of XML",

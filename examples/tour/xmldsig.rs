@@ -33,7 +33,7 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     // 2. A comment cannot cut a value short: text() reads every text child.
     let doc = Document::parse(b"<NameID>admin@example.com<!---->.evil.example</NameID>")?;
     println!(
-        "   comment injection: NameID reads as {:?}",
+        "   comment in a NameID:  reads as '{}' (full text; a comment cannot truncate it)",
         doc.root().text()
     );
 
@@ -54,9 +54,9 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     let doc = Document::parse(&signed)?;
     let order: Vec<&str> = doc.root().children().map(|c| c.local_name()).collect();
     println!(
-        "   signed ({} bytes); children now {:?}",
+        "   signed ({} bytes); children now {}",
         signed.len(),
-        order
+        order.join(", ")
     );
 
     // 5. Verify against a key we trust (never one found in the document's KeyInfo), and read
@@ -70,7 +70,7 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
         .ok_or("no signature")?;
     let verified = verify(&doc, signature, &options)?;
     println!(
-        "   verified {:?} by {}",
+        "   verified <{}> by {}",
         verified.signed().qualified_name(),
         verified.key().description()
     );
@@ -118,8 +118,10 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     );
     let legacy = options.clone().allow_sha1_signatures();
     println!(
-        "   sha-1 with allow_sha1_signatures(): verified {:?}",
-        verify(&doc, signature, &legacy)?.signature_algorithm()
+        "   sha-1 with allow_sha1_signatures(): verified ({})",
+        verify(&doc, signature, &legacy)?
+            .signature_algorithm()
+            .uri()
     );
     Ok(())
 }

@@ -11,9 +11,13 @@ use clap::{Args, Parser, Subcommand};
 
 /// Shown after `rampart --help`.
 const TOP_AFTER_HELP: &str = "\
-Output: one JSON object on stdout (encrypt/decrypt/reencrypt write their data there unless -o is
-given, and then report on stderr, usage errors included). Exit status: 0 success, 1 negative verdict (mismatch,
-invalid, rejected), 2 usage or input error.
+Reports: one JSON object per run, on stdout. encrypt, decrypt and reencrypt write their data
+to stdout when no -o OUT is given, and then put the JSON object on stderr instead (usage errors
+included), so data and report never mix; with -o OUT the report is on stdout. A failure
+reported on stdout also prints its message on stderr (\"rampart: ...\"); notes (saml verify
+--explain, warnings) go to stderr. saml metadata --raw prints the XML itself instead of JSON.
+Exit status: 0 success, 1 negative verdict (mismatch, invalid, rejected), 2 usage or input
+error.
 
 Secrets are never taken from arguments: passwords and API secrets come from stdin, master keys
 from --master-key-file or RAMPART_MASTER_KEY (32 bytes in base64), or an HSM or KMS named by
@@ -124,7 +128,11 @@ Example:
   head -c 32 /dev/urandom | base64 > master.key && chmod 600 master.key
   rampart keyring init --keyring tokens.json --region eu-central --master-key-file master.key
   rampart keyring init --keyring uploads.json --retention 1h --master-key-file master.key
-  rampart keyring init --keyring results.json --retention 14d --master-key-file master.key")]
+  rampart keyring init --keyring results.json --retention 14d --master-key-file master.key
+  rampart keyring init --keyring /etc/app/k.json --name tokens --master-key-file master.key
+
+The keyring's name (bound into every ciphertext, like the region) is --name, or else the file
+name without its extension (tokens.json: tokens).")]
     Init {
         #[command(flatten)]
         file: KeyringFileArgs,
@@ -142,6 +150,10 @@ Example:
         /// Buckets to prepare beyond the current one [retention keyrings; default: 1].
         #[arg(long, value_name = "N", requires = "retention")]
         ahead: Option<u32>,
+        /// Name label bound into every ciphertext of this keyring [default: the file name
+        /// without its extension].
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
     },
     /// Create the current time bucket of a retention keyring and the next N (cron, with purge).
     #[command(after_help = "\
@@ -185,9 +197,15 @@ Example:
         #[command(flatten)]
         file: KeyringFileArgs,
     },
-    /// List the keyring's versions and their states.
+    /// List the keyring's versions and their states (the master key is optional: without
+    /// one, the file's integrity is not checked and the output says so).
     #[command(after_help = "\
+Without any master key (no --master-key, --master-key-file or RAMPART_MASTER_KEY), list reads
+the file as it is and says \"integrity\":\"not checked ...\"; with one, it verifies the file's
+integrity MAC and says \"integrity\":\"checked\".
+
 Example:
+  rampart keyring list --keyring tokens.json
   rampart keyring list --keyring tokens.json --master-key-file master.key
   {\"keyring\":\"tokens\",\"region\":\"eu-central\",\"versions\":[{\"version\":1,\"state\":\"primary\",...}]}")]
     List {
@@ -327,13 +345,36 @@ Example:
 #[derive(Debug, Subcommand)]
 pub(crate) enum PasswordCommand {
     /// Hash the password read from stdin with argon2id; prints {"hash":"<PHC string>"}.
+    /// The password policy is applied first (--no-policy skips it).
     #[command(after_help = "\
-The password is stdin up to EOF, less one trailing newline.
+The password is stdin up to EOF, less one trailing newline. It must pass the password policy
+(NIST SP 800-63B: at least 8 characters, not one character repeated or a run like 12345678,
+--user-name and --email not in it) or nothing is hashed (exit 1, \"password_policy\").
+
+The hash carries no pepper unless one is given with --pepper-file: a service that peppers its
+hashes then needs the same pepper and version (the hash records the version). Without one, the
+JSON says \"peppered\":false and stderr says so.
 
 Example:
   printf '%s' \"$PASSWORD\" | rampart password hash
-  {\"hash\":\"$argon2id$v=19$m=19456,t=2,p=1$...\"}")]
-    Hash,
+  {\"hash\":\"$argon2id$v=19$m=19456,t=2,p=1$...\",\"peppered\":false,\"policy_checked\":true}
+  printf '%s' \"$PASSWORD\" | rampart password hash --user-name alice \\
+      --email alice@example.com --pepper-file pepper.key --pepper-version 2
+  printf '%s' \"$TEST_PASSWORD\" | rampart password hash --no-policy")]
+    Hash {
+        /// Hash without applying the password policy (test accounts, imports).
+        #[arg(long)]
+        no_policy: bool,
+        /// The account's user name: the policy refuses a password that contains it.
+        #[arg(long, value_name = "NAME", conflicts_with = "no_policy")]
+        user_name: Option<String>,
+        /// The account's email address: the policy refuses a password that contains its
+        /// local part.
+        #[arg(long, value_name = "ADDRESS", conflicts_with = "no_policy")]
+        email: Option<String>,
+        #[command(flatten)]
+        pepper: PepperArgs,
+    },
     /// Verify the password read from stdin against a stored hash (argon2id, or a legacy
     /// bcrypt, scrypt, PBKDF2 or Django hash). Exit 0 when valid, 1 when not.
     #[command(after_help = "\
@@ -345,7 +386,9 @@ quote it: it contains '$'.
 Example:
   printf '%s' \"$PASSWORD\" | rampart password verify --hash-file stored.hash
   printf '%s' \"$PASSWORD\" | RAMPART_PASSWORD_HASH=\"$STORED\" rampart password verify
-  {\"valid\":true,\"needs_rehash\":true}")]
+  {\"valid\":true,\"needs_rehash\":true}
+  printf '%s' \"$PASSWORD\" | rampart password verify --hash-file stored.hash \\
+      --pepper-file pepper.key --pepper-version 2")]
     Verify {
         /// The stored hash (PHC string, bcrypt or Django form); prefer --hash-file.
         #[arg(value_name = "HASH", allow_hyphen_values = true)]
@@ -353,7 +396,21 @@ Example:
         /// File holding the stored hash (surrounding whitespace ignored).
         #[arg(long, value_name = "FILE", conflicts_with = "hash")]
         hash_file: Option<PathBuf>,
+        #[command(flatten)]
+        pepper: PepperArgs,
     },
+}
+
+/// The service's pepper, for hashes that carry one.
+#[derive(Debug, Args)]
+pub(crate) struct PepperArgs {
+    /// File holding the pepper (1 to 64 bytes, in base64), readable by its owner only.
+    /// Without it, hashes carry no pepper.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) pepper_file: Option<PathBuf>,
+    /// The pepper's version, recorded in the hash [default: 1].
+    #[arg(long, value_name = "N", requires = "pepper_file")]
+    pub(crate) pepper_version: Option<u32>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -387,7 +444,13 @@ pub(crate) enum ApikeyCommand {
     #[command(after_help = "\
 Example:
   rampart apikey new --prefix rk_live --scope orders:read --hashing-key-file hashing.key \\
-      > issued.json && chmod 600 issued.json")]
+      > issued.json && chmod 600 issued.json
+  rampart apikey new --expires-in 90d --hashing-key-file hashing.key > issued.json
+
+The record carries \"hashing_key_check\", a keyed check value of the hashing key (not the key,
+and nothing a secret can be derived from): `apikey check`, `revoke` and `rotate` use it to
+say \"wrong hashing key\" instead of \"invalid secret\". A service that loads the record with
+rampart's ApiKeyRecord drops that field first (jq 'del(.hashing_key_check)').")]
     New {
         /// Prefix of the secret key, service_environment, so secret scanners recognise it
         /// [default: rk_live].
@@ -399,6 +462,49 @@ Example:
         /// Hashing key version recorded in the record (for hashing key rotation).
         #[arg(long, value_name = "N", default_value_t = 1)]
         hashing_key_version: u32,
+        /// The key expires this long after issue: a number and s, m, h or d (90d, 12h)
+        /// [default: never].
+        #[arg(long, value_name = "DURATION")]
+        expires_in: Option<String>,
+        #[command(flatten)]
+        hashing_key: HashingKeyArgs,
+    },
+    /// Revoke the key of a stored record: the record FILE is rewritten (atomically) with its
+    /// revocation time, and every check of the key fails from then on.
+    #[command(
+        after_help = r#"Needs no hashing key. A record already revoked is left as it is
+(exit 1, "already_revoked").
+
+Example:
+  rampart apikey revoke --record record.json
+  {"revoked":true,"public_id":"...","revoked_at":"2026-12-07T10:00:00Z"}"#
+    )]
+    Revoke {
+        /// File holding the stored record (JSON), rewritten in place.
+        #[arg(long, value_name = "FILE")]
+        record: PathBuf,
+    },
+    /// Give the key of a stored record a new secret; the previous secret stays valid for
+    /// --overlap, so clients can switch without an outage. Prints the new secret once and
+    /// rewrites the record FILE (atomically).
+    #[command(
+        after_help = r#"The hashing key must be the record's (its check value is
+compared first, and a wrong key changes nothing). The public key stays the same. During the
+overlap, `apikey check` with the old secret says "used_previous_secret":true. A revoked key
+cannot be rotated.
+
+Example:
+  rampart apikey rotate --record record.json --overlap 7d --hashing-key-file hashing.key       > rotated.json && chmod 600 rotated.json
+  {"public_key":"...","secret_key":"...","previous_valid_until":"...","record":{...}}"#
+    )]
+    Rotate {
+        /// File holding the stored record (JSON), rewritten in place.
+        #[arg(long, value_name = "FILE")]
+        record: PathBuf,
+        /// How long the previous secret stays valid: a number and s, m, h or d (7d, 12h);
+        /// 0 ends it at once.
+        #[arg(long, value_name = "DURATION", default_value = "1d")]
+        overlap: String,
         #[command(flatten)]
         hashing_key: HashingKeyArgs,
     },
@@ -452,7 +558,15 @@ SHA-256 fingerprints; when a time check fails, the response's NotBefore/NotOnOrA
 Example:
   rampart saml verify --idp-cert idp.pem --idp-entity-id https://idp.example.com \\
       --sp-entity-id https://sp.example.com --acs-url https://sp.example.com/acs \\
-      --request-id _a1b2c3 --now 2026-11-23T10:00:00Z --explain response.b64")]
+      --request-id _a1b2c3 --now 2026-11-23T10:00:00Z --explain response.b64
+
+--allow-sha1 and --allow-small-rsa are for debugging only: they show whether the rest of a
+response that uses SHA-1 or an RSA key under 2048 bits is right, and the result says
+\"debugging_only_allowed\" with a warning on stderr. A certificate that is not the IdP's
+is reported as such, whatever its key size. Example:
+  rampart saml verify --idp-cert old-idp.pem --idp-entity-id https://idp.example.com \\
+      --sp-entity-id https://sp.example.com --acs-url https://sp.example.com/acs \\
+      --allow-sha1 --allow-small-rsa --explain response.b64")]
     Verify {
         /// Trusted IdP signing certificate (PEM); repeat for key rollover.
         #[arg(long, value_name = "PEM", required_unless_present = "idp_metadata")]
@@ -479,6 +593,8 @@ Example:
         /// Print every check made, to see why a login fails.
         #[arg(long)]
         explain: bool,
+        #[command(flatten)]
+        legacy: LegacyArgs,
         /// The SP's decryption key and its certificate (one PEM file: PRIVATE KEY and
         /// CERTIFICATE blocks), readable by its owner only, for EncryptedAssertion; repeat
         /// for a rollover. Only in builds with the feature `encrypted-assertions`.
@@ -498,7 +614,14 @@ that `saml authn-request --sign-key` keeps.
 Example:
   rampart saml metadata --sp-entity-id https://sp.example.com \\
       --acs-url https://sp.example.com/acs --cert sp.pem --sign-key sp-key.pem \\
-      | jq -r .metadata > sp-metadata.xml")]
+      | jq -r .metadata > sp-metadata.xml
+  rampart saml metadata --sp-entity-id https://sp.example.com \\
+      --acs-url https://sp.example.com/acs --cert sp.pem -o sp-metadata.xml
+  rampart saml metadata --sp-entity-id https://sp.example.com \\
+      --acs-url https://sp.example.com/acs --raw > sp-metadata.xml
+
+With -o FILE the XML itself goes to FILE (replaced atomically) and stdout says
+{\"written\":FILE}; with --raw the XML itself is printed on stdout, with no JSON around it.")]
     Metadata {
         /// Our SP entity id.
         #[arg(long, value_name = "ID")]
@@ -522,6 +645,18 @@ Example:
         /// bindings.
         #[arg(long, value_name = "URL")]
         slo_url: Option<String>,
+        /// Write the metadata XML itself to FILE (replaced atomically); stdout then says
+        /// {"written":FILE}.
+        #[arg(
+            short = 'o',
+            long = "output",
+            value_name = "FILE",
+            conflicts_with = "raw"
+        )]
+        output: Option<PathBuf>,
+        /// Print the metadata XML itself on stdout instead of the JSON object.
+        #[arg(long)]
+        raw: bool,
     },
     /// Build an AuthnRequest for the IdP's HTTP-Redirect endpoint; prints its id and URL.
     #[command(after_help = "\
@@ -618,7 +753,10 @@ IdP-initiated LogoutRequest for --name-id (and --session-index). Replay is not c
 Example:
   rampart saml verify-logout --idp-metadata idp-metadata.xml \\
       --sp-entity-id https://sp.example.com --slo-url https://sp.example.com/slo \\
-      --name-id alice@example.com --session-index _s1 query.txt")]
+      --name-id alice@example.com --session-index _s1 query.txt
+  rampart saml verify-logout --idp-cert old-idp.pem --idp-entity-id https://idp.example.com \\
+      --sp-entity-id https://sp.example.com --slo-url https://sp.example.com/slo \\
+      --request-id _lr1 --allow-sha1 --allow-small-rsa response-query.txt   # debugging only")]
     VerifyLogout {
         /// Trusted IdP signing certificate (PEM); repeat for key rollover.
         #[arg(long, value_name = "PEM", required_unless_present = "idp_metadata")]
@@ -658,10 +796,26 @@ Example:
         /// Check times as of this instant (RFC 3339) instead of the clock.
         #[arg(long, value_name = "RFC3339")]
         now: Option<String>,
+        #[command(flatten)]
+        legacy: LegacyArgs,
         /// File holding the query string or POST body; stdin when "-".
         #[arg(value_name = "INPUT")]
         input: PathBuf,
     },
+}
+
+/// The legacy algorithms `saml verify` and `saml verify-logout` can be told to accept, to
+/// debug an IdP that still uses them. Named loudly; the result lists them.
+#[derive(Debug, Args, Clone, Copy)]
+pub(crate) struct LegacyArgs {
+    /// DEBUGGING ONLY: accept SHA-1 signatures and digests (broken for collisions), to see
+    /// whether the rest of the message is right. The result says so.
+    #[arg(long)]
+    pub(crate) allow_sha1: bool,
+    /// DEBUGGING ONLY: accept RSA keys of 1024 to 2047 bits, to see whether the rest of the
+    /// message is right. The result says so.
+    #[arg(long)]
+    pub(crate) allow_small_rsa: bool,
 }
 
 /// How a logout message arrived (SAML bindings 3.4, 3.5).

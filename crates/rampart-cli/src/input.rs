@@ -155,6 +155,27 @@ pub(crate) fn key_text(
     Ok(Zeroizing::new(text.trim_ascii().to_owned()))
 }
 
+/// `1h`, `90m`, `14d`, `3600s`: a period in whole seconds, for the option named `option`.
+pub(crate) fn duration(option: &str, text: &str) -> Result<std::time::Duration, Failure> {
+    let bad = || {
+        Failure::input(
+            "invalid_option",
+            format!("{option} {text:?}: give a number and s, m, h or d (1h, 90m, 14d)"),
+        )
+    };
+    let (digits, unit) = text.split_at(text.len().saturating_sub(1));
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    let secs = n.checked_mul(scale).filter(|&s| s > 0).ok_or_else(bad)?;
+    Ok(std::time::Duration::from_secs(secs))
+}
+
 /// Reads a private key file (PEM): it must be private like a key file, and its bytes are
 /// zeroized on drop.
 pub(crate) fn private_document(path: &Path) -> Result<Zeroizing<Vec<u8>>, Failure> {

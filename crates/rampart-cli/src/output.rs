@@ -39,6 +39,8 @@ pub(crate) struct Report {
     pub(crate) body: Value,
     /// Human-readable lines for stderr (for example `saml verify --explain`).
     pub(crate) notes: Vec<String>,
+    /// Text printed on stdout instead of the JSON object (`saml metadata --raw`).
+    pub(crate) raw: Option<String>,
 }
 
 impl Report {
@@ -49,6 +51,7 @@ impl Report {
             channel: Channel::Stdout,
             body,
             notes: Vec::new(),
+            raw: None,
         }
     }
 
@@ -59,6 +62,7 @@ impl Report {
             channel: Channel::Stdout,
             body,
             notes: Vec::new(),
+            raw: None,
         }
     }
 
@@ -66,6 +70,14 @@ impl Report {
     pub(crate) fn on(mut self, channel: Channel) -> Self {
         self.channel = channel;
         self
+    }
+
+    /// A success that prints `text` itself on stdout, with no JSON object.
+    pub(crate) fn raw(text: String) -> Self {
+        Self {
+            raw: Some(text),
+            ..Self::success(Value::Null)
+        }
     }
 }
 
@@ -130,6 +142,20 @@ fn describe_io(err: &io::Error) -> String {
     }
 }
 
+/// Writes `data` to `path` atomically: a temporary file beside it, renamed into place only
+/// once complete (rampart-envelope's `AtomicFile`), so a crash never leaves half a file. The
+/// mode of a file it replaces is kept.
+pub(crate) fn replace_file(path: &std::path::Path, data: &[u8]) -> Result<(), Failure> {
+    let name = path.display().to_string();
+    let mut file = rampart::envelope::atomic_file::AtomicFile::new(path)
+        .map_err(|e| io_failure(&name, &e))?
+        .with_keep_metadata(true);
+    file.as_file_mut()
+        .write_all(data)
+        .map_err(|e| io_failure(&name, &e))?;
+    file.commit().map_err(|e| io_failure(&name, &e))
+}
+
 /// Prints the outcome of a run and returns the process exit code.
 pub(crate) fn finish(outcome: Result<Report, Failure>) -> ExitCode {
     match outcome {
@@ -137,7 +163,12 @@ pub(crate) fn finish(outcome: Result<Report, Failure>) -> ExitCode {
             for note in &report.notes {
                 let _ = writeln!(io::stderr(), "{note}");
             }
-            emit(report.channel, &report.body);
+            match &report.raw {
+                Some(text) => {
+                    let _ = io::stdout().lock().write_all(text.as_bytes());
+                }
+                None => emit(report.channel, &report.body),
+            }
             code(report.exit)
         }
         Err(failure) => {

@@ -106,10 +106,22 @@ fn new_with_malformed_prefix_exits_2() {
 }
 
 #[test]
-fn new_without_hashing_key_exits_2() {
-    let out = rampart().args(["apikey", "new"]).output().unwrap();
+fn new_without_hashing_key_names_the_option_and_how_to_make_one() {
+    let out = rampart()
+        .args(["apikey", "new"])
+        .env_remove("RAMPART_APIKEY_HASHING_KEY")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(json_stdout(&out)["error"], "missing_key");
+    let json = json_stdout(&out);
+    assert_eq!(json["error"], "missing_key");
+    let message = json["message"].as_str().unwrap();
+    assert!(message.contains("--hashing-key-file FILE"), "{message}");
+    assert!(message.contains("RAMPART_APIKEY_HASHING_KEY"), "{message}");
+    assert!(
+        message.contains("head -c 32 /dev/urandom | base64 > hashing.key"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -255,11 +267,44 @@ fn check_rejects_another_keys_secret_as_unknown() {
 }
 
 #[test]
-fn check_under_another_hashing_key_is_a_mismatch() {
+fn check_under_another_hashing_key_says_wrong_hashing_key() {
     let dir = TempDir::new().unwrap();
     let key = private_file(dir.path(), "hashing.key", HASHING_KEY);
     let other = private_file(dir.path(), "other.key", OTHER_HASHING_KEY);
     let (secret, record, _) = issue(&dir, &key, &[]);
+    let out = check(&record, &other, &secret, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a configuration error, not a verdict"
+    );
+    let json = json_stdout(&out);
+    assert_eq!(json["error"], "wrong_hashing_key");
+    let message = json["message"].as_str().unwrap();
+    assert!(
+        message.contains("the hashing key is not the one this record was made with"),
+        "{message}"
+    );
+    assert!(message.contains("--hashing-key-file"), "{message}");
+    assert!(json.get("valid").is_none(), "no verdict on the secret");
+    assert_no_secret(&out, secret.as_bytes());
+}
+
+/// Records made before the check value existed are still read; a wrong key then fails as a
+/// mismatch, as it always did.
+#[test]
+fn record_without_check_value_is_read_and_a_wrong_key_is_a_mismatch() {
+    let dir = TempDir::new().unwrap();
+    let key = private_file(dir.path(), "hashing.key", HASHING_KEY);
+    let other = private_file(dir.path(), "other.key", OTHER_HASHING_KEY);
+    let (secret, record, json) = issue(&dir, &key, &[]);
+    let mut old = json["record"].clone();
+    old.as_object_mut()
+        .unwrap()
+        .remove("hashing_key_check")
+        .unwrap();
+    std::fs::write(&record, old.to_string()).unwrap();
+    assert_eq!(check(&record, &key, &secret, &[]).status.code(), Some(0));
     assert_rejected(&check(&record, &other, &secret, &[]), "mismatch", &secret);
 }
 
@@ -336,4 +381,177 @@ fn secret_typed_at_a_terminal_is_not_echoed() {
     assert_eq!(run.code, Some(0), "the typed secret was read: {shown}");
     assert!(shown.contains("\"valid\":true"), "{shown}");
     assert!(!shown.contains(&secret), "the secret was echoed: {shown:?}");
+}
+
+#[test]
+fn new_with_expires_in_records_the_expiry() {
+    let dir = TempDir::new().unwrap();
+    let key = private_file(dir.path(), "hashing.key", HASHING_KEY);
+    let (secret, record, json) = issue(&dir, &key, &["--expires-in", "90d"]);
+    let expires = json["record"]["expires_at"].clone();
+    assert!(!expires.is_null(), "{json}");
+    let created = json["record"]["created_at"].clone();
+    assert_ne!(expires, created);
+    assert_eq!(check(&record, &key, &secret, &[]).status.code(), Some(0));
+}
+
+#[test]
+fn new_with_malformed_expires_in_exits_2() {
+    let dir = TempDir::new().unwrap();
+    let key = private_file(dir.path(), "hashing.key", HASHING_KEY);
+    for bad in ["90", "0d", "3w", "soon"] {
+        let out = rampart()
+            .args(["apikey", "new", "--expires-in", bad, "--hashing-key-file"])
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let json = json_stdout(&out);
+        assert_eq!(json["error"], "invalid_option", "{bad}");
+        assert!(json["message"].as_str().unwrap().contains("--expires-in"));
+        assert!(json.get("secret_key").is_none());
+    }
+}
+
+fn revoke(record: &Path) -> std::process::Output {
+    rampart()
+        .args(["apikey", "revoke", "--record"])
+        .arg(record)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn revoke_rewrites_the_record_and_the_key_no_longer_checks() {
+    let dir = TempDir::new().unwrap();
+    let key = private_file(dir.path(), "hashing.key", HASHING_KEY);
+    let (secret, record, json) = issue(&dir, &key, &[]);
+    let out = revoke(&record);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_stdout(&out);
+    assert_eq!(report["revoked"], true);
+    assert_eq!(report["public_id"], json["record"]["public_id"]);
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    assert!(!stored["revoked_at"].is_null(), "{stored}");
+    assert_eq!(
+        stored["hashing_key_check"],
+        json["record"]["hashing_key_check"]
+    );
+    assert_rejected(&check(&record, &key, &secret, &[]), "revoked", &secret);
+}
+
+#[test]
+fn revoking_twice_leaves_the_record_unchanged() {
+    let dir = TempDir::new().unwrap();
+    let key = private_file(dir.path(), "hashing.key", HASHING_KEY);
+    let (_, record, _) = issue(&dir, &key, &[]);
+    assert_eq!(revoke(&record).status.code(), Some(0));
+    let before = std::fs::read(&record).unwrap();
+    let out = revoke(&record);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_stdout(&out)["error"], "already_revoked");
+    assert_eq!(std::fs::read(&record).unwrap(), before);
+}
+
+#[test]
+fn revoke_of_a_malformed_record_exits_2_and_writes_nothing() {
+    let dir = TempDir::new().unwrap();
+    let record = dir.path().join("record.json");
+    std::fs::write(&record, r#"{"v":99}"#).unwrap();
+    let out = revoke(&record);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_stdout(&out)["error"], "malformed_record");
+    assert_eq!(std::fs::read_to_string(&record).unwrap(), r#"{"v":99}"#);
+}
+
+fn rotate(record: &Path, key_file: &Path, overlap: &str) -> std::process::Output {
+    rampart()
+        .args(["apikey", "rotate", "--overlap", overlap, "--record"])
+        .arg(record)
+        .arg("--hashing-key-file")
+        .arg(key_file)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn rotate_issues_a_new_secret_and_keeps_the_old_one_for_the_overlap() {
+    let dir = TempDir::new().unwrap();
+    let key = private_file(dir.path(), "hashing.key", HASHING_KEY);
+    let (old_secret, record, issued) = issue(&dir, &key, &[]);
+    let out = rotate(&record, &key, "7d");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = json_stdout(&out);
+    let new_secret = json["secret_key"].as_str().unwrap();
+    assert_ne!(new_secret, old_secret);
+    assert_eq!(
+        json["public_key"], issued["public_key"],
+        "the public key stays"
+    );
+    assert!(json["previous_valid_until"].is_string(), "{json}");
+    let new_check = check(&record, &key, new_secret, &[]);
+    assert_eq!(new_check.status.code(), Some(0));
+    assert_eq!(json_stdout(&new_check)["used_previous_secret"], false);
+    let old_check = check(&record, &key, &old_secret, &[]);
+    assert_eq!(
+        old_check.status.code(),
+        Some(0),
+        "the old secret works during the overlap"
+    );
+    assert_eq!(json_stdout(&old_check)["used_previous_secret"], true);
+}
+
+#[test]
+fn rotate_with_no_overlap_ends_the_old_secret_at_once() {
+    let dir = TempDir::new().unwrap();
+    let key = private_file(dir.path(), "hashing.key", HASHING_KEY);
+    let (old_secret, record, _) = issue(&dir, &key, &[]);
+    let out = rotate(&record, &key, "0");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(json_stdout(&out)["previous_valid_until"].is_null());
+    assert_rejected(
+        &check(&record, &key, &old_secret, &[]),
+        "mismatch",
+        &old_secret,
+    );
+}
+
+#[test]
+fn rotate_with_the_wrong_hashing_key_changes_nothing() {
+    let dir = TempDir::new().unwrap();
+    let key = private_file(dir.path(), "hashing.key", HASHING_KEY);
+    let other = private_file(dir.path(), "other.key", OTHER_HASHING_KEY);
+    let (secret, record, _) = issue(&dir, &key, &[]);
+    let before = std::fs::read(&record).unwrap();
+    let out = rotate(&record, &other, "1d");
+    assert_eq!(out.status.code(), Some(2));
+    let json = json_stdout(&out);
+    assert_eq!(json["error"], "wrong_hashing_key");
+    assert!(json.get("secret_key").is_none());
+    assert_eq!(std::fs::read(&record).unwrap(), before);
+    assert_eq!(check(&record, &key, &secret, &[]).status.code(), Some(0));
+}
+
+#[test]
+fn rotate_of_a_revoked_key_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let key = private_file(dir.path(), "hashing.key", HASHING_KEY);
+    let (_, record, _) = issue(&dir, &key, &[]);
+    assert_eq!(revoke(&record).status.code(), Some(0));
+    let out = rotate(&record, &key, "1d");
+    assert_eq!(out.status.code(), Some(1));
+    let json = json_stdout(&out);
+    assert_eq!(json["error"], "revoked");
+    assert!(json["message"].as_str().unwrap().contains("apikey new"));
+    assert!(json.get("secret_key").is_none());
 }

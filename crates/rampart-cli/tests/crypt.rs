@@ -644,3 +644,29 @@ fn binary_output_is_refused_at_a_terminal() {
         MARKER,
     );
 }
+
+#[test]
+fn wrong_context_says_the_pairs_must_be_those_given_to_encrypt() {
+    let s = Setup::new();
+    let enc = s.run("encrypt", &["--value", "--context", "row=1"], MARKER);
+    for (what, input) in [
+        ("value", enc.stdout.clone()),
+        ("file", {
+            s.run("encrypt", &["--context", "row=1"], &plaintext(3000))
+                .stdout
+        }),
+    ] {
+        let dec = s.run("decrypt", &["--context", "row=2"], &input);
+        assert_eq!(dec.status.code(), Some(1), "{what}");
+        let json = json_stderr(&dec);
+        assert_eq!(json["error"], "authentication_failed", "{what}");
+        let message = json["message"].as_str().unwrap();
+        assert!(
+            message.contains(
+                "the --context pairs must be exactly those given to encrypt (same keys and \
+                 values, all of them): they are not stored with the data"
+            ),
+            "{what}: {message}"
+        );
+    }
+}

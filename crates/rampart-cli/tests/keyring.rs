@@ -495,3 +495,90 @@ fn retire_at_a_terminal_asks_and_writes_nothing_unless_confirmed() {
         String::from_utf8_lossy(&run.transcript)
     );
 }
+
+#[test]
+fn init_names_the_keyring_after_the_file_or_name() {
+    let s = Setup::new();
+    assert_eq!(s.init()["keyring"], "tokens", "the file stem by default");
+    let other = Setup::new();
+    let out = other.keyring(&["init", "--name", "oauth-tokens"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json_stdout(&out)["keyring"], "oauth-tokens");
+    let listed = other.keyring(&["list"]);
+    assert_eq!(json_stdout(&listed)["keyring"], "oauth-tokens");
+}
+
+#[test]
+fn init_with_an_unusable_name_writes_nothing() {
+    let s = Setup::new();
+    let out = s.keyring(&["init", "--name", "bad\u{7}name"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!s.ring.exists());
+}
+
+fn list_without_master_key(ring: &Path) -> Output {
+    rampart()
+        .args(["keyring", "list", "--keyring"])
+        .arg(ring)
+        .env_remove("RAMPART_MASTER_KEY")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn list_without_master_key_shows_the_file_with_integrity_not_checked() {
+    let s = Setup::new();
+    s.init();
+    s.keyring(&["rotate"]);
+    let checked = json_stdout(&s.keyring(&["list"]));
+    assert_eq!(checked["integrity"], "checked");
+    let out = list_without_master_key(&s.ring);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let json = json_stdout(&out);
+    assert!(
+        json["integrity"]
+            .as_str()
+            .unwrap()
+            .starts_with("not checked (no master key given"),
+        "{json}"
+    );
+    for field in [
+        "keyring",
+        "region",
+        "id",
+        "kind",
+        "primary",
+        "min_decrypt",
+        "master_key",
+    ] {
+        assert_eq!(json[field], checked[field], "{field}");
+    }
+    assert_eq!(states(&json), states(&checked));
+}
+
+#[test]
+fn list_without_master_key_of_a_file_that_is_no_keyring_exits_2() {
+    let s = Setup::new();
+    std::fs::write(&s.ring, r#"{"format":"something-else"}"#).unwrap();
+    let out = list_without_master_key(&s.ring);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_stdout(&out)["error"], "not_a_keyring");
+    let missing = list_without_master_key(&s.path("missing.json"));
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(json_stdout(&missing)["error"], "io");
+}

@@ -343,3 +343,131 @@ fn verify_with_the_hash_as_an_argument_still_works_but_warns_about_ps() {
         "the warning does not repeat the hash"
     );
 }
+
+#[test]
+fn hash_applies_the_password_policy_by_default() {
+    for (password, why) in [
+        ("short", "password must be at least 8 characters"),
+        (
+            "12345678",
+            "password is a repeated or sequential run of characters",
+        ),
+    ] {
+        let out = hash(password);
+        assert_eq!(out.status.code(), Some(1), "{password}");
+        let json = json_stdout(&out);
+        assert_eq!(json["error"], "password_policy");
+        assert_eq!(
+            json["message"],
+            format!("{why}; nothing was hashed (--no-policy hashes it anyway)")
+        );
+        assert!(json.get("hash").is_none());
+        assert_no_secret(&out, password.as_bytes());
+    }
+}
+
+#[test]
+fn hash_refuses_a_password_containing_the_user_name() {
+    let out = rampart()
+        .args(["password", "hash", "--user-name", "alice"])
+        .write_stdin("alice-in-wonderland")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_stdout(&out)["error"], "password_policy");
+}
+
+#[test]
+fn hash_with_no_policy_skips_it_and_says_so() {
+    let out = rampart()
+        .args(["password", "hash", "--no-policy"])
+        .write_stdin("short")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json = json_stdout(&out);
+    assert_eq!(json["policy_checked"], false);
+    let stored = json["hash"].as_str().unwrap();
+    assert_eq!(verify(stored, "short").status.code(), Some(0));
+}
+
+#[test]
+fn hash_without_pepper_says_it_carries_none() {
+    let out = hash(PASSWORD);
+    assert_eq!(out.status.code(), Some(0));
+    let json = json_stdout(&out);
+    assert_eq!(json["peppered"], false);
+    assert_eq!(json["policy_checked"], true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("note: this hash carries no pepper (none given with --pepper-file)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn hash_with_a_pepper_verifies_only_with_it() {
+    let dir = tempfile::TempDir::new().unwrap();
+    // 32 bytes, base64.
+    let pepper = common::private_file(
+        dir.path(),
+        "pepper.key",
+        "cGVwcGVyLWZvci10aGUtY2xpLXRlc3QtMzItYnl0ZXM=",
+    );
+    let out = rampart()
+        .args(["password", "hash", "--pepper-version", "3", "--pepper-file"])
+        .arg(&pepper)
+        .write_stdin(PASSWORD)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = json_stdout(&out);
+    assert_eq!(json["peppered"], true);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("no pepper"));
+    let stored = json["hash"].as_str().unwrap().to_owned();
+    assert!(stored.contains("keyid="), "{stored}");
+    let with = rampart()
+        .args([
+            "password",
+            "verify",
+            "--pepper-version",
+            "3",
+            "--pepper-file",
+        ])
+        .arg(&pepper)
+        .env("RAMPART_PASSWORD_HASH", &stored)
+        .write_stdin(PASSWORD)
+        .output()
+        .unwrap();
+    assert_eq!(
+        with.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&with.stdout)
+    );
+    assert_ne!(
+        verify(&stored, PASSWORD).status.code(),
+        Some(0),
+        "not without the pepper"
+    );
+}
+
+#[test]
+fn malformed_pepper_file_exits_2() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let pepper = common::private_file(dir.path(), "pepper.key", "not base64 !!!");
+    let out = rampart()
+        .args(["password", "hash", "--pepper-file"])
+        .arg(&pepper)
+        .write_stdin(PASSWORD)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_stdout(&out)["error"], "malformed_key");
+    assert!(json_stdout(&out).get("hash").is_none());
+}

@@ -890,3 +890,214 @@ fn authn_request_without_a_redirect_endpoint_is_an_input_error() {
         "{json}"
     );
 }
+
+// ---- issue #32: messages that lead somewhere, debugging-only opt-ins ----------------------
+
+/// No message names an option of the library (`allow_sha1_signatures`) instead of the
+/// CLI's flag.
+fn assert_no_library_option(json: &Value, out: &Output) {
+    let all = format!("{json} {}", stderr(out));
+    for name in [
+        "allow_sha1_signatures",
+        "allow_small_rsa_keys",
+        "opt in with",
+    ] {
+        assert!(!all.contains(name), "{name} in {all}");
+    }
+}
+
+#[test]
+fn sha1_refusal_names_the_allow_sha1_flag() {
+    let out = verify_strict(&fixture("assertion_signed_sha1.xml"), &[]);
+    let json = assert_rejected(&out, "algorithm_refused");
+    let message = json["message"].as_str().unwrap();
+    assert!(message.contains("SHA-1"), "{message}");
+    assert!(message.contains("--allow-sha1"), "{message}");
+    assert!(message.contains("debugging only"), "{message}");
+    assert_no_library_option(&json, &out);
+}
+
+#[test]
+fn allow_sha1_accepts_and_says_so_in_the_result() {
+    let out = verify_strict(&fixture("assertion_signed_sha1.xml"), &["--allow-sha1"]);
+    assert_exit(&out, 0);
+    let json = json_stdout(&out);
+    assert_eq!(json["valid"], true);
+    assert_eq!(
+        json["debugging_only_allowed"],
+        serde_json::json!(["--allow-sha1"])
+    );
+    assert!(
+        stderr(&out).contains("--allow-sha1 given: DEBUGGING ONLY"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn small_rsa_refusal_names_the_allow_small_rsa_flag() {
+    let response = fixture("assertion_signed_rsa1024.xml");
+    let args = strict(&[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = verify_trusting(&fixture("idp1024.cert.pem"), NOW, &response, &args);
+    let json = assert_rejected(&out, "algorithm_refused");
+    let message = json["message"].as_str().unwrap();
+    assert!(message.contains("smaller than 2048 bits"), "{message}");
+    assert!(message.contains("--allow-small-rsa"), "{message}");
+    assert_no_library_option(&json, &out);
+
+    let args = strict(&["--allow-small-rsa", "--explain"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = verify_trusting(&fixture("idp1024.cert.pem"), NOW, &response, &args);
+    assert_exit(&out, 0);
+    let json = json_stdout(&out);
+    assert_eq!(
+        json["debugging_only_allowed"],
+        serde_json::json!(["--allow-small-rsa"])
+    );
+    assert!(stderr(&out).contains("DEBUGGING ONLY"));
+}
+
+/// Trusting the wrong (and small) certificate: the answer is "not the signer's key", not
+/// "your key is too small".
+#[test]
+fn wrong_certificate_is_reported_before_the_key_size_rule() {
+    let args = strict(&["--explain"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = verify_trusting(
+        &fixture("idp1024.cert.pem"),
+        NOW,
+        &fixture("assertion_signed.xml"),
+        &args,
+    );
+    let json = assert_rejected(&out, "untrusted_key");
+    let message = json["message"].as_str().unwrap();
+    assert!(
+        message.contains("signed with another key than the trusted certificates'"),
+        "{message}"
+    );
+    assert!(!message.contains("2048"), "{message}");
+    assert!(!message.contains("--allow-small-rsa"), "{message}");
+    assert!(
+        stderr(&out).contains(
+            "[cert] the signature does not verify with the key of any trusted certificate"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        json.get("debugging_only_allowed").is_none(),
+        "nothing was relaxed: {json}"
+    );
+}
+
+#[test]
+fn in_response_to_without_request_id_says_no_request_id_was_given() {
+    let out = verify(
+        &fixture("assertion_signed.xml"),
+        &["--idp-entity-id", IDP_ENTITY],
+    );
+    let json = assert_rejected(&out, "in_response_to_mismatch");
+    let message = json["message"].as_str().unwrap();
+    assert_eq!(
+        message,
+        format!(
+            "the response answers request \"{REQUEST_ID}\", but no --request-id was given; give \
+             --request-id with the id `saml authn-request` printed for that request"
+        )
+    );
+    assert!(!message.contains("outstanding"), "{message}");
+    // --explain's failing step says the same.
+    let out = verify(
+        &fixture("assertion_signed.xml"),
+        &["--idp-entity-id", IDP_ENTITY, "--explain"],
+    );
+    assert!(!stderr(&out).contains("outstanding"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("[FAIL] in_response_to.response: the response answers request"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn expired_metadata_hints_at_now_and_idp_cert() {
+    let dir = TempDir::new().unwrap();
+    let expired = dir.path().join("expired-metadata.xml");
+    let xml = read("idp-metadata.xml").replacen(
+        "entityID=",
+        "validUntil=\"2029-06-01T00:00:00Z\" entityID=",
+        1,
+    );
+    std::fs::write(&expired, xml).unwrap();
+    let out = rampart()
+        .args(["saml", "verify", "--idp-metadata"])
+        .arg(&expired)
+        .args(["--sp-entity-id", SP_ENTITY, "--acs-url", ACS, "--now", NOW])
+        .args(["--request-id", REQUEST_ID])
+        .arg(fixture("assertion_signed.xml"))
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    let message = json_stdout(&out)["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("metadata expired at 2029-06-01T00:00:00Z"),
+        "{message}"
+    );
+    assert!(
+        message.contains("give --now with a time before its validUntil"),
+        "{message}"
+    );
+    assert!(
+        message.contains("--idp-cert PEM and --idp-entity-id ID"),
+        "{message}"
+    );
+}
+
+#[test]
+fn metadata_output_file_holds_the_raw_xml() {
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("sp-metadata.xml");
+    let out = metadata(&["-o".as_ref(), file.as_os_str()]);
+    assert_exit(&out, 0);
+    assert_eq!(json_stdout(&out)["written"], file.display().to_string());
+    let written = std::fs::read_to_string(&file).unwrap();
+    let json_form = json_stdout(&metadata(&[]))["metadata"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(written.starts_with('<'), "{written}");
+    // The same document as the JSON form, up to its random-free content.
+    assert_eq!(written.len(), json_form.len());
+    assert!(written.contains(SP_ENTITY));
+}
+
+#[test]
+fn metadata_output_into_a_missing_directory_is_an_input_error() {
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("no-such-dir").join("sp-metadata.xml");
+    let out = metadata(&["-o".as_ref(), file.as_os_str()]);
+    assert_exit(&out, 2);
+    assert_eq!(json_stdout(&out)["error"], "io");
+    assert!(!file.exists());
+}
+
+#[test]
+fn metadata_raw_prints_the_xml_itself() {
+    let out = metadata(&["--raw".as_ref()]);
+    assert_exit(&out, 0);
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(text.starts_with('<'), "{text}");
+    assert!(text.contains(SP_ENTITY));
+    assert!(serde_json::from_str::<Value>(&text).is_err(), "not JSON");
+}
+
+#[test]
+fn metadata_raw_and_output_together_are_a_usage_error() {
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("m.xml");
+    let out = metadata(&["--raw".as_ref(), "-o".as_ref(), file.as_os_str()]);
+    assert_exit(&out, 2);
+    assert_eq!(json_stdout(&out)["error"], "usage");
+    assert!(!file.exists());
+}

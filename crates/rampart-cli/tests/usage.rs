@@ -25,6 +25,8 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["apikey"],
     &["apikey", "new"],
     &["apikey", "check"],
+    &["apikey", "revoke"],
+    &["apikey", "rotate"],
     &["saml"],
     &["saml", "verify"],
     &["saml", "metadata"],
@@ -71,6 +73,77 @@ fn top_level_help_lists_every_command_and_the_exit_codes() {
         assert!(help.contains(cmd), "{cmd} missing from help");
     }
     assert!(help.contains("0 success, 1 negative verdict"));
+}
+
+/// Where reports really go (`output.rs`): the help says the same.
+#[test]
+fn top_level_help_says_where_reports_go() {
+    let out = rampart().arg("--help").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap().replace('\n', " ");
+    for said in [
+        "Reports: one JSON object per run, on stdout.",
+        "write their data to stdout when no -o OUT is given, and then put the JSON object on \
+         stderr instead",
+        "with -o OUT the report is on stdout",
+        "A failure reported on stdout also prints its message on stderr",
+    ] {
+        assert!(help.contains(said), "{said:?} not in:\n{help}");
+    }
+}
+
+/// The flags issue #32 added: each has its own help line and appears in an example of its
+/// command's after_help.
+#[test]
+fn every_new_flag_has_help_and_an_example() {
+    let flags: &[(&[&str], &[&str])] = &[
+        (&["saml", "verify"], &["--allow-sha1", "--allow-small-rsa"]),
+        (
+            &["saml", "verify-logout"],
+            &["--allow-sha1", "--allow-small-rsa"],
+        ),
+        (&["saml", "metadata"], &["-o", "--raw"]),
+        (
+            &["password", "hash"],
+            &[
+                "--no-policy",
+                "--user-name",
+                "--email",
+                "--pepper-file",
+                "--pepper-version",
+            ],
+        ),
+        (
+            &["password", "verify"],
+            &["--pepper-file", "--pepper-version"],
+        ),
+        (&["apikey", "new"], &["--expires-in"]),
+        (&["apikey", "revoke"], &["--record"]),
+        (&["apikey", "rotate"], &["--record", "--overlap"]),
+        (&["keyring", "init"], &["--name"]),
+    ];
+    for (path, names) in flags {
+        let out = rampart().args(*path).arg("--help").output().unwrap();
+        let help = String::from_utf8(out.stdout).unwrap();
+        let (options, after) = help
+            .split_once("Example")
+            .unwrap_or_else(|| panic!("{path:?}"));
+        let examples: Vec<&str> = after
+            .lines()
+            .filter(|l| (l.starts_with("  ") && l.contains("rampart ")) || l.starts_with("      "))
+            .collect();
+        for name in *names {
+            let option_line = options.lines().any(|l| {
+                l.trim_ascii_start().starts_with(name) || l.contains(&format!(", {name}"))
+            });
+            assert!(option_line, "{path:?}: no help line for {name}:\n{help}");
+            assert!(
+                examples
+                    .iter()
+                    .any(|l| l.split_ascii_whitespace().any(|w| w == *name)),
+                "{path:?}: no example uses {name}:\n{help}"
+            );
+        }
+    }
 }
 
 #[test]

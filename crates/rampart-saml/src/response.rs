@@ -288,9 +288,12 @@ impl<'d> Validation<'_, 'd> {
         self.trace.record("root", |()| "samlp:Response".into(), r)?;
         let r = match root.attribute("Version") {
             Some("2.0") => Ok(()),
-            v => Err(Error::malformed(format!(
+            Some(v) => Err(Error::malformed(format!(
                 "response version {v:?} is not 2.0"
             ))),
+            None => Err(Error::malformed(
+                "response has no Version attribute (2.0 expected)",
+            )),
         };
         self.trace.record("version", |()| "2.0".into(), r)?;
         let r = self.check_unsolicited_allowed();

@@ -104,13 +104,23 @@ pub(crate) fn failure(err: &Error) -> Failure {
         // A lost race is a refusal, never a success: exit 1, in the operator's words.
         return Failure::rejected("keyring_changed", LOST_RACE);
     }
-    let message = err.to_string();
+    let mut message = err.to_string();
+    if err.is_tampered() {
+        // The most common cause by far is not an attack but a different --context: the
+        // pairs are bound to the ciphertext, not stored in it, so nothing can say which.
+        message.push_str(CONTEXT_HINT);
+    }
     if is_verdict(err) {
         Failure::rejected(err.kind(), message)
     } else {
         Failure::input(err.kind(), message)
     }
 }
+
+/// Added to every "altered" failure of decrypt and reencrypt.
+pub(crate) const CONTEXT_HINT: &str = "; the --context pairs must be exactly those given to \
+     encrypt (same keys and values, all of them): they are not stored with the data, so a \
+     different or missing pair fails exactly like altered data";
 
 /// What a writer that lost a race to another writer says (exit 1).
 pub(crate) const LOST_RACE: &str =

@@ -9,14 +9,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use rampart::saml::{
-    Certificate, DEFAULT_MAX_AUTHN_AGE, Error, Expected, IdentityProvider, IdpMetadata, Login,
-    LogoutError, LogoutSession, NameId, ServiceProvider, ServiceProviderBuilder, SignatureError,
-    SigningKey, SpMetadata, TimeError, Trace, binding,
+    AlgorithmError, Certificate, DEFAULT_MAX_AUTHN_AGE, Error, Expected, IdentityProvider,
+    IdpMetadata, Login, LogoutError, LogoutSession, NameId, ServiceProvider,
+    ServiceProviderBuilder, SignatureError, SigningKey, SpMetadata, TimeError, Trace, binding,
 };
 use rampart::xmldsig::{DSIG_NS, Document, Element};
 use serde_json::{Value, json};
 
-use crate::cli::{LogoutBinding, SamlCommand};
+use crate::cli::{LegacyArgs, LogoutBinding, SamlCommand};
 use crate::input;
 use crate::output::{Failure, Report};
 
@@ -35,6 +35,7 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Report, Failure> {
             request_id,
             now,
             explain,
+            legacy,
             #[cfg(feature = "encrypted-assertions")]
             decryption_key,
             response,
@@ -46,6 +47,7 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Report, Failure> {
                 entity_id: sp_entity_id,
                 acs_url,
                 certs,
+                legacy,
                 #[cfg(feature = "encrypted-assertions")]
                 decryption_keys: decryption_key,
             };
@@ -67,17 +69,29 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Report, Failure> {
             #[cfg(feature = "encrypted-assertions")]
             encryption_cert,
             slo_url,
+            output,
+            raw,
         } => {
             #[cfg(not(feature = "encrypted-assertions"))]
             let encryption_cert: Vec<PathBuf> = Vec::new();
-            metadata(
+            let xml = metadata(
                 &sp_entity_id,
                 &acs_url,
                 cert.as_deref(),
                 sign_key.as_deref(),
                 &encryption_cert,
                 slo_url.as_deref(),
-            )
+            )?;
+            match output {
+                Some(path) => {
+                    crate::output::replace_file(&path, xml.as_bytes())?;
+                    Ok(Report::success(
+                        json!({ "written": path.display().to_string() }),
+                    ))
+                }
+                None if raw => Ok(Report::raw(xml)),
+                None => Ok(Report::success(json!({ "metadata": xml }))),
+            }
         }
         SamlCommand::AuthnRequest {
             idp_metadata,
@@ -149,6 +163,7 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Report, Failure> {
             name_id_format,
             session_index,
             now,
+            legacy,
             input,
         } => {
             let now = parse_now(now.as_deref())?;
@@ -158,8 +173,8 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Report, Failure> {
                 .ok_or_else(|| Failure::input("usage", "give --idp-entity-id or --idp-metadata"))?;
             let idp = IdentityProvider::new(entity_id, certs).map_err(|e| config(&e))?;
             // The ACS URL is not used by logout; the builder needs one.
-            let sp = ServiceProvider::builder(&sp_entity_id, &slo_url)
-                .identity_provider(idp)
+            let builder = ServiceProvider::builder(&sp_entity_id, &slo_url).identity_provider(idp);
+            let sp = apply_legacy(builder, legacy)
                 .build()
                 .map_err(|e| config(&e))?;
             let expected = match (request_id, name_id) {
@@ -181,7 +196,8 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Report, Failure> {
                 }
             };
             let text = input::document(&input)?;
-            verify_logout(&sp, &slo_url, binding, &expected, &text, now)
+            let outcome = verify_logout(&sp, &slo_url, binding, &expected, &text, now);
+            Ok(with_legacy(outcome, legacy)?)
         }
     }
 }
@@ -238,7 +254,101 @@ fn verify_logout(
             Ok(Report::success(body))
         }
         Err(LogoutError::Saml(e)) => Err(verdict_failure(&e)),
+        Err(LogoutError::QuerySignature(reason)) if legacy_refusal(&reason).is_some() => {
+            Err(Failure::rejected(
+                "algorithm_refused",
+                format!(
+                    "query signature refused: {}",
+                    legacy_refusal(&reason).unwrap_or_default()
+                ),
+            ))
+        }
         Err(e) => Err(Failure::rejected(e.kind(), e.to_string())),
+    }
+}
+
+/// The debugging-only opt-ins, applied to a service provider.
+fn apply_legacy(
+    mut builder: ServiceProviderBuilder<IdentityProvider>,
+    legacy: LegacyArgs,
+) -> ServiceProviderBuilder<IdentityProvider> {
+    if legacy.allow_sha1 {
+        builder = builder.allow_sha1_signatures();
+    }
+    if legacy.allow_small_rsa {
+        builder = builder.allow_small_rsa_keys();
+    }
+    builder
+}
+
+/// The flags of `legacy` that were given, as typed.
+fn legacy_flags(legacy: LegacyArgs) -> Vec<&'static str> {
+    let mut flags = Vec::new();
+    if legacy.allow_sha1 {
+        flags.push("--allow-sha1");
+    }
+    if legacy.allow_small_rsa {
+        flags.push("--allow-small-rsa");
+    }
+    flags
+}
+
+/// Puts the debugging-only opt-ins in the result, whatever the verdict: a line on stderr
+/// and `"debugging_only_allowed":[..]` in the JSON, so an accepted message is never mistaken
+/// for one a service would accept.
+fn with_legacy(outcome: Result<Report, Failure>, legacy: LegacyArgs) -> Result<Report, Failure> {
+    let flags = legacy_flags(legacy);
+    if flags.is_empty() {
+        return outcome;
+    }
+    let warning = format!(
+        "warning: {} given: DEBUGGING ONLY; a service with default settings refuses what \
+         this run accepted",
+        flags.join(" and ")
+    );
+    let listed = Value::Array(flags.iter().map(|f| json!(f)).collect());
+    match outcome {
+        Ok(mut report) => {
+            report.body["debugging_only_allowed"] = listed;
+            report.notes.insert(0, warning);
+            Ok(report)
+        }
+        Err(mut failure) => {
+            failure
+                .extra
+                .insert("debugging_only_allowed".to_owned(), listed);
+            failure.notes.insert(0, warning);
+            Err(failure)
+        }
+    }
+}
+
+/// For a signature refused because of SHA-1 or a small RSA key, what to say instead of the
+/// library's text (which names the library's opt-in, not this tool's flag).
+fn legacy_refusal(reason: &rampart::xmldsig::SignatureError) -> Option<&'static str> {
+    use rampart::xmldsig::SignatureError as S;
+    match reason {
+        S::Sha1NotAllowed => Some(
+            "the signature uses SHA-1, which is refused (broken for collisions); rerun with \
+             --allow-sha1 to check the rest (debugging only: ask the IdP for SHA-256)",
+        ),
+        S::KeyTooSmall => Some(
+            "the trusted certificate's RSA key is smaller than 2048 bits, which is refused; \
+             rerun with --allow-small-rsa to check the rest (debugging only: ask the IdP for \
+             a 2048-bit key)",
+        ),
+        _ => None,
+    }
+}
+
+/// rampart-xmldsig's reason inside a response validation error, if there is one.
+fn xmldsig_reason(err: &Error) -> Option<&rampart::xmldsig::SignatureError> {
+    match err {
+        Error::Signature(
+            SignatureError::Algorithm(AlgorithmError::Refused(reason))
+            | SignatureError::Invalid(rampart::xmldsig::Error::Signature { reason, .. }),
+        ) => Some(reason),
+        _ => None,
     }
 }
 
@@ -341,21 +451,28 @@ struct Sp {
     entity_id: String,
     acs_url: String,
     certs: Vec<Certificate>,
+    /// `--allow-sha1`, `--allow-small-rsa`.
+    legacy: LegacyArgs,
     /// `--decryption-key` files (key and certificate in one PEM file).
     #[cfg(feature = "encrypted-assertions")]
     decryption_keys: Vec<PathBuf>,
 }
 
 impl Sp {
+    /// A builder with the given opt-ins (`legacy`, not always `self.legacy`: see
+    /// [`verify`]).
     fn builder(
         &self,
         idp_entity_id: &str,
+        legacy: LegacyArgs,
     ) -> Result<ServiceProviderBuilder<IdentityProvider>, Failure> {
         let idp =
             IdentityProvider::new(idp_entity_id, self.certs.clone()).map_err(|e| config(&e))?;
         #[allow(unused_mut)]
-        let mut builder =
-            ServiceProvider::builder(&self.entity_id, &self.acs_url).identity_provider(idp);
+        let mut builder = apply_legacy(
+            ServiceProvider::builder(&self.entity_id, &self.acs_url).identity_provider(idp),
+            legacy,
+        );
         #[cfg(feature = "encrypted-assertions")]
         for path in &self.decryption_keys {
             builder = builder.with_decryption_key(decryption_key(path)?);
@@ -381,7 +498,23 @@ fn trusted_idp(
     if let Some(path) = metadata {
         let md = idp_metadata(path)?;
         // Refuses expired metadata (validUntil), as a service would.
-        let idp = md.to_identity_provider(now).map_err(|e| config(&e))?;
+        let idp = md.to_identity_provider(now).map_err(|e| {
+            // validUntil is the one check that depends on the time: metadata that converts
+            // at the epoch but not now has expired.
+            if md.to_identity_provider(SystemTime::UNIX_EPOCH).is_ok() {
+                Failure::input(
+                    e.kind(),
+                    format!(
+                        "{}: {e}; fetch current metadata from the IdP, or to debug with this \
+                         copy give --now with a time before its validUntil, or trust the \
+                         certificate directly with --idp-cert PEM and --idp-entity-id ID",
+                        path.display()
+                    ),
+                )
+            } else {
+                config(&e)
+            }
+        })?;
         entity_id = Some(idp.entity_id().to_owned());
         certs.extend(idp.certificates().iter().cloned());
     }
@@ -391,8 +524,19 @@ fn trusted_idp(
 /// One certificate to publish; a bundle is refused rather than cut to its first entry.
 fn certificate(path: &Path) -> Result<Certificate, Failure> {
     let pem = input::document(path)?;
-    Certificate::from_pem(&pem)
-        .map_err(|e| Failure::input("invalid_certificate", format!("{}: {e}", path.display())))
+    Certificate::from_pem(&pem).map_err(|e| {
+        let message = match e {
+            rampart::xmldsig::Error::Key(rampart::xmldsig::KeyError::SeveralCertificates(n)) => {
+                format!(
+                    "{}: holds {n} certificates where one is expected; give a file with only \
+                     the one to publish",
+                    path.display()
+                )
+            }
+            e => format!("{}: {e}", path.display()),
+        };
+        Failure::input("invalid_certificate", message)
+    })
 }
 
 fn certificates(path: &Path) -> Result<Vec<Certificate>, Failure> {
@@ -452,8 +596,23 @@ fn verify(
     explain: bool,
     input: &[u8],
 ) -> Result<Report, Failure> {
-    let run = |entity: &str| -> Result<(Result<Login, Error>, Trace, ServiceProvider), Failure> {
-        let mut builder = sp.builder(entity)?;
+    let outcome = verify_inner(sp, idp_entity_id, request_id, now, explain, input);
+    with_legacy(outcome, sp.legacy)
+}
+
+/// One validation by rampart-saml, with its trace.
+type Run = (Result<Login, Error>, Trace, ServiceProvider);
+
+fn verify_inner(
+    sp: &Sp,
+    idp_entity_id: Option<&str>,
+    request_id: Option<&str>,
+    now: SystemTime,
+    explain: bool,
+    input: &[u8],
+) -> Result<Report, Failure> {
+    let run_with = |entity: &str, legacy: LegacyArgs| -> Result<Run, Failure> {
+        let mut builder = sp.builder(entity, legacy)?;
         let expected = match request_id {
             Some(id) => Expected::Request(id),
             None => {
@@ -468,7 +627,32 @@ fn verify(
             .map(rampart::saml::ValidatedResponse::into_login_without_replay_check);
         Ok((result, trace, provider))
     };
-    let (result, trace, provider, issuer_checked) = match idp_entity_id {
+    // A certificate that is not the signer's is reported as that, before any key-size rule:
+    // rampart-xmldsig names a small trusted key first, which sends a person who trusted the
+    // wrong (old, small) certificate after the key size. When the signature still does not
+    // verify with small keys allowed, that second verdict is the true one.
+    let run = |entity: &str| -> Result<Run, Failure> {
+        let first = run_with(entity, sp.legacy)?;
+        let too_small = matches!(
+            first.0.as_ref().err().and_then(xmldsig_reason),
+            Some(rampart::xmldsig::SignatureError::KeyTooSmall)
+        );
+        if !too_small {
+            return Ok(first);
+        }
+        let relaxed = LegacyArgs {
+            allow_small_rsa: true,
+            ..sp.legacy
+        };
+        let second = run_with(entity, relaxed)?;
+        match &second.0 {
+            Err(Error::Signature(SignatureError::UntrustedKey | SignatureError::Invalid(_))) => {
+                Ok(second)
+            }
+            _ => Ok(first),
+        }
+    };
+    let (result, mut trace, provider, issuer_checked) = match idp_entity_id {
         Some(entity) => {
             let (r, t, p) = run(entity)?;
             (r, t, p, true)
@@ -482,6 +666,15 @@ fn verify(
         },
     };
     let skew = provider.clock_skew();
+    // The failing step of the trace says what the message says, in this tool's words.
+    if let Err(err) = &result {
+        let message = response_failure(err, request_id).message;
+        if message != err.to_string()
+            && let Some(step) = trace.steps.iter_mut().rev().find(|s| !s.passed)
+        {
+            step.detail = message;
+        }
+    }
     if !explain {
         // The JSON says `issuer_checked: false`; a person reading only the verdict is told too.
         let warning = (!issuer_checked).then(|| {
@@ -498,7 +691,7 @@ fn verify(
                 Ok(report)
             }
             Err(err) => {
-                let mut failure = verdict_failure(&err);
+                let mut failure = response_failure(&err, request_id);
                 failure.notes.extend(warning);
                 Err(failure)
             }
@@ -534,7 +727,7 @@ fn verify(
             Ok(report)
         }
         Err(err) => {
-            let mut failure = verdict_failure(&err)
+            let mut failure = response_failure(&err, request_id)
                 .with("checks", checks)
                 .with("clock", clock);
             // The document is parsed again here, for information only: nothing read from it
@@ -593,13 +786,41 @@ fn verify(
     }
 }
 
+/// [`verdict_failure`] for `saml verify`, which knows whether `--request-id` was given.
+fn response_failure(err: &Error, request_id: Option<&str>) -> Failure {
+    match (err, request_id) {
+        // Without --request-id the response was checked as IdP-initiated; one that names a
+        // request is not "mismatched", it answers a request this run was not told about.
+        (Error::Mismatch(rampart::saml::MismatchError::InResponseTo { found }), None)
+            if !found.is_empty() =>
+        {
+            Failure::rejected(
+                err.kind(),
+                format!(
+                    "the response answers request {found:?}, but no --request-id was given; \
+                     give --request-id with the id `saml authn-request` printed for that request"
+                ),
+            )
+        }
+        _ => verdict_failure(err),
+    }
+}
+
 /// A rejection (exit 1), or an input or configuration error (exit 2).
 fn verdict_failure(err: &Error) -> Failure {
+    let message = match (err, xmldsig_reason(err).and_then(legacy_refusal)) {
+        (_, Some(text)) => text.to_owned(),
+        (Error::Signature(SignatureError::UntrustedKey), None) => format!(
+            "{err}: the response was signed with another key than the trusted certificates' \
+             (--explain lists both, with their fingerprints)"
+        ),
+        (_, None) => err.to_string(),
+    };
     match err {
         Error::Config(_) | Error::Key { .. } | Error::Input(_) => {
-            Failure::input(err.kind(), err.to_string())
+            Failure::input(err.kind(), message)
         }
-        _ => Failure::rejected(err.kind(), err.to_string()),
+        _ => Failure::rejected(err.kind(), message),
     }
 }
 
@@ -866,7 +1087,7 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// `saml metadata`: needs no IdP and no private key. `--cert` alone publishes the
+/// `saml metadata` (its XML): needs no IdP and no private key. `--cert` alone publishes the
 /// certificate; `--sign-key` (checked against it) also promises signed AuthnRequests
 /// (`AuthnRequestsSigned="true"`), as `saml authn-request --sign-key` makes them.
 fn metadata(
@@ -876,7 +1097,7 @@ fn metadata(
     sign_key: Option<&Path>,
     encryption_certs: &[PathBuf],
     slo_url: Option<&str>,
-) -> Result<Report, Failure> {
+) -> Result<String, Failure> {
     let mut md = SpMetadata::new(entity_id, acs_url);
     #[cfg(feature = "encrypted-assertions")]
     for path in encryption_certs {
@@ -902,8 +1123,7 @@ fn metadata(
             md = md.with_signing_certificate(certificate);
         }
     }
-    let xml = md.to_xml().map_err(|e| config(&e))?;
-    Ok(Report::success(json!({ "metadata": xml })))
+    md.to_xml().map_err(|e| config(&e))
 }
 
 /// A decryption key and its certificate, both from one private PEM file.

@@ -20,9 +20,12 @@ impl<'d> Validation<'_, 'd> {
         let skew = self.skew().as_secs();
         let r = match a.attribute("Version") {
             Some("2.0") => Ok(()),
-            v => Err(Error::malformed(format!(
+            Some(v) => Err(Error::malformed(format!(
                 "assertion version {v:?} is not 2.0"
             ))),
+            None => Err(Error::malformed(
+                "assertion has no Version attribute (2.0 expected)",
+            )),
         };
         self.trace
             .record("assertion.version", |()| "2.0".into(), r)?;
