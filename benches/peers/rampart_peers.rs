@@ -192,7 +192,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = std::io::stdout().lock();
     for line in std::io::stdin().lock().lines() {
         let line = line?;
-        let mut words = line.split_whitespace();
+        let mut words = line.split_ascii_whitespace();
         let (Some(op), n) = (
             words.next(),
             words.next().and_then(|w| w.parse::<u64>().ok()),
