@@ -148,6 +148,37 @@ fn file_round_trip_through_files_across_segments() {
     assert_eq!(s.read("back"), data);
 }
 
+/// Files are copied through a 1 MiB buffer (several segments at a time): a file of several
+/// buffers, not a multiple of the buffer or of a segment, comes back whole and exact in length.
+#[test]
+fn file_of_several_copy_buffers_round_trips_exactly() {
+    let s = Setup::new();
+    let data = plaintext((3 << 20) + 70_000 + 5);
+    s.write("plain", &data);
+    let out = s.run_files("encrypt", &["tenant=acme"], "plain", "enc");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json_stdout(&out)["plaintext_bytes"], data.len());
+    let enc_len = std::fs::metadata(s.path("enc")).unwrap().len();
+    assert_eq!(
+        Some(enc_len),
+        rampart::envelope::stream::encrypted_len(data.len() as u64)
+    );
+    let out = s.run_files("decrypt", &["tenant=acme"], "enc", "back");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json_stdout(&out)["plaintext_bytes"], data.len());
+    assert_eq!(s.read("back"), data);
+}
+
 #[test]
 fn empty_file_round_trip() {
     let s = Setup::new();
