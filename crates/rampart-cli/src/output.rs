@@ -88,8 +88,10 @@ pub(crate) struct Failure {
     pub(crate) kind: &'static str,
     pub(crate) message: String,
     pub(crate) channel: Channel,
-    /// Extra fields merged into the JSON object (never secrets).
-    pub(crate) extra: Map<String, Value>,
+    /// Extra fields merged into the JSON object (never secrets). Boxed: with serde_json's
+    /// `preserve_order` (which other crates of a workspace build may turn on) a map is 72
+    /// bytes, and every command returns `Result<_, Failure>`.
+    pub(crate) extra: Box<Map<String, Value>>,
     /// Human-readable lines for stderr (for example `saml verify --explain`).
     pub(crate) notes: Vec<String>,
 }
@@ -102,7 +104,7 @@ impl Failure {
             kind,
             message: message.into(),
             channel: Channel::Stdout,
-            extra: Map::new(),
+            extra: Box::default(),
             notes: Vec::new(),
         }
     }
@@ -182,7 +184,7 @@ pub(crate) fn finish(outcome: Result<Report, Failure>) -> ExitCode {
             }
             body.insert("error".to_owned(), Value::String(failure.kind.to_owned()));
             body.insert("message".to_owned(), Value::String(failure.message.clone()));
-            body.extend(failure.extra);
+            body.extend(*failure.extra);
             // A person at a terminal sees the reason even when stdout is piped to a file
             // (with Channel::Stderr, the JSON object itself is on stderr).
             if failure.channel == Channel::Stdout {

@@ -309,6 +309,7 @@ fn clamp(ms: i128) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn expiries_round_up_and_now_rounds_down() {

@@ -101,7 +101,7 @@ fn the_feature_table_lists_exactly_the_facades_features() {
         .map(|v| v.as_str().unwrap().to_owned())
         .collect();
     for row in section.lines().filter(|l| l.starts_with("| `")) {
-        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let cells: Vec<&str> = row.split('|').map(str::trim_ascii).collect();
         let is_default = cells[2] == "yes";
         for name in cells[1].split('`').skip(1).step_by(2) {
             assert_eq!(
