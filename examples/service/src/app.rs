@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
@@ -320,7 +319,7 @@ async fn scrub_plain_errors(request: Request, next: Next) -> Response {
             .cloned()
             .unwrap_or(header::HeaderValue::from_static("application/json")),
     );
-    Response::from_parts(parts, Body::new(body))
+    Response::from_parts(parts, body)
 }
 
 /// A started service: its URL, and the handle to stop it.
@@ -352,8 +351,16 @@ impl Running {
     /// # Errors
     /// [`StartError::Io`] when the server failed.
     pub async fn stop(self) -> Result<(), StartError> {
-        let _ = self.shutdown.send(());
-        self.finish().await
+        let Running {
+            shutdown,
+            server,
+            maintenance,
+            ..
+        } = self;
+        let _ = shutdown.send(());
+        let result = server.await;
+        maintenance.abort();
+        flatten(result)
     }
 
     /// Runs until the server stops (it does not on its own: until the process ends).
@@ -370,12 +377,6 @@ impl Running {
         let result = server.await;
         drop(shutdown);
         maintenance.abort();
-        flatten(result)
-    }
-
-    async fn finish(self) -> Result<(), StartError> {
-        let result = self.server.await;
-        self.maintenance.abort();
         flatten(result)
     }
 }

@@ -61,7 +61,6 @@ pub(crate) struct TokenRow {
 /// An upload row.
 #[derive(Clone, Debug)]
 pub(crate) struct UploadRow {
-    pub(crate) size: i64,
     pub(crate) uploaded_ms: i64,
     pub(crate) result_sealed: String,
 }
@@ -106,7 +105,10 @@ impl Db {
 
     async fn migrate(&self) -> Result<(), sqlx::Error> {
         for statement in SCHEMA {
-            on_pool!(self, |pool| sqlx::query(statement).execute(pool).await)?;
+            on_pool!(self, |pool| sqlx::query(*statement)
+                .execute(pool)
+                .await
+                .map(|_| ()))?;
         }
         Ok(())
     }
@@ -140,7 +142,7 @@ impl Db {
         on_pool!(self, |pool| {
             let row = sqlx::query(sql).bind(email).fetch_optional(pool).await?;
             row.map(|r| {
-                Ok(UserRow {
+                Ok::<_, sqlx::Error>(UserRow {
                     tenant: r.try_get("tenant")?,
                     password_hash: r.try_get("password_hash")?,
                     roles: roles_of(&r.try_get::<String, _>("roles")?),
@@ -169,7 +171,8 @@ impl Db {
             .bind(hash)
             .bind(email)
             .execute(pool)
-            .await)?;
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 
@@ -207,7 +210,8 @@ impl Db {
             .bind(tenant)
             .bind(now_ms)
             .execute(pool)
-            .await)?;
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 
@@ -218,7 +222,7 @@ impl Db {
             .fetch_all(pool)
             .await?
             .iter()
-            .map(|r| Ok((r.try_get("public_id")?, r.try_get("owner")?)))
+            .map(|r| Ok::<_, sqlx::Error>((r.try_get("public_id")?, r.try_get("owner")?)))
             .collect())
     }
 
@@ -265,7 +269,8 @@ impl Db {
             .bind(sealed)
             .bind(now_ms)
             .execute(pool)
-            .await)?;
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 
@@ -293,7 +298,7 @@ impl Db {
             .await?
             .iter()
             .map(|r| {
-                Ok(TokenRow {
+                Ok::<_, sqlx::Error>(TokenRow {
                     tenant: r.try_get("tenant")?,
                     provider: r.try_get("provider")?,
                     sealed: r.try_get("sealed")?,
@@ -348,7 +353,8 @@ impl Db {
             .bind(now_ms)
             .bind(result_sealed)
             .execute(pool)
-            .await)?;
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 
@@ -357,7 +363,7 @@ impl Db {
         tenant: &str,
         name: &str,
     ) -> Result<Option<UploadRow>, sqlx::Error> {
-        let sql = "SELECT size, uploaded_ms, result_sealed FROM service_uploads
+        let sql = "SELECT uploaded_ms, result_sealed FROM service_uploads
                    WHERE tenant = $1 AND name = $2";
         on_pool!(self, |pool| sqlx::query(sql)
             .bind(tenant)
@@ -365,8 +371,7 @@ impl Db {
             .fetch_optional(pool)
             .await?
             .map(|r| {
-                Ok(UploadRow {
-                    size: r.try_get("size")?,
+                Ok::<_, sqlx::Error>(UploadRow {
                     uploaded_ms: r.try_get("uploaded_ms")?,
                     result_sealed: r.try_get("result_sealed")?,
                 })

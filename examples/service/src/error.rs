@@ -148,6 +148,9 @@ pub enum StartError {
     /// A tenant's SAML configuration, or the Redis SAML stores, were refused.
     #[error("saml")]
     Saml(#[from] rampart_saml::Error),
+    /// A tenant's IdP certificate could not be read.
+    #[error("idp certificate")]
+    Certificate(#[from] rampart_xmldsig::Error),
     /// The SQL SAML stores could not be opened.
     #[error("saml store")]
     SamlStore(#[from] rampart_saml::SqlStoreError),
@@ -179,6 +182,7 @@ impl StartError {
             Self::Attempts(_) => "attempts",
             Self::Notifier(_) => "notifier",
             Self::Saml(_) => "saml",
+            Self::Certificate(_) => "certificate",
             Self::SamlStore(_) => "saml_store",
             Self::RoleMap(_) => "role_map",
             Self::Password(_) => "password",

@@ -3,11 +3,9 @@
 //! key (throttling with 429 and telling the owner at the 20th), rampart-authz matches the
 //! key's scopes against the route's permission (403).
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -76,7 +74,7 @@ pub(crate) async fn issue(
         .await
         .map_err(|e| AppError::unavailable("key_store", &e))?;
     let body = json!({
-        "public_key": issued.public_key.as_str(),
+        "public_key": issued.public_key.to_string(),
         "secret_key": issued.secret_key.expose_secret(),
         "scopes": body.scopes,
     });
@@ -108,7 +106,7 @@ pub(crate) async fn list(
             .map_err(|e| AppError::unavailable("key_store", &e))?;
         if let Some(record) = record {
             keys.push(json!({
-                "public_key": record.public_key().as_str(),
+                "public_key": record.public_key().to_string(),
                 "last_four": record.last_four(),
                 "scopes": record.scopes().collect::<Vec<_>>(),
                 "created_ms": unix_ms(record.created_at()),
@@ -163,7 +161,6 @@ pub(crate) struct KeyPrincipal {
 /// wrong, expired or revoked key; 429 with `Retry-After` while the public key is throttled.
 pub(crate) async fn require_key(
     State(state): State<AppState>,
-    ConnectInfo(_peer): ConnectInfo<SocketAddr>,
     mut request: Request,
     next: Next,
 ) -> Result<Response, AppError> {
@@ -204,7 +201,7 @@ pub(crate) async fn require_key(
     let public_id = verified.public_id();
     let principal = Principal::from_scopes(public_id.as_str(), verified.scopes());
     request.extensions_mut().insert(KeyPrincipal {
-        public_key: verified.record().public_key().as_str().to_owned(),
+        public_key: verified.record().public_key().to_string(),
         owner: state.owners.of(public_id.as_str()),
         scopes: verified.scopes().map(str::to_owned).collect(),
         principal,

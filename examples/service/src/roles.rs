@@ -35,7 +35,6 @@ pub(crate) struct SessionUser {
 #[derive(Debug)]
 pub(crate) struct CurrentUser {
     pub(crate) user: SessionUser,
-    pub(crate) session: Session,
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -61,7 +60,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 .ok_or(AppError::Unauthorized("no_session"))?;
             user.roles = row.roles;
         }
-        Ok(Self { user, session })
+        Ok(Self { user })
     }
 }
 

@@ -5,8 +5,8 @@
 use std::time::{Duration, SystemTime};
 
 use rampart_apikey::{
-    ApiKeyRecord, ApiKeys, AsyncKeyStore, PostgresKeyStore, PublicId, SqlStoreOptions,
-    SqliteKeyStore, StoreError, VerifiedKey,
+    ApiKeyRecord, ApiKeys, PostgresKeyStore, PublicId, SqlStoreOptions, SqliteKeyStore, StoreError,
+    VerifiedKey,
 };
 use rampart_attempts::{
     Decision, FailureOutcome, PostgresStore, RedisConfig, RedisStore, SqlConfig, SqliteStore,
@@ -72,7 +72,6 @@ impl KeyStore {
 }
 
 /// Failed-attempt counting (logins and API keys), with the owner notifier.
-#[derive(Debug)]
 pub(crate) enum Attempts {
     Sqlite(Tracker<SqliteStore, OwnerNotifier>),
     Postgres(Tracker<PostgresStore, OwnerNotifier>),
@@ -138,7 +137,7 @@ impl Attempts {
 }
 
 /// SAML issued request ids and the assertion replay cache (one store holds both).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) enum SamlStore {
     Sqlite(rampart_saml::SqliteStore),
     Postgres(rampart_saml::PostgresStore),
@@ -211,7 +210,6 @@ impl ReplayCache for SamlStore {
 }
 
 /// Every store, opened once at start.
-#[derive(Debug)]
 pub(crate) struct Stores {
     pub(crate) keys: KeyStore,
     pub(crate) attempts: Attempts,

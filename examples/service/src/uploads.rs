@@ -152,7 +152,7 @@ pub(crate) async fn get(
     let name = file_name(&name)?.to_owned();
     let tenant = user.user.tenant.clone();
     let now = state.clock.now();
-    let row = upload_row(&state, &tenant, &name, now).await?;
+    let row = upload_row(&state, &tenant, &name).await?;
     keys.maintain(now)
         .map_err(|e| AppError::unavailable("keyring", &e))?;
     if expired(row.uploaded_ms, UPLOAD_RETENTION, now) {
@@ -191,7 +191,7 @@ pub(crate) async fn result(
     let name = file_name(&name)?;
     let tenant = &user.user.tenant;
     let now = state.clock.now();
-    let row = upload_row(&state, tenant, name, now).await?;
+    let row = upload_row(&state, tenant, name).await?;
     keys.maintain(now)
         .map_err(|e| AppError::unavailable("keyring", &e))?;
     if expired(row.uploaded_ms, RESULT_RETENTION, now) {
@@ -240,17 +240,16 @@ pub(crate) async fn buckets(
             })
             .collect::<Vec<_>>()
     };
-    Ok(
-        Json(json!({ "uploads": list(&keys.uploads), "results": list(&keys.results) }))
-            .into_response(),
+    Ok(Json(
+        json!({ "uploads": list(keys.uploads.as_ref()), "results": list(keys.results.as_ref()) }),
     )
+    .into_response())
 }
 
 async fn upload_row(
     state: &AppState,
     tenant: &str,
     name: &str,
-    _now: SystemTime,
 ) -> Result<crate::db::UploadRow, AppError> {
     state
         .stores
