@@ -62,6 +62,10 @@ async fn error_kind(response: reqwest::Response) -> String {
     body["error"].as_str().unwrap_or("").to_owned()
 }
 
+async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 fn retry_after(response: &reqwest::Response) -> u64 {
     response
         .headers()
@@ -501,17 +505,7 @@ async fn encrypted_column_survives_rotation_and_background_reencryption() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
     }
-    let status = || async {
-        admin
-            .get(service.url("/api/eu/keyrings/tokens"))
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-    };
-    let before = status().await;
+    let before = get_json(&admin, &service.url("/api/eu/keyrings/tokens")).await;
     assert_eq!(before["primary"], 1);
     assert_eq!(before["rows"], 3);
 
@@ -522,13 +516,13 @@ async fn encrypted_column_survives_rotation_and_background_reencryption() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
-    let mut after = status().await;
+    let mut after = get_json(&admin, &service.url("/api/eu/keyrings/tokens")).await;
     for _ in 0..100 {
         if after["rows_on_primary"] == 3 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-        after = status().await;
+        after = get_json(&admin, &service.url("/api/eu/keyrings/tokens")).await;
     }
     assert_eq!(after["primary"], 2);
     assert_eq!(
@@ -881,4 +875,82 @@ async fn malformed_inputs_get_a_4xx_with_a_short_body_echoing_nothing() {
         .unwrap();
     assert!(r.status().is_client_error(), "{}", r.status());
     service.running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_and_redis_back_ends_serve_the_same_flows() {
+    let Some(pg) = rampart_testkit::PostgresServer::start() else {
+        return;
+    };
+    let Some(redis) = rampart_testkit::RedisServer::start() else {
+        return;
+    };
+    let (pg_url, redis_url) = (pg.create_database("service"), redis.url());
+    let service = Service::start_configured(None, common::manual_clock_now(), |c| {
+        c.with_postgres(pg_url).with_redis(redis_url)
+    })
+    .await;
+    // Accounts and keys in PostgreSQL, attempt streaks in Redis.
+    let admin = signed_up(&service, "admin@acme.example", "acme").await;
+    let (public_key, secret) = issue_key(&service, &admin, &["reports:read"]).await;
+    assert_eq!(
+        with_key(&service, "/api/v1/reports", &secret)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    for n in 0..10 {
+        let r = with_key(&service, "/api/v1/whoami", &forged_secret(&public_key, n)).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = with_key(&service, "/api/v1/whoami", &forged_secret(&public_key, 10)).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Tokens in PostgreSQL.
+    let r = admin
+        .put(service.url("/api/eu/tokens/google"))
+        .json(&json!({"token": "t-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let row: Value = admin
+        .get(service.url("/api/eu/tokens/google"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(row["token"], "t-1");
+    // SAML request ids and the replay cache in Redis.
+    let alice = client();
+    let id = start_sso(&service, &alice, "acme").await;
+    let base = service.running.url().to_owned();
+    let response = signed_response(
+        Idp::Acme,
+        &base,
+        "acme",
+        &id,
+        "alice@acme.example",
+        &["staff"],
+        service.clock.now(),
+    );
+    let r = alice
+        .post(service.url("/saml/acme/acs"))
+        .form(&[("SAMLResponse", response.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        alice
+            .get(service.url("/dashboard"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    service.running.stop().await.unwrap();
+    drop((pg, redis));
 }

@@ -32,6 +32,15 @@ impl Service {
     /// Tenants: acme (EU, SSO), globex (US, SSO), initech (EU, password only). The IdPs'
     /// SSO URLs point at `idp_base` (a test IdP page) when given.
     pub async fn start_with_idp(idp_base: Option<&str>, clock: Clock) -> Service {
+        Self::start_configured(idp_base, clock, |c| c).await
+    }
+
+    /// As [`start_with_idp`](Self::start_with_idp), with `configure` applied last (back ends).
+    pub async fn start_configured(
+        idp_base: Option<&str>,
+        clock: Clock,
+        configure: impl FnOnce(Config) -> Config,
+    ) -> Service {
         let dir = tempfile::tempdir().expect("temp dir");
         let sso = |tenant: &str, default: String| {
             idp_base.map_or(default, |base| format!("{base}/{tenant}/sso"))
@@ -49,9 +58,11 @@ impl Service {
             )),
             TenantConfig::new("initech", Region::Eu),
         ];
-        let config = Config::new(dir.path())
-            .with_clock(clock.clone())
-            .with_tenants(tenants);
+        let config = configure(
+            Config::new(dir.path())
+                .with_clock(clock.clone())
+                .with_tenants(tenants),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
