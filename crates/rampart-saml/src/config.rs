@@ -326,6 +326,24 @@ impl ServiceProvider {
     pub fn affiliations(&self) -> &[String] {
         &self.affiliations
     }
+
+    /// Our SingleLogoutService URL, if configured
+    /// ([`ServiceProviderBuilder::with_single_logout_url`]).
+    ///
+    /// ```
+    /// # let cert = rampart_saml::Certificate::from_pem(&std::fs::read("tests/keys/idp.cert.pem")?)?;
+    /// # let idp = rampart_saml::IdentityProvider::new("https://idp.example.com/metadata", [cert])?;
+    /// let sp = rampart_saml::ServiceProvider::builder("https://sp.example.com/metadata", "https://sp.example.com/saml/acs")
+    ///     .identity_provider(idp)
+    ///     .with_single_logout_url("https://sp.example.com/saml/slo")
+    ///     .build()?;
+    /// assert_eq!(sp.single_logout_url(), Some("https://sp.example.com/saml/slo"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn single_logout_url(&self) -> Option<&str> {
+        self.single_logout_url.as_deref()
+    }
 }
 
 impl ServiceProviderBuilder<NeedsIdentityProvider> {

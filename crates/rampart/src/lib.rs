@@ -28,6 +28,7 @@
 //! | [`mfa`] | `rampart-mfa` | TOTP second factors with once-only codes, otpauth enrolment URI and QR code, hashed single-use recovery codes |
 //! | [`envelope`] | `rampart-envelope` | envelope encryption: keyrings under a master key (local, HSM with `pkcs11`, AWS KMS with `aws-kms`), rotation, sealed values, encrypted files, retention |
 //! | [`authz`] | `rampart-authz` | roles to permissions with API-key scope syntax: role maps from TOML or JSON validated and flattened at load, SAML attribute to role mappings per tenant, decisions naming the granting role or the missing permission |
+//! | [`axum`] (feature `axum`, off by default) | `rampart-axum` | tower layers and axum extractors wiring the crates in: `ApiKeyLayer` (attempt check before the secret, failures counted per key, pair and IP), `require(permission)`, `ClientIp` with trusted proxies, password login, SAML routes per tenant |
 //! | [`audit`] | `rampart-audit` | tamper-evident audit trail: OCSF-shaped events as JSON lines, HMAC chain, Ed25519 checkpoints, rotating append-only files, verifier |
 //!
 //! The `rampart` command-line tool (crate `rampart-cli`) does the operator's side of the same
@@ -317,6 +318,7 @@ ring.save(&path)?;
 //! | `fetch-reqwest` | no | IdP metadata fetched over HTTPS by the SAML metadata refresher (reqwest, rustls) |
 //! | `pkcs11` | no | master keys in an HSM through PKCS#11 (`Pkcs11MasterKey`, cryptoki: loads the token's C module at run time) |
 //! | `aws-kms` | no | master keys in AWS KMS (`AwsKmsMasterKey`, the AWS SDK and tokio) |
+//! | `axum` | no | [`axum`]: the axum 0.8 integration (pulls axum, hyper and tower; turns on `apikey`, `attempts`, `password`, `tokio`, `saml`, `authz`) |
 //! | `postgres`, `sqlite` | no | SQL stores (sqlx, embedded migrations) for attempts, API key records, the SAML replay cache and issued request IDs: PostgreSQL for several replicas, SQLite for one machine with no server |
 #![forbid(unsafe_code)]
 
@@ -332,6 +334,9 @@ pub use rampart_audit as audit;
 #[cfg(feature = "authz")]
 #[doc(inline)]
 pub use rampart_authz as authz;
+#[cfg(feature = "axum")]
+#[doc(inline)]
+pub use rampart_axum as axum;
 #[cfg(feature = "envelope")]
 #[doc(inline)]
 pub use rampart_envelope as envelope;
