@@ -5,15 +5,15 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Json;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
-use rampart_apikey::{ApiKeys, HashingKey, KeyPrefix, Keyset};
-use rampart_attempts::{Backoff, Policies, Policy, SubjectKind};
+use rampart_apikey::{ApiKeys, HashingKey, KeyPrefix, Keyset, VerifiedKey};
+use rampart_attempts::{Backoff, Policies, Policy, SubjectKind, Tracker};
+use rampart_axum::ApiKeyLayer;
 use rampart_password::Hasher;
 use rampart_saml::{TenantRegistry, TenantRequestIds};
 use tokio::net::TcpListener;
@@ -27,7 +27,7 @@ use crate::config::{Config, ConfigError, TenantConfig};
 use crate::error::{AppError, StartError};
 use crate::notify::{OwnerNotifier, Owners};
 use crate::regions::Regions;
-use crate::stores::{SamlStore, Stores};
+use crate::stores::{Attempts, SamlStore, Stores};
 use crate::{accounts, keys, pages, saml, tokens, uploads};
 
 /// Body limit of every route but uploads and the SAML ACS.
@@ -87,7 +87,7 @@ pub(crate) struct AppState(Arc<Inner>);
 pub(crate) struct Inner {
     pub(crate) clock: Clock,
     pub(crate) stores: Stores,
-    pub(crate) keys: ApiKeys,
+    pub(crate) keys: Arc<ApiKeys>,
     pub(crate) owners: Owners,
     pub(crate) hasher: Hasher,
     pub(crate) password_policy: rampart_password::Policy,
@@ -126,9 +126,10 @@ impl AppState {
     }
 }
 
-/// The attempt policies: rampart-attempts' defaults (accounts: 5 free failures per account
-/// and address, then 1 s doubling to 15 min), and for public API keys 10 free failures then
-/// the same backoff, with the owner told at the 20th consecutive failure.
+/// The attempt policies: rampart-attempts' defaults (5 free failures per account and
+/// address, and per API key and address, then 1 s doubling to 15 min; 50 per address), and
+/// for a public API key from anywhere 10 free failures then the same backoff, with the
+/// owner told at the 20th consecutive failure (only this kind notifies).
 fn attempt_policies() -> Policies {
     let fifteen_min = Duration::from_secs(15 * 60);
     Policies::default().with(
@@ -218,6 +219,30 @@ impl AppState {
     }
 }
 
+/// `/api/v1` behind rampart-axum's `ApiKeyLayer` (one instance per attempt-store type: the
+/// layer is generic over it).
+fn api_v1<T: rampart_attempts::Store + 'static>(
+    state: &AppState,
+    tracker: Arc<Tracker<T, OwnerNotifier>>,
+) -> Router<AppState> {
+    let owners = state.owners.clone();
+    let owner_of = move |key: &VerifiedKey| {
+        owners
+            .of(key.public_id().as_str())
+            .map(rampart_axum::KeyOwner::new)
+    };
+    let layer = ApiKeyLayer::new(
+        state.keys.clone(),
+        Arc::new(state.stores.keys.clone()),
+        tracker,
+    )
+    .with_owners(owner_of);
+    Router::new()
+        .route("/api/v1/whoami", get(keys::whoami))
+        .route("/api/v1/reports", get(keys::reports))
+        .route_layer(layer)
+}
+
 /// The router over `state`.
 fn router(state: AppState, secure_cookies: bool) -> Router {
     // SAML's POST binding arrives as a cross-site POST from the IdP: with Secure cookies
@@ -236,13 +261,11 @@ fn router(state: AppState, secure_cookies: bool) -> Router {
         .with_expiry(Expiry::OnInactivity(
             tower_sessions::cookie::time::Duration::seconds(SESSION_IDLE),
         ));
-    let api_v1 = Router::new()
-        .route("/api/v1/whoami", get(keys::whoami))
-        .route("/api/v1/reports", get(keys::reports))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            keys::require_key,
-        ));
+    let api_v1 = match &state.stores.attempts {
+        Attempts::Sqlite(tracker) => api_v1(&state, tracker.clone()),
+        Attempts::Postgres(tracker) => api_v1(&state, tracker.clone()),
+        Attempts::Redis(tracker) => api_v1(&state, tracker.clone()),
+    };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/", get(|| async { Redirect::to("/login") }))
@@ -287,8 +310,10 @@ fn router(state: AppState, secure_cookies: bool) -> Router {
 }
 
 /// axum's own refusals (a path that does not decode, a method not allowed, a body over the
-/// limit) are plain text that may quote the request: replace them with the same short JSON
-/// bodies as ours.
+/// limit) are plain text that may quote the request, and rampart-axum's are its error kind
+/// as plain text: both become the service's `{"error": kind}`. Only a body that is exactly
+/// a kind (`[a-z_]`, a few dozen bytes) is kept; anything else is replaced by the status's
+/// generic kind, so no request text can pass through.
 async fn scrub_plain_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
@@ -299,7 +324,7 @@ async fn scrub_plain_errors(request: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || !plain {
         return response;
     }
-    let kind = match status {
+    let generic = match status {
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
         StatusCode::PAYLOAD_TOO_LARGE => "too_large",
@@ -307,19 +332,21 @@ async fn scrub_plain_errors(request: Request, next: Next) -> Response {
         s if s.is_server_error() => "internal",
         _ => "bad_request",
     };
-    let (mut parts, _) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64).await.unwrap_or_default();
+    let token = text.strip_suffix(b"\n").unwrap_or(&text);
+    let kind = if !token.is_empty() && token.iter().all(|b| b.is_ascii_lowercase() || *b == b'_') {
+        String::from_utf8_lossy(token).into_owned()
+    } else {
+        generic.to_owned()
+    };
     parts.headers.remove(header::CONTENT_LENGTH);
-    let body = Json(serde_json::json!({ "error": kind })).into_response();
-    let (body_parts, body) = body.into_parts();
     parts.headers.insert(
         header::CONTENT_TYPE,
-        body_parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .cloned()
-            .unwrap_or(header::HeaderValue::from_static("application/json")),
+        header::HeaderValue::from_static("application/json"),
     );
-    Response::from_parts(parts, body)
+    let body = serde_json::json!({ "error": kind }).to_string();
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// A started service: its URL, and the handle to stop it.

@@ -1,17 +1,16 @@
-//! API key pairs per user (issue, list, revoke) and the Bearer-key check in front of
-//! `/api/v1`: rampart-apikey checks the key, rampart-attempts counts failures per public
-//! key (throttling with 429 and telling the owner at the 20th), rampart-authz matches the
-//! key's scopes against the route's permission (403).
+//! API key pairs per user (issue, list, revoke), and the handlers behind `/api/v1`, where
+//! rampart-axum's `ApiKeyLayer` checks the Bearer key (rampart-apikey), counts failures per
+//! key, key and address, and address (rampart-attempts: 429 with `Retry-After`, the owner
+//! told at the 20th consecutive failure) and hands over a `Principal`; rampart-authz matches
+//! the key's scopes against the route's permission (403).
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::Next;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rampart_apikey::{KeyOptions, PublicId, PublicKey};
-use rampart_attempts::{Decision, Subject};
-use rampart_authz::Principal;
+use rampart_axum::Principal;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -19,10 +18,6 @@ use crate::app::AppState;
 use crate::clock::unix_ms;
 use crate::error::{AppError, rejected};
 use crate::roles::CurrentUser;
-
-/// Longest Authorization header value looked at: `Bearer ` and the longest key rampart-apikey
-/// issues fit well within it; anything longer is refused unparsed.
-const MAX_AUTHORIZATION_LEN: usize = 256;
 
 #[derive(Deserialize)]
 pub(crate) struct IssueBody {
@@ -148,110 +143,28 @@ pub(crate) async fn revoke(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// The key a request under `/api/v1` presented, after every check.
-#[derive(Clone, Debug)]
-pub(crate) struct KeyPrincipal {
-    pub(crate) public_key: String,
-    pub(crate) owner: Option<String>,
-    pub(crate) scopes: Vec<String>,
-    pub(crate) principal: Principal,
-}
-
-/// The Bearer-key check in front of `/api/v1`: 401 for a missing, malformed, unknown,
-/// wrong, expired or revoked key; 429 with `Retry-After` while the public key is throttled.
-pub(crate) async fn require_key(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Result<Response, AppError> {
-    let secret = bearer(&request)?;
-    // The checksum is checked before any store is touched: only a well-formed key names a
-    // public id that failures can be counted against.
-    let parsed = state
-        .keys
-        .parse(&secret)
-        .map_err(|_| AppError::Unauthorized("malformed_key"))?;
-    let subject = Subject::api_key(parsed.public_id().as_str());
-    let now = state.clock.now();
-    let attempts = &state.stores.attempts;
-    match attempts.check(&subject, now).await {
-        Ok(Decision::Allow) => {}
-        Ok(Decision::RetryAfter(delay)) => return Err(AppError::TooManyAttempts(delay)),
-        Ok(Decision::Locked { until }) => {
-            let delay = until
-                .and_then(|u| u.duration_since(now).ok())
-                .unwrap_or_default();
-            return Err(AppError::TooManyAttempts(delay));
-        }
-        Ok(_) => return Err(AppError::TooManyAttempts(std::time::Duration::ZERO)),
-        Err(e) => return Err(AppError::unavailable("attempts", &e)),
-    }
-    let verified = match state.stores.keys.check(&state.keys, &secret, now).await {
-        Ok(v) => v,
-        Err(e) if e.is_credential_failure() => {
-            attempts
-                .record_failure(&subject, now)
-                .await
-                .map_err(|e| AppError::unavailable("attempts", &e))?;
-            return Err(AppError::Unauthorized("invalid_key"));
-        }
-        Err(e) => return Err(AppError::unavailable("key_store", &e)),
-    };
-    attempts.record_success(&subject, now).await;
-    let public_id = verified.public_id();
-    let principal = Principal::from_scopes(public_id.as_str(), verified.scopes());
-    request.extensions_mut().insert(KeyPrincipal {
-        public_key: verified.record().public_key().to_string(),
-        owner: state.owners.of(public_id.as_str()),
-        scopes: verified.scopes().map(str::to_owned).collect(),
-        principal,
-    });
-    Ok(next.run(request).await)
-}
-
-/// The secret from `Authorization: Bearer <key>`, refusing anything odd without echoing it.
-fn bearer(request: &Request) -> Result<zeroize::Zeroizing<String>, AppError> {
-    let value = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or(AppError::Unauthorized("missing_key"))?;
-    if value.len() > MAX_AUTHORIZATION_LEN {
-        return Err(AppError::Unauthorized("malformed_key"));
-    }
-    let text = value
-        .to_str()
-        .map_err(|_| AppError::Unauthorized("malformed_key"))?;
-    let secret = text
-        .strip_prefix("Bearer ")
-        .ok_or(AppError::Unauthorized("malformed_key"))?;
-    Ok(zeroize::Zeroizing::new(secret.to_owned()))
-}
-
-/// 403 unless the key's scopes grant `permission`.
-fn require_scope(state: &AppState, key: &KeyPrincipal, permission: &str) -> Result<(), AppError> {
-    if state.policy.check(&key.principal, permission).is_allowed() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("missing_scope"))
-    }
-}
-
-/// `GET /api/v1/whoami`: any valid key.
-pub(crate) async fn whoami(key: axum::Extension<KeyPrincipal>) -> Response {
+/// `GET /api/v1/whoami`: any valid key (rampart-axum's `ApiKeyLayer` checked it).
+pub(crate) async fn whoami(key: Principal) -> Response {
     Json(json!({
-        "public_key": key.public_key,
-        "owner": key.owner,
-        "scopes": key.scopes,
+        "public_key": key.public_id(),
+        "owner": key.owner(),
+        "scopes": key.scopes().collect::<Vec<_>>(),
     }))
     .into_response()
 }
 
-/// `GET /api/v1/reports`: a key with the `reports:read` scope.
+/// `GET /api/v1/reports`: a key with the `reports:read` scope (403 `missing_scope` without).
 pub(crate) async fn reports(
     State(state): State<AppState>,
-    key: axum::Extension<KeyPrincipal>,
+    key: Principal,
 ) -> Result<Response, AppError> {
-    require_scope(&state, &key, "reports:read")?;
+    if !state
+        .policy
+        .check(key.as_authz(), "reports:read")
+        .is_allowed()
+    {
+        return Err(AppError::Forbidden("missing_scope"));
+    }
     Ok(
         Json(json!({ "reports": [{ "id": "weekly", "title": "Weekly sign-ins" }] }))
             .into_response(),

@@ -2,11 +2,11 @@
 //! `--postgres`, Redis for attempt counting and SAML ids with `--redis`. Each crate's own
 //! store does the work; these enums only pick one at start.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use rampart_apikey::{
-    ApiKeyRecord, ApiKeys, PostgresKeyStore, PublicId, SqlStoreOptions, SqliteKeyStore, StoreError,
-    VerifiedKey,
+    ApiKeyRecord, PostgresKeyStore, PublicId, SqlStoreOptions, SqliteKeyStore, StoreError,
 };
 use rampart_attempts::{
     Decision, FailureOutcome, PostgresStore, RedisConfig, RedisStore, SqlConfig, SqliteStore,
@@ -58,24 +58,24 @@ impl KeyStore {
     pub(crate) async fn revoke(&self, id: &PublicId, now: SystemTime) -> Result<(), StoreError> {
         each!(self, KeyStore::{Sqlite, Postgres}, |s| s.revoke(id, now).await)
     }
+}
 
-    pub(crate) async fn check(
-        &self,
-        keys: &ApiKeys,
-        secret: &str,
-        now: SystemTime,
-    ) -> Result<VerifiedKey, rampart_apikey::Error> {
-        each!(self, KeyStore::{Sqlite, Postgres}, |s| keys
-            .check_async(s, secret, &[], now)
-            .await)
+/// The look-up rampart-axum's `ApiKeyLayer` checks keys through.
+impl rampart_apikey::AsyncKeyStore for KeyStore {
+    type Error = StoreError;
+
+    async fn find(&self, id: &PublicId) -> Result<Option<Arc<ApiKeyRecord>>, StoreError> {
+        each!(self, KeyStore::{Sqlite, Postgres}, |s| {
+            rampart_apikey::AsyncKeyStore::find(s, id).await
+        })
     }
 }
 
 /// Failed-attempt counting (logins and API keys), with the owner notifier.
 pub(crate) enum Attempts {
-    Sqlite(Tracker<SqliteStore, OwnerNotifier>),
-    Postgres(Tracker<PostgresStore, OwnerNotifier>),
-    Redis(Tracker<RedisStore, OwnerNotifier>),
+    Sqlite(Arc<Tracker<SqliteStore, OwnerNotifier>>),
+    Postgres(Arc<Tracker<PostgresStore, OwnerNotifier>>),
+    Redis(Arc<Tracker<RedisStore, OwnerNotifier>>),
 }
 
 impl Attempts {
@@ -89,25 +89,25 @@ impl Attempts {
         let sql = SqlConfig::default().with_timeout(Duration::from_secs(2));
         Ok(if let Some(url) = &config.redis {
             let store = RedisStore::connect(RedisConfig::new(url.clone())).await?;
-            Self::Redis(
+            Self::Redis(Arc::new(
                 Tracker::new(store)
                     .with_notifier(notifier)
                     .with_policies(policies)?,
-            )
+            ))
         } else if let Some(url) = &config.postgres {
             let store = PostgresStore::connect(url, sql).await?;
-            Self::Postgres(
+            Self::Postgres(Arc::new(
                 Tracker::new(store)
                     .with_notifier(notifier)
                     .with_policies(policies)?,
-            )
+            ))
         } else {
             let store = SqliteStore::open(config.data_dir.join("attempts.db"), sql).await?;
-            Self::Sqlite(
+            Self::Sqlite(Arc::new(
                 Tracker::new(store)
                     .with_notifier(notifier)
                     .with_policies(policies)?,
-            )
+            ))
         })
     }
 

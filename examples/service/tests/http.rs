@@ -153,7 +153,7 @@ async fn api_key_path_answers_401_429_and_403() {
 
     let missing = reqwest::get(service.url("/api/v1/whoami")).await.unwrap();
     assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(error_kind(missing).await, "missing_key");
+    assert_eq!(error_kind(missing).await, "missing_credentials");
     for header in [
         HeaderValue::from_static("Basic dXNlcjpwYXNz"),
         HeaderValue::from_static("Bearer not-a-key"),
@@ -168,16 +168,19 @@ async fn api_key_path_answers_401_429_and_403() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         let text = r.text().await.unwrap();
-        assert_eq!(text, r#"{"error":"malformed_key"}"#);
+        assert!(
+            text.len() < 48 && !text.contains("rk_live") && !text.contains("AAAA"),
+            "{text}"
+        );
     }
 
-    // Ten free failures against the public key, then 429 with Retry-After.
-    for n in 0..10 {
+    // Five free failures against the public key from one address, then 429 with Retry-After.
+    for n in 0..5 {
         let r = with_key(&service, "/api/v1/whoami", &forged_secret(&public_key, n)).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "failure {n}");
-        assert_eq!(error_kind(r).await, "invalid_key");
+        assert_eq!(error_kind(r).await, "invalid_api_key");
     }
-    let throttled = with_key(&service, "/api/v1/whoami", &forged_secret(&public_key, 10)).await;
+    let throttled = with_key(&service, "/api/v1/whoami", &forged_secret(&public_key, 5)).await;
     assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(retry_after(&throttled) >= 1);
     service.running.stop().await.unwrap();
@@ -899,11 +902,11 @@ async fn postgres_and_redis_back_ends_serve_the_same_flows() {
             .status(),
         StatusCode::OK
     );
-    for n in 0..10 {
+    for n in 0..5 {
         let r = with_key(&service, "/api/v1/whoami", &forged_secret(&public_key, n)).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
-    let r = with_key(&service, "/api/v1/whoami", &forged_secret(&public_key, 10)).await;
+    let r = with_key(&service, "/api/v1/whoami", &forged_secret(&public_key, 5)).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     // Tokens in PostgreSQL.
     let r = admin
