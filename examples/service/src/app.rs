@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use axum::routing::{get, post, put};
 use rampart_apikey::{ApiKeys, HashingKey, KeyPrefix, Keyset, VerifiedKey};
 use rampart_attempts::{Backoff, Policies, Policy, SubjectKind, Tracker};
@@ -198,10 +198,10 @@ impl AppState {
         for (public_id, owner) in stores.db.key_owners().await? {
             owners.insert(public_id, owner);
         }
-        let keys = ApiKeys::new(
+        let keys = Arc::new(ApiKeys::new(
             KeyPrefix::new("rk", "live")?,
             Keyset::new(1, hashing_key(config)?),
-        );
+        ));
         let saml_ids = TenantRequestIds::new(stores.saml.clone());
         Ok(Self(Arc::new(Inner {
             clock: config.clock.clone(),
