@@ -92,7 +92,7 @@ async fn sign_up_login_wrong_password_is_401_then_throttled_429_with_retry_after
             .form(&[("email", "ann@acme.example"), ("password", password)])
             .send()
     };
-    for _ in 0..5 {
+    for _ in 0..6 {
         let r = login("wrong password!").await.unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(error_kind(r).await, "invalid_credentials");
@@ -174,13 +174,13 @@ async fn api_key_path_answers_401_429_and_403() {
         );
     }
 
-    // Five free failures against the public key from one address, then 429 with Retry-After.
-    for n in 0..5 {
+    // Twenty free failures against the public key, then 429 with Retry-After.
+    for n in 0..21 {
         let r = with_key(&service, "/api/v1/whoami", &forged_secret(&public_key, n)).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "failure {n}");
         assert_eq!(error_kind(r).await, "invalid_api_key");
     }
-    let throttled = with_key(&service, "/api/v1/whoami", &forged_secret(&public_key, 5)).await;
+    let throttled = with_key(&service, "/api/v1/whoami", &forged_secret(&public_key, 21)).await;
     assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(retry_after(&throttled) >= 1);
     service.running.stop().await.unwrap();
@@ -201,14 +201,12 @@ async fn twentieth_consecutive_failure_against_one_key_notifies_the_owner_once()
     };
 
     let mut failures = 0u32;
-    let mut n = 0;
-    while failures < 25 {
-        n += 1;
+    for n in 0..25 {
         let r = with_key(&service, "/api/v1/whoami", &forged_secret(&public_key, n)).await;
         match r.status() {
             StatusCode::UNAUTHORIZED => failures += 1,
-            // Waiting as told is what a patient attacker does too.
-            StatusCode::TOO_MANY_REQUESTS => service.advance(Duration::from_secs(retry_after(&r))),
+            // Throttled attempts are refused before the secret is looked at: not failures.
+            StatusCode::TOO_MANY_REQUESTS => {}
             other => panic!("unexpected {other}"),
         }
         if failures == 19 {
@@ -218,6 +216,7 @@ async fn twentieth_consecutive_failure_against_one_key_notifies_the_owner_once()
             assert_eq!(lines().len(), 1, "the 20th failure notifies");
         }
     }
+    assert!(failures >= 20, "{failures}");
     let lines = lines();
     assert_eq!(lines.len(), 1, "once per streak: {lines:?}");
     let note: Value = serde_json::from_str(&lines[0]).unwrap();
@@ -701,7 +700,8 @@ async fn saml_login_per_tenant_end_to_end_with_mapped_roles() {
         &["admins"],
         service.clock.now(),
     );
-    service.advance(Duration::from_secs(3600));
+    // Past the assertion's NotOnOrAfter (5 minutes) and the skew, within the request's 10.
+    service.advance(Duration::from_secs(9 * 60));
     let r = late
         .post(service.url("/saml/acme/acs"))
         .form(&[("SAMLResponse", response.as_str())])
@@ -902,11 +902,11 @@ async fn postgres_and_redis_back_ends_serve_the_same_flows() {
             .status(),
         StatusCode::OK
     );
-    for n in 0..5 {
+    for n in 0..21 {
         let r = with_key(&service, "/api/v1/whoami", &forged_secret(&public_key, n)).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
-    let r = with_key(&service, "/api/v1/whoami", &forged_secret(&public_key, 5)).await;
+    let r = with_key(&service, "/api/v1/whoami", &forged_secret(&public_key, 21)).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     // Tokens in PostgreSQL.
     let r = admin
