@@ -448,7 +448,9 @@ pub async fn start(listener: TcpListener, config: Config) -> Result<Running, Sta
     // The writer's duties for the retention keyrings (prepare ahead, purge), once a minute;
     // reads also purge first, so expiry does not wait for this tick.
     let maintenance = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        // Start already did this once; the first tick is a minute away.
+        let minute = Duration::from_secs(60);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + minute, minute);
         loop {
             tick.tick().await;
             for keys in state.regions.all() {
