@@ -98,7 +98,9 @@ pub(crate) async fn put(
                 )?;
                 w.write_all(&body)?;
                 let out = w.finish()?;
-                out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+                out.into_inner()
+                    .map_err(std::io::IntoInnerError::into_error)?
+                    .sync_all()?;
             }
             fs::rename(&tmp, &path)?;
             let lines = body.iter().filter(|&&b| b == b'\n').count();
