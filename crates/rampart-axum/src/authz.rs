@@ -1,13 +1,13 @@
 //! Permissions on routes: a route layer and an extractor, both backed by rampart-authz.
 
-use std::future::Future;
+use std::future::Ready;
 use std::marker::PhantomData;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::response::{IntoResponse, Response};
+use futures_util::future::Either;
 use http::Request;
 use http::request::Parts;
 use rampart_authz::Policy;
@@ -148,12 +148,11 @@ pub struct RequireService<S> {
 impl<S, B> tower_service::Service<Request<B>> for RequireService<S>
 where
     S: tower_service::Service<Request<B>, Response = Response>,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+    // Either the route's own future or the refusal, ready: no box per request.
+    type Future = Either<S::Future, Ready<Result<Response, S::Error>>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -165,8 +164,8 @@ where
             Some(p) => self.layer.authz.check(p, &self.layer.permission),
         };
         match verdict {
-            Ok(()) => Box::pin(self.inner.call(req)),
-            Err(e) => Box::pin(std::future::ready(Ok(e.into_response()))),
+            Ok(()) => Either::Left(self.inner.call(req)),
+            Err(e) => Either::Right(std::future::ready(Ok(e.into_response()))),
         }
     }
 }
