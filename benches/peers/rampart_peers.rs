@@ -20,7 +20,7 @@
 //!   connection (both need `--redis URL`, given by the driver, which starts redis-server).
 //!
 //! ```text
-//! cargo build --release --workspace --all-features --bins --example peers
+//! benches/peers/build     # the CLI and this example, in release
 //! python3 benches/peers/run.py
 //! ```
 

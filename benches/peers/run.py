@@ -12,7 +12,7 @@ One command, on a machine prepared by .ci/run (which builds the two binaries bel
 
 This script installs nothing. It needs, in $CARGO_TARGET_DIR (default ./target):
     release/examples/peers and release/rampart, which .ci/run builds with
-    cargo build --release --workspace --all-features --bins --example peers
+    benches/peers/build
 A section whose tool or module is missing is skipped with a message saying what to install.
 
 Method: every round runs rampart and each peer back to back (the order rotating per round), the
@@ -39,7 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 PEERS_BIN = os.path.join(TARGET, "release", "examples", "peers")
 CLI_BIN = os.path.join(TARGET, "release", "rampart")
-BUILD_HELP = "cargo build --release --workspace --all-features --bins --example peers"
+BUILD_HELP = "build them with benches/peers/build"
 
 rows = []  # (section, operation, rampart, peer, ratio text, target text)
 
