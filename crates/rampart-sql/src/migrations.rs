@@ -44,7 +44,8 @@ impl MigrationError {
 /// (feature `sqlite`). Sealed: what it does is this crate's.
 pub trait Backend: sqlx::Database + sealed::Sealed {
     /// Runs `migrator` on `pool` (idempotent; replicas starting together wait for each other
-    /// on the database's lock).
+    /// on the database's lock: PostgreSQL's advisory lock up to `statement_timeout`,
+    /// SQLite's write lock up to the busy timeout).
     fn run(
         pool: &Pool<Self>,
         migrator: &Migrator,
