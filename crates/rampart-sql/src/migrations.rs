@@ -44,7 +44,8 @@ impl MigrationError {
 /// (feature `sqlite`). Sealed: what it does is this crate's.
 pub trait Backend: sqlx::Database + sealed::Sealed {
     /// Runs `migrator` on `pool` (idempotent; replicas starting together wait for each other
-    /// on the database's lock).
+    /// on the database's lock: PostgreSQL's advisory lock up to `statement_timeout`,
+    /// SQLite's write lock up to the busy timeout).
     fn run(
         pool: &Pool<Self>,
         migrator: &Migrator,
@@ -61,11 +62,11 @@ mod sealed {
 }
 
 macro_rules! backend {
-    ($db:ty) => {
+    ($db:ty, $run:path) => {
         impl sealed::Sealed for $db {}
         impl Backend for $db {
             async fn run(pool: &Pool<Self>, migrator: &Migrator) -> Result<(), MigrateError> {
-                migrator.run(pool).await
+                $run(pool, migrator).await
             }
             async fn applied_version(
                 pool: &Pool<Self>,
@@ -81,10 +82,41 @@ macro_rules! backend {
     };
 }
 
+/// PostgreSQL: sqlx takes an advisory lock on the database for the run, so replicas
+/// starting together wait for each other.
 #[cfg(feature = "postgres")]
-backend!(sqlx::Postgres);
+async fn run_postgres(
+    pool: &Pool<sqlx::Postgres>,
+    migrator: &Migrator,
+) -> Result<(), MigrateError> {
+    migrator.run(pool).await
+}
+
+/// SQLite: sqlx takes no lock there (its `lock` does nothing), so two processes opening a
+/// new file together both found migration 1 missing, and the second to apply it failed
+/// ("table already exists"). The run holds the file's write lock instead (`BEGIN
+/// IMMEDIATE`, waiting up to the busy timeout): the others wait, then find every migration
+/// applied. Each migration stays a savepoint of its own, so one that fails is undone and
+/// those before it are kept, as on PostgreSQL. (A migration marked `-- no-transaction`
+/// would run inside the lock's transaction too; no Rampart crate has one.)
 #[cfg(feature = "sqlite")]
-backend!(sqlx::Sqlite);
+async fn run_sqlite(pool: &Pool<sqlx::Sqlite>, migrator: &Migrator) -> Result<(), MigrateError> {
+    use sqlx::Connection as _;
+    let mut conn = pool.acquire().await?;
+    let mut locked = conn.begin_with("BEGIN IMMEDIATE").await?;
+    // `run_direct`, what `run` calls, because `run(&mut *locked)` is refused ("`Acquire` is
+    // not general enough" once the future must be `Send`): sqlx marks it hidden for that
+    // very reason (its note on `run_direct`), and the lock file pins the version.
+    let result = migrator.run_direct(None, &mut *locked, false).await;
+    // Commit what ran even when a migration failed: its own savepoint was rolled back.
+    locked.commit().await?;
+    result
+}
+
+#[cfg(feature = "postgres")]
+backend!(sqlx::Postgres, run_postgres);
+#[cfg(feature = "sqlite")]
+backend!(sqlx::Sqlite, run_sqlite);
 
 /// `migrator` (a crate's `sqlx::migrate!`) recording its history in `table`, not sqlx's
 /// default `_sqlx_migrations`: every Rampart crate keeps its own `_rampart_<crate>_migrations`

@@ -52,9 +52,9 @@ impl SqlKeyStore<sqlx::Sqlite> {
     /// `synchronous = FULL`: a revocation acknowledged is on disk, even after a power cut.
     /// Writers wait for each other up to [`SqlStoreOptions::with_timeout`].
     ///
-    /// SQLite suits one host: processes sharing the file see each other's writes, but when
-    /// several open a new file at the same moment, one creates the schema and another may
-    /// fail its migration ([`Migrate`](super::StoreError::Migrate)); opening again succeeds.
+    /// SQLite suits one host: processes sharing the file see each other's writes, and when
+    /// several open a new file at the same moment, one creates the schema while the others
+    /// wait for it (up to the timeout) and find it done.
     ///
     /// # Errors
     /// [`StoreError::Database`] when the file cannot be opened or created;

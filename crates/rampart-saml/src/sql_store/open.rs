@@ -51,10 +51,9 @@ impl SqlStore<sqlx::Sqlite> {
     /// before the login proceeds, even across a power cut. Writers wait for each other up to
     /// [`SqlStoreOptions::with_timeout`].
     ///
-    /// SQLite suits one host: processes sharing the file see each other's writes, but when
-    /// several open a new file at the same moment, one creates the schema and another may
-    /// fail its migration ([`Migrate`](super::SqlStoreError::Migrate)); opening again
-    /// succeeds.
+    /// SQLite suits one host: processes sharing the file see each other's writes, and when
+    /// several open a new file at the same moment, one creates the schema while the others
+    /// wait for it (up to the timeout) and find it done.
     ///
     /// # Errors
     /// [`SqlStoreError::Database`] when the file cannot be opened or created;

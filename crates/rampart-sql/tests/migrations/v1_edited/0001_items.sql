@@ -1,0 +1,2 @@
+-- Migration 1 edited after it was applied (name may now be NULL).
+CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT);

@@ -1,0 +1,2 @@
+-- The next release of the test schema.
+ALTER TABLE items ADD COLUMN note TEXT;
