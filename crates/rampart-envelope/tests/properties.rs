@@ -318,7 +318,9 @@ fn mutations_are_refused_by_the_mac_and_not_only_by_parsing() {
     ));
 }
 
-/// With the fuzzing hook (`--cfg fuzzing`; .ci/run runs this module so) the MAC is
+/// With the fuzzing hook (`--cfg fuzzing`: run by hand with
+/// `RUSTFLAGS="--cfg fuzzing" cargo test -p rampart-envelope --test properties resigned`; CI
+/// runs the same mutations through the `envelope_keyring_resigned` fuzz target) the MAC is
 /// recomputed, so the same mutations reach the checks after it: still never a panic, and
 /// anything accepted must round-trip.
 #[cfg(fuzzing)]
