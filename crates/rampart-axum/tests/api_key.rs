@@ -2,6 +2,8 @@
 
 mod common;
 
+use rampart_testkit::http::Sent;
+
 use std::time::SystemTime;
 
 use axum::{Router, routing::get};
@@ -32,9 +34,7 @@ async fn get_with(url: &str, authorization: &str) -> (u16, String, reqwest::head
     let r = client()
         .get(url)
         .header("authorization", authorization)
-        .send()
-        .await
-        .unwrap();
+        .sent().await;
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     (status, r.text().await.unwrap(), headers)
@@ -126,12 +126,10 @@ async fn malformed_and_oversized_headers_are_401() {
             "authorization",
             reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap(),
         )
-        .send()
-        .await
-        .unwrap();
+        .sent().await;
     assert_eq!(r.status(), 401);
     // No credential at all.
-    let r = client().get(&url).send().await.unwrap();
+    let r = client().get(&url).sent().await;
     assert_eq!(r.status(), 401);
     assert_eq!(r.text().await.unwrap(), "missing_credentials\n");
 }
@@ -205,7 +203,7 @@ async fn only_failures_touch_the_attempt_store() {
     assert_eq!(get_with(&url, &bearer).await.0, 200);
     assert_eq!(k.tracked(), 3, "a success wrote to the attempt store");
     // No credential is no attempt.
-    assert_eq!(client().get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(client().get(&url).status_code().await, 401);
     assert_eq!(k.tracked(), 3);
 }
 
@@ -228,9 +226,7 @@ async fn twentieth_consecutive_failure_against_one_key_notifies_once() {
             .get(format!("{base}/whoami"))
             .header("authorization", format!("Bearer {forged}"))
             .header("x-forwarded-for", format!("198.51.100.{i}"))
-            .send()
-            .await
-            .unwrap();
+            .sent().await;
         assert_eq!(r.status(), 401);
         assert_eq!(
             k.notifications(),
@@ -246,9 +242,7 @@ async fn twentieth_consecutive_failure_against_one_key_notifies_once() {
             "authorization",
             format!("Bearer {}", issued.secret_key.expose_secret()),
         )
-        .send()
-        .await
-        .unwrap();
+        .sent().await;
     assert_eq!(r.status(), 200);
 }
 
@@ -266,9 +260,7 @@ async fn custom_key_header_is_accepted() {
     let r = client()
         .get(format!("{base}/whoami"))
         .header("x-api-key", issued.secret_key.expose_secret())
-        .send()
-        .await
-        .unwrap();
+        .sent().await;
     assert_eq!(r.status(), 200);
 }
 
@@ -292,9 +284,7 @@ async fn ip_seen(trusted: TrustedProxies) -> String {
             format!("Bearer {}", issued.secret_key.expose_secret()),
         )
         .header("x-forwarded-for", "203.0.113.50, 198.51.100.7")
-        .send()
-        .await
-        .unwrap()
+        .sent().await
         .text()
         .await
         .unwrap()

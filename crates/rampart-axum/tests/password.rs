@@ -2,6 +2,8 @@
 
 mod common;
 
+use rampart_testkit::http::Sent;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -93,9 +95,7 @@ async fn post_form(base: &str, body: impl Into<reqwest::Body>) -> (u16, String, 
         .post(format!("{base}/login"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
-        .send()
-        .await
-        .unwrap();
+        .sent().await;
     let status = r.status().as_u16();
     let text = r.text().await.unwrap();
     (status, text, started.elapsed())

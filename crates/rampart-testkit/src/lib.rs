@@ -14,6 +14,8 @@
 #![forbid(unsafe_code)]
 
 mod future;
+#[cfg(feature = "http")]
+pub mod http;
 mod moto;
 mod postgres;
 mod redis;
