@@ -34,7 +34,8 @@ async fn get_with(url: &str, authorization: &str) -> (u16, String, reqwest::head
     let r = client()
         .get(url)
         .header("authorization", authorization)
-        .sent().await;
+        .sent()
+        .await;
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     (status, r.text().await.unwrap(), headers)
@@ -126,7 +127,8 @@ async fn malformed_and_oversized_headers_are_401() {
             "authorization",
             reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap(),
         )
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), 401);
     // No credential at all.
     let r = client().get(&url).sent().await;
@@ -226,7 +228,8 @@ async fn twentieth_consecutive_failure_against_one_key_notifies_once() {
             .get(format!("{base}/whoami"))
             .header("authorization", format!("Bearer {forged}"))
             .header("x-forwarded-for", format!("198.51.100.{i}"))
-            .sent().await;
+            .sent()
+            .await;
         assert_eq!(r.status(), 401);
         assert_eq!(
             k.notifications(),
@@ -242,7 +245,8 @@ async fn twentieth_consecutive_failure_against_one_key_notifies_once() {
             "authorization",
             format!("Bearer {}", issued.secret_key.expose_secret()),
         )
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
 }
 
@@ -260,7 +264,8 @@ async fn custom_key_header_is_accepted() {
     let r = client()
         .get(format!("{base}/whoami"))
         .header("x-api-key", issued.secret_key.expose_secret())
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
 }
 
@@ -284,7 +289,8 @@ async fn ip_seen(trusted: TrustedProxies) -> String {
             format!("Bearer {}", issued.secret_key.expose_secret()),
         )
         .header("x-forwarded-for", "203.0.113.50, 198.51.100.7")
-        .sent().await
+        .sent()
+        .await
         .text()
         .await
         .unwrap()

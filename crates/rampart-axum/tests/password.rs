@@ -95,7 +95,8 @@ async fn post_form(base: &str, body: impl Into<reqwest::Body>) -> (u16, String, 
         .post(format!("{base}/login"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
-        .sent().await;
+        .sent()
+        .await;
     let status = r.status().as_u16();
     let text = r.text().await.unwrap();
     (status, text, started.elapsed())

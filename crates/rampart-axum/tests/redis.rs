@@ -53,7 +53,8 @@ async fn replicas_on_one_redis_throttle_together_and_notify_once() {
                 .get(url)
                 .header("authorization", format!("Bearer {secret}"))
                 .header("x-forwarded-for", ip)
-                .sent().await
+                .sent()
+                .await
         }
     };
     // One IP, the two replicas in turn: the (key, IP) pair's 5 free failures are shared.

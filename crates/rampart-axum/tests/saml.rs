@@ -280,7 +280,8 @@ async fn begin(sp: &Sp) -> (String, String) {
             "{}/saml/acme/login?return_to=%2Fdashboard",
             sp.base
         ))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), 303);
     let location = r.headers()["location"].to_str().unwrap().to_owned();
     (cookie_of(&r), request_id_in(&location))
@@ -309,7 +310,8 @@ async fn metadata_is_served() {
     let sp = start().await;
     let r = client()
         .get(format!("{}/saml/acme/metadata", sp.base))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/samlmetadata+xml");
     let body = r.text().await.unwrap();
@@ -327,7 +329,8 @@ async fn login_redirects_to_the_idp_and_stores_the_request_id() {
             "{}/saml/acme/login?return_to=%2Fdashboard",
             sp.base
         ))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), 303);
     let location = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(
@@ -356,7 +359,8 @@ async fn login_refuses_a_return_to_on_another_origin() {
     ] {
         let r = client()
             .get(format!("{}/saml/acme/login?return_to={bad}", sp.base))
-            .sent().await;
+            .sent()
+            .await;
         assert_eq!(r.status(), 400, "{bad}");
         assert_eq!(r.text().await.unwrap(), "bad_relay_state\n");
     }
@@ -437,14 +441,16 @@ async fn unknown_tenant_is_404() {
     for path in ["metadata", "login"] {
         let r = client()
             .get(format!("{}/saml/globex/{path}", sp.base))
-            .sent().await;
+            .sent()
+            .await;
         assert_eq!(r.status(), 404, "{path}");
         assert_eq!(r.text().await.unwrap(), "unknown_tenant\n");
     }
     let r = client()
         .post(format!("{}/saml/globex/acs", sp.base))
         .body("SAMLResponse=x")
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), 404);
 }
 
@@ -496,7 +502,8 @@ async fn logged_in(sp: &Sp) -> String {
         .header("content-type", "application/x-www-form-urlencoded")
         .header("cookie", &cookie)
         .body(acs_form(&signed_response(&id)))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
     cookie_of(&r)
 }
@@ -505,7 +512,8 @@ async fn slo(sp: &Sp, cookie: &str, query: &str) -> reqwest::Response {
     client()
         .get(format!("{}/saml/acme/slo?{query}", sp.base))
         .header("cookie", cookie)
-        .sent().await
+        .sent()
+        .await
 }
 
 #[tokio::test]

@@ -39,7 +39,8 @@ async fn issue_key(
     let response = client
         .post(service.url("/api/keys"))
         .json(&json!({ "scopes": scopes }))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let body: Value = response.json().await.unwrap();
     (
@@ -52,7 +53,8 @@ async fn with_key(service: &Service, path: &str, secret: &str) -> reqwest::Respo
     reqwest::Client::new()
         .get(service.url(path))
         .bearer_auth(secret)
-        .sent().await
+        .sent()
+        .await
 }
 
 async fn error_kind(response: reqwest::Response) -> String {
@@ -109,16 +111,15 @@ async fn sign_up_login_wrong_password_is_401_then_throttled_429_with_retry_after
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
     assert_eq!(ok.headers()["location"], "/dashboard");
     assert_eq!(
-        browser
-            .get(service.url("/dashboard"))
-            .status_code().await,
+        browser.get(service.url("/dashboard")).status_code().await,
         StatusCode::OK
     );
     // An unknown account gets the same answer as a wrong password.
     let unknown = client()
         .post(service.url("/login"))
         .form(&[("email", "nobody@acme.example"), ("password", PASSWORD)])
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
     service.running.stop().await.unwrap();
 }
@@ -156,7 +157,8 @@ async fn api_key_path_answers_401_429_and_403() {
         let r = reqwest::Client::new()
             .get(service.url("/api/v1/whoami"))
             .header(AUTHORIZATION, header)
-            .sent().await;
+            .sent()
+            .await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         let text = r.text().await.unwrap();
         assert!(
@@ -231,7 +233,8 @@ async fn revoked_key_is_refused_on_the_next_request() {
 
     let listed: Value = admin
         .get(service.url("/api/keys"))
-        .sent().await
+        .sent()
+        .await
         .json()
         .await
         .unwrap();
@@ -246,12 +249,14 @@ async fn revoked_key_is_refused_on_the_next_request() {
     let bob = signed_up(&service, "bob@acme.example", "acme").await;
     let r = bob
         .delete(service.url(&format!("/api/keys/{public_key}")))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     let r = admin
         .delete(service.url(&format!("/api/keys/{public_key}")))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let refused = with_key(&service, "/api/v1/whoami", &secret).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
@@ -264,53 +269,54 @@ async fn role_less_user_gets_403_on_the_dashboard_until_granted_a_role() {
     let admin = signed_up(&service, "admin@acme.example", "acme").await;
     let bob = signed_up(&service, "bob@acme.example", "acme").await;
     assert_eq!(
-        bob.get(service.url("/dashboard"))
-            .status_code().await,
+        bob.get(service.url("/dashboard")).status_code().await,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        bob.get(service.url("/dashboard/admin"))
-            .status_code().await,
+        bob.get(service.url("/dashboard/admin")).status_code().await,
         StatusCode::FORBIDDEN
     );
     let r = bob
         .post(service.url("/api/keys"))
         .json(&json!({"scopes": []}))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Nor can he grant himself a role.
     let r = bob
         .put(service.url("/api/users/bob@acme.example/roles"))
         .json(&json!({"roles": ["admin"]}))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     let r = admin
         .put(service.url("/api/users/bob@acme.example/roles"))
         .json(&json!({"roles": ["viewer"]}))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        bob.get(service.url("/dashboard"))
-            .status_code().await,
+        bob.get(service.url("/dashboard")).status_code().await,
         StatusCode::OK
     );
     assert_eq!(
-        bob.get(service.url("/dashboard/admin"))
-            .status_code().await,
+        bob.get(service.url("/dashboard/admin")).status_code().await,
         StatusCode::FORBIDDEN
     );
     // A viewer may read reports but not hold a key for them.
     let r = bob
         .post(service.url("/api/keys"))
         .json(&json!({"scopes": []}))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // An admin's key cannot carry a scope its owner lacks... or one nobody declared.
     let r = admin
         .post(service.url("/api/keys"))
         .json(&json!({"scopes": ["billing:delete"]}))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     service.running.stop().await.unwrap();
 }
@@ -323,7 +329,8 @@ async fn upload_is_gone_after_an_hour_and_its_result_after_14_days() {
     let r = admin
         .put(service.url("/api/eu/uploads/invoices.csv"))
         .body(body.clone())
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let on_disk = service.dir.path().join("uploads/eu/acme/invoices.csv.rpf");
     let ciphertext = std::fs::read(&on_disk).unwrap();
@@ -335,21 +342,24 @@ async fn upload_is_gone_after_an_hour_and_its_result_after_14_days() {
     service.advance(Duration::from_secs(50 * 60));
     let r = admin
         .get(service.url("/api/eu/uploads/invoices.csv"))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.bytes().await.unwrap().to_vec(), body);
 
     service.advance(Duration::from_secs(11 * 60)); // 61 minutes after the upload
     let r = admin
         .get(service.url("/api/eu/uploads/invoices.csv"))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::GONE);
 
     // Two hours on, the bucket's key is destroyed: the file is still on disk, unreadable.
     service.advance(Duration::from_secs(2 * 3600));
     let buckets: Value = admin
         .get(service.url("/api/eu/retention"))
-        .sent().await
+        .sent()
+        .await
         .json()
         .await
         .unwrap();
@@ -362,13 +372,15 @@ async fn upload_is_gone_after_an_hour_and_its_result_after_14_days() {
     assert_eq!(
         admin
             .get(service.url("/api/eu/uploads/invoices.csv"))
-            .status_code().await,
+            .status_code()
+            .await,
         StatusCode::GONE
     );
 
     let result: Value = admin
         .get(service.url("/api/eu/uploads/invoices.csv/result"))
-        .sent().await
+        .sent()
+        .await
         .json()
         .await
         .unwrap();
@@ -376,7 +388,8 @@ async fn upload_is_gone_after_an_hour_and_its_result_after_14_days() {
     service.advance(Duration::from_secs(15 * 86_400));
     let r = admin
         .get(service.url("/api/eu/uploads/invoices.csv/result"))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::GONE);
     service.running.stop().await.unwrap();
 }
@@ -390,37 +403,41 @@ async fn cross_region_read_is_refused() {
     let r = acme
         .put(service.url("/api/eu/tokens/google"))
         .json(&token)
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 
-    let r = acme
-        .get(service.url("/api/us/tokens/google"))
-        .sent().await;
+    let r = acme.get(service.url("/api/us/tokens/google")).sent().await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(error_kind(r).await, "cross_region");
     let r = acme
         .put(service.url("/api/us/tokens/google"))
         .json(&token)
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = acme
         .put(service.url("/api/us/uploads/x.csv"))
         .body("a,b\n")
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // globex (US) cannot reach EU data either, nor does its own region hold acme's row.
     let r = globex
         .get(service.url("/api/eu/tokens/google"))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = globex
         .get(service.url("/api/us/tokens/google"))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
     let ok: Value = acme
         .get(service.url("/api/eu/tokens/google"))
-        .sent().await
+        .sent()
+        .await
         .json()
         .await
         .unwrap();
@@ -436,7 +453,8 @@ async fn encrypted_column_survives_rotation_and_background_reencryption() {
         let r = admin
             .put(service.url(&format!("/api/eu/tokens/{provider}")))
             .json(&json!({ "token": format!("token-for-{provider}") }))
-            .sent().await;
+            .sent()
+            .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
     }
     let before = get_json(&admin, &service.url("/api/eu/keyrings/tokens")).await;
@@ -446,7 +464,8 @@ async fn encrypted_column_survives_rotation_and_background_reencryption() {
     service.advance(Duration::from_secs(90 * 86_400));
     let r = admin
         .post(service.url("/api/eu/keyrings/tokens/rotate"))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let mut after = get_json(&admin, &service.url("/api/eu/keyrings/tokens")).await;
     for _ in 0..100 {
@@ -464,7 +483,8 @@ async fn encrypted_column_survives_rotation_and_background_reencryption() {
     for provider in ["google", "github", "slack"] {
         let row: Value = admin
             .get(service.url(&format!("/api/eu/tokens/{provider}")))
-            .sent().await
+            .sent()
+            .await
             .json()
             .await
             .unwrap();
@@ -475,7 +495,8 @@ async fn encrypted_column_survives_rotation_and_background_reencryption() {
     let globex = signed_up(&service, "admin@globex.example", "globex").await;
     let us: Value = globex
         .get(service.url("/api/us/keyrings/tokens"))
-        .sent().await
+        .sent()
+        .await
         .json()
         .await
         .unwrap();
@@ -487,7 +508,8 @@ async fn encrypted_column_survives_rotation_and_background_reencryption() {
 async fn start_sso(service: &Service, client: &reqwest::Client, tenant: &str) -> String {
     let r = client
         .get(service.url(&format!("/saml/{tenant}/login")))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     request_id_from_redirect(r.headers()["location"].to_str().unwrap())
 }
@@ -513,11 +535,13 @@ async fn saml_login_per_tenant_end_to_end_with_mapped_roles() {
     let r = alice
         .post(service.url("/saml/acme/acs"))
         .form(&[("SAMLResponse", response.as_str())])
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let page = alice
         .get(service.url("/dashboard"))
-        .sent().await
+        .sent()
+        .await
         .text()
         .await
         .unwrap();
@@ -528,14 +552,16 @@ async fn saml_login_per_tenant_end_to_end_with_mapped_roles() {
     assert_eq!(
         alice
             .get(service.url("/dashboard/admin"))
-            .status_code().await,
+            .status_code()
+            .await,
         StatusCode::OK
     );
     // The same response again: no login is waiting for it any more.
     let replay = alice
         .post(service.url("/saml/acme/acs"))
         .form(&[("SAMLResponse", response.as_str())])
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
 
     // globex: "staff" maps to member, whose dashboard has no admin section.
@@ -553,16 +579,17 @@ async fn saml_login_per_tenant_end_to_end_with_mapped_roles() {
     let r = gary
         .post(service.url("/saml/globex/acs"))
         .form(&[("SAMLResponse", response.as_str())])
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        gary.get(service.url("/dashboard"))
-            .status_code().await,
+        gary.get(service.url("/dashboard")).status_code().await,
         StatusCode::OK
     );
     assert_eq!(
         gary.get(service.url("/dashboard/admin"))
-            .status_code().await,
+            .status_code()
+            .await,
         StatusCode::FORBIDDEN
     );
 
@@ -581,12 +608,11 @@ async fn saml_login_per_tenant_end_to_end_with_mapped_roles() {
     let r = mallory
         .post(service.url("/saml/globex/acs"))
         .form(&[("SAMLResponse", forged.as_str())])
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
-        mallory
-            .get(service.url("/dashboard"))
-            .status_code().await,
+        mallory.get(service.url("/dashboard")).status_code().await,
         StatusCode::SEE_OTHER
     );
 
@@ -607,7 +633,8 @@ async fn saml_login_per_tenant_end_to_end_with_mapped_roles() {
     let r = late
         .post(service.url("/saml/acme/acs"))
         .form(&[("SAMLResponse", response.as_str())])
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     service.running.stop().await.unwrap();
 }
@@ -630,36 +657,41 @@ async fn malformed_inputs_get_a_4xx_with_a_short_body_echoing_nothing() {
         .post(service.url("/login"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body("email=%FF%FE&password=hunter2hunter2")
-        .sent().await;
+        .sent()
+        .await;
     check(r, StatusCode::BAD_REQUEST, "hunter2hunter2").await;
     // Not a form at all.
     let r = anonymous
         .post(service.url("/login"))
         .json(&json!({"password": "hunter2hunter2"}))
-        .sent().await;
+        .sent()
+        .await;
     check(r, StatusCode::BAD_REQUEST, "hunter2hunter2").await;
-    // A megabyte SAMLResponse.
+    // A megabyte SAMLResponse, on a connection of its own: the server answers 413 without
+    // reading the body and closes that connection, which a pooled client may not notice
+    // before reusing it.
     let big = "A".repeat(1024 * 1024);
-    let r = anonymous
+    let r = client()
         .post(service.url("/saml/acme/acs"))
         .form(&[("SAMLResponse", big.as_str())])
-        .sent().await;
+        .sent()
+        .await;
     check(r, StatusCode::PAYLOAD_TOO_LARGE, "").await;
     // An unknown tenant.
     let r = anonymous
         .post(service.url("/saml/nope/acs"))
         .form(&[("SAMLResponse", "PHg+")])
-        .sent().await;
+        .sent()
+        .await;
     check(r, StatusCode::NOT_FOUND, "").await;
-    let r = anonymous
-        .get(service.url("/saml/nope/login"))
-        .sent().await;
+    let r = anonymous.get(service.url("/saml/nope/login")).sent().await;
     check(r, StatusCode::NOT_FOUND, "").await;
     // No session: an ACS post nobody asked for, the API, the admin page.
     let r = anonymous
         .post(service.url("/saml/acme/acs"))
         .form(&[("SAMLResponse", "PHg+")])
-        .sent().await;
+        .sent()
+        .await;
     check(r, StatusCode::UNAUTHORIZED, "").await;
     for path in ["/api/keys", "/dashboard/admin", "/api/eu/tokens/google"] {
         let r = anonymous.get(service.url(path)).sent().await;
@@ -676,37 +708,35 @@ async fn malformed_inputs_get_a_4xx_with_a_short_body_echoing_nothing() {
         let r = c
             .post(service.url("/saml/acme/acs"))
             .form(&[("SAMLResponse", garbage)])
-            .sent().await;
+            .sent()
+            .await;
         check(r, StatusCode::UNAUTHORIZED, "").await;
     }
     // A path that does not decode, an unknown region, an invalid name, an unknown route.
     let admin = signed_up(&service, "admin@acme.example", "acme").await;
-    let r = admin
-        .get(service.url("/api/zz/tokens/google"))
-        .sent().await;
+    let r = admin.get(service.url("/api/zz/tokens/google")).sent().await;
     check(r, StatusCode::NOT_FOUND, "").await;
     let r = admin
         .get(service.url("/api/eu/tokens/Not%20Valid"))
-        .sent().await;
+        .sent()
+        .await;
     check(r, StatusCode::BAD_REQUEST, "").await;
-    let r = admin
-        .delete(service.url("/api/keys/%FF%FE"))
-        .sent().await;
+    let r = admin.delete(service.url("/api/keys/%FF%FE")).sent().await;
     check(r, StatusCode::BAD_REQUEST, "").await;
     let r = admin
         .put(service.url("/api/eu/uploads/..%2Fescape"))
         .body("x")
-        .sent().await;
+        .sent()
+        .await;
     check(r, StatusCode::BAD_REQUEST, "").await;
     let r = admin
         .post(service.url("/api/keys"))
         .body("{not json")
         .header("content-type", "application/json")
-        .sent().await;
+        .sent()
+        .await;
     check(r, StatusCode::BAD_REQUEST, "").await;
-    let r = admin
-        .get(service.url("/no/such/route"))
-        .sent().await;
+    let r = admin.get(service.url("/no/such/route")).sent().await;
     check(r, StatusCode::NOT_FOUND, "").await;
     // Sign-up into a tenant that does not exist, with a weak password, twice the same e-mail.
     let r = client()
@@ -716,7 +746,8 @@ async fn malformed_inputs_get_a_4xx_with_a_short_body_echoing_nothing() {
             ("password", PASSWORD),
             ("tenant", "nope"),
         ])
-        .sent().await;
+        .sent()
+        .await;
     check(r, StatusCode::NOT_FOUND, "").await;
     let r = client()
         .post(service.url("/signup"))
@@ -725,7 +756,8 @@ async fn malformed_inputs_get_a_4xx_with_a_short_body_echoing_nothing() {
             ("password", "short"),
             ("tenant", "acme"),
         ])
-        .sent().await;
+        .sent()
+        .await;
     check(r, StatusCode::BAD_REQUEST, "short").await;
     let r = client()
         .post(service.url("/signup"))
@@ -734,14 +766,16 @@ async fn malformed_inputs_get_a_4xx_with_a_short_body_echoing_nothing() {
             ("password", PASSWORD),
             ("tenant", "acme"),
         ])
-        .sent().await;
+        .sent()
+        .await;
     check(r, StatusCode::CONFLICT, "").await;
     // A password past the hasher's cap is a wrong password, not a server error.
     let long = "p".repeat(100_000);
     let r = client()
         .post(service.url("/login"))
         .form(&[("email", "admin@acme.example"), ("password", long.as_str())])
-        .sent().await;
+        .sent()
+        .await;
     assert!(r.status().is_client_error(), "{}", r.status());
     service.running.stop().await.unwrap();
 }
@@ -778,11 +812,13 @@ async fn postgres_and_redis_back_ends_serve_the_same_flows() {
     let r = admin
         .put(service.url("/api/eu/tokens/google"))
         .json(&json!({"token": "t-1"}))
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let row: Value = admin
         .get(service.url("/api/eu/tokens/google"))
-        .sent().await
+        .sent()
+        .await
         .json()
         .await
         .unwrap();
@@ -803,12 +839,11 @@ async fn postgres_and_redis_back_ends_serve_the_same_flows() {
     let r = alice
         .post(service.url("/saml/acme/acs"))
         .form(&[("SAMLResponse", response.as_str())])
-        .sent().await;
+        .sent()
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        alice
-            .get(service.url("/dashboard"))
-            .status_code().await,
+        alice.get(service.url("/dashboard")).status_code().await,
         StatusCode::OK
     );
     service.running.stop().await.unwrap();
