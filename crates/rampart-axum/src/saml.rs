@@ -17,6 +17,7 @@ use rampart_saml::{
 };
 
 use crate::authz::Authorizer;
+use crate::clock::Clock;
 use crate::error::{BoxError, Error};
 use crate::form::{Fields, read_body};
 use crate::principal::{AuthMethod, Principal};
@@ -101,8 +102,6 @@ pub trait SamlSessions: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
-type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
-
 /// The SAML routes of every tenant in a [`TenantRegistry`], as an axum [`Router`]:
 ///
 /// | route | does |
@@ -163,7 +162,7 @@ impl<H: SamlSessions> SamlRoutes<H> {
             idp_slo_urls: HashMap::new(),
             max_form_bytes: DEFAULT_MAX_SAML_FORM_BYTES,
             request_lifetime: DEFAULT_REQUEST_LIFETIME,
-            clock: Arc::new(SystemTime::now),
+            clock: Clock::system(),
         }
     }
 }
@@ -241,11 +240,23 @@ where
         self
     }
 
-    /// The clock validations use (default `SystemTime::now`): for tests against fixed
-    /// documents.
+    /// The clock validations and request-id lifetimes use (default `SystemTime::now`): the
+    /// service's own clock, or a fixed one for tests against fixed documents.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use rampart_axum::SamlRoutes;
+    /// # use rampart_axum::SamlSessions;
+    /// # fn routes<H: SamlSessions>(sessions: H) -> axum::Router {
+    /// let issued_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_900_000_000);
+    /// SamlRoutes::new(rampart_saml::TenantRegistry::new(), sessions)
+    ///     .with_clock(move || issued_at + Duration::from_secs(30))
+    ///     .into_router()
+    /// # }
+    /// ```
     #[must_use]
     pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        self.clock = Arc::new(clock);
+        self.clock = Clock::from_fn(clock);
         self
     }
 
@@ -391,7 +402,7 @@ where
             .sso_redirect_url()
             .ok_or(Error::Config("the tenant's IdP has no SSO redirect URL"))?
             .to_owned();
-        let now = (self.clock)();
+        let now = self.clock.now();
         let request = sp
             .authn_request(sso)
             .build(now)
@@ -425,7 +436,7 @@ where
             .await
             .map_err(hook_failed)?
             .ok_or(Error::NoLoginInProgress)?;
-        let now = (self.clock)();
+        let now = self.clock.now();
         // Issued by this tenant, not expired, not answered before (on any replica).
         let issued = self
             .request_ids
@@ -494,7 +505,7 @@ where
             .map_err(hook_failed)?
             .ok_or(Error::NoLoginInProgress)?;
         let slo = sp.single_logout(slo_url);
-        let now = (self.clock)();
+        let now = self.clock.now();
         let validated = match incoming {
             Incoming::Redirect(query) => slo.validate_logout_request_redirect(query, &session, now),
             Incoming::Post {

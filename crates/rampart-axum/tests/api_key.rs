@@ -4,10 +4,12 @@ mod common;
 
 use rampart_testkit::http::Sent;
 
-use std::time::SystemTime;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use axum::{Router, routing::get};
-use common::{Keys, client, serve};
+use common::{Keys, ManualClock, client, serve};
+use rampart_attempts::{Backoff, MemoryStore, Policies, Policy, SubjectKind, Tracker};
 use rampart_axum::{ApiKeyLayer, ClientIp, Principal, TrustedProxies};
 
 /// A route that shows what the handler sees.
@@ -157,6 +159,45 @@ async fn repeated_failures_from_one_ip_are_throttled_with_retry_after() {
     let secret = issued.secret_key.expose_secret();
     let (status, _, _) = get_with(&url, &format!("Bearer {secret}")).await;
     assert_eq!(status, 429);
+}
+
+#[tokio::test]
+async fn throttled_key_is_allowed_again_once_the_layers_clock_passes_the_delay() {
+    let k = Keys::new();
+    let issued = k.issue(&[]);
+    // An hour's delay per (key, IP) after one free failure: the system clock cannot pass
+    // it during the test, only the layer's own clock can.
+    let hour = Duration::from_secs(3_600);
+    let policies = Policies::default().with(
+        SubjectKind::ApiKeyIp,
+        Policy::throttle(Backoff::new(1, hour, hour)),
+    );
+    let tracker = Arc::new(
+        Tracker::new(MemoryStore::default())
+            .with_policies(policies)
+            .unwrap(),
+    );
+    let clock = ManualClock::new();
+    let app = Router::new()
+        .route("/whoami", get(|| async { "ok" }))
+        .layer(
+            ApiKeyLayer::new(k.keys.clone(), k.store.clone(), tracker).with_clock(clock.as_fn()),
+        );
+    let base = serve(app).await;
+    let url = format!("{base}/whoami");
+    let forged = format!("Bearer {}", wrong_secret(issued.secret_key.expose_secret()));
+    let bearer = format!("Bearer {}", issued.secret_key.expose_secret());
+    for i in 0..2 {
+        assert_eq!(get_with(&url, &forged).await.0, 401, "failure {i}");
+    }
+    let (status, _, headers) = get_with(&url, &bearer).await;
+    assert_eq!(status, 429);
+    assert_eq!(headers["retry-after"], "3600");
+    clock.advance(hour - Duration::from_secs(1));
+    assert_eq!(get_with(&url, &bearer).await.0, 429, "a second early");
+    clock.advance(Duration::from_secs(1));
+    let (status, body, _) = get_with(&url, &bearer).await;
+    assert_eq!((status, body.as_str()), (200, "ok"));
 }
 
 #[tokio::test]
