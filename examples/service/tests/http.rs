@@ -10,6 +10,7 @@ use std::time::Duration;
 use common::{
     Idp, PASSWORD, Service, client, request_id_from_redirect, signed_response, signed_up,
 };
+use rampart_service::SmtpConfig;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
 use serde_json::{Value, json};
@@ -218,6 +219,50 @@ async fn twentieth_consecutive_failure_against_one_key_notifies_the_owner_once()
     // The log names the key, never a secret that was tried.
     assert!(!lines[0].contains(&forged_secret(&public_key, 1)));
     assert!(!lines[0].contains(&secret));
+    service.running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_smtp_configured_the_owner_is_mailed_at_the_twentieth_failure_once() {
+    let Some(smtp) = rampart_testkit::SmtpServer::start() else {
+        return;
+    };
+    let relay = SmtpConfig::parse(&smtp.address()).unwrap();
+    let service =
+        Service::start_configured(None, common::manual_clock_now(), |c| c.with_smtp(relay)).await;
+    let admin = signed_up(&service, "owner@acme.example", "acme").await;
+    let (public_key, secret) = issue_key(&service, &admin, &[]).await;
+    let mut failures = 0u32;
+    let mut tried = Vec::new();
+    for n in 0..25 {
+        let forged = forged_secret(&public_key, n);
+        let r = with_key(&service, "/api/v1/whoami", &forged).await;
+        tried.push(forged);
+        match r.status() {
+            StatusCode::UNAUTHORIZED => failures += 1,
+            // Throttled attempts are refused before the secret is looked at: not failures.
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}"),
+        }
+        if failures == 19 {
+            assert!(
+                smtp.received().is_empty(),
+                "nothing before the 20th failure"
+            );
+        }
+    }
+    assert!(failures >= 20, "{failures}");
+    let mails = smtp.wait_for_messages(1, Duration::from_secs(10));
+    assert_eq!(mails.len(), 1, "one mail per streak: {mails:?}");
+    let mail = &mails[0];
+    assert!(mail.contains("X-RcptTo: owner@acme.example"), "{mail}");
+    assert!(mail.contains("X-MailFrom: security@localhost"), "{mail}");
+    assert!(mail.contains("20 failed attempts on API key"), "{mail}");
+    // The mail names the key, never a secret, tried or real.
+    assert!(!mail.contains(&secret), "{mail}");
+    assert!(tried.iter().all(|t| !mail.contains(t.as_str())), "{mail}");
+    // Mailed instead of written to the outbox file.
+    assert!(!service.dir.path().join("notifications.log").exists());
     service.running.stop().await.unwrap();
 }
 
