@@ -741,6 +741,12 @@ async fn malformed_inputs_get_a_4xx_with_a_short_body_echoing_nothing() {
         .sent()
         .await;
     check(r, StatusCode::BAD_REQUEST, "").await;
+    // An IdP's LogoutRequest for a browser with no SAML session: nothing to end (400).
+    let r = anonymous
+        .get(service.url("/saml/acme/slo?SAMLRequest=PHg%2B"))
+        .sent()
+        .await;
+    check(r, StatusCode::BAD_REQUEST, "PHg").await;
     for path in ["/api/keys", "/dashboard/admin", "/api/eu/tokens/google"] {
         let r = anonymous.get(service.url(path)).sent().await;
         check(r, StatusCode::UNAUTHORIZED, "").await;
