@@ -1,95 +1,24 @@
-//! The email notifier against a real SMTP server (aiosmtpd, started by the test, saving to a
-//! maildir); the message is checked on the receiving side.
+//! The email notifier against a real SMTP server (rampart-testkit's `SmtpServer`: aiosmtpd,
+//! started by the test, saving to a maildir); the message is checked on the receiving side.
 #![cfg(feature = "smtp")]
 
 mod common;
 
 use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::t0;
 use rampart_attempts::{MemoryStore, Notifier, NotifyError, SmtpNotifier, Subject, Tracker};
-use rampart_testkit::tool::missing as missing_tool;
-
-/// A python3 that can import aiosmtpd (PATH first, then the system one).
-fn python_with_aiosmtpd() -> Option<&'static str> {
-    ["python3", "/usr/bin/python3"].into_iter().find(|py| {
-        Command::new(py)
-            .args(["-c", "import aiosmtpd"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    })
-}
-
-struct SmtpSink {
-    child: Child,
-    port: u16,
-}
-
-impl SmtpSink {
-    fn start(maildir: &Path) -> Option<Self> {
-        let Some(py) = python_with_aiosmtpd() else {
-            missing_tool("python3 with aiosmtpd");
-            return None;
-        };
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(py)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn aiosmtpd");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "aiosmtpd did not come up");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(SmtpSink { child, port })
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn received(maildir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(maildir.join("new")) else {
-        return Vec::new();
-    };
-    entries
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-        .collect()
-}
-
-/// Undoes header folding and quoted-printable soft breaks, so assertions see plain text.
-fn unfold(raw: &str) -> String {
-    raw.replace("=\r\n", "")
-        .replace("=\n", "")
-        .replace("\r\n ", " ")
-        .replace("\n ", " ")
-}
+use rampart_testkit::SmtpServer;
+use rampart_testkit::smtp::unfold;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owner_receives_one_email_at_the_threshold() {
-    let dir = tempfile::tempdir().unwrap();
-    let maildir = dir.path().join("mail");
-    let Some(sink) = SmtpSink::start(&maildir) else {
+    let Some(sink) = SmtpServer::start() else {
         return;
     };
     let notifier =
-        SmtpNotifier::unencrypted_relay("127.0.0.1", sink.port, "security@rampart.test", |s| {
+        SmtpNotifier::unencrypted_relay("127.0.0.1", sink.port(), "security@rampart.test", |s| {
             (s.id() == Some("pk_live_owner")).then(|| "owner@customer.test".to_owned())
         })
         .unwrap();
@@ -102,13 +31,9 @@ async fn owner_receives_one_email_at_the_threshold() {
             .unwrap();
         assert!(out.notify_error.is_none(), "{:?}", out.notify_error);
     }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while received(&maildir).is_empty() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let mails = received(&maildir);
+    let mails = sink.wait_for_messages(1, Duration::from_secs(10));
     assert_eq!(mails.len(), 1, "exactly one email");
-    let mail = unfold(&mails[0]);
+    let mail = &mails[0];
     assert!(mail.contains("X-RcptTo: owner@customer.test"), "{mail}");
     assert!(mail.contains("X-MailFrom: security@rampart.test"), "{mail}");
     assert!(

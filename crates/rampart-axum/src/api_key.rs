@@ -15,6 +15,7 @@ use rampart_apikey::{ApiKeys, AsyncKeyStore, VerifiedKey};
 use rampart_attempts::{Decision, NoNotifier, Notifier, Store, Subject, Tracker};
 
 use crate::client_ip::TrustedProxies;
+use crate::clock::Clock;
 use crate::error::{BoxError, Error};
 use crate::principal::{AuthMethod, Principal};
 
@@ -173,6 +174,7 @@ pub struct ApiKeyLayer<K, T, N = NoNotifier, O = KeyIsOwner> {
     scopes: Vec<String>,
     proxies: TrustedProxies,
     max_credential_bytes: usize,
+    clock: Clock,
 }
 
 impl<K, T, N, O> Clone for ApiKeyLayer<K, T, N, O> {
@@ -186,6 +188,7 @@ impl<K, T, N, O> Clone for ApiKeyLayer<K, T, N, O> {
             scopes: self.scopes.clone(),
             proxies: self.proxies.clone(),
             max_credential_bytes: self.max_credential_bytes,
+            clock: self.clock.clone(),
         }
     }
 }
@@ -222,6 +225,7 @@ where
             scopes: Vec::new(),
             proxies: TrustedProxies::none(),
             max_credential_bytes: DEFAULT_MAX_CREDENTIAL_BYTES,
+            clock: Clock::system(),
         }
     }
 }
@@ -264,6 +268,7 @@ where
             scopes: self.scopes,
             proxies: self.proxies,
             max_credential_bytes: self.max_credential_bytes,
+            clock: self.clock,
         }
     }
 
@@ -278,6 +283,34 @@ where
     #[must_use]
     pub fn with_max_credential_bytes(mut self, bytes: usize) -> Self {
         self.max_credential_bytes = bytes;
+        self
+    }
+
+    /// The clock the attempt checks, failure records and key validity (expiry, revocation)
+    /// use (default `SystemTime::now`): the service's own clock, so streaks and their
+    /// delays move with it (a test's manual clock waits out a throttle in no time).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::time::{Duration, SystemTime};
+    /// use rampart_apikey::{ApiKeys, HashingKey, InMemoryStore, KeyPrefix, Keyset};
+    /// use rampart_attempts::{MemoryStore, Tracker};
+    /// use rampart_axum::ApiKeyLayer;
+    ///
+    /// let offset_secs = Arc::new(AtomicU64::new(0)); // moved by the test
+    /// let moved = offset_secs.clone();
+    /// let start = SystemTime::now();
+    /// let keys = Arc::new(ApiKeys::new(KeyPrefix::new("rk", "live")?, Keyset::new(1, HashingKey::generate()?)));
+    /// let layer = ApiKeyLayer::new(keys, Arc::new(InMemoryStore::new()), Arc::new(Tracker::new(MemoryStore::default())))
+    ///     .with_clock(move || start + Duration::from_secs(moved.load(Ordering::SeqCst)));
+    /// offset_secs.fetch_add(3_600, Ordering::SeqCst); // an hour later, for the layer
+    /// # let _ = layer;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Clock::from_fn(clock);
         self
     }
 }
@@ -368,7 +401,7 @@ where
     async fn authenticate(&self, parts: &mut Parts) -> Result<Principal, Error> {
         let ip = self.proxies.resolve(parts)?;
         parts.extensions.insert(ip);
-        let now = SystemTime::now();
+        let now = self.clock.now();
         let by_ip = Subject::ip(ip.0);
         let secret = match self.credential(&parts.headers) {
             Ok(value) => value,

@@ -42,6 +42,13 @@
 //!   ([`SamlSessions`]: this crate owns no session and works with `tower-sessions`), the
 //!   replay check after validation, and roles from rampart-authz's SAML mappings.
 //!
+//! # Time
+//!
+//! Attempt streaks, key validity and SAML validity read one clock per builder: the system
+//! clock, or the application's through `with_clock` ([`ApiKeyLayer::with_clock`],
+//! [`PasswordLogin::with_clock`], [`SamlRoutes::with_clock`]); give them all the service's
+//! clock so its tests move every delay and window together.
+//!
 //! # Errors and status codes
 //!
 //! Every refusal is an [`Error`]; its `IntoResponse` is the only place a status code is
@@ -75,6 +82,7 @@
 mod api_key;
 mod authz;
 mod client_ip;
+mod clock;
 mod error;
 mod form;
 mod password;

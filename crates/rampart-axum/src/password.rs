@@ -11,6 +11,7 @@ use rampart_password::{Hasher, Password, Verdict};
 use zeroize::Zeroizing;
 
 use crate::client_ip::ClientIp;
+use crate::clock::Clock;
 use crate::error::{BoxError, Error};
 use crate::form::{Fields, read_body};
 use crate::principal::{AuthMethod, Principal};
@@ -123,6 +124,7 @@ pub trait Accounts: Send + Sync {
 pub struct PasswordLogin<T, N = NoNotifier> {
     hasher: Hasher,
     tracker: Arc<Tracker<T, N>>,
+    clock: Clock,
 }
 
 impl<T, N> std::fmt::Debug for PasswordLogin<T, N> {
@@ -136,6 +138,7 @@ impl<T, N> Clone for PasswordLogin<T, N> {
         Self {
             hasher: self.hasher.clone(),
             tracker: self.tracker.clone(),
+            clock: self.clock.clone(),
         }
     }
 }
@@ -144,7 +147,37 @@ impl<T: Store + 'static, N: Notifier + 'static> PasswordLogin<T, N> {
     /// Logins verified by `hasher`, counted in `tracker`.
     #[must_use]
     pub fn new(hasher: Hasher, tracker: Arc<Tracker<T, N>>) -> Self {
-        Self { hasher, tracker }
+        Self {
+            hasher,
+            tracker,
+            clock: Clock::system(),
+        }
+    }
+
+    /// The clock the attempt checks and failure records use (default `SystemTime::now`):
+    /// the service's own clock, so streaks and their delays move with it (a test's manual
+    /// clock waits out a throttle in no time).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::time::{Duration, SystemTime};
+    /// use rampart_attempts::{MemoryStore, Tracker};
+    /// use rampart_axum::PasswordLogin;
+    /// use rampart_password::Hasher;
+    ///
+    /// let offset_secs = Arc::new(AtomicU64::new(0)); // moved by the test
+    /// let moved = offset_secs.clone();
+    /// let start = SystemTime::now();
+    /// let login = PasswordLogin::new(Hasher::new(), Arc::new(Tracker::new(MemoryStore::default())))
+    ///     .with_clock(move || start + Duration::from_secs(moved.load(Ordering::SeqCst)));
+    /// offset_secs.fetch_add(900, Ordering::SeqCst); // a throttle of 15 minutes is over
+    /// # let _ = login;
+    /// ```
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Clock::from_fn(clock);
+        self
     }
 
     /// The hasher (to hash new passwords with the same parameters and pepper).
@@ -158,7 +191,8 @@ impl<T: Store + 'static, N: Notifier + 'static> PasswordLogin<T, N> {
     /// # Errors
     /// [`Error::Throttled`] / [`Error::Locked`] (429) before any work;
     /// [`Error::InvalidPassword`] (401) for a wrong password and for an unknown account
-    /// alike; [`Error::Application`] when the account store fails,
+    /// alike, and for a password over the hasher's length cap (rampart-password's
+    /// `PasswordTooLong`), each counted as a failure; [`Error::Application`] when the account store fails,
     /// [`Error::PasswordHashing`] when the hasher fails or its queue is full,
     /// [`Error::AttemptStore`] when a fail-closed attempt store is down (503).
     /// A failure to store the upgraded hash does not fail the login (the next login
@@ -170,7 +204,7 @@ impl<T: Store + 'static, N: Notifier + 'static> PasswordLogin<T, N> {
         password: Password,
         ip: ClientIp,
     ) -> Result<Principal, Error> {
-        let now = SystemTime::now();
+        let now = self.clock.now();
         let by_account = Subject::account(account);
         let by_ip = Subject::ip(ip.0);
         let pair = Subject::account_from_ip(account, ip.0);
@@ -190,11 +224,14 @@ impl<T: Store + 'static, N: Notifier + 'static> PasswordLogin<T, N> {
             Some(s) => (Some(s.hash), s.roles),
             None => (None, Vec::new()),
         };
-        let verdict = self
-            .hasher
-            .verify_or_dummy_async(password, hash)
-            .await
-            .map_err(Error::PasswordHashing)?;
+        let verdict = match self.hasher.verify_or_dummy_async(password, hash).await {
+            Ok(verdict) => verdict,
+            // Longer than the hasher's cap: no stored password can be it, so it is a wrong
+            // password (counted), not a server fault. Refused before any hashing, for known
+            // and unknown accounts alike: nothing to tell them apart by.
+            Err(rampart_password::Error::PasswordTooLong { .. }) => Verdict::Invalid,
+            Err(e) => return Err(Error::PasswordHashing(e)),
+        };
         match verdict {
             Verdict::Invalid => {
                 for s in subjects {

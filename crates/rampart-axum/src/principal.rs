@@ -1,7 +1,5 @@
 //! Who is calling: the value a handler receives only from a checked credential.
 
-use std::collections::BTreeSet;
-
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 
@@ -47,7 +45,6 @@ pub enum AuthMethod {
 pub struct Principal {
     method: AuthMethod,
     public_id: Option<String>,
-    scopes: BTreeSet<String>,
     // Owner, roles and scopes as rampart-authz checks them, built once per request.
     authz: rampart_authz::Principal,
 }
@@ -64,14 +61,12 @@ impl Principal {
         R: IntoIterator<Item = String>,
         S: IntoIterator<Item = String>,
     {
-        let scopes: BTreeSet<String> = scopes.into_iter().collect();
         let authz = rampart_authz::Principal::new(owner)
             .with_roles(roles)
-            .with_scopes(scopes.iter().cloned());
+            .with_scopes(scopes);
         Self {
             method,
             public_id,
-            scopes,
             authz,
         }
     }
@@ -122,13 +117,15 @@ impl Principal {
 
     /// The API key's scopes (direct grants of those permissions), sorted.
     pub fn scopes(&self) -> impl ExactSizeIterator<Item = &str> {
-        self.scopes.iter().map(String::as_str)
+        let mut sorted: Vec<&str> = self.authz.scopes().collect();
+        sorted.sort_unstable();
+        sorted.into_iter()
     }
 
     /// Whether the API key has `scope`.
     #[must_use]
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.contains(scope)
+        self.authz.has_direct(scope)
     }
 
     /// The roles (from the key's owner, the account, or the SAML mapping), sorted.

@@ -17,6 +17,7 @@ use rampart_saml::{
 };
 
 use crate::authz::Authorizer;
+use crate::clock::Clock;
 use crate::error::{BoxError, Error};
 use crate::form::{Fields, read_body};
 use crate::principal::{AuthMethod, Principal};
@@ -101,8 +102,6 @@ pub trait SamlSessions: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
-type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
-
 /// The SAML routes of every tenant in a [`TenantRegistry`], as an axum [`Router`]:
 ///
 /// | route | does |
@@ -163,7 +162,7 @@ impl<H: SamlSessions> SamlRoutes<H> {
             idp_slo_urls: HashMap::new(),
             max_form_bytes: DEFAULT_MAX_SAML_FORM_BYTES,
             request_lifetime: DEFAULT_REQUEST_LIFETIME,
-            clock: Arc::new(SystemTime::now),
+            clock: Clock::system(),
         }
     }
 }
@@ -241,11 +240,23 @@ where
         self
     }
 
-    /// The clock validations use (default `SystemTime::now`): for tests against fixed
-    /// documents.
+    /// The clock validations and request-id lifetimes use (default `SystemTime::now`): the
+    /// service's own clock, or a fixed one for tests against fixed documents.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use rampart_axum::SamlRoutes;
+    /// # use rampart_axum::SamlSessions;
+    /// # fn routes<H: SamlSessions>(sessions: H) -> axum::Router {
+    /// let issued_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_900_000_000);
+    /// SamlRoutes::new(rampart_saml::TenantRegistry::new(), sessions)
+    ///     .with_clock(move || issued_at + Duration::from_secs(30))
+    ///     .into_router()
+    /// # }
+    /// ```
     #[must_use]
     pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        self.clock = Arc::new(clock);
+        self.clock = Clock::from_fn(clock);
         self
     }
 
@@ -253,18 +264,66 @@ where
     pub fn into_router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
         let shared = Arc::new(self);
         Router::new()
-            .route("/saml/{tenant}/metadata", get(metadata::<H, I, R>))
-            .route("/saml/{tenant}/login", get(login::<H, I, R>))
-            .route("/saml/{tenant}/acs", axum::routing::post(acs::<H, I, R>))
+            .route(
+                "/saml/{tenant}/metadata",
+                get(|s, p, r| serve(s, p, r, Route::Metadata)),
+            )
+            .route(
+                "/saml/{tenant}/login",
+                get(|s, p, r| serve(s, p, r, Route::Login)),
+            )
+            .route(
+                "/saml/{tenant}/acs",
+                axum::routing::post(|s, p, r| serve(s, p, r, Route::Acs)),
+            )
             .route(
                 "/saml/{tenant}/slo",
-                get(slo_redirect::<H, I, R>).post(slo_post::<H, I, R>),
+                get(|s, p, r| serve(s, p, r, Route::SloRedirect))
+                    .post(|s, p, r| serve(s, p, r, Route::SloPost)),
             )
             .with_state(shared)
     }
 
-    fn tenant(&self, tenant: &str) -> Result<Arc<ServiceProvider>, Error> {
-        self.registry.get(tenant).ok_or(Error::UnknownTenant)
+    /// What every route starts from: the tenant named by the path (404 for any other, or a
+    /// segment axum cannot decode), then the route's own work.
+    async fn handle(
+        &self,
+        route: Route,
+        path: TenantPath,
+        request: Request,
+    ) -> Result<Response, Error> {
+        let tenant = path.map(|Path(t)| t).map_err(|_| Error::UnknownTenant)?;
+        let sp = self.registry.get(&tenant).ok_or(Error::UnknownTenant)?;
+        let (mut parts, body) = request.into_parts();
+        match route {
+            Route::Metadata => Ok((
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/samlmetadata+xml"),
+                )],
+                sp.metadata_xml(),
+            )
+                .into_response()),
+            Route::Login => self.start_login(&tenant, &sp, &mut parts).await,
+            Route::Acs => {
+                let body = read_body(body, self.max_form_bytes).await?;
+                self.finish_login(&tenant, &body, &mut parts).await
+            }
+            Route::SloRedirect => {
+                let query = bounded_query(&parts)?.to_owned();
+                let incoming = Incoming::Redirect(&query);
+                self.logout(&tenant, &sp, &mut parts, incoming).await
+            }
+            Route::SloPost => {
+                let body = read_body(body, self.max_form_bytes).await?;
+                let fields = Fields::parse(&body)?;
+                let incoming = Incoming::Post {
+                    message: fields.require("SAMLRequest")?,
+                    relay_state: checked_relay_state(fields.get("RelayState")?)?,
+                };
+                self.logout(&tenant, &sp, &mut parts, incoming).await
+            }
+        }
     }
 }
 
@@ -273,123 +332,46 @@ type Shared<H, I, R> = State<Arc<SamlRoutes<H, I, R>>>;
 /// The tenant path segment; a segment axum cannot decode is an unknown tenant too.
 type TenantPath = Result<Path<String>, axum::extract::rejection::PathRejection>;
 
-fn tenant_of(path: TenantPath) -> Result<String, Error> {
-    path.map(|Path(t)| t).map_err(|_| Error::UnknownTenant)
+/// The routes [`SamlRoutes::into_router`] serves.
+#[derive(Clone, Copy)]
+enum Route {
+    Metadata,
+    Login,
+    Acs,
+    SloRedirect,
+    SloPost,
 }
 
-async fn metadata<H, I, R>(State(routes): Shared<H, I, R>, path: TenantPath) -> Response
-where
-    H: SamlSessions,
-    I: RequestIdStore + 'static,
-    R: ReplayCache + 'static,
-{
-    let sp = match tenant_of(path).and_then(|t| routes.tenant(&t)) {
-        Ok(sp) => sp,
-        Err(e) => return e.into_response(),
-    };
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/samlmetadata+xml"),
-        )],
-        sp.metadata_xml(),
-    )
-        .into_response()
-}
-
-async fn login<H, I, R>(
+/// Every route's handler: its refusal answered with the error's own status and short body.
+async fn serve<H, I, R>(
     State(routes): Shared<H, I, R>,
     path: TenantPath,
     request: Request,
+    route: Route,
 ) -> Response
 where
     H: SamlSessions,
     I: RequestIdStore + 'static,
     R: ReplayCache + 'static,
 {
-    let (mut parts, _body) = request.into_parts();
     routes
-        .start_login(path, &mut parts)
+        .handle(route, path, request)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn acs<H, I, R>(
-    State(routes): Shared<H, I, R>,
-    path: TenantPath,
-    request: Request,
-) -> Response
-where
-    H: SamlSessions,
-    I: RequestIdStore + 'static,
-    R: ReplayCache + 'static,
-{
-    let (mut parts, body) = request.into_parts();
-    let result = async {
-        let tenant = tenant_of(path)?;
-        routes.tenant(&tenant)?;
-        let body = read_body(body, routes.max_form_bytes).await?;
-        routes.finish_login(&tenant, &body, &mut parts).await
-    };
-    result.await.unwrap_or_else(IntoResponse::into_response)
+/// The request's query string, refused (413) above [`MAX_QUERY_BYTES`].
+fn bounded_query(parts: &Parts) -> Result<&str, Error> {
+    let query = parts.uri.query().unwrap_or("");
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(Error::PayloadTooLarge);
+    }
+    Ok(query)
 }
 
-async fn slo_redirect<H, I, R>(
-    State(routes): Shared<H, I, R>,
-    path: TenantPath,
-    request: Request,
-) -> Response
-where
-    H: SamlSessions,
-    I: RequestIdStore + 'static,
-    R: ReplayCache + 'static,
-{
-    let (mut parts, _body) = request.into_parts();
-    let result = async {
-        let tenant = tenant_of(path)?;
-        let sp = routes.tenant(&tenant)?;
-        let query = parts.uri.query().unwrap_or("").to_owned();
-        if query.len() > MAX_QUERY_BYTES {
-            return Err(Error::PayloadTooLarge);
-        }
-        routes
-            .logout(&tenant, &sp, &mut parts, Incoming::Redirect(&query))
-            .await
-    };
-    result.await.unwrap_or_else(IntoResponse::into_response)
-}
-
-async fn slo_post<H, I, R>(
-    State(routes): Shared<H, I, R>,
-    path: TenantPath,
-    request: Request,
-) -> Response
-where
-    H: SamlSessions,
-    I: RequestIdStore + 'static,
-    R: ReplayCache + 'static,
-{
-    let (mut parts, body) = request.into_parts();
-    let result = async {
-        let tenant = tenant_of(path)?;
-        let sp = routes.tenant(&tenant)?;
-        let body = read_body(body, routes.max_form_bytes).await?;
-        let fields = Fields::parse(&body)?;
-        let message = fields.require("SAMLRequest")?;
-        let relay_state = checked_relay_state(fields.get("RelayState")?)?;
-        routes
-            .logout(
-                &tenant,
-                &sp,
-                &mut parts,
-                Incoming::Post {
-                    message,
-                    relay_state,
-                },
-            )
-            .await
-    };
-    result.await.unwrap_or_else(IntoResponse::into_response)
+/// A session hook's own failure (503).
+fn hook_failed<E: std::error::Error + Send + Sync + 'static>(e: E) -> Error {
+    Error::Application(BoxError::from(e))
 }
 
 /// A LogoutRequest as received.
@@ -407,36 +389,35 @@ where
     I: RequestIdStore + 'static,
     R: ReplayCache + 'static,
 {
-    async fn start_login(&self, path: TenantPath, parts: &mut Parts) -> Result<Response, Error> {
-        let tenant = tenant_of(path)?;
-        let sp = self.tenant(&tenant)?;
-        let query = parts.uri.query().unwrap_or("");
-        if query.len() > MAX_QUERY_BYTES {
-            return Err(Error::PayloadTooLarge);
-        }
-        let fields = Fields::parse(query.as_bytes())?;
+    async fn start_login(
+        &self,
+        tenant: &str,
+        sp: &ServiceProvider,
+        parts: &mut Parts,
+    ) -> Result<Response, Error> {
+        let fields = Fields::parse(bounded_query(parts)?.as_bytes())?;
         let return_to = checked_relay_state(fields.get("return_to")?)?.map(str::to_owned);
         let sso = sp
             .identity_provider()
             .sso_redirect_url()
             .ok_or(Error::Config("the tenant's IdP has no SSO redirect URL"))?
             .to_owned();
-        let now = (self.clock)();
+        let now = self.clock.now();
         let request = sp
             .authn_request(sso)
             .build(now)
             .map_err(Error::SamlConfig)?;
         let url = request
-            .redirect_url(&sp, return_to.as_deref())
+            .redirect_url(sp, return_to.as_deref())
             .map_err(Error::SamlConfig)?;
         self.request_ids
-            .remember(&tenant, request.id(), now + self.request_lifetime, now)
+            .remember(tenant, request.id(), now + self.request_lifetime, now)
             .await
             .map_err(Error::SamlStore)?;
         self.sessions
-            .remember_request(parts, &tenant, request.id())
+            .remember_request(parts, tenant, request.id())
             .await
-            .map_err(|e| Error::Application(BoxError::from(e)))?;
+            .map_err(hook_failed)?;
         Ok(see_other(&url))
     }
 
@@ -453,9 +434,9 @@ where
             .sessions
             .take_request(parts, tenant)
             .await
-            .map_err(|e| Error::Application(BoxError::from(e)))?
+            .map_err(hook_failed)?
             .ok_or(Error::NoLoginInProgress)?;
-        let now = (self.clock)();
+        let now = self.clock.now();
         // Issued by this tenant, not expired, not answered before (on any replica).
         let issued = self
             .request_ids
@@ -504,7 +485,7 @@ where
         self.sessions
             .logged_in(parts, done)
             .await
-            .map_err(|e| Error::Application(BoxError::from(e)))
+            .map_err(hook_failed)
     }
 
     async fn logout(
@@ -521,10 +502,10 @@ where
             .sessions
             .logout_session(parts, tenant)
             .await
-            .map_err(|e| Error::Application(BoxError::from(e)))?
+            .map_err(hook_failed)?
             .ok_or(Error::NoLoginInProgress)?;
         let slo = sp.single_logout(slo_url);
-        let now = (self.clock)();
+        let now = self.clock.now();
         let validated = match incoming {
             Incoming::Redirect(query) => slo.validate_logout_request_redirect(query, &session, now),
             Incoming::Post {
@@ -540,7 +521,7 @@ where
         self.sessions
             .logged_out(parts, tenant)
             .await
-            .map_err(|e| Error::Application(BoxError::from(e)))?;
+            .map_err(hook_failed)?;
         let Some(idp_slo) = self.idp_slo_urls.get(tenant) else {
             return Ok((StatusCode::OK, "logged out\n").into_response());
         };

@@ -2,10 +2,14 @@
 
 mod common;
 
-use std::time::SystemTime;
+use rampart_testkit::http::Sent;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use axum::{Router, routing::get};
-use common::{Keys, client, serve};
+use common::{Keys, ManualClock, client, serve};
+use rampart_attempts::{Backoff, MemoryStore, Policies, Policy, SubjectKind, Tracker};
 use rampart_axum::{ApiKeyLayer, ClientIp, Principal, TrustedProxies};
 
 /// A route that shows what the handler sees.
@@ -32,9 +36,8 @@ async fn get_with(url: &str, authorization: &str) -> (u16, String, reqwest::head
     let r = client()
         .get(url)
         .header("authorization", authorization)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     (status, r.text().await.unwrap(), headers)
@@ -126,12 +129,11 @@ async fn malformed_and_oversized_headers_are_401() {
             "authorization",
             reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap(),
         )
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 401);
     // No credential at all.
-    let r = client().get(&url).send().await.unwrap();
+    let r = client().get(&url).sent().await;
     assert_eq!(r.status(), 401);
     assert_eq!(r.text().await.unwrap(), "missing_credentials\n");
 }
@@ -157,6 +159,45 @@ async fn repeated_failures_from_one_ip_are_throttled_with_retry_after() {
     let secret = issued.secret_key.expose_secret();
     let (status, _, _) = get_with(&url, &format!("Bearer {secret}")).await;
     assert_eq!(status, 429);
+}
+
+#[tokio::test]
+async fn throttled_key_is_allowed_again_once_the_layers_clock_passes_the_delay() {
+    let k = Keys::new();
+    let issued = k.issue(&[]);
+    // An hour's delay per (key, IP) after one free failure: the system clock cannot pass
+    // it during the test, only the layer's own clock can.
+    let hour = Duration::from_secs(3_600);
+    let policies = Policies::default().with(
+        SubjectKind::ApiKeyIp,
+        Policy::throttle(Backoff::new(1, hour, hour)),
+    );
+    let tracker = Arc::new(
+        Tracker::new(MemoryStore::default())
+            .with_policies(policies)
+            .unwrap(),
+    );
+    let clock = ManualClock::new();
+    let app = Router::new()
+        .route("/whoami", get(|| async { "ok" }))
+        .layer(
+            ApiKeyLayer::new(k.keys.clone(), k.store.clone(), tracker).with_clock(clock.as_fn()),
+        );
+    let base = serve(app).await;
+    let url = format!("{base}/whoami");
+    let forged = format!("Bearer {}", wrong_secret(issued.secret_key.expose_secret()));
+    let bearer = format!("Bearer {}", issued.secret_key.expose_secret());
+    for i in 0..2 {
+        assert_eq!(get_with(&url, &forged).await.0, 401, "failure {i}");
+    }
+    let (status, _, headers) = get_with(&url, &bearer).await;
+    assert_eq!(status, 429);
+    assert_eq!(headers["retry-after"], "3600");
+    clock.advance(hour - Duration::from_secs(1));
+    assert_eq!(get_with(&url, &bearer).await.0, 429, "a second early");
+    clock.advance(Duration::from_secs(1));
+    let (status, body, _) = get_with(&url, &bearer).await;
+    assert_eq!((status, body.as_str()), (200, "ok"));
 }
 
 #[tokio::test]
@@ -205,7 +246,7 @@ async fn only_failures_touch_the_attempt_store() {
     assert_eq!(get_with(&url, &bearer).await.0, 200);
     assert_eq!(k.tracked(), 3, "a success wrote to the attempt store");
     // No credential is no attempt.
-    assert_eq!(client().get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(client().get(&url).status_code().await, 401);
     assert_eq!(k.tracked(), 3);
 }
 
@@ -228,9 +269,8 @@ async fn twentieth_consecutive_failure_against_one_key_notifies_once() {
             .get(format!("{base}/whoami"))
             .header("authorization", format!("Bearer {forged}"))
             .header("x-forwarded-for", format!("198.51.100.{i}"))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 401);
         assert_eq!(
             k.notifications(),
@@ -246,9 +286,8 @@ async fn twentieth_consecutive_failure_against_one_key_notifies_once() {
             "authorization",
             format!("Bearer {}", issued.secret_key.expose_secret()),
         )
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
 }
 
@@ -266,9 +305,8 @@ async fn custom_key_header_is_accepted() {
     let r = client()
         .get(format!("{base}/whoami"))
         .header("x-api-key", issued.secret_key.expose_secret())
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
 }
 
@@ -292,9 +330,8 @@ async fn ip_seen(trusted: TrustedProxies) -> String {
             format!("Bearer {}", issued.secret_key.expose_secret()),
         )
         .header("x-forwarded-for", "203.0.113.50, 198.51.100.7")
-        .send()
+        .sent()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap()

@@ -2,6 +2,8 @@
 
 mod common;
 
+use rampart_testkit::http::Sent;
+
 use axum::extract::FromRef;
 use axum::{Router, routing::get};
 use common::{Keys, client, serve};
@@ -35,7 +37,7 @@ async fn status(base: &str, path: &str, secret: Option<&str>) -> (u16, String) {
     if let Some(s) = secret {
         r = r.header("authorization", format!("Bearer {s}"));
     }
-    let r = r.send().await.unwrap();
+    let r = r.sent().await;
     (r.status().as_u16(), r.text().await.unwrap())
 }
 

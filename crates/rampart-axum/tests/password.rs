@@ -2,16 +2,18 @@
 
 mod common;
 
+use rampart_testkit::http::Sent;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::{Router, routing::post};
-use common::{client, serve};
-use rampart_attempts::{MemoryStore, Tracker};
+use common::{ManualClock, client, serve};
+use rampart_attempts::{Backoff, MemoryStore, Policies, Policy, SubjectKind, Tracker};
 use rampart_axum::{Accounts, ClientIp, Error, PasswordForm, PasswordLogin, StoredAccount};
-use rampart_password::{Hasher, Params, Password};
+use rampart_password::{DEFAULT_MAX_PASSWORD_BYTES, Hasher, Params, Password};
 
 #[derive(Default)]
 struct Users {
@@ -67,8 +69,17 @@ async fn log_in(
 
 async fn start(users: Users) -> (String, Arc<App>) {
     let tracker = Arc::new(Tracker::new(MemoryStore::default()));
+    start_with(users, tracker, |login| login).await
+}
+
+/// As [`start`], with `tracker` and `configure` applied to the login.
+async fn start_with(
+    users: Users,
+    tracker: Arc<Tracker<MemoryStore>>,
+    configure: impl FnOnce(PasswordLogin<MemoryStore>) -> PasswordLogin<MemoryStore>,
+) -> (String, Arc<App>) {
     let app = Arc::new(App {
-        login: PasswordLogin::new(Hasher::new(), tracker.clone()),
+        login: configure(PasswordLogin::new(Hasher::new(), tracker.clone())),
         tracker,
         users,
     });
@@ -93,9 +104,8 @@ async fn post_form(base: &str, body: impl Into<reqwest::Body>) -> (u16, String, 
         .post(format!("{base}/login"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let status = r.status().as_u16();
     let text = r.text().await.unwrap();
     (status, text, started.elapsed())
@@ -187,6 +197,58 @@ async fn throttled_account_is_429_before_any_lookup_or_hashing() {
         lookups,
         "looked up while throttled"
     );
+}
+
+#[tokio::test]
+async fn throttled_login_is_allowed_again_once_the_logins_clock_passes_the_delay() {
+    // An hour's delay per (account, IP) after one free failure: the system clock cannot
+    // pass it during the test, only the login's own clock can.
+    let hour = Duration::from_secs(3_600);
+    let policies = Policies::default().with(
+        SubjectKind::AccountIp,
+        Policy::throttle(Backoff::new(1, hour, hour)),
+    );
+    let tracker = Arc::new(
+        Tracker::new(MemoryStore::default())
+            .with_policies(policies)
+            .unwrap(),
+    );
+    let clock = ManualClock::new();
+    let (base, _) = start_with(users_with_ann(&Hasher::new()), tracker, |login| {
+        login.with_clock(clock.as_fn())
+    })
+    .await;
+    for i in 0..2 {
+        assert_eq!(attempt(&base, "ann", &format!("guess{i}")).await.0, 401);
+    }
+    let right = "correct+horse+battery+staple";
+    let r = client()
+        .post(format!("{base}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("account=ann&password={right}"))
+        .sent()
+        .await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "3600");
+    clock.advance(hour - Duration::from_secs(1));
+    assert_eq!(attempt(&base, "ann", right).await.0, 429, "a second early");
+    clock.advance(Duration::from_secs(1));
+    let (status, body, _) = attempt(&base, "ann", right).await;
+    assert_eq!((status, body.as_str()), (200, "ann viewer"));
+}
+
+#[tokio::test]
+async fn password_over_the_hashers_length_cap_is_a_counted_wrong_password() {
+    let (base, app) = start(users_with_ann(&Hasher::new())).await;
+    // Within the login form's 16 KiB, past rampart-password's 4 KiB cap.
+    let long = "p".repeat(DEFAULT_MAX_PASSWORD_BYTES + 1);
+    let (status, body, _) = attempt(&base, "ann", &long).await;
+    assert_eq!((status, body.as_str()), (401, "invalid_password\n"));
+    // Counted for the account, the IP and the pair, like any wrong password.
+    assert_eq!(app.tracker.store().len(), 3);
+    // An unknown account answers the same.
+    let (status, body, _) = attempt(&base, "nobody", &long).await;
+    assert_eq!((status, body.as_str()), (401, "invalid_password\n"));
 }
 
 #[tokio::test]

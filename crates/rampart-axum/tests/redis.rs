@@ -2,6 +2,8 @@
 
 mod common;
 
+use rampart_testkit::http::Sent;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -51,9 +53,8 @@ async fn replicas_on_one_redis_throttle_together_and_notify_once() {
                 .get(url)
                 .header("authorization", format!("Bearer {secret}"))
                 .header("x-forwarded-for", ip)
-                .send()
+                .sent()
                 .await
-                .unwrap()
         }
     };
     // One IP, the two replicas in turn: the (key, IP) pair's 5 free failures are shared.

@@ -3,6 +3,8 @@
 
 mod common;
 
+use rampart_testkit::http::Sent;
+
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -278,9 +280,8 @@ async fn begin(sp: &Sp) -> (String, String) {
             "{}/saml/acme/login?return_to=%2Fdashboard",
             sp.base
         ))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 303);
     let location = r.headers()["location"].to_str().unwrap().to_owned();
     (cookie_of(&r), request_id_in(&location))
@@ -293,7 +294,7 @@ async fn post_acs(sp: &Sp, cookie: Option<&str>, body: impl Into<reqwest::Body>)
     if let Some(c) = cookie {
         req = req.header("cookie", c);
     }
-    let r = req.body(body).send().await.unwrap();
+    let r = req.body(body).sent().await;
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
@@ -309,9 +310,8 @@ async fn metadata_is_served() {
     let sp = start().await;
     let r = client()
         .get(format!("{}/saml/acme/metadata", sp.base))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/samlmetadata+xml");
     let body = r.text().await.unwrap();
@@ -329,9 +329,8 @@ async fn login_redirects_to_the_idp_and_stores_the_request_id() {
             "{}/saml/acme/login?return_to=%2Fdashboard",
             sp.base
         ))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 303);
     let location = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(
@@ -360,9 +359,8 @@ async fn login_refuses_a_return_to_on_another_origin() {
     ] {
         let r = client()
             .get(format!("{}/saml/acme/login?return_to={bad}", sp.base))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 400, "{bad}");
         assert_eq!(r.text().await.unwrap(), "bad_relay_state\n");
     }
@@ -443,18 +441,16 @@ async fn unknown_tenant_is_404() {
     for path in ["metadata", "login"] {
         let r = client()
             .get(format!("{}/saml/globex/{path}", sp.base))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 404, "{path}");
         assert_eq!(r.text().await.unwrap(), "unknown_tenant\n");
     }
     let r = client()
         .post(format!("{}/saml/globex/acs", sp.base))
         .body("SAMLResponse=x")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 404);
 }
 
@@ -506,9 +502,8 @@ async fn logged_in(sp: &Sp) -> String {
         .header("content-type", "application/x-www-form-urlencoded")
         .header("cookie", &cookie)
         .body(acs_form(&signed_response(&id)))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
     cookie_of(&r)
 }
@@ -517,9 +512,8 @@ async fn slo(sp: &Sp, cookie: &str, query: &str) -> reqwest::Response {
     client()
         .get(format!("{}/saml/acme/slo?{query}", sp.base))
         .header("cookie", cookie)
-        .send()
+        .sent()
         .await
-        .unwrap()
 }
 
 #[tokio::test]

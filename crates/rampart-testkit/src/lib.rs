@@ -1,5 +1,5 @@
 //! What every Rampart crate's tests repeated, in one home: real servers started by the test
-//! itself (and SoftHSM2 tokens), the "skip loudly, fail under `CI=true`" rule for missing tools, and a `block_on`
+//! itself (Redis, PostgreSQL, SMTP, and SoftHSM2 tokens), the "skip loudly, fail under `CI=true`" rule for missing tools, and a `block_on`
 //! for futures that never wait. A dev-dependency only: no Rampart crate links it.
 //!
 //! ```
@@ -14,9 +14,12 @@
 #![forbid(unsafe_code)]
 
 mod future;
+#[cfg(feature = "http")]
+pub mod http;
 mod moto;
 mod postgres;
 mod redis;
+pub mod smtp;
 pub mod softhsm;
 #[cfg(feature = "sql")]
 pub mod sql;
@@ -26,4 +29,5 @@ pub use future::block_on_ready;
 pub use moto::MotoServer;
 pub use postgres::PostgresServer;
 pub use redis::RedisServer;
+pub use smtp::SmtpServer;
 pub use softhsm::SoftHsm;

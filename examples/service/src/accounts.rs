@@ -1,22 +1,29 @@
-//! Sign-up and password login: argon2id hashes (rampart-password), failures counted per
-//! account and client IP (rampart-attempts), a fresh session id at sign-in.
+//! Sign-up and password login: argon2id hashes (rampart-password), the login itself through
+//! rampart-axum's `PasswordLogin` (failures counted per account, client IP and pair by
+//! rampart-attempts), a fresh session id at sign-in.
 
-use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use axum::Form;
 use axum::Json;
 use axum::extract::rejection::{FormRejection, JsonRejection};
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use rampart_attempts::{Decision, Subject};
-use rampart_password::{Password, PolicyContext, Verdict};
+use rampart_attempts::{PostgresStore, RedisStore, SqliteStore, Tracker};
+use rampart_axum::{ClientIp, PasswordLogin, StoredAccount};
+use rampart_password::{Hasher, Password, PolicyContext};
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::app::AppState;
+use crate::clock::Clock;
+use crate::db::{Db, UserRow};
 use crate::error::{AppError, rejected};
+use crate::notify::OwnerNotifier;
 use crate::roles::{CurrentUser, SessionUser, USER_KEY, Via};
+use crate::stores::Attempts;
 
 /// Longest e-mail address accepted (RFC 5321's path limit).
 const MAX_EMAIL_LEN: usize = 254;
@@ -65,7 +72,8 @@ pub(crate) async fn sign_up(
         .check(&password, &PolicyContext::new().with_email(&email))
         .map_err(|_| AppError::BadRequest("weak_password"))?;
     let hash = state
-        .hasher
+        .logins
+        .hasher()
         .hash_async(password)
         .await
         .map_err(|e| AppError::unavailable("password_hasher", &e))?;
@@ -91,71 +99,128 @@ pub(crate) async fn sign_up(
     Ok(Redirect::to("/dashboard").into_response())
 }
 
-/// `POST /login`: 429 with `Retry-After` while the account is throttled from this address,
-/// 401 for a wrong e-mail or password (the same answer and the same argon2 work for both).
+/// The attempt counter's back ends behind rampart-axum's `PasswordLogin` (one instance per
+/// store type: it is generic over it), built once with the service's hasher and clock.
+pub(crate) enum PasswordLogins {
+    Sqlite(PasswordLogin<SqliteStore, OwnerNotifier>),
+    Postgres(PasswordLogin<PostgresStore, OwnerNotifier>),
+    Redis(PasswordLogin<RedisStore, OwnerNotifier>),
+}
+
+impl PasswordLogins {
+    pub(crate) fn new(attempts: &Attempts, hasher: &Hasher, clock: &Clock) -> Self {
+        fn login<T: rampart_attempts::Store + 'static>(
+            tracker: &Arc<Tracker<T, OwnerNotifier>>,
+            hasher: &Hasher,
+            clock: &Clock,
+        ) -> PasswordLogin<T, OwnerNotifier> {
+            let clock = clock.clone();
+            PasswordLogin::new(hasher.clone(), tracker.clone()).with_clock(move || clock.now())
+        }
+        match attempts {
+            Attempts::Sqlite(t) => Self::Sqlite(login(t, hasher, clock)),
+            Attempts::Postgres(t) => Self::Postgres(login(t, hasher, clock)),
+            Attempts::Redis(t) => Self::Redis(login(t, hasher, clock)),
+        }
+    }
+
+    /// The hasher logins verify with (sign-up hashes with it too: same parameters).
+    pub(crate) fn hasher(&self) -> &Hasher {
+        match self {
+            Self::Sqlite(l) => l.hasher(),
+            Self::Postgres(l) => l.hasher(),
+            Self::Redis(l) => l.hasher(),
+        }
+    }
+
+    async fn log_in(
+        &self,
+        accounts: &UserAccounts<'_>,
+        email: &str,
+        password: Password,
+        ip: ClientIp,
+    ) -> Result<rampart_axum::Principal, rampart_axum::Error> {
+        match self {
+            Self::Sqlite(l) => l.log_in(accounts, email, password, ip).await,
+            Self::Postgres(l) => l.log_in(accounts, email, password, ip).await,
+            Self::Redis(l) => l.log_in(accounts, email, password, ip).await,
+        }
+    }
+}
+
+/// The users table as `PasswordLogin` reads it, for one login: it keeps the row it found,
+/// whose tenant the session needs.
+struct UserAccounts<'a> {
+    db: &'a Db,
+    found: Mutex<Option<UserRow>>,
+}
+
+impl rampart_axum::Accounts for UserAccounts<'_> {
+    type Error = sqlx::Error;
+
+    async fn find(&self, account: &str) -> Result<Option<StoredAccount>, sqlx::Error> {
+        let row = self.db.user(account).await?;
+        let stored = row
+            .as_ref()
+            .map(|r| StoredAccount::new(r.password_hash.clone()).with_roles(r.roles.clone()));
+        *self
+            .found
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = row;
+        Ok(stored)
+    }
+
+    async fn store_upgraded_hash(&self, account: &str, new_hash: &str) -> Result<(), sqlx::Error> {
+        // Parameters or pepper aged: the hash made from this very password.
+        self.db.set_password_hash(account, new_hash).await
+    }
+}
+
+/// rampart-axum's refusal of a login as the service answers it.
+fn login_refused(e: rampart_axum::Error, now: SystemTime) -> AppError {
+    use rampart_axum::Error as E;
+    match e {
+        E::InvalidPassword => AppError::Unauthorized("invalid_credentials"),
+        E::Throttled { retry_after } => AppError::TooManyAttempts(retry_after),
+        E::Locked { until } => AppError::TooManyAttempts(
+            until
+                .and_then(|u| u.duration_since(now).ok())
+                .unwrap_or_default(),
+        ),
+        E::AttemptStore(cause) => AppError::unavailable("attempts", &cause),
+        E::PasswordHashing(cause) => AppError::unavailable("password_hasher", &cause),
+        E::Application(cause) => AppError::unavailable("database", cause.as_ref()),
+        other => AppError::unavailable("login", &other),
+    }
+}
+
+/// `POST /login`: rampart-axum's `PasswordLogin` (the account, the client address and the
+/// pair throttled: 429 with `Retry-After` before any hashing; 401 for a wrong e-mail or
+/// password, with the same argon2 work for both), then a fresh session.
 pub(crate) async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ip: ClientIp,
     session: Session,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let Form(form) = form.map_err(|r| rejected(r.status(), "malformed_form"))?;
     let email = normalize_email(&form.email)?;
-    let now = state.clock.now();
-    let subject = Subject::account_from_ip(email.clone(), peer.ip());
-    let attempts = &state.stores.attempts;
-    match attempts.check(&subject, now).await {
-        Ok(Decision::Allow) => {}
-        Ok(Decision::RetryAfter(delay)) => return Err(AppError::TooManyAttempts(delay)),
-        Ok(Decision::Locked { until }) => {
-            let delay = until
-                .and_then(|u| u.duration_since(now).ok())
-                .unwrap_or_default();
-            return Err(AppError::TooManyAttempts(delay));
-        }
-        Ok(_) => return Err(AppError::TooManyAttempts(std::time::Duration::ZERO)),
-        Err(e) => return Err(AppError::unavailable("attempts", &e)),
-    }
-    let row = state
-        .stores
-        .db
-        .user(&email)
+    let accounts = UserAccounts {
+        db: &state.stores.db,
+        found: Mutex::new(None),
+    };
+    let who = state
+        .logins
+        .log_in(&accounts, &email, Password::new(form.password), ip)
         .await
-        .map_err(|e| AppError::unavailable("database", &e))?;
-    let verdict = state
-        .hasher
-        .verify_or_dummy_async(
-            Password::new(form.password),
-            row.as_ref().map(|r| r.password_hash.clone()),
-        )
-        .await;
-    let verdict = match verdict {
-        // A password past the length cap is a wrong password, not a server fault.
-        Err(rampart_password::Error::PasswordTooLong { .. }) => Verdict::Invalid,
-        other => other.map_err(|e| AppError::unavailable("password_hasher", &e))?,
-    };
-    let row = match (verdict, row) {
-        (Verdict::Valid, Some(row)) => row,
-        (Verdict::ValidNeedsUpgrade { new_hash, .. }, Some(row)) => {
-            // Parameters or pepper aged: store the hash made from this very password.
-            state
-                .stores
-                .db
-                .set_password_hash(&email, &new_hash)
-                .await
-                .map_err(|e| AppError::unavailable("database", &e))?;
-            row
-        }
-        _ => {
-            attempts
-                .record_failure(&subject, now)
-                .await
-                .map_err(|e| AppError::unavailable("attempts", &e))?;
-            return Err(AppError::Unauthorized("invalid_credentials"));
-        }
-    };
-    attempts.record_success(&subject, now).await;
-    start_session(&session, email, row.tenant, Via::Password, row.roles).await?;
+        .map_err(|e| login_refused(e, state.clock.now()))?;
+    let row = accounts
+        .found
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .ok_or(AppError::Unauthorized("invalid_credentials"))?;
+    let roles = who.roles().map(str::to_owned).collect();
+    start_session(&session, email, row.tenant, Via::Password, roles).await?;
     Ok(Redirect::to("/dashboard").into_response())
 }
 

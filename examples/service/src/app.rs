@@ -13,21 +13,22 @@ use axum::response::{Redirect, Response};
 use axum::routing::{get, post, put};
 use rampart_apikey::{ApiKeys, HashingKey, KeyPrefix, Keyset, VerifiedKey};
 use rampart_attempts::{Backoff, Policies, Policy, SubjectKind, Tracker};
-use rampart_axum::ApiKeyLayer;
+use rampart_axum::{ApiKeyLayer, ClientIpLayer, TrustedProxies};
 use rampart_password::Hasher;
-use rampart_saml::{TenantRegistry, TenantRequestIds};
+use rampart_saml::TenantRegistry;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer};
 
+use crate::accounts::PasswordLogins;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError, TenantConfig};
 use crate::error::{AppError, StartError};
 use crate::notify::{OwnerNotifier, Owners};
 use crate::regions::Regions;
-use crate::stores::{Attempts, SamlStore, Stores};
+use crate::stores::{Attempts, Stores};
 use crate::{accounts, keys, pages, saml, tokens, uploads};
 
 /// Body limit of every route but uploads and the SAML ACS.
@@ -75,8 +76,8 @@ pub const ROUTES: &[(&str, &str)] = &[
         "retention buckets of uploads and results (keyrings:manage)",
     ),
     (
-        "GET  /saml/{tenant}/metadata|login|slo, POST /saml/{tenant}/acs",
-        "SAML SSO per tenant, IdP groups mapped to roles",
+        "GET  /saml/{tenant}/metadata|login, POST /saml/{tenant}/acs, GET|POST /saml/{tenant}/slo",
+        "SAML SSO per tenant (rampart-axum's SamlRoutes), IdP groups mapped to roles; IdP-initiated logout",
     ),
 ];
 
@@ -89,13 +90,16 @@ pub(crate) struct Inner {
     pub(crate) stores: Stores,
     pub(crate) keys: Arc<ApiKeys>,
     pub(crate) owners: Owners,
-    pub(crate) hasher: Hasher,
+    pub(crate) logins: PasswordLogins,
     pub(crate) password_policy: rampart_password::Policy,
     pub(crate) regions: Regions,
-    pub(crate) policy: rampart_authz::Policy,
+    pub(crate) policy: Arc<rampart_authz::Policy>,
     pub(crate) tenants: Vec<TenantConfig>,
     pub(crate) saml: TenantRegistry,
-    pub(crate) saml_ids: TenantRequestIds<SamlStore>,
+    /// Proxies whose `X-Forwarded-For` is believed, for the client address that failed
+    /// attempts count against (logins and API keys alike). None: the service is reached
+    /// directly; list the load balancer here when one is in front.
+    pub(crate) trusted_proxies: TrustedProxies,
 }
 
 impl Deref for AppState {
@@ -131,8 +135,7 @@ impl AppState {
 /// failures per key and per key and address, then the same backoff, with the owner told at
 /// the 20th consecutive failure against the key (only that kind notifies). Secrets are 190
 /// random bits: the throttle is against noise, and the owner hears of a streak before it
-/// slows anyone down. (rampart-axum's `ApiKeyLayer` reads the system clock, so these
-/// thresholds are what the HTTP tests can reach without waiting.)
+/// slows anyone down.
 fn attempt_policies() -> Policies {
     let fifteen_min = Duration::from_secs(15 * 60);
     let backoff = Backoff::new(20, Duration::from_secs(1), fifteen_min);
@@ -208,18 +211,18 @@ impl AppState {
             KeyPrefix::new("rk", "live")?,
             Keyset::new(1, hashing_key(config)?),
         ));
-        let saml_ids = TenantRequestIds::new(stores.saml.clone());
+        let logins = PasswordLogins::new(&stores.attempts, &Hasher::new(), &config.clock);
         Ok(Self(Arc::new(Inner {
             clock: config.clock.clone(),
             keys,
             owners,
-            hasher: Hasher::new(),
+            logins,
             password_policy: rampart_password::Policy::default(),
             regions: Regions::open(&config.data_dir, now)?,
-            policy: rampart_authz::Policy::from_toml(&config.role_map)?,
+            policy: Arc::new(rampart_authz::Policy::from_toml(&config.role_map)?),
             tenants: config.tenants.clone(),
             saml: saml::registry(base_url, &config.tenants)?,
-            saml_ids,
+            trusted_proxies: TrustedProxies::none(),
             stores,
         })))
     }
@@ -237,12 +240,15 @@ fn api_v1<T: rampart_attempts::Store + 'static>(
             .of(key.public_id().as_str())
             .map(rampart_axum::KeyOwner::new)
     };
+    let clock = state.clock.clone();
     let layer = ApiKeyLayer::new(
         state.keys.clone(),
         Arc::new(state.stores.keys.clone()),
         tracker,
     )
-    .with_owners(owner_of);
+    .with_owners(owner_of)
+    .with_trusted_proxies(state.trusted_proxies.clone())
+    .with_clock(move || clock.now());
     Router::new()
         .route("/api/v1/whoami", get(keys::whoami))
         .route("/api/v1/reports", get(keys::reports))
@@ -300,16 +306,11 @@ fn router(state: AppState, secure_cookies: bool) -> Router {
         )
         .route("/api/{region}/uploads/{name}/result", get(uploads::result))
         .route("/api/{region}/retention", get(uploads::buckets))
-        .route("/saml/{tenant}/metadata", get(saml::metadata))
-        .route("/saml/{tenant}/login", get(saml::login))
-        .route(
-            "/saml/{tenant}/acs",
-            post(saml::acs).layer(DefaultBodyLimit::max(saml::MAX_ACS_BYTES)),
-        )
-        .route("/saml/{tenant}/slo", get(saml::slo))
+        .merge(saml::routes(&state))
         .merge(api_v1)
         .fallback(|| async { AppError::NotFound("not_found") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(ClientIpLayer::new(state.trusted_proxies.clone()))
         .layer(sessions)
         .layer(middleware::from_fn(scrub_plain_errors))
         .with_state(state)

@@ -5,12 +5,12 @@
 //!
 //! | module | owns | crates |
 //! |---|---|---|
-//! | `accounts` | sign-up, password login (throttled), role grants | rampart-password, rampart-attempts |
+//! | `accounts` | sign-up, password login (rampart-axum's `PasswordLogin`, throttled), role grants | rampart-axum, rampart-password, rampart-attempts |
 //! | `keys` | API key pairs per user; the Bearer check (401/429/403), owner notification | rampart-apikey, rampart-attempts, rampart-authz |
 //! | `tokens` | OAuth tokens in an encrypted column; rotation, background re-encryption | rampart-envelope |
 //! | `uploads` | files encrypted on write, readable 1 hour; results kept 14 days | rampart-envelope retention keyrings |
 //! | `regions` | tenants pinned to EU or US keys; cross-region reads refused | rampart-envelope |
-//! | `saml` | SAML SSO per tenant, IdP groups mapped to roles | rampart-saml, rampart-authz |
+//! | `saml` | SAML SSO per tenant (rampart-axum's `SamlRoutes` over the session), IdP groups mapped to roles | rampart-axum, rampart-saml, rampart-authz |
 //! | `pages` | login form, dashboards behind roles | rampart-authz |
 //! | `stores` | SQLite / PostgreSQL / Redis back ends of the crates' stores | all |
 //!

@@ -13,7 +13,9 @@ use std::time::{Duration, SystemTime};
 use rampart_envelope::retention::{BucketSize, RetentionKeyring, RetentionPolicy};
 use rampart_envelope::{Keyring, LocalMasterKey};
 
+use crate::app::AppState;
 use crate::error::{AppError, StartError};
+use crate::roles::CurrentUser;
 
 /// Uploaded files are readable for one hour (then crypto-shredded).
 pub const UPLOAD_RETENTION: Duration = Duration::from_secs(3_600);
@@ -227,4 +229,15 @@ fn master_key(path: &Path) -> Result<LocalMasterKey, StartError> {
             .map_err(StartError::Io)?;
     }
     Ok(LocalMasterKey::from_file(path)?)
+}
+
+/// The region named in the path, and the user's tenant's keys there (403 across regions).
+pub(crate) fn region_keys<'a>(
+    state: &'a AppState,
+    user: &CurrentUser,
+    region: &str,
+) -> Result<&'a RegionKeys, AppError> {
+    let requested = Region::parse(region).ok_or(AppError::NotFound("unknown_region"))?;
+    let home = state.tenant(&user.user.tenant)?.region();
+    state.regions.pinned(home, requested)
 }

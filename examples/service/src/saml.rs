@@ -1,31 +1,33 @@
-//! SAML SSO per tenant (rampart-saml): each tenant has its own SP entity id and ACS URL
-//! (`/saml/{tenant}/...`) and its pinned IdP; the request id issued at login lives in the
-//! session and in the request-id store (consumed once, on any replica); the assertion id in
-//! the replay cache; the IdP's group attributes map to roles through the role map.
+//! SAML SSO per tenant: rampart-axum's `SamlRoutes` serves metadata, login, ACS and Single
+//! Logout for every tenant of rampart-saml's registry (each tenant with its own SP entity id
+//! and ACS URL, `/saml/{tenant}/...`, and its pinned IdP). This module gives it the service's
+//! pieces: the tower-sessions session (the login in progress, then the signed-in user and
+//! the SAML session an IdP's LogoutRequest must name), the request-id store and replay cache
+//! (consumed once, on any replica), the role map (IdP groups to roles) and the clock.
 
-use std::time::Duration;
-
-use axum::Form;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
-use axum::http::header;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use rampart_saml::{Certificate, Expected, IdentityProvider, ServiceProvider, TenantRegistry};
+use rampart_axum::{Authorizer, SamlLogin, SamlRoutes, SamlSessions};
+use rampart_saml::{
+    Certificate, IdentityProvider, LogoutSession, NameId, ServiceProvider, TenantRegistry,
+};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use crate::accounts::start_session;
 use crate::app::AppState;
 use crate::config::TenantConfig;
-use crate::error::{AppError, StartError, rejected};
+use crate::error::{AppError, StartError};
 use crate::roles::Via;
 
-/// How long an AuthnRequest may be answered.
-const REQUEST_LIFETIME: Duration = Duration::from_secs(10 * 60);
 /// The session key of the login in progress.
 const PENDING_KEY: &str = "saml_pending";
-/// Largest ACS form accepted (the route's body limit): an IdP's signed response with many
-/// attributes is a few tens of KiB; rampart-saml caps the decoded XML on its own too.
+/// The session key of the SAML session (NameID, SessionIndex) of a signed-in SSO user.
+const SAML_SESSION_KEY: &str = "saml_session";
+/// Largest ACS or SLO form accepted: an IdP's signed response with many attributes is a few
+/// tens of KiB; rampart-saml caps the decoded XML on its own too.
 pub const MAX_ACS_BYTES: usize = 256 * 1024;
 
 /// The request the session is waiting for an answer to.
@@ -33,6 +35,47 @@ pub const MAX_ACS_BYTES: usize = 256 * 1024;
 struct PendingLogin {
     tenant: String,
     request_id: String,
+}
+
+/// What an IdP's LogoutRequest must name to end this session (rampart-saml's
+/// `LogoutSession`, as the session store keeps it).
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredSamlSession {
+    tenant: String,
+    name_id: String,
+    format: Option<String>,
+    name_qualifier: Option<String>,
+    sp_name_qualifier: Option<String>,
+    sp_provided_id: Option<String>,
+    session_index: Option<String>,
+}
+
+impl StoredSamlSession {
+    fn of(tenant: &str, login: &rampart_saml::Login) -> Self {
+        let id = &login.name_id;
+        Self {
+            tenant: tenant.to_owned(),
+            name_id: id.value.clone(),
+            format: id.format.clone(),
+            name_qualifier: id.name_qualifier.clone(),
+            sp_name_qualifier: id.sp_name_qualifier.clone(),
+            sp_provided_id: id.sp_provided_id.clone(),
+            session_index: login.session_index.clone(),
+        }
+    }
+
+    fn logout_session(self) -> LogoutSession {
+        let mut name_id = NameId::new(self.name_id);
+        name_id.format = self.format;
+        name_id.name_qualifier = self.name_qualifier;
+        name_id.sp_name_qualifier = self.sp_name_qualifier;
+        name_id.sp_provided_id = self.sp_provided_id;
+        let session = LogoutSession::new(name_id);
+        match self.session_index {
+            Some(index) => session.with_session_index(index),
+            None => session,
+        }
+    }
 }
 
 /// The SP entity id of `tenant`.
@@ -61,153 +104,113 @@ pub(crate) fn registry(
             acs_url(base_url, tenant.id()),
         )
         .identity_provider(idp)
+        .with_single_logout_url(format!("{base_url}/saml/{}/slo", tenant.id()))
         .build()?;
         registry.insert(tenant.id(), sp);
     }
     Ok(registry)
 }
 
-fn service_provider(
-    state: &AppState,
-    tenant: &str,
-) -> Result<std::sync::Arc<ServiceProvider>, AppError> {
-    state
-        .saml
-        .get(tenant)
-        .ok_or(AppError::NotFound("unknown_tenant"))
+/// `/saml/{tenant}/...`: rampart-axum's routes over the service's session, stores, role map
+/// and clock.
+pub(crate) fn routes(state: &AppState) -> Router<AppState> {
+    let clock = state.clock.clone();
+    SamlRoutes::new(state.saml.clone(), TowerSessions)
+        .with_request_ids(state.stores.saml.clone())
+        .with_replay_cache(state.stores.saml.clone())
+        .with_authorizer(Authorizer::from_shared(state.policy.clone()))
+        .with_max_form_bytes(MAX_ACS_BYTES)
+        .with_clock(move || clock.now())
+        .into_router()
 }
 
-/// `GET /saml/{tenant}/metadata`: our SP metadata for the tenant's IdP administrator.
-pub(crate) async fn metadata(
-    State(state): State<AppState>,
-    Path(tenant): Path<String>,
-) -> Result<Response, AppError> {
-    let sp = service_provider(&state, &tenant)?;
-    Ok((
-        [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
-        sp.metadata_xml(),
-    )
-        .into_response())
-}
+/// The tower-sessions session, as `SamlRoutes` keeps its state in it.
+struct TowerSessions;
 
-/// `GET /saml/{tenant}/login`: an AuthnRequest to the tenant's IdP (HTTP-Redirect binding);
-/// its id is remembered in the session and the request-id store.
-pub(crate) async fn login(
-    State(state): State<AppState>,
-    Path(tenant): Path<String>,
-    session: Session,
-) -> Result<Response, AppError> {
-    let sp = service_provider(&state, &tenant)?;
-    let sso = sp
-        .identity_provider()
-        .sso_redirect_url()
-        .ok_or(AppError::NotFound("no_sso_url"))?
-        .to_owned();
-    let now = state.clock.now();
-    let request = sp
-        .authn_request(sso)
-        .build(now)
-        .map_err(|e| AppError::unavailable("saml", &e))?;
-    let url = request
-        .redirect_url(&sp, None)
-        .map_err(|e| AppError::unavailable("saml", &e))?;
-    state
-        .saml_ids
-        .remember(&tenant, request.id(), now + REQUEST_LIFETIME, now)
+async fn session(parts: &mut Parts) -> Result<Session, AppError> {
+    Session::from_request_parts(parts, &())
         .await
-        .map_err(|e| AppError::unavailable("saml_store", &e))?;
-    let pending = PendingLogin {
-        tenant,
-        request_id: request.id().to_owned(),
-    };
-    session
-        .insert(PENDING_KEY, pending)
-        .await
-        .map_err(|e| AppError::unavailable("session", &e))?;
-    Ok(Redirect::to(&url).into_response())
+        .map_err(|_| AppError::Unavailable("session"))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct AcsForm {
-    #[serde(rename = "SAMLResponse")]
-    saml_response: String,
+fn session_failed(e: &tower_sessions::session::Error) -> AppError {
+    AppError::unavailable("session", e)
 }
 
-/// `POST /saml/{tenant}/acs`: the IdP's signed response (HTTP-POST binding). Accepted only
-/// as the answer to the request this session sent to this tenant's IdP, once.
-pub(crate) async fn acs(
-    State(state): State<AppState>,
-    Path(tenant): Path<String>,
-    session: Session,
-    form: Result<Form<AcsForm>, FormRejection>,
-) -> Result<Response, AppError> {
-    service_provider(&state, &tenant)?;
-    let Form(form) = form.map_err(|r| rejected(r.status(), "malformed_form"))?;
-    let pending: PendingLogin = session
-        .remove(PENDING_KEY)
-        .await
-        .ok()
-        .flatten()
-        .ok_or(AppError::Unauthorized("no_pending_login"))?;
-    if pending.tenant != tenant {
-        return Err(AppError::BadRequest("tenant_mismatch"));
+impl SamlSessions for TowerSessions {
+    type Error = AppError;
+
+    async fn remember_request(
+        &self,
+        parts: &mut Parts,
+        tenant: &str,
+        request_id: &str,
+    ) -> Result<(), AppError> {
+        let pending = PendingLogin {
+            tenant: tenant.to_owned(),
+            request_id: request_id.to_owned(),
+        };
+        session(parts)
+            .await?
+            .insert(PENDING_KEY, pending)
+            .await
+            .map_err(|e| session_failed(&e))
     }
-    let now = state.clock.now();
-    let issued = state
-        .saml_ids
-        .consume(&tenant, &pending.request_id, now)
-        .await
-        .map_err(|e| AppError::unavailable("saml_store", &e))?;
-    if !issued {
-        return Err(AppError::BadRequest("request_not_issued"));
+
+    async fn take_request(
+        &self,
+        parts: &mut Parts,
+        tenant: &str,
+    ) -> Result<Option<String>, AppError> {
+        // Taken whatever its tenant: one answer per login started, never a second try.
+        let pending: Option<PendingLogin> = session(parts)
+            .await?
+            .remove(PENDING_KEY)
+            .await
+            .map_err(|e| session_failed(&e))?;
+        Ok(pending.filter(|p| p.tenant == tenant).map(|p| p.request_id))
     }
-    let refused = |kind: &'static str| {
-        tracing::warn!(tenant = %tenant, kind, "SAML response refused");
-        AppError::Unauthorized("saml_refused")
-    };
-    let validated = state
-        .saml
-        .validate_response(
-            &tenant,
-            form.saml_response.as_bytes(),
-            Expected::Request(&pending.request_id),
-            now,
+
+    async fn logged_in(&self, parts: &mut Parts, done: SamlLogin) -> Result<Response, AppError> {
+        let session = session(parts).await?;
+        let roles = done.principal.roles().map(str::to_owned).collect();
+        let saml_session = StoredSamlSession::of(&done.tenant, &done.login);
+        start_session(
+            &session,
+            done.login.name_id.value,
+            done.tenant,
+            Via::Saml,
+            roles,
         )
-        .map_err(|e| refused(e.kind()))?;
-    let login = validated
-        .response
-        .check_replay(&state.stores.saml)
-        .await
-        .map_err(|e| refused(e.kind()))?;
-    let roles: Vec<String> = state
-        .policy
-        .mapping(&tenant)
-        .map(|m| {
-            m.roles_for(
-                login
-                    .attributes
-                    .iter()
-                    .map(|a| (a.name.as_str(), a.values.iter().map(String::as_str))),
-            )
-            .into_iter()
-            .collect()
-        })
-        .unwrap_or_default();
-    start_session(&session, login.name_id.value, tenant, Via::Saml, roles).await?;
-    Ok(Redirect::to("/dashboard").into_response())
-}
+        .await?;
+        session
+            .insert(SAML_SESSION_KEY, saml_session)
+            .await
+            .map_err(|e| session_failed(&e))?;
+        let to = done.return_to.as_deref().unwrap_or("/dashboard");
+        Ok(Redirect::to(to).into_response())
+    }
 
-/// `GET /saml/{tenant}/slo`: ends the local session (SP side only; the IdP's own session is
-/// the IdP's).
-pub(crate) async fn slo(
-    State(state): State<AppState>,
-    Path(tenant): Path<String>,
-    session: Session,
-) -> Result<Response, AppError> {
-    service_provider(&state, &tenant)?;
-    session
-        .flush()
-        .await
-        .map_err(|e| AppError::unavailable("session", &e))?;
-    Ok(Redirect::to("/login").into_response())
+    async fn logout_session(
+        &self,
+        parts: &mut Parts,
+        tenant: &str,
+    ) -> Result<Option<LogoutSession>, AppError> {
+        let stored: Option<StoredSamlSession> = session(parts)
+            .await?
+            .get(SAML_SESSION_KEY)
+            .await
+            .map_err(|e| session_failed(&e))?;
+        Ok(stored
+            .filter(|s| s.tenant == tenant)
+            .map(StoredSamlSession::logout_session))
+    }
+
+    async fn logged_out(&self, parts: &mut Parts, _tenant: &str) -> Result<(), AppError> {
+        session(parts)
+            .await?
+            .flush()
+            .await
+            .map_err(|e| session_failed(&e))
+    }
 }

@@ -8,10 +8,7 @@ use std::time::{Duration, SystemTime};
 use rampart_apikey::{
     ApiKeyRecord, PostgresKeyStore, PublicId, SqlStoreOptions, SqliteKeyStore, StoreError,
 };
-use rampart_attempts::{
-    Decision, FailureOutcome, PostgresStore, RedisConfig, RedisStore, SqlConfig, SqliteStore,
-    Subject, Tracker,
-};
+use rampart_attempts::{PostgresStore, RedisConfig, RedisStore, SqlConfig, SqliteStore, Tracker};
 use rampart_saml::{RedisReplayCache, RedisRequestIds, ReplayCache, RequestIdStore};
 
 use crate::config::Config;
@@ -109,30 +106,6 @@ impl Attempts {
                     .with_policies(policies)?,
             ))
         })
-    }
-
-    pub(crate) async fn check(
-        &self,
-        subject: &Subject,
-        now: SystemTime,
-    ) -> Result<Decision, rampart_attempts::Error> {
-        each!(self, Attempts::{Sqlite, Postgres, Redis}, |t| t.check(subject, now).await)
-    }
-
-    pub(crate) async fn record_failure(
-        &self,
-        subject: &Subject,
-        now: SystemTime,
-    ) -> Result<FailureOutcome, rampart_attempts::Error> {
-        each!(self, Attempts::{Sqlite, Postgres, Redis}, |t| t
-            .record_failure(subject, now)
-            .await)
-    }
-
-    pub(crate) async fn record_success(&self, subject: &Subject, now: SystemTime) {
-        each!(self, Attempts::{Sqlite, Postgres, Redis}, |t| t
-            .record_success(subject, now)
-            .await);
     }
 }
 

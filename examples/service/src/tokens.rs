@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::app::AppState;
 use crate::error::{AppError, rejected};
-use crate::regions::{Region, RegionKeys};
+use crate::regions::{Region, region_keys};
 use crate::roles::CurrentUser;
 
 /// Longest token accepted (real OAuth tokens are well under 4 KiB).
@@ -44,17 +44,6 @@ fn provider_name(text: &str) -> Result<&str, AppError> {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     ok.then_some(text)
         .ok_or(AppError::BadRequest("invalid_provider"))
-}
-
-/// The region named in the path, and the user's tenant's keys there (403 across regions).
-pub(crate) fn region_keys<'a>(
-    state: &'a AppState,
-    user: &CurrentUser,
-    region: &str,
-) -> Result<&'a RegionKeys, AppError> {
-    let requested = Region::parse(region).ok_or(AppError::NotFound("unknown_region"))?;
-    let home = state.tenant(&user.user.tenant)?.region();
-    state.regions.pinned(home, requested)
 }
 
 #[derive(Deserialize)]

@@ -23,9 +23,8 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::clock::{from_unix_ms, unix_ms};
 use crate::error::{AppError, rejected};
-use crate::regions::{RESULT_RETENTION, RegionKeys, UPLOAD_RETENTION};
+use crate::regions::{RESULT_RETENTION, RegionKeys, UPLOAD_RETENTION, region_keys};
 use crate::roles::CurrentUser;
-use crate::tokens::region_keys;
 
 /// Largest upload accepted (the route's body limit).
 pub const MAX_UPLOAD_BYTES: usize = 8 * 1024 * 1024;

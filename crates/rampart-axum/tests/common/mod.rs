@@ -3,8 +3,8 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::SystemTime;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use rampart_apikey::{
@@ -83,5 +83,35 @@ impl Keys {
     /// Subjects the attempt store holds.
     pub fn tracked(&self) -> usize {
         self.tracker.store().len()
+    }
+}
+
+/// A clock that stands still at the time it was made until a test moves it; its closure is
+/// what the builders' `with_clock` take.
+#[derive(Clone)]
+pub struct ManualClock {
+    start: SystemTime,
+    offset_secs: Arc<AtomicU64>,
+}
+
+impl ManualClock {
+    pub fn new() -> Self {
+        Self {
+            start: SystemTime::now(),
+            offset_secs: Arc::default(),
+        }
+    }
+
+    pub fn now(&self) -> SystemTime {
+        self.start + Duration::from_secs(self.offset_secs.load(Ordering::SeqCst))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.offset_secs.fetch_add(by.as_secs(), Ordering::SeqCst);
+    }
+
+    pub fn as_fn(&self) -> impl Fn() -> SystemTime + Send + Sync + 'static {
+        let clock = self.clone();
+        move || clock.now()
     }
 }

@@ -1,6 +1,9 @@
 //! The service on a real socket, a reqwest client with a cookie jar, and a test IdP that
 //! signs SAML responses with the repository's test keys (rampart-xmldsig's signer).
+
 #![allow(dead_code, unreachable_pub)]
+
+use rampart_testkit::http::Sent;
 
 use std::io::Read as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -114,9 +117,8 @@ pub async fn signed_up(service: &Service, email: &str, tenant: &str) -> reqwest:
     let response = client
         .post(service.url("/signup"))
         .form(&[("email", email), ("password", PASSWORD), ("tenant", tenant)])
-        .send()
-        .await
-        .expect("sign-up");
+        .sent()
+        .await;
     assert_eq!(response.status(), 303, "sign-up of {email}");
     client
 }
