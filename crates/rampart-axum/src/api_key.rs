@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, header};
 use rampart_apikey::{ApiKeys, AsyncKeyStore, VerifiedKey};
-use rampart_attempts::{Decision, NoNotifier, Notifier, Store, Subject, Tracker};
+use rampart_attempts::{NoNotifier, Notifier, Store, Subject, Tracker};
 
 use crate::client_ip::TrustedProxies;
 use crate::clock::Clock;
@@ -504,14 +504,7 @@ where
 
     /// Refuses the attempt when a subject is throttled or locked (before any secret check).
     async fn guard(&self, subjects: &[&Subject], now: SystemTime) -> Result<(), Error> {
-        match self.tracker.check_all(subjects, now).await {
-            Ok(Decision::Allow) => Ok(()),
-            Ok(Decision::RetryAfter(retry_after)) => Err(Error::Throttled { retry_after }),
-            Ok(Decision::Locked { until }) => Err(Error::Locked { until }),
-            // A decision this crate does not know yet: refuse, as for a store failure.
-            Ok(_) => Err(Error::Locked { until: None }),
-            Err(e) => Err(Error::AttemptStore(e)),
-        }
+        crate::error::allowed(self.tracker.check_all(subjects, now).await, now)
     }
 
     /// Records one failure per subject. The answer is already a refusal, so a store that

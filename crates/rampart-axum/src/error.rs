@@ -53,6 +53,9 @@ pub enum Error {
     Locked {
         /// When a timed lock ends; `None` until the unlock token is used.
         until: Option<SystemTime>,
+        /// How long until `until`, on the clock of the check that refused (the layer's
+        /// `with_clock`): what `Retry-After` says.
+        retry_after: Option<Duration>,
     },
     /// The API key is valid but lacks a scope the layer requires. 403, not counted.
     #[error("api key lacks a required scope")]
@@ -201,13 +204,37 @@ impl Error {
     fn retry_after_secs(&self) -> Option<u64> {
         let wait = match self {
             Self::Throttled { retry_after } => *retry_after,
-            Self::Locked { until: Some(until) } => until
-                .duration_since(SystemTime::now())
-                .unwrap_or(Duration::ZERO),
+            Self::Locked {
+                retry_after: Some(wait),
+                ..
+            } => *wait,
             _ => return None,
         };
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         Some(secs.max(1))
+    }
+}
+
+/// The attempt tracker's decision for a check at `now` (the caller's clock), as this crate
+/// answers it: allowed, or the 429 (or the 503 of a fail-closed store) that refuses.
+pub(crate) fn allowed(
+    decision: Result<rampart_attempts::Decision, rampart_attempts::Error>,
+    now: SystemTime,
+) -> Result<(), Error> {
+    use rampart_attempts::Decision;
+    match decision {
+        Ok(Decision::Allow) => Ok(()),
+        Ok(Decision::RetryAfter(retry_after)) => Err(Error::Throttled { retry_after }),
+        Ok(Decision::Locked { until }) => Err(Error::Locked {
+            until,
+            retry_after: until.map(|u| u.duration_since(now).unwrap_or(Duration::ZERO)),
+        }),
+        // A decision this crate does not know yet: refuse, as for a store failure.
+        Ok(_) => Err(Error::Locked {
+            until: None,
+            retry_after: None,
+        }),
+        Err(e) => Err(Error::AttemptStore(e)),
     }
 }
 
@@ -252,8 +279,25 @@ mod tests {
     }
 
     #[test]
+    fn a_timed_lock_answers_retry_after_on_the_checking_clock() {
+        // A clock a year ahead of the system's: the wait is measured on it, not on now().
+        let now = SystemTime::now() + Duration::from_secs(365 * 86_400);
+        let decision = Ok(rampart_attempts::Decision::Locked {
+            until: Some(now + Duration::from_secs(90)),
+        });
+        let e = super::allowed(decision, now).unwrap_err();
+        let r = e.into_response();
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "90");
+    }
+
+    #[test]
     fn lock_until_unlocked_has_no_retry_after() {
-        let r = Error::Locked { until: None }.into_response();
+        let r = Error::Locked {
+            until: None,
+            retry_after: None,
+        }
+        .into_response();
         assert_eq!(r.status(), 429);
         assert!(r.headers().get(header::RETRY_AFTER).is_none());
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::extract::{FromRequest, Request};
-use rampart_attempts::{Decision, NoNotifier, Notifier, Store, Subject, Tracker};
+use rampart_attempts::{NoNotifier, Notifier, Store, Subject, Tracker};
 use rampart_password::{Hasher, Password, Verdict};
 use zeroize::Zeroizing;
 
@@ -209,13 +209,7 @@ impl<T: Store + 'static, N: Notifier + 'static> PasswordLogin<T, N> {
         let by_ip = Subject::ip(ip.0);
         let pair = Subject::account_from_ip(account, ip.0);
         let subjects = [&by_account, &by_ip, &pair];
-        match self.tracker.check_all(&subjects, now).await {
-            Ok(Decision::Allow) => {}
-            Ok(Decision::RetryAfter(retry_after)) => return Err(Error::Throttled { retry_after }),
-            Ok(Decision::Locked { until }) => return Err(Error::Locked { until }),
-            Ok(_) => return Err(Error::Locked { until: None }),
-            Err(e) => return Err(Error::AttemptStore(e)),
-        }
+        crate::error::allowed(self.tracker.check_all(&subjects, now).await, now)?;
         let stored = accounts
             .find(account)
             .await

@@ -3,7 +3,6 @@
 //! rampart-attempts), a fresh session id at sign-in.
 
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use axum::Form;
 use axum::Json;
@@ -177,16 +176,12 @@ impl rampart_axum::Accounts for UserAccounts<'_> {
 }
 
 /// rampart-axum's refusal of a login as the service answers it.
-fn login_refused(e: rampart_axum::Error, now: SystemTime) -> AppError {
+fn login_refused(e: rampart_axum::Error) -> AppError {
     use rampart_axum::Error as E;
     match e {
         E::InvalidPassword => AppError::Unauthorized("invalid_credentials"),
         E::Throttled { retry_after } => AppError::TooManyAttempts(retry_after),
-        E::Locked { until } => AppError::TooManyAttempts(
-            until
-                .and_then(|u| u.duration_since(now).ok())
-                .unwrap_or_default(),
-        ),
+        E::Locked { retry_after, .. } => AppError::TooManyAttempts(retry_after.unwrap_or_default()),
         E::AttemptStore(cause) => AppError::unavailable("attempts", &cause),
         E::PasswordHashing(cause) => AppError::unavailable("password_hasher", &cause),
         E::Application(cause) => AppError::unavailable("database", cause.as_ref()),
@@ -213,7 +208,7 @@ pub(crate) async fn login(
         .logins
         .log_in(&accounts, &email, Password::new(form.password), ip)
         .await
-        .map_err(|e| login_refused(e, state.clock.now()))?;
+        .map_err(login_refused)?;
     let row = accounts
         .found
         .into_inner()
