@@ -427,6 +427,7 @@ impl ParsedDoc {
 /// Recomputes the integrity MAC of a (mutated) document with the keyring key that `master`
 /// unwraps, so a fuzzer reaches the checks after the MAC. `None` when the document does not
 /// parse or its keyring key does not unwrap (loading stops before the MAC then anyway).
+// cargo-mutants' replacements of this body go unnoticed: the test build compiles it out.
 #[cfg(fuzzing)]
 pub(crate) fn resign_for_fuzzing(json: &str, master: &dyn MasterKey) -> Option<String> {
     let mut doc: Doc = serde_json::from_str(json).ok()?;
@@ -564,6 +565,31 @@ mod tests {
         assert!(matches!(
             load_err(&m, &json),
             Error::KeyringFile(KeyringFileError::Inconsistent(_))
+        ));
+    }
+
+    #[test]
+    fn null_primary_with_a_primary_version_is_refused() {
+        let (m, r) = fixture();
+        let json = resign(&r, |d| d.primary = None);
+        assert!(matches!(
+            load_err(&m, &json),
+            Error::KeyringFile(KeyringFileError::Inconsistent(_))
+        ));
+    }
+
+    #[test]
+    fn null_primary_without_a_primary_version_loads_and_cannot_seal() {
+        let (m, r) = fixture();
+        let json = resign(&r, |d| {
+            d.primary = None;
+            d.versions[1].state = VersionState::Active;
+        });
+        let ring = from_json(&json, &m).unwrap();
+        assert_eq!(ring.primary_version(), None);
+        assert!(matches!(
+            ring.seal(b"x", &crate::Context::new()),
+            Err(Error::NoPrimary)
         ));
     }
 

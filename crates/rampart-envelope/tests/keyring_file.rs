@@ -1,9 +1,12 @@
-//! Keyring files: atomic save, load, integrity, wrong master key, rewrap.
+//! Keyring files: atomic save, load, integrity, wrong master key, rewrap, generations, and
+//! what a handle does when the stored file stops verifying.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use rampart_envelope::{
-    Context, Error, Keyring, KeyringFileError, LocalMasterKey, MasterKey, MasterKeyError,
+    Context, Error, FileKeyringStore, Keyring, KeyringFileError, KeyringHandle, KeyringStore,
+    LocalMasterKey, MasterKey, MasterKeyError,
 };
 use serde_json::Value;
 
@@ -295,4 +298,141 @@ fn load_reads_master_key_from_file_end_to_end() {
         .unwrap();
     let m2 = LocalMasterKey::from_file(&key_path).unwrap();
     assert!(Keyring::load(&ring_path, &m2).is_ok());
+}
+
+#[test]
+fn keyring_id_must_be_exactly_eight_lower_case_hex_digits() {
+    let (m, ring) = three_versions();
+    // Each would parse as a u32: upper case, a sign, and too few digits.
+    for bad in ["ABCDEF12", "+1234567", "1234567"] {
+        let json = edit(&ring.to_json().unwrap(), |v| v["keyring_id"] = bad.into());
+        assert!(
+            matches!(
+                Keyring::from_json(&json, &m),
+                Err(Error::KeyringFile(KeyringFileError::InvalidField {
+                    field: "keyring_id",
+                    ..
+                }))
+            ),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn document_of_exactly_the_size_limit_loads_and_one_byte_more_does_not() {
+    let (m, ring) = three_versions();
+    let mut json = ring.to_json().unwrap();
+    json.extend(std::iter::repeat_n(
+        ' ',
+        rampart_envelope::MAX_FILE_LEN - json.len(),
+    ));
+    assert_eq!(Keyring::from_json(&json, &m).unwrap().id(), ring.id());
+    json.push(' ');
+    assert!(matches!(
+        Keyring::from_json(&json, &m),
+        Err(Error::KeyringFile(KeyringFileError::TooLarge { .. }))
+    ));
+}
+
+#[test]
+fn version_count_limit_admits_exactly_the_maximum() {
+    let (m, ring) = three_versions();
+    let doc: Value = serde_json::from_str(&ring.to_json().unwrap()).unwrap();
+    let with_versions = |n: usize| {
+        let mut doc = doc.clone();
+        let versions = doc["versions"].as_array_mut().unwrap();
+        let tombstone = versions[0].clone();
+        versions.resize(n, tombstone);
+        serde_json::to_string(&doc).unwrap()
+    };
+    // At the limit the count passes and the (edited) document fails its MAC instead.
+    assert!(matches!(
+        Keyring::from_json(&with_versions(rampart_envelope::MAX_VERSIONS), &m),
+        Err(Error::KeyringFile(KeyringFileError::IntegrityMismatch))
+    ));
+    assert!(matches!(
+        Keyring::from_json(&with_versions(rampart_envelope::MAX_VERSIONS + 1), &m),
+        Err(Error::KeyringFile(KeyringFileError::TooManyVersions { .. }))
+    ));
+}
+
+#[test]
+fn each_save_raises_the_generation_and_a_stale_writer_loses() {
+    let m = LocalMasterKey::generate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.json");
+    Keyring::create("g", "eu", &m, t(0))
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    let mut first = Keyring::load(&path, &m).unwrap();
+    let mut stale = Keyring::load(&path, &m).unwrap();
+    assert_eq!(first.generation(), Some(1));
+    first.rotate(&m, t(1)).unwrap();
+    first.save(&path).unwrap();
+    assert_eq!(first.generation(), Some(2));
+    let store = FileKeyringStore::new(&path);
+    assert_eq!(store.load().unwrap().unwrap().generation, 2);
+    assert_eq!(
+        Keyring::load_from(&store, &m).unwrap().generation(),
+        Some(2)
+    );
+    stale.rotate(&m, t(2)).unwrap();
+    assert!(matches!(
+        stale.save(&path),
+        Err(Error::KeyringChanged { .. })
+    ));
+    assert_eq!(Keyring::load(&path, &m).unwrap().primary_version(), Some(2));
+}
+
+/// A handle on a file that another writer rotated (and, with `retire`, retired version 1
+/// in), then someone edited so that it no longer verifies.
+fn handle_after_a_broken_rotation(retire: bool) -> (tempfile::TempDir, KeyringHandle) {
+    let m = Arc::new(LocalMasterKey::generate().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.json");
+    Keyring::create("h", "eu", &m, t(0))
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    let handle = KeyringHandle::new(FileKeyringStore::new(&path), Arc::clone(&m)).unwrap();
+    Keyring::update(&FileKeyringStore::new(&path), &m, |r| {
+        r.rotate(&m, t(1))?;
+        if retire {
+            r.retire_below(2, t(2))?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let json = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        edit(&json, |v| v["rotate_after_seconds"] = 60.into()),
+    )
+    .unwrap();
+    (dir, handle)
+}
+
+#[test]
+fn handle_refuses_to_seal_under_a_primary_the_unverified_stored_file_shows_retired() {
+    let (_dir, handle) = handle_after_a_broken_rotation(true);
+    let ctx = Context::new().with("k", "v");
+    assert!(matches!(
+        handle.seal(b"x", &ctx),
+        Err(Error::PrimaryRetiredInStore { version: 1 })
+    ));
+    assert!(matches!(
+        handle.last_reload_error().as_deref(),
+        Some(Error::KeyringFile(KeyringFileError::IntegrityMismatch))
+    ));
+}
+
+#[test]
+fn handle_keeps_sealing_when_the_unverified_stored_file_leaves_its_primary_live() {
+    let (_dir, handle) = handle_after_a_broken_rotation(false);
+    let ctx = Context::new().with("k", "v");
+    let sealed = handle.seal(b"x", &ctx).unwrap();
+    assert_eq!(handle.current().version_of(&sealed).unwrap(), 1);
+    assert!(handle.last_reload_error().is_some());
 }
