@@ -4,12 +4,11 @@ mod common;
 
 use rampart_testkit::http::Sent;
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::{Router, routing::get};
-use common::{Keys, ManualClock, client, serve};
-use rampart_attempts::{Backoff, MemoryStore, Policies, Policy, SubjectKind, Tracker};
+use common::{Keys, ManualClock, client, hour_throttle, serve};
+use rampart_attempts::SubjectKind;
 use rampart_axum::{ApiKeyLayer, ClientIp, Principal, TrustedProxies};
 
 /// A route that shows what the handler sees.
@@ -168,15 +167,7 @@ async fn throttled_key_is_allowed_again_once_the_layers_clock_passes_the_delay()
     // An hour's delay per (key, IP) after one free failure: the system clock cannot pass
     // it during the test, only the layer's own clock can.
     let hour = Duration::from_secs(3_600);
-    let policies = Policies::default().with(
-        SubjectKind::ApiKeyIp,
-        Policy::throttle(Backoff::new(1, hour, hour)),
-    );
-    let tracker = Arc::new(
-        Tracker::new(MemoryStore::default())
-            .with_policies(policies)
-            .unwrap(),
-    );
+    let tracker = hour_throttle(SubjectKind::ApiKeyIp);
     let clock = ManualClock::new();
     let app = Router::new()
         .route("/whoami", get(|| async { "ok" }))

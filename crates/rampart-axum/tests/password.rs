@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::{Router, routing::post};
-use common::{ManualClock, client, serve};
-use rampart_attempts::{Backoff, MemoryStore, Policies, Policy, SubjectKind, Tracker};
+use common::{ManualClock, client, hour_throttle, serve};
+use rampart_attempts::{MemoryStore, SubjectKind, Tracker};
 use rampart_axum::{Accounts, ClientIp, Error, PasswordForm, PasswordLogin, StoredAccount};
 use rampart_password::{DEFAULT_MAX_PASSWORD_BYTES, Hasher, Params, Password};
 
@@ -204,15 +204,7 @@ async fn throttled_login_is_allowed_again_once_the_logins_clock_passes_the_delay
     // An hour's delay per (account, IP) after one free failure: the system clock cannot
     // pass it during the test, only the login's own clock can.
     let hour = Duration::from_secs(3_600);
-    let policies = Policies::default().with(
-        SubjectKind::AccountIp,
-        Policy::throttle(Backoff::new(1, hour, hour)),
-    );
-    let tracker = Arc::new(
-        Tracker::new(MemoryStore::default())
-            .with_policies(policies)
-            .unwrap(),
-    );
+    let tracker = hour_throttle(SubjectKind::AccountIp);
     let clock = ManualClock::new();
     let (base, _) = start_with(users_with_ann(&Hasher::new()), tracker, |login| {
         login.with_clock(clock.as_fn())

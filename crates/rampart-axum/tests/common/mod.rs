@@ -10,7 +10,9 @@ use axum::Router;
 use rampart_apikey::{
     ApiKeys, HashingKey, InMemoryStore, IssuedKey, KeyOptions, KeyPrefix, Keyset,
 };
-use rampart_attempts::{FnNotifier, MemoryStore, Notification, Tracker};
+use rampart_attempts::{
+    Backoff, FnNotifier, MemoryStore, Notification, Policies, Policy, SubjectKind, Tracker,
+};
 
 /// Serves `app` on 127.0.0.1:0 (with the peer address, as the layers need) and returns its
 /// base URL.
@@ -33,6 +35,18 @@ pub fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
+}
+
+/// A memory tracker that throttles `kind` for an hour after one free failure: the system
+/// clock cannot pass that delay during a test, only a layer's own clock can.
+pub fn hour_throttle(kind: SubjectKind) -> Arc<Tracker<MemoryStore>> {
+    let hour = Duration::from_secs(3_600);
+    let policies = Policies::default().with(kind, Policy::throttle(Backoff::new(1, hour, hour)));
+    Arc::new(
+        Tracker::new(MemoryStore::default())
+            .with_policies(policies)
+            .unwrap(),
+    )
 }
 
 pub type Notifier = FnNotifier<Box<dyn Fn(&Notification) + Send + Sync>>;
