@@ -10,6 +10,7 @@
 //! - `api_key_require`: the same plus `Authorizer::require("reports:read")`, granted by the
 //!   key's owner's role;
 //! - `apikey_check`: one `ApiKeys::check` alone (in process), the unit of the first target.
+//! - `/noop` (paired only): a layer that only inserts a principal, part of the floor.
 //!
 //! The same routes are also called in process (the router's `Service::call` with the
 //! `ConnectInfo` the server would insert, on a current-thread runtime): the layers' own cost
@@ -20,7 +21,8 @@
 //! absolute time; the targets come from interleaved rounds in the same run (each round times
 //! every side back to back), printed as `axum/paired/...`:
 //!
-//! - added latency of the layer (in process) / one API-key check: target <= 2;
+//! - added latency of the layer (in process) / one API-key check: target <= 2, against its
+//!   floor (the parts the layer cannot skip, `floor_parts`, plus the `/noop` layer);
 //! - throughput with the layer / without, over loopback, 16 requests in flight;
 //! - `require(permission)` route / the same route without it, in process and over loopback:
 //!   target <= 1.02.
@@ -46,7 +48,7 @@ use rampart::apikey::{
     ApiKeys, AsyncKeyStore, HashingKey, InMemoryStore, KeyOptions, KeyPrefix, Keyset,
 };
 use rampart::attempts::{MemoryStore, Subject, Tracker};
-use rampart::axum::{ApiKeyLayer, Authorizer, KeyOwner};
+use rampart::axum::{ApiKeyLayer, Authorizer, KeyOwner, Principal};
 use tower_service::Service;
 
 /// Requests per side and round of the interleaved ratios.
@@ -101,6 +103,19 @@ fn setup() -> Bench {
     let app = Router::new()
         .route("/plain", get(|| async { "done" }))
         .merge(
+            // What any authentication layer does whatever it checks: a boxed future per
+            // request and a principal put on the request for the handlers.
+            Router::new()
+                .route("/noop", get(|| async { "done" }))
+                .layer(axum::middleware::from_fn(
+                    |mut req: axum::extract::Request, next: axum::middleware::Next| async move {
+                        req.extensions_mut()
+                            .insert(Principal::restore_from_session("ann", ["viewer"]));
+                        next.run(req).await
+                    },
+                )),
+        )
+        .merge(
             Router::new()
                 .route("/key", get(|| async { "done" }))
                 .layer(layer.clone()),
@@ -141,7 +156,7 @@ fn setup() -> Bench {
         tracker,
         secret,
     };
-    for path in ["/plain", "/key", "/require"] {
+    for path in ["/plain", "/noop", "/key", "/require"] {
         let status = bench.rt.block_on(bench.get(path));
         assert_eq!(status, 200, "{path}");
         bench.local.block_on(async {
@@ -287,6 +302,7 @@ fn axum_layers(c: &mut Criterion) {
     let mut added_over_check = Vec::with_capacity(rounds);
     let mut added_over_check_async = Vec::with_capacity(rounds);
     let mut floor_over_check = Vec::with_capacity(rounds);
+    let mut noop_over_check = Vec::with_capacity(rounds);
     for round in 0..=rounds {
         let time = |f: &dyn Fn()| {
             let start = Instant::now();
@@ -303,7 +319,10 @@ fn axum_layers(c: &mut Criterion) {
         let check = time(&|| (0..PAIRED_CHECKS).for_each(|_| bench.check()));
         let check_async = time(&|| bench.checks_async(PAIRED_CHECKS));
         let floor = time(&|| bench.floor_parts(PAIRED_CHECKS));
+        let noop = time(&|| bench.in_process("/noop", PAIRED_CALLS));
         if round > 0 {
+            noop_over_check
+                .push(((noop - plain) / PAIRED_CALLS as f64) / (check / PAIRED_CHECKS as f64));
             floor_over_check.push(floor / check);
             let added = (key - plain) / PAIRED_CALLS as f64;
             added_over_check.push(added / (check / PAIRED_CHECKS as f64));
@@ -331,6 +350,14 @@ fn axum_layers(c: &mut Criterion) {
         floor_over_check[rounds / 2],
         floor_over_check[0],
         floor_over_check[rounds - 1],
+    );
+
+    noop_over_check.sort_by(f64::total_cmp);
+    println!(
+        "axum/paired/noop_layer_added_latency: latency added by a layer that only inserts a principal (axum::middleware::from_fn) / one API-key check, median {:.2} (min {:.2}, max {:.2})",
+        noop_over_check[rounds / 2],
+        noop_over_check[0],
+        noop_over_check[rounds - 1],
     );
 
     let mut sides_throughput = |side: usize| {
