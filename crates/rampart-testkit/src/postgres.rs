@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 
 use crate::tool;
 
+/// Start-ups tried before a server that keeps exiting at start-up fails the test.
+const START_ATTEMPTS: u32 = 5;
+
 /// A running PostgreSQL server.
 ///
 /// ```no_run
@@ -143,6 +146,24 @@ impl PostgresServer {
     }
 
     fn spawn(&mut self) {
+        // Right after a SIGKILL, the killed backends may still be exiting and holding the
+        // old shared memory segment: the new postmaster then exits at once ("pre-existing
+        // shared memory block is still in use"). Starting again shortly after succeeds.
+        for attempt in 1..=START_ATTEMPTS {
+            match self.try_spawn() {
+                Ok(()) => return,
+                Err(status) if attempt < START_ATTEMPTS => {
+                    eprintln!("postgres exited at start-up ({status}); starting it again");
+                    std::thread::sleep(Duration::from_millis(250 * u64::from(attempt)));
+                }
+                Err(status) => panic!("postgres exited at start-up: {status}"),
+            }
+        }
+    }
+
+    /// Starts the postmaster and waits until it accepts connections; `Err` with its exit
+    /// status when it exited during start-up.
+    fn try_spawn(&mut self) -> Result<(), std::process::ExitStatus> {
         let data = self.data_dir();
         // fsync off: tests kill processes, not the machine, and the page cache survives a
         // SIGKILL; crash recovery from the WAL still runs on restart.
@@ -170,14 +191,15 @@ impl PostgresServer {
                 .status()
                 .is_ok_and(|s| s.success());
             if ready {
-                break;
+                return Ok(());
             }
             if let Some(status) = self
                 .child
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten())
             {
-                panic!("postgres exited at start-up: {status}");
+                self.child = None;
+                return Err(status);
             }
             assert!(Instant::now() < deadline, "postgres did not come up");
             std::thread::sleep(Duration::from_millis(50));
