@@ -436,3 +436,22 @@ fn handle_keeps_sealing_when_the_unverified_stored_file_leaves_its_primary_live(
     assert_eq!(handle.current().version_of(&sealed).unwrap(), 1);
     assert!(handle.last_reload_error().is_some());
 }
+
+/// The primary may be the lowest version `open` accepts (everything older retired): such a
+/// file loads and seals. `primary == min_decrypt` is the boundary of the "primary is below
+/// min_decrypt" refusal.
+#[test]
+fn keyring_whose_primary_is_its_lowest_decryptable_version_loads() {
+    let (m, mut ring) = three_versions();
+    ring.retire_below(3, t(400)).unwrap();
+    assert_eq!(ring.min_decrypt(), 3);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("webhooks.keyring.json");
+    ring.save(&path).unwrap();
+    let loaded = Keyring::load(&path, &m).unwrap();
+    assert_eq!(loaded.primary_version(), Some(3));
+    assert_eq!(loaded.min_decrypt(), 3);
+    let ctx = Context::new().with("hook", "8");
+    let ct = loaded.seal(b"whsec_def", &ctx).unwrap();
+    assert_eq!(&loaded.open(&ct, &ctx).unwrap()[..], b"whsec_def");
+}
