@@ -249,7 +249,7 @@ impl<'d> Validation<'_, 'd> {
         // Present: must match. Absent: allowed only if a signed Response carries a matching
         // InResponseTo (checked in `run`); some IdPs put it only on the Response.
         let irt = data.attribute("InResponseTo");
-        self.check_in_response_to(irt, true)?;
+        self.check_in_response_to(irt)?;
         Ok((noa, irt.map(str::to_owned)))
     }
 

@@ -49,7 +49,7 @@ impl<'d> Validation<'_, 'd> {
             },
             r,
         )?;
-        let r = self.check_in_response_to(h.in_response_to.as_deref(), true);
+        let r = self.check_in_response_to(h.in_response_to.as_deref());
         let expected = self.expected;
         self.trace.record(
             "in_response_to.response",
@@ -63,21 +63,21 @@ impl<'d> Validation<'_, 'd> {
         Ok(())
     }
 
-    /// `optional`: at the Response level InResponseTo may be absent even for a solicited
-    /// response; the bearer SubjectConfirmationData must carry it (profiles 4.1.4.2).
+    /// A present InResponseTo must name the outstanding request; an absent one passes here
+    /// even for a solicited response, at either level: `run` then requires a matching one on
+    /// a signed Response or on the bearer SubjectConfirmationData (profiles 4.1.4.2; some
+    /// IdPs put it on one of the two only).
     ///
-    /// Returns the matched value, or `None` when it is allowed to be absent.
+    /// Returns the matched value, or `None` when absent.
     pub(super) fn check_in_response_to<'f>(
         &self,
         found: Option<&'f str>,
-        optional: bool,
     ) -> Result<Option<&'f str>, Error> {
         match (self.expected, found) {
             (Expected::Request(id), Some(f)) if f == id => Ok(Some(f)),
-            (Expected::Request(_), None) if optional => Ok(None),
-            (Expected::Unsolicited, None) => Ok(None),
-            (_, f) => Err(MismatchError::InResponseTo {
-                found: f.unwrap_or("").to_owned(),
+            (_, None) => Ok(None),
+            (_, Some(f)) => Err(MismatchError::InResponseTo {
+                found: f.to_owned(),
             }
             .into()),
         }
