@@ -125,11 +125,7 @@ impl PasswordLogins {
 
     /// The hasher logins verify with (sign-up hashes with it too: same parameters).
     pub(crate) fn hasher(&self) -> &Hasher {
-        match self {
-            Self::Sqlite(l) => l.hasher(),
-            Self::Postgres(l) => l.hasher(),
-            Self::Redis(l) => l.hasher(),
-        }
+        each!(self, Self::{Sqlite, Postgres, Redis}, |l| l.hasher())
     }
 
     async fn log_in(
@@ -139,11 +135,9 @@ impl PasswordLogins {
         password: Password,
         ip: ClientIp,
     ) -> Result<rampart_axum::Principal, rampart_axum::Error> {
-        match self {
-            Self::Sqlite(l) => l.log_in(accounts, email, password, ip).await,
-            Self::Postgres(l) => l.log_in(accounts, email, password, ip).await,
-            Self::Redis(l) => l.log_in(accounts, email, password, ip).await,
-        }
+        each!(self, Self::{Sqlite, Postgres, Redis}, |l| l
+            .log_in(accounts, email, password, ip)
+            .await)
     }
 }
 

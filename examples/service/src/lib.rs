@@ -38,6 +38,16 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// One call on whichever back end an enum of store types holds (`Attempts`, `KeyStore`,
+/// `PasswordLogins`): they are generic, so each variant is its own type.
+macro_rules! each {
+    ($value:expr, $ty:ident :: { $($variant:ident),+ }, |$inner:ident| $body:expr) => {
+        match $value {
+            $($ty::$variant($inner) => $body,)+
+        }
+    };
+}
+
 mod accounts;
 mod app;
 mod clock;

@@ -22,14 +22,6 @@ pub(crate) enum KeyStore {
     Postgres(PostgresKeyStore),
 }
 
-macro_rules! each {
-    ($value:expr, $ty:ident :: { $($variant:ident),+ }, |$inner:ident| $body:expr) => {
-        match $value {
-            $($ty::$variant($inner) => $body,)+
-        }
-    };
-}
-
 impl KeyStore {
     async fn open(config: &Config) -> Result<Self, StartError> {
         let options = SqlStoreOptions::new();
