@@ -8,7 +8,6 @@
 //! response, in the namespace context it was encrypted in.
 
 use rampart_xmldsig::{Document, Limits};
-use zeroize::Zeroizing;
 
 use crate::decryption_key::DecryptionKey;
 use crate::error::{DecryptionError, Error};
@@ -32,43 +31,19 @@ pub(crate) fn decrypt_element<'v, V: View<'v>>(
 ) -> Result<Document, Error> {
     let encrypted = structure::read(container)?;
     let plaintext = cipher::decrypt(&encrypted, keys)?;
-    let doc = parse_in_context(container, &plaintext, limits).ok_or(DecryptionError::Failed)?;
+    // The encrypted element may use prefixes its ancestors declared (XML Encryption 1.1, 4.4:
+    // it was serialized in that context).
+    let doc = Document::parse_in_context(
+        &container.qualified_name(),
+        &container.namespaces_in_scope(),
+        &plaintext,
+        limits,
+    )
+    .map_err(|_| DecryptionError::Failed)?;
     if !holds_one(&doc, expected) {
         return Err(DecryptionError::Failed.into());
     }
     Ok(doc)
-}
-
-/// The plaintext inside a copy of the container's start tag that declares every namespace in
-/// scope at the container: the encrypted element may use prefixes its ancestors declared
-/// (XML Encryption 1.1, 4.4: the serialization is in that context). A plaintext that closes
-/// the wrapper early leaves trailing markup, which the parser refuses.
-fn parse_in_context<'v, V: View<'v>>(
-    container: V,
-    plaintext: &[u8],
-    limits: &Limits,
-) -> Option<Document> {
-    let name = container.qualified_name();
-    let mut xml = Zeroizing::new(Vec::with_capacity(plaintext.len() + 512));
-    xml.extend_from_slice(b"<");
-    xml.extend_from_slice(name.as_bytes());
-    for (prefix, uri) in container.namespaces_in_scope() {
-        if prefix.is_empty() {
-            xml.extend_from_slice(b" xmlns=\"");
-        } else {
-            xml.extend_from_slice(b" xmlns:");
-            xml.extend_from_slice(prefix.as_bytes());
-            xml.extend_from_slice(b"=\"");
-        }
-        xml.extend_from_slice(crate::escape::attr(uri).as_bytes());
-        xml.extend_from_slice(b"\"");
-    }
-    xml.extend_from_slice(b">");
-    xml.extend_from_slice(plaintext);
-    xml.extend_from_slice(b"</");
-    xml.extend_from_slice(name.as_bytes());
-    xml.extend_from_slice(b">");
-    Document::parse_with_limits(&xml, limits).ok()
 }
 
 /// Whether the wrapper holds exactly one element, named `expected`, and no other content.

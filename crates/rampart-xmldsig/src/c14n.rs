@@ -401,15 +401,7 @@ impl<'d, 'c> State<'d, 'c> {
         out.push(b'<');
         write_qname(doc, n.name.prefix, n.name.local, out);
         for (p, u) in &self.ns_out {
-            if p.is_empty() {
-                out.extend_from_slice(b" xmlns=\"");
-            } else {
-                out.extend_from_slice(b" xmlns:");
-                out.extend_from_slice(p.as_bytes());
-                out.extend_from_slice(b"=\"");
-            }
-            escape_attr(u, out);
-            out.push(b'"');
+            write_xmlns(p, u, out);
         }
         self.attrs_out.clear();
         for a in doc.attrs_of(idx) {
@@ -548,6 +540,19 @@ pub(crate) fn escape_text(s: &str, out: &mut Vec<u8>) {
         last = i + 1;
     }
     out.extend_from_slice(&bytes[last..]);
+}
+
+/// A namespace declaration, ` xmlns="uri"` for the empty prefix, ` xmlns:p="uri"` otherwise.
+pub(crate) fn write_xmlns(prefix: &str, uri: &str, out: &mut Vec<u8>) {
+    if prefix.is_empty() {
+        out.extend_from_slice(b" xmlns=\"");
+    } else {
+        out.extend_from_slice(b" xmlns:");
+        out.extend_from_slice(prefix.as_bytes());
+        out.extend_from_slice(b"=\"");
+    }
+    escape_attr(uri, out);
+    out.push(b'"');
 }
 
 /// C14N section 2.3, attribute values: `&`, `<`, `"`, tab, LF and CR escaped.

@@ -146,6 +146,50 @@ impl Document {
         crate::parse::parse(xml, limits)
     }
 
+    /// Parses `content` as the content of an element named `name` (as written, e.g.
+    /// `saml:EncryptedAssertion`) that declares `namespaces` (prefix, URI; `""` for the
+    /// default namespace): the document's root is that wrapper. For content lifted out of its
+    /// context, such as a decrypted XML Encryption element that uses prefixes its ancestors
+    /// declared ([`Element::namespaces_in_scope`] gives them). Content that closes the wrapper
+    /// early leaves trailing markup, which the parser refuses. The wrapped copy of `content`
+    /// is zeroized once parsed.
+    ///
+    /// ```
+    /// use rampart_xmldsig::{Document, Limits};
+    /// let doc = Document::parse_in_context(
+    ///     "w:wrap",
+    ///     &[("w", "urn:w"), ("p", "urn:p")],
+    ///     b"<p:inner>hi</p:inner>",
+    ///     &Limits::default(),
+    /// )?;
+    /// let inner = doc.root().children().next().unwrap();
+    /// assert!(inner.is("urn:p", "inner"));
+    /// assert!(Document::parse_in_context("w", &[], b"</w><w>", &Limits::default()).is_err());
+    /// # Ok::<(), rampart_xmldsig::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Document::parse`], for the wrapped content.
+    pub fn parse_in_context(
+        name: &str,
+        namespaces: &[(&str, &str)],
+        content: &[u8],
+        limits: &Limits,
+    ) -> Result<Document, Error> {
+        let mut xml = zeroize::Zeroizing::new(Vec::with_capacity(content.len() + 512));
+        xml.push(b'<');
+        xml.extend_from_slice(name.as_bytes());
+        for (prefix, uri) in namespaces {
+            crate::c14n::write_xmlns(prefix, uri, &mut xml);
+        }
+        xml.push(b'>');
+        xml.extend_from_slice(content);
+        xml.extend_from_slice(b"</");
+        xml.extend_from_slice(name.as_bytes());
+        xml.push(b'>');
+        crate::parse::parse(&xml, limits)
+    }
+
     /// The root (document) element.
     pub fn root(&self) -> Element<'_> {
         Element {
