@@ -10,19 +10,8 @@ use rampart_mfa::{
 };
 
 fn oathtool(args: &[&str]) -> String {
-    let out = Command::new("oathtool")
-        .args(args)
-        .output()
-        .expect("oathtool runs");
-    assert!(
-        out.status.success(),
-        "oathtool {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .trim_ascii()
-        .to_owned()
+    let out = rampart_testkit::tool::run(Command::new("oathtool").args(args));
+    String::from_utf8(out).unwrap().trim_ascii().to_owned()
 }
 
 fn hex(bytes: &[u8]) -> String {

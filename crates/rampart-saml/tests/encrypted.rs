@@ -15,6 +15,7 @@ use common::{
 use rampart_saml::{
     DecryptionKey, Error, Expected, IdentityProvider, Login, ServiceProvider, Trace,
 };
+use rampart_testkit::tool::run;
 
 const AES128_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes128-cbc";
 const AES256_CBC: &str = "http://www.w3.org/2001/04/xmlenc#aes256-cbc";
@@ -74,16 +75,6 @@ fn kind(r: Result<Login, Error>) -> &'static str {
 
 fn tools(names: &[&str]) -> bool {
     names.iter().all(|t| rampart_testkit::tool::available(t))
-}
-
-fn run(cmd: &mut std::process::Command) -> Vec<u8> {
-    let out = cmd.output().expect("tool runs");
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
 }
 
 /// `xml` (a response whose one `<saml:Assertion>` is plain, signed or not) with the assertion

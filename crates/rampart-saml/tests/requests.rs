@@ -229,20 +229,15 @@ fn post_form_signature_verifies_with_xmlsec1() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("req.xml");
     std::fs::write(&path, STANDARD.decode(&form.saml_request).unwrap()).unwrap();
-    let out = std::process::Command::new("xmlsec1")
-        .args(["--verify", "--pubkey-cert-pem"])
-        .arg(dir_file("keys/sp.cert.pem"))
-        .args([
-            "--id-attr:ID",
-            "urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest",
-        ])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "xmlsec1: {}",
-        String::from_utf8_lossy(&out.stderr)
+    rampart_testkit::tool::run(
+        std::process::Command::new("xmlsec1")
+            .args(["--verify", "--pubkey-cert-pem"])
+            .arg(dir_file("keys/sp.cert.pem"))
+            .args([
+                "--id-attr:ID",
+                "urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest",
+            ])
+            .arg(&path),
     );
 }
 

@@ -66,18 +66,13 @@ impl PostgresServer {
             owner,
         };
         let data = server.data_dir();
-        let out = server
-            .command("initdb")
-            .arg("-D")
-            .arg(&data)
-            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
-            .args(["--locale=C"])
-            .output()
-            .expect("run initdb");
-        assert!(
-            out.status.success(),
-            "initdb failed: {}",
-            String::from_utf8_lossy(&out.stderr)
+        crate::tool::run(
+            server
+                .command("initdb")
+                .arg("-D")
+                .arg(&data)
+                .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+                .args(["--locale=C"]),
         );
         server.spawn();
         Some(server)
@@ -115,16 +110,11 @@ impl PostgresServer {
     /// # Panics
     /// When `createdb` fails (the name is taken, the server is down).
     pub fn create_database(&self, name: &str) -> String {
-        let out = Command::new(self.bin.join("createdb"))
-            .arg("-h")
-            .arg(self.socket_dir())
-            .args(["-U", "postgres", name])
-            .output()
-            .expect("run createdb");
-        assert!(
-            out.status.success(),
-            "createdb {name}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        crate::tool::run(
+            Command::new(self.bin.join("createdb"))
+                .arg("-h")
+                .arg(self.socket_dir())
+                .args(["-U", "postgres", name]),
         );
         self.url_for(name)
     }

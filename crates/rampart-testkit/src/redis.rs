@@ -83,7 +83,9 @@ impl RedisServer {
             .expect("spawn redis-server");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::os::unix::net::UnixStream::connect(&sock).is_err() {
+        // Accepting a connection is not enough: a durable server replaying its append-only
+        // file answers `-LOADING` until it is done.
+        while !answers_ping(&sock) {
             assert!(Instant::now() < deadline, "redis-server did not come up");
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -123,4 +125,16 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Whether the server on `sock` answers an inline `PING` with `+PONG`.
+fn answers_ping(sock: &std::path::Path) -> bool {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let Ok(mut stream) = std::os::unix::net::UnixStream::connect(sock) else {
+        return false;
+    };
+    let mut reply = String::new();
+    stream.write_all(b"PING\r\n").is_ok()
+        && BufReader::new(stream).read_line(&mut reply).is_ok()
+        && reply.starts_with("+PONG")
 }

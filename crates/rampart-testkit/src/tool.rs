@@ -30,6 +30,31 @@ pub fn missing(what: &str) {
     eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
 }
 
+/// Runs `cmd` to completion and returns its standard output; panics, naming the command and
+/// quoting what it printed, if it cannot start or exits unsuccessfully.
+///
+/// ```
+/// let out = rampart_testkit::tool::run(std::process::Command::new("echo").arg("hi"));
+/// assert_eq!(out, b"hi\n");
+/// ```
+///
+/// # Panics
+/// When the command does not start or does not succeed.
+#[track_caller]
+pub fn run(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} did not start: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// Whether `program` runs (`program --version` starts); if not, [`missing`] is called, so
 /// the caller can `return` on `false`.
 ///

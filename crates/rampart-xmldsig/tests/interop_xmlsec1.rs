@@ -72,21 +72,16 @@ fn xmlsec1_sign(xmlsec1: &str, dir: &Path, name: &str, tmpl: &str, key: &Path) -
     let input = dir.join(format!("{name}.tmpl.xml"));
     let out = dir.join(format!("{name}.xml"));
     std::fs::write(&input, tmpl).unwrap();
-    let o = Command::new(xmlsec1)
-        .arg("--sign")
-        .arg("--privkey-pem")
-        .arg(key)
-        .arg("--id-attr:ID")
-        .arg(format!("{ROOT_NS}:Signed"))
-        .arg("--output")
-        .arg(&out)
-        .arg(&input)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "xmlsec1 --sign failed: {}",
-        String::from_utf8_lossy(&o.stderr)
+    rampart_testkit::tool::run(
+        Command::new(xmlsec1)
+            .arg("--sign")
+            .arg("--privkey-pem")
+            .arg(key)
+            .arg("--id-attr:ID")
+            .arg(format!("{ROOT_NS}:Signed"))
+            .arg("--output")
+            .arg(&out)
+            .arg(&input),
     );
     std::fs::read(&out).unwrap()
 }

@@ -137,17 +137,7 @@ pub fn xmlsec1_sign(unsigned: &str, key: &str, id_attr: &str, node_xpath: Option
     if let Some(xpath) = node_xpath {
         cmd.args(["--node-xpath", xpath]);
     }
-    let out = cmd
-        .arg("--output")
-        .arg(&output)
-        .arg(&input)
-        .output()
-        .expect("xmlsec1 runs");
-    assert!(
-        out.status.success(),
-        "xmlsec1 --sign: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rampart_testkit::tool::run(cmd.arg("--output").arg(&output).arg(&input));
     std::fs::read_to_string(output).unwrap()
 }
 
