@@ -610,6 +610,44 @@ fn authentication_older_than_max_age_is_rejected() {
     assert_eq!(e.kind(), "authn_too_old", "{e}");
 }
 
+fn accepted_at(sp: &ServiceProvider, xml: &str, now: &str) {
+    let validated = sp
+        .validate_response(xml.as_bytes(), expected(), at(now))
+        .unwrap();
+    assert_eq!(
+        validated.login_unchecked_for_replay().name_id.value,
+        "alice@example.com"
+    );
+}
+
+/// The fixture's AuthnInstant is 23:58:00 and its Conditions' NotBefore 23:59:00. With no
+/// skew and a 60 s age limit, 23:59:00 is on both boundaries, which are inclusive.
+fn no_skew_one_minute_age() -> ServiceProvider {
+    builder()
+        .with_max_authentication_age(std::time::Duration::from_secs(60))
+        .with_clock_skew(std::time::Duration::ZERO)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn authentication_exactly_max_age_old_is_accepted_and_a_second_older_is_not() {
+    let xml = fixture("assertion_signed.xml");
+    let sp = no_skew_one_minute_age();
+    accepted_at(&sp, &xml, "2029-12-31T23:59:00Z");
+    let e = reject_with(&sp, &xml, expected(), at("2029-12-31T23:59:01Z"));
+    assert_eq!(e.kind(), "authn_too_old", "{e}");
+}
+
+#[test]
+fn assertion_is_valid_from_its_not_before_instant_and_not_a_second_earlier() {
+    let xml = fixture("assertion_signed.xml");
+    let sp = no_skew_one_minute_age();
+    accepted_at(&sp, &xml, "2029-12-31T23:59:00Z");
+    let e = reject_with(&sp, &xml, expected(), at("2029-12-31T23:58:59Z"));
+    assert_eq!(e.kind(), "not_yet_valid", "{e}");
+}
+
 #[test]
 fn in_response_to_mismatch_is_rejected() {
     let xml = fixture("assertion_signed.xml");

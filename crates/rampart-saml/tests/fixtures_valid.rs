@@ -68,6 +68,41 @@ fn assertion_signed_response_validates_with_every_field() {
 }
 
 #[test]
+fn assertion_without_one_time_use_is_reported_as_such() {
+    let xml = replace_once(&unsigned_template(), "<saml:OneTimeUse/>", "");
+    let validated = sp()
+        .validate_response(sign_assertion(&xml).as_bytes(), expected(), now())
+        .unwrap();
+    assert!(!validated.login_unchecked_for_replay().one_time_use);
+}
+
+/// `xsi:nil` (XML Schema's "true" or "1") makes a value empty whatever the element holds;
+/// any other value of it ("false", "0") leaves the text as it is.
+#[test]
+fn nil_attribute_values_are_empty_and_not_nil_ones_keep_their_text() {
+    let xml = replace_once(
+        &unsigned_template(),
+        r#"<saml:AttributeValue xsi:nil="true"/>"#,
+        concat!(
+            r#"<saml:AttributeValue xsi:nil="true">ignored</saml:AttributeValue>"#,
+            r#"<saml:AttributeValue xsi:nil="1">ignored</saml:AttributeValue>"#,
+            r#"<saml:AttributeValue xsi:nil="false">kept</saml:AttributeValue>"#,
+            r#"<saml:AttributeValue xsi:nil="0">also kept</saml:AttributeValue>"#,
+        ),
+    );
+    let validated = sp()
+        .validate_response(sign_assertion(&xml).as_bytes(), expected(), now())
+        .unwrap();
+    assert_eq!(
+        validated
+            .login_unchecked_for_replay()
+            .attribute("nickname")
+            .unwrap(),
+        ["", "", "kept", "also kept"]
+    );
+}
+
+#[test]
 fn response_signed_only_validates_and_reports_response_id() {
     let login = sp()
         .validate_response(fixture("response_signed.xml").as_bytes(), expected(), now())
