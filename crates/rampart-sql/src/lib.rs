@@ -54,6 +54,8 @@ pub use options::SqlStoreOptions;
 /// rampart_sql::store_error_from_plumbing!(StoreError);
 /// let e = StoreError::from(rampart_sql::MigrationError::SchemaTooNew { found: 2, supported: 1 });
 /// assert!(matches!(e, StoreError::SchemaTooNew { found: 2, supported: 1 }));
+/// let e = StoreError::from(rampart_sql::MigrationError::Database(sqlx::Error::PoolTimedOut));
+/// assert!(matches!(e, StoreError::Database(sqlx::Error::PoolTimedOut)));
 /// ```
 #[macro_export]
 macro_rules! store_error_from_plumbing {
@@ -73,6 +75,7 @@ macro_rules! store_error_from_plumbing {
                         Self::SchemaTooNew { found, supported }
                     }
                     $crate::MigrationError::Migrate(e) => Self::Migrate(e),
+                    $crate::MigrationError::Database(e) => Self::Database(e),
                 }
             }
         }

@@ -27,6 +27,10 @@ pub enum MigrationError {
     /// A migration failed, or an applied one was edited since (sqlx compares checksums).
     #[error("migration failed: {0}")]
     Migrate(#[source] MigrateError),
+    /// The database could not be reached, or the pool gave up waiting for a connection: an
+    /// outage, worth retrying, where [`Migrate`](Self::Migrate) is a defect of the schema.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
 }
 
 impl MigrationError {
@@ -36,6 +40,7 @@ impl MigrationError {
         match self {
             Self::SchemaTooNew { .. } => "schema_too_new",
             Self::Migrate(_) => "migration",
+            Self::Database(_) => "database",
         }
     }
 }
@@ -160,6 +165,7 @@ pub fn newest(migrator: &Migrator) -> i64 {
 ///
 /// # Errors
 /// [`MigrationError::SchemaTooNew`] when a migration past this code's last one was applied;
+/// [`MigrationError::Database`] when the database cannot be reached;
 /// [`MigrationError::Migrate`] for any other failure.
 pub async fn migrate<DB: Backend>(
     pool: &Pool<DB>,
@@ -180,6 +186,20 @@ pub async fn migrate<DB: Backend>(
                 supported,
             })
         }
+        Err(MigrateError::Execute(e)) if is_outage(&e) => Err(MigrationError::Database(e)),
         Err(e) => Err(MigrationError::Migrate(e)),
     }
+}
+
+/// Failures to reach the database rather than of a statement: sqlx reports those met while
+/// migrating as `MigrateError::Execute`.
+fn is_outage(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+    )
 }

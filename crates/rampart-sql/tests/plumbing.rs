@@ -620,7 +620,7 @@ mod postgres_only {
     }
 
     #[test]
-    fn migrating_while_the_server_is_down_fails_as_migrate() {
+    fn migrating_while_the_server_is_down_fails_as_database() {
         let Some(mut server) = PostgresServer::start() else {
             return;
         };
@@ -631,12 +631,11 @@ mod postgres_only {
             assert!(
                 matches!(
                     down,
-                    Err(MigrationError::Migrate(MigrateError::Execute(
-                        sqlx::Error::PoolTimedOut
-                    )))
+                    Err(MigrationError::Database(sqlx::Error::PoolTimedOut))
                 ),
                 "{down:?}"
             );
+            assert_eq!(down.unwrap_err().kind(), "database");
         });
         server.restart();
         runtime().block_on(async {
