@@ -373,6 +373,17 @@ fn unknown_condition_element_makes_the_assertion_invalid() {
 }
 
 #[test]
+fn unknown_condition_element_is_named_by_its_element_even_with_an_xsi_type() {
+    // Only a generic saml:Condition is named by its xsi:type.
+    let xml = with_conditions("<v:MustBeOnVpn xmlns:v=\"urn:vendor\" xsi:type=\"v:Other\"/>");
+    let err = validate(&sign_assertion(&xml)).unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownCondition { name } if name == "MustBeOnVpn"),
+        "{err}"
+    );
+}
+
+#[test]
 fn proxy_restriction_is_understood() {
     let xml = with_conditions("<saml:OneTimeUse/><saml:ProxyRestriction Count=\"0\"/>");
     let login = validate(&sign_assertion(&xml)).unwrap();
