@@ -694,6 +694,19 @@ fn replayed_assertion_is_rejected() {
     assert_eq!(cache.len(), 1);
 }
 
+/// An SP that does not decrypt refuses any response carrying an EncryptedAssertion as not
+/// supported, whatever else it holds (here a valid plain assertion beside it).
+#[test]
+fn encrypted_assertion_beside_a_plain_one_gets_the_not_supported_error() {
+    let xml = fixture("assertion_signed.xml");
+    let attack = replace_once(
+        &xml,
+        "</saml:Assertion></samlp:Response>",
+        "</saml:Assertion><saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc=\"http://www.w3.org/2001/04/xmlenc#\"/></saml:EncryptedAssertion></samlp:Response>",
+    );
+    assert_eq!(reject(&attack).kind(), "encrypted_not_supported");
+}
+
 #[test]
 fn encrypted_assertion_gets_a_clear_not_supported_error() {
     let xml = fixture("assertion_signed.xml");
