@@ -67,11 +67,18 @@ pub enum StoreError {
     /// The shared store answered with something this crate did not write.
     #[error("unexpected reply from the shared store")]
     UnexpectedReply,
-    /// The store could not be set up (bad URL, no async runtime).
+    /// The store could not be set up (bad URL, no async runtime, unreachable database,
+    /// failed migration).
     #[error("store setup failed: {reason}")]
     Setup {
-        /// What went wrong, without credentials.
+        /// What went wrong, in this crate's words, without credentials.
         reason: String,
+        /// The database's or Redis client's own error when there is one, typed (downcast
+        /// it to `sqlx::Error`, `sqlx::migrate::MigrateError` or `redis::RedisError`). A
+        /// malformed URL has none: the parser's error may quote the URL, and a URL may carry a
+        /// password.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A stored row holds what this release did not write (a hand-edited row, a row of a
     /// newer layout, a truncated value). Refused, never read as a streak or a token: the
@@ -92,6 +99,29 @@ pub enum StoreError {
         /// The newest version this release reads.
         supported: i64,
     },
+}
+
+impl StoreError {
+    /// [`StoreError::Setup`] in this crate's words alone.
+    #[cfg(any(feature = "redis", feature = "postgres", feature = "sqlite"))]
+    pub(crate) fn setup(reason: impl Into<String>) -> Error {
+        Error::Store(StoreError::Setup {
+            reason: reason.into(),
+            source: None,
+        })
+    }
+
+    /// [`StoreError::Setup`] caused by the lower layer's `source`.
+    #[cfg(any(feature = "redis", feature = "postgres", feature = "sqlite"))]
+    pub(crate) fn setup_caused_by(
+        reason: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::Store(StoreError::Setup {
+            reason: reason.into(),
+            source: Some(Box::new(source)),
+        })
+    }
 }
 
 /// What is wrong with a stored row ([`StoreError::BadRow`]).

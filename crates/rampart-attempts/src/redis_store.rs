@@ -511,10 +511,10 @@ impl RedisStore {
     /// ```
     pub async fn connect(config: RedisConfig) -> Result<Self, Error> {
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(setup("the Redis store needs a Tokio runtime"));
+            return Err(StoreError::setup("the Redis store needs a Tokio runtime"));
         }
         let client = redis::Client::open(config.url.as_str())
-            .map_err(|e| setup(&format!("invalid Redis URL: {:?}", e.kind())))?;
+            .map_err(|e| StoreError::setup_caused_by("invalid Redis URL", e))?;
         // Reconnection is driven by our own probes; the manager must not sit in long retry
         // loops inside a request (our per-call timeout bounds it anyway).
         let manager_config = ConnectionManagerConfig::new()
@@ -523,13 +523,8 @@ impl RedisStore {
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(10))
             .set_max_delay(config.probe_interval);
-        let conn =
-            ConnectionManager::new_lazy_with_config(client, manager_config).map_err(|e| {
-                setup(&format!(
-                    "cannot create the connection manager: {:?}",
-                    e.kind()
-                ))
-            })?;
+        let conn = ConnectionManager::new_lazy_with_config(client, manager_config)
+            .map_err(|e| StoreError::setup_caused_by("cannot create the connection manager", e))?;
         let (tx, rx) = mpsc::channel(config.reset_queue.max(1));
         let counters = Arc::new(Counters::default());
         let scripts = Arc::new(Scripts::new());
@@ -538,7 +533,7 @@ impl RedisStore {
         let mut tag = [0u8; 8];
         SystemRandom::new()
             .fill(&mut tag)
-            .map_err(|_| setup("the operating system's random generator failed"))?;
+            .map_err(|_| StoreError::setup("the operating system's random generator failed"))?;
         // `m:` is no subject kind's tag (nor `h:`, the hashed keys'): markers live apart.
         let marker_prefix = format!("{}m:{:016x}:", config.prefix, u64::from_be_bytes(tag));
         let runtime = tokio::runtime::Handle::current();
@@ -1080,12 +1075,6 @@ async fn reset_task(
         }
         batch.clear();
     }
-}
-
-fn setup(reason: &str) -> Error {
-    Error::Store(StoreError::Setup {
-        reason: reason.to_owned(),
-    })
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -278,10 +278,6 @@ impl<DB: sqlx::Database> SqlStore<DB> {
     }
 }
 
-fn setup(reason: String) -> Error {
-    Error::Store(StoreError::Setup { reason })
-}
-
 // `Dialect` is sealed (as `Backend`): naming it in these bounds reveals nothing an outsider
 // could implement.
 #[allow(private_bounds)]
@@ -364,10 +360,10 @@ impl<DB: Dialect> SqlStore<DB> {
                     supported: SCHEMA_VERSION,
                 })
             }
-            other => setup(format!(
-                "{} migrations failed: {other}",
-                <DB as sqlx::Database>::NAME
-            )),
+            other => StoreError::setup_caused_by(
+                format!("{} migrations failed", <DB as sqlx::Database>::NAME),
+                other,
+            ),
         })
     }
 
@@ -451,7 +447,7 @@ impl<DB: Dialect> SqlStore<DB> {
         let pool = rampart_sql::pool::options(config.timeout, size)
             .connect_with(options)
             .await
-            .map_err(|e| setup(format!("{failing}: {}", health::describe(&e))))?;
+            .map_err(|e| StoreError::setup_caused_by(failing, e))?;
         Self::from_pool(pool, config).await
     }
 
@@ -491,7 +487,7 @@ impl<DB: Dialect> SqlStore<DB> {
 /// sqlx panics when used outside a Tokio runtime: an error instead.
 fn ensure_runtime<DB: sqlx::Database>() -> Result<(), Error> {
     if tokio::runtime::Handle::try_current().is_err() {
-        return Err(setup(format!(
+        return Err(StoreError::setup(format!(
             "the {} store needs a Tokio runtime",
             DB::NAME
         )));
@@ -501,11 +497,13 @@ fn ensure_runtime<DB: sqlx::Database>() -> Result<(), Error> {
 
 async fn check_schema<DB: Dialect>(pool: &Pool<DB>) -> Result<(), Error> {
     let found = DB::schema_version(pool).await.map_err(|e| {
-        setup(format!(
-            "cannot read the {} schema version: {}",
-            <DB as sqlx::Database>::NAME,
-            health::describe(&e)
-        ))
+        StoreError::setup_caused_by(
+            format!(
+                "cannot read the {} schema version",
+                <DB as sqlx::Database>::NAME
+            ),
+            e,
+        )
     })?;
     match found {
         Some(SCHEMA_VERSION) => Ok(()),
@@ -513,11 +511,11 @@ async fn check_schema<DB: Dialect>(pool: &Pool<DB>) -> Result<(), Error> {
             found,
             supported: SCHEMA_VERSION,
         })),
-        Some(found) => Err(setup(format!(
+        Some(found) => Err(StoreError::setup(format!(
             "schema version {found} is older than {SCHEMA_VERSION}: run the migrations"
         ))),
-        None => Err(setup(
-            "no rampart-attempts schema in the database: run the migrations".to_owned(),
+        None => Err(StoreError::setup(
+            "no rampart-attempts schema in the database: run the migrations",
         )),
     }
 }

@@ -396,6 +396,33 @@ async fn an_unreachable_server_at_start_is_a_setup_error_without_the_url() {
     assert!(!err.to_string().contains("hunter2"), "{err}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_is_kept_as_a_typed_source_and_no_error_in_the_chain_shows_the_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "postgres://admin:hunter2@localhost/app?host={}",
+        dir.path().display()
+    );
+    let err = PostgresStore::connect(&url, SqlConfig::default())
+        .await
+        .unwrap_err();
+    let mut chain = vec![];
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(e) = next {
+        chain.push(e);
+        next = e.source();
+    }
+    assert!(
+        chain
+            .iter()
+            .any(|e| e.downcast_ref::<sqlx::Error>().is_some()),
+        "{chain:?}"
+    );
+    for e in chain {
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+}
+
 #[test]
 fn connect_outside_a_runtime_is_a_setup_error() {
     let out = common::block_on(PostgresStore::connect(

@@ -113,7 +113,7 @@ async fn a_database_never_migrated_is_refused_when_migrations_are_off() {
     let dir = tempfile::tempdir().unwrap();
     let out = SqliteStore::open(dir.path().join("a.db"), config().with_run_migrations(false)).await;
     assert!(
-        matches!(&out, Err(Error::Store(StoreError::Setup { reason })) if reason.contains("run the migrations")),
+        matches!(&out, Err(Error::Store(StoreError::Setup { reason, .. })) if reason.contains("run the migrations")),
         "{out:?}"
     );
 }

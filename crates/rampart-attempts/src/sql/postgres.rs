@@ -3,10 +3,11 @@
 use sqlx::postgres::PgRow;
 use sqlx::{Pool, Postgres, Row as _};
 
+use crate::error::StoreError;
 use crate::error::{Error, RowProblem};
 use crate::sql::dialect::{FailReply, ReadRow, alike_statements, bind_fail, sealed::Dialect};
 use crate::sql::row::{FailParams, RawRow, column};
-use crate::sql::{MIGRATIONS_TABLE, SqlConfig, SqlStore, ensure_runtime, setup};
+use crate::sql::{MIGRATIONS_TABLE, SqlConfig, SqlStore, ensure_runtime};
 
 /// Streaks in PostgreSQL, shared by every replica of a service: see the
 /// [`sql` module docs](crate::sql) for the schema, what is atomic and what happens in an
@@ -44,7 +45,8 @@ impl SqlStore<Postgres> {
         // The server ends a statement the store stopped waiting for (a row lock held by a
         // stuck transaction), rather than applying it long after the caller was told no.
         let options = rampart_sql::pool::postgres(url, config.timeout)
-            .map_err(|_| setup("invalid PostgreSQL URL".to_owned()))?;
+            // The parser's error is dropped: it may quote the URL, and with it a password.
+            .map_err(|_| StoreError::setup("invalid PostgreSQL URL"))?;
         Self::start(
             options,
             config,
