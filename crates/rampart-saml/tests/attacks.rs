@@ -236,6 +236,25 @@ fn xsw7_signed_assertion_hidden_in_extensions_is_rejected() {
     assert_eq!(e.kind(), "assertion_count", "{e}");
 }
 
+/// The count in the error is every assertion in the document: the direct one and the strays.
+#[test]
+fn assertion_count_error_counts_the_direct_assertion_and_every_stray_one() {
+    let xml = fixture("assertion_signed.xml");
+    let original = assertion_text(&xml);
+    // The Response's Issuer is the first.
+    let attack = xml.replacen(
+        "</saml:Issuer>",
+        &format!(
+            "</saml:Issuer><samlp:Extensions>{}{}</samlp:Extensions>",
+            evil_assertion(original, "_stray1"),
+            evil_assertion(original, "_stray2")
+        ),
+        1,
+    );
+    let e = reject(&attack);
+    assert!(matches!(e, Error::AssertionCount { found: 3 }), "{e}");
+}
+
 #[test]
 fn xsw8_original_in_object_of_evil_assertion_signature_is_rejected() {
     // Evil assertion with the original ID keeps the Signature; the original assertion, signature
