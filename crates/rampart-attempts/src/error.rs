@@ -164,13 +164,17 @@ pub enum NotifyError {
     /// The message could not be built.
     #[error("message could not be built: {reason}")]
     Message {
-        /// Why, in words.
-        reason: String,
+        /// Why: the message builder's own error, typed (a message alone converts too:
+        /// `reason: "no body".into()`).
+        #[source]
+        reason: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The transport (SMTP server, queue, webhook) refused or failed the delivery.
     #[error("delivery failed: {reason}")]
     Delivery {
-        /// Why, in words (server reply or I/O error), never a token.
-        reason: String,
+        /// Why: the transport's own error (server reply or I/O error), typed, never a
+        /// token (a message alone converts too: `reason: "smtp down".into()`).
+        #[source]
+        reason: Box<dyn std::error::Error + Send + Sync>,
     },
 }

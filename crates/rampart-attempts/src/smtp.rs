@@ -106,9 +106,7 @@ impl SmtpNotifier {
             .message_id(Some(format!("<{id_hex}@rampart-attempts>")))
             .header(ContentType::TEXT_PLAIN)
             .body(body)
-            .map_err(|e| NotifyError::Message {
-                reason: e.to_string(),
-            })
+            .map_err(|e| NotifyError::Message { reason: e.into() })
     }
 }
 
@@ -122,9 +120,7 @@ impl Notifier for SmtpNotifier {
             .send(message)
             .await
             .map(drop)
-            .map_err(|e| NotifyError::Delivery {
-                reason: e.to_string(),
-            })
+            .map_err(|e| NotifyError::Delivery { reason: e.into() })
     }
 }
 

@@ -52,13 +52,13 @@ use crate::master_key::{KeyMaterial, MasterKey, MasterKeyId, WrappedKey};
 /// /// Stands in for `reqwest` calls to `POST /v1/transit/{encrypt,decrypt}/<key>`.
 /// struct TransitClient { key: LocalMasterKey }
 /// impl TransitClient {
-///     async fn encrypt(&self, plaintext: &[u8; 32], context: &[u8]) -> Result<Vec<u8>, String> {
+///     async fn encrypt(&self, plaintext: &[u8; 32], context: &[u8]) -> Result<Vec<u8>, Error> {
 ///         let k = KeyMaterial::from_bytes(*plaintext);
-///         MasterKey::wrap(&self.key, &k, context).map(|w| w.as_bytes().to_vec()).map_err(|e| e.to_string())
+///         MasterKey::wrap(&self.key, &k, context).map(|w| w.as_bytes().to_vec())
 ///     }
-///     async fn decrypt(&self, ciphertext: &[u8], context: &[u8]) -> Result<[u8; 32], String> {
+///     async fn decrypt(&self, ciphertext: &[u8], context: &[u8]) -> Result<[u8; 32], Error> {
 ///         let w = WrappedKey::from_bytes(ciphertext.to_vec());
-///         MasterKey::unwrap(&self.key, &w, context).map(|k| *k.expose_secret()).map_err(|e| e.to_string())
+///         MasterKey::unwrap(&self.key, &w, context).map(|k| *k.expose_secret())
 ///     }
 /// }
 ///
@@ -70,7 +70,7 @@ use crate::master_key::{KeyMaterial, MasterKey, MasterKeyId, WrappedKey};
 ///     }
 ///     async fn wrap(&self, key: &KeyMaterial, aad: &[u8]) -> Result<WrappedKey, Error> {
 ///         let ct = self.client.encrypt(key.expose_secret(), aad).await
-///             .map_err(|e| MasterKeyError::Provider(format!("vault transit encrypt: {e}")))?;
+///             .map_err(|e| MasterKeyError::Provider(Box::new(e)))?; // the client's error, typed
 ///         Ok(WrappedKey::from_bytes(ct))
 ///     }
 ///     async fn unwrap(&self, wrapped: &WrappedKey, aad: &[u8]) -> Result<KeyMaterial, Error> {

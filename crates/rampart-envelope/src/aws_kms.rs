@@ -90,11 +90,10 @@ fn service_error(key: &str, code: Option<&str>, message: Option<&str>) -> Error 
             | "InvalidSignatureException"
             | "ExpiredTokenException",
         ) => AwsKmsError::AccessDenied(message.unwrap_or("").to_string()),
-        code => AwsKmsError::Service(format!(
-            "{}: {}",
-            code.unwrap_or("unknown"),
-            message.unwrap_or("")
-        )),
+        code => AwsKmsError::Service {
+            code: code.unwrap_or("unknown").to_owned(),
+            message: message.unwrap_or("").to_owned(),
+        },
     };
     MasterKeyError::from(err).into()
 }
@@ -249,23 +248,19 @@ impl AwsKmsMasterKey {
         base64::engine::general_purpose::STANDARD.encode(aad)
     }
 
-    fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
         &self,
-        e: &SdkError<E, aws_sdk_kms::config::http::HttpResponse>,
+        e: SdkError<E, aws_sdk_kms::config::http::HttpResponse>,
     ) -> Error {
-        let key = self.key.clone();
         let err = match e {
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-                AwsKmsError::Unreachable(format!("{}", aws_sdk_kms::error::DisplayErrorContext(e)))
-            }
             SdkError::ServiceError(se) => {
                 let inner = se.err();
-                return service_error(&key, inner.code(), inner.message());
+                return service_error(&self.key, inner.code(), inner.message());
             }
-            other => AwsKmsError::Service(format!(
-                "{}",
-                aws_sdk_kms::error::DisplayErrorContext(other)
-            )),
+            e @ (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) => {
+                AwsKmsError::Unreachable(Box::new(e))
+            }
+            other => AwsKmsError::Sdk(Box::new(other)),
         };
         MasterKeyError::from(err).into()
     }
@@ -287,11 +282,9 @@ impl AsyncMasterKey for AwsKmsMasterKey {
             .encryption_context(AAD_CONTEXT_KEY, Self::context(aad))
             .send()
             .await
-            .map_err(|e| self.classify(&e))?;
+            .map_err(|e| self.classify(e))?;
         let blob = out.ciphertext_blob().ok_or_else(|| {
-            MasterKeyError::from(AwsKmsError::Service(
-                "Encrypt returned no ciphertext".into(),
-            ))
+            MasterKeyError::from(AwsKmsError::UnexpectedOutput("no ciphertext from Encrypt"))
         })?;
         Ok(WrappedKey::from_bytes(blob.as_ref().to_vec()))
     }
@@ -305,7 +298,7 @@ impl AsyncMasterKey for AwsKmsMasterKey {
             .encryption_context(AAD_CONTEXT_KEY, Self::context(aad))
             .send()
             .await
-            .map_err(|e| self.classify(&e))?;
+            .map_err(|e| self.classify(e))?;
         let plain = Zeroizing::new(
             out.plaintext()
                 .map(|b| b.as_ref().to_vec())

@@ -359,9 +359,10 @@ pub enum MasterKeyError {
     /// A wrapped key did not unwrap with this master key (corrupted or wrong key).
     #[error("the wrapped keyring key does not unwrap with this master key")]
     Unwrap,
-    /// The provider (HSM, KMS) reported a failure.
+    /// The provider (HSM, KMS) reported a failure: its own error, typed (a message alone
+    /// converts too: `MasterKeyError::Provider("kms: throttled".into())`).
     #[error("provider failure: {0}")]
-    Provider(String),
+    Provider(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The master key lives in another region than the keyring it would wrap: refused
     /// before any call to the provider (one KMS key per region).
     #[error(
@@ -404,8 +405,11 @@ pub enum Pkcs11Error {
     Module {
         /// The `module-path` of the URI.
         path: std::path::PathBuf,
-        /// Why (file missing, not a PKCS#11 library...).
-        reason: String,
+        /// Why (no such file, does not load, refuses to initialize).
+        reason: &'static str,
+        /// The loader's or module's own error, when it reported one.
+        #[source]
+        cause: Option<cryptoki::error::Error>,
     },
     /// No initialized token matches the URI's token attributes.
     #[error("no token {token:?} in PKCS#11 module {module}")]
@@ -421,7 +425,10 @@ pub enum Pkcs11Error {
         /// The file or environment variable.
         source_name: String,
         /// Why.
-        reason: String,
+        reason: &'static str,
+        /// The file system's error, for a PIN file that cannot be opened or read.
+        #[source]
+        cause: Option<std::io::Error>,
     },
     /// The token refused the PIN.
     #[error("the token {token:?} refused the PIN (wrong PIN)")]
@@ -480,7 +487,10 @@ pub enum Pkcs11Error {
     },
     /// Any other failure the module reported.
     #[error("PKCS#11 call failed: {0}")]
-    Device(String),
+    Device(#[source] cryptoki::error::Error),
+    /// The module answered a call with output of the wrong shape.
+    #[error("PKCS#11 module returned {0}")]
+    UnexpectedOutput(&'static str),
 }
 
 #[cfg(feature = "pkcs11")]
@@ -505,7 +515,7 @@ impl Pkcs11Error {
             Pkcs11Error::KeyExportable { .. } => "pkcs11_key_extractable",
             Pkcs11Error::WrongKey { .. } => "pkcs11_wrong_key",
             Pkcs11Error::MechanismUnsupported { .. } => "pkcs11_mechanism",
-            Pkcs11Error::Device(_) => "pkcs11_device",
+            Pkcs11Error::Device(_) | Pkcs11Error::UnexpectedOutput(_) => "pkcs11_device",
         }
     }
 }
@@ -529,9 +539,9 @@ pub enum AwsKmsError {
         /// The identifier given.
         key: String,
     },
-    /// KMS could not be reached (connection refused, timeout, DNS).
+    /// KMS could not be reached (connection refused, timeout, DNS): the SDK's error.
     #[error("cannot reach AWS KMS: {0}")]
-    Unreachable(String),
+    Unreachable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The key does not exist (or is not visible to these credentials).
     #[error("KMS key {key} not found")]
     KeyNotFound {
@@ -553,9 +563,21 @@ pub enum AwsKmsError {
     /// The credentials were refused.
     #[error("AWS refused the credentials: {0}")]
     AccessDenied(String),
-    /// Any other failure KMS reported.
+    /// Any other failure KMS reported, as it reported it.
+    #[error("KMS call failed: {code}: {message}")]
+    Service {
+        /// The service's error code (`ThrottlingException`...), `unknown` if it sent none.
+        code: String,
+        /// The service's message.
+        message: String,
+    },
+    /// The SDK failed before or after the call (a request it could not build, a response
+    /// it could not read): its error.
     #[error("KMS call failed: {0}")]
-    Service(String),
+    Sdk(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// KMS answered with output of the wrong shape.
+    #[error("KMS returned {0}")]
+    UnexpectedOutput(&'static str),
 }
 
 #[cfg(feature = "aws-kms")]
@@ -576,7 +598,9 @@ impl AwsKmsError {
                 "kms_key_unavailable"
             }
             AwsKmsError::AccessDenied(_) => "kms_access_denied",
-            AwsKmsError::Service(_) => "kms_service",
+            AwsKmsError::Service { .. }
+            | AwsKmsError::Sdk(_)
+            | AwsKmsError::UnexpectedOutput(_) => "kms_service",
         }
     }
 }
@@ -623,7 +647,7 @@ pub enum KeyringFileError {
     },
     /// The JSON does not parse into the documented format.
     #[error("malformed keyring document: {0}")]
-    Json(String),
+    Json(#[source] serde_json::Error),
     /// The `format` field is not `rampart-keyring`.
     #[error("not a rampart keyring file")]
     NotAKeyring,

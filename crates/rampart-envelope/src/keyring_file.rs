@@ -123,7 +123,7 @@ fn parse_time(field: &'static str, s: &str) -> Result<SystemTime, Error> {
 
 fn mac_input(doc: &Doc) -> Result<Vec<u8>, Error> {
     let mut input = MAC_LABEL.to_vec();
-    serde_json::to_writer(&mut input, doc).map_err(|e| KeyringFileError::Json(e.to_string()))?;
+    serde_json::to_writer(&mut input, doc).map_err(KeyringFileError::Json)?;
     Ok(input)
 }
 
@@ -170,8 +170,7 @@ pub(crate) fn to_json(ring: &Keyring) -> Result<String, Error> {
 /// The document with `generation` written in it (and covered by the MAC).
 pub(crate) fn to_json_at(ring: &Keyring, generation: u64) -> Result<String, Error> {
     let doc = to_doc(ring, generation)?;
-    let mut s =
-        serde_json::to_string_pretty(&doc).map_err(|e| KeyringFileError::Json(e.to_string()))?;
+    let mut s = serde_json::to_string_pretty(&doc).map_err(KeyringFileError::Json)?;
     s.push('\n');
     Ok(s)
 }
@@ -201,8 +200,7 @@ pub(crate) fn parse(json: &str) -> Result<ParsedDoc, Error> {
         return Err(KeyringFileError::TooLarge { max: MAX_FILE_LEN }.into());
     }
     // Check the format marker first so a wrong file gets a plain answer, not a field error.
-    let probe: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| KeyringFileError::Json(e.to_string()))?;
+    let probe: serde_json::Value = serde_json::from_str(json).map_err(KeyringFileError::Json)?;
     if probe.get("format").and_then(serde_json::Value::as_str) != Some(FORMAT) {
         return Err(KeyringFileError::NotAKeyring.into());
     }
@@ -220,8 +218,7 @@ pub(crate) fn parse(json: &str) -> Result<ParsedDoc, Error> {
         None => return Err(invalid("format_version", "missing or not a number")),
     }
     drop(probe);
-    let mut doc: Doc =
-        serde_json::from_str(json).map_err(|e| KeyringFileError::Json(e.to_string()))?;
+    let mut doc: Doc = serde_json::from_str(json).map_err(KeyringFileError::Json)?;
 
     // Structural checks that need no key.
     let id = parse_id(&doc.keyring_id)?;
@@ -465,7 +462,7 @@ pub(crate) fn peek_generation(json: &str) -> Result<u64, Error> {
     }
     serde_json::from_str::<Peek>(json)
         .map(|p| p.generation)
-        .map_err(|e| KeyringFileError::Json(e.to_string()).into())
+        .map_err(|e| KeyringFileError::Json(e).into())
 }
 
 /// The versions a document marks retired, without verifying it: used only to refuse more

@@ -76,8 +76,8 @@ impl fmt::Debug for Pkcs11MasterKey {
     }
 }
 
-fn device(e: &CkError) -> Error {
-    MasterKeyError::from(Pkcs11Error::Device(e.to_string())).into()
+fn device(e: CkError) -> Error {
+    MasterKeyError::from(Pkcs11Error::Device(e)).into()
 }
 
 /// One initialized context per module path, for the life of the process.
@@ -89,27 +89,26 @@ fn module(path: &Path) -> Result<Pkcs11, Pkcs11Error> {
     if let Some(ctx) = modules.get(path) {
         return Ok(ctx.clone());
     }
-    let fail = |reason: String| Pkcs11Error::Module {
+    let fail = |reason, cause| Pkcs11Error::Module {
         path: path.to_path_buf(),
         reason,
+        cause,
     };
     if !path.is_file() {
-        return Err(fail("no such file".into()));
+        return Err(fail("no such file", None));
     }
-    let ctx = Pkcs11::new(path).map_err(|e| fail(e.to_string()))?;
+    let ctx = Pkcs11::new(path).map_err(|e| fail("the library does not load", Some(e)))?;
     match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
         // Another library in this process initialized it first: share it.
         Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
-        Err(e) => return Err(fail(e.to_string())),
+        Err(e) => return Err(fail("C_Initialize failed", Some(e))),
     }
     modules.insert(path.to_path_buf(), ctx.clone());
     Ok(ctx)
 }
 
 fn find_slot(ctx: &Pkcs11, uri: &Pkcs11Uri) -> Result<Slot, Error> {
-    let slots = ctx
-        .get_slots_with_initialized_token()
-        .map_err(|e| device(&e))?;
+    let slots = ctx.get_slots_with_initialized_token().map_err(device)?;
     for slot in slots {
         let Ok(info) = ctx.get_token_info(slot) else {
             continue;
@@ -135,10 +134,19 @@ fn find_slot(ctx: &Pkcs11, uri: &Pkcs11Uri) -> Result<Slot, Error> {
 }
 
 fn read_pin(source: &PinSource) -> Result<AuthPin, Error> {
-    let pin_err = |source_name: String, reason: &str| -> Error {
+    let pin_err = |source_name: String, reason: &'static str| -> Error {
         MasterKeyError::from(Pkcs11Error::Pin {
             source_name,
-            reason: reason.into(),
+            reason,
+            cause: None,
+        })
+        .into()
+    };
+    let io_err = |source_name: String, reason: &'static str, e: std::io::Error| -> Error {
+        MasterKeyError::from(Pkcs11Error::Pin {
+            source_name,
+            reason,
+            cause: Some(e),
         })
         .into()
     };
@@ -153,13 +161,13 @@ fn read_pin(source: &PinSource) -> Result<AuthPin, Error> {
         PinSource::File(path) => {
             let name = path.display().to_string();
             let file =
-                std::fs::File::open(path).map_err(|e| pin_err(name.clone(), &e.to_string()))?;
+                std::fs::File::open(path).map_err(|e| io_err(name.clone(), "cannot open", e))?;
             // Same rule as a local master key file: a PIN readable by others is refused.
             crate::master_key::check_permissions(path, &file)?;
             let mut buf = Zeroizing::new(Vec::with_capacity(32));
             file.take(MAX_PIN_LEN + 1)
                 .read_to_end(&mut buf)
-                .map_err(|e| pin_err(name.clone(), &e.to_string()))?;
+                .map_err(|e| io_err(name.clone(), "cannot read", e))?;
             if buf.len() as u64 > MAX_PIN_LEN {
                 return Err(pin_err(name, "longer than 256 bytes"));
             }
@@ -193,7 +201,7 @@ fn login(session: &Session, pin: &AuthPin, uri: &Pkcs11Uri) -> Result<(), Error>
             })
             .into())
         }
-        Err(e) => Err(device(&e)),
+        Err(e) => Err(device(e)),
     }
 }
 
@@ -213,9 +221,7 @@ fn key_template(uri: &Pkcs11Uri) -> Vec<Attribute> {
 
 /// Finds the one key object and checks that it can never leave the token.
 fn find_key(session: &Session, uri: &Pkcs11Uri) -> Result<ObjectHandle, Error> {
-    let found = session
-        .find_objects(&key_template(uri))
-        .map_err(|e| device(&e))?;
+    let found = session.find_objects(&key_template(uri)).map_err(device)?;
     let key = match found.as_slice() {
         [] => {
             return Err(MasterKeyError::from(Pkcs11Error::KeyNotFound {
@@ -245,7 +251,7 @@ fn find_key(session: &Session, uri: &Pkcs11Uri) -> Result<ObjectHandle, Error> {
                 AttributeType::Decrypt,
             ],
         )
-        .map_err(|e| device(&e))?;
+        .map_err(device)?;
     // An attribute the token does not report counts as the unsafe answer.
     let (mut extractable, mut sensitive, mut len, mut enc, mut dec) =
         (true, false, 0u64, false, false);
@@ -290,7 +296,7 @@ fn find_key(session: &Session, uri: &Pkcs11Uri) -> Result<ObjectHandle, Error> {
 }
 
 fn check_gcm(ctx: &Pkcs11, slot: Slot, uri: &Pkcs11Uri) -> Result<(), Error> {
-    let mechanisms = ctx.get_mechanism_list(slot).map_err(|e| device(&e))?;
+    let mechanisms = ctx.get_mechanism_list(slot).map_err(device)?;
     if !mechanisms.contains(&MechanismType::AES_GCM) {
         return Err(MasterKeyError::from(Pkcs11Error::MechanismUnsupported {
             token: uri.token_name(),
@@ -350,13 +356,13 @@ impl Pkcs11MasterKey {
         let slot = find_slot(&ctx, uri)?;
         check_gcm(&ctx, slot, uri)?;
         let pin = read_pin(&uri.pin_source)?;
-        let session = ctx.open_rw_session(slot).map_err(|e| device(&e))?;
+        let session = ctx.open_rw_session(slot).map_err(device)?;
         login(&session, &pin, uri)?;
         drop(pin);
         if generate {
             if !session
                 .find_objects(&key_template(uri))
-                .map_err(|e| device(&e))?
+                .map_err(device)?
                 .is_empty()
             {
                 return Err(Error::InvalidOperation(
@@ -377,7 +383,7 @@ impl Pkcs11MasterKey {
             template.extend(key_template(uri).into_iter().skip(2));
             session
                 .generate_key(&Mechanism::AesKeyGen, &template)
-                .map_err(|e| device(&e))?;
+                .map_err(device)?;
         }
         let key = find_key(&session, uri)?;
         Ok(Self {
@@ -403,10 +409,10 @@ impl MasterKey for Pkcs11MasterKey {
                 let params = GcmParams::new(&mut params_iv, aad, (TAG_LEN as u64 * 8).into())?;
                 s.encrypt(&Mechanism::AesGcm(params), self.key, key.expose_secret())
             })
-            .map_err(|e| device(&e))?;
+            .map_err(device)?;
         if sealed.len() != KEY_LEN + TAG_LEN {
-            return Err(MasterKeyError::from(Pkcs11Error::Device(
-                "CKM_AES_GCM returned an unexpected length".into(),
+            return Err(MasterKeyError::from(Pkcs11Error::UnexpectedOutput(
+                "a CKM_AES_GCM ciphertext of an unexpected length",
             ))
             .into());
         }
@@ -439,7 +445,7 @@ impl MasterKey for Pkcs11MasterKey {
                 | RvError::GeneralError,
                 _,
             )) => return Err(MasterKeyError::Unwrap.into()),
-            Err(e) => return Err(device(&e)),
+            Err(e) => return Err(device(e)),
         };
         if plain.len() != KEY_LEN {
             return Err(MasterKeyError::Unwrap.into());

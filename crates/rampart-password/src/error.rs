@@ -168,7 +168,7 @@ pub enum MalformedHash {
 pub enum ConfigError {
     /// argon2 parameters are outside what the algorithm (RFC 9106 section 3.1) allows.
     #[error("argon2 parameters out of range: {0}")]
-    Argon2Params(String),
+    Argon2Params(#[source] argon2::Error),
     /// The caps are below the parameters the hasher itself produces.
     #[error("caps are below the current parameters")]
     CapsBelowParams,

@@ -319,7 +319,7 @@ impl Hasher {
         let ctx = match job.pepper {
             Some(secret) => {
                 argon2::Argon2::new_with_secret(secret, job.algorithm, job.version, params)
-                    .map_err(|e| ConfigError::Argon2Params(e.to_string()))?
+                    .map_err(ConfigError::Argon2Params)?
             }
             None => argon2::Argon2::new(job.algorithm, job.version, params),
         };

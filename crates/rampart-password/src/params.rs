@@ -43,8 +43,7 @@ impl Params {
     /// # Errors
     /// [`ConfigError::Argon2Params`] when argon2 rejects them (m < 8 * p, t = 0, p = 0, ...).
     pub fn new(m_kib: u32, t: u32, p: u32) -> Result<Self, ConfigError> {
-        argon2::Params::new(m_kib, t, p, Some(OUTPUT_LEN))
-            .map_err(|e| ConfigError::Argon2Params(e.to_string()))?;
+        argon2::Params::new(m_kib, t, p, Some(OUTPUT_LEN)).map_err(ConfigError::Argon2Params)?;
         Ok(Self { m_kib, t, p })
     }
 

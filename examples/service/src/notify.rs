@@ -93,9 +93,7 @@ impl Notifier for OwnerNotifier {
                     .append(true)
                     .open(path.as_ref())
                     .and_then(|mut f| writeln!(f, "{line}"))
-                    .map_err(|e| NotifyError::Delivery {
-                        reason: e.kind().to_string(),
-                    })
+                    .map_err(|e| NotifyError::Delivery { reason: e.into() })
             }
         }
     }
