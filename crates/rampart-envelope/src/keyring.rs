@@ -653,7 +653,10 @@ impl Keyring {
 
 mod async_ops;
 mod lifecycle;
+mod summary;
 mod values;
+
+pub use summary::KeyringSummary;
 
 #[cfg(test)]
 mod fork_tests;

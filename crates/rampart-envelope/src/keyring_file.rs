@@ -452,6 +452,45 @@ fn parse_id(s: &str) -> Result<KeyringId, Error> {
         .map_err(|_| invalid("keyring_id", "must be 8 lower-case hex digits"))
 }
 
+/// [`KeyringSummary::read_unverified`](crate::KeyringSummary::read_unverified): the
+/// structural checks of [`parse`], no key.
+pub(crate) fn summary_unverified(json: &str) -> Result<crate::KeyringSummary, Error> {
+    let ParsedDoc {
+        doc,
+        id,
+        master_key_id,
+        ..
+    } = parse(json)?;
+    let versions = doc
+        .versions
+        .iter()
+        .map(|v| {
+            Ok(keyring::VersionInfo {
+                version: v.version,
+                state: v.state,
+                created: parse_time("created", &v.created)?,
+                retired: v
+                    .retired
+                    .as_deref()
+                    .map(|s| parse_time("retired", s))
+                    .transpose()?,
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    Ok(crate::KeyringSummary {
+        id,
+        name: doc.name,
+        region: doc.region,
+        kind: doc.kind,
+        master_key_id,
+        primary_version: doc.primary,
+        min_decrypt: doc.min_decrypt,
+        generation: Some(doc.generation),
+        versions,
+        retention: doc.retention.and_then(RetentionParams::policy),
+    })
+}
+
 /// The `generation` of a document, without verifying anything (a compare-and-swap token:
 /// the document itself is verified when it is loaded). 0 when absent (older documents).
 pub(crate) fn peek_generation(json: &str) -> Result<u64, Error> {

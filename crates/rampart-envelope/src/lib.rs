@@ -253,8 +253,8 @@ pub use error::Pkcs11Error;
 pub use error::{ContextError, Error, FileError, KeyringFileError, MasterKeyError};
 pub use handle::KeyringHandle;
 pub use keyring::{
-    Keyring, KeyringId, KeyringKind, MAX_FILE_LEN, MAX_LABEL_LEN, MAX_VERSIONS, VersionInfo,
-    VersionState,
+    Keyring, KeyringId, KeyringKind, KeyringSummary, MAX_FILE_LEN, MAX_LABEL_LEN, MAX_VERSIONS,
+    VersionInfo, VersionState,
 };
 pub use master_key::{
     KeyMaterial, LocalMasterKey, MASTER_KEY_ENV, MasterKey, MasterKeyId, WrappedKey,

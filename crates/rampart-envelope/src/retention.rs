@@ -566,10 +566,17 @@ impl Keyring {
     /// # Ok::<(), rampart_envelope::Error>(())
     /// ```
     pub fn retention_policy(&self) -> Option<RetentionPolicy> {
-        let params = self.retention?;
+        self.retention.and_then(RetentionParams::policy)
+    }
+}
+
+impl RetentionParams {
+    /// The policy these stored parameters describe (`None` for a bucket length this crate
+    /// does not make; the file loader refuses those).
+    pub(crate) fn policy(self) -> Option<RetentionPolicy> {
         Some(RetentionPolicy::new(
-            BucketSize::from_seconds(params.bucket_seconds)?,
-            Duration::from_secs(params.retain_seconds),
+            BucketSize::from_seconds(self.bucket_seconds)?,
+            Duration::from_secs(self.retain_seconds),
         ))
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use rampart_envelope::{
     Context, Error, FileKeyringStore, Keyring, KeyringFileError, KeyringHandle, KeyringStore,
-    LocalMasterKey, MasterKey, MasterKeyError,
+    KeyringSummary, LocalMasterKey, MasterKey, MasterKeyError, VersionState,
 };
 use serde_json::Value;
 
@@ -128,6 +128,42 @@ fn wrapped_keyring_key_that_does_not_unwrap_is_refused() {
     assert!(matches!(
         Keyring::from_json(&json, &m),
         Err(Error::MasterKey(MasterKeyError::Unwrap))
+    ));
+}
+
+#[test]
+fn summary_read_without_the_master_key_matches_the_loaded_keyrings() {
+    let (m, ring) = three_versions();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("webhooks.keyring.json");
+    ring.save(&path).unwrap();
+    let json = std::fs::read_to_string(&path).unwrap();
+    let read = KeyringSummary::read_unverified(&json).unwrap();
+    assert_eq!(read, Keyring::load(&path, &m).unwrap().summary());
+    let states: Vec<_> = read.versions.iter().map(|v| (v.version, v.state)).collect();
+    assert_eq!(
+        states,
+        [
+            (1, VersionState::Retired),
+            (2, VersionState::Active),
+            (3, VersionState::Primary)
+        ]
+    );
+    assert_eq!(read.versions[0].retired, Some(t(300)));
+    assert_eq!(read.master_key_id, *m.id());
+}
+
+#[test]
+fn summary_read_without_the_master_key_shows_an_edit_that_loading_refuses() {
+    let (m, ring) = three_versions();
+    let json = edit(&ring.to_json().unwrap(), |v| v["name"] = "renamed".into());
+    assert_eq!(
+        KeyringSummary::read_unverified(&json).unwrap().name,
+        "renamed"
+    );
+    assert!(matches!(
+        Keyring::from_json(&json, &m),
+        Err(Error::KeyringFile(KeyringFileError::IntegrityMismatch))
     ));
 }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use rampart::envelope::{
-    Error, FileError, Keyring, KeyringKind, MasterKey, VersionInfo, VersionState,
+    Error, FileError, Keyring, KeyringKind, KeyringSummary, MasterKey, VersionInfo, VersionState,
 };
 use serde_json::{Value, json};
 
@@ -24,19 +24,24 @@ fn path_value(path: &Path) -> Value {
 /// plus the keyring id, kind, primary, minimum decryption version, master key id (public) and
 /// the stored generation; for a retention keyring also its policy and every bucket's times.
 pub(crate) fn describe(ring: &Keyring) -> Value {
-    let versions: Vec<Value> = ring.versions().iter().map(version_json).collect();
+    describe_summary(&ring.summary())
+}
+
+/// [`describe`] of a summary, verified or not.
+pub(crate) fn describe_summary(ring: &KeyringSummary) -> Value {
+    let versions: Vec<Value> = ring.versions.iter().map(version_json).collect();
     let mut body = json!({
-        "keyring": ring.name(),
-        "region": ring.region(),
-        "id": ring.id().to_string(),
-        "kind": kind_name(ring.kind()),
-        "primary": ring.primary_version(),
-        "min_decrypt": ring.min_decrypt(),
-        "master_key": ring.master_key_id().as_str(),
-        "generation": ring.generation(),
+        "keyring": ring.name,
+        "region": ring.region,
+        "id": ring.id.to_string(),
+        "kind": kind_name(ring.kind),
+        "primary": ring.primary_version,
+        "min_decrypt": ring.min_decrypt,
+        "master_key": ring.master_key_id.as_str(),
+        "generation": ring.generation,
         "versions": versions,
     });
-    if let Some(policy) = ring.retention_policy() {
+    if let Some(policy) = ring.retention {
         let bucket = policy.bucket.seconds();
         let retain = policy.retention.as_secs();
         body["retention"] = json!({ "bucket_seconds": bucket, "retain_seconds": retain });

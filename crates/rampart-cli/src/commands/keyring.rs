@@ -13,10 +13,12 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use rampart::envelope::retention::{BucketSize, RetentionKeyring, RetentionPolicy};
-use rampart::envelope::{Error, FileKeyringStore, Keyring, MasterKey};
+use rampart::envelope::{
+    Error, FileKeyringStore, Keyring, KeyringFileError, KeyringSummary, MasterKey,
+};
 use serde_json::{Value, json};
 
-use super::envelope::{LOST_RACE, describe, failure, load, rfc3339};
+use super::envelope::{LOST_RACE, describe, describe_summary, failure, load, rfc3339};
 use super::master_key;
 use crate::cli::{KeyringCommand, KeyringFileArgs};
 use crate::output::{Failure, Report};
@@ -185,12 +187,10 @@ fn init_retention(
     Ok(Report::success(describe(ring.keyring())))
 }
 
-/// `keyring list` with no master key at all: what the file says, read as plain JSON, with
-/// `"integrity":"not checked"`. Nothing is unwrapped or verified (that needs the master key),
-/// so an edited file is shown as edited; every command that uses the keys still verifies it.
-///
-/// rampart-envelope reads its file format only together with the master key, so the few
-/// public fields are picked here by name; a format it does not know is refused.
+/// `keyring list` with no master key at all: what the file says (read by rampart-envelope
+/// without verifying it), with `"integrity":"not checked"`. Nothing is unwrapped or verified
+/// (that needs the master key), so an edited file is shown as edited; every command that uses
+/// the keys still verifies it.
 fn list_unchecked(path: &Path) -> Result<Report, Failure> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| crate::output::io_failure(&name, &e))?;
@@ -201,44 +201,27 @@ fn list_unchecked(path: &Path) -> Result<Report, Failure> {
         rampart::envelope::MAX_FILE_LEN as u64,
         &name,
     )?;
-    let doc: Value = serde_json::from_slice(&text)
-        .ok()
-        .filter(|d: &Value| d["format"] == "rampart-keyring" && d["format_version"] == 1)
-        .ok_or_else(|| {
-            Failure::input(
-                "not_a_keyring",
-                format!("{name}: not a rampart keyring file (format 1)"),
-            )
-        })?;
-    let versions: Vec<Value> = doc["versions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|v| {
-            let mut out = json!({
-                "version": v["version"],
-                "state": v["state"],
-                "created_at": v["created"],
-            });
-            if !v["retired"].is_null() {
-                out["retired_at"] = v["retired"].clone();
-            }
-            out
-        })
-        .collect();
-    Ok(Report::success(json!({
-        "keyring": doc["name"],
-        "region": doc["region"],
-        "id": doc["keyring_id"],
-        "kind": doc["kind"],
-        "primary": doc["primary"],
-        "min_decrypt": doc["min_decrypt"],
-        "master_key": doc["master_key"]["id"],
-        "generation": doc["generation"],
-        "versions": versions,
-        "integrity": "not checked (no master key given: --master-key, --master-key-file or \
-                      RAMPART_MASTER_KEY)",
-    })))
+    let not_a_keyring = || {
+        Failure::input(
+            "not_a_keyring",
+            format!("{name}: not a rampart keyring file (format 1)"),
+        )
+    };
+    let text = std::str::from_utf8(&text).map_err(|_| not_a_keyring())?;
+    let summary = KeyringSummary::read_unverified(text).map_err(|e| match e {
+        Error::KeyringFile(
+            KeyringFileError::NotAKeyring
+            | KeyringFileError::UnsupportedVersion { .. }
+            | KeyringFileError::Json(_),
+        ) => not_a_keyring(),
+        other => failure(&other).with("keyring_file", json!(name)),
+    })?;
+    let mut body = describe_summary(&summary);
+    body["integrity"] = json!(
+        "not checked (no master key given: --master-key, --master-key-file or \
+         RAMPART_MASTER_KEY)"
+    );
+    Ok(Report::success(body))
 }
 
 /// `--now RFC3339`, or the clock.
