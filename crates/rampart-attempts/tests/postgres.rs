@@ -378,16 +378,21 @@ async fn killed_and_restarted_postgres_loses_nothing_acknowledged_and_never_hang
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unreachable_server_at_start_is_a_setup_error_without_the_url() {
+/// Connecting with a password to a socket directory where no server listens.
+async fn connect_to_no_server() -> rampart_attempts::Error {
     let dir = tempfile::tempdir().unwrap();
     let url = format!(
         "postgres://admin:hunter2@localhost/app?host={}",
         dir.path().display()
     );
-    let err = PostgresStore::connect(&url, SqlConfig::default())
+    PostgresStore::connect(&url, SqlConfig::default())
         .await
-        .unwrap_err();
+        .unwrap_err()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_at_start_is_a_setup_error_without_the_url() {
+    let err = connect_to_no_server().await;
     assert_eq!(err.kind(), "store_setup");
     assert!(!err.to_string().contains("hunter2"), "{err}");
     let err = PostgresStore::connect("postgres://admin:hunter2@[bad", SqlConfig::default())
@@ -398,14 +403,7 @@ async fn an_unreachable_server_at_start_is_a_setup_error_without_the_url() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_server_is_kept_as_a_typed_source_and_no_error_in_the_chain_shows_the_url() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "postgres://admin:hunter2@localhost/app?host={}",
-        dir.path().display()
-    );
-    let err = PostgresStore::connect(&url, SqlConfig::default())
-        .await
-        .unwrap_err();
+    let err = connect_to_no_server().await;
     let mut chain = vec![];
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&err);
     while let Some(e) = next {
