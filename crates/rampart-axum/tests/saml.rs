@@ -476,22 +476,10 @@ async fn non_utf8_form_is_400() {
 /// The IdP's LogoutRequest for alice's session, as an HTTP-Redirect query signed with the
 /// test IdP key (SAML bindings 3.4.4.1: the signature covers the query as sent).
 fn signed_logout_query(session_index: &str) -> String {
-    use std::io::Write;
     let xml = format!(
         r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_idp1" Version="2.0" IssueInstant="2030-01-01T00:00:30Z" NotOnOrAfter="2030-01-01T00:05:30Z" Destination="{SLO}"><saml:Issuer>{IDP_ENTITY}</saml:Issuer><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" SPNameQualifier="{SP_ENTITY}">alice@example.com</saml:NameID><samlp:SessionIndex>{session_index}</samlp:SessionIndex></samlp:LogoutRequest>"#
     );
-    let mut d = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-    d.write_all(xml.as_bytes()).unwrap();
-    let b64 = base64::engine::general_purpose::STANDARD.encode(d.finish().unwrap());
-    let unsigned = format!(
-        "SAMLRequest={}&SigAlg={}",
-        form_value(&b64),
-        form_value("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
-    );
-    let key = rampart_xmldsig::SigningKey::from_pkcs8_pem(&read("keys/idp.key.pem")).unwrap();
-    let sig =
-        base64::engine::general_purpose::STANDARD.encode(key.sign(unsigned.as_bytes()).unwrap());
-    format!("{unsigned}&Signature={}", form_value(&sig))
+    rampart_testkit::saml_idp::signed_redirect_query("SAMLRequest", &xml, &read("keys/idp.key.pem"))
 }
 
 /// Logs alice in; returns the session cookie after login (the id is cycled).

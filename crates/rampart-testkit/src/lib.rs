@@ -19,6 +19,8 @@ pub mod http;
 mod moto;
 mod postgres;
 mod redis;
+#[cfg(feature = "saml-idp")]
+pub mod saml_idp;
 pub mod smtp;
 pub mod softhsm;
 #[cfg(feature = "sql")]

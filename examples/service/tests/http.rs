@@ -8,7 +8,8 @@ use rampart_testkit::http::Sent;
 use std::time::Duration;
 
 use common::{
-    Idp, PASSWORD, Service, client, request_id_from_redirect, signed_response, signed_up,
+    Idp, PASSWORD, Service, client, request_id_from_redirect, session_index, signed_logout_query,
+    signed_response, signed_up,
 };
 use rampart_service::SmtpConfig;
 use reqwest::StatusCode;
@@ -683,6 +684,51 @@ async fn saml_login_per_tenant_end_to_end_with_mapped_roles() {
         .sent()
         .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    service.running.stop().await.unwrap();
+}
+
+/// IdP-initiated single logout through the service's session hooks: only the tenant's own
+/// IdP, naming the session it started, ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idp_logout_request_signed_by_the_tenants_idp_ends_that_sso_session() {
+    let service = Service::start().await;
+    let base = service.running.url().to_owned();
+    let now = service.clock.now();
+    let alice = client();
+    let id = start_sso(&service, &alice, "acme").await;
+    let email = "alice@acme.example";
+    let response = signed_response(Idp::Acme, &base, "acme", &id, email, &["admins"], now);
+    let r = alice
+        .post(service.url("/saml/acme/acs"))
+        .form(&[("SAMLResponse", response.as_str())])
+        .sent()
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let index = session_index(&response);
+    let slo = |idp: Idp, index: &str| {
+        let query = signed_logout_query(idp, &base, "acme", email, index, now);
+        service.url(&format!("/saml/acme/slo?{query}"))
+    };
+    // Another session's index, or globex's IdP speaking for acme: refused, the session lives.
+    for (idp, index) in [
+        (Idp::Acme, "_another_session"),
+        (Idp::Globex, index.as_str()),
+    ] {
+        let r = alice.get(slo(idp, index)).sent().await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(error_kind(r).await, "saml_logout_refused");
+        assert_eq!(
+            alice.get(service.url("/dashboard")).status_code().await,
+            StatusCode::OK
+        );
+    }
+    let r = alice.get(slo(Idp::Acme, &index)).sent().await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        alice.get(service.url("/dashboard")).status_code().await,
+        StatusCode::SEE_OTHER,
+        "logged out"
+    );
     service.running.stop().await.unwrap();
 }
 

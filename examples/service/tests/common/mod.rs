@@ -177,10 +177,7 @@ pub fn signed_response(
     groups: &[&str],
     now: SystemTime,
 ) -> String {
-    let (issuer, key, cert) = match idp {
-        Idp::Acme => (ACME_IDP, SHARED_IDP_KEY, SHARED_IDP_CERT),
-        Idp::Globex => (GLOBEX_IDP, GLOBEX_IDP_KEY, GLOBEX_IDP_CERT),
-    };
+    let (issuer, key, cert) = idp.parts();
     let acs = rampart_service::acs_url(base_url, tenant);
     let audience = rampart_service::entity_id(base_url, tenant);
     let (now_s, before, after) = (
@@ -210,4 +207,41 @@ pub fn signed_response(
         rampart_xmldsig::sign_enveloped_with(xml.as_bytes(), &assertion_id, &key, &options)
             .expect("sign");
     STANDARD.encode(signed)
+}
+
+impl Idp {
+    /// Entity id, private key and certificate (PEM).
+    fn parts(self) -> (&'static str, &'static [u8], &'static [u8]) {
+        match self {
+            Idp::Acme => (ACME_IDP, SHARED_IDP_KEY, SHARED_IDP_CERT),
+            Idp::Globex => (GLOBEX_IDP, GLOBEX_IDP_KEY, GLOBEX_IDP_CERT),
+        }
+    }
+}
+
+/// The SessionIndex of a response [`signed_response`] made.
+pub fn session_index(response: &str) -> String {
+    let xml = String::from_utf8(STANDARD.decode(response).expect("base64")).expect("utf-8");
+    let (_, rest) = xml.split_once("SessionIndex=\"").expect("a SessionIndex");
+    rest.split_once('"').expect("quoted").0.to_owned()
+}
+
+/// `idp`'s LogoutRequest for `email`'s session `session_index` at `tenant`, as the signed
+/// HTTP-Redirect query the IdP sends to the tenant's SLO URL.
+pub fn signed_logout_query(
+    idp: Idp,
+    base_url: &str,
+    tenant: &str,
+    email: &str,
+    session_index: &str,
+    now: SystemTime,
+) -> String {
+    let (issuer, key, _) = idp.parts();
+    let xml = format!(
+        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{now_s}" NotOnOrAfter="{until}" Destination="{base_url}/saml/{tenant}/slo"><saml:Issuer>{issuer}</saml:Issuer><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">{email}</saml:NameID><samlp:SessionIndex>{session_index}</samlp:SessionIndex></samlp:LogoutRequest>"#,
+        id = unique("_l"),
+        now_s = rfc3339(now),
+        until = rfc3339(now + Duration::from_secs(300)),
+    );
+    rampart_testkit::saml_idp::signed_redirect_query("SAMLRequest", &xml, key)
 }
