@@ -560,29 +560,42 @@ async fn start_sso(service: &Service, client: &reqwest::Client, tenant: &str) ->
     request_id_from_redirect(r.headers()["location"].to_str().unwrap())
 }
 
+/// `client` starts SSO at `tenant` and posts the response `idp` signs for `email` in `groups`
+/// at the service's time: the ACS answer and the response posted.
+async fn sso(
+    service: &Service,
+    client: &reqwest::Client,
+    (idp, tenant): (Idp, &str),
+    email: &str,
+    groups: &[&str],
+) -> (reqwest::Response, String) {
+    let id = start_sso(service, client, tenant).await;
+    let base = service.running.url().to_owned();
+    let now = service.clock.now();
+    let response = signed_response(idp, &base, tenant, &id, email, groups, now);
+    let r = client
+        .post(service.url(&format!("/saml/{tenant}/acs")))
+        .form(&[("SAMLResponse", response.as_str())])
+        .sent()
+        .await;
+    (r, response)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saml_login_per_tenant_end_to_end_with_mapped_roles() {
     let service = Service::start().await;
     let base = service.running.url().to_owned();
-    let now = service.clock.now();
 
     // acme: its IdP says "admins", the role map says admin.
     let alice = client();
-    let id = start_sso(&service, &alice, "acme").await;
-    let response = signed_response(
-        Idp::Acme,
-        &base,
-        "acme",
-        &id,
+    let (r, response) = sso(
+        &service,
+        &alice,
+        (Idp::Acme, "acme"),
         "alice@acme.example",
         &["admins"],
-        now,
-    );
-    let r = alice
-        .post(service.url("/saml/acme/acs"))
-        .form(&[("SAMLResponse", response.as_str())])
-        .sent()
-        .await;
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let page = alice
         .get(service.url("/dashboard"))
@@ -614,21 +627,14 @@ async fn saml_login_per_tenant_end_to_end_with_mapped_roles() {
 
     // globex: "staff" maps to member, whose dashboard has no admin section.
     let gary = client();
-    let id = start_sso(&service, &gary, "globex").await;
-    let response = signed_response(
-        Idp::Globex,
-        &base,
-        "globex",
-        &id,
+    let (r, _) = sso(
+        &service,
+        &gary,
+        (Idp::Globex, "globex"),
         "gary@globex.example",
         &["staff"],
-        now,
-    );
-    let r = gary
-        .post(service.url("/saml/globex/acs"))
-        .form(&[("SAMLResponse", response.as_str())])
-        .sent()
-        .await;
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         gary.get(service.url("/dashboard")).status_code().await,
@@ -643,21 +649,14 @@ async fn saml_login_per_tenant_end_to_end_with_mapped_roles() {
 
     // acme's IdP cannot sign a globex login: the response is refused with globex's keys.
     let mallory = client();
-    let id = start_sso(&service, &mallory, "globex").await;
-    let forged = signed_response(
-        Idp::Acme,
-        &base,
-        "globex",
-        &id,
+    let (r, _) = sso(
+        &service,
+        &mallory,
+        (Idp::Acme, "globex"),
         "mallory@globex.example",
         &["admins"],
-        now,
-    );
-    let r = mallory
-        .post(service.url("/saml/globex/acs"))
-        .form(&[("SAMLResponse", forged.as_str())])
-        .sent()
-        .await;
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         mallory.get(service.url("/dashboard")).status_code().await,
@@ -695,14 +694,8 @@ async fn idp_logout_request_signed_by_the_tenants_idp_ends_that_sso_session() {
     let base = service.running.url().to_owned();
     let now = service.clock.now();
     let alice = client();
-    let id = start_sso(&service, &alice, "acme").await;
     let email = "alice@acme.example";
-    let response = signed_response(Idp::Acme, &base, "acme", &id, email, &["admins"], now);
-    let r = alice
-        .post(service.url("/saml/acme/acs"))
-        .form(&[("SAMLResponse", response.as_str())])
-        .sent()
-        .await;
+    let (r, response) = sso(&service, &alice, (Idp::Acme, "acme"), email, &["admins"]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let index = session_index(&response);
     let slo = |idp: Idp, index: &str| {
@@ -925,22 +918,14 @@ async fn postgres_and_redis_back_ends_serve_the_same_flows() {
     assert_eq!(row["token"], "t-1");
     // SAML request ids and the replay cache in Redis.
     let alice = client();
-    let id = start_sso(&service, &alice, "acme").await;
-    let base = service.running.url().to_owned();
-    let response = signed_response(
-        Idp::Acme,
-        &base,
-        "acme",
-        &id,
+    let (r, _) = sso(
+        &service,
+        &alice,
+        (Idp::Acme, "acme"),
         "alice@acme.example",
         &["staff"],
-        service.clock.now(),
-    );
-    let r = alice
-        .post(service.url("/saml/acme/acs"))
-        .form(&[("SAMLResponse", response.as_str())])
-        .sent()
-        .await;
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         alice.get(service.url("/dashboard")).status_code().await,
