@@ -39,12 +39,12 @@ fn check(c: &mut Criterion) {
     let store = InMemoryStore::new();
     for _ in 0..10_000 {
         let k = keys
-            .issue(KeyOptions::new().scopes(["read", "write"]), now)
+            .issue(KeyOptions::new().with_scopes(["read", "write"]), now)
             .expect("issue");
         store.insert(k.record).expect("insert");
     }
     let issued = keys
-        .issue(KeyOptions::new().scopes(["read", "write"]), now)
+        .issue(KeyOptions::new().with_scopes(["read", "write"]), now)
         .expect("issue");
     store.insert(issued.record).expect("insert");
     let secret = issued.secret_key.expose_secret().to_owned();

@@ -51,12 +51,12 @@ fn check(c: &mut Criterion) {
             .expect("connect");
         for _ in 0..RECORDS {
             let k = keys
-                .issue(KeyOptions::new().scopes(["read", "write"]), now)
+                .issue(KeyOptions::new().with_scopes(["read", "write"]), now)
                 .expect("issue");
             store.insert(&k.record).await.expect("insert");
         }
         let k = keys
-            .issue(KeyOptions::new().scopes(["read", "write"]), now)
+            .issue(KeyOptions::new().with_scopes(["read", "write"]), now)
             .expect("issue");
         store.insert(&k.record).await.expect("insert");
         sqlx::query("ANALYZE rampart_api_keys")

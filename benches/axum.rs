@@ -86,7 +86,10 @@ fn setup() -> Bench {
     ));
     let store = Arc::new(InMemoryStore::new());
     let issued = keys
-        .issue(KeyOptions::new().scopes(["orders:read"]), SystemTime::now())
+        .issue(
+            KeyOptions::new().with_scopes(["orders:read"]),
+            SystemTime::now(),
+        )
         .expect("issue");
     store.insert(issued.record).expect("insert");
     let secret = issued.secret_key.expose_secret().to_owned();

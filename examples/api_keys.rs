@@ -169,7 +169,7 @@ async fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     // 1. Issue a pair. The secret is shown once; only the record is stored.
     let issued = keys.issue(
         KeyOptions::new()
-            .scopes(["orders:read"])
+            .with_scopes(["orders:read"])
             .with_valid_for(90 * 24 * HOUR),
         now,
     )?;

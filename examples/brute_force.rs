@@ -180,7 +180,7 @@ async fn run<S: Store>(attempts_store: S) -> Result<(), Box<dyn Error>> {
     );
     let store = InMemoryStore::new();
     let mut now = SystemTime::now();
-    let issued = keys.issue(KeyOptions::new().scopes(["orders:read"]), now)?;
+    let issued = keys.issue(KeyOptions::new().with_scopes(["orders:read"]), now)?;
     store.insert(issued.record)?;
     let secret = issued.secret_key;
     let public = issued.public_key.to_string();

@@ -96,9 +96,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let key_store = InMemoryStore::new();
     let wall = SystemTime::now();
     for _ in 0..10_000 {
-        key_store.insert(keys.issue(KeyOptions::new().scopes(["read"]), wall)?.record)?;
+        key_store.insert(
+            keys.issue(KeyOptions::new().with_scopes(["read"]), wall)?
+                .record,
+        )?;
     }
-    let issued = keys.issue(KeyOptions::new().scopes(["read", "write"]), wall)?;
+    let issued = keys.issue(KeyOptions::new().with_scopes(["read", "write"]), wall)?;
     key_store.insert(issued.record)?;
     let api_key = issued.secret_key.expose_secret().to_owned();
 

@@ -16,7 +16,7 @@ pub(crate) fn run() -> Result<(), Box<dyn Error>> {
     let store = InMemoryStore::new();
     let now = SystemTime::now();
 
-    let issued = keys.issue(KeyOptions::new().scopes(["orders:read"]), now)?;
+    let issued = keys.issue(KeyOptions::new().with_scopes(["orders:read"]), now)?;
     println!("   issued public key {} (may be logged)", issued.public_key);
     println!("   and a secret key shown once; the store keeps only its HMAC-SHA256:");
     println!("   {}", serde_json::to_string(&issued.record)?);

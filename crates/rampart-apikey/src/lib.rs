@@ -8,7 +8,7 @@
 //! let keys = ApiKeys::new(KeyPrefix::new("rk", "live")?, Keyset::new(1, HashingKey::generate()?));
 //! let store = InMemoryStore::new();
 //! let now = SystemTime::now();
-//! let issued = keys.issue(KeyOptions::new().scopes(["orders:read"]), now)?;
+//! let issued = keys.issue(KeyOptions::new().with_scopes(["orders:read"]), now)?;
 //! store.insert(issued.record)?; // the secret itself is never stored
 //! let who = keys.check(&store, issued.secret_key.expose_secret(), &["orders:read"], now)?;
 //! assert_eq!(who.public_id(), issued.public_key.public_id());

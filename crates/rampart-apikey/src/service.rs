@@ -43,7 +43,7 @@ impl KeyOptions {
 
     /// Adds scopes (validated at issue: 1-128 of `[A-Za-z0-9:._/-]`, at most 64).
     #[must_use]
-    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -179,7 +179,7 @@ impl ApiKeys {
     /// # use std::time::{Duration, SystemTime};
     /// # let keys = ApiKeys::new(KeyPrefix::default(), Keyset::new(1, HashingKey::generate()?));
     /// let now = SystemTime::now();
-    /// let issued = keys.issue(KeyOptions::new().scopes(["orders:read"]).with_valid_for(Duration::from_secs(86_400)), now)?;
+    /// let issued = keys.issue(KeyOptions::new().with_scopes(["orders:read"]).with_valid_for(Duration::from_secs(86_400)), now)?;
     /// assert!(issued.secret_key.expose_secret().starts_with("rk_live_"));
     /// assert_eq!(issued.record.public_id(), issued.public_key.public_id());
     /// # Ok::<(), rampart_apikey::Error>(())
@@ -320,7 +320,7 @@ impl ApiKeys {
     /// # let keys = ApiKeys::new(KeyPrefix::default(), Keyset::new(1, HashingKey::generate()?));
     /// # let now = SystemTime::now();
     /// let store = InMemoryStore::new();
-    /// let issued = keys.issue(KeyOptions::new().scopes(["read"]), now)?;
+    /// let issued = keys.issue(KeyOptions::new().with_scopes(["read"]), now)?;
     /// store.insert(issued.record)?;
     /// let ok = keys.check(&store, issued.secret_key.expose_secret(), &["read"], now)?;
     /// assert_eq!(ok.public_id(), issued.public_key.public_id());
@@ -445,7 +445,7 @@ impl ApiKeys {
     /// # use std::time::{Duration, SystemTime};
     /// # let keys = ApiKeys::new(KeyPrefix::default(), Keyset::new(1, HashingKey::generate()?));
     /// # let now = SystemTime::now();
-    /// # let issued = keys.issue(KeyOptions::new().scopes(["read"]), now)?;
+    /// # let issued = keys.issue(KeyOptions::new().with_scopes(["read"]), now)?;
     /// # let presented = issued.secret_key.expose_secret().to_owned();
     /// # let load_from_db = |_id| Some(std::sync::Arc::new(issued.record.clone()));
     /// let parsed = keys.parse(&presented)?; // checksum and prefix, no lookup yet

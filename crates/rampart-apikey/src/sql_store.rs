@@ -97,7 +97,7 @@ pub struct StoredRecord {
 /// let keys = ApiKeys::new(KeyPrefix::new("rk", "live")?, Keyset::new(1, HashingKey::generate()?));
 /// let store = SqliteKeyStore::open(&path, &SqlStoreOptions::new()).await?; // migrates
 /// let now = SystemTime::now();
-/// let issued = keys.issue(KeyOptions::new().scopes(["orders:read"]), now)?;
+/// let issued = keys.issue(KeyOptions::new().with_scopes(["orders:read"]), now)?;
 /// store.insert(&issued.record).await?;
 /// let secret = issued.secret_key.expose_secret();
 /// let who = keys.check_async(&store, secret, &["orders:read"], now).await?;
@@ -295,7 +295,7 @@ impl<B: SqlBackend> SqlKeyStore<B> {
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// # let keys = ApiKeys::new(KeyPrefix::default(), Keyset::new(1, HashingKey::generate()?));
     /// # let store = SqliteKeyStore::open(dir.path().join("k.db"), &SqlStoreOptions::new()).await?;
-    /// # let issued = keys.issue(KeyOptions::new().scopes(["read"]), SystemTime::now())?;
+    /// # let issued = keys.issue(KeyOptions::new().with_scopes(["read"]), SystemTime::now())?;
     /// # store.insert(&issued.record).await?;
     /// let id = issued.public_key.public_id();
     /// store.update(&id, |record| record.set_scopes(["read", "write"])).await?;

@@ -74,7 +74,7 @@ fn issued_key_authenticates_with_its_scopes() {
     let k = issue(
         &keys,
         &store,
-        KeyOptions::new().scopes(["orders:read", "orders:write"]),
+        KeyOptions::new().with_scopes(["orders:read", "orders:write"]),
     );
     let v = keys
         .check(&store, k.secret_key.expose_secret(), &["orders:read"], t0())
@@ -300,7 +300,7 @@ fn revoked_key_is_rejected_even_with_an_earlier_clock() {
 #[test]
 fn missing_scope_names_the_scope() {
     let (keys, store) = (service(), InMemoryStore::new());
-    let k = issue(&keys, &store, KeyOptions::new().scopes(["read"]));
+    let k = issue(&keys, &store, KeyOptions::new().with_scopes(["read"]));
     let err = keys.check(
         &store,
         k.secret_key.expose_secret(),
@@ -506,7 +506,7 @@ fn error_messages_never_contain_the_secret() {
     let k = issue(
         &keys,
         &store,
-        KeyOptions::new().scopes(["a"]).with_valid_for(DAY),
+        KeyOptions::new().with_scopes(["a"]).with_valid_for(DAY),
     );
     let s = k.secret_key.expose_secret();
     let random = &s[25..57];
@@ -531,7 +531,7 @@ fn error_messages_never_contain_the_secret() {
 fn issue_rejects_bad_options() {
     let keys = service();
     assert!(
-        keys.issue(KeyOptions::new().scopes(["has space"]), t0())
+        keys.issue(KeyOptions::new().with_scopes(["has space"]), t0())
             .is_err()
     );
     assert!(
@@ -579,7 +579,7 @@ fn async_store_check_matches_sync_check() {
         }
     }
     let (keys, store) = (service(), InMemoryStore::new());
-    let k = issue(&keys, &store, KeyOptions::new().scopes(["r"]));
+    let k = issue(&keys, &store, KeyOptions::new().with_scopes(["r"]));
     let store = Slow(store);
     let s = k.secret_key.expose_secret();
     let v = block_on(keys.check_async(&store, s, &["r"], t0())).unwrap();

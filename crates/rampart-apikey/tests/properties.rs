@@ -49,7 +49,7 @@ proptest! {
             Keyset::new(3, HashingKey::from_bytes(&[9; 32]).unwrap()),
         );
         let store = InMemoryStore::new();
-        let issued = keys.issue(KeyOptions::new().scopes(["s"]), now()).unwrap();
+        let issued = keys.issue(KeyOptions::new().with_scopes(["s"]), now()).unwrap();
         store.insert(issued.record).unwrap();
         let text = issued.secret_key.expose_secret();
         let parsed = ParsedApiKey::parse(text).unwrap();

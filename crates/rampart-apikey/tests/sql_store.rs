@@ -129,7 +129,12 @@ async fn issued_key_checks_through_the_store_and_a_stray_one_is_unknown<B: SqlBa
     place: &impl Place<B>,
 ) {
     let (keys, store) = (service(), place.open().await.unwrap());
-    let k = issue(&keys, &store, KeyOptions::new().scopes(["orders:read"])).await;
+    let k = issue(
+        &keys,
+        &store,
+        KeyOptions::new().with_scopes(["orders:read"]),
+    )
+    .await;
     let who = keys
         .check_async(&store, k.secret_key.expose_secret(), &["orders:read"], t0())
         .await

@@ -183,7 +183,7 @@ fn generate_vectors() {
     let basic = keys
         .issue(
             KeyOptions::new()
-                .scopes(["orders:read", "orders:write"])
+                .with_scopes(["orders:read", "orders:write"])
                 .with_valid_for(365 * DAY),
             issued_at(),
         )
@@ -192,7 +192,7 @@ fn generate_vectors() {
     secret("record_v1_basic.secret", basic.secret_key.expose_secret());
 
     let rotated = keys
-        .issue(KeyOptions::new().scopes(["read"]), issued_at())
+        .issue(KeyOptions::new().with_scopes(["read"]), issued_at())
         .unwrap();
     let mut rec = rotated.record;
     let new = keys.rotate(&mut rec, DAY, issued_at()).unwrap();

@@ -179,7 +179,7 @@ async fn authenticate<N: rampart::attempts::Notifier>(
 // rampart-envelope): a stolen table alone cannot even confirm a leaked key.
 let keys = ApiKeys::new(KeyPrefix::new("rk", "live")?, Keyset::new(1, HashingKey::generate()?));
 let store = InMemoryStore::new(); // implement KeyStore over your database
-let issued = keys.issue(KeyOptions::new().scopes(["orders:read"]), SystemTime::now())?;
+let issued = keys.issue(KeyOptions::new().with_scopes(["orders:read"]), SystemTime::now())?;
 let public_id = issued.public_key.public_id().to_string();
 store.insert(issued.record)?; // show issued.secret_key to the customer once
 

@@ -42,7 +42,7 @@ pub(crate) async fn issue(
     let issued = state
         .keys
         .issue(
-            KeyOptions::new().scopes(body.scopes.iter().map(String::as_str)),
+            KeyOptions::new().with_scopes(body.scopes.iter().map(String::as_str)),
             now,
         )
         .map_err(|e| match e.is_credential_failure() {

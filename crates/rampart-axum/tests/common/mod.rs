@@ -82,7 +82,7 @@ impl Keys {
         let issued = self
             .keys
             .issue(
-                KeyOptions::new().scopes(scopes.iter().copied()),
+                KeyOptions::new().with_scopes(scopes.iter().copied()),
                 SystemTime::now(),
             )
             .unwrap();

@@ -72,7 +72,7 @@ fn new(
         Some(text) => KeyPrefix::parse(text).map_err(|e| input_error(&e))?,
         None => KeyPrefix::default(),
     };
-    let mut options = KeyOptions::new().scopes(scopes);
+    let mut options = KeyOptions::new().with_scopes(scopes);
     if let Some(text) = expires_in {
         options = options.with_valid_for(input::duration("--expires-in", text)?);
     }
