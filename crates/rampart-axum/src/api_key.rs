@@ -127,7 +127,7 @@ impl KeyOwners for KeyIsOwner {
 ///    ([`Error::MissingCredentials`], not counted); one that is not ASCII, longer than
 ///    [`DEFAULT_MAX_CREDENTIAL_BYTES`], of another scheme or repeated is 401
 ///    ([`Error::MalformedCredentials`], counted against the client IP);
-/// 2. the client IP ([`ClientIp`], with the layer's [`TrustedProxies`]);
+/// 2. the client IP ([`ClientIp`](crate::ClientIp), with the layer's [`TrustedProxies`]);
 /// 3. the public id the key claims (format and checksum only, no lookup), then **the attempt
 ///    check before any secret check**: [`Tracker::check_all`] over the client IP, the
 ///    (key, IP) pair and the key; a refusal is 429 with `Retry-After`
@@ -139,7 +139,7 @@ impl KeyOwners for KeyIsOwner {
 ///    consecutive failure of a key notifies its owner once, through the tracker's notifier);
 ///    a valid key lacking a required scope is 403 ([`Error::MissingScope`], not counted); a
 ///    failing store is 503;
-/// 5. the [`KeyOwners`] lookup, then a [`Principal`] and the [`ClientIp`] are put in the
+/// 5. the [`KeyOwners`] lookup, then a [`Principal`] and the [`ClientIp`](crate::ClientIp) are put in the
 ///    request's extensions for the handler.
 ///
 /// Only failures write to the attempt store: a successful request reads the streaks (step 3)

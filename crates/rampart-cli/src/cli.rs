@@ -344,7 +344,7 @@ Example:
 /// `rampart password ...`
 #[derive(Debug, Subcommand)]
 pub(crate) enum PasswordCommand {
-    /// Hash the password read from stdin with argon2id; prints {"hash":"<PHC string>"}.
+    /// Hash the password read from stdin with argon2id; prints `{"hash":"<PHC string>"}`.
     /// The password policy is applied first (--no-policy skips it).
     #[command(after_help = "\
 The password is stdin up to EOF, less one trailing newline. It must pass the password policy

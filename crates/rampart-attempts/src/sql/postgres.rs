@@ -23,9 +23,9 @@ impl SqlStore<Postgres> {
     /// [`SqlConfig::with_run_migrations`] is off, checks the schema version and starts the
     /// background task (resets, sweeps). Needs a Tokio runtime.
     ///
-    /// Errors: [`StoreError::Setup`](crate::StoreError::Setup) when the URL is malformed,
+    /// Errors: [`StoreError::Setup`] when the URL is malformed,
     /// the database cannot be reached or migrated, or there is no runtime;
-    /// [`StoreError::SchemaTooNew`](crate::StoreError::SchemaTooNew) when a newer release
+    /// [`StoreError::SchemaTooNew`] when a newer release
     /// migrated the database. Messages never contain the URL (it may carry a password).
     ///
     /// ```no_run
