@@ -88,13 +88,23 @@ macro_rules! backend {
 }
 
 /// PostgreSQL: sqlx takes an advisory lock on the database for the run, so replicas
-/// starting together wait for each other.
+/// starting together wait for each other. The lock belongs to the session, and sqlx releases
+/// it only when the run succeeds: after a failed migration, an edited one or a newer schema,
+/// the connection would go back to the pool still holding it, and every other replica's
+/// migration would wait on it until the statement timeout. A failed run closes its
+/// connection instead, which ends the session and the lock with it.
 #[cfg(feature = "postgres")]
 async fn run_postgres(
     pool: &Pool<sqlx::Postgres>,
     migrator: &Migrator,
 ) -> Result<(), MigrateError> {
-    migrator.run(pool).await
+    let mut conn = pool.acquire().await?;
+    // `run_direct`, what `run` calls on the connection it acquires (see `run_sqlite`).
+    let result = migrator.run_direct(None, &mut *conn, false).await;
+    if result.is_err() {
+        conn.close_on_drop();
+    }
+    result
 }
 
 /// SQLite: sqlx takes no lock there (its `lock` does nothing), so two processes opening a

@@ -150,6 +150,7 @@ rampart_testkit::on_sql_backends! {
     other_crates_and_the_applications_migrations_are_not_ours,
     an_applied_migration_edited_since_is_refused_as_migrate,
     a_failing_migration_is_refused_as_migrate_and_leaves_no_trace,
+    after_a_failed_migration_another_replica_migrates_at_once,
     replicas_racing_to_migrate_all_succeed_and_apply_each_migration_once,
     pool_options_cap_the_pool_and_an_exhausted_pool_fails_as_database,
     call_past_its_deadline_fails_as_timeout_and_the_pool_stays_usable,
@@ -320,6 +321,26 @@ async fn a_failing_migration_is_refused_as_migrate_and_leaves_no_trace<P: Place>
     // The fixed release then migrates.
     migrate(&pool, &V2).await.unwrap();
     assert_eq!(P::Db::versions(&pool, TABLE).await, [1, 2]);
+}
+
+/// A replica whose migration failed (a broken migration, then a schema newer than it knows)
+/// keeps its pool open; another replica's migration must not wait on it. On PostgreSQL the
+/// failed run's advisory lock would otherwise stay with its pooled session and hold the other
+/// until its statement timeout.
+async fn after_a_failed_migration_another_replica_migrates_at_once<P: Place>(place: &P) {
+    let failed = place.pool(WAIT, 2);
+    assert!(migrate(&failed, &BROKEN).await.is_err());
+    let other = place.pool(WAIT, 1);
+    migrate(&other, &V2).await.unwrap();
+    let older = place.pool(WAIT, 2);
+    assert!(matches!(
+        migrate(&older, &V1).await,
+        Err(MigrationError::SchemaTooNew { .. })
+    ));
+    let another = place.pool(WAIT, 1);
+    migrate(&another, &V2).await.unwrap();
+    assert_eq!(P::Db::versions(&another, TABLE).await, [1, 2]);
+    drop((failed, older));
 }
 
 async fn replicas_racing_to_migrate_all_succeed_and_apply_each_migration_once<P: Place>(place: &P) {
