@@ -199,11 +199,18 @@ impl PostgresServer {
     /// Kills the server and every backend with SIGKILL (a crash: nothing shut down cleanly).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let group = format!("-{}", child.id());
-            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            // Every backend calls setsid() (PostgreSQL's InitPostmasterChild), so killing the
+            // postmaster's process group leaves them running until they notice its death,
+            // and a pooled connection could still write meanwhile. Freeze the postmaster (no
+            // new backend), then kill it and each of its children at once.
+            let postmaster = child.id().to_string();
+            let _ = Command::new("kill").args(["-STOP", &postmaster]).status();
+            let mut pids = children_of(child.id());
+            pids.push(postmaster);
+            let _ = Command::new("kill").arg("-KILL").args(&pids).status();
             let _ = child.kill();
             let _ = child.wait();
-            // Backends die with their group; wait until the socket stops answering.
+            // Wait until the socket stops answering.
             let deadline = Instant::now() + Duration::from_secs(10);
             while std::os::unix::net::UnixStream::connect(self.socket_dir().join(".s.PGSQL.5432"))
                 .is_ok()
@@ -268,4 +275,23 @@ fn user_ids(user: &str) -> Option<(u32, u32)> {
             .ok()
     };
     Some((id("-u")?, id("-g")?))
+}
+
+/// The pids of `parent`'s children, from `/proc/<pid>/stat` (its fourth field, after the
+/// parenthesised command name, which may itself hold spaces or parentheses).
+fn children_of(parent: u32) -> Vec<String> {
+    let parent = parent.to_string();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let pid = entry.file_name().into_string().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let (_, after_name) = stat.rsplit_once(')')?;
+            let ppid = after_name.split_ascii_whitespace().nth(1)?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect()
 }
