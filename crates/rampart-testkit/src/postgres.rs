@@ -210,6 +210,12 @@ impl PostgresServer {
             let _ = Command::new("kill").arg("-KILL").args(&pids).status();
             let _ = child.kill();
             let _ = child.wait();
+            // A killed process runs no more code, but is only gone once the kernel has torn
+            // it down: wait for that, so a test sees the crash complete.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while pids.iter().any(|pid| running(pid)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
             // Wait until the socket stops answering.
             let deadline = Instant::now() + Duration::from_secs(10);
             while std::os::unix::net::UnixStream::connect(self.socket_dir().join(".s.PGSQL.5432"))
@@ -277,8 +283,20 @@ fn user_ids(user: &str) -> Option<(u32, u32)> {
     Some((id("-u")?, id("-g")?))
 }
 
-/// The pids of `parent`'s children, from `/proc/<pid>/stat` (its fourth field, after the
-/// parenthesised command name, which may itself hold spaces or parentheses).
+/// Whether process `pid` exists and is not a zombie (`Z`) or dead (`X`).
+fn running(pid: &str) -> bool {
+    stat_field(pid, 0).is_some_and(|s| s != "Z" && s != "X")
+}
+
+/// Field `n` after the command name in `/proc/<pid>/stat` (0: the state letter, 1: the
+/// parent's pid); the name is parenthesised and may itself hold spaces or parentheses.
+fn stat_field(pid: &str, n: usize) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, after_name) = stat.rsplit_once(')')?;
+    Some(after_name.split_ascii_whitespace().nth(n)?.to_owned())
+}
+
+/// The pids of `parent`'s children.
 fn children_of(parent: u32) -> Vec<String> {
     let parent = parent.to_string();
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -286,12 +304,7 @@ fn children_of(parent: u32) -> Vec<String> {
     };
     entries
         .filter_map(Result::ok)
-        .filter_map(|entry| {
-            let pid = entry.file_name().into_string().ok()?;
-            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-            let (_, after_name) = stat.rsplit_once(')')?;
-            let ppid = after_name.split_ascii_whitespace().nth(1)?;
-            (ppid == parent).then_some(pid)
-        })
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|pid| stat_field(pid, 1).is_some_and(|ppid| ppid == parent))
         .collect()
 }
