@@ -102,6 +102,19 @@ struct VersionDoc {
     wrapped: Option<String>,
 }
 
+impl VersionDoc {
+    /// Its `created` and `retired` times, parsed.
+    fn times(&self) -> Result<(SystemTime, Option<SystemTime>), Error> {
+        let created = parse_time("created", &self.created)?;
+        let retired = self
+            .retired
+            .as_deref()
+            .map(|s| parse_time("retired", s))
+            .transpose()?;
+        Ok((created, retired))
+    }
+}
+
 fn invalid(field: &'static str, reason: &'static str) -> Error {
     KeyringFileError::InvalidField { field, reason }.into()
 }
@@ -315,12 +328,7 @@ impl ParsedDoc {
             if vd.version == 0 {
                 return Err(invalid("version", "version 0 is not valid"));
             }
-            let created = parse_time("created", &vd.created)?;
-            let retired = vd
-                .retired
-                .as_deref()
-                .map(|s| parse_time("retired", s))
-                .transpose()?;
+            let (created, retired) = vd.times()?;
             let (wrapped, key) = match (vd.state, &vd.wrapped, retired) {
                 (VersionState::Retired, None, Some(_)) => (None, None),
                 (VersionState::Retired, Some(_), _) => {
@@ -465,15 +473,12 @@ pub(crate) fn summary_unverified(json: &str) -> Result<crate::KeyringSummary, Er
         .versions
         .iter()
         .map(|v| {
+            let (created, retired) = v.times()?;
             Ok(keyring::VersionInfo {
                 version: v.version,
                 state: v.state,
-                created: parse_time("created", &v.created)?,
-                retired: v
-                    .retired
-                    .as_deref()
-                    .map(|s| parse_time("retired", s))
-                    .transpose()?,
+                created,
+                retired,
             })
         })
         .collect::<Result<_, Error>>()?;

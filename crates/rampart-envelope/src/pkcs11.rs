@@ -134,25 +134,23 @@ fn find_slot(ctx: &Pkcs11, uri: &Pkcs11Uri) -> Result<Slot, Error> {
 }
 
 fn read_pin(source: &PinSource) -> Result<AuthPin, Error> {
-    let pin_err = |source_name: String, reason: &'static str| -> Error {
+    let pin_err = |source_name: String, reason: &'static str, cause| -> Error {
         MasterKeyError::from(Pkcs11Error::Pin {
             source_name,
             reason,
-            cause: None,
-        })
-        .into()
-    };
-    let io_err = |source_name: String, reason: &'static str, e: std::io::Error| -> Error {
-        MasterKeyError::from(Pkcs11Error::Pin {
-            source_name,
-            reason,
-            cause: Some(e),
+            cause,
         })
         .into()
     };
     let (bytes, name) = match source {
         PinSource::Env(var) => match std::env::var_os(var) {
-            None => return Err(pin_err(format!("environment variable {var}"), "not set")),
+            None => {
+                return Err(pin_err(
+                    format!("environment variable {var}"),
+                    "not set",
+                    None,
+                ));
+            }
             Some(v) => (
                 Zeroizing::new(v.into_encoded_bytes()),
                 format!("environment variable {var}"),
@@ -160,16 +158,16 @@ fn read_pin(source: &PinSource) -> Result<AuthPin, Error> {
         },
         PinSource::File(path) => {
             let name = path.display().to_string();
-            let file =
-                std::fs::File::open(path).map_err(|e| io_err(name.clone(), "cannot open", e))?;
+            let file = std::fs::File::open(path)
+                .map_err(|e| pin_err(name.clone(), "cannot open", Some(e)))?;
             // Same rule as a local master key file: a PIN readable by others is refused.
             crate::master_key::check_permissions(path, &file)?;
             let mut buf = Zeroizing::new(Vec::with_capacity(32));
             file.take(MAX_PIN_LEN + 1)
                 .read_to_end(&mut buf)
-                .map_err(|e| io_err(name.clone(), "cannot read", e))?;
+                .map_err(|e| pin_err(name.clone(), "cannot read", Some(e)))?;
             if buf.len() as u64 > MAX_PIN_LEN {
-                return Err(pin_err(name, "longer than 256 bytes"));
+                return Err(pin_err(name, "longer than 256 bytes", None));
             }
             (buf, name)
         }
@@ -180,9 +178,9 @@ fn read_pin(source: &PinSource) -> Result<AuthPin, Error> {
         pin = rest;
     }
     if pin.is_empty() {
-        return Err(pin_err(name, "empty"));
+        return Err(pin_err(name, "empty", None));
     }
-    let text = std::str::from_utf8(pin).map_err(|_| pin_err(name, "not UTF-8"))?;
+    let text = std::str::from_utf8(pin).map_err(|_| pin_err(name, "not UTF-8", None))?;
     Ok(AuthPin::from(text))
 }
 
